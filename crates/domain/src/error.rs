@@ -1,0 +1,81 @@
+//! Stable business error codes, shared by the API, exceptions and events.
+
+use serde::Serialize;
+
+/// A stable code that callers and operators can act on. The text form never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// The request body is not valid JSON.
+    MalformedJson,
+    /// The request body is too large.
+    PayloadTooLarge,
+    /// A field failed validation.
+    ValidationFailed,
+    /// The SKU is not in the item master.
+    SkuUnknown,
+    /// The location is not configured.
+    WarehouseUnknown,
+    /// The channel is not configured.
+    ChannelUnknown,
+    /// The requested location does not feed the channel.
+    LocationNotInChannel,
+    /// Not enough sellable stock.
+    InsufficientStock,
+    /// No reservation with that id.
+    ReservationNotFound,
+    /// The reservation was already released, expired or consumed.
+    ReservationClosed,
+    /// The same event was delivered again.
+    DuplicateEvent,
+    /// The event is older than the last snapshot.
+    StaleEvent,
+    /// The store could not be reached or refused the write.
+    StoreUnavailable,
+    /// The resource does not exist.
+    NotFound,
+    /// Something failed that should not have.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedJson => "MALFORMED_JSON",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::ValidationFailed => "VALIDATION_FAILED",
+            ErrorCode::SkuUnknown => "SKU_UNKNOWN",
+            ErrorCode::WarehouseUnknown => "WAREHOUSE_UNKNOWN",
+            ErrorCode::ChannelUnknown => "CHANNEL_UNKNOWN",
+            ErrorCode::LocationNotInChannel => "LOCATION_NOT_IN_CHANNEL",
+            ErrorCode::InsufficientStock => "INSUFFICIENT_STOCK",
+            ErrorCode::ReservationNotFound => "RESERVATION_NOT_FOUND",
+            ErrorCode::ReservationClosed => "RESERVATION_CLOSED",
+            ErrorCode::DuplicateEvent => "DUPLICATE_EVENT",
+            ErrorCode::StaleEvent => "STALE_EVENT",
+            ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_form_matches_serde() {
+        for code in [ErrorCode::InsufficientStock, ErrorCode::WarehouseUnknown] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+}

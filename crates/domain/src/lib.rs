@@ -1,0 +1,23 @@
+//! crossdock's domain: the canonical inventory model and its rules, with no IO, no async and
+//! no clock. Time is passed in.
+//!
+//! - [`stock`]: buckets at one location and how stock events move them.
+//! - [`ats`]: sellable units and what each channel may promise.
+//! - [`routing`]: which locations fill a reservation.
+//! - [`ledger`]: applying a batch of stock events and reservations.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod ats;
+pub mod error;
+pub mod estate;
+pub mod ids;
+pub mod ledger;
+pub mod routing;
+pub mod sku;
+pub mod stock;
+
+pub use error::ErrorCode;
+pub use estate::{Allocation, Channel, Estate, Location, LocationKind, SafetyStock};
+pub use ids::{ChannelCode, LocationCode, Sku, Timestamp};
+pub use sku::{ExpectedReceipt, SkuState};
