@@ -1,1 +1,204 @@
-//! placeholder
+//! crossdock's storage: the [`Store`] trait and its two backends, SQLite (embedded, the
+//! default) and PostgreSQL (several instances), chosen by the URL scheme.
+//!
+//! Writes arrive as batches of [`Command`]s. A backend holds still every SKU the batch
+//! touches, runs the domain's [`Ledger`](crossdock_domain::ledger::Ledger) over the batch, and
+//! writes the result with its events in one transaction.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crossdock_domain::ledger::{Command, Outcome, Reservation};
+use crossdock_domain::{Estate, Sku, SkuState, Timestamp};
+use serde::Serialize;
+
+mod batch;
+mod migrations;
+mod needs;
+pub mod postgres;
+mod rows;
+pub mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names no backend we have.
+    #[error("unsupported store URL `{0}`: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// SQLite failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("postgres: {0}")]
+    Postgres(#[from] sqlx::Error),
+    /// The SQLite writer thread is gone.
+    #[error("the store's writer has stopped")]
+    WriterStopped,
+    /// A stored row could not be read back.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// A migration failed.
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: &'static str,
+        /// Why.
+        source: Box<StoreError>,
+    },
+}
+
+/// Shorthand for store results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A batch of commands to commit together.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// The commands, applied in order.
+    pub commands: Vec<Command>,
+    /// The estate the rules come from.
+    pub estate: Arc<Estate>,
+    /// The time the batch is applied at.
+    pub now: Timestamp,
+}
+
+/// What a committed batch did.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// One outcome per command, in order.
+    pub outcomes: Vec<Outcome>,
+    /// The state after the batch of every SKU it touched.
+    pub states: Vec<SkuState>,
+    /// Sequence numbers of the events appended, `first..=last`; `None` if none were.
+    pub seqs: Option<(i64, i64)>,
+}
+
+/// One entry of the event log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRecord {
+    /// Position in the log; gap-free per store.
+    pub seq: i64,
+    /// Dotted type, e.g. `availability.changed`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When it was recorded.
+    pub occurred_at: Timestamp,
+    /// The SKU it concerns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// The payload.
+    pub data: serde_json::Value,
+}
+
+/// Storage for the inventory ledger. Both backends pass the same conformance suite.
+pub trait Store: Send + Sync + 'static {
+    /// Applies a batch atomically: all of its writes and events, or nothing.
+    fn commit(&self, batch: Batch) -> impl Future<Output = Result<Committed>> + Send;
+
+    /// Current state of the given SKUs, or of every SKU in the item master when `None`.
+    fn load_states(
+        &self,
+        skus: Option<Vec<Sku>>,
+    ) -> impl Future<Output = Result<Vec<SkuState>>> + Send;
+
+    /// Events after `after`, oldest first, at most `limit`, optionally of the given types.
+    fn events_after(
+        &self,
+        after: i64,
+        limit: i64,
+        types: Option<Vec<String>>,
+    ) -> impl Future<Output = Result<Vec<EventRecord>>> + Send;
+
+    /// The sequence number of the last event appended (0 when the log is empty).
+    fn last_seq(&self) -> impl Future<Output = Result<i64>> + Send;
+
+    /// A reservation by id.
+    fn reservation(&self, id: &str) -> impl Future<Output = Result<Option<Reservation>>> + Send;
+
+    /// Ids of active reservations whose time ran out by `now`, oldest first.
+    fn due_reservations(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
+}
+
+/// Either backend, chosen at run time from the URL.
+#[derive(Clone)]
+pub enum AnyStore {
+    /// The embedded store.
+    Sqlite(SqliteStore),
+    /// The scale-out store.
+    Postgres(PgStore),
+}
+
+impl AnyStore {
+    /// Opens the store at `url` (`sqlite://PATH` or `postgres://…`) and applies pending
+    /// migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            Ok(AnyStore::Sqlite(SqliteStore::open(path).await?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(AnyStore::Postgres(PgStore::connect(url).await?))
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_string()))
+        }
+    }
+
+    /// The backend's name, for logs and reports.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            AnyStore::Sqlite(_) => "sqlite",
+            AnyStore::Postgres(_) => "postgres",
+        }
+    }
+
+    /// How many batches may be committed at once with profit.
+    pub fn writers(&self) -> usize {
+        match self {
+            AnyStore::Sqlite(_) => 1,
+            AnyStore::Postgres(s) => s.writers(),
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $e.await,
+            AnyStore::Postgres($s) => $e.await,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn commit(&self, batch: Batch) -> Result<Committed> {
+        delegate!(self, s => s.commit(batch))
+    }
+    async fn load_states(&self, skus: Option<Vec<Sku>>) -> Result<Vec<SkuState>> {
+        delegate!(self, s => s.load_states(skus))
+    }
+    async fn events_after(
+        &self,
+        after: i64,
+        limit: i64,
+        types: Option<Vec<String>>,
+    ) -> Result<Vec<EventRecord>> {
+        delegate!(self, s => s.events_after(after, limit, types))
+    }
+    async fn last_seq(&self) -> Result<i64> {
+        delegate!(self, s => s.last_seq())
+    }
+    async fn reservation(&self, id: &str) -> Result<Option<Reservation>> {
+        delegate!(self, s => s.reservation(id))
+    }
+    async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {
+        delegate!(self, s => s.due_reservations(now, limit))
+    }
+}

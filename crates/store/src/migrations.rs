@@ -1,0 +1,30 @@
+//! Append-only schema migrations, embedded in the binary. Never edit one that has landed: add
+//! the next version.
+
+/// One migration.
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// SQLite's migrations, in order.
+pub(crate) const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "inventory",
+    sql: include_str!("../migrations/sqlite/0001_inventory.sql"),
+}];
+
+/// PostgreSQL's migrations, in order.
+pub(crate) const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    name: "inventory",
+    sql: include_str!("../migrations/postgres/0001_inventory.sql"),
+}];
+
+/// Creates the table that records applied migrations.
+pub(crate) const LEDGER_TABLE: &str = "CREATE TABLE IF NOT EXISTS crossdock_migrations (
+    version     BIGINT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    applied_at  BIGINT NOT NULL
+)";

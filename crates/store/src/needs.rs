@@ -1,0 +1,63 @@
+//! What a batch must load before the ledger can run over it.
+
+use std::collections::BTreeSet;
+
+use crossdock_domain::Sku;
+use crossdock_domain::ledger::{Command, EventChange, Reservation};
+use crossdock_domain::stock::StockChange;
+
+/// Keys a backend loads (under lock) for one batch.
+#[derive(Debug, Default)]
+pub(crate) struct Needs {
+    /// Every SKU touched, sorted: the order locks are taken in.
+    pub skus: BTreeSet<Sku>,
+    /// Reservations named by id.
+    pub reservation_ids: BTreeSet<String>,
+    /// Active reservations of (sku, order_ref), for picks that consume them.
+    pub order_refs: BTreeSet<(Sku, String)>,
+    /// Source event keys to check for duplicates.
+    pub event_keys: BTreeSet<(String, String)>,
+}
+
+impl Needs {
+    /// Collects the keys of `commands`. `released` are the reservations named by release
+    /// commands, looked up beforehand to learn their SKUs.
+    pub fn of(commands: &[Command], released: &[Reservation]) -> Self {
+        let mut needs = Needs::default();
+        for c in commands {
+            if let Some(sku) = c.sku() {
+                needs.skus.insert(sku.clone());
+            }
+            match c {
+                Command::Release { id, .. } => {
+                    needs.reservation_ids.insert(id.clone());
+                }
+                Command::Stock(e) => {
+                    needs.event_keys.insert(e.key());
+                    if let EventChange::Stock {
+                        change: StockChange::PickOpened(_),
+                        order_ref: Some(order),
+                        ..
+                    } = &e.change
+                    {
+                        needs.order_refs.insert((e.sku.clone(), order.clone()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        needs.skus.extend(released.iter().map(|r| r.sku.clone()));
+        needs
+    }
+
+    /// Ids of reservations that release commands name.
+    pub fn release_ids(commands: &[Command]) -> Vec<String> {
+        commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::Release { id, .. } => Some(id.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,221 @@
+//! The scale-out store: PostgreSQL, shared by several crossdock instances.
+//!
+//! A batch holds its SKUs still with transaction-scoped advisory locks taken in a fixed order
+//! (so channel rules that read a SKU's whole pool decide on a pool nobody else is changing),
+//! then reads, decides in Rust and writes everything with array-bound statements: about a dozen
+//! round trips per batch, whatever its size. The event sequence comes from one counter row
+//! taken last, which keeps the log gap-free and visible in order.
+
+mod sql;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crossdock_domain::ledger::Reservation;
+use crossdock_domain::{Sku, SkuState, Timestamp};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Executor};
+
+use crate::batch::{self, WriteSet};
+use crate::migrations::{LEDGER_TABLE, POSTGRES};
+use crate::needs::Needs;
+use crate::{Batch, Committed, EventRecord, Result, Store, StoreError};
+
+/// Advisory lock key held while migrating, so instances starting together migrate once.
+const MIGRATION_LOCK: i64 = 0x6372_6f73_7364_6f63;
+/// Times a batch is retried after a deadlock, serialisation failure or a duplicate key
+/// written by another instance at the same moment.
+const RETRIES: usize = 5;
+
+/// The PostgreSQL store. Cloning shares the pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    writers: usize,
+}
+
+impl PgStore {
+    /// Connects to `url`, applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options: PgConnectOptions = url.parse()?;
+        Self::connect_with(options, 8).await
+    }
+
+    /// Connects to `url` with every table in `schema` (created if missing); for tests and for
+    /// several hubs sharing one database.
+    pub async fn connect_in_schema(url: &str, schema: &str, max_connections: u32) -> Result<Self> {
+        let options: PgConnectOptions = url.parse()?;
+        let mut conn = options.connect().await?;
+        if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(StoreError::Corrupt(format!(
+                "schema name `{schema}`: use letters, digits and _"
+            )));
+        }
+        let create = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
+        conn.execute(sqlx::AssertSqlSafe(create)).await?;
+        drop(conn);
+        let options = options.options([("search_path", schema)]);
+        Self::connect_with(options, max_connections).await
+    }
+
+    /// Connects with explicit options and pool size, applies pending migrations.
+    pub async fn connect_with(options: PgConnectOptions, max_connections: u32) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        migrate(&pool).await?;
+        Ok(Self {
+            pool,
+            writers: (max_connections as usize / 2).clamp(1, 4),
+        })
+    }
+
+    /// How many batches this instance commits at once.
+    pub fn writers(&self) -> usize {
+        self.writers
+    }
+
+    /// The connection pool, for tools that need raw access.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn try_commit(&self, batch: &Batch) -> Result<Committed> {
+        let mut tx = self.pool.begin().await?;
+        let release_ids = Needs::release_ids(&batch.commands);
+        let released = sql::reservations_by_id(&mut tx, &release_ids).await?;
+        let needs = Needs::of(&batch.commands, &released);
+        sql::lock_skus(&mut tx, &needs.skus).await?;
+        let states = sql::load_states(&mut tx, Some(&needs.skus)).await?;
+        // Re-read under the locks: another instance may have changed them meanwhile.
+        let mut reservations = sql::reservations_by_id(&mut tx, &release_ids).await?;
+        for r in sql::reservations_by_order(&mut tx, &needs.order_refs).await? {
+            if !reservations.iter().any(|x| x.id == r.id) {
+                reservations.push(r);
+            }
+        }
+        let seen = sql::seen_events(&mut tx, &needs.event_keys).await?;
+        let (outcomes, finished) = batch::run(batch, states, reservations, seen);
+        let writes = WriteSet::of(&finished);
+        let seqs = sql::write(&mut tx, &writes, batch.now.0).await?;
+        tx.commit().await?;
+        Ok(Committed {
+            outcomes,
+            states: batch::touched_states(finished),
+            seqs,
+        })
+    }
+}
+
+fn retryable(e: &StoreError) -> bool {
+    let StoreError::Postgres(sqlx::Error::Database(db)) = e else {
+        return false;
+    };
+    matches!(db.code().as_deref(), Some("40P01" | "40001" | "23505"))
+}
+
+async fn migrate(pool: &PgPool) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    let result = async {
+        sqlx::raw_sql(LEDGER_TABLE).execute(&mut *conn).await?;
+        for m in POSTGRES {
+            let done: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM crossdock_migrations WHERE version = $1)",
+            )
+            .bind(m.version)
+            .fetch_one(&mut *conn)
+            .await?;
+            if done {
+                continue;
+            }
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            sqlx::raw_sql(m.sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source: Box::new(e.into()),
+                })?;
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64);
+            sqlx::query(
+                "INSERT INTO crossdock_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            tracing::info!(version = m.version, name = m.name, "applied postgres migration");
+        }
+        Ok::<_, StoreError>(())
+    }
+    .await;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    result
+}
+
+impl Store for PgStore {
+    async fn commit(&self, batch: Batch) -> Result<Committed> {
+        let mut attempt = 0;
+        loop {
+            match self.try_commit(&batch).await {
+                Err(e) if retryable(&e) && attempt < RETRIES => {
+                    attempt += 1;
+                    tracing::debug!(attempt, error = %e, "retrying batch");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn load_states(&self, skus: Option<Vec<Sku>>) -> Result<Vec<SkuState>> {
+        let mut conn = self.pool.acquire().await?;
+        let skus = skus.map(|s| s.into_iter().collect());
+        sql::load_states(&mut conn, skus.as_ref()).await
+    }
+
+    async fn events_after(
+        &self,
+        after: i64,
+        limit: i64,
+        types: Option<Vec<String>>,
+    ) -> Result<Vec<EventRecord>> {
+        sql::events_after(&self.pool, after, limit, types).await
+    }
+
+    async fn last_seq(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT last FROM event_seq WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn reservation(&self, id: &str) -> Result<Option<Reservation>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(sql::reservations_by_id(&mut conn, &[id.to_string()])
+            .await?
+            .pop())
+    }
+
+    async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM reservations WHERE status = 'active' AND expires_at IS NOT NULL
+             AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
+        )
+        .bind(now.0)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,230 @@
+//! The embedded store: one SQLite file in WAL mode.
+//!
+//! SQLite has one writer, so one thread owns the write connection and commits each batch in
+//! one `BEGIN IMMEDIATE` transaction (the engine groups many requests into a batch). Reads use
+//! a small pool of read-only connections on the blocking thread pool.
+
+mod sql;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crossdock_domain::ledger::Reservation;
+use crossdock_domain::{Sku, SkuState, Timestamp};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use tokio::sync::oneshot;
+
+use crate::batch::{self, WriteSet};
+use crate::migrations::{LEDGER_TABLE, SQLITE};
+use crate::needs::Needs;
+use crate::{Batch, Committed, EventRecord, Result, Store, StoreError};
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+type Reply = oneshot::Sender<Result<Committed>>;
+
+/// The SQLite store. Cloning shares the same writer and readers.
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: mpsc::Sender<(Batch, Reply)>,
+    readers: Arc<Readers>,
+}
+
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.idle.lock().expect("reader pool poisoned").pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => open_reader(&self.path)?,
+        };
+        let out = f(&conn);
+        self.idle.lock().expect("reader pool poisoned").push(conn);
+        out
+    }
+}
+
+fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Applies pending migrations in one transaction each.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch(LEDGER_TABLE)?;
+    for m in SQLITE {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM crossdock_migrations WHERE version = ?1)",
+            [m.version],
+            |r| r.get(0),
+        )?;
+        if done {
+            continue;
+        }
+        let fail = |e: rusqlite::Error| StoreError::Migration {
+            version: m.version,
+            name: m.name,
+            source: Box::new(e.into()),
+        };
+        tx.execute_batch(m.sql).map_err(fail)?;
+        tx.execute(
+            "INSERT INTO crossdock_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            params![m.version, m.name, now_millis()],
+        )?;
+        tx.commit()?;
+        tracing::info!(version = m.version, name = m.name, "applied sqlite migration");
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, applies migrations and starts the
+    /// writer thread.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let (conn, next_seq) = tokio::task::spawn_blocking({
+            let path = path.clone();
+            move || -> Result<(Connection, i64)> {
+                let mut conn = Connection::open(&path)?;
+                conn.busy_timeout(BUSY_TIMEOUT)?;
+                conn.pragma_update(None, "journal_mode", "WAL")?;
+                conn.pragma_update(None, "synchronous", "FULL")?;
+                migrate(&mut conn)?;
+                let last: i64 =
+                    conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
+                Ok((conn, last + 1))
+            }
+        })
+        .await
+        .expect("opening the store panicked")?;
+        let (tx, rx) = mpsc::channel::<(Batch, Reply)>();
+        std::thread::Builder::new()
+            .name("crossdock-sqlite-writer".into())
+            .spawn(move || write_loop(conn, next_seq, rx))
+            .map_err(|e| StoreError::Corrupt(format!("cannot start writer thread: {e}")))?;
+        Ok(Self {
+            writer: tx,
+            readers: Arc::new(Readers {
+                path,
+                idle: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || readers.with(f))
+            .await
+            .expect("a store read panicked")
+    }
+}
+
+fn write_loop(mut conn: Connection, mut next_seq: i64, rx: mpsc::Receiver<(Batch, Reply)>) {
+    while let Ok((batch, reply)) = rx.recv() {
+        let result = commit(&mut conn, next_seq, &batch);
+        if let Ok(Committed {
+            seqs: Some((_, last)),
+            ..
+        }) = &result
+        {
+            next_seq = last + 1;
+        }
+        let _ = reply.send(result);
+    }
+}
+
+fn commit(conn: &mut Connection, first_seq: i64, batch: &Batch) -> Result<Committed> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let released = sql::reservations_by_id(&tx, &Needs::release_ids(&batch.commands))?;
+    let needs = Needs::of(&batch.commands, &released);
+    let states = sql::load_states(&tx, &needs.skus)?;
+    let mut reservations = released;
+    for r in sql::reservations_by_order(&tx, &needs.order_refs)? {
+        if !reservations.iter().any(|x| x.id == r.id) {
+            reservations.push(r);
+        }
+    }
+    let seen = sql::seen_events(&tx, &needs.event_keys)?;
+    let (outcomes, finished) = batch::run(batch, states, reservations, seen);
+    let writes = WriteSet::of(&finished);
+    sql::write(&tx, &writes, batch.now.0, first_seq)?;
+    tx.commit()?;
+    let n = writes.events.len() as i64;
+    Ok(Committed {
+        outcomes,
+        states: batch::touched_states(finished),
+        seqs: (n > 0).then(|| (first_seq, first_seq + n - 1)),
+    })
+}
+
+impl Store for SqliteStore {
+    async fn commit(&self, batch: Batch) -> Result<Committed> {
+        let (tx, rx) = oneshot::channel();
+        self.writer
+            .send((batch, tx))
+            .map_err(|_| StoreError::WriterStopped)?;
+        rx.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    async fn load_states(&self, skus: Option<Vec<Sku>>) -> Result<Vec<SkuState>> {
+        self.read(move |c| match skus {
+            Some(skus) => sql::load_states(c, &skus),
+            None => sql::load_all_states(c),
+        })
+        .await
+    }
+
+    async fn events_after(
+        &self,
+        after: i64,
+        limit: i64,
+        types: Option<Vec<String>>,
+    ) -> Result<Vec<EventRecord>> {
+        self.read(move |c| sql::events_after(c, after, limit, types.as_deref()))
+            .await
+    }
+
+    async fn last_seq(&self) -> Result<i64> {
+        self.read(|c| Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?))
+            .await
+    }
+
+    async fn reservation(&self, id: &str) -> Result<Option<Reservation>> {
+        let ids = vec![id.to_string()];
+        self.read(move |c| Ok(sql::reservations_by_id(c, &ids)?.pop()))
+            .await
+    }
+
+    async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id FROM reservations WHERE status = 'active' AND expires_at IS NOT NULL
+                 AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2",
+            )?;
+            let ids = stmt
+                .query_map(params![now.0, limit], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(ids)
+        })
+        .await
+    }
+}

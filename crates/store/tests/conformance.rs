@@ -1,0 +1,324 @@
+//! The store conformance suite: every test runs against SQLite and against PostgreSQL.
+
+mod harness;
+
+use std::collections::HashSet;
+
+use crossdock_domain::ledger::{Command, EventChange, Outcome, StockEvent};
+use crossdock_domain::stock::{Bucket, StockChange};
+use crossdock_domain::{ChannelCode, Timestamp};
+use crossdock_store::Store;
+use harness::*;
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::harness::sqlite().await).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    if let Some(h) = super::harness::postgres(3).await {
+                        super::$name(h).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    racing_reservations_take_exactly_the_stock,
+    racing_instances_respect_the_channel_cap,
+    a_storm_of_duplicate_events_applies_once,
+    events_older_than_a_snapshot_are_stale,
+    the_event_log_is_gap_free_and_filterable,
+    release_and_expiry_return_units_once,
+    a_pick_consumes_the_reservation_it_names,
+    expected_receipts_round_trip,
+    unknown_skus_are_rejected_and_not_remembered,
+    reopening_keeps_everything,
+);
+
+/// Every store standing for an instance: the main one and the others.
+fn instances(h: &Harness) -> Vec<crossdock_store::AnyStore> {
+    std::iter::once(h.store.clone()).chain(h.others.iter().cloned()).collect()
+}
+
+async fn racing_reservations_take_exactly_the_stock(h: Harness) {
+    h.items(&["SKU-HOT"]).await;
+    h.run(1, vec![event("seed", 1, "SKU-HOT", "east", StockChange::Receipt(100))]).await;
+    let stores = instances(&h);
+    let mut tasks = Vec::new();
+    for i in 0..160 {
+        let store = stores[i % stores.len()].clone();
+        let estate = h.estate.clone();
+        tasks.push(tokio::spawn(async move {
+            // Each task reserves one unit at a time, in its own transaction.
+            run_on(&store, &estate, 2, vec![reserve(&format!("r{i}"), "SKU-HOT", 1, "b2b")])
+                .await
+                .pop()
+                .unwrap()
+        }));
+    }
+    let mut reserved = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Outcome::Reserved(r) => reserved += r.qty,
+            Outcome::Insufficient { .. } => {}
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(reserved, 100, "exactly the stock is reserved");
+    let s = h.state("SKU-HOT").await;
+    let east = s.at(&loc("east")).unwrap().buckets;
+    assert_eq!(east.reserved, 100);
+    assert_eq!(s.reserved_by(&ChannelCode::parse("b2b").unwrap()), 100);
+}
+
+async fn racing_instances_respect_the_channel_cap(h: Harness) {
+    // marketplace may show at most 50 of 200 units; reservations race from every instance.
+    h.items(&["SKU-HOT"]).await;
+    h.run(1, vec![
+        event("e", 1, "SKU-HOT", "east", StockChange::Receipt(100)),
+        event("w", 1, "SKU-HOT", "west", StockChange::Receipt(100)),
+    ])
+    .await;
+    let stores = instances(&h);
+    let mut tasks = Vec::new();
+    for i in 0..90 {
+        let store = stores[i % stores.len()].clone();
+        let estate = h.estate.clone();
+        tasks.push(tokio::spawn(async move {
+            run_on(&store, &estate, 2, vec![reserve(&format!("m{i}"), "SKU-HOT", 2, "marketplace")])
+                .await
+                .pop()
+                .unwrap()
+        }));
+    }
+    let mut reserved = 0;
+    for t in tasks {
+        if let Outcome::Reserved(r) = t.await.unwrap() {
+            reserved += r.qty;
+        }
+    }
+    // The cap is on what is visible at each moment: as reservations take units, the pool
+    // shrinks, and the channel keeps seeing min(50, pool less the b2b fence).
+    let s = h.state("SKU-HOT").await;
+    let total: i64 = s.stock.iter().map(|l| l.buckets.reserved).sum();
+    assert_eq!(total, reserved);
+    assert_eq!(reserved, 180, "everything but the 20-unit b2b fence");
+    for l in &s.stock {
+        assert!(l.buckets.reserved <= l.buckets.on_hand, "oversold at {}", l.location);
+    }
+}
+
+async fn a_storm_of_duplicate_events_applies_once(h: Harness) {
+    h.items(&["SKU-1"]).await;
+    let stores = instances(&h);
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let store = stores[i % stores.len()].clone();
+        let estate = h.estate.clone();
+        tasks.push(tokio::spawn(async move {
+            let e = event("dup-1", 5, "SKU-1", "east", StockChange::Receipt(7));
+            run_on(&store, &estate, 5, vec![e]).await.pop().unwrap()
+        }));
+    }
+    let mut applied = 0;
+    let mut duplicates = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Outcome::Applied => applied += 1,
+            Outcome::Duplicate => duplicates += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((applied, duplicates), (1, 49));
+    assert_eq!(h.state("SKU-1").await.at(&loc("east")).unwrap().buckets.on_hand, 7);
+    // A duplicate inside one batch is caught too.
+    let again = h
+        .run(6, vec![
+            event("dup-2", 6, "SKU-1", "east", StockChange::Receipt(1)),
+            event("dup-2", 6, "SKU-1", "east", StockChange::Receipt(1)),
+        ])
+        .await;
+    assert_eq!(again, vec![Outcome::Applied, Outcome::Duplicate]);
+}
+
+async fn events_older_than_a_snapshot_are_stale(h: Harness) {
+    h.items(&["SKU-1"]).await;
+    let snap = event(
+        "snap",
+        100,
+        "SKU-1",
+        "east",
+        StockChange::Snapshot(vec![(Bucket::OnHand, 40)]),
+    );
+    let out = h
+        .run(200, vec![
+            snap,
+            event("late", 50, "SKU-1", "east", StockChange::Receipt(5)),
+            event("new", 150, "SKU-1", "east", StockChange::Receipt(5)),
+        ])
+        .await;
+    assert_eq!(out, vec![Outcome::Applied, Outcome::Stale, Outcome::Applied]);
+    // The snapshot time survives a reload: a later batch still sees the late event as stale.
+    let out = h
+        .run(300, vec![event("late-2", 60, "SKU-1", "east", StockChange::Adjustment(-3))])
+        .await;
+    assert_eq!(out, vec![Outcome::Stale]);
+    assert_eq!(h.state("SKU-1").await.at(&loc("east")).unwrap().buckets.on_hand, 45);
+}
+
+async fn the_event_log_is_gap_free_and_filterable(h: Harness) {
+    h.items(&["SKU-1", "SKU-2"]).await;
+    let stores = instances(&h);
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let store = stores[i % stores.len()].clone();
+        let estate = h.estate.clone();
+        let s = if i % 2 == 0 { "SKU-1" } else { "SKU-2" };
+        tasks.push(tokio::spawn(async move {
+            let e = event(&format!("g{i}"), 1, s, "east", StockChange::Receipt(3));
+            run_on(&store, &estate, 1, vec![e]).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let all = h.store.events_after(0, 10_000, None).await.unwrap();
+    let seqs: Vec<i64> = all.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=all.len() as i64).collect::<Vec<_>>(), "gap-free, in order");
+    assert_eq!(h.store.last_seq().await.unwrap(), all.len() as i64);
+    let stock = h
+        .store
+        .events_after(0, 10_000, Some(vec!["stock.changed".into()]))
+        .await
+        .unwrap();
+    assert_eq!(stock.len(), 30);
+    assert!(stock.iter().all(|e| e.kind == "stock.changed"));
+    let page = h.store.events_after(2, 3, None).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4, 5]);
+    let avail = h
+        .store
+        .events_after(0, 10_000, Some(vec!["availability.changed".into()]))
+        .await
+        .unwrap();
+    assert!(!avail.is_empty());
+    assert!(avail.iter().all(|e| e.data["available_now"].is_i64()));
+}
+
+async fn release_and_expiry_return_units_once(h: Harness) {
+    h.items(&["SKU-HOT"]).await;
+    h.run(1, vec![event("s", 1, "SKU-HOT", "east", StockChange::Receipt(10))]).await;
+    let mut soon = reserve("exp", "SKU-HOT", 3, "b2b");
+    if let Command::Reserve(r) = &mut soon {
+        r.expires_at = Some(Timestamp(1_000));
+    }
+    h.run(2, vec![soon, reserve("keep", "SKU-HOT", 2, "b2b")]).await;
+    assert_eq!(h.store.due_reservations(Timestamp(999), 10).await.unwrap(), Vec::<String>::new());
+    let due = h.store.due_reservations(Timestamp(1_000), 10).await.unwrap();
+    assert_eq!(due, vec!["exp".to_string()]);
+    let out = h
+        .run(1_000, vec![
+            Command::Release { id: "exp".into(), expired: true },
+            Command::Release { id: "exp".into(), expired: true },
+            Command::Release { id: "nope".into(), expired: false },
+        ])
+        .await;
+    assert!(matches!(&out[0], Outcome::Released(r) if r.status.as_str() == "expired"));
+    assert!(matches!(&out[1], Outcome::AlreadyClosed(_)));
+    assert!(matches!(&out[2], Outcome::Rejected { .. }));
+    assert!(h.store.due_reservations(Timestamp(5_000), 10).await.unwrap().is_empty());
+    let stored = h.store.reservation("exp").await.unwrap().unwrap();
+    assert_eq!(stored.status.as_str(), "expired");
+    assert_eq!(h.state("SKU-HOT").await.at(&loc("east")).unwrap().buckets.reserved, 2);
+}
+
+async fn a_pick_consumes_the_reservation_it_names(h: Harness) {
+    h.items(&["SKU-HOT"]).await;
+    h.run(1, vec![event("s", 1, "SKU-HOT", "east", StockChange::Receipt(10))]).await;
+    h.run(2, vec![reserve("a", "SKU-HOT", 4, "b2b")]).await;
+    let pick = Command::Stock(StockEvent {
+        source: "wms".into(),
+        source_event_id: "pick-1".into(),
+        occurred_at: Timestamp(3),
+        sku: sku("SKU-HOT"),
+        location: loc("east"),
+        change: EventChange::Stock {
+            change: StockChange::PickOpened(3),
+            kind: "pick_opened".into(),
+            po_ref: None,
+            order_ref: Some("order-a".into()),
+        },
+    });
+    assert_eq!(h.run(3, vec![pick]).await, vec![Outcome::Applied]);
+    let b = h.state("SKU-HOT").await.at(&loc("east")).unwrap().buckets;
+    assert_eq!((b.on_hand, b.picking, b.reserved), (10, 3, 1));
+    let r = h.store.reservation("a").await.unwrap().unwrap();
+    assert_eq!(r.allocations[0].consumed, 3);
+    assert_eq!(r.status.as_str(), "active");
+}
+
+async fn expected_receipts_round_trip(h: Harness) {
+    h.items(&["SKU-1"]).await;
+    let day = 86_400_000;
+    let expect = Command::Stock(StockEvent {
+        source: "erp".into(),
+        source_event_id: "po-1".into(),
+        occurred_at: Timestamp(1),
+        sku: sku("SKU-1"),
+        location: loc("east"),
+        change: EventChange::Expected { po_ref: "PO-1".into(), qty: 30, eta: Timestamp(3 * day) },
+    });
+    h.run(1, vec![expect]).await;
+    let s = h.state("SKU-1").await;
+    assert_eq!(s.expected.len(), 1);
+    assert_eq!((s.expected[0].qty, s.expected[0].eta), (30, Timestamp(3 * day)));
+    let mut receipt = event("rcv", 2, "SKU-1", "east", StockChange::Receipt(30));
+    if let Command::Stock(StockEvent { change: EventChange::Stock { po_ref, .. }, .. }) =
+        &mut receipt
+    {
+        *po_ref = Some("PO-1".into());
+    }
+    h.run(2, vec![receipt]).await;
+    let s = h.state("SKU-1").await;
+    assert!(s.expected.is_empty(), "a fully received PO line is closed");
+    assert_eq!(s.at(&loc("east")).unwrap().buckets.on_hand, 30);
+}
+
+async fn unknown_skus_are_rejected_and_not_remembered(h: Harness) {
+    let out = h.run(1, vec![event("u1", 1, "SKU-NEW", "east", StockChange::Receipt(5))]).await;
+    assert!(matches!(&out[0], Outcome::Rejected { code, .. } if code.as_str() == "SKU_UNKNOWN"));
+    // Once the item exists, the same event is accepted: the rejection did not record it.
+    h.items(&["SKU-NEW"]).await;
+    let out = h.run(2, vec![event("u1", 1, "SKU-NEW", "east", StockChange::Receipt(5))]).await;
+    assert_eq!(out, vec![Outcome::Applied]);
+}
+
+async fn reopening_keeps_everything(h: Harness) {
+    h.items(&["SKU-1", "SKU-2"]).await;
+    h.run(1, vec![
+        event("a", 1, "SKU-1", "east", StockChange::Receipt(9)),
+        event("b", 1, "SKU-2", "west", StockChange::ReturnReceived(4)),
+    ])
+    .await;
+    let all = h.store.load_states(None).await.unwrap();
+    let skus: HashSet<String> = all.iter().map(|s| s.sku.to_string()).collect();
+    assert_eq!(skus, HashSet::from(["SKU-1".to_string(), "SKU-2".to_string()]));
+    let last = h.store.last_seq().await.unwrap();
+    // Another instance (or a restart) sees the same data and continues the same sequence.
+    let other = h.others.first().cloned().unwrap_or_else(|| h.store.clone());
+    assert_eq!(other.load_states(None).await.unwrap(), all);
+    run_on(&other, &h.estate, 2, vec![event("c", 2, "SKU-1", "east", StockChange::Receipt(1))])
+        .await;
+    let next = h.store.events_after(last, 100, None).await.unwrap();
+    assert_eq!(next.first().map(|e| e.seq), Some(last + 1));
+}

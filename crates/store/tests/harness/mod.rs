@@ -1,0 +1,220 @@
+//! Opens each backend for the conformance suite: SQLite on a fresh file, PostgreSQL in a
+//! fresh schema (address from `CROSSDOCK_TEST_PG_URL`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossdock_domain::ledger::{Command, EventChange, Outcome, ReserveRequest, StockEvent};
+use crossdock_domain::stock::StockChange;
+use crossdock_domain::*;
+use crossdock_store::{AnyStore, Batch, PgStore, SqliteStore, Store};
+
+/// A store under test and how to clean up after it.
+pub struct Harness {
+    pub store: AnyStore,
+    pub estate: Arc<Estate>,
+    cleanup: Cleanup,
+    /// More stores on the same data, standing for other instances (PostgreSQL only).
+    pub others: Vec<AnyStore>,
+}
+
+enum Cleanup {
+    File(PathBuf),
+    Schema(String, String),
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Cleanup::Schema(url, schema) => {
+                let (url, schema) = (url.clone(), schema.clone());
+                // Best effort, on a runtime of its own: the test's runtime may be gone.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        use sqlx::{ConnectOptions, Executor};
+                        let opts: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+                        if let Ok(mut c) = opts.connect().await {
+                            let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+                            let _ = c.execute(sqlx::AssertSqlSafe(sql)).await;
+                        }
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// The example estate: east (1), west (2, safety 5), acme drop-ship (9); web share 80 % with a
+/// 14-day backorder horizon, marketplace cap 50, b2b ring fence 20; safety stock 2 by default,
+/// 0 for SKU-HOT.
+pub fn estate() -> Arc<Estate> {
+    let loc = |code: &str, kind, priority| Location {
+        code: LocationCode::parse(code).unwrap(),
+        kind,
+        priority,
+        region: None,
+        lead_time_days: None,
+    };
+    let chan = |code: &str, locs: &[&str], allocation, horizon| Channel {
+        code: ChannelCode::parse(code).unwrap(),
+        locations: locs.iter().map(|l| LocationCode::parse(*l).unwrap()).collect(),
+        allocation,
+        backorder_horizon_days: horizon,
+    };
+    let mut per_location = BTreeMap::new();
+    per_location.insert(LocationCode::parse("west").unwrap(), 5);
+    let mut per_sku = BTreeMap::new();
+    per_sku.insert(Sku::parse("SKU-HOT").unwrap(), 0);
+    Arc::new(
+        Estate::new(
+            vec![
+                loc("east", LocationKind::Warehouse, 1),
+                loc("west", LocationKind::Warehouse, 2),
+                loc("acme", LocationKind::Dropship, 9),
+            ],
+            vec![
+                chan("web", &["east", "west", "acme"], Allocation::Share { pct: 80 }, Some(14)),
+                chan("marketplace", &["east", "west"], Allocation::Cap { units: 50 }, None),
+                chan("b2b", &["east", "west"], Allocation::RingFence { units: 20 }, None),
+            ],
+            SafetyStock {
+                default: 2,
+                per_location,
+                per_sku,
+            },
+        )
+        .unwrap(),
+    )
+}
+
+pub async fn sqlite() -> Harness {
+    let path = std::env::temp_dir().join(format!("crossdock-test-{}.db", ulid::Ulid::new()));
+    let store = AnyStore::Sqlite(SqliteStore::open(&path).await.unwrap());
+    Harness {
+        store,
+        estate: estate(),
+        cleanup: Cleanup::File(path),
+        others: Vec::new(),
+    }
+}
+
+/// PostgreSQL in a fresh schema, with `instances` stores (pools) on it; `None` (with a
+/// printed reason) when no server is configured, a failure under `CI=true`.
+pub async fn postgres(instances: usize) -> Option<Harness> {
+    let Ok(url) = std::env::var("CROSSDOCK_TEST_PG_URL") else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CROSSDOCK_TEST_PG_URL is not set; CI must run the PostgreSQL suite");
+        }
+        eprintln!("skipping PostgreSQL test: set CROSSDOCK_TEST_PG_URL to run it");
+        return None;
+    };
+    let schema = format!("t_{}", ulid::Ulid::new().to_string().to_lowercase());
+    let mut stores = Vec::new();
+    for _ in 0..instances.max(1) {
+        let s = PgStore::connect_in_schema(&url, &schema, 4).await.unwrap();
+        stores.push(AnyStore::Postgres(s));
+    }
+    let store = stores.remove(0);
+    Some(Harness {
+        store,
+        estate: estate(),
+        cleanup: Cleanup::Schema(url, schema),
+        others: stores,
+    })
+}
+
+pub fn sku(s: &str) -> Sku {
+    Sku::parse(s).unwrap()
+}
+
+pub fn loc(s: &str) -> LocationCode {
+    LocationCode::parse(s).unwrap()
+}
+
+impl Harness {
+    /// Commits `commands` as one batch at time `now`.
+    pub async fn run(&self, now: i64, commands: Vec<Command>) -> Vec<Outcome> {
+        run_on(&self.store, &self.estate, now, commands).await
+    }
+
+    /// Adds `skus` to the item master.
+    pub async fn items(&self, skus: &[&str]) {
+        let cmds = skus
+            .iter()
+            .map(|s| Command::UpsertItem {
+                sku: sku(s),
+                description: None,
+            })
+            .collect();
+        self.run(0, cmds).await;
+    }
+
+    /// The state of one SKU.
+    pub async fn state(&self, s: &str) -> SkuState {
+        self.store
+            .load_states(Some(vec![sku(s)]))
+            .await
+            .unwrap()
+            .pop()
+            .expect("sku exists")
+    }
+}
+
+pub async fn run_on(
+    store: &AnyStore,
+    estate: &Arc<Estate>,
+    now: i64,
+    commands: Vec<Command>,
+) -> Vec<Outcome> {
+    store
+        .commit(Batch {
+            commands,
+            estate: estate.clone(),
+            now: Timestamp(now),
+        })
+        .await
+        .unwrap()
+        .outcomes
+}
+
+pub fn event(id: &str, at: i64, s: &str, location: &str, change: StockChange) -> Command {
+    Command::Stock(StockEvent {
+        source: "wms".into(),
+        source_event_id: id.into(),
+        occurred_at: Timestamp(at),
+        sku: sku(s),
+        location: loc(location),
+        change: EventChange::Stock {
+            change,
+            kind: "test".into(),
+            po_ref: None,
+            order_ref: None,
+        },
+    })
+}
+
+pub fn reserve(id: &str, s: &str, qty: i64, channel: &str) -> Command {
+    Command::Reserve(ReserveRequest {
+        id: id.into(),
+        sku: sku(s),
+        qty,
+        channel: ChannelCode::parse(channel).unwrap(),
+        order_ref: format!("order-{id}"),
+        location: None,
+        ship_region: None,
+        expires_at: None,
+    })
+}
