@@ -7,7 +7,8 @@
 use serde::Serialize;
 
 use crate::estate::{Allocation, Channel, Estate};
-use crate::ids::{ChannelCode, LocationCode, Timestamp};
+use crate::ids::{ChannelCode, LocationCode};
+use crate::time::Timestamp;
 use crate::sku::SkuState;
 
 /// Sellable units of this SKU at `location`.

@@ -1,4 +1,4 @@
-//! Checked names and instants: SKUs, location and channel codes, timestamps.
+//! Checked names: SKUs, location and channel codes.
 //!
 //! Everything that crosses the edge is parsed into one of these once, so the rest of the code
 //! never sees an unchecked string.
@@ -103,34 +103,6 @@ name_type!(
     ChannelCode,
     32
 );
-
-/// An instant, in milliseconds since the Unix epoch (UTC). The domain never reads a clock:
-/// callers pass the time in.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
-#[serde(transparent)]
-pub struct Timestamp(pub i64);
-
-impl Timestamp {
-    /// The earliest instant: older than anything real.
-    pub const MIN: Timestamp = Timestamp(i64::MIN);
-
-    /// Milliseconds since the epoch.
-    pub fn millis(self) -> i64 {
-        self.0
-    }
-
-    /// This instant plus `secs` seconds.
-    pub fn plus_secs(self, secs: i64) -> Timestamp {
-        Timestamp(self.0.saturating_add(secs.saturating_mul(1000)))
-    }
-
-    /// This instant plus `days` days.
-    pub fn plus_days(self, days: i64) -> Timestamp {
-        self.plus_secs(days.saturating_mul(86_400))
-    }
-}
 
 #[cfg(test)]
 mod tests {

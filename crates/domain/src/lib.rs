@@ -16,8 +16,10 @@ pub mod ledger;
 pub mod routing;
 pub mod sku;
 pub mod stock;
+pub mod time;
 
 pub use error::ErrorCode;
 pub use estate::{Allocation, Channel, Estate, Location, LocationKind, SafetyStock};
-pub use ids::{ChannelCode, LocationCode, Sku, Timestamp};
+pub use ids::{ChannelCode, LocationCode, Sku};
+pub use time::Timestamp;
 pub use sku::{ExpectedReceipt, SkuState};

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelCode, LocationCode, Sku, Timestamp};
+use crate::ids::{ChannelCode, LocationCode, Sku};
+use crate::time::Timestamp;
 use crate::stock::LocationStock;
 
 /// An open purchase order line or inbound transfer, expected at a location.

@@ -6,7 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{LocationCode, Timestamp};
+use crate::ids::{LocationCode};
+use crate::time::Timestamp;
 
 /// The buckets kept for one SKU at one location.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

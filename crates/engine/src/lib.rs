@@ -1,1 +1,13 @@
-//! placeholder
+//! crossdock's use cases: configuration, the inventory service (group commit, the
+//! in-memory availability projection, reservation expiry) and shutdown.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod inventory;
+pub mod projection;
+pub mod shutdown;
+
+pub use config::Config;
+pub use inventory::{EngineError, Inventory};
+pub use shutdown::Shutdown;

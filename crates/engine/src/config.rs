@@ -1,0 +1,386 @@
+//! Configuration: one TOML file, every field documented, unknown keys refused, checked after
+//! loading. `CROSSDOCK_STORE_URL` and `CROSSDOCK_LISTEN` override the file.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use crossdock_domain::estate::EstateError;
+use crossdock_domain::{
+    Allocation, Channel, ChannelCode, Estate, Location, LocationCode, LocationKind, SafetyStock,
+    Sku,
+};
+use serde::Deserialize;
+
+/// Why a configuration was refused. The message names the key and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has a wrong or unknown key.
+    #[error("{0}")]
+    Parse(String),
+    /// A value is out of range.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// The key, as written in the file.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Locations and channels do not agree.
+    #[error("{0}")]
+    Estate(#[from] EstateError),
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where state is kept.
+    pub store: StoreConfig,
+    /// The HTTP server.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Reservation and batching settings.
+    #[serde(default)]
+    pub inventory: InventoryConfig,
+    /// Warehouses, stores, 3PLs and drop-ship suppliers.
+    pub locations: Vec<LocationConfig>,
+    /// Sales channels.
+    pub channels: Vec<ChannelConfig>,
+    /// Units held back per SKU and location.
+    #[serde(default)]
+    pub safety_stock: SafetyStockConfig,
+}
+
+/// `[store]`
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` (embedded, the default) or `postgres://USER@HOST:PORT/DB`.
+    pub url: String,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("url", &redact_url(&self.url))
+            .finish()
+    }
+}
+
+/// Hides the password in a store URL, for logs and summaries.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[inventory]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InventoryConfig {
+    /// Lifetime of a reservation made without `ttl_seconds` (an unpaid cart), in seconds.
+    pub default_ttl_seconds: u64,
+    /// How often expired reservations are looked for, in milliseconds.
+    pub expiry_sweep_ms: u64,
+    /// Most commands committed in one transaction (group commit).
+    pub max_batch: usize,
+    /// How often another instance's commits are looked for, in milliseconds (PostgreSQL).
+    pub refresh_ms: u64,
+}
+
+impl Default for InventoryConfig {
+    fn default() -> Self {
+        Self {
+            default_ttl_seconds: 1800,
+            expiry_sweep_ms: 1000,
+            max_batch: 1024,
+            refresh_ms: 200,
+        }
+    }
+}
+
+/// `[[locations]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationConfig {
+    /// Unique code, as stock events name it.
+    pub code: LocationCode,
+    /// `warehouse`, `store`, `dropship` or `3pl`.
+    pub kind: LocationKind,
+    /// Routing preference: lower is preferred.
+    pub priority: u32,
+    /// Region, to prefer a nearby location among equal priorities.
+    pub region: Option<String>,
+    /// Days from order to shipment (drop-ship suppliers).
+    pub lead_time_days: Option<u32>,
+}
+
+/// `[[channels]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelConfig {
+    /// Unique code, as requests name it.
+    pub code: ChannelCode,
+    /// Locations whose stock feeds this channel.
+    pub locations: Vec<LocationCode>,
+    /// Also show expected receipts due within this many days.
+    pub backorder_horizon_days: Option<u32>,
+    /// `{ rule = "share", pct = N }`, `{ rule = "cap", units = N }`,
+    /// `{ rule = "ring_fence", units = N }` or `{ rule = "all" }` (the default).
+    #[serde(default = "all")]
+    pub allocation: Allocation,
+}
+
+fn all() -> Allocation {
+    Allocation::All
+}
+
+/// `[safety_stock]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SafetyStockConfig {
+    /// Units held back when nothing more specific applies.
+    pub default: i64,
+    /// Per location code.
+    pub per_location: BTreeMap<LocationCode, i64>,
+    /// Per SKU; wins over the per-location value.
+    pub per_sku: BTreeMap<Sku, i64>,
+}
+
+impl Config {
+    /// Reads, parses and checks the file at `path`, then applies environment overrides.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut config = Self::parse(&text)?;
+        if let Ok(url) = std::env::var("CROSSDOCK_STORE_URL") {
+            config.store.url = url;
+        }
+        if let Ok(listen) = std::env::var("CROSSDOCK_LISTEN") {
+            config.server.listen = listen.parse().map_err(|e| ConfigError::Invalid {
+                key: "CROSSDOCK_LISTEN".into(),
+                message: format!("`{listen}` is not an address such as 127.0.0.1:8080 ({e})"),
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// Parses and checks TOML text.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: &str| ConfigError::Invalid {
+            key: key.to_string(),
+            message: message.to_string(),
+        };
+        let url = &self.store.url;
+        if !(url.starts_with("sqlite://")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "store.url",
+                "must start with sqlite:// or postgres://",
+            ));
+        }
+        if self.locations.is_empty() {
+            return Err(invalid("locations", "define at least one [[locations]]"));
+        }
+        if self.channels.is_empty() {
+            return Err(invalid("channels", "define at least one [[channels]]"));
+        }
+        if self.inventory.max_batch == 0 {
+            return Err(invalid("inventory.max_batch", "must be at least 1"));
+        }
+        if self.server.max_body_bytes < 1024 {
+            return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        for code in self.safety_stock.per_location.keys() {
+            if !self.locations.iter().any(|l| &l.code == code) {
+                return Err(ConfigError::Invalid {
+                    key: format!("safety_stock.per_location.{code}"),
+                    message: "names a location not defined under [[locations]]".into(),
+                });
+            }
+        }
+        self.estate()?;
+        Ok(())
+    }
+
+    /// The estate the inventory rules run on.
+    pub fn estate(&self) -> Result<Estate, ConfigError> {
+        let locations = self
+            .locations
+            .iter()
+            .map(|l| Location {
+                code: l.code.clone(),
+                kind: l.kind,
+                priority: l.priority,
+                region: l.region.clone(),
+                lead_time_days: l.lead_time_days,
+            })
+            .collect();
+        let channels = self
+            .channels
+            .iter()
+            .map(|c| Channel {
+                code: c.code.clone(),
+                locations: c.locations.clone(),
+                allocation: c.allocation,
+                backorder_horizon_days: c.backorder_horizon_days,
+            })
+            .collect();
+        let ss = &self.safety_stock;
+        Ok(Estate::new(
+            locations,
+            channels,
+            SafetyStock {
+                default: ss.default,
+                per_location: ss.per_location.clone(),
+                per_sku: ss.per_sku.clone(),
+            },
+        )?)
+    }
+
+    /// A few lines saying what this configuration sets up.
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "store: {}\nlisten: {}\nlocations: {}\n",
+            redact_url(&self.store.url),
+            self.server.listen,
+            self.locations.len()
+        );
+        for l in &self.locations {
+            out.push_str(&format!(
+                "  {:<12} {:<10} priority {}\n",
+                l.code.as_str(),
+                format!("{:?}", l.kind).to_lowercase(),
+                l.priority
+            ));
+        }
+        out.push_str(&format!("channels: {}\n", self.channels.len()));
+        for c in &self.channels {
+            let rule = match c.allocation {
+                Allocation::All => "all".to_string(),
+                Allocation::Share { pct } => format!("share {pct}%"),
+                Allocation::Cap { units } => format!("cap {units}"),
+                Allocation::RingFence { units } => format!("ring fence {units}"),
+            };
+            let locs: Vec<&str> = c.locations.iter().map(|l| l.as_str()).collect();
+            let backorder = c
+                .backorder_horizon_days
+                .map(|d| format!(", backorders within {d} days"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {:<12} {} from {}{}\n",
+                c.code.as_str(),
+                rule,
+                locs.join(", "),
+                backorder
+            ));
+        }
+        out.push_str(&format!(
+            "safety stock: default {}, {} per-location, {} per-SKU\n",
+            self.safety_stock.default,
+            self.safety_stock.per_location.len(),
+            self.safety_stock.per_sku.len()
+        ));
+        out
+    }
+}
+
+/// The example configuration from the README; `crossdock demo` and the tests run on it.
+pub const EXAMPLE: &str = include_str!("../../../crossdock.example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_loads() {
+        let c = Config::parse(EXAMPLE).unwrap();
+        assert_eq!(c.locations.len(), 3);
+        assert_eq!(c.channels[2].allocation, Allocation::RingFence { units: 20 });
+        assert!(c.summary().contains("ring fence 20"));
+    }
+
+    fn error_for(edit: impl Fn(&str) -> String) -> String {
+        Config::parse(&edit(EXAMPLE)).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = error_for(|t| t.replace("priority = 2", "priority = \"two\""));
+        assert!(e.contains("priority"), "{e}");
+        let e = error_for(|t| t.replace("lead_time_days = 5", "lead_time_dayz = 5"));
+        assert!(e.contains("lead_time_dayz"), "{e}");
+        let e = error_for(|t| t.replace("pct = 80", "pct = 180"));
+        assert!(e.contains("pct must be between 0 and 100"), "{e}");
+        let e = error_for(|t| t.replace("kind = \"dropship\"", "kind = \"shop\""));
+        assert!(e.contains("kind") && e.contains("shop"), "{e}");
+        let e = error_for(|t| t.replace("\"east\", \"west\", \"acme\"", "\"east\", \"north\""));
+        assert!(e.contains("north"), "{e}");
+        let e = error_for(|t| t.replace("per_location = { west = 5 }", "per_location = { south = 5 }"));
+        assert!(e.contains("safety_stock.per_location.south"), "{e}");
+        let e = error_for(|t| t.replace("sqlite://crossdock.db", "mysql://x"));
+        assert!(e.contains("store.url"), "{e}");
+    }
+
+    #[test]
+    fn store_passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/hub"),
+            "postgres://app:***@db:5432/hub"
+        );
+        let c = StoreConfig {
+            url: "postgres://app:s3cret@db/hub".into(),
+        };
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+}
