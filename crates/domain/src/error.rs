@@ -10,6 +10,8 @@ pub enum ErrorCode {
     MalformedJson,
     /// The request body is too large.
     PayloadTooLarge,
+    /// The request body is not JSON.
+    UnsupportedMediaType,
     /// A field failed validation.
     ValidationFailed,
     /// The SKU is not in the item master.
@@ -44,6 +46,7 @@ impl ErrorCode {
         match self {
             ErrorCode::MalformedJson => "MALFORMED_JSON",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ErrorCode::ValidationFailed => "VALIDATION_FAILED",
             ErrorCode::SkuUnknown => "SKU_UNKNOWN",
             ErrorCode::WarehouseUnknown => "WAREHOUSE_UNKNOWN",

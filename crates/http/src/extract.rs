@@ -1,0 +1,69 @@
+//! A JSON body extractor whose failures are problem+json: 400 for malformed JSON, 413 for a
+//! body over the limit, 415 without a JSON content type, 422 for a well-formed body of the
+//! wrong shape.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use crossdock_domain::ErrorCode;
+use serde::de::DeserializeOwned;
+
+use crate::problem::Problem;
+
+/// Like `axum::Json`, answering problems.
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(rejection) => Err(problem(rejection)),
+        }
+    }
+}
+
+fn problem(rejection: JsonRejection) -> Problem {
+    let text = rejection.body_text();
+    match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            "the request body is larger than the server accepts",
+        )
+        .remediation("Send fewer items per call, or raise server.max_body_bytes."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            text,
+        )
+        .remediation("Send the body as JSON with Content-Type: application/json."),
+        StatusCode::UNPROCESSABLE_ENTITY => Problem::invalid(text),
+        _ => Problem::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, text)
+            .remediation("Send a valid JSON document."),
+    }
+}
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Like `axum::extract::Query`, answering problems.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(|e| Problem::invalid(e.body_text()))
+    }
+}

@@ -1,0 +1,131 @@
+//! Errors as RFC 9457 problem+json, each with a stable `code`. 5xx are logged here, once.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use crossdock_domain::ErrorCode;
+use crossdock_engine::EngineError;
+use serde_json::{Map, Value, json};
+
+/// An error answer.
+#[derive(Debug)]
+pub struct Problem {
+    status: StatusCode,
+    code: ErrorCode,
+    detail: String,
+    remediation: Option<String>,
+    extra: Map<String, Value>,
+}
+
+impl Problem {
+    /// A problem with a status, a code and a sentence for a person.
+    pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            remediation: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// 422 VALIDATION_FAILED.
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ValidationFailed,
+            detail,
+        )
+    }
+
+    /// Says what to do about it.
+    pub fn remediation(mut self, text: impl Into<String>) -> Self {
+        self.remediation = Some(text.into());
+        self
+    }
+
+    /// Adds a member to the body.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+}
+
+fn title(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::MalformedJson => "Malformed JSON",
+        ErrorCode::PayloadTooLarge => "Payload too large",
+        ErrorCode::UnsupportedMediaType => "Unsupported media type",
+        ErrorCode::ValidationFailed => "Validation failed",
+        ErrorCode::SkuUnknown => "Unknown SKU",
+        ErrorCode::WarehouseUnknown => "Unknown location",
+        ErrorCode::ChannelUnknown => "Unknown channel",
+        ErrorCode::LocationNotInChannel => "Location does not feed the channel",
+        ErrorCode::InsufficientStock => "Insufficient stock",
+        ErrorCode::ReservationNotFound => "Reservation not found",
+        ErrorCode::ReservationClosed => "Reservation already closed",
+        ErrorCode::DuplicateEvent => "Duplicate event",
+        ErrorCode::StaleEvent => "Stale event",
+        ErrorCode::StoreUnavailable => "Store unavailable",
+        ErrorCode::NotFound => "Not found",
+        ErrorCode::Internal => "Internal error",
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(code = self.code.as_str(), detail = %self.detail, "request failed");
+        }
+        let mut body = json!({
+            "type": format!("urn:crossdock:problem:{}", self.code.as_str().to_lowercase().replace('_', "-")),
+            "title": title(self.code),
+            "status": self.status.as_u16(),
+            "code": self.code.as_str(),
+            "detail": self.detail,
+        });
+        if let Some(r) = self.remediation {
+            body["remediation"] = Value::String(r);
+        }
+        if let Value::Object(map) = &mut body {
+            map.extend(self.extra);
+        }
+        let mut res = (self.status, body.to_string()).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        res
+    }
+}
+
+impl From<EngineError> for Problem {
+    fn from(e: EngineError) -> Self {
+        match &e {
+            EngineError::SkuUnknown(_) => {
+                Problem::new(StatusCode::NOT_FOUND, ErrorCode::SkuUnknown, e.to_string())
+                    .remediation("Add the SKU with POST /v1/items, or sync the item master.")
+            }
+            EngineError::ChannelUnknown(_) => {
+                Problem::new(StatusCode::NOT_FOUND, ErrorCode::ChannelUnknown, e.to_string())
+                    .remediation("Use a channel code defined under [[channels]] in the configuration.")
+            }
+            EngineError::StoreUnavailable(_) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::StoreUnavailable,
+                e.to_string(),
+            )
+            .remediation("Nothing was written. Retry; if it persists, check the database."),
+            EngineError::ShuttingDown => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::StoreUnavailable,
+                e.to_string(),
+            )
+            .remediation("Retry against another instance or after the restart."),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! `GET /v1/events?after=SEQ&limit=N&types=a,b`: the event log, to catch up or replay.
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use crossdock_engine::Inventory;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::extract::{Json, Query};
+use crate::problem::Problem;
+
+/// Most events per page.
+pub const MAX_LIMIT: i64 = 1_000;
+
+/// Routes.
+pub fn router() -> Router<Inventory> {
+    Router::new().route("/v1/events", get(list))
+}
+
+#[derive(Deserialize)]
+struct Params {
+    after: Option<i64>,
+    limit: Option<i64>,
+    types: Option<String>,
+}
+
+async fn list(
+    State(inv): State<Inventory>,
+    Query(p): Query<Params>,
+) -> Result<Json<Value>, Problem> {
+    let after = p.after.unwrap_or(0);
+    if after < 0 {
+        return Err(Problem::invalid("after must be 0 or more"));
+    }
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Problem::invalid(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    let types = p.types.map(|t| {
+        t.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+    });
+    let events = inv.events_after(after, limit, types).await?;
+    let next_after = events.last().map_or(after, |e| e.seq);
+    Ok(Json(json!({"events": events, "next_after": next_after})))
+}

@@ -1,0 +1,232 @@
+//! `POST /v1/inventory/events`: stock events from ERPs and warehouses, up to 1,000 a call.
+//! Each event is checked on its own; a bad one is rejected by index without failing the rest.
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use crossdock_domain::ledger::{Command, EventChange, Outcome, StockEvent};
+use crossdock_domain::stock::{Bucket, StockChange};
+use crossdock_domain::{ErrorCode, Estate, LocationCode, Sku, Timestamp};
+use crossdock_engine::Inventory;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{MAX_QTY, check_ref};
+use crate::extract::Json;
+use crate::problem::Problem;
+
+/// Most events per call.
+pub const MAX_EVENTS: usize = 1_000;
+
+/// Every event kind accepted.
+pub const KINDS: &[&str] = &[
+    "snapshot",
+    "receipt",
+    "adjustment",
+    "pick_opened",
+    "pick_cancelled",
+    "shipped",
+    "transfer_out",
+    "transfer_shipped",
+    "transfer_received",
+    "return_received",
+    "return_restocked",
+    "return_scrapped",
+    "expected_receipt",
+];
+
+/// Routes.
+pub fn router() -> Router<Inventory> {
+    Router::new().route("/v1/inventory/events", post(post_events))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsIn {
+    events: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventIn {
+    source: String,
+    source_event_id: String,
+    occurred_at: Timestamp,
+    sku: String,
+    location: String,
+    kind: String,
+    qty: Option<i64>,
+    buckets: Option<BucketsIn>,
+    po_ref: Option<String>,
+    order_ref: Option<String>,
+    eta: Option<Timestamp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BucketsIn {
+    on_hand: Option<i64>,
+    picking: Option<i64>,
+    transfer_out: Option<i64>,
+    inspection: Option<i64>,
+}
+
+type Rejection = (ErrorCode, String);
+
+fn invalid(detail: impl Into<String>) -> Rejection {
+    (ErrorCode::ValidationFailed, detail.into())
+}
+
+/// Parses and checks one event against the estate.
+pub fn parse_event(raw: Value, estate: &Estate) -> Result<StockEvent, Rejection> {
+    let e: EventIn = serde_json::from_value(raw).map_err(|e| invalid(e.to_string()))?;
+    check_ref("source", &e.source).map_err(invalid)?;
+    check_ref("source_event_id", &e.source_event_id).map_err(invalid)?;
+    let sku = Sku::parse(&e.sku).map_err(|err| invalid(format!("sku: {err}")))?;
+    let location = LocationCode::parse(&e.location)
+        .ok()
+        .filter(|l| estate.location(l.as_str()).is_some())
+        .ok_or_else(|| {
+            (
+                ErrorCode::WarehouseUnknown,
+                format!("location `{}` is not configured", e.location),
+            )
+        })?;
+    for (field, value) in [("po_ref", &e.po_ref), ("order_ref", &e.order_ref)] {
+        if let Some(v) = value {
+            check_ref(field, v).map_err(invalid)?;
+        }
+    }
+    let kind = e.kind.as_str();
+    let positive = || match e.qty {
+        Some(q) if (1..=MAX_QTY).contains(&q) => Ok(q),
+        Some(q) => Err(invalid(format!(
+            "qty must be between 1 and {MAX_QTY} for {kind}, got {q}"
+        ))),
+        None => Err(invalid(format!("qty is required for {kind}"))),
+    };
+    let stock = |change: StockChange| EventChange::Stock {
+        change,
+        kind: kind.to_string(),
+        po_ref: e.po_ref.clone(),
+        order_ref: e.order_ref.clone(),
+    };
+    let change = match kind {
+        "snapshot" => {
+            let b = e
+                .buckets
+                .as_ref()
+                .ok_or_else(|| invalid("buckets is required for snapshot"))?;
+            let values: Vec<(Bucket, i64)> = [
+                (Bucket::OnHand, b.on_hand),
+                (Bucket::Picking, b.picking),
+                (Bucket::TransferOut, b.transfer_out),
+                (Bucket::Inspection, b.inspection),
+            ]
+            .into_iter()
+            .filter_map(|(bucket, v)| v.map(|v| (bucket, v)))
+            .collect();
+            if values.is_empty() {
+                return Err(invalid(
+                    "buckets must set at least one of on_hand, picking, transfer_out, inspection",
+                ));
+            }
+            if let Some((bucket, v)) = values.iter().find(|(_, v)| !(0..=MAX_QTY).contains(v)) {
+                return Err(invalid(format!(
+                    "buckets.{}: must be between 0 and {MAX_QTY}, got {v}",
+                    serde_json::to_value(bucket).unwrap_or_default().as_str().unwrap_or("?")
+                )));
+            }
+            stock(StockChange::Snapshot(values))
+        }
+        "adjustment" => match e.qty {
+            Some(q) if q != 0 && q.abs() <= MAX_QTY => stock(StockChange::Adjustment(q)),
+            _ => return Err(invalid("qty must be a non-zero whole number for adjustment")),
+        },
+        "expected_receipt" => {
+            let po_ref = e
+                .po_ref
+                .clone()
+                .ok_or_else(|| invalid("po_ref is required for expected_receipt"))?;
+            let eta = e
+                .eta
+                .ok_or_else(|| invalid("eta is required for expected_receipt"))?;
+            let qty = match e.qty {
+                Some(q) if (0..=MAX_QTY).contains(&q) => q,
+                _ => return Err(invalid("qty must be between 0 and 1e9 for expected_receipt")),
+            };
+            EventChange::Expected { po_ref, qty, eta }
+        }
+        "receipt" => stock(StockChange::Receipt(positive()?)),
+        "pick_opened" => stock(StockChange::PickOpened(positive()?)),
+        "pick_cancelled" => stock(StockChange::PickCancelled(positive()?)),
+        "shipped" => stock(StockChange::Shipped(positive()?)),
+        "transfer_out" => stock(StockChange::TransferOut(positive()?)),
+        "transfer_shipped" => stock(StockChange::TransferShipped(positive()?)),
+        "transfer_received" => stock(StockChange::TransferReceived(positive()?)),
+        "return_received" => stock(StockChange::ReturnReceived(positive()?)),
+        "return_restocked" => stock(StockChange::ReturnRestocked(positive()?)),
+        "return_scrapped" => stock(StockChange::ReturnScrapped(positive()?)),
+        other => {
+            return Err(invalid(format!(
+                "kind `{other}` is not one of: {}",
+                KINDS.join(", ")
+            )));
+        }
+    };
+    Ok(StockEvent {
+        source: e.source,
+        source_event_id: e.source_event_id,
+        occurred_at: e.occurred_at,
+        sku,
+        location,
+        change,
+    })
+}
+
+async fn post_events(
+    State(inv): State<Inventory>,
+    Json(body): Json<EventsIn>,
+) -> Result<Json<Value>, Problem> {
+    if body.events.len() > MAX_EVENTS {
+        return Err(Problem::invalid(format!(
+            "events: at most {MAX_EVENTS} per call, got {}",
+            body.events.len()
+        ))
+        .remediation("Split the events into several calls."));
+    }
+    let mut rejected = Vec::new();
+    let mut commands = Vec::new();
+    let mut indexes = Vec::new();
+    for (index, raw) in body.events.into_iter().enumerate() {
+        match parse_event(raw, inv.estate()) {
+            Ok(e) => {
+                commands.push(Command::Stock(e));
+                indexes.push(index);
+            }
+            Err((code, detail)) => rejected.push((index, code, detail)),
+        }
+    }
+    let outcomes = inv.submit(commands).await?;
+    let (mut applied, mut duplicates, mut stale) = (0, 0, 0);
+    for (index, outcome) in indexes.into_iter().zip(outcomes) {
+        match outcome {
+            Outcome::Applied => applied += 1,
+            Outcome::Duplicate => duplicates += 1,
+            Outcome::Stale => stale += 1,
+            Outcome::Rejected { code, detail } => rejected.push((index, code, detail)),
+            other => rejected.push((index, ErrorCode::Internal, format!("{other:?}"))),
+        }
+    }
+    rejected.sort_by_key(|r| r.0);
+    let rejected: Vec<Value> = rejected
+        .into_iter()
+        .map(|(index, code, detail)| json!({"index": index, "code": code, "detail": detail}))
+        .collect();
+    Ok(Json(json!({
+        "applied": applied,
+        "duplicates": duplicates,
+        "stale": stale,
+        "rejected": rejected,
+    })))
+}

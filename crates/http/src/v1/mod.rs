@@ -1,0 +1,37 @@
+//! Version 1 of the API: one module per resource, each with its own router.
+
+use axum::Router;
+use crossdock_engine::Inventory;
+
+pub mod availability;
+pub mod events;
+pub mod inventory_events;
+pub mod items;
+pub mod reservations;
+
+/// Every `/v1` route.
+pub fn router() -> Router<Inventory> {
+    Router::new()
+        .merge(items::router())
+        .merge(inventory_events::router())
+        .merge(availability::router())
+        .merge(reservations::router())
+        .merge(events::router())
+}
+
+/// Checks a free-text reference (source, event id, order or PO reference).
+pub(crate) fn check_ref(field: &str, value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Err(format!("{field} must not be empty"));
+    }
+    if value.chars().count() > 128 {
+        return Err(format!("{field} must be at most 128 characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!("{field} must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// Largest quantity accepted in one event or reservation.
+pub(crate) const MAX_QTY: i64 = 1_000_000_000;

@@ -1,0 +1,163 @@
+//! Reservations: `POST /v1/reservations`, `GET` and `DELETE /v1/reservations/{id}`.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use crossdock_domain::ledger::{Command, Outcome, Reservation, ReserveRequest};
+use crossdock_domain::{ChannelCode, ErrorCode, LocationCode, Sku};
+use crossdock_engine::inventory::now;
+use crossdock_engine::{EngineError, Inventory};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{MAX_QTY, check_ref};
+use crate::extract::Json;
+use crate::problem::Problem;
+
+/// Routes.
+pub fn router() -> Router<Inventory> {
+    Router::new()
+        .route("/v1/reservations", post(create))
+        .route("/v1/reservations/{id}", get(show).delete(release))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReserveIn {
+    sku: String,
+    qty: i64,
+    channel: String,
+    order_ref: String,
+    location: Option<String>,
+    ship_region: Option<String>,
+    ttl_seconds: Option<u64>,
+}
+
+/// A reservation on the wire.
+pub fn reservation_json(r: &Reservation) -> Value {
+    json!({
+        "id": r.id,
+        "sku": r.sku,
+        "channel": r.channel,
+        "order_ref": r.order_ref,
+        "qty": r.qty,
+        "status": r.status.as_str(),
+        "created_at": r.created_at,
+        "expires_at": r.expires_at,
+        "allocations": r.allocations.iter().map(|a| json!({
+            "location": a.location, "qty": a.qty, "picked": a.consumed
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn problem_for(code: ErrorCode, detail: String) -> Problem {
+    let status = match code {
+        ErrorCode::SkuUnknown | ErrorCode::ChannelUnknown | ErrorCode::ReservationNotFound => {
+            StatusCode::NOT_FOUND
+        }
+        ErrorCode::InsufficientStock | ErrorCode::ReservationClosed => StatusCode::CONFLICT,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Problem::new(status, code, detail)
+}
+
+async fn create(
+    State(inv): State<Inventory>,
+    Json(body): Json<ReserveIn>,
+) -> Result<Response, Problem> {
+    let channel = inv
+        .estate()
+        .channel(&body.channel)
+        .ok_or_else(|| EngineError::ChannelUnknown(body.channel.clone()))?;
+    let sku = Sku::parse(&body.sku).map_err(|e| Problem::invalid(format!("sku: {e}")))?;
+    if !(1..=MAX_QTY).contains(&body.qty) {
+        return Err(Problem::invalid(format!(
+            "qty must be between 1 and {MAX_QTY}, got {}",
+            body.qty
+        )));
+    }
+    check_ref("order_ref", &body.order_ref).map_err(Problem::invalid)?;
+    let location = match &body.location {
+        None => None,
+        Some(l) => Some(
+            LocationCode::parse(l)
+                .ok()
+                .filter(|c| inv.estate().location(c.as_str()).is_some())
+                .ok_or_else(|| {
+                    problem_for(
+                        ErrorCode::WarehouseUnknown,
+                        format!("location `{l}` is not configured"),
+                    )
+                })?,
+        ),
+    };
+    let t = now();
+    let request = ReserveRequest {
+        id: Inventory::new_reservation_id(),
+        sku,
+        qty: body.qty,
+        channel: ChannelCode::clone(&channel.code),
+        order_ref: body.order_ref,
+        location,
+        ship_region: body.ship_region,
+        expires_at: inv.expiry(t, body.ttl_seconds),
+    };
+    match inv.submit_one(Command::Reserve(request)).await? {
+        Outcome::Reserved(r) => {
+            let location = format!("/v1/reservations/{}", r.id);
+            Ok((
+                StatusCode::CREATED,
+                [(header::LOCATION, location)],
+                axum::Json(reservation_json(&r)),
+            )
+                .into_response())
+        }
+        Outcome::Insufficient { available } => Err(problem_for(
+            ErrorCode::InsufficientStock,
+            format!(
+                "{} units of {} requested for {}, {available} available",
+                body.qty, body.sku, body.channel
+            ),
+        )
+        .with("requested", body.qty)
+        .with("available", available)
+        .remediation("Reserve at most the available quantity, or take a backorder.")),
+        Outcome::Rejected { code, detail } => Err(problem_for(code, detail)),
+        other => Err(problem_for(ErrorCode::Internal, format!("unexpected {other:?}"))),
+    }
+}
+
+async fn show(State(inv): State<Inventory>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    match inv.reservation(&id).await? {
+        Some(r) => Ok(Json(reservation_json(&r))),
+        None => Err(problem_for(
+            ErrorCode::ReservationNotFound,
+            format!("no reservation `{id}`"),
+        )),
+    }
+}
+
+async fn release(
+    State(inv): State<Inventory>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    match inv
+        .submit_one(Command::Release {
+            id: id.clone(),
+            expired: false,
+        })
+        .await?
+    {
+        Outcome::Released(r) => Ok(Json(reservation_json(&r))),
+        Outcome::AlreadyClosed(r) => Err(problem_for(
+            ErrorCode::ReservationClosed,
+            format!("reservation `{id}` is already {}", r.status.as_str()),
+        )
+        .with("reservation_status", r.status.as_str())),
+        Outcome::Rejected { code, detail } => Err(problem_for(code, detail)),
+        other => Err(problem_for(ErrorCode::Internal, format!("unexpected {other:?}"))),
+    }
+}
