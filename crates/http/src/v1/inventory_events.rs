@@ -230,3 +230,80 @@ async fn post_events(
         "rejected": rejected,
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    fn estate() -> Estate {
+        crossdock_engine::Config::parse(crossdock_engine::config::EXAMPLE)
+            .unwrap()
+            .estate()
+            .unwrap()
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            "\\PC{0,12}".prop_map(Value::from),
+            prop::sample::select(KINDS).prop_map(Value::from),
+            Just(json!("2026-01-01T00:00:00Z")),
+            Just(json!("east")),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop::sample::select(vec![
+                        "source", "source_event_id", "occurred_at", "sku", "location", "kind",
+                        "qty", "buckets", "po_ref", "order_ref", "eta", "on_hand", "picking", "x",
+                    ]),
+                    inner,
+                    0..10
+                )
+                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Whatever arrives, parsing answers Ok or a rejection; it never panics.
+        #[test]
+        fn any_json_is_parsed_or_rejected(raw in arb_json()) {
+            let _ = parse_event(raw, &estate());
+        }
+
+        /// Well-formed deltas of every kind parse, with their quantity.
+        #[test]
+        fn valid_deltas_parse(kind in prop::sample::select(&KINDS[1..12]), qty in 1i64..1_000_000) {
+            let raw = json!({"source": "wms", "source_event_id": "1", "occurred_at": "2026-01-01T00:00:00Z",
+                             "sku": "SKU-1", "location": "east", "kind": kind, "qty": qty});
+            let e = parse_event(raw, &estate()).unwrap();
+            let is_stock = matches!(e.change, EventChange::Stock { .. });
+            prop_assert!(is_stock);
+        }
+    }
+
+    #[test]
+    fn rejections_carry_codes() {
+        let e = estate();
+        let base = json!({"source": "wms", "source_event_id": "1", "occurred_at": "2026-01-01T00:00:00Z",
+                          "sku": "SKU-1", "location": "east", "kind": "receipt", "qty": 3});
+        assert!(parse_event(base.clone(), &e).is_ok());
+        let mut bad = base.clone();
+        bad["location"] = json!("north");
+        assert_eq!(parse_event(bad, &e).unwrap_err().0, ErrorCode::WarehouseUnknown);
+        let mut bad = base.clone();
+        bad["occurred_at"] = json!("yesterday");
+        assert_eq!(parse_event(bad, &e).unwrap_err().0, ErrorCode::ValidationFailed);
+        let mut bad = base;
+        bad["kind"] = json!("snapshot");
+        assert!(parse_event(bad, &e).unwrap_err().1.contains("buckets"));
+    }
+}
