@@ -1,1 +1,107 @@
-fn main() {}
+//! The `crossdock` binary: serve, migrate, check-config, print-config, demo, bench.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use crossdock_engine::{Config, Shutdown};
+
+mod bench;
+mod demo;
+mod report;
+
+#[derive(Parser)]
+#[command(name = "crossdock", version, about = "Self-hosted sync hub between ERP, storefronts and warehouses")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the hub: apply migrations, then serve the API.
+    Serve {
+        /// Configuration file.
+        #[arg(long, short, env = "CROSSDOCK_CONFIG", default_value = "crossdock.toml")]
+        config: PathBuf,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// Configuration file.
+        #[arg(long, short, env = "CROSSDOCK_CONFIG", default_value = "crossdock.toml")]
+        config: PathBuf,
+    },
+    /// Check a configuration file and summarise it.
+    CheckConfig {
+        /// Configuration file.
+        #[arg(long, short, env = "CROSSDOCK_CONFIG", default_value = "crossdock.toml")]
+        config: PathBuf,
+    },
+    /// Print the example configuration, to start from.
+    PrintConfig,
+    /// Run a flash sale against a simulated estate on a fresh embedded store, and report.
+    Demo(demo::Args),
+    /// Measure reservations/s and ATS reads/s against raw-insert baselines.
+    Bench(bench::Args),
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CROSSDOCK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if json { "info" } else { "warn" }));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn load(path: &PathBuf) -> anyhow::Result<Config> {
+    Config::load(path).with_context(|| format!("configuration {} is not valid", path.display()))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { config } => {
+            init_logs(true);
+            let config = load(&config)?;
+            let listener = tokio::net::TcpListener::bind(config.server.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+            let shutdown = Shutdown::new();
+            let trigger = shutdown.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+                trigger.trigger();
+            });
+            crossdock_http::run(&config, listener, shutdown).await?;
+        }
+        Command::Migrate { config } => {
+            init_logs(false);
+            let config = load(&config)?;
+            crossdock_store::AnyStore::open(&config.store.url)
+                .await
+                .context("migration failed")?;
+            println!("migrations applied to {}", crossdock_engine::config::redact_url(&config.store.url));
+        }
+        Command::CheckConfig { config } => {
+            let loaded = load(&config)?;
+            println!("ok: {}", config.display());
+            print!("{}", loaded.summary());
+        }
+        Command::PrintConfig => print!("{}", crossdock_engine::config::EXAMPLE),
+        Command::Demo(args) => {
+            init_logs(false);
+            demo::run(args).await?;
+        }
+        Command::Bench(args) => {
+            init_logs(false);
+            bench::run(args).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! `crossdock demo`: a flash sale on the example estate, over HTTP, on a fresh embedded store.
+//!
+//! Three channels' shoppers race for scarce stock (SKU-HOT has 37 units), the warehouse
+//! resends every stock event (duplicate webhooks), some carts are abandoned and released,
+//! some lapse on their own. At the end the ledger is checked: no location promised more than
+//! it could sell.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use crossdock_engine::config::EXAMPLE;
+use crossdock_engine::{Config, Shutdown};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+
+use crate::report::{Rng, table, thousands};
+
+/// Options for the demo.
+#[derive(clap::Args)]
+pub struct Args {
+    /// SQLite file to create; replaced if it exists.
+    #[arg(long, default_value = "crossdock-demo.db")]
+    db: PathBuf,
+    /// Shoppers on the web store; the marketplace gets half as many, the B2B portal a fifth.
+    #[arg(long, default_value_t = 400)]
+    shoppers: usize,
+    /// Seed for the simulated traffic.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+const HOT: &str = "SKU-HOT";
+const HOT_UNITS: i64 = 37;
+const CHANNELS: [&str; 3] = ["web", "marketplace", "b2b"];
+
+#[derive(Default)]
+struct Tally {
+    attempts: AtomicU64,
+    reserved_units: AtomicU64,
+    reservations: AtomicU64,
+    refused: AtomicU64,
+    released: AtomicU64,
+    errors: AtomicU64,
+}
+
+fn remove_db(path: &PathBuf) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// The catalogue: SKU-HOT plus 19 SKUs with stock spread over the estate.
+fn seed_events(rng: &mut Rng) -> (Vec<Value>, Vec<String>) {
+    let mut skus = vec![HOT.to_string()];
+    let at = "2026-11-27T06:00:00Z";
+    let snap = |id: String, sku: &str, loc: &str, on_hand: i64| {
+        json!({"source": "erp", "source_event_id": id, "occurred_at": at, "sku": sku,
+               "location": loc, "kind": "snapshot", "buckets": {"on_hand": on_hand, "picking": 0}})
+    };
+    let mut events = vec![snap("hot-east".into(), HOT, "east", HOT_UNITS)];
+    events.push(json!({"source": "erp", "source_event_id": "po-hot", "occurred_at": at,
+        "sku": HOT, "location": "west", "kind": "expected_receipt", "po_ref": "PO-7781",
+        "qty": 120, "eta": "2026-12-02T00:00:00Z"}));
+    for i in 1..20 {
+        let sku = format!("SKU-{i:03}");
+        for loc in ["east", "west", "acme"] {
+            let units = 5 + rng.below(60) as i64;
+            events.push(snap(format!("{sku}-{loc}"), &sku, loc, units));
+        }
+        skus.push(sku);
+    }
+    (events, skus)
+}
+
+/// Runs the demo and prints its report.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    remove_db(&args.db);
+    let mut config = Config::parse(EXAMPLE)?;
+    config.store.url = format!("sqlite://{}", args.db.display());
+    config.inventory.expiry_sweep_ms = 200;
+    let shutdown = Shutdown::new();
+    let inventory = crossdock_http::start(&config, &shutdown)
+        .await
+        .context("cannot start the hub")?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let server = tokio::spawn(crossdock_http::serve(
+        listener,
+        inventory.clone(),
+        config.server.max_body_bytes,
+        shutdown.clone(),
+    ));
+    println!("crossdock demo: hub on {base}, store {}", args.db.display());
+
+    let http = reqwest::Client::new();
+    let mut rng = Rng::new(args.seed);
+    let (events, skus) = seed_events(&mut rng);
+    let items: Vec<Value> = skus.iter().map(|s| json!({"sku": s})).collect();
+    post(&http, &format!("{base}/v1/items"), json!({"items": items})).await?;
+    let seeded = post(&http, &format!("{base}/v1/inventory/events"), json!({"events": events})).await?;
+    println!(
+        "seeded {} SKUs at east, west and acme (drop-ship): {} stock events applied",
+        skus.len(),
+        seeded["applied"]
+    );
+
+    let shoppers = [args.shoppers, args.shoppers / 2, (args.shoppers / 5).max(1)];
+    let total: usize = shoppers.iter().sum();
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} flash sale [{bar:40}] {pos}/{len} shoppers {per_sec} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let tallies: Arc<[Tally; 3]> = Arc::new(Default::default());
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (ci, count) in shoppers.iter().enumerate() {
+        for n in 0..*count {
+            let (http, base, tallies, bar, skus) =
+                (http.clone(), base.clone(), tallies.clone(), bar.clone(), skus.clone());
+            let mut rng = Rng::new(args.seed ^ ((ci as u64) << 32 | n as u64));
+            tasks.push(tokio::spawn(async move {
+                shop(&http, &base, CHANNELS[ci], n, &skus, &mut rng, &tallies[ci]).await;
+                bar.inc(1);
+            }));
+        }
+    }
+    // Meanwhile the warehouse reports receipts, and its webhook sends each one twice.
+    let wms = {
+        let (http, base) = (http.clone(), base.clone());
+        tokio::spawn(async move {
+            let mut sent = 0;
+            let mut applied = 0;
+            for i in 0..40 {
+                let e = json!({"source": "wms", "source_event_id": format!("rcv-{i}"),
+                    "occurred_at": "2026-11-27T07:00:00Z", "sku": format!("SKU-{:03}", 1 + i % 19),
+                    "location": "east", "kind": "receipt", "qty": 3});
+                for _ in 0..2 {
+                    if let Ok(r) = post(&http, &format!("{base}/v1/inventory/events"), json!({"events": [e]})).await {
+                        applied += r["applied"].as_i64().unwrap_or(0);
+                    }
+                    sent += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            (sent, applied)
+        })
+    };
+    for t in tasks {
+        t.await?;
+    }
+    let elapsed = started.elapsed();
+    bar.finish_with_message("done");
+    let (wms_sent, wms_applied) = wms.await?;
+    // Let abandoned short carts lapse and the sweeper return them.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let mut rows = Vec::new();
+    let mut attempts_total = 0;
+    for (ci, t) in tallies.iter().enumerate() {
+        let attempts = t.attempts.load(Ordering::Relaxed);
+        attempts_total += attempts;
+        rows.push(vec![
+            CHANNELS[ci].to_string(),
+            shoppers[ci].to_string(),
+            attempts.to_string(),
+            t.reservations.load(Ordering::Relaxed).to_string(),
+            t.reserved_units.load(Ordering::Relaxed).to_string(),
+            t.refused.load(Ordering::Relaxed).to_string(),
+            t.released.load(Ordering::Relaxed).to_string(),
+            t.errors.load(Ordering::Relaxed).to_string(),
+        ]);
+    }
+    println!(
+        "\n{} reservation requests in {:.2}s ({}/s over HTTP)",
+        attempts_total,
+        elapsed.as_secs_f64(),
+        thousands(attempts_total as f64 / elapsed.as_secs_f64())
+    );
+    println!(
+        "{}",
+        table(
+            &["channel", "shoppers", "requests", "reservations", "units", "refused (409)", "released", "errors"],
+            rows
+        )
+    );
+
+    let mut ats_rows = Vec::new();
+    let mut oversells = 0;
+    let mut hot_reserved = 0;
+    for sku in &skus {
+        let a = get(&http, &format!("{base}/v1/availability/{sku}")).await?;
+        for l in a["locations"].as_array().into_iter().flatten() {
+            let f = |k: &str| l[k].as_i64().unwrap_or(0);
+            if f("reserved") > f("on_hand") - f("picking") - f("transfer_out") - f("safety_stock") {
+                oversells += 1;
+                eprintln!("OVERSOLD {sku} at {}: {l}", l["location"]);
+            }
+            if sku == HOT {
+                hot_reserved += f("reserved");
+            }
+        }
+        if ats_rows.len() < 8 {
+            let mut row = vec![sku.clone()];
+            for c in a["channels"].as_array().into_iter().flatten() {
+                let backorder = c["available_backorder"].as_i64().unwrap_or(0);
+                row.push(if backorder > 0 {
+                    format!("{} (+{backorder} due)", c["available_now"])
+                } else {
+                    c["available_now"].to_string()
+                });
+            }
+            let reserved: i64 = a["locations"].as_array().into_iter().flatten()
+                .map(|l| l["reserved"].as_i64().unwrap_or(0)).sum();
+            row.push(reserved.to_string());
+            ats_rows.push(row);
+        }
+    }
+    println!("available to sell after the sale (first 8 SKUs):");
+    println!("{}", table(&["sku", "web", "marketplace", "b2b", "reserved"], ats_rows));
+    let stats = inventory.stats();
+    println!(
+        "group commit: {} commands in {} transactions (avg {:.1} per commit)",
+        stats.commands,
+        stats.batches,
+        stats.commands as f64 / stats.batches.max(1) as f64
+    );
+    println!("check: {HOT} had {HOT_UNITS} units, {hot_reserved} held at the end, never more");
+    println!(
+        "check: warehouse webhooks sent {wms_sent} deliveries of {} receipts, {wms_applied} applied (duplicates ignored)",
+        wms_sent / 2
+    );
+    println!("check: oversells = {oversells}");
+    shutdown.trigger();
+    let _ = server.await;
+    if oversells > 0 || wms_applied != (wms_sent / 2) as i64 {
+        bail!("the ledger check failed");
+    }
+    Ok(())
+}
+
+/// One shopper: tries to reserve a few things; sometimes abandons a cart.
+async fn shop(
+    http: &reqwest::Client,
+    base: &str,
+    channel: &str,
+    n: usize,
+    skus: &[String],
+    rng: &mut Rng,
+    tally: &Tally,
+) {
+    let tries = 1 + rng.below(3);
+    for t in 0..tries {
+        let (sku, qty) = if rng.chance(60) {
+            (HOT.to_string(), 1)
+        } else {
+            (skus[1 + rng.below(skus.len() as u64 - 1) as usize].clone(), 1 + rng.below(5) as i64)
+        };
+        let short_cart = rng.chance(10);
+        let mut body = json!({"sku": sku, "qty": qty, "channel": channel,
+                              "order_ref": format!("{channel}-{n}-{t}")});
+        if short_cart {
+            body["ttl_seconds"] = json!(1);
+        }
+        tally.attempts.fetch_add(1, Ordering::Relaxed);
+        let res = http.post(format!("{base}/v1/reservations")).json(&body).send().await;
+        match res {
+            Ok(r) if r.status() == reqwest::StatusCode::CREATED => {
+                let v: Value = r.json().await.unwrap_or_default();
+                tally.reservations.fetch_add(1, Ordering::Relaxed);
+                tally.reserved_units.fetch_add(qty as u64, Ordering::Relaxed);
+                if !short_cart && rng.chance(15) {
+                    let id = v["id"].as_str().unwrap_or_default();
+                    let del = http.delete(format!("{base}/v1/reservations/{id}")).send().await;
+                    if del.is_ok_and(|d| d.status().is_success()) {
+                        tally.released.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            Ok(r) if r.status() == reqwest::StatusCode::CONFLICT => {
+                tally.refused.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {
+                tally.errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+async fn post(http: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<Value> {
+    let res = http.post(url).json(&body).send().await?;
+    let status = res.status();
+    let v: Value = res.json().await?;
+    if !status.is_success() {
+        bail!("POST {url} answered {status}: {v}");
+    }
+    Ok(v)
+}
+
+async fn get(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
+    let res = http.get(url).send().await?;
+    let status = res.status();
+    let v: Value = res.json().await?;
+    if !status.is_success() {
+        bail!("GET {url} answered {status}: {v}");
+    }
+    Ok(v)
+}
