@@ -1,4 +1,431 @@
-//! placeholder
+//! `crossdock bench`: reservations/s and ATS reads/s, in-process and over HTTP, on SQLite and
+//! (when given a server) PostgreSQL, each next to a baseline measured in the same run: raw
+//! batched inserts of the same rows (one reservation row and one event row per reservation)
+//! with nothing else going on.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use crossdock_domain::ledger::{Command, Outcome, ReserveRequest};
+use crossdock_domain::{ChannelCode, Sku};
+use crossdock_engine::config::EXAMPLE;
+use crossdock_engine::{Config, Inventory, Shutdown};
+use crossdock_store::{AnyStore, PgStore, SqliteStore};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use crate::report::{percentile_ms, table, thousands};
+
+/// Options for the benchmark.
 #[derive(clap::Args)]
-pub struct Args {}
-pub async fn run(_a: Args) -> anyhow::Result<()> { Ok(()) }
+pub struct Args {
+    /// Reservations per in-process run.
+    #[arg(long, default_value_t = 200_000)]
+    reservations: u64,
+    /// Reservations per HTTP run.
+    #[arg(long, default_value_t = 30_000)]
+    http_reservations: u64,
+    /// Seconds each read benchmark runs.
+    #[arg(long, default_value_t = 5)]
+    secs: u64,
+    /// Concurrent callers.
+    #[arg(long, default_value_t = 256)]
+    concurrency: usize,
+    /// HTTP connections for the over-HTTP runs.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// PostgreSQL server to measure too (a fresh schema is used and dropped).
+    #[arg(long, env = "CROSSDOCK_BENCH_PG_URL")]
+    pg: Option<String>,
+    /// Directory for the SQLite files.
+    #[arg(long, default_value_os_t = std::env::temp_dir())]
+    dir: PathBuf,
+}
+
+const SKUS: usize = 1_000;
+
+struct Row {
+    name: String,
+    ops: u64,
+    secs: f64,
+    baseline: Option<f64>,
+    latency: Option<(f64, f64)>,
+}
+
+impl Row {
+    fn rate(&self) -> f64 {
+        self.ops as f64 / self.secs
+    }
+}
+
+fn sku(i: usize) -> Sku {
+    Sku::parse(format!("B-{i:05}")).expect("valid sku")
+}
+
+async fn inventory(store: AnyStore) -> anyhow::Result<(Inventory, Shutdown)> {
+    let config = Config::parse(EXAMPLE)?;
+    let shutdown = Shutdown::new();
+    let inv = Inventory::start(config.estate()?, config.inventory.clone(), store, shutdown.clone())
+        .await?;
+    // 1,000 SKUs with deep stock everywhere, so every reservation succeeds.
+    let items = (0..SKUS)
+        .map(|i| Command::UpsertItem { sku: sku(i), description: None })
+        .collect();
+    inv.submit(items).await?;
+    let mut events = Vec::new();
+    for i in 0..SKUS {
+        for loc in ["east", "west"] {
+            events.push(json!({"source": "bench", "source_event_id": format!("{i}-{loc}"),
+                "occurred_at": "2026-01-01T00:00:00Z", "sku": sku(i).as_str(), "location": loc,
+                "kind": "receipt", "qty": 10_000_000}));
+        }
+    }
+    let parsed = events
+        .into_iter()
+        .map(|e| crossdock_http::v1::inventory_events::parse_event(e, inv.estate()).map(Command::Stock))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|(c, d)| anyhow::anyhow!("{c}: {d}"))?;
+    inv.submit(parsed).await?;
+    Ok((inv, shutdown))
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(&format!("{{spinner}} {what:<34} [{{bar:30}}] {{pos}}/{{len}} {{per_sec}}"))
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Reserves `n` units (one per request) from `concurrency` tasks, in-process.
+async fn reserve_in_process(inv: &Inventory, n: u64, concurrency: usize, label: &str) -> anyhow::Result<Row> {
+    let next = Arc::new(AtomicU64::new(0));
+    let pb = bar(n, label);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (inv, next, pb) = (inv.clone(), next.clone(), pb.clone());
+        tasks.push(tokio::spawn(async move {
+            let web = ChannelCode::parse("b2b").expect("valid");
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                let req = ReserveRequest {
+                    id: Inventory::new_reservation_id(),
+                    sku: sku(i as usize % SKUS),
+                    qty: 1,
+                    channel: web.clone(),
+                    order_ref: format!("o{i}"),
+                    location: None,
+                    ship_region: None,
+                    expires_at: None,
+                };
+                match inv.submit_one(Command::Reserve(req)).await? {
+                    Outcome::Reserved(_) => {}
+                    other => anyhow::bail!("reservation refused: {other:?}"),
+                }
+                if i % 1024 == 0 {
+                    pb.set_position(i);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    Ok(Row { name: label.into(), ops: n, secs, baseline: None, latency: None })
+}
+
+/// ATS lookups from memory on every core for `secs`.
+async fn ats_in_process(inv: &Inventory, secs: u64) -> Row {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut handles = Vec::new();
+    let start = Instant::now();
+    for t in 0..threads {
+        let inv = inv.clone();
+        handles.push(std::thread::spawn(move || {
+            let names: Vec<String> = (0..SKUS).map(|i| sku(i).to_string()).collect();
+            let mut n = 0u64;
+            let mut i = t;
+            while Instant::now() < deadline {
+                for _ in 0..256 {
+                    let a = inv.availability(&names[i % SKUS], "web").expect("known sku");
+                    std::hint::black_box(a);
+                    i += 1;
+                    n += 1;
+                }
+            }
+            n
+        }));
+    }
+    let ops = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
+    Row { name: "ATS reads, in-process".into(), ops, secs: start.elapsed().as_secs_f64(), baseline: None, latency: None }
+}
+
+/// Serves the API on a free port.
+async fn serve(inv: &Inventory, shutdown: &Shutdown) -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(crossdock_http::serve(listener, inv.clone(), 2 << 20, shutdown.clone()));
+    Ok(base)
+}
+
+/// GET availability over `connections` keep-alive connections for `secs`.
+async fn ats_http(base: &str, connections: usize, secs: u64) -> anyhow::Result<Row> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let (client, base) = (client.clone(), base.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(100_000);
+            let mut i = c;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let url = format!("{base}/v1/availability/{}?channel=web", sku(i % SKUS));
+                let res = client.get(url).send().await?;
+                anyhow::ensure!(res.status().is_success(), "status {}", res.status());
+                res.bytes().await?;
+                lat.push(t.elapsed().as_micros() as u64);
+                i += connections;
+            }
+            Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    all.sort_unstable();
+    Ok(Row {
+        name: format!("ATS reads, HTTP ({connections} conns)"),
+        ops: all.len() as u64,
+        secs,
+        baseline: None,
+        latency: Some((percentile_ms(&all, 50.0), percentile_ms(&all, 99.0))),
+    })
+}
+
+/// POST reservations over `connections` connections.
+async fn reserve_http(base: &str, n: u64, connections: usize, label: &str) -> anyhow::Result<Row> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
+    let next = Arc::new(AtomicU64::new(0));
+    let pb = bar(n, label);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (client, base, next, pb) = (client.clone(), base.to_string(), next.clone(), pb.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    return Ok::<_, anyhow::Error>(lat);
+                }
+                let body = json!({"sku": sku(i as usize % SKUS).as_str(), "qty": 1,
+                                  "channel": "b2b", "order_ref": format!("h{i}"), "ttl_seconds": 0});
+                let t = Instant::now();
+                let res = client.post(format!("{base}/v1/reservations")).json(&body).send().await?;
+                anyhow::ensure!(res.status() == reqwest::StatusCode::CREATED, "status {}", res.status());
+                res.bytes().await?;
+                lat.push(t.elapsed().as_micros() as u64);
+                if i % 256 == 0 {
+                    pb.set_position(i);
+                }
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    all.sort_unstable();
+    Ok(Row {
+        name: label.into(),
+        ops: n,
+        secs,
+        baseline: None,
+        latency: Some((percentile_ms(&all, 50.0), percentile_ms(&all, 99.0))),
+    })
+}
+
+/// Raw batched inserts into SQLite of the rows a reservation writes (a reservation row and
+/// an event row), 1,000 to a transaction, same pragmas: what the disk and SQLite allow.
+fn sqlite_baseline(dir: &std::path::Path, n: u64) -> anyhow::Result<f64> {
+    let path = dir.join(format!("crossdock-bench-baseline-{}.db", std::process::id()));
+    remove(&path);
+    let mut conn = rusqlite::Connection::open(&path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(
+        "CREATE TABLE reservations (id TEXT PRIMARY KEY, sku TEXT NOT NULL, channel TEXT NOT NULL,
+           order_ref TEXT NOT NULL, qty INTEGER NOT NULL, created_at INTEGER NOT NULL,
+           expires_at INTEGER, status TEXT NOT NULL, allocations TEXT NOT NULL) WITHOUT ROWID;
+         CREATE TABLE events (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, sku TEXT,
+           recorded_at INTEGER NOT NULL, data TEXT NOT NULL);",
+    )?;
+    let start = Instant::now();
+    let mut i = 0u64;
+    while i < n {
+        let tx = conn.transaction()?;
+        {
+            let mut r = tx.prepare_cached("INSERT INTO reservations VALUES (?1, ?2, 'b2b', ?3, 1, 0, NULL, 'active', ?4)")?;
+            let mut e = tx.prepare_cached("INSERT INTO events VALUES (?1, 'reservation.created', ?2, 0, ?3)")?;
+            for _ in 0..1000.min(n - i) {
+                let id = Inventory::new_reservation_id();
+                let s = sku(i as usize % SKUS).to_string();
+                r.execute(rusqlite::params![id, s, format!("o{i}"), r#"[{"location":"east","qty":1,"consumed":0}]"#])?;
+                e.execute(rusqlite::params![i as i64 + 1, s, format!(r#"{{"id":"{id}","sku":"{s}"}}"#)])?;
+                i += 1;
+            }
+        }
+        tx.commit()?;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    drop(conn);
+    remove(&path);
+    Ok(rate)
+}
+
+/// The same rows into PostgreSQL with array-bound inserts, 1,000 to a transaction.
+async fn pg_baseline(store: &PgStore, n: u64) -> anyhow::Result<f64> {
+    let pool = store.pool();
+    sqlx::raw_sql(
+        "CREATE TABLE baseline_reservations (id TEXT PRIMARY KEY, sku TEXT NOT NULL,
+           channel TEXT NOT NULL, order_ref TEXT NOT NULL, qty BIGINT NOT NULL,
+           created_at BIGINT NOT NULL, expires_at BIGINT, status TEXT NOT NULL,
+           allocations TEXT NOT NULL);
+         CREATE TABLE baseline_events (seq BIGINT PRIMARY KEY, type TEXT NOT NULL, sku TEXT,
+           recorded_at BIGINT NOT NULL, data JSONB NOT NULL);",
+    )
+    .execute(pool)
+    .await?;
+    let start = Instant::now();
+    let mut i = 0u64;
+    while i < n {
+        let k = 1000.min(n - i);
+        let ids: Vec<String> = (0..k).map(|_| Inventory::new_reservation_id()).collect();
+        let skus: Vec<String> = (i..i + k).map(|j| sku(j as usize % SKUS).to_string()).collect();
+        let orders: Vec<String> = (i..i + k).map(|j| format!("o{j}")).collect();
+        let seqs: Vec<i64> = (i..i + k).map(|j| j as i64 + 1).collect();
+        let data: Vec<String> = ids.iter().zip(&skus).map(|(id, s)| format!(r#"{{"id":"{id}","sku":"{s}"}}"#)).collect();
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO baseline_reservations SELECT id, s, 'b2b', o, 1, 0, NULL, 'active',
+               '[{\"location\":\"east\",\"qty\":1,\"consumed\":0}]'
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS t(id, s, o)",
+        )
+        .bind(&ids).bind(&skus).bind(&orders)
+        .execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO baseline_events SELECT q, 'reservation.created', s, 0, d::jsonb
+             FROM unnest($1::int8[], $2::text[], $3::text[]) AS t(q, s, d)",
+        )
+        .bind(&seqs).bind(&skus).bind(&data)
+        .execute(&mut *tx).await?;
+        tx.commit().await?;
+        i += k;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+fn remove(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+fn avg_batch(inv: &Inventory) -> String {
+    let s = inv.stats();
+    format!("{:.0}", s.commands as f64 / s.batches.max(1) as f64)
+}
+
+/// Runs every benchmark and prints the figures.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("crossdock bench: {cores} cores, {} SKUs, {} callers", SKUS, args.concurrency);
+    let mut rows = Vec::new();
+
+    // SQLite.
+    let path = args.dir.join(format!("crossdock-bench-{}.db", std::process::id()));
+    remove(&path);
+    let store = AnyStore::Sqlite(SqliteStore::open(&path).await.context("open sqlite")?);
+    let (inv, shutdown) = inventory(store).await?;
+    let baseline = sqlite_baseline(&args.dir, args.reservations)?;
+    let mut row = reserve_in_process(&inv, args.reservations, args.concurrency, "reservations, in-process, SQLite").await?;
+    row.baseline = Some(baseline);
+    rows.push(row);
+    let sqlite_batch = avg_batch(&inv);
+    rows.push(ats_in_process(&inv, args.secs).await);
+    let base = serve(&inv, &shutdown).await?;
+    rows.push(ats_http(&base, args.connections, args.secs).await?);
+    let mut row = reserve_http(&base, args.http_reservations, args.connections, "reservations, HTTP, SQLite").await?;
+    row.baseline = Some(baseline);
+    rows.push(row);
+    shutdown.trigger();
+    drop(inv);
+    remove(&path);
+    println!("SQLite: average {sqlite_batch} reservations per commit");
+
+    // PostgreSQL.
+    if let Some(url) = &args.pg {
+        let schema = format!("bench_{}", std::process::id());
+        let pg = PgStore::connect_in_schema(url, &schema, 16).await.context("connect to PostgreSQL")?;
+        let (inv, shutdown) = inventory(AnyStore::Postgres(pg.clone())).await?;
+        let baseline = pg_baseline(&pg, args.reservations).await?;
+        let mut row = reserve_in_process(&inv, args.reservations, args.concurrency, "reservations, in-process, PostgreSQL").await?;
+        row.baseline = Some(baseline);
+        rows.push(row);
+        println!("PostgreSQL: average {} reservations per commit", avg_batch(&inv));
+        let base = serve(&inv, &shutdown).await?;
+        let mut row = reserve_http(&base, args.http_reservations, args.connections, "reservations, HTTP, PostgreSQL").await?;
+        row.baseline = Some(baseline);
+        rows.push(row);
+        shutdown.trigger();
+        let drop_schema = format!("DROP SCHEMA \"{schema}\" CASCADE");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema)).execute(pg.pool()).await?;
+    } else {
+        println!("PostgreSQL: skipped (pass --pg URL or set CROSSDOCK_BENCH_PG_URL)");
+    }
+
+    let printed: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.name.clone(),
+                thousands(r.ops as f64),
+                format!("{:.2}", r.secs),
+                thousands(r.rate()),
+                r.baseline.map_or("-".into(), thousands),
+                r.baseline.map_or("-".into(), |b| format!("{:.2}", r.rate() / b)),
+                r.latency.map_or("-".into(), |l| format!("{:.2}", l.0)),
+                r.latency.map_or("-".into(), |l| format!("{:.2}", l.1)),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        table(
+            &["benchmark", "ops", "secs", "ops/s", "baseline rows/s", "ratio", "p50 ms", "p99 ms"],
+            printed
+        )
+    );
+    println!("baseline: raw batched inserts of one reservation row and one event row per reservation, 1,000 per transaction, same database, same run");
+    Ok(())
+}
