@@ -68,24 +68,36 @@ fn sku(i: usize) -> Sku {
 async fn inventory(store: AnyStore) -> anyhow::Result<(Inventory, Shutdown)> {
     let config = Config::parse(EXAMPLE)?;
     let shutdown = Shutdown::new();
-    let inv = Inventory::start(config.estate()?, config.inventory.clone(), store, shutdown.clone())
-        .await?;
+    let inv = Inventory::start(
+        config.estate()?,
+        config.inventory.clone(),
+        store,
+        shutdown.clone(),
+    )
+    .await?;
     // 1,000 SKUs with deep stock everywhere, so every reservation succeeds.
     let items = (0..SKUS)
-        .map(|i| Command::UpsertItem { sku: sku(i), description: None })
+        .map(|i| Command::UpsertItem {
+            sku: sku(i),
+            description: None,
+        })
         .collect();
     inv.submit(items).await?;
     let mut events = Vec::new();
     for i in 0..SKUS {
         for loc in ["east", "west"] {
-            events.push(json!({"source": "bench", "source_event_id": format!("{i}-{loc}"),
+            events.push(
+                json!({"source": "bench", "source_event_id": format!("{i}-{loc}"),
                 "occurred_at": "2026-01-01T00:00:00Z", "sku": sku(i).as_str(), "location": loc,
-                "kind": "receipt", "qty": 10_000_000}));
+                "kind": "receipt", "qty": 10_000_000}),
+            );
         }
     }
     let parsed = events
         .into_iter()
-        .map(|e| crossdock_http::v1::inventory_events::parse_event(e, inv.estate()).map(Command::Stock))
+        .map(|e| {
+            crossdock_http::v1::inventory_events::parse_event(e, inv.estate()).map(Command::Stock)
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|(c, d)| anyhow::anyhow!("{c}: {d}"))?;
     inv.submit(parsed).await?;
@@ -95,15 +107,22 @@ async fn inventory(store: AnyStore) -> anyhow::Result<(Inventory, Shutdown)> {
 fn bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template(&format!("{{spinner}} {what:<34} [{{bar:30}}] {{pos}}/{{len}} {{per_sec}}"))
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {what:<34} [{{bar:30}}] {{pos}}/{{len}} {{per_sec}}"
+        ))
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar
 }
 
 /// Reserves `n` units (one per request) from `concurrency` tasks, in-process.
-async fn reserve_in_process(inv: &Inventory, n: u64, concurrency: usize, label: &str) -> anyhow::Result<Row> {
+async fn reserve_in_process(
+    inv: &Inventory,
+    n: u64,
+    concurrency: usize,
+    label: &str,
+) -> anyhow::Result<Row> {
     let next = Arc::new(AtomicU64::new(0));
     let pb = bar(n, label);
     let start = Instant::now();
@@ -142,7 +161,13 @@ async fn reserve_in_process(inv: &Inventory, n: u64, concurrency: usize, label: 
     }
     let secs = start.elapsed().as_secs_f64();
     pb.finish_and_clear();
-    Ok(Row { name: label.into(), ops: n, secs, baseline: None, latency: None })
+    Ok(Row {
+        name: label.into(),
+        ops: n,
+        secs,
+        baseline: None,
+        latency: None,
+    })
 }
 
 /// ATS lookups from memory on every core for `secs`.
@@ -159,7 +184,9 @@ async fn ats_in_process(inv: &Inventory, secs: u64) -> Row {
             let mut i = t;
             while Instant::now() < deadline {
                 for _ in 0..256 {
-                    let a = inv.availability(&names[i % SKUS], "web").expect("known sku");
+                    let a = inv
+                        .availability(&names[i % SKUS], "web")
+                        .expect("known sku");
                     std::hint::black_box(a);
                     i += 1;
                     n += 1;
@@ -169,20 +196,33 @@ async fn ats_in_process(inv: &Inventory, secs: u64) -> Row {
         }));
     }
     let ops = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
-    Row { name: "ATS reads, in-process".into(), ops, secs: start.elapsed().as_secs_f64(), baseline: None, latency: None }
+    Row {
+        name: "ATS reads, in-process".into(),
+        ops,
+        secs: start.elapsed().as_secs_f64(),
+        baseline: None,
+        latency: None,
+    }
 }
 
 /// Serves the API on a free port.
 async fn serve(inv: &Inventory, shutdown: &Shutdown) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(crossdock_http::serve(listener, inv.clone(), 2 << 20, shutdown.clone()));
+    tokio::spawn(crossdock_http::serve(
+        listener,
+        inv.clone(),
+        2 << 20,
+        shutdown.clone(),
+    ));
     Ok(base)
 }
 
 /// GET availability over `connections` keep-alive connections for `secs`.
 async fn ats_http(base: &str, connections: usize, secs: u64) -> anyhow::Result<Row> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()?;
     let deadline = Instant::now() + Duration::from_secs(secs);
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -220,7 +260,9 @@ async fn ats_http(base: &str, connections: usize, secs: u64) -> anyhow::Result<R
 
 /// POST reservations over `connections` connections.
 async fn reserve_http(base: &str, n: u64, connections: usize, label: &str) -> anyhow::Result<Row> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()?;
     let next = Arc::new(AtomicU64::new(0));
     let pb = bar(n, label);
     let start = Instant::now();
@@ -266,7 +308,10 @@ async fn reserve_http(base: &str, n: u64, connections: usize, label: &str) -> an
 /// Raw batched inserts into SQLite of the rows a reservation writes (a reservation row and
 /// an event row), 1,000 to a transaction, same pragmas: what the disk and SQLite allow.
 fn sqlite_baseline(dir: &std::path::Path, n: u64) -> anyhow::Result<f64> {
-    let path = dir.join(format!("crossdock-bench-baseline-{}.db", std::process::id()));
+    let path = dir.join(format!(
+        "crossdock-bench-baseline-{}.db",
+        std::process::id()
+    ));
     remove(&path);
     let mut conn = rusqlite::Connection::open(&path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -283,13 +328,26 @@ fn sqlite_baseline(dir: &std::path::Path, n: u64) -> anyhow::Result<f64> {
     while i < n {
         let tx = conn.transaction()?;
         {
-            let mut r = tx.prepare_cached("INSERT INTO reservations VALUES (?1, ?2, 'b2b', ?3, 1, 0, NULL, 'active', ?4)")?;
-            let mut e = tx.prepare_cached("INSERT INTO events VALUES (?1, 'reservation.created', ?2, 0, ?3)")?;
+            let mut r = tx.prepare_cached(
+                "INSERT INTO reservations VALUES (?1, ?2, 'b2b', ?3, 1, 0, NULL, 'active', ?4)",
+            )?;
+            let mut e = tx.prepare_cached(
+                "INSERT INTO events VALUES (?1, 'reservation.created', ?2, 0, ?3)",
+            )?;
             for _ in 0..1000.min(n - i) {
                 let id = Inventory::new_reservation_id();
                 let s = sku(i as usize % SKUS).to_string();
-                r.execute(rusqlite::params![id, s, format!("o{i}"), r#"[{"location":"east","qty":1,"consumed":0}]"#])?;
-                e.execute(rusqlite::params![i as i64 + 1, s, format!(r#"{{"id":"{id}","sku":"{s}"}}"#)])?;
+                r.execute(rusqlite::params![
+                    id,
+                    s,
+                    format!("o{i}"),
+                    r#"[{"location":"east","qty":1,"consumed":0}]"#
+                ])?;
+                e.execute(rusqlite::params![
+                    i as i64 + 1,
+                    s,
+                    format!(r#"{{"id":"{id}","sku":"{s}"}}"#)
+                ])?;
                 i += 1;
             }
         }
@@ -319,24 +377,36 @@ async fn pg_baseline(store: &PgStore, n: u64) -> anyhow::Result<f64> {
     while i < n {
         let k = 1000.min(n - i);
         let ids: Vec<String> = (0..k).map(|_| Inventory::new_reservation_id()).collect();
-        let skus: Vec<String> = (i..i + k).map(|j| sku(j as usize % SKUS).to_string()).collect();
+        let skus: Vec<String> = (i..i + k)
+            .map(|j| sku(j as usize % SKUS).to_string())
+            .collect();
         let orders: Vec<String> = (i..i + k).map(|j| format!("o{j}")).collect();
         let seqs: Vec<i64> = (i..i + k).map(|j| j as i64 + 1).collect();
-        let data: Vec<String> = ids.iter().zip(&skus).map(|(id, s)| format!(r#"{{"id":"{id}","sku":"{s}"}}"#)).collect();
+        let data: Vec<String> = ids
+            .iter()
+            .zip(&skus)
+            .map(|(id, s)| format!(r#"{{"id":"{id}","sku":"{s}"}}"#))
+            .collect();
         let mut tx = pool.begin().await?;
         sqlx::query(
             "INSERT INTO baseline_reservations SELECT id, s, 'b2b', o, 1, 0, NULL, 'active',
                '[{\"location\":\"east\",\"qty\":1,\"consumed\":0}]'
              FROM unnest($1::text[], $2::text[], $3::text[]) AS t(id, s, o)",
         )
-        .bind(&ids).bind(&skus).bind(&orders)
-        .execute(&mut *tx).await?;
+        .bind(&ids)
+        .bind(&skus)
+        .bind(&orders)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO baseline_events SELECT q, 'reservation.created', s, 0, d::jsonb
              FROM unnest($1::int8[], $2::text[], $3::text[]) AS t(q, s, d)",
         )
-        .bind(&seqs).bind(&skus).bind(&data)
-        .execute(&mut *tx).await?;
+        .bind(&seqs)
+        .bind(&skus)
+        .bind(&data)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         i += k;
     }
@@ -344,7 +414,7 @@ async fn pg_baseline(store: &PgStore, n: u64) -> anyhow::Result<f64> {
 }
 
 fn remove(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", ".lock"] {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::remove_file(p);
@@ -359,23 +429,40 @@ fn avg_batch(inv: &Inventory) -> String {
 /// Runs every benchmark and prints the figures.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("crossdock bench: {cores} cores, {} SKUs, {} callers", SKUS, args.concurrency);
+    println!(
+        "crossdock bench: {cores} cores, {} SKUs, {} callers",
+        SKUS, args.concurrency
+    );
     let mut rows = Vec::new();
 
     // SQLite.
-    let path = args.dir.join(format!("crossdock-bench-{}.db", std::process::id()));
+    let path = args
+        .dir
+        .join(format!("crossdock-bench-{}.db", std::process::id()));
     remove(&path);
     let store = AnyStore::Sqlite(SqliteStore::open(&path).await.context("open sqlite")?);
     let (inv, shutdown) = inventory(store).await?;
     let baseline = sqlite_baseline(&args.dir, args.reservations)?;
-    let mut row = reserve_in_process(&inv, args.reservations, args.concurrency, "reservations, in-process, SQLite").await?;
+    let mut row = reserve_in_process(
+        &inv,
+        args.reservations,
+        args.concurrency,
+        "reservations, in-process, SQLite",
+    )
+    .await?;
     row.baseline = Some(baseline);
     rows.push(row);
     let sqlite_batch = avg_batch(&inv);
     rows.push(ats_in_process(&inv, args.secs).await);
     let base = serve(&inv, &shutdown).await?;
     rows.push(ats_http(&base, args.connections, args.secs).await?);
-    let mut row = reserve_http(&base, args.http_reservations, args.connections, "reservations, HTTP, SQLite").await?;
+    let mut row = reserve_http(
+        &base,
+        args.http_reservations,
+        args.connections,
+        "reservations, HTTP, SQLite",
+    )
+    .await?;
     row.baseline = Some(baseline);
     rows.push(row);
     shutdown.trigger();
@@ -386,20 +473,39 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // PostgreSQL.
     if let Some(url) = &args.pg {
         let schema = format!("bench_{}", std::process::id());
-        let pg = PgStore::connect_in_schema(url, &schema, 16).await.context("connect to PostgreSQL")?;
+        let pg = PgStore::connect_in_schema(url, &schema, 16)
+            .await
+            .context("connect to PostgreSQL")?;
         let (inv, shutdown) = inventory(AnyStore::Postgres(pg.clone())).await?;
         let baseline = pg_baseline(&pg, args.reservations).await?;
-        let mut row = reserve_in_process(&inv, args.reservations, args.concurrency, "reservations, in-process, PostgreSQL").await?;
+        let mut row = reserve_in_process(
+            &inv,
+            args.reservations,
+            args.concurrency,
+            "reservations, in-process, PostgreSQL",
+        )
+        .await?;
         row.baseline = Some(baseline);
         rows.push(row);
-        println!("PostgreSQL: average {} reservations per commit", avg_batch(&inv));
+        println!(
+            "PostgreSQL: average {} reservations per commit",
+            avg_batch(&inv)
+        );
         let base = serve(&inv, &shutdown).await?;
-        let mut row = reserve_http(&base, args.http_reservations, args.connections, "reservations, HTTP, PostgreSQL").await?;
+        let mut row = reserve_http(
+            &base,
+            args.http_reservations,
+            args.connections,
+            "reservations, HTTP, PostgreSQL",
+        )
+        .await?;
         row.baseline = Some(baseline);
         rows.push(row);
         shutdown.trigger();
         let drop_schema = format!("DROP SCHEMA \"{schema}\" CASCADE");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema)).execute(pg.pool()).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema))
+            .execute(pg.pool())
+            .await?;
     } else {
         println!("PostgreSQL: skipped (pass --pg URL or set CROSSDOCK_BENCH_PG_URL)");
     }
@@ -413,7 +519,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 format!("{:.2}", r.secs),
                 thousands(r.rate()),
                 r.baseline.map_or("-".into(), thousands),
-                r.baseline.map_or("-".into(), |b| format!("{:.2}", r.rate() / b)),
+                r.baseline
+                    .map_or("-".into(), |b| format!("{:.2}", r.rate() / b)),
                 r.latency.map_or("-".into(), |l| format!("{:.2}", l.0)),
                 r.latency.map_or("-".into(), |l| format!("{:.2}", l.1)),
             ]
@@ -422,10 +529,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "{}",
         table(
-            &["benchmark", "ops", "secs", "ops/s", "baseline rows/s", "ratio", "p50 ms", "p99 ms"],
+            &[
+                "benchmark",
+                "ops",
+                "secs",
+                "ops/s",
+                "baseline rows/s",
+                "ratio",
+                "p50 ms",
+                "p99 ms"
+            ],
             printed
         )
     );
-    println!("baseline: raw batched inserts of one reservation row and one event row per reservation, 1,000 per transaction, same database, same run");
+    println!(
+        "baseline: raw batched inserts of one reservation row and one event row per reservation, 1,000 per transaction, same database, same run"
+    );
     Ok(())
 }

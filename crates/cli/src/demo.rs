@@ -47,7 +47,7 @@ struct Tally {
 }
 
 fn remove_db(path: &PathBuf) {
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", ".lock"] {
         let mut p = path.clone().into_os_string();
         p.push(suffix);
         let _ = std::fs::remove_file(p);
@@ -63,9 +63,11 @@ fn seed_events(rng: &mut Rng) -> (Vec<Value>, Vec<String>) {
                "location": loc, "kind": "snapshot", "buckets": {"on_hand": on_hand, "picking": 0}})
     };
     let mut events = vec![snap("hot-east".into(), HOT, "east", HOT_UNITS)];
-    events.push(json!({"source": "erp", "source_event_id": "po-hot", "occurred_at": at,
+    events.push(
+        json!({"source": "erp", "source_event_id": "po-hot", "occurred_at": at,
         "sku": HOT, "location": "west", "kind": "expected_receipt", "po_ref": "PO-7781",
-        "qty": 120, "eta": "2026-12-02T00:00:00Z"}));
+        "qty": 120, "eta": "2026-12-02T00:00:00Z"}),
+    );
     for i in 1..20 {
         let sku = format!("SKU-{i:03}");
         for loc in ["east", "west", "acme"] {
@@ -102,7 +104,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (events, skus) = seed_events(&mut rng);
     let items: Vec<Value> = skus.iter().map(|s| json!({"sku": s})).collect();
     post(&http, &format!("{base}/v1/items"), json!({"items": items})).await?;
-    let seeded = post(&http, &format!("{base}/v1/inventory/events"), json!({"events": events})).await?;
+    let seeded = post(
+        &http,
+        &format!("{base}/v1/inventory/events"),
+        json!({"events": events}),
+    )
+    .await?;
     println!(
         "seeded {} SKUs at east, west and acme (drop-ship): {} stock events applied",
         skus.len(),
@@ -113,17 +120,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let total: usize = shoppers.iter().sum();
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} flash sale [{bar:40}] {pos}/{len} shoppers {per_sec} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} flash sale [{bar:40}] {pos}/{len} shoppers {per_sec} {msg}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     let tallies: Arc<[Tally; 3]> = Arc::new(Default::default());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (ci, count) in shoppers.iter().enumerate() {
         for n in 0..*count {
-            let (http, base, tallies, bar, skus) =
-                (http.clone(), base.clone(), tallies.clone(), bar.clone(), skus.clone());
+            let (http, base, tallies, bar, skus) = (
+                http.clone(),
+                base.clone(),
+                tallies.clone(),
+                bar.clone(),
+                skus.clone(),
+            );
             let mut rng = Rng::new(args.seed ^ ((ci as u64) << 32 | n as u64));
             tasks.push(tokio::spawn(async move {
                 shop(&http, &base, CHANNELS[ci], n, &skus, &mut rng, &tallies[ci]).await;
@@ -142,7 +156,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     "occurred_at": "2026-11-27T07:00:00Z", "sku": format!("SKU-{:03}", 1 + i % 19),
                     "location": "east", "kind": "receipt", "qty": 3});
                 for _ in 0..2 {
-                    if let Ok(r) = post(&http, &format!("{base}/v1/inventory/events"), json!({"events": [e]})).await {
+                    if let Ok(r) = post(
+                        &http,
+                        &format!("{base}/v1/inventory/events"),
+                        json!({"events": [e]}),
+                    )
+                    .await
+                    {
                         applied += r["applied"].as_i64().unwrap_or(0);
                     }
                     sent += 1;
@@ -186,7 +206,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "{}",
         table(
-            &["channel", "shoppers", "requests", "reservations", "units", "refused (409)", "released", "errors"],
+            &[
+                "channel",
+                "shoppers",
+                "requests",
+                "reservations",
+                "units",
+                "refused (409)",
+                "released",
+                "errors"
+            ],
             rows
         )
     );
@@ -216,14 +245,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     c["available_now"].to_string()
                 });
             }
-            let reserved: i64 = a["locations"].as_array().into_iter().flatten()
-                .map(|l| l["reserved"].as_i64().unwrap_or(0)).sum();
+            let reserved: i64 = a["locations"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|l| l["reserved"].as_i64().unwrap_or(0))
+                .sum();
             row.push(reserved.to_string());
             ats_rows.push(row);
         }
     }
     println!("available to sell after the sale (first 8 SKUs):");
-    println!("{}", table(&["sku", "web", "marketplace", "b2b", "reserved"], ats_rows));
+    println!(
+        "{}",
+        table(&["sku", "web", "marketplace", "b2b", "reserved"], ats_rows)
+    );
     let stats = inventory.stats();
     println!(
         "group commit: {} commands in {} transactions (avg {:.1} per commit)",
@@ -260,7 +296,10 @@ async fn shop(
         let (sku, qty) = if rng.chance(60) {
             (HOT.to_string(), 1)
         } else {
-            (skus[1 + rng.below(skus.len() as u64 - 1) as usize].clone(), 1 + rng.below(5) as i64)
+            (
+                skus[1 + rng.below(skus.len() as u64 - 1) as usize].clone(),
+                1 + rng.below(5) as i64,
+            )
         };
         let short_cart = rng.chance(10);
         let mut body = json!({"sku": sku, "qty": qty, "channel": channel,
@@ -269,15 +308,24 @@ async fn shop(
             body["ttl_seconds"] = json!(1);
         }
         tally.attempts.fetch_add(1, Ordering::Relaxed);
-        let res = http.post(format!("{base}/v1/reservations")).json(&body).send().await;
+        let res = http
+            .post(format!("{base}/v1/reservations"))
+            .json(&body)
+            .send()
+            .await;
         match res {
             Ok(r) if r.status() == reqwest::StatusCode::CREATED => {
                 let v: Value = r.json().await.unwrap_or_default();
                 tally.reservations.fetch_add(1, Ordering::Relaxed);
-                tally.reserved_units.fetch_add(qty as u64, Ordering::Relaxed);
+                tally
+                    .reserved_units
+                    .fetch_add(qty as u64, Ordering::Relaxed);
                 if !short_cart && rng.chance(15) {
                     let id = v["id"].as_str().unwrap_or_default();
-                    let del = http.delete(format!("{base}/v1/reservations/{id}")).send().await;
+                    let del = http
+                        .delete(format!("{base}/v1/reservations/{id}"))
+                        .send()
+                        .await;
                     if del.is_ok_and(|d| d.status().is_success()) {
                         tally.released.fetch_add(1, Ordering::Relaxed);
                     }

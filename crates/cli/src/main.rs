@@ -12,7 +12,11 @@ mod demo;
 mod report;
 
 #[derive(Parser)]
-#[command(name = "crossdock", version, about = "Self-hosted sync hub between ERP, storefronts and warehouses")]
+#[command(
+    name = "crossdock",
+    version,
+    about = "Self-hosted sync hub between ERP, storefronts and warehouses"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,19 +27,34 @@ enum Command {
     /// Run the hub: apply migrations, then serve the API.
     Serve {
         /// Configuration file.
-        #[arg(long, short, env = "CROSSDOCK_CONFIG", default_value = "crossdock.toml")]
+        #[arg(
+            long,
+            short,
+            env = "CROSSDOCK_CONFIG",
+            default_value = "crossdock.toml"
+        )]
         config: PathBuf,
     },
     /// Apply pending database migrations and exit.
     Migrate {
         /// Configuration file.
-        #[arg(long, short, env = "CROSSDOCK_CONFIG", default_value = "crossdock.toml")]
+        #[arg(
+            long,
+            short,
+            env = "CROSSDOCK_CONFIG",
+            default_value = "crossdock.toml"
+        )]
         config: PathBuf,
     },
     /// Check a configuration file and summarise it.
     CheckConfig {
         /// Configuration file.
-        #[arg(long, short, env = "CROSSDOCK_CONFIG", default_value = "crossdock.toml")]
+        #[arg(
+            long,
+            short,
+            env = "CROSSDOCK_CONFIG",
+            default_value = "crossdock.toml"
+        )]
         config: PathBuf,
     },
     /// Print the example configuration, to start from.
@@ -49,7 +68,9 @@ enum Command {
 fn init_logs(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CROSSDOCK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if json { "info" } else { "warn" }));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -86,7 +107,10 @@ async fn main() -> anyhow::Result<()> {
             crossdock_store::AnyStore::open(&config.store.url)
                 .await
                 .context("migration failed")?;
-            println!("migrations applied to {}", crossdock_engine::config::redact_url(&config.store.url));
+            println!(
+                "migrations applied to {}",
+                crossdock_engine::config::redact_url(&config.store.url)
+            );
         }
         Command::CheckConfig { config } => {
             let loaded = load(&config)?;

@@ -7,7 +7,8 @@ use comfy_table::{CellAlignment, Table};
 /// A table with a header row, right-aligning every column but the first.
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(header.to_vec());
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
     for row in rows {
         t.add_row(row);
     }

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::estate::{Allocation, Channel, Estate};
 use crate::ids::{ChannelCode, LocationCode};
-use crate::time::Timestamp;
 use crate::sku::SkuState;
+use crate::time::Timestamp;
 
 /// Sellable units of this SKU at `location`.
 pub fn sellable_at(estate: &Estate, state: &SkuState, location: &LocationCode) -> i64 {
@@ -168,7 +168,11 @@ mod tests {
         let e = example();
         let mut s = worked();
         let day = 86_400_000;
-        for (po, qty, eta) in [("PO-1", 10, 3 * day), ("PO-2", 7, 20 * day), ("PO-3", 4, day)] {
+        for (po, qty, eta) in [
+            ("PO-1", 10, 3 * day),
+            ("PO-2", 7, 20 * day),
+            ("PO-3", 4, day),
+        ] {
             s.expected.push(ExpectedReceipt {
                 location: loc("east"),
                 po_ref: po.into(),

@@ -108,7 +108,9 @@ pub enum EstateError {
     #[error("channel `{0}` is defined twice")]
     DuplicateChannel(ChannelCode),
     /// A channel names a location that is not defined.
-    #[error("channel `{channel}` lists location `{location}`, which is not defined under [[locations]]")]
+    #[error(
+        "channel `{channel}` lists location `{location}`, which is not defined under [[locations]]"
+    )]
     UnknownLocation {
         /// The channel.
         channel: ChannelCode,
@@ -250,7 +252,10 @@ pub(crate) mod fixtures {
     fn chan(code: &str, locs: &[&str], allocation: Allocation, horizon: Option<u32>) -> Channel {
         Channel {
             code: ChannelCode::parse(code).unwrap(),
-            locations: locs.iter().map(|l| LocationCode::parse(*l).unwrap()).collect(),
+            locations: locs
+                .iter()
+                .map(|l| LocationCode::parse(*l).unwrap())
+                .collect(),
             allocation,
             backorder_horizon_days: horizon,
         }
@@ -317,7 +322,9 @@ mod tests {
     fn a_channel_naming_an_unknown_location_is_refused() {
         let e = fixtures::example();
         let mut channels = e.channels().to_vec();
-        channels[0].locations.push(LocationCode::parse("north").unwrap());
+        channels[0]
+            .locations
+            .push(LocationCode::parse("north").unwrap());
         let err = Estate::new(e.locations().to_vec(), channels, SafetyStock::default());
         assert!(matches!(err, Err(EstateError::UnknownLocation { .. })));
     }

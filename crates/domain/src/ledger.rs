@@ -13,10 +13,10 @@ use crate::ats::{ChannelAvailability, all_channels, channel_availability};
 use crate::error::ErrorCode;
 use crate::estate::Estate;
 use crate::ids::{ChannelCode, LocationCode, Sku};
-use crate::time::Timestamp;
 use crate::routing::plan;
 use crate::sku::{ExpectedReceipt, SkuState};
 use crate::stock::{Applied, StockChange};
+use crate::time::Timestamp;
 
 /// Where a reservation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,7 +316,10 @@ impl<'a> Ledger<'a> {
             now,
             states,
             before,
-            reservations: reservations.into_iter().map(|r| (r.id.clone(), r)).collect(),
+            reservations: reservations
+                .into_iter()
+                .map(|r| (r.id.clone(), r))
+                .collect(),
             seen,
             writes: Writes::default(),
         }
@@ -337,12 +340,12 @@ impl<'a> Ledger<'a> {
             return Outcome::ItemExists;
         }
         let state = SkuState::new(sku.clone());
-        self.before.insert(
-            sku.clone(),
-            all_channels(self.estate, &state, self.now),
-        );
+        self.before
+            .insert(sku.clone(), all_channels(self.estate, &state, self.now));
         self.states.insert(sku.clone(), state);
-        self.writes.new_items.push((sku.clone(), description.clone()));
+        self.writes
+            .new_items
+            .push((sku.clone(), description.clone()));
         self.writes.events.push(NewEvent {
             kind: "item.created",
             sku: Some(sku.clone()),
@@ -361,9 +364,11 @@ impl<'a> Ledger<'a> {
         if !self.seen.insert(e.key()) {
             return Outcome::Duplicate;
         }
-        self.writes
-            .source_events
-            .push((e.source.clone(), e.source_event_id.clone(), e.occurred_at));
+        self.writes.source_events.push((
+            e.source.clone(),
+            e.source_event_id.clone(),
+            e.occurred_at,
+        ));
         let state = self.states.get_mut(&e.sku).expect("checked above");
         match &e.change {
             EventChange::Expected { po_ref, qty, eta } => {
@@ -389,7 +394,9 @@ impl<'a> Ledger<'a> {
                 if state.at_mut(&e.location).apply(change, e.occurred_at) == Applied::Stale {
                     return Outcome::Stale;
                 }
-                self.writes.stock.insert((e.sku.clone(), e.location.clone()));
+                self.writes
+                    .stock
+                    .insert((e.sku.clone(), e.location.clone()));
                 if let (StockChange::Receipt(q) | StockChange::TransferReceived(q), Some(po)) =
                     (change, po_ref)
                 {
@@ -507,7 +514,9 @@ impl<'a> Ledger<'a> {
         };
         for a in &plan.allocations {
             state.at_mut(&a.location).buckets.reserved += a.qty;
-            self.writes.stock.insert((req.sku.clone(), a.location.clone()));
+            self.writes
+                .stock
+                .insert((req.sku.clone(), a.location.clone()));
         }
         state.add_channel_reserved(&req.channel, req.qty);
         self.writes
@@ -564,7 +573,9 @@ impl<'a> Ledger<'a> {
             let open = a.qty - a.consumed;
             let row = state.at_mut(&a.location);
             row.buckets.reserved = (row.buckets.reserved - open).max(0);
-            self.writes.stock.insert((r.sku.clone(), a.location.clone()));
+            self.writes
+                .stock
+                .insert((r.sku.clone(), a.location.clone()));
         }
         state.add_channel_reserved(&r.channel, -returned);
         self.writes

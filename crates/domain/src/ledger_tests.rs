@@ -58,10 +58,23 @@ fn ledger(estate: &Estate) -> Ledger<'_> {
 fn a_repeated_source_event_applies_once() {
     let e = example();
     let mut l = ledger(&e);
-    assert_eq!(l.apply(&stock("1", 1, "east", StockChange::Receipt(5))), Outcome::Applied);
-    assert_eq!(l.apply(&stock("1", 1, "east", StockChange::Receipt(5))), Outcome::Duplicate);
+    assert_eq!(
+        l.apply(&stock("1", 1, "east", StockChange::Receipt(5))),
+        Outcome::Applied
+    );
+    assert_eq!(
+        l.apply(&stock("1", 1, "east", StockChange::Receipt(5))),
+        Outcome::Duplicate
+    );
     let f = l.finish();
-    assert_eq!(f.states[&sku("SKU-HOT")].at(&loc("east")).unwrap().buckets.on_hand, 5);
+    assert_eq!(
+        f.states[&sku("SKU-HOT")]
+            .at(&loc("east"))
+            .unwrap()
+            .buckets
+            .on_hand,
+        5
+    );
     assert_eq!(f.writes.source_events.len(), 1);
 }
 
@@ -75,7 +88,10 @@ fn events_for_unknown_skus_are_rejected() {
     }
     assert!(matches!(
         l.apply(&cmd),
-        Outcome::Rejected { code: ErrorCode::SkuUnknown, .. }
+        Outcome::Rejected {
+            code: ErrorCode::SkuUnknown,
+            ..
+        }
     ));
 }
 
@@ -85,8 +101,14 @@ fn reserving_more_than_the_channel_may_sell_is_refused() {
     let mut l = ledger(&e);
     l.apply(&stock("1", 1, "east", StockChange::Receipt(100)));
     // marketplace is capped at 50 units.
-    assert_eq!(l.apply(&reserve("a", 51, "marketplace")), Outcome::Insufficient { available: 50 });
-    assert!(matches!(l.apply(&reserve("b", 50, "marketplace")), Outcome::Reserved(_)));
+    assert_eq!(
+        l.apply(&reserve("a", 51, "marketplace")),
+        Outcome::Insufficient { available: 50 }
+    );
+    assert!(matches!(
+        l.apply(&reserve("b", 50, "marketplace")),
+        Outcome::Reserved(_)
+    ));
 }
 
 #[test]
@@ -95,7 +117,10 @@ fn release_returns_units_and_a_second_release_changes_nothing() {
     let mut l = ledger(&e);
     l.apply(&stock("1", 1, "east", StockChange::Receipt(10)));
     l.apply(&reserve("a", 4, "b2b"));
-    let release = Command::Release { id: "a".into(), expired: false };
+    let release = Command::Release {
+        id: "a".into(),
+        expired: false,
+    };
     assert!(matches!(l.apply(&release), Outcome::Released(_)));
     assert!(matches!(l.apply(&release), Outcome::AlreadyClosed(_)));
     let f = l.finish();
@@ -109,7 +134,10 @@ fn opening_a_pick_consumes_the_orders_reservation() {
     let e = example();
     let mut l = ledger(&e);
     l.apply(&stock("1", 1, "east", StockChange::Receipt(10)));
-    assert!(matches!(l.apply(&reserve("a", 4, "b2b")), Outcome::Reserved(_)));
+    assert!(matches!(
+        l.apply(&reserve("a", 4, "b2b")),
+        Outcome::Reserved(_)
+    ));
     let pick = Command::Stock(StockEvent {
         source: "wms".into(),
         source_event_id: "2".into(),
@@ -141,11 +169,19 @@ fn receipts_against_a_po_reduce_the_expected_receipt() {
         occurred_at: Timestamp(1),
         sku: sku("SKU-HOT"),
         location: loc("east"),
-        change: EventChange::Expected { po_ref: "PO-1".into(), qty: 10, eta: Timestamp(86_400_000) },
+        change: EventChange::Expected {
+            po_ref: "PO-1".into(),
+            qty: 10,
+            eta: Timestamp(86_400_000),
+        },
     });
     l.apply(&expect);
     let mut receipt = stock("r", 2, "east", StockChange::Receipt(4));
-    if let Command::Stock(StockEvent { change: EventChange::Stock { po_ref, .. }, .. }) = &mut receipt {
+    if let Command::Stock(StockEvent {
+        change: EventChange::Stock { po_ref, .. },
+        ..
+    }) = &mut receipt
+    {
         *po_ref = Some("PO-1".into());
     }
     l.apply(&receipt);
@@ -153,7 +189,12 @@ fn receipts_against_a_po_reduce_the_expected_receipt() {
     let s = &f.states[&sku("SKU-HOT")];
     assert_eq!(s.expected.len(), 1);
     assert_eq!(s.expected[0].qty, 6);
-    assert!(f.writes.events.iter().any(|e| e.kind == "availability.changed"));
+    assert!(
+        f.writes
+            .events
+            .iter()
+            .any(|e| e.kind == "availability.changed")
+    );
 }
 
 #[derive(Debug, Clone)]

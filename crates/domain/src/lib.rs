@@ -21,5 +21,5 @@ pub mod time;
 pub use error::ErrorCode;
 pub use estate::{Allocation, Channel, Estate, Location, LocationKind, SafetyStock};
 pub use ids::{ChannelCode, LocationCode, Sku};
-pub use time::Timestamp;
 pub use sku::{ExpectedReceipt, SkuState};
+pub use time::Timestamp;

@@ -137,13 +137,22 @@ mod tests {
 
     #[test]
     fn one_location_that_fills_wins_by_priority() {
-        assert_eq!(route(&state(10, 10, 10), 5).unwrap(), vec![("east".into(), 5)]);
-        assert_eq!(route(&state(3, 10, 10), 5).unwrap(), vec![("west".into(), 5)]);
+        assert_eq!(
+            route(&state(10, 10, 10), 5).unwrap(),
+            vec![("east".into(), 5)]
+        );
+        assert_eq!(
+            route(&state(3, 10, 10), 5).unwrap(),
+            vec![("west".into(), 5)]
+        );
     }
 
     #[test]
     fn a_single_location_beats_a_split_even_at_lower_priority() {
-        assert_eq!(route(&state(3, 3, 10), 5).unwrap(), vec![("acme".into(), 5)]);
+        assert_eq!(
+            route(&state(3, 3, 10), 5).unwrap(),
+            vec![("acme".into(), 5)]
+        );
     }
 
     #[test]

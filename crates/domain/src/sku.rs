@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelCode, LocationCode, Sku};
-use crate::time::Timestamp;
 use crate::stock::LocationStock;
+use crate::time::Timestamp;
 
 /// An open purchase order line or inbound transfer, expected at a location.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

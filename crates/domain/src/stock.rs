@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{LocationCode};
+use crate::ids::LocationCode;
 use crate::time::Timestamp;
 
 /// The buckets kept for one SKU at one location.
@@ -195,17 +195,29 @@ mod tests {
     #[test]
     fn deltas_older_than_a_snapshot_are_stale() {
         let mut s = row();
-        s.apply(&StockChange::Snapshot(vec![(Bucket::OnHand, 100)]), Timestamp(10));
-        assert_eq!(s.apply(&StockChange::Receipt(5), Timestamp(9)), Applied::Stale);
+        s.apply(
+            &StockChange::Snapshot(vec![(Bucket::OnHand, 100)]),
+            Timestamp(10),
+        );
+        assert_eq!(
+            s.apply(&StockChange::Receipt(5), Timestamp(9)),
+            Applied::Stale
+        );
         assert_eq!(s.buckets.on_hand, 100);
-        assert_eq!(s.apply(&StockChange::Receipt(5), Timestamp(11)), Applied::Changed);
+        assert_eq!(
+            s.apply(&StockChange::Receipt(5), Timestamp(11)),
+            Applied::Changed
+        );
         assert_eq!(s.buckets.on_hand, 105);
     }
 
     #[test]
     fn an_older_snapshot_does_not_replace_a_newer_one() {
         let mut s = row();
-        s.apply(&StockChange::Snapshot(vec![(Bucket::OnHand, 100)]), Timestamp(10));
+        s.apply(
+            &StockChange::Snapshot(vec![(Bucket::OnHand, 100)]),
+            Timestamp(10),
+        );
         let old = StockChange::Snapshot(vec![(Bucket::OnHand, 7)]);
         assert_eq!(s.apply(&old, Timestamp(5)), Applied::Stale);
         assert_eq!(s.buckets.on_hand, 100);
@@ -214,11 +226,20 @@ mod tests {
     #[test]
     fn snapshots_are_tracked_per_bucket() {
         let mut s = row();
-        s.apply(&StockChange::Snapshot(vec![(Bucket::Picking, 3)]), Timestamp(10));
+        s.apply(
+            &StockChange::Snapshot(vec![(Bucket::Picking, 3)]),
+            Timestamp(10),
+        );
         // on_hand has never been snapshotted, so an old receipt still counts.
-        assert_eq!(s.apply(&StockChange::Receipt(4), Timestamp(1)), Applied::Changed);
+        assert_eq!(
+            s.apply(&StockChange::Receipt(4), Timestamp(1)),
+            Applied::Changed
+        );
         // shipped touches both: on_hand moves, picking (snapshotted later) does not.
-        assert_eq!(s.apply(&StockChange::Shipped(2), Timestamp(2)), Applied::Changed);
+        assert_eq!(
+            s.apply(&StockChange::Shipped(2), Timestamp(2)),
+            Applied::Changed
+        );
         assert_eq!((s.buckets.on_hand, s.buckets.picking), (2, 3));
     }
 

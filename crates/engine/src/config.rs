@@ -346,7 +346,10 @@ mod tests {
     fn the_example_loads() {
         let c = Config::parse(EXAMPLE).unwrap();
         assert_eq!(c.locations.len(), 3);
-        assert_eq!(c.channels[2].allocation, Allocation::RingFence { units: 20 });
+        assert_eq!(
+            c.channels[2].allocation,
+            Allocation::RingFence { units: 20 }
+        );
         assert!(c.summary().contains("ring fence 20"));
     }
 
@@ -366,7 +369,12 @@ mod tests {
         assert!(e.contains("kind") && e.contains("shop"), "{e}");
         let e = error_for(|t| t.replace("\"east\", \"west\", \"acme\"", "\"east\", \"north\""));
         assert!(e.contains("north"), "{e}");
-        let e = error_for(|t| t.replace("per_location = { west = 5 }", "per_location = { south = 5 }"));
+        let e = error_for(|t| {
+            t.replace(
+                "per_location = { west = 5 }",
+                "per_location = { south = 5 }",
+            )
+        });
         assert!(e.contains("safety_stock.per_location.south"), "{e}");
         let e = error_for(|t| t.replace("sqlite://crossdock.db", "mysql://x"));
         assert!(e.contains("store.url"), "{e}");

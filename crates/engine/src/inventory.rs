@@ -189,7 +189,12 @@ impl Inventory {
             .channel(channel)
             .ok_or_else(|| EngineError::ChannelUnknown(channel.to_string()))?;
         let state = self.state(sku)?;
-        Ok(channel_availability(&self.core.estate, &state, channel, now()))
+        Ok(channel_availability(
+            &self.core.estate,
+            &state,
+            channel,
+            now(),
+        ))
     }
 
     /// A reservation, from the store.
@@ -348,7 +353,12 @@ async fn refresh_loop(inventory: Inventory, shutdown: Shutdown) {
             _ = shutdown.wait() => return,
             _ = tokio::time::sleep(every) => {}
         }
-        if let Err(e) = inventory.core.projection.catch_up(&inventory.core.store).await {
+        if let Err(e) = inventory
+            .core
+            .projection
+            .catch_up(&inventory.core.store)
+            .await
+        {
             tracing::warn!(error = %e, "cannot refresh availability from the store");
         }
     }

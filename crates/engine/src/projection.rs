@@ -1,24 +1,33 @@
 //! The in-memory availability projection: every SKU's state, updated after each commit, so
 //! ATS is answered without touching the store.
 //!
-//! Commits from this instance hand their states over directly. When the sequence shows a gap
-//! (another instance committed in between), the projection reads the events it missed and
-//! reloads the SKUs they touched. The store stays the truth.
+//! Commits from this instance hand their states over directly, in sequence order. When the
+//! sequence shows a gap that this instance will not fill (another instance committed in
+//! between), the projection reads the events it missed and reloads the SKUs they touched. The
+//! store stays the truth.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use crossdock_domain::{Sku, SkuState};
 use crossdock_store::{AnyStore, Committed, Result, Store};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 
 const CATCH_UP_PAGE: i64 = 5_000;
+/// How long a commit waits for the one before it before reading the gap from the store.
+const TURN_WAIT: Duration = Duration::from_secs(1);
 
 /// SKU states in memory.
 pub struct Projection {
     states: RwLock<HashMap<Sku, Arc<SkuState>>>,
     /// Sequence of the last event reflected; held while updating so updates apply in order.
     applied: Mutex<i64>,
+    /// Woken whenever `applied` moves.
+    turn: Notify,
+    /// True when this instance is the store's only writer (SQLite): every gap in the
+    /// sequence is one of its own commits still on its way, so it is waited for.
+    only_writer: bool,
 }
 
 impl Projection {
@@ -33,12 +42,18 @@ impl Projection {
         Ok(Self {
             states: RwLock::new(map),
             applied: Mutex::new(last),
+            turn: Notify::new(),
+            only_writer: matches!(store, AnyStore::Sqlite(_)),
         })
     }
 
     /// The state of `sku`, if the item master has it.
     pub fn get(&self, sku: &str) -> Option<Arc<SkuState>> {
-        self.states.read().expect("projection poisoned").get(sku).cloned()
+        self.states
+            .read()
+            .expect("projection poisoned")
+            .get(sku)
+            .cloned()
     }
 
     /// How many SKUs are held.
@@ -81,22 +96,38 @@ impl Projection {
         let Some((first, last)) = committed.seqs else {
             return Ok(());
         };
-        let mut applied = self.applied.lock().await;
-        if last <= *applied {
-            return Ok(());
+        let deadline = tokio::time::Instant::now() + TURN_WAIT;
+        loop {
+            let turn = self.turn.notified();
+            tokio::pin!(turn);
+            turn.as_mut().enable();
+            {
+                let mut applied = self.applied.lock().await;
+                if last <= *applied {
+                    return Ok(());
+                }
+                if first == *applied + 1 {
+                    self.put(committed.states.clone());
+                    *applied = last;
+                    self.turn.notify_waiters();
+                    return Ok(());
+                }
+                if !self.only_writer || tokio::time::Instant::now() >= deadline {
+                    let result = self.catch_up_locked(store, &mut applied).await;
+                    self.turn.notify_waiters();
+                    return result;
+                }
+            }
+            let _ = tokio::time::timeout_at(deadline, turn).await;
         }
-        if first == *applied + 1 {
-            self.put(committed.states.clone());
-            *applied = last;
-            return Ok(());
-        }
-        self.catch_up_locked(store, &mut applied).await
     }
 
     /// Reflects whatever other instances committed since the last update.
     pub async fn catch_up(&self, store: &AnyStore) -> Result<()> {
         let mut applied = self.applied.lock().await;
-        self.catch_up_locked(store, &mut applied).await
+        let result = self.catch_up_locked(store, &mut applied).await;
+        self.turn.notify_waiters();
+        result
     }
 
     async fn catch_up_locked(&self, store: &AnyStore, applied: &mut i64) -> Result<()> {

@@ -27,7 +27,10 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 pub fn router(inventory: Inventory, max_body_bytes: usize) -> Router {
     Router::new()
         .merge(v1::router())
-        .route("/healthz", get(|| async { axum::Json(json!({"status": "ok"})) }))
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(json!({"status": "ok"})) }),
+        )
         .route("/readyz", get(readyz))
         .route(
             "/openapi.json",
@@ -97,7 +100,11 @@ pub async fn serve(
 }
 
 /// Starts everything from `config` and serves on `listener` until shutdown.
-pub async fn run(config: &Config, listener: TcpListener, shutdown: Shutdown) -> Result<(), StartError> {
+pub async fn run(
+    config: &Config,
+    listener: TcpListener,
+    shutdown: Shutdown,
+) -> Result<(), StartError> {
     let inventory = start(config, &shutdown).await?;
     tracing::info!(addr = %listener.local_addr()?, backend = inventory.store().backend(), "crossdock serving");
     serve(listener, inventory, config.server.max_body_bytes, shutdown).await

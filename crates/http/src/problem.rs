@@ -110,10 +110,12 @@ impl From<EngineError> for Problem {
                 Problem::new(StatusCode::NOT_FOUND, ErrorCode::SkuUnknown, e.to_string())
                     .remediation("Add the SKU with POST /v1/items, or sync the item master.")
             }
-            EngineError::ChannelUnknown(_) => {
-                Problem::new(StatusCode::NOT_FOUND, ErrorCode::ChannelUnknown, e.to_string())
-                    .remediation("Use a channel code defined under [[channels]] in the configuration.")
-            }
+            EngineError::ChannelUnknown(_) => Problem::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::ChannelUnknown,
+                e.to_string(),
+            )
+            .remediation("Use a channel code defined under [[channels]] in the configuration."),
             EngineError::StoreUnavailable(_) => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::StoreUnavailable,

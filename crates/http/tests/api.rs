@@ -20,7 +20,7 @@ impl Drop for App {
     fn drop(&mut self) {
         self.shutdown.trigger();
         if let Some(path) = &self._cleanup {
-            for suffix in ["", "-wal", "-shm"] {
+            for suffix in ["", "-wal", "-shm", ".lock"] {
                 let mut p = path.clone().into_os_string();
                 p.push(suffix);
                 let _ = std::fs::remove_file(p);
@@ -37,15 +37,24 @@ async fn spawn_app(postgres: bool) -> Option<App> {
     config.server.max_body_bytes = 64 * 1024;
     let (store, cleanup) = if postgres {
         let Ok(url) = std::env::var("CROSSDOCK_TEST_PG_URL") else {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "CROSSDOCK_TEST_PG_URL unset in CI");
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CROSSDOCK_TEST_PG_URL unset in CI"
+            );
             eprintln!("skipping PostgreSQL test: set CROSSDOCK_TEST_PG_URL to run it");
             return None;
         };
         let schema = format!("h_{}", ulid::Ulid::new().to_string().to_lowercase());
-        (AnyStore::Postgres(PgStore::connect_in_schema(&url, &schema, 8).await.unwrap()), None)
+        (
+            AnyStore::Postgres(PgStore::connect_in_schema(&url, &schema, 8).await.unwrap()),
+            None,
+        )
     } else {
         let path = std::env::temp_dir().join(format!("crossdock-http-{}.db", ulid::Ulid::new()));
-        (AnyStore::Sqlite(SqliteStore::open(&path).await.unwrap()), Some(path))
+        (
+            AnyStore::Sqlite(SqliteStore::open(&path).await.unwrap()),
+            Some(path),
+        )
     };
     let shutdown = Shutdown::new();
     let inventory = Inventory::start(
@@ -74,7 +83,12 @@ async fn spawn_app(postgres: bool) -> Option<App> {
 
 impl App {
     async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let res = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
         decode(res).await
     }
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
@@ -88,11 +102,18 @@ impl App {
         decode(res).await
     }
     async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        let res = self.http.delete(format!("{}{path}", self.base)).send().await.unwrap();
+        let res = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
         decode(res).await
     }
     async fn events(&self, events: Value) -> Value {
-        let (status, body) = self.post("/v1/inventory/events", json!({"events": events})).await;
+        let (status, body) = self
+            .post("/v1/inventory/events", json!({"events": events}))
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
@@ -119,7 +140,9 @@ fn ev(id: &str, at: &str, sku: &str, location: &str, kind: &str, extra: Value) -
         "source": "wms", "source_event_id": id, "occurred_at": at,
         "sku": sku, "location": location, "kind": kind,
     });
-    e.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    e.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     e
 }
 
@@ -132,7 +155,10 @@ async fn contract(app: App) {
     assert_eq!(status, StatusCode::OK, "{ready}");
 
     let (status, items) = app
-        .post("/v1/items", json!({"items": [{"sku": "SKU-1"}, {"sku": "SKU-HOT"}, {"sku": "bad sku"}]}))
+        .post(
+            "/v1/items",
+            json!({"items": [{"sku": "SKU-1"}, {"sku": "SKU-HOT"}, {"sku": "bad sku"}]}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(items["created"], 2);
@@ -140,21 +166,41 @@ async fn contract(app: App) {
 
     // The worked example.
     let snap = |id, loc, on_hand, picking| {
-        ev(id, T1, "SKU-1", loc, "snapshot", json!({"buckets": {"on_hand": on_hand, "picking": picking}}))
+        ev(
+            id,
+            T1,
+            "SKU-1",
+            loc,
+            "snapshot",
+            json!({"buckets": {"on_hand": on_hand, "picking": picking}}),
+        )
     };
     let r = app
-        .events(json!([snap("s1", "east", 100, 10), snap("s2", "west", 50, 0), snap("s3", "acme", 30, 0)]))
+        .events(json!([
+            snap("s1", "east", 100, 10),
+            snap("s2", "west", 50, 0),
+            snap("s3", "acme", 30, 0)
+        ]))
         .await;
-    assert_eq!(r, json!({"applied": 3, "duplicates": 0, "stale": 0, "rejected": []}));
+    assert_eq!(
+        r,
+        json!({"applied": 3, "duplicates": 0, "stale": 0, "rejected": []})
+    );
     for (channel, expected) in [("web", 112), ("marketplace", 50), ("b2b", 133)] {
-        let (status, a) = app.get(&format!("/v1/availability/SKU-1?channel={channel}")).await;
+        let (status, a) = app
+            .get(&format!("/v1/availability/SKU-1?channel={channel}"))
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(a["available_now"], expected, "{channel}: {a}");
         assert_eq!(a["sku"], "SKU-1");
     }
     let (_, all) = app.get("/v1/availability/SKU-1").await;
-    let sellable: Vec<i64> = all["locations"].as_array().unwrap().iter()
-        .map(|l| l["sellable"].as_i64().unwrap()).collect();
+    let sellable: Vec<i64> = all["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["sellable"].as_i64().unwrap())
+        .collect();
     assert_eq!(sellable, vec![88, 45, 28]);
     assert_eq!(all["channels"].as_array().unwrap().len(), 3);
 
@@ -173,22 +219,46 @@ async fn contract(app: App) {
                json!({"po_ref": "PO-9", "qty": 40, "eta": "2099-01-01T00:00:00Z"})),
         ]))
         .await;
-    assert_eq!((r["applied"].as_i64(), r["duplicates"].as_i64(), r["stale"].as_i64()), (Some(2), Some(1), Some(1)), "{r}");
-    let codes: Vec<(i64, &str)> = r["rejected"].as_array().unwrap().iter()
-        .map(|x| (x["index"].as_i64().unwrap(), x["code"].as_str().unwrap())).collect();
-    assert_eq!(codes, vec![
-        (2, "WAREHOUSE_UNKNOWN"), (3, "SKU_UNKNOWN"), (4, "VALIDATION_FAILED"),
-        (5, "VALIDATION_FAILED"), (6, "VALIDATION_FAILED"),
-    ]);
+    assert_eq!(
+        (
+            r["applied"].as_i64(),
+            r["duplicates"].as_i64(),
+            r["stale"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1)),
+        "{r}"
+    );
+    let codes: Vec<(i64, &str)> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["index"].as_i64().unwrap(), x["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            (2, "WAREHOUSE_UNKNOWN"),
+            (3, "SKU_UNKNOWN"),
+            (4, "VALIDATION_FAILED"),
+            (5, "VALIDATION_FAILED"),
+            (6, "VALIDATION_FAILED"),
+        ]
+    );
     let (_, east) = app.get("/v1/availability/SKU-1").await;
     assert_eq!(east["locations"][0]["on_hand"], 105);
 
     // Reservations.
     let (status, res) = app
-        .post("/v1/reservations", json!({"sku": "SKU-1", "qty": 10, "channel": "b2b", "order_ref": "SO-1"}))
+        .post(
+            "/v1/reservations",
+            json!({"sku": "SKU-1", "qty": 10, "channel": "b2b", "order_ref": "SO-1"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{res}");
-    assert_eq!(res["allocations"], json!([{"location": "east", "qty": 10, "picked": 0}]));
+    assert_eq!(
+        res["allocations"],
+        json!([{"location": "east", "qty": 10, "picked": 0}])
+    );
     assert!(res["expires_at"].is_string());
     let id = res["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("res_"));
@@ -196,36 +266,75 @@ async fn contract(app: App) {
     assert_eq!(b2b["available_now"], 133 + 5 - 10);
 
     let (status, p) = app
-        .post("/v1/reservations", json!({"sku": "SKU-1", "qty": 500, "channel": "web", "order_ref": "SO-2"}))
+        .post(
+            "/v1/reservations",
+            json!({"sku": "SKU-1", "qty": 500, "channel": "web", "order_ref": "SO-2"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(p["code"], "INSUFFICIENT_STOCK");
     assert!(p["available"].as_i64().unwrap() > 0);
     let (status, p) = app
-        .post("/v1/reservations", json!({"sku": "SKU-1", "qty": 1, "channel": "phone", "order_ref": "SO-3"}))
+        .post(
+            "/v1/reservations",
+            json!({"sku": "SKU-1", "qty": 1, "channel": "phone", "order_ref": "SO-3"}),
+        )
         .await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::NOT_FOUND, Some("CHANNEL_UNKNOWN")));
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("CHANNEL_UNKNOWN"))
+    );
     let (status, p) = app
-        .post("/v1/reservations", json!({"sku": "SKU-NONE", "qty": 1, "channel": "web", "order_ref": "SO-4"}))
+        .post(
+            "/v1/reservations",
+            json!({"sku": "SKU-NONE", "qty": 1, "channel": "web", "order_ref": "SO-4"}),
+        )
         .await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::NOT_FOUND, Some("SKU_UNKNOWN")));
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("SKU_UNKNOWN"))
+    );
     let (status, p) = app
-        .post("/v1/reservations", json!({"sku": "SKU-1", "qty": 0, "channel": "web", "order_ref": "SO-5"}))
+        .post(
+            "/v1/reservations",
+            json!({"sku": "SKU-1", "qty": 0, "channel": "web", "order_ref": "SO-5"}),
+        )
         .await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_FAILED")));
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_FAILED"))
+    );
     let (status, p) = app
         .post("/v1/reservations", json!({"sku": "SKU-1", "qty": 1, "channel": "marketplace", "order_ref": "SO-6", "location": "acme"}))
         .await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("LOCATION_NOT_IN_CHANNEL")));
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("LOCATION_NOT_IN_CHANNEL")
+        )
+    );
 
     let (status, got) = app.get(&format!("/v1/reservations/{id}")).await;
-    assert_eq!((status, got["status"].as_str()), (StatusCode::OK, Some("active")));
+    assert_eq!(
+        (status, got["status"].as_str()),
+        (StatusCode::OK, Some("active"))
+    );
     let (status, released) = app.delete(&format!("/v1/reservations/{id}")).await;
-    assert_eq!((status, released["status"].as_str()), (StatusCode::OK, Some("released")));
+    assert_eq!(
+        (status, released["status"].as_str()),
+        (StatusCode::OK, Some("released"))
+    );
     let (status, p) = app.delete(&format!("/v1/reservations/{id}")).await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::CONFLICT, Some("RESERVATION_CLOSED")));
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("RESERVATION_CLOSED"))
+    );
     let (status, p) = app.get("/v1/reservations/res_nope").await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::NOT_FOUND, Some("RESERVATION_NOT_FOUND")));
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("RESERVATION_NOT_FOUND"))
+    );
 
     // Expiry returns units without anyone calling.
     let (status, short) = app
@@ -241,27 +350,50 @@ async fn contract(app: App) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(expired, "a reservation past its TTL is released by the sweeper");
+    assert!(
+        expired,
+        "a reservation past its TTL is released by the sweeper"
+    );
     let (_, b2b) = app.get("/v1/availability/SKU-1?channel=b2b").await;
     assert_eq!(b2b["available_now"], 138);
 
     // Backorders and batch queries.
     let (_, web) = app.get("/v1/availability/SKU-1?channel=web").await;
-    assert_eq!(web["available_backorder"], 0, "PO-9 is due beyond web's 14-day horizon");
+    assert_eq!(
+        web["available_backorder"], 0,
+        "PO-9 is due beyond web's 14-day horizon"
+    );
     let soon = format!("2026-01-0{}T00:00:00Z", 5);
-    let r = app.events(json!([ev("po2", T1, "SKU-1", "west", "expected_receipt",
-        json!({"po_ref": "PO-10", "qty": 12, "eta": soon}))])).await;
+    let r = app
+        .events(json!([ev(
+            "po2",
+            T1,
+            "SKU-1",
+            "west",
+            "expected_receipt",
+            json!({"po_ref": "PO-10", "qty": 12, "eta": soon})
+        )]))
+        .await;
     assert_eq!(r["applied"], 1);
     let (status, q) = app
-        .post("/v1/availability/query", json!({"channel": "web", "skus": ["SKU-1", "SKU-HOT", "SKU-NONE"]}))
+        .post(
+            "/v1/availability/query",
+            json!({"channel": "web", "skus": ["SKU-1", "SKU-HOT", "SKU-NONE"]}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(q["items"].as_array().unwrap().len(), 2);
     assert_eq!(q["unknown"], json!(["SKU-NONE"]));
     let (status, p) = app.get("/v1/availability/SKU-1?channel=phone").await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::NOT_FOUND, Some("CHANNEL_UNKNOWN")));
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("CHANNEL_UNKNOWN"))
+    );
     let (status, p) = app.get("/v1/availability/SKU-NONE").await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::NOT_FOUND, Some("SKU_UNKNOWN")));
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("SKU_UNKNOWN"))
+    );
 
     // The event log.
     let (status, log) = app.get("/v1/events?after=0&limit=1000").await;
@@ -270,51 +402,126 @@ async fn contract(app: App) {
     let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
     assert_eq!(log["next_after"], seqs.len() as i64);
-    let (_, avail) = app.get("/v1/events?after=0&types=availability.changed&limit=1000").await;
+    let (_, avail) = app
+        .get("/v1/events?after=0&types=availability.changed&limit=1000")
+        .await;
     let avail = avail["events"].as_array().unwrap();
     assert!(avail.iter().all(|e| e["type"] == "availability.changed"));
-    assert!(avail.iter().any(|e| e["data"]["channel"] == "web" && e["data"]["sku"] == "SKU-1"));
+    assert!(
+        avail
+            .iter()
+            .any(|e| e["data"]["channel"] == "web" && e["data"]["sku"] == "SKU-1")
+    );
     let (_, page) = app.get("/v1/events?after=2&limit=2").await;
     assert_eq!(page["next_after"], 4);
     let (status, p) = app.get("/v1/events?after=abc").await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_FAILED")));
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_FAILED"))
+    );
 
     // Malformed, oversized and mistyped bodies; unknown routes.
-    let res = app.http.post(format!("{}/v1/reservations", app.base))
-        .header("content-type", "application/json").body("{\"sku\":").send().await.unwrap();
+    let res = app
+        .http
+        .post(format!("{}/v1/reservations", app.base))
+        .header("content-type", "application/json")
+        .body("{\"sku\":")
+        .send()
+        .await
+        .unwrap();
     let (status, p) = decode(res).await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::BAD_REQUEST, Some("MALFORMED_JSON")));
-    let res = app.http.post(format!("{}/v1/reservations", app.base))
-        .header("content-type", "text/plain").body("{}").send().await.unwrap();
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("MALFORMED_JSON"))
+    );
+    let res = app
+        .http
+        .post(format!("{}/v1/reservations", app.base))
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     let (status, p) = decode(res).await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("UNSUPPORTED_MEDIA_TYPE")));
-    let big: Vec<Value> = (0..2000).map(|i| ev(&format!("b{i}"), T1, "SKU-1", "east", "receipt", json!({"qty": 1}))).collect();
-    let (status, p) = app.post("/v1/inventory/events", json!({"events": big})).await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("PAYLOAD_TOO_LARGE")));
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("UNSUPPORTED_MEDIA_TYPE")
+        )
+    );
+    let big: Vec<Value> = (0..2000)
+        .map(|i| {
+            ev(
+                &format!("b{i}"),
+                T1,
+                "SKU-1",
+                "east",
+                "receipt",
+                json!({"qty": 1}),
+            )
+        })
+        .collect();
+    let (status, p) = app
+        .post("/v1/inventory/events", json!({"events": big}))
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("PAYLOAD_TOO_LARGE"))
+    );
     let many: Vec<Value> = (0..1001).map(|_| json!({})).collect();
-    let (status, p) = app.post("/v1/inventory/events", json!({"events": many})).await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_FAILED")));
+    let (status, p) = app
+        .post("/v1/inventory/events", json!({"events": many}))
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_FAILED"))
+    );
     let (status, p) = app.get("/v1/nothing-here").await;
-    assert_eq!((status, p["code"].as_str()), (StatusCode::NOT_FOUND, Some("NOT_FOUND")));
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("NOT_FOUND"))
+    );
 
     let (status, doc) = app.get("/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
-    for path in ["/v1/items", "/v1/inventory/events", "/v1/availability/{sku}", "/v1/availability/query",
-                 "/v1/reservations", "/v1/reservations/{id}", "/v1/events", "/healthz", "/readyz"] {
+    for path in [
+        "/v1/items",
+        "/v1/inventory/events",
+        "/v1/availability/{sku}",
+        "/v1/availability/query",
+        "/v1/reservations",
+        "/v1/reservations/{id}",
+        "/v1/events",
+        "/healthz",
+        "/readyz",
+    ] {
         assert!(doc["paths"][path].is_object(), "openapi.json lacks {path}");
     }
 }
 
 async fn racing_reservations(app: App) {
-    app.post("/v1/items", json!({"items": [{"sku": "SKU-HOT"}]})).await;
-    app.events(json!([ev("seed", T1, "SKU-HOT", "east", "receipt", json!({"qty": 60})),
-                      ev("seed2", T1, "SKU-HOT", "west", "receipt", json!({"qty": 40}))])).await;
+    app.post("/v1/items", json!({"items": [{"sku": "SKU-HOT"}]}))
+        .await;
+    app.events(json!([
+        ev("seed", T1, "SKU-HOT", "east", "receipt", json!({"qty": 60})),
+        ev(
+            "seed2",
+            T1,
+            "SKU-HOT",
+            "west",
+            "receipt",
+            json!({"qty": 40})
+        )
+    ]))
+    .await;
     let mut tasks = Vec::new();
     for i in 0..250 {
         let http = app.http.clone();
         let url = format!("{}/v1/reservations", app.base);
         tasks.push(tokio::spawn(async move {
-            let body = json!({"sku": "SKU-HOT", "qty": 1, "channel": "b2b", "order_ref": format!("o{i}")});
+            let body =
+                json!({"sku": "SKU-HOT", "qty": 1, "channel": "b2b", "order_ref": format!("o{i}")});
             http.post(url).json(&body).send().await.unwrap().status()
         }));
     }
@@ -328,9 +535,20 @@ async fn racing_reservations(app: App) {
     }
     assert_eq!(created, 100, "exactly the stock is reserved");
     let (_, all) = app.get("/v1/availability/SKU-HOT").await;
-    let reserved: i64 = all["locations"].as_array().unwrap().iter().map(|l| l["reserved"].as_i64().unwrap()).sum();
+    let reserved: i64 = all["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["reserved"].as_i64().unwrap())
+        .sum();
     assert_eq!(reserved, 100);
-    assert!(all["channels"].as_array().unwrap().iter().all(|c| c["available_now"] == 0));
+    assert!(
+        all["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["available_now"] == 0)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
-use crossdock_domain::ledger::{Finished, Ledger, Outcome, Reservation};
 use crossdock_domain::SkuState;
+use crossdock_domain::ledger::{Finished, Ledger, Outcome, Reservation};
 
 use crate::Batch;
 use crate::rows::{ExpectedRow, ReservationRow, StockRow};
@@ -59,7 +59,10 @@ impl WriteSet {
             }
         }
         for (sku, channel) in &w.channel_reserved {
-            let qty = finished.states.get(sku).map_or(0, |s| s.reserved_by(channel));
+            let qty = finished
+                .states
+                .get(sku)
+                .map_or(0, |s| s.reserved_by(channel));
             out.channel_reserved
                 .push((sku.to_string(), channel.to_string(), qty));
         }
@@ -109,16 +112,17 @@ impl WriteSet {
 }
 
 /// The states of the SKUs a batch touched, to hand to the projection.
-pub(crate) fn touched_states(finished: Finished) -> Vec<SkuState> {
+pub(crate) fn touched_states(finished: &Finished) -> Vec<SkuState> {
     let touched: HashSet<_> = finished
         .writes
         .events
         .iter()
-        .filter_map(|e| e.sku.clone())
+        .filter_map(|e| e.sku.as_ref())
         .collect();
     finished
         .states
-        .into_values()
+        .values()
         .filter(|s| touched.contains(&s.sku))
+        .cloned()
         .collect()
 }

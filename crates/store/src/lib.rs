@@ -36,6 +36,9 @@ pub enum StoreError {
     /// PostgreSQL failed.
     #[error("postgres: {0}")]
     Postgres(#[from] sqlx::Error),
+    /// Another process is writing the same SQLite file.
+    #[error("{0}")]
+    Locked(String),
     /// The SQLite writer thread is gone.
     #[error("the store's writer has stopped")]
     WriterStopped,
@@ -162,7 +165,9 @@ impl AnyStore {
     /// How many batches may be committed at once with profit.
     pub fn writers(&self) -> usize {
         match self {
-            AnyStore::Sqlite(_) => 1,
+            // One writer thread, which merges whatever is queued: keeping a few batches in
+            // flight means it never waits for the next.
+            AnyStore::Sqlite(_) => 4,
             AnyStore::Postgres(s) => s.writers(),
         }
     }

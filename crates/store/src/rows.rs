@@ -23,7 +23,13 @@ impl StockRow {
         Self {
             sku: sku.to_string(),
             location: s.location.to_string(),
-            buckets: [b.on_hand, b.picking, b.transfer_out, b.inspection, b.reserved],
+            buckets: [
+                b.on_hand,
+                b.picking,
+                b.transfer_out,
+                b.inspection,
+                b.reserved,
+            ],
             snapshot_at: s.snapshot_at.map(snap),
         }
     }

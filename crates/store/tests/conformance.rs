@@ -48,12 +48,24 @@ conformance!(
 
 /// Every store standing for an instance: the main one and the others.
 fn instances(h: &Harness) -> Vec<crossdock_store::AnyStore> {
-    std::iter::once(h.store.clone()).chain(h.others.iter().cloned()).collect()
+    std::iter::once(h.store.clone())
+        .chain(h.others.iter().cloned())
+        .collect()
 }
 
 async fn racing_reservations_take_exactly_the_stock(h: Harness) {
     h.items(&["SKU-HOT"]).await;
-    h.run(1, vec![event("seed", 1, "SKU-HOT", "east", StockChange::Receipt(100))]).await;
+    h.run(
+        1,
+        vec![event(
+            "seed",
+            1,
+            "SKU-HOT",
+            "east",
+            StockChange::Receipt(100),
+        )],
+    )
+    .await;
     let stores = instances(&h);
     let mut tasks = Vec::new();
     for i in 0..160 {
@@ -61,10 +73,15 @@ async fn racing_reservations_take_exactly_the_stock(h: Harness) {
         let estate = h.estate.clone();
         tasks.push(tokio::spawn(async move {
             // Each task reserves one unit at a time, in its own transaction.
-            run_on(&store, &estate, 2, vec![reserve(&format!("r{i}"), "SKU-HOT", 1, "b2b")])
-                .await
-                .pop()
-                .unwrap()
+            run_on(
+                &store,
+                &estate,
+                2,
+                vec![reserve(&format!("r{i}"), "SKU-HOT", 1, "b2b")],
+            )
+            .await
+            .pop()
+            .unwrap()
         }));
     }
     let mut reserved = 0;
@@ -85,10 +102,13 @@ async fn racing_reservations_take_exactly_the_stock(h: Harness) {
 async fn racing_instances_respect_the_channel_cap(h: Harness) {
     // marketplace may show at most 50 of 200 units; reservations race from every instance.
     h.items(&["SKU-HOT"]).await;
-    h.run(1, vec![
-        event("e", 1, "SKU-HOT", "east", StockChange::Receipt(100)),
-        event("w", 1, "SKU-HOT", "west", StockChange::Receipt(100)),
-    ])
+    h.run(
+        1,
+        vec![
+            event("e", 1, "SKU-HOT", "east", StockChange::Receipt(100)),
+            event("w", 1, "SKU-HOT", "west", StockChange::Receipt(100)),
+        ],
+    )
     .await;
     let stores = instances(&h);
     let mut tasks = Vec::new();
@@ -96,10 +116,15 @@ async fn racing_instances_respect_the_channel_cap(h: Harness) {
         let store = stores[i % stores.len()].clone();
         let estate = h.estate.clone();
         tasks.push(tokio::spawn(async move {
-            run_on(&store, &estate, 2, vec![reserve(&format!("m{i}"), "SKU-HOT", 2, "marketplace")])
-                .await
-                .pop()
-                .unwrap()
+            run_on(
+                &store,
+                &estate,
+                2,
+                vec![reserve(&format!("m{i}"), "SKU-HOT", 2, "marketplace")],
+            )
+            .await
+            .pop()
+            .unwrap()
         }));
     }
     let mut reserved = 0;
@@ -115,7 +140,11 @@ async fn racing_instances_respect_the_channel_cap(h: Harness) {
     assert_eq!(total, reserved);
     assert_eq!(reserved, 180, "everything but the 20-unit b2b fence");
     for l in &s.stock {
-        assert!(l.buckets.reserved <= l.buckets.on_hand, "oversold at {}", l.location);
+        assert!(
+            l.buckets.reserved <= l.buckets.on_hand,
+            "oversold at {}",
+            l.location
+        );
     }
 }
 
@@ -141,13 +170,24 @@ async fn a_storm_of_duplicate_events_applies_once(h: Harness) {
         }
     }
     assert_eq!((applied, duplicates), (1, 49));
-    assert_eq!(h.state("SKU-1").await.at(&loc("east")).unwrap().buckets.on_hand, 7);
+    assert_eq!(
+        h.state("SKU-1")
+            .await
+            .at(&loc("east"))
+            .unwrap()
+            .buckets
+            .on_hand,
+        7
+    );
     // A duplicate inside one batch is caught too.
     let again = h
-        .run(6, vec![
-            event("dup-2", 6, "SKU-1", "east", StockChange::Receipt(1)),
-            event("dup-2", 6, "SKU-1", "east", StockChange::Receipt(1)),
-        ])
+        .run(
+            6,
+            vec![
+                event("dup-2", 6, "SKU-1", "east", StockChange::Receipt(1)),
+                event("dup-2", 6, "SKU-1", "east", StockChange::Receipt(1)),
+            ],
+        )
         .await;
     assert_eq!(again, vec![Outcome::Applied, Outcome::Duplicate]);
 }
@@ -162,19 +202,42 @@ async fn events_older_than_a_snapshot_are_stale(h: Harness) {
         StockChange::Snapshot(vec![(Bucket::OnHand, 40)]),
     );
     let out = h
-        .run(200, vec![
-            snap,
-            event("late", 50, "SKU-1", "east", StockChange::Receipt(5)),
-            event("new", 150, "SKU-1", "east", StockChange::Receipt(5)),
-        ])
+        .run(
+            200,
+            vec![
+                snap,
+                event("late", 50, "SKU-1", "east", StockChange::Receipt(5)),
+                event("new", 150, "SKU-1", "east", StockChange::Receipt(5)),
+            ],
+        )
         .await;
-    assert_eq!(out, vec![Outcome::Applied, Outcome::Stale, Outcome::Applied]);
+    assert_eq!(
+        out,
+        vec![Outcome::Applied, Outcome::Stale, Outcome::Applied]
+    );
     // The snapshot time survives a reload: a later batch still sees the late event as stale.
     let out = h
-        .run(300, vec![event("late-2", 60, "SKU-1", "east", StockChange::Adjustment(-3))])
+        .run(
+            300,
+            vec![event(
+                "late-2",
+                60,
+                "SKU-1",
+                "east",
+                StockChange::Adjustment(-3),
+            )],
+        )
         .await;
     assert_eq!(out, vec![Outcome::Stale]);
-    assert_eq!(h.state("SKU-1").await.at(&loc("east")).unwrap().buckets.on_hand, 45);
+    assert_eq!(
+        h.state("SKU-1")
+            .await
+            .at(&loc("east"))
+            .unwrap()
+            .buckets
+            .on_hand,
+        45
+    );
 }
 
 async fn the_event_log_is_gap_free_and_filterable(h: Harness) {
@@ -195,7 +258,11 @@ async fn the_event_log_is_gap_free_and_filterable(h: Harness) {
     }
     let all = h.store.events_after(0, 10_000, None).await.unwrap();
     let seqs: Vec<i64> = all.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (1..=all.len() as i64).collect::<Vec<_>>(), "gap-free, in order");
+    assert_eq!(
+        seqs,
+        (1..=all.len() as i64).collect::<Vec<_>>(),
+        "gap-free, in order"
+    );
     assert_eq!(h.store.last_seq().await.unwrap(), all.len() as i64);
     let stock = h
         .store
@@ -205,7 +272,10 @@ async fn the_event_log_is_gap_free_and_filterable(h: Harness) {
     assert_eq!(stock.len(), 30);
     assert!(stock.iter().all(|e| e.kind == "stock.changed"));
     let page = h.store.events_after(2, 3, None).await.unwrap();
-    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4, 5]);
+    assert_eq!(
+        page.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![3, 4, 5]
+    );
     let avail = h
         .store
         .events_after(0, 10_000, Some(vec!["availability.changed".into()]))
@@ -217,34 +287,76 @@ async fn the_event_log_is_gap_free_and_filterable(h: Harness) {
 
 async fn release_and_expiry_return_units_once(h: Harness) {
     h.items(&["SKU-HOT"]).await;
-    h.run(1, vec![event("s", 1, "SKU-HOT", "east", StockChange::Receipt(10))]).await;
+    h.run(
+        1,
+        vec![event("s", 1, "SKU-HOT", "east", StockChange::Receipt(10))],
+    )
+    .await;
     let mut soon = reserve("exp", "SKU-HOT", 3, "b2b");
     if let Command::Reserve(r) = &mut soon {
         r.expires_at = Some(Timestamp(1_000));
     }
-    h.run(2, vec![soon, reserve("keep", "SKU-HOT", 2, "b2b")]).await;
-    assert_eq!(h.store.due_reservations(Timestamp(999), 10).await.unwrap(), Vec::<String>::new());
-    let due = h.store.due_reservations(Timestamp(1_000), 10).await.unwrap();
+    h.run(2, vec![soon, reserve("keep", "SKU-HOT", 2, "b2b")])
+        .await;
+    assert_eq!(
+        h.store.due_reservations(Timestamp(999), 10).await.unwrap(),
+        Vec::<String>::new()
+    );
+    let due = h
+        .store
+        .due_reservations(Timestamp(1_000), 10)
+        .await
+        .unwrap();
     assert_eq!(due, vec!["exp".to_string()]);
     let out = h
-        .run(1_000, vec![
-            Command::Release { id: "exp".into(), expired: true },
-            Command::Release { id: "exp".into(), expired: true },
-            Command::Release { id: "nope".into(), expired: false },
-        ])
+        .run(
+            1_000,
+            vec![
+                Command::Release {
+                    id: "exp".into(),
+                    expired: true,
+                },
+                Command::Release {
+                    id: "exp".into(),
+                    expired: true,
+                },
+                Command::Release {
+                    id: "nope".into(),
+                    expired: false,
+                },
+            ],
+        )
         .await;
     assert!(matches!(&out[0], Outcome::Released(r) if r.status.as_str() == "expired"));
     assert!(matches!(&out[1], Outcome::AlreadyClosed(_)));
     assert!(matches!(&out[2], Outcome::Rejected { .. }));
-    assert!(h.store.due_reservations(Timestamp(5_000), 10).await.unwrap().is_empty());
+    assert!(
+        h.store
+            .due_reservations(Timestamp(5_000), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let stored = h.store.reservation("exp").await.unwrap().unwrap();
     assert_eq!(stored.status.as_str(), "expired");
-    assert_eq!(h.state("SKU-HOT").await.at(&loc("east")).unwrap().buckets.reserved, 2);
+    assert_eq!(
+        h.state("SKU-HOT")
+            .await
+            .at(&loc("east"))
+            .unwrap()
+            .buckets
+            .reserved,
+        2
+    );
 }
 
 async fn a_pick_consumes_the_reservation_it_names(h: Harness) {
     h.items(&["SKU-HOT"]).await;
-    h.run(1, vec![event("s", 1, "SKU-HOT", "east", StockChange::Receipt(10))]).await;
+    h.run(
+        1,
+        vec![event("s", 1, "SKU-HOT", "east", StockChange::Receipt(10))],
+    )
+    .await;
     h.run(2, vec![reserve("a", "SKU-HOT", 4, "b2b")]).await;
     let pick = Command::Stock(StockEvent {
         source: "wms".into(),
@@ -276,15 +388,24 @@ async fn expected_receipts_round_trip(h: Harness) {
         occurred_at: Timestamp(1),
         sku: sku("SKU-1"),
         location: loc("east"),
-        change: EventChange::Expected { po_ref: "PO-1".into(), qty: 30, eta: Timestamp(3 * day) },
+        change: EventChange::Expected {
+            po_ref: "PO-1".into(),
+            qty: 30,
+            eta: Timestamp(3 * day),
+        },
     });
     h.run(1, vec![expect]).await;
     let s = h.state("SKU-1").await;
     assert_eq!(s.expected.len(), 1);
-    assert_eq!((s.expected[0].qty, s.expected[0].eta), (30, Timestamp(3 * day)));
+    assert_eq!(
+        (s.expected[0].qty, s.expected[0].eta),
+        (30, Timestamp(3 * day))
+    );
     let mut receipt = event("rcv", 2, "SKU-1", "east", StockChange::Receipt(30));
-    if let Command::Stock(StockEvent { change: EventChange::Stock { po_ref, .. }, .. }) =
-        &mut receipt
+    if let Command::Stock(StockEvent {
+        change: EventChange::Stock { po_ref, .. },
+        ..
+    }) = &mut receipt
     {
         *po_ref = Some("PO-1".into());
     }
@@ -295,30 +416,64 @@ async fn expected_receipts_round_trip(h: Harness) {
 }
 
 async fn unknown_skus_are_rejected_and_not_remembered(h: Harness) {
-    let out = h.run(1, vec![event("u1", 1, "SKU-NEW", "east", StockChange::Receipt(5))]).await;
+    let out = h
+        .run(
+            1,
+            vec![event("u1", 1, "SKU-NEW", "east", StockChange::Receipt(5))],
+        )
+        .await;
     assert!(matches!(&out[0], Outcome::Rejected { code, .. } if code.as_str() == "SKU_UNKNOWN"));
     // Once the item exists, the same event is accepted: the rejection did not record it.
     h.items(&["SKU-NEW"]).await;
-    let out = h.run(2, vec![event("u1", 1, "SKU-NEW", "east", StockChange::Receipt(5))]).await;
+    let out = h
+        .run(
+            2,
+            vec![event("u1", 1, "SKU-NEW", "east", StockChange::Receipt(5))],
+        )
+        .await;
     assert_eq!(out, vec![Outcome::Applied]);
 }
 
 async fn reopening_keeps_everything(h: Harness) {
     h.items(&["SKU-1", "SKU-2"]).await;
-    h.run(1, vec![
-        event("a", 1, "SKU-1", "east", StockChange::Receipt(9)),
-        event("b", 1, "SKU-2", "west", StockChange::ReturnReceived(4)),
-    ])
+    h.run(
+        1,
+        vec![
+            event("a", 1, "SKU-1", "east", StockChange::Receipt(9)),
+            event("b", 1, "SKU-2", "west", StockChange::ReturnReceived(4)),
+        ],
+    )
     .await;
     let all = h.store.load_states(None).await.unwrap();
     let skus: HashSet<String> = all.iter().map(|s| s.sku.to_string()).collect();
-    assert_eq!(skus, HashSet::from(["SKU-1".to_string(), "SKU-2".to_string()]));
+    assert_eq!(
+        skus,
+        HashSet::from(["SKU-1".to_string(), "SKU-2".to_string()])
+    );
     let last = h.store.last_seq().await.unwrap();
     // Another instance (or a restart) sees the same data and continues the same sequence.
     let other = h.others.first().cloned().unwrap_or_else(|| h.store.clone());
     assert_eq!(other.load_states(None).await.unwrap(), all);
-    run_on(&other, &h.estate, 2, vec![event("c", 2, "SKU-1", "east", StockChange::Receipt(1))])
-        .await;
+    run_on(
+        &other,
+        &h.estate,
+        2,
+        vec![event("c", 2, "SKU-1", "east", StockChange::Receipt(1))],
+    )
+    .await;
     let next = h.store.events_after(last, 100, None).await.unwrap();
     assert_eq!(next.first().map(|e| e.seq), Some(last + 1));
+}
+
+#[tokio::test]
+async fn a_second_process_cannot_write_the_same_sqlite_file() {
+    let path = std::env::temp_dir().join(format!("crossdock-lock-{}.db", ulid::Ulid::new()));
+    let first = crossdock_store::SqliteStore::open(&path).await.unwrap();
+    let second = crossdock_store::SqliteStore::open(&path).await;
+    let err = second.err().expect("the file is locked").to_string();
+    assert!(err.contains("another crossdock process"), "{err}");
+    drop(first);
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
 }

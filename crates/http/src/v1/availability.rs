@@ -116,9 +116,13 @@ async fn query(
     let mut unknown = Vec::new();
     for sku in &q.skus {
         match inv.availability(sku, &q.channel) {
-            Ok(a) => items.push(serde_json::to_value(channel_out(Some(sku), &a)).unwrap_or_default()),
+            Ok(a) => {
+                items.push(serde_json::to_value(channel_out(Some(sku), &a)).unwrap_or_default())
+            }
             Err(_) => unknown.push(sku.clone()),
         }
     }
-    Ok(Json(json!({"channel": q.channel, "items": items, "unknown": unknown})))
+    Ok(Json(
+        json!({"channel": q.channel, "items": items, "unknown": unknown}),
+    ))
 }

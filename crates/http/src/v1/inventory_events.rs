@@ -134,14 +134,21 @@ pub fn parse_event(raw: Value, estate: &Estate) -> Result<StockEvent, Rejection>
             if let Some((bucket, v)) = values.iter().find(|(_, v)| !(0..=MAX_QTY).contains(v)) {
                 return Err(invalid(format!(
                     "buckets.{}: must be between 0 and {MAX_QTY}, got {v}",
-                    serde_json::to_value(bucket).unwrap_or_default().as_str().unwrap_or("?")
+                    serde_json::to_value(bucket)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or("?")
                 )));
             }
             stock(StockChange::Snapshot(values))
         }
         "adjustment" => match e.qty {
             Some(q) if q != 0 && q.abs() <= MAX_QTY => stock(StockChange::Adjustment(q)),
-            _ => return Err(invalid("qty must be a non-zero whole number for adjustment")),
+            _ => {
+                return Err(invalid(
+                    "qty must be a non-zero whole number for adjustment",
+                ));
+            }
         },
         "expected_receipt" => {
             let po_ref = e
@@ -153,7 +160,11 @@ pub fn parse_event(raw: Value, estate: &Estate) -> Result<StockEvent, Rejection>
                 .ok_or_else(|| invalid("eta is required for expected_receipt"))?;
             let qty = match e.qty {
                 Some(q) if (0..=MAX_QTY).contains(&q) => q,
-                _ => return Err(invalid("qty must be between 0 and 1e9 for expected_receipt")),
+                _ => {
+                    return Err(invalid(
+                        "qty must be between 0 and 1e9 for expected_receipt",
+                    ));
+                }
             };
             EventChange::Expected { po_ref, qty, eta }
         }
@@ -261,13 +272,27 @@ mod tests {
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
                 prop::collection::btree_map(
                     prop::sample::select(vec![
-                        "source", "source_event_id", "occurred_at", "sku", "location", "kind",
-                        "qty", "buckets", "po_ref", "order_ref", "eta", "on_hand", "picking", "x",
+                        "source",
+                        "source_event_id",
+                        "occurred_at",
+                        "sku",
+                        "location",
+                        "kind",
+                        "qty",
+                        "buckets",
+                        "po_ref",
+                        "order_ref",
+                        "eta",
+                        "on_hand",
+                        "picking",
+                        "x",
                     ]),
                     inner,
                     0..10
                 )
-                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+                .prop_map(|m| Value::Object(
+                    m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+                )),
             ]
         })
     }
@@ -298,10 +323,16 @@ mod tests {
         assert!(parse_event(base.clone(), &e).is_ok());
         let mut bad = base.clone();
         bad["location"] = json!("north");
-        assert_eq!(parse_event(bad, &e).unwrap_err().0, ErrorCode::WarehouseUnknown);
+        assert_eq!(
+            parse_event(bad, &e).unwrap_err().0,
+            ErrorCode::WarehouseUnknown
+        );
         let mut bad = base.clone();
         bad["occurred_at"] = json!("yesterday");
-        assert_eq!(parse_event(bad, &e).unwrap_err().0, ErrorCode::ValidationFailed);
+        assert_eq!(
+            parse_event(bad, &e).unwrap_err().0,
+            ErrorCode::ValidationFailed
+        );
         let mut bad = base;
         bad["kind"] = json!("snapshot");
         assert!(parse_event(bad, &e).unwrap_err().1.contains("buckets"));

@@ -50,7 +50,10 @@ async fn upsert_items(
             .map_err(|e| e.to_string())
             .and_then(|i| {
                 let sku = Sku::parse(&i.sku).map_err(|e| format!("sku: {e}"))?;
-                if i.description.as_ref().is_some_and(|d| d.chars().count() > 500) {
+                if i.description
+                    .as_ref()
+                    .is_some_and(|d| d.chars().count() > 500)
+                {
                     return Err("description must be at most 500 characters".to_string());
                 }
                 Ok(Command::UpsertItem {

@@ -126,11 +126,17 @@ async fn create(
         .with("available", available)
         .remediation("Reserve at most the available quantity, or take a backorder.")),
         Outcome::Rejected { code, detail } => Err(problem_for(code, detail)),
-        other => Err(problem_for(ErrorCode::Internal, format!("unexpected {other:?}"))),
+        other => Err(problem_for(
+            ErrorCode::Internal,
+            format!("unexpected {other:?}"),
+        )),
     }
 }
 
-async fn show(State(inv): State<Inventory>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+async fn show(
+    State(inv): State<Inventory>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
     match inv.reservation(&id).await? {
         Some(r) => Ok(Json(reservation_json(&r))),
         None => Err(problem_for(
@@ -158,6 +164,9 @@ async fn release(
         )
         .with("reservation_status", r.status.as_str())),
         Outcome::Rejected { code, detail } => Err(problem_for(code, detail)),
-        other => Err(problem_for(ErrorCode::Internal, format!("unexpected {other:?}"))),
+        other => Err(problem_for(
+            ErrorCode::Internal,
+            format!("unexpected {other:?}"),
+        )),
     }
 }

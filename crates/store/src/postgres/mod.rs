@@ -45,7 +45,10 @@ impl PgStore {
     pub async fn connect_in_schema(url: &str, schema: &str, max_connections: u32) -> Result<Self> {
         let options: PgConnectOptions = url.parse()?;
         let mut conn = options.connect().await?;
-        if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if !schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             return Err(StoreError::Corrupt(format!(
                 "schema name `{schema}`: use letters, digits and _"
             )));
@@ -102,7 +105,7 @@ impl PgStore {
         tx.commit().await?;
         Ok(Committed {
             outcomes,
-            states: batch::touched_states(finished),
+            states: batch::touched_states(&finished),
             seqs,
         })
     }
@@ -154,7 +157,11 @@ async fn migrate(pool: &PgPool) -> Result<()> {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            tracing::info!(version = m.version, name = m.name, "applied postgres migration");
+            tracing::info!(
+                version = m.version,
+                name = m.name,
+                "applied postgres migration"
+            );
         }
         Ok::<_, StoreError>(())
     }
@@ -196,9 +203,11 @@ impl Store for PgStore {
     }
 
     async fn last_seq(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT last FROM event_seq WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT last FROM event_seq WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     async fn reservation(&self, id: &str) -> Result<Option<Reservation>> {

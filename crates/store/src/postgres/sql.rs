@@ -15,7 +15,17 @@ use crate::{EventRecord, Result};
 const RES_COLS: &str =
     "id, sku, channel, order_ref, qty, created_at, expires_at, status, allocations";
 
-type ResTuple = (String, String, String, String, i64, i64, Option<i64>, String, String);
+type ResTuple = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    String,
+);
 
 fn reservation(t: ResTuple) -> Result<Reservation> {
     let (id, sku, channel, order_ref, qty, created_at, expires_at, status, allocations) = t;
@@ -74,10 +84,11 @@ pub(super) async fn load_states(
     } else {
         "WHERE $1::text[] IS NULL"
     };
-    let items: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!("SELECT sku FROM items {filter}")))
-        .bind(&names)
-        .fetch_all(&mut *conn)
-        .await?;
+    let items: Vec<String> =
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT sku FROM items {filter}")))
+            .bind(&names)
+            .fetch_all(&mut *conn)
+            .await?;
     type StockTuple = (
         String,
         String,
@@ -234,7 +245,12 @@ pub(super) async fn write(
                updated_at = excluded.updated_at",
         )
         .bind(w.stock.iter().map(|r| r.sku.clone()).collect::<Vec<_>>())
-        .bind(w.stock.iter().map(|r| r.location.clone()).collect::<Vec<_>>())
+        .bind(
+            w.stock
+                .iter()
+                .map(|r| r.location.clone())
+                .collect::<Vec<_>>(),
+        )
         .bind(col(0))
         .bind(col(1))
         .bind(col(2))
@@ -254,8 +270,18 @@ pub(super) async fn write(
              SELECT * FROM unnest($1::text[], $2::text[], $3::int8[])
              ON CONFLICT (sku, channel) DO UPDATE SET qty = excluded.qty",
         )
-        .bind(w.channel_reserved.iter().map(|r| r.0.clone()).collect::<Vec<_>>())
-        .bind(w.channel_reserved.iter().map(|r| r.1.clone()).collect::<Vec<_>>())
+        .bind(
+            w.channel_reserved
+                .iter()
+                .map(|r| r.0.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            w.channel_reserved
+                .iter()
+                .map(|r| r.1.clone())
+                .collect::<Vec<_>>(),
+        )
         .bind(w.channel_reserved.iter().map(|r| r.2).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await?;
@@ -365,17 +391,22 @@ pub(super) async fn events_after(
     limit: i64,
     types: Option<Vec<String>>,
 ) -> Result<Vec<EventRecord>> {
-    let rows: Vec<(i64, String, Option<String>, i64, sqlx::types::Json<serde_json::Value>)> =
-        sqlx::query_as(
-            "SELECT seq, type, sku, recorded_at, data FROM events
+    let rows: Vec<(
+        i64,
+        String,
+        Option<String>,
+        i64,
+        sqlx::types::Json<serde_json::Value>,
+    )> = sqlx::query_as(
+        "SELECT seq, type, sku, recorded_at, data FROM events
              WHERE seq > $1 AND ($3::text[] IS NULL OR type = ANY($3))
              ORDER BY seq LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .bind(&types)
-        .fetch_all(pool)
-        .await?;
+    )
+    .bind(after)
+    .bind(limit)
+    .bind(&types)
+    .fetch_all(pool)
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(seq, kind, sku, at, data)| EventRecord {

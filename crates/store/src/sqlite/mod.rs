@@ -1,11 +1,16 @@
 //! The embedded store: one SQLite file in WAL mode.
 //!
 //! SQLite has one writer, so one thread owns the write connection and commits each batch in
-//! one `BEGIN IMMEDIATE` transaction (the engine groups many requests into a batch). Reads use
-//! a small pool of read-only connections on the blocking thread pool.
+//! one `BEGIN IMMEDIATE` transaction (the engine groups many requests into a batch). Being the
+//! only writer, that thread keeps the SKU states it has committed in memory and reads a SKU
+//! from disk only the first time a batch touches it; a lock file keeps a second process from
+//! writing the same database. Reads use a small pool of read-only connections on the blocking
+//! thread pool.
 
 mod sql;
 
+use std::collections::HashMap;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -29,6 +34,26 @@ type Reply = oneshot::Sender<Result<Committed>>;
 pub struct SqliteStore {
     writer: mpsc::Sender<(Batch, Reply)>,
     readers: Arc<Readers>,
+}
+
+/// Holds `PATH.lock` for as long as the writer runs, so only one process writes the file.
+fn lock_file(path: &Path) -> Result<File> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let file = File::create(&lock_path).map_err(|e| {
+        StoreError::Locked(format!(
+            "cannot create {}: {e}",
+            Path::new(&lock_path).display()
+        ))
+    })?;
+    file.try_lock().map_err(|_| {
+        StoreError::Locked(format!(
+            "{} is in use by another crossdock process; SQLite has one writer. \
+             Stop the other process, or use PostgreSQL to run several instances.",
+            path.display()
+        ))
+    })?;
+    Ok(file)
 }
 
 struct Readers {
@@ -56,6 +81,31 @@ fn open_reader(path: &Path) -> Result<Connection> {
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     Ok(conn)
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copies the WAL back into the database file from a connection of its own, so commits never
+/// pay for it. Stops when `stop` is set.
+fn spawn_checkpointer(
+    path: &Path,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Option<std::thread::JoinHandle<()>> {
+    let conn = Connection::open(path).ok()?;
+    conn.busy_timeout(BUSY_TIMEOUT).ok()?;
+    std::thread::Builder::new()
+        .name("crossdock-sqlite-checkpoint".into())
+        .spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+            }
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        })
+        .ok()
 }
 
 fn now_millis() -> i64 {
@@ -88,7 +138,11 @@ fn migrate(conn: &mut Connection) -> Result<()> {
             params![m.version, m.name, now_millis()],
         )?;
         tx.commit()?;
-        tracing::info!(version = m.version, name = m.name, "applied sqlite migration");
+        tracing::info!(
+            version = m.version,
+            name = m.name,
+            "applied sqlite migration"
+        );
     }
     Ok(())
 }
@@ -98,6 +152,7 @@ impl SqliteStore {
     /// writer thread.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
+        let lock = lock_file(&path)?;
         let (conn, next_seq) = tokio::task::spawn_blocking({
             let path = path.clone();
             move || -> Result<(Connection, i64)> {
@@ -105,6 +160,8 @@ impl SqliteStore {
                 conn.busy_timeout(BUSY_TIMEOUT)?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 conn.pragma_update(None, "synchronous", "FULL")?;
+                // Checkpoints run on their own thread, not inside the writer's commits.
+                conn.pragma_update(None, "wal_autocheckpoint", 0)?;
                 migrate(&mut conn)?;
                 let last: i64 =
                     conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
@@ -116,7 +173,19 @@ impl SqliteStore {
         let (tx, rx) = mpsc::channel::<(Batch, Reply)>();
         std::thread::Builder::new()
             .name("crossdock-sqlite-writer".into())
-            .spawn(move || write_loop(conn, next_seq, rx))
+            .spawn({
+                let path = path.clone();
+                move || {
+                    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                    let checkpointer = spawn_checkpointer(&path, stop.clone());
+                    write_loop(conn, next_seq, rx);
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    if let Some(t) = checkpointer {
+                        let _ = t.join();
+                    }
+                    drop(lock);
+                }
+            })
             .map_err(|e| StoreError::Corrupt(format!("cannot start writer thread: {e}")))?;
         Ok(Self {
             writer: tx,
@@ -138,25 +207,102 @@ impl SqliteStore {
     }
 }
 
+/// Most commands the writer merges into one transaction.
+const MERGE_MAX: usize = 8192;
+
+/// Commits batches in arrival order. Everything waiting when the writer becomes free is
+/// merged into one transaction (group commit); each caller gets its own outcomes.
 fn write_loop(mut conn: Connection, mut next_seq: i64, rx: mpsc::Receiver<(Batch, Reply)>) {
-    while let Ok((batch, reply)) = rx.recv() {
-        let result = commit(&mut conn, next_seq, &batch);
-        if let Ok(Committed {
-            seqs: Some((_, last)),
-            ..
-        }) = &result
-        {
-            next_seq = last + 1;
+    let mut cache = HashMap::new();
+    let mut held: Option<(Batch, Reply)> = None;
+    loop {
+        let first = match held.take() {
+            Some(b) => b,
+            None => match rx.recv() {
+                Ok(b) => b,
+                Err(_) => return,
+            },
+        };
+        let mut group = vec![first];
+        let mut size = group[0].0.commands.len();
+        while size < MERGE_MAX {
+            match rx.try_recv() {
+                Ok(next) if Arc::ptr_eq(&next.0.estate, &group[0].0.estate) => {
+                    size += next.0.commands.len();
+                    group.push(next);
+                }
+                Ok(other) => {
+                    held = Some(other);
+                    break;
+                }
+                Err(_) => break,
+            }
         }
-        let _ = reply.send(result);
+        let merged = Batch {
+            commands: group
+                .iter()
+                .flat_map(|(b, _)| b.commands.iter().cloned())
+                .collect(),
+            estate: group[0].0.estate.clone(),
+            now: group.iter().map(|(b, _)| b.now).max().unwrap_or_default(),
+        };
+        match commit(&mut conn, &mut cache, next_seq, &merged) {
+            Ok(committed) => {
+                if let Some((_, last)) = committed.seqs {
+                    next_seq = last + 1;
+                }
+                let mut outcomes = committed.outcomes.into_iter();
+                for (batch, reply) in group {
+                    let _ = reply.send(Ok(Committed {
+                        outcomes: outcomes.by_ref().take(batch.commands.len()).collect(),
+                        states: committed.states.clone(),
+                        seqs: committed.seqs,
+                    }));
+                }
+            }
+            Err(e) => {
+                // The transaction rolled back; what the cache holds may not be on disk.
+                cache.clear();
+                if group.len() == 1 {
+                    let _ = group.pop().expect("one").1.send(Err(e));
+                    continue;
+                }
+                // One batch may have poisoned the others: commit each on its own.
+                for (batch, reply) in group {
+                    let result = commit(&mut conn, &mut cache, next_seq, &batch);
+                    match &result {
+                        Ok(c) => {
+                            if let Some((_, last)) = c.seqs {
+                                next_seq = last + 1;
+                            }
+                        }
+                        Err(_) => cache.clear(),
+                    }
+                    let _ = reply.send(result);
+                }
+            }
+        }
     }
 }
 
-fn commit(conn: &mut Connection, first_seq: i64, batch: &Batch) -> Result<Committed> {
+/// SKU states as last committed by this writer.
+type Cache = HashMap<Sku, SkuState>;
+
+fn commit(
+    conn: &mut Connection,
+    cache: &mut Cache,
+    first_seq: i64,
+    batch: &Batch,
+) -> Result<Committed> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let released = sql::reservations_by_id(&tx, &Needs::release_ids(&batch.commands))?;
     let needs = Needs::of(&batch.commands, &released);
-    let states = sql::load_states(&tx, &needs.skus)?;
+    let mut states: Vec<SkuState> = needs.skus.iter().filter_map(|s| cache.remove(s)).collect();
+    let cached: std::collections::HashSet<Sku> = states.iter().map(|s| s.sku.clone()).collect();
+    states.extend(sql::load_states(
+        &tx,
+        needs.skus.iter().filter(|s| !cached.contains(*s)),
+    )?);
     let mut reservations = released;
     for r in sql::reservations_by_order(&tx, &needs.order_refs)? {
         if !reservations.iter().any(|x| x.id == r.id) {
@@ -169,9 +315,11 @@ fn commit(conn: &mut Connection, first_seq: i64, batch: &Batch) -> Result<Commit
     sql::write(&tx, &writes, batch.now.0, first_seq)?;
     tx.commit()?;
     let n = writes.events.len() as i64;
+    let touched = batch::touched_states(&finished);
+    cache.extend(finished.states);
     Ok(Committed {
         outcomes,
-        states: batch::touched_states(finished),
+        states: touched,
         seqs: (n > 0).then(|| (first_seq, first_seq + n - 1)),
     })
 }
@@ -204,8 +352,10 @@ impl Store for SqliteStore {
     }
 
     async fn last_seq(&self) -> Result<i64> {
-        self.read(|c| Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?))
-            .await
+        self.read(
+            |c| Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?),
+        )
+        .await
     }
 
     async fn reservation(&self, id: &str) -> Result<Option<Reservation>> {

@@ -54,7 +54,8 @@ pub(super) fn load_states<'a>(
     skus: impl IntoIterator<Item = &'a Sku>,
 ) -> Result<Vec<SkuState>> {
     let mut item = conn.prepare_cached("SELECT sku FROM items WHERE sku = ?1")?;
-    let mut stock = conn.prepare_cached(&format!("SELECT {STOCK_COLS} FROM stock WHERE sku = ?1"))?;
+    let mut stock =
+        conn.prepare_cached(&format!("SELECT {STOCK_COLS} FROM stock WHERE sku = ?1"))?;
     let mut chan =
         conn.prepare_cached("SELECT sku, channel, qty FROM channel_reserved WHERE sku = ?1")?;
     let mut exp = conn.prepare_cached(
@@ -88,15 +89,19 @@ pub(super) fn load_all_states(conn: &Connection) -> Result<Vec<SkuState>> {
         f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>> {
         let mut stmt = conn.prepare(sql)?;
-        let rows = stmt.query_map([], f)?.collect::<rusqlite::Result<Vec<T>>>()?;
+        let rows = stmt
+            .query_map([], f)?
+            .collect::<rusqlite::Result<Vec<T>>>()?;
         Ok(rows)
     }
     assemble(
         all(conn, "SELECT sku FROM items", |r| r.get(0))?,
         all(conn, &format!("SELECT {STOCK_COLS} FROM stock"), stock_row)?,
-        all(conn, "SELECT sku, channel, qty FROM channel_reserved", |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?,
+        all(
+            conn,
+            "SELECT sku, channel, qty FROM channel_reserved",
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?,
         all(
             conn,
             "SELECT sku, location, po_ref, qty, eta FROM expected_receipts",
@@ -107,7 +112,9 @@ pub(super) fn load_all_states(conn: &Connection) -> Result<Vec<SkuState>> {
 
 /// Reservations by id (missing ids are skipped).
 pub(super) fn reservations_by_id(conn: &Connection, ids: &[String]) -> Result<Vec<Reservation>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {RES_COLS} FROM reservations WHERE id = ?1"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {RES_COLS} FROM reservations WHERE id = ?1"
+    ))?;
     let mut out = Vec::new();
     for id in ids {
         if let Some(row) = stmt.query_row([id], reservation_row).optional()? {
@@ -139,9 +146,8 @@ pub(super) fn seen_events(
     conn: &Connection,
     keys: &BTreeSet<(String, String)>,
 ) -> Result<HashSet<(String, String)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT 1 FROM source_events WHERE source = ?1 AND source_event_id = ?2",
-    )?;
+    let mut stmt = conn
+        .prepare_cached("SELECT 1 FROM source_events WHERE source = ?1 AND source_event_id = ?2")?;
     let mut seen = HashSet::new();
     for (source, id) in keys {
         if stmt.exists(params![source, id])? {
@@ -175,7 +181,9 @@ pub(super) fn write(conn: &Connection, w: &WriteSet, now: i64, first_seq: i64) -
     for r in &w.stock {
         let [a, b, c, d, e] = r.buckets;
         let [s1, s2, s3, s4] = r.snapshot_at;
-        stmt.execute(params![r.sku, r.location, a, b, c, d, e, s1, s2, s3, s4, now])?;
+        stmt.execute(params![
+            r.sku, r.location, a, b, c, d, e, s1, s2, s3, s4, now
+        ])?;
     }
     let mut stmt = conn.prepare_cached(
         "INSERT INTO channel_reserved (sku, channel, qty) VALUES (?1, ?2, ?3)
@@ -202,12 +210,19 @@ pub(super) fn write(conn: &Connection, w: &WriteSet, now: i64, first_seq: i64) -
     ))?;
     for r in &w.new_reservations {
         stmt.execute(params![
-            r.id, r.sku, r.channel, r.order_ref, r.qty, r.created_at, r.expires_at, r.status,
+            r.id,
+            r.sku,
+            r.channel,
+            r.order_ref,
+            r.qty,
+            r.created_at,
+            r.expires_at,
+            r.status,
             r.allocations
         ])?;
     }
-    let mut stmt = conn
-        .prepare_cached("UPDATE reservations SET status = ?2, allocations = ?3 WHERE id = ?1")?;
+    let mut stmt =
+        conn.prepare_cached("UPDATE reservations SET status = ?2, allocations = ?3 WHERE id = ?1")?;
     for r in &w.changed_reservations {
         stmt.execute(params![r.id, r.status, r.allocations])?;
     }

@@ -28,7 +28,7 @@ impl Drop for Harness {
     fn drop(&mut self) {
         match &self.cleanup {
             Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
+                for suffix in ["", "-wal", "-shm", ".lock"] {
                     let mut p = path.clone().into_os_string();
                     p.push(suffix);
                     let _ = std::fs::remove_file(p);
@@ -70,7 +70,10 @@ pub fn estate() -> Arc<Estate> {
     };
     let chan = |code: &str, locs: &[&str], allocation, horizon| Channel {
         code: ChannelCode::parse(code).unwrap(),
-        locations: locs.iter().map(|l| LocationCode::parse(*l).unwrap()).collect(),
+        locations: locs
+            .iter()
+            .map(|l| LocationCode::parse(*l).unwrap())
+            .collect(),
         allocation,
         backorder_horizon_days: horizon,
     };
@@ -86,9 +89,24 @@ pub fn estate() -> Arc<Estate> {
                 loc("acme", LocationKind::Dropship, 9),
             ],
             vec![
-                chan("web", &["east", "west", "acme"], Allocation::Share { pct: 80 }, Some(14)),
-                chan("marketplace", &["east", "west"], Allocation::Cap { units: 50 }, None),
-                chan("b2b", &["east", "west"], Allocation::RingFence { units: 20 }, None),
+                chan(
+                    "web",
+                    &["east", "west", "acme"],
+                    Allocation::Share { pct: 80 },
+                    Some(14),
+                ),
+                chan(
+                    "marketplace",
+                    &["east", "west"],
+                    Allocation::Cap { units: 50 },
+                    None,
+                ),
+                chan(
+                    "b2b",
+                    &["east", "west"],
+                    Allocation::RingFence { units: 20 },
+                    None,
+                ),
             ],
             SafetyStock {
                 default: 2,
