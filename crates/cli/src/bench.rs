@@ -312,7 +312,7 @@ fn sqlite_baseline(dir: &std::path::Path, n: u64) -> anyhow::Result<f64> {
         "crossdock-bench-baseline-{}.db",
         std::process::id()
     ));
-    remove(&path);
+    crossdock_store::sqlite::remove_files(&path);
     let mut conn = rusqlite::Connection::open(&path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -355,7 +355,7 @@ fn sqlite_baseline(dir: &std::path::Path, n: u64) -> anyhow::Result<f64> {
     }
     let rate = n as f64 / start.elapsed().as_secs_f64();
     drop(conn);
-    remove(&path);
+    crossdock_store::sqlite::remove_files(&path);
     Ok(rate)
 }
 
@@ -413,14 +413,6 @@ async fn pg_baseline(store: &PgStore, n: u64) -> anyhow::Result<f64> {
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
-fn remove(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm", ".lock"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(p);
-    }
-}
-
 fn avg_batch(inv: &Inventory) -> String {
     let s = inv.stats();
     format!("{:.0}", s.commands as f64 / s.batches.max(1) as f64)
@@ -439,7 +431,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let path = args
         .dir
         .join(format!("crossdock-bench-{}.db", std::process::id()));
-    remove(&path);
+    crossdock_store::sqlite::remove_files(&path);
     let store = AnyStore::Sqlite(SqliteStore::open(&path).await.context("open sqlite")?);
     let (inv, shutdown) = inventory(store).await?;
     let baseline = sqlite_baseline(&args.dir, args.reservations)?;
@@ -467,7 +459,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     rows.push(row);
     shutdown.trigger();
     drop(inv);
-    remove(&path);
+    crossdock_store::sqlite::remove_files(&path);
     println!("SQLite: average {sqlite_batch} reservations per commit");
 
     // PostgreSQL.

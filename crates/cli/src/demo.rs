@@ -46,14 +46,6 @@ struct Tally {
     errors: AtomicU64,
 }
 
-fn remove_db(path: &PathBuf) {
-    for suffix in ["", "-wal", "-shm", ".lock"] {
-        let mut p = path.clone().into_os_string();
-        p.push(suffix);
-        let _ = std::fs::remove_file(p);
-    }
-}
-
 /// The catalogue: SKU-HOT plus 19 SKUs with stock spread over the estate.
 fn seed_events(rng: &mut Rng) -> (Vec<Value>, Vec<String>) {
     let mut skus = vec![HOT.to_string()];
@@ -81,7 +73,7 @@ fn seed_events(rng: &mut Rng) -> (Vec<Value>, Vec<String>) {
 
 /// Runs the demo and prints its report.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    remove_db(&args.db);
+    crossdock_store::sqlite::remove_files(&args.db);
     let mut config = Config::parse(EXAMPLE)?;
     config.store.url = format!("sqlite://{}", args.db.display());
     config.inventory.expiry_sweep_ms = 200;

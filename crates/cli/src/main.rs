@@ -78,7 +78,7 @@ fn init_logs(json: bool) {
     }
 }
 
-fn load(path: &PathBuf) -> anyhow::Result<Config> {
+fn load(path: &std::path::Path) -> anyhow::Result<Config> {
     Config::load(path).with_context(|| format!("configuration {} is not valid", path.display()))
 }
 

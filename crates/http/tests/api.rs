@@ -20,11 +20,7 @@ impl Drop for App {
     fn drop(&mut self) {
         self.shutdown.trigger();
         if let Some(path) = &self._cleanup {
-            for suffix in ["", "-wal", "-shm", ".lock"] {
-                let mut p = path.clone().into_os_string();
-                p.push(suffix);
-                let _ = std::fs::remove_file(p);
-            }
+            crossdock_store::sqlite::remove_files(path);
         }
     }
 }

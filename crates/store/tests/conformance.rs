@@ -473,7 +473,5 @@ async fn a_second_process_cannot_write_the_same_sqlite_file() {
     let err = second.err().expect("the file is locked").to_string();
     assert!(err.contains("another crossdock process"), "{err}");
     drop(first);
-    for suffix in ["", "-wal", "-shm", ".lock"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    crossdock_store::sqlite::remove_files(&path);
 }

@@ -384,6 +384,14 @@ pub(super) async fn write(
     Ok(Some((first, last)))
 }
 
+type EventTuple = (
+    i64,
+    String,
+    Option<String>,
+    i64,
+    sqlx::types::Json<serde_json::Value>,
+);
+
 /// Events after `after`, oldest first.
 pub(super) async fn events_after(
     pool: &PgPool,
@@ -391,13 +399,7 @@ pub(super) async fn events_after(
     limit: i64,
     types: Option<Vec<String>>,
 ) -> Result<Vec<EventRecord>> {
-    let rows: Vec<(
-        i64,
-        String,
-        Option<String>,
-        i64,
-        sqlx::types::Json<serde_json::Value>,
-    )> = sqlx::query_as(
+    let rows: Vec<EventTuple> = sqlx::query_as(
         "SELECT seq, type, sku, recorded_at, data FROM events
              WHERE seq > $1 AND ($3::text[] IS NULL OR type = ANY($3))
              ORDER BY seq LIMIT $2",

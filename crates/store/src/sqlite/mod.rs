@@ -74,6 +74,16 @@ impl Readers {
     }
 }
 
+/// Deletes a database file with its WAL, shared-memory and lock files (for tests, the demo
+/// and benchmarks that start from nothing). Missing files are fine.
+pub fn remove_files(path: &Path) {
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
 fn open_reader(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,

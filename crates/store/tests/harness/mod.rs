@@ -27,13 +27,7 @@ enum Cleanup {
 impl Drop for Harness {
     fn drop(&mut self) {
         match &self.cleanup {
-            Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm", ".lock"] {
-                    let mut p = path.clone().into_os_string();
-                    p.push(suffix);
-                    let _ = std::fs::remove_file(p);
-                }
-            }
+            Cleanup::File(path) => crossdock_store::sqlite::remove_files(path),
             Cleanup::Schema(url, schema) => {
                 let (url, schema) = (url.clone(), schema.clone());
                 // Best effort, on a runtime of its own: the test's runtime may be gone.
