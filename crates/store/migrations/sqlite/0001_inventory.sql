@@ -69,4 +69,5 @@ CREATE TABLE events (
     recorded_at  INTEGER NOT NULL,
     data         TEXT NOT NULL
 );
-CREATE INDEX events_by_type ON events (type, seq);
+-- No index on type: readers page forward by seq and filter, and an index entry per event
+-- costs the writer a fifth of its throughput.
