@@ -41,30 +41,29 @@ pub struct ChannelAvailability {
     pub locations: Vec<LocationSellable>,
 }
 
-/// Figures that, when they change, are published as `availability.changed`.
-impl ChannelAvailability {
-    /// The published figures, without the per-location detail.
-    pub fn figures(&self) -> (i64, i64, Option<Timestamp>) {
-        (self.available_now, self.available_backorder, self.next_eta)
-    }
+/// The figures published as `availability.changed` when they move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    /// Units the channel may sell now.
+    pub available_now: i64,
+    /// Units expected within its backorder horizon.
+    pub available_backorder: i64,
+    /// Earliest expected arrival within the horizon.
+    pub next_eta: Option<Timestamp>,
 }
 
-/// What `channel` may promise for this SKU at `now`.
-pub fn channel_availability(
+/// What `channel` may promise for this SKU at `now`, without the per-location detail.
+pub fn channel_figures(
     estate: &Estate,
     state: &SkuState,
     channel: &Channel,
     now: Timestamp,
-) -> ChannelAvailability {
-    let locations: Vec<LocationSellable> = channel
+) -> Figures {
+    let pool: i64 = channel
         .locations
         .iter()
-        .map(|l| LocationSellable {
-            location: l.clone(),
-            sellable: sellable_at(estate, state, l),
-        })
-        .collect();
-    let pool: i64 = locations.iter().map(|l| l.sellable).sum();
+        .map(|l| sellable_at(estate, state, l))
+        .sum();
     let fenced = estate.fences_against(&channel.code, |c| state.reserved_by(c));
     let pool = (pool - fenced).max(0);
     let available_now = match channel.allocation {
@@ -84,13 +83,44 @@ pub fn channel_availability(
             })
         }
     };
-    ChannelAvailability {
-        channel: channel.code.clone(),
+    Figures {
         available_now,
         available_backorder,
         next_eta,
-        locations,
     }
+}
+
+/// What `channel` may promise for this SKU at `now`, with each location's sellable units.
+pub fn channel_availability(
+    estate: &Estate,
+    state: &SkuState,
+    channel: &Channel,
+    now: Timestamp,
+) -> ChannelAvailability {
+    let f = channel_figures(estate, state, channel, now);
+    ChannelAvailability {
+        channel: channel.code.clone(),
+        available_now: f.available_now,
+        available_backorder: f.available_backorder,
+        next_eta: f.next_eta,
+        locations: channel
+            .locations
+            .iter()
+            .map(|l| LocationSellable {
+                location: l.clone(),
+                sellable: sellable_at(estate, state, l),
+            })
+            .collect(),
+    }
+}
+
+/// Every channel's figures for this SKU, in configuration order.
+pub fn all_figures(estate: &Estate, state: &SkuState, now: Timestamp) -> Vec<Figures> {
+    estate
+        .channels()
+        .iter()
+        .map(|c| channel_figures(estate, state, c, now))
+        .collect()
 }
 
 /// Every channel's availability for this SKU, in configuration order.

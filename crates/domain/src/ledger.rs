@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::ats::{ChannelAvailability, all_channels, channel_availability};
+use crate::ats::{Figures, all_figures, channel_figures};
 use crate::error::ErrorCode;
 use crate::estate::Estate;
 use crate::ids::{ChannelCode, LocationCode, Sku};
@@ -282,7 +282,7 @@ pub struct Ledger<'a> {
     estate: &'a Estate,
     now: Timestamp,
     states: BTreeMap<Sku, SkuState>,
-    before: BTreeMap<Sku, Vec<ChannelAvailability>>,
+    before: BTreeMap<Sku, Vec<Figures>>,
     reservations: HashMap<String, Reservation>,
     seen: HashSet<(String, String)>,
     writes: Writes,
@@ -309,7 +309,7 @@ impl<'a> Ledger<'a> {
             states.into_iter().map(|s| (s.sku.clone(), s)).collect();
         let before = states
             .iter()
-            .map(|(k, s)| (k.clone(), all_channels(estate, s, now)))
+            .map(|(k, s)| (k.clone(), all_figures(estate, s, now)))
             .collect();
         Self {
             estate,
@@ -341,7 +341,7 @@ impl<'a> Ledger<'a> {
         }
         let state = SkuState::new(sku.clone());
         self.before
-            .insert(sku.clone(), all_channels(self.estate, &state, self.now));
+            .insert(sku.clone(), all_figures(self.estate, &state, self.now));
         self.states.insert(sku.clone(), state);
         self.writes
             .new_items
@@ -492,7 +492,7 @@ impl<'a> Ledger<'a> {
                 format!("SKU `{}` is not in the item master", req.sku),
             );
         };
-        let ats = channel_availability(self.estate, state, channel, self.now).available_now;
+        let ats = channel_figures(self.estate, state, channel, self.now).available_now;
         if req.qty > ats {
             return Outcome::Insufficient { available: ats };
         }
@@ -604,14 +604,14 @@ impl<'a> Ledger<'a> {
     /// moved, and hands back the states and writes.
     pub fn finish(mut self) -> Finished {
         for (sku, state) in &self.states {
-            let after = all_channels(self.estate, state, self.now);
+            let after = all_figures(self.estate, state, self.now);
             let before = &self.before[sku];
-            for (b, a) in before.iter().zip(&after) {
-                if b.figures() != a.figures() {
+            for ((b, a), channel) in before.iter().zip(&after).zip(self.estate.channels()) {
+                if b != a {
                     self.writes.events.push(NewEvent {
                         kind: "availability.changed",
                         sku: Some(sku.clone()),
-                        data: json!({"sku": sku, "channel": a.channel,
+                        data: json!({"sku": sku, "channel": channel.code,
                                      "available_now": a.available_now,
                                      "available_backorder": a.available_backorder,
                                      "next_eta": a.next_eta}),

@@ -263,7 +263,7 @@ proptest! {
             let outcome = l.apply(&cmd);
             if let Outcome::Reserved(r) = &outcome {
                 let channel = e.channel(r.channel.as_str()).unwrap();
-                let ats = channel_availability(&e, &state, channel, Timestamp(0)).available_now;
+                let ats = channel_figures(&e, &state, channel, Timestamp(0)).available_now;
                 prop_assert!(r.qty <= ats, "reserved {} with only {} promisable", r.qty, ats);
                 for a in &r.allocations {
                     let sellable = sellable_at(&e, &state, &a.location);

@@ -84,10 +84,10 @@ impl Projection {
         *self.applied.lock().await
     }
 
-    fn put(&self, states: Vec<SkuState>) {
+    fn put(&self, states: impl IntoIterator<Item = Arc<SkuState>>) {
         let mut map = self.states.write().expect("projection poisoned");
         for s in states {
-            map.insert(s.sku.clone(), Arc::new(s));
+            map.insert(s.sku.clone(), s);
         }
     }
 
@@ -107,7 +107,7 @@ impl Projection {
                     return Ok(());
                 }
                 if first == *applied + 1 {
-                    self.put(committed.states.clone());
+                    self.put(committed.states.iter().cloned());
                     *applied = last;
                     self.turn.notify_waiters();
                     return Ok(());
@@ -141,7 +141,8 @@ impl Projection {
                 .filter_map(|e| e.sku.as_deref().and_then(|s| Sku::parse(s).ok()))
                 .collect();
             if !skus.is_empty() {
-                self.put(store.load_states(Some(skus.into_iter().collect())).await?);
+                let states = store.load_states(Some(skus.into_iter().collect())).await?;
+                self.put(states.into_iter().map(Arc::new));
             }
             *applied = last;
             if (events.len() as i64) < CATCH_UP_PAGE {

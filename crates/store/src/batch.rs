@@ -112,7 +112,7 @@ impl WriteSet {
 }
 
 /// The states of the SKUs a batch touched, to hand to the projection.
-pub(crate) fn touched_states(finished: &Finished) -> Vec<SkuState> {
+pub(crate) fn touched_states(finished: &Finished) -> Vec<std::sync::Arc<SkuState>> {
     let touched: HashSet<_> = finished
         .writes
         .events
@@ -123,6 +123,6 @@ pub(crate) fn touched_states(finished: &Finished) -> Vec<SkuState> {
         .states
         .values()
         .filter(|s| touched.contains(&s.sku))
-        .cloned()
+        .map(|s| std::sync::Arc::new(s.clone()))
         .collect()
 }

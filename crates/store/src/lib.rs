@@ -76,8 +76,9 @@ pub struct Batch {
 pub struct Committed {
     /// One outcome per command, in order.
     pub outcomes: Vec<Outcome>,
-    /// The state after the batch of every SKU it touched.
-    pub states: Vec<SkuState>,
+    /// The state after the batch of every SKU it touched (shared: a merged commit hands the
+    /// same states to each of its callers).
+    pub states: Vec<Arc<SkuState>>,
     /// Sequence numbers of the events appended, `first..=last`; `None` if none were.
     pub seqs: Option<(i64, i64)>,
 }

@@ -172,6 +172,8 @@ impl SqliteStore {
                 conn.pragma_update(None, "synchronous", "FULL")?;
                 // Checkpoints run on their own thread, not inside the writer's commits.
                 conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+                // A page cache large enough for the hot part of the stock tables.
+                conn.pragma_update(None, "cache_size", -65_536)?;
                 migrate(&mut conn)?;
                 let last: i64 =
                     conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
