@@ -547,6 +547,55 @@ async fn racing_reservations(app: App) {
     );
 }
 
+async fn duplicate_webhook_storm(app: App) {
+    app.post("/v1/items", json!({"items": [{"sku": "SKU-1"}]}))
+        .await;
+    let event = ev("storm-1", T1, "SKU-1", "west", "receipt", json!({"qty": 9}));
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let (http, url, event) = (
+            app.http.clone(),
+            format!("{}/v1/inventory/events", app.base),
+            event.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let res = http
+                .post(url)
+                .json(&json!({"events": [event]}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            res.json::<Value>().await.unwrap()
+        }));
+    }
+    let (mut applied, mut duplicates) = (0, 0);
+    for t in tasks {
+        let r = t.await.unwrap();
+        applied += r["applied"].as_i64().unwrap();
+        duplicates += r["duplicates"].as_i64().unwrap();
+    }
+    assert_eq!((applied, duplicates), (1, 49));
+    let (_, all) = app.get("/v1/availability/SKU-1").await;
+    assert_eq!(all["locations"][1]["location"], "west");
+    assert_eq!(
+        all["locations"][1]["on_hand"], 9,
+        "the receipt counted once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_duplicate_webhook_storm() {
+    duplicate_webhook_storm(spawn_app(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_duplicate_webhook_storm() {
+    if let Some(app) = spawn_app(true).await {
+        duplicate_webhook_storm(app).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_contract() {
     contract(spawn_app(false).await.unwrap()).await;
