@@ -116,11 +116,31 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// Which SKU the `i`-th reservation takes: spread evenly over every SKU, or shaped like a
+/// flash sale, where four in five go to ten hot SKUs.
+#[derive(Clone, Copy)]
+enum Shape {
+    Even,
+    FlashSale,
+}
+
+impl Shape {
+    fn sku(self, i: u64) -> Sku {
+        let spread = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize;
+        match self {
+            Shape::Even => sku(i as usize % SKUS),
+            Shape::FlashSale if i % 5 != 0 => sku(spread % 10),
+            Shape::FlashSale => sku(spread % SKUS),
+        }
+    }
+}
+
 /// Reserves `n` units (one per request) from `concurrency` tasks, in-process.
 async fn reserve_in_process(
     inv: &Inventory,
     n: u64,
     concurrency: usize,
+    shape: Shape,
     label: &str,
 ) -> anyhow::Result<Row> {
     let next = Arc::new(AtomicU64::new(0));
@@ -138,7 +158,7 @@ async fn reserve_in_process(
                 }
                 let req = ReserveRequest {
                     id: Inventory::new_reservation_id(),
-                    sku: sku(i as usize % SKUS),
+                    sku: shape.sku(i),
                     qty: 1,
                     channel: web.clone(),
                     order_ref: format!("o{i}"),
@@ -413,9 +433,27 @@ async fn pg_baseline(store: &PgStore, n: u64) -> anyhow::Result<f64> {
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
-fn avg_batch(inv: &Inventory) -> String {
-    let s = inv.stats();
-    format!("{:.0}", s.commands as f64 / s.batches.max(1) as f64)
+/// In-process reservations on one backend, spread evenly and shaped like a flash sale.
+async fn reservation_rows(
+    inv: &Inventory,
+    args: &Args,
+    backend: &str,
+    baseline: f64,
+) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for (shape, label) in [
+        (Shape::Even, format!("reservations, in-process, {backend}")),
+        (
+            Shape::FlashSale,
+            "  same, flash sale (80% on 10 SKUs)".to_string(),
+        ),
+    ] {
+        let mut row =
+            reserve_in_process(inv, args.reservations, args.concurrency, shape, &label).await?;
+        row.baseline = Some(baseline);
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// Runs every benchmark and prints the figures.
@@ -435,19 +473,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let store = AnyStore::Sqlite(SqliteStore::open(&path).await.context("open sqlite")?);
     let (inv, shutdown) = inventory(store).await?;
     let baseline = sqlite_baseline(&args.dir, args.reservations)?;
-    let mut row = reserve_in_process(
-        &inv,
-        args.reservations,
-        args.concurrency,
-        "reservations, in-process, SQLite",
-    )
-    .await?;
-    row.baseline = Some(baseline);
-    rows.push(row);
-    let sqlite_batch = avg_batch(&inv);
-    rows.push(ats_in_process(&inv, args.secs).await);
+    rows.extend(reservation_rows(&inv, &args, "SQLite", baseline).await?);
     let base = serve(&inv, &shutdown).await?;
-    rows.push(ats_http(&base, args.connections, args.secs).await?);
+    if args.secs > 0 {
+        rows.push(ats_in_process(&inv, args.secs).await);
+        rows.push(ats_http(&base, args.connections, args.secs).await?);
+    }
     let mut row = reserve_http(
         &base,
         args.http_reservations,
@@ -460,7 +491,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     shutdown.trigger();
     drop(inv);
     crossdock_store::sqlite::remove_files(&path);
-    println!("SQLite: average {sqlite_batch} reservations per commit");
 
     // PostgreSQL.
     if let Some(url) = &args.pg {
@@ -470,19 +500,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .context("connect to PostgreSQL")?;
         let (inv, shutdown) = inventory(AnyStore::Postgres(pg.clone())).await?;
         let baseline = pg_baseline(&pg, args.reservations).await?;
-        let mut row = reserve_in_process(
-            &inv,
-            args.reservations,
-            args.concurrency,
-            "reservations, in-process, PostgreSQL",
-        )
-        .await?;
-        row.baseline = Some(baseline);
-        rows.push(row);
-        println!(
-            "PostgreSQL: average {} reservations per commit",
-            avg_batch(&inv)
-        );
+        rows.extend(reservation_rows(&inv, &args, "PostgreSQL", baseline).await?);
         let base = serve(&inv, &shutdown).await?;
         let mut row = reserve_http(
             &base,
