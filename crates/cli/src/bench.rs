@@ -129,7 +129,7 @@ impl Shape {
         let spread = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize;
         match self {
             Shape::Even => sku(i as usize % SKUS),
-            Shape::FlashSale if i % 5 != 0 => sku(spread % 10),
+            Shape::FlashSale if !i.is_multiple_of(5) => sku(spread % 10),
             Shape::FlashSale => sku(spread % SKUS),
         }
     }

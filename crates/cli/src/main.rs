@@ -25,44 +25,30 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the hub: apply migrations, then serve the API.
-    Serve {
-        /// Configuration file.
-        #[arg(
-            long,
-            short,
-            env = "CROSSDOCK_CONFIG",
-            default_value = "crossdock.toml"
-        )]
-        config: PathBuf,
-    },
+    Serve(ConfigArg),
     /// Apply pending database migrations and exit.
-    Migrate {
-        /// Configuration file.
-        #[arg(
-            long,
-            short,
-            env = "CROSSDOCK_CONFIG",
-            default_value = "crossdock.toml"
-        )]
-        config: PathBuf,
-    },
+    Migrate(ConfigArg),
     /// Check a configuration file and summarise it.
-    CheckConfig {
-        /// Configuration file.
-        #[arg(
-            long,
-            short,
-            env = "CROSSDOCK_CONFIG",
-            default_value = "crossdock.toml"
-        )]
-        config: PathBuf,
-    },
+    CheckConfig(ConfigArg),
     /// Print the example configuration, to start from.
     PrintConfig,
     /// Run a flash sale against a simulated estate on a fresh embedded store, and report.
     Demo(demo::Args),
     /// Measure reservations/s and ATS reads/s against raw-insert baselines.
     Bench(bench::Args),
+}
+
+/// Where the configuration is.
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// Configuration file.
+    #[arg(
+        long,
+        short,
+        env = "CROSSDOCK_CONFIG",
+        default_value = "crossdock.toml"
+    )]
+    config: PathBuf,
 }
 
 fn init_logs(json: bool) {
@@ -109,7 +95,7 @@ fn explain(e: &anyhow::Error) -> String {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { config } => {
+        Command::Serve(ConfigArg { config }) => {
             init_logs(true);
             let config = load(&config)?;
             let listener = tokio::net::TcpListener::bind(config.server.listen)
@@ -124,7 +110,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             });
             crossdock_http::run(&config, listener, shutdown).await?;
         }
-        Command::Migrate { config } => {
+        Command::Migrate(ConfigArg { config }) => {
             init_logs(false);
             let config = load(&config)?;
             crossdock_store::AnyStore::open(&config.store.url)
@@ -135,7 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 crossdock_engine::config::redact_url(&config.store.url)
             );
         }
-        Command::CheckConfig { config } => {
+        Command::CheckConfig(ConfigArg { config }) => {
             let loaded = load(&config)?;
             println!("ok: {}", config.display());
             print!("{}", loaded.summary());

@@ -234,8 +234,8 @@ impl Estate {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod fixtures {
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures {
     //! The example estate from the README, for tests.
     use super::*;
 

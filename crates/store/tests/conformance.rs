@@ -46,13 +46,6 @@ conformance!(
     reopening_keeps_everything,
 );
 
-/// Every store standing for an instance: the main one and the others.
-fn instances(h: &Harness) -> Vec<crossdock_store::AnyStore> {
-    std::iter::once(h.store.clone())
-        .chain(h.others.iter().cloned())
-        .collect()
-}
-
 async fn racing_reservations_take_exactly_the_stock(h: Harness) {
     h.items(&["SKU-HOT"]).await;
     h.run(
@@ -66,27 +59,13 @@ async fn racing_reservations_take_exactly_the_stock(h: Harness) {
         )],
     )
     .await;
-    let stores = instances(&h);
-    let mut tasks = Vec::new();
-    for i in 0..160 {
-        let store = stores[i % stores.len()].clone();
-        let estate = h.estate.clone();
-        tasks.push(tokio::spawn(async move {
-            // Each task reserves one unit at a time, in its own transaction.
-            run_on(
-                &store,
-                &estate,
-                2,
-                vec![reserve(&format!("r{i}"), "SKU-HOT", 1, "b2b")],
-            )
-            .await
-            .pop()
-            .unwrap()
-        }));
-    }
+    // Each reservation of one unit races in its own transaction.
+    let outcomes = h
+        .race(160, |i| reserve(&format!("r{i}"), "SKU-HOT", 1, "b2b"))
+        .await;
     let mut reserved = 0;
-    for t in tasks {
-        match t.await.unwrap() {
+    for o in outcomes {
+        match o {
             Outcome::Reserved(r) => reserved += r.qty,
             Outcome::Insufficient { .. } => {}
             other => panic!("unexpected outcome {other:?}"),
@@ -110,29 +89,18 @@ async fn racing_instances_respect_the_channel_cap(h: Harness) {
         ],
     )
     .await;
-    let stores = instances(&h);
-    let mut tasks = Vec::new();
-    for i in 0..90 {
-        let store = stores[i % stores.len()].clone();
-        let estate = h.estate.clone();
-        tasks.push(tokio::spawn(async move {
-            run_on(
-                &store,
-                &estate,
-                2,
-                vec![reserve(&format!("m{i}"), "SKU-HOT", 2, "marketplace")],
-            )
-            .await
-            .pop()
-            .unwrap()
-        }));
-    }
-    let mut reserved = 0;
-    for t in tasks {
-        if let Outcome::Reserved(r) = t.await.unwrap() {
-            reserved += r.qty;
-        }
-    }
+    let outcomes = h
+        .race(90, |i| {
+            reserve(&format!("m{i}"), "SKU-HOT", 2, "marketplace")
+        })
+        .await;
+    let reserved: i64 = outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Reserved(r) => r.qty,
+            _ => 0,
+        })
+        .sum();
     // The cap is on what is visible at each moment: as reservations take units, the pool
     // shrinks, and the channel keeps seeing min(50, pool less the b2b fence).
     let s = h.state("SKU-HOT").await;
@@ -150,20 +118,15 @@ async fn racing_instances_respect_the_channel_cap(h: Harness) {
 
 async fn a_storm_of_duplicate_events_applies_once(h: Harness) {
     h.items(&["SKU-1"]).await;
-    let stores = instances(&h);
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let store = stores[i % stores.len()].clone();
-        let estate = h.estate.clone();
-        tasks.push(tokio::spawn(async move {
-            let e = event("dup-1", 5, "SKU-1", "east", StockChange::Receipt(7));
-            run_on(&store, &estate, 5, vec![e]).await.pop().unwrap()
-        }));
-    }
+    let outcomes = h
+        .race(50, |_| {
+            event("dup-1", 5, "SKU-1", "east", StockChange::Receipt(7))
+        })
+        .await;
     let mut applied = 0;
     let mut duplicates = 0;
-    for t in tasks {
-        match t.await.unwrap() {
+    for o in outcomes {
+        match o {
             Outcome::Applied => applied += 1,
             Outcome::Duplicate => duplicates += 1,
             other => panic!("unexpected {other:?}"),
@@ -242,20 +205,11 @@ async fn events_older_than_a_snapshot_are_stale(h: Harness) {
 
 async fn the_event_log_is_gap_free_and_filterable(h: Harness) {
     h.items(&["SKU-1", "SKU-2"]).await;
-    let stores = instances(&h);
-    let mut tasks = Vec::new();
-    for i in 0..30 {
-        let store = stores[i % stores.len()].clone();
-        let estate = h.estate.clone();
+    h.race(30, |i| {
         let s = if i % 2 == 0 { "SKU-1" } else { "SKU-2" };
-        tasks.push(tokio::spawn(async move {
-            let e = event(&format!("g{i}"), 1, s, "east", StockChange::Receipt(3));
-            run_on(&store, &estate, 1, vec![e]).await
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
+        event(&format!("g{i}"), 1, s, "east", StockChange::Receipt(3))
+    })
+    .await;
     let all = h.store.events_after(0, 10_000, None).await.unwrap();
     let seqs: Vec<i64> = all.iter().map(|e| e.seq).collect();
     assert_eq!(

@@ -1,7 +1,6 @@
 //! Opens each backend for the conformance suite: SQLite on a fresh file, PostgreSQL in a
 //! fresh schema (address from `CROSSDOCK_TEST_PG_URL`).
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -51,65 +50,9 @@ impl Drop for Harness {
     }
 }
 
-/// The example estate: east (1), west (2, safety 5), acme drop-ship (9); web share 80 % with a
-/// 14-day backorder horizon, marketplace cap 50, b2b ring fence 20; safety stock 2 by default,
-/// 0 for SKU-HOT.
+/// The example estate (see `crossdock_domain::estate::fixtures::example`).
 pub fn estate() -> Arc<Estate> {
-    let loc = |code: &str, kind, priority| Location {
-        code: LocationCode::parse(code).unwrap(),
-        kind,
-        priority,
-        region: None,
-        lead_time_days: None,
-    };
-    let chan = |code: &str, locs: &[&str], allocation, horizon| Channel {
-        code: ChannelCode::parse(code).unwrap(),
-        locations: locs
-            .iter()
-            .map(|l| LocationCode::parse(*l).unwrap())
-            .collect(),
-        allocation,
-        backorder_horizon_days: horizon,
-    };
-    let mut per_location = BTreeMap::new();
-    per_location.insert(LocationCode::parse("west").unwrap(), 5);
-    let mut per_sku = BTreeMap::new();
-    per_sku.insert(Sku::parse("SKU-HOT").unwrap(), 0);
-    Arc::new(
-        Estate::new(
-            vec![
-                loc("east", LocationKind::Warehouse, 1),
-                loc("west", LocationKind::Warehouse, 2),
-                loc("acme", LocationKind::Dropship, 9),
-            ],
-            vec![
-                chan(
-                    "web",
-                    &["east", "west", "acme"],
-                    Allocation::Share { pct: 80 },
-                    Some(14),
-                ),
-                chan(
-                    "marketplace",
-                    &["east", "west"],
-                    Allocation::Cap { units: 50 },
-                    None,
-                ),
-                chan(
-                    "b2b",
-                    &["east", "west"],
-                    Allocation::RingFence { units: 20 },
-                    None,
-                ),
-            ],
-            SafetyStock {
-                default: 2,
-                per_location,
-                per_sku,
-            },
-        )
-        .unwrap(),
-    )
+    Arc::new(crossdock_domain::estate::fixtures::example())
 }
 
 pub async fn sqlite() -> Harness {
@@ -172,6 +115,26 @@ impl Harness {
             })
             .collect();
         self.run(0, cmds).await;
+    }
+
+    /// Commits `n` commands at once, each in its own batch, spread over every instance;
+    /// returns their outcomes in order.
+    pub async fn race(&self, n: usize, command: impl Fn(usize) -> Command) -> Vec<Outcome> {
+        let stores: Vec<AnyStore> = std::iter::once(self.store.clone())
+            .chain(self.others.iter().cloned())
+            .collect();
+        let tasks: Vec<_> = (0..n)
+            .map(|i| {
+                let store = stores[i % stores.len()].clone();
+                let (estate, cmd) = (self.estate.clone(), command(i));
+                tokio::spawn(async move { run_on(&store, &estate, 2, vec![cmd]).await.pop() })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for t in tasks {
+            outcomes.push(t.await.unwrap().unwrap());
+        }
+        outcomes
     }
 
     /// The state of one SKU.
