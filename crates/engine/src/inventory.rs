@@ -271,17 +271,19 @@ async fn commit_group(core: &Core, group: Vec<Request>) {
     let (commands, replies): (Vec<Vec<Command>>, Vec<_>) =
         group.into_iter().map(|r| (r.commands, r.reply)).unzip();
     let commands: Vec<Command> = commands.into_iter().flatten().collect();
-    match commit(core, commands.clone()).await {
+    // Kept only when a failure would need them: to retry each request on its own.
+    let spare = (replies.len() > 1).then(|| commands.clone());
+    match commit(core, commands).await {
         Ok(outcomes) => {
             let mut outcomes = outcomes.into_iter();
             for (reply, n) in replies.into_iter().zip(lens) {
                 let _ = reply.send(Ok(outcomes.by_ref().take(n).collect()));
             }
         }
-        Err(e) if replies.len() > 1 => {
+        Err(e) if spare.is_some() => {
             // One request may have poisoned the batch: commit each on its own.
             tracing::warn!(error = %e, requests = replies.len(), "batch failed; retrying one by one");
-            let mut commands = commands.into_iter();
+            let mut commands = spare.into_iter().flatten();
             for (reply, n) in replies.into_iter().zip(lens) {
                 let own: Vec<Command> = commands.by_ref().take(n).collect();
                 let _ = reply.send(commit(core, own).await);
@@ -303,7 +305,7 @@ async fn commit(core: &Core, commands: Vec<Command>) -> Result<Vec<Outcome>, Eng
         now: now(),
     };
     let committed = core.store.commit(batch).await.map_err(|e| {
-        tracing::error!(error = %e, "store commit failed");
+        tracing::warn!(error = %e, "store commit failed");
         EngineError::StoreUnavailable(e.to_string())
     })?;
     core.batches.fetch_add(1, Ordering::Relaxed);

@@ -52,7 +52,7 @@ CREATE TABLE reservations (
 );
 CREATE INDEX reservations_due ON reservations (expires_at)
     WHERE status = 'active' AND expires_at IS NOT NULL;
-CREATE INDEX reservations_by_order ON reservations (sku, order_ref) WHERE status = 'active';
+CREATE INDEX reservations_by_order ON reservations (order_ref) WHERE status = 'active';
 
 CREATE TABLE source_events (
     source           TEXT NOT NULL,
