@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, default_value = "crossdock-demo.db")]
     db: PathBuf,
     /// Shoppers on the web store; the marketplace gets half as many, the B2B portal a fifth.
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 1000)]
     shoppers: usize,
     /// Seed for the simulated traffic.
     #[arg(long, default_value_t = 7)]
@@ -254,7 +254,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     let stats = inventory.stats();
     println!(
-        "group commit: {} commands in {} transactions (avg {:.1} per commit)",
+        "group commit: {} commands reached the store in {} groups (avg {:.1} per group)",
         stats.commands,
         stats.batches,
         stats.commands as f64 / stats.batches.max(1) as f64
