@@ -42,6 +42,9 @@ pub enum StoreError {
     /// The SQLite writer thread is gone.
     #[error("the store's writer has stopped")]
     WriterStopped,
+    /// The store could not be set up as asked.
+    #[error("{0}")]
+    Setup(String),
     /// A stored row could not be read back.
     #[error("corrupt row: {0}")]
     Corrupt(String),

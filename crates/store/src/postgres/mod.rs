@@ -49,7 +49,7 @@ impl PgStore {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
-            return Err(StoreError::Corrupt(format!(
+            return Err(StoreError::Setup(format!(
                 "schema name `{schema}`: use letters, digits and _"
             )));
         }

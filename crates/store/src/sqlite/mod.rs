@@ -198,7 +198,7 @@ impl SqliteStore {
                     drop(lock);
                 }
             })
-            .map_err(|e| StoreError::Corrupt(format!("cannot start writer thread: {e}")))?;
+            .map_err(|e| StoreError::Setup(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             writer: tx,
             readers: Arc::new(Readers {
