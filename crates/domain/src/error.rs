@@ -14,6 +14,14 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// A field failed validation.
     ValidationFailed,
+    /// A quantity is not a positive whole number in range.
+    QtyInvalid,
+    /// A money amount is not a decimal string.
+    DecimalInvalid,
+    /// A currency is not an ISO 4217 code.
+    CurrencyInvalid,
+    /// The shipping address is incomplete or malformed.
+    AddressInvalid,
     /// The SKU is not in the item master.
     SkuUnknown,
     /// The location is not configured.
@@ -48,6 +56,10 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ErrorCode::ValidationFailed => "VALIDATION_FAILED",
+            ErrorCode::QtyInvalid => "QTY_INVALID",
+            ErrorCode::DecimalInvalid => "DECIMAL_INVALID",
+            ErrorCode::CurrencyInvalid => "CURRENCY_INVALID",
+            ErrorCode::AddressInvalid => "ADDRESS_INVALID",
             ErrorCode::SkuUnknown => "SKU_UNKNOWN",
             ErrorCode::WarehouseUnknown => "WAREHOUSE_UNKNOWN",
             ErrorCode::ChannelUnknown => "CHANNEL_UNKNOWN",

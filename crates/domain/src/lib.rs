@@ -13,6 +13,8 @@ pub mod error;
 pub mod estate;
 pub mod ids;
 pub mod ledger;
+pub mod money;
+pub mod order;
 pub mod routing;
 pub mod sku;
 pub mod stock;
