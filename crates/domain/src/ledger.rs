@@ -13,6 +13,7 @@ use crate::ats::{Figures, all_figures, channel_figures};
 use crate::error::ErrorCode;
 use crate::estate::Estate;
 use crate::ids::{ChannelCode, LocationCode, Sku};
+use crate::order::FieldError;
 use crate::routing::plan;
 use crate::sku::{ExpectedReceipt, SkuState};
 use crate::stock::{Applied, StockChange};
@@ -167,7 +168,7 @@ impl StockEvent {
 }
 
 /// One unit of work in a batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Adds a SKU to the item master (no-op if present).
     UpsertItem {
@@ -187,22 +188,25 @@ pub enum Command {
         /// True when its time ran out rather than a caller releasing it.
         expired: bool,
     },
+    /// Takes in an order: reserves every line or none.
+    PlaceOrder(PlaceOrder),
 }
 
 impl Command {
-    /// The SKU this command touches, when known without a lookup.
-    pub fn sku(&self) -> Option<&Sku> {
+    /// The SKUs this command touches, as far as known without a lookup.
+    pub fn skus(&self) -> Vec<&Sku> {
         match self {
-            Command::UpsertItem { sku, .. } => Some(sku),
-            Command::Stock(e) => Some(&e.sku),
-            Command::Reserve(r) => Some(&r.sku),
-            Command::Release { .. } => None,
+            Command::UpsertItem { sku, .. } => vec![sku],
+            Command::Stock(e) => vec![&e.sku],
+            Command::Reserve(r) => vec![&r.sku],
+            Command::Release { .. } => vec![],
+            Command::PlaceOrder(p) => p.order.lines.iter().map(|l| &l.sku).collect(),
         }
     }
 }
 
 /// What became of one command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// The SKU was added.
     ItemCreated,
@@ -225,6 +229,19 @@ pub enum Outcome {
     Released(Reservation),
     /// The reservation was already closed.
     AlreadyClosed(Reservation),
+    /// The order was taken in; `response` is the intake answer.
+    OrderPlaced(Box<NewOrder>),
+    /// The same order (same key, same body) was taken in before: its first answer.
+    Replayed(PriorIntake),
+    /// The key was used before with a different body.
+    KeyReused {
+        /// Which key: `idempotency_key` or `external_id`.
+        key: &'static str,
+        /// The order the key belongs to.
+        order_id: String,
+    },
+    /// The order failed checks that need the store (unknown SKUs); nothing was kept.
+    Invalid(Vec<FieldError>),
     /// Refused.
     Rejected {
         /// Why, as a stable code.
@@ -264,6 +281,8 @@ pub struct Writes {
     pub source_events: Vec<(String, String, Timestamp)>,
     /// Events to append, in order.
     pub events: Vec<NewEvent>,
+    /// Orders to insert, with their history and jobs.
+    pub new_orders: Vec<NewOrder>,
 }
 
 /// The result of a batch: the new states and what to write.
@@ -285,6 +304,7 @@ pub struct Ledger<'a> {
     before: BTreeMap<Sku, Vec<Figures>>,
     reservations: HashMap<String, Reservation>,
     seen: HashSet<(String, String)>,
+    priors: Priors,
     writes: Writes,
 }
 
@@ -321,8 +341,15 @@ impl<'a> Ledger<'a> {
                 .map(|r| (r.id.clone(), r))
                 .collect(),
             seen,
+            priors: Priors::default(),
             writes: Writes::default(),
         }
+    }
+
+    /// Earlier intakes whose keys this batch's orders use.
+    pub fn with_priors(mut self, priors: Priors) -> Self {
+        self.priors = priors;
+        self
     }
 
     /// Applies one command.
@@ -332,6 +359,7 @@ impl<'a> Ledger<'a> {
             Command::Stock(event) => self.stock_event(event),
             Command::Reserve(req) => self.reserve(req),
             Command::Release { id, expired } => self.release(id, *expired),
+            Command::PlaceOrder(p) => self.place_order(p),
         }
     }
 
@@ -512,6 +540,15 @@ impl<'a> Ledger<'a> {
                 };
             }
         };
+        Outcome::Reserved(self.hold(req, &plan))
+    }
+
+    /// Holds `req.qty` units where `plan` says; the plan must fit what is sellable.
+    fn hold(&mut self, req: &ReserveRequest, plan: &crate::routing::Plan) -> Reservation {
+        let state = self
+            .states
+            .get_mut(&req.sku)
+            .expect("planned on a loaded SKU");
         for a in &plan.allocations {
             state.at_mut(&a.location).buckets.reserved += a.qty;
             self.writes
@@ -552,7 +589,7 @@ impl<'a> Ledger<'a> {
         self.writes.new_reservations.push(req.id.clone());
         self.reservations
             .insert(reservation.id.clone(), reservation.clone());
-        Outcome::Reserved(reservation)
+        reservation
     }
 
     fn release(&mut self, id: &str, expired: bool) -> Outcome {
@@ -658,6 +695,10 @@ fn set_expected(
         (None, false) => {}
     }
 }
+
+mod intake;
+
+pub use intake::{NewOrder, PlaceOrder, PriorIntake, Priors};
 
 #[cfg(test)]
 #[path = "ledger_tests.rs"]

@@ -292,3 +292,203 @@ proptest! {
         }
     }
 }
+
+mod intake {
+    use serde_json::json;
+
+    use super::*;
+    use crate::ledger::{PlaceOrder, Priors};
+    use crate::order::parse_order;
+    use crate::order_state::OrderState;
+
+    fn order(external_id: &str, channel: &str, lines: serde_json::Value) -> PlaceOrder {
+        let raw = json!({
+            "channel": channel, "external_id": external_id,
+            "customer": {"id": "C-1", "email": "a@b.c"}, "currency": "USD",
+            "lines": lines,
+            "ship_to": {"name": "A", "line1": "1 Rd", "city": "X", "postal_code": "1", "country": "US"}
+        });
+        PlaceOrder {
+            id: format!("ord_{external_id}"),
+            order: parse_order(&raw, &example()).unwrap(),
+            request_hash: format!("h-{external_id}-{lines}"),
+            idempotency_key: None,
+            correlation_id: "c".into(),
+        }
+    }
+
+    fn stocked(e: &Estate) -> Ledger<'_> {
+        let mut l = Ledger::new(
+            e,
+            Timestamp(0),
+            vec![SkuState::new(sku("SKU-HOT")), SkuState::new(sku("SKU-B"))],
+            vec![],
+            HashSet::new(),
+        );
+        l.apply(&stock("1", 1, "east", StockChange::Receipt(10)));
+        l.apply(&stock("2", 1, "west", StockChange::Receipt(10)));
+        let mut b = stock("3", 1, "west", StockChange::Receipt(30));
+        if let Command::Stock(ev) = &mut b {
+            ev.sku = sku("SKU-B");
+        }
+        l.apply(&b);
+        l
+    }
+
+    fn placed(o: Outcome) -> crate::ledger::NewOrder {
+        match o {
+            Outcome::OrderPlaced(n) => *n,
+            other => panic!("not placed: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_location_that_fills_every_line_is_preferred() {
+        let e = example();
+        let mut l = stocked(&e);
+        // east has SKU-HOT only; west has both, so west takes the whole order.
+        let p = order(
+            "1",
+            "b2b",
+            json!([
+            {"sku": "SKU-HOT", "qty": 2, "unit_price": "1.00"},
+            {"sku": "SKU-B", "qty": 3, "unit_price": "1.00"}]),
+        );
+        let o = placed(l.apply(&Command::PlaceOrder(p)));
+        assert_eq!(o.state, OrderState::Accepted);
+        assert!(
+            o.lines
+                .iter()
+                .all(|lp| lp.allocations[0].location.as_str() == "west")
+        );
+        assert_eq!(o.history.last(), Some(&OrderState::Accepted));
+        assert_eq!(o.jobs, vec![("screen_fraud", "fraud")]);
+    }
+
+    #[test]
+    fn an_order_reserves_every_line_or_none() {
+        let e = example();
+        let mut l = stocked(&e);
+        let p = order(
+            "2",
+            "b2b",
+            json!([
+            {"sku": "SKU-HOT", "qty": 5, "unit_price": "1.00"},
+            {"sku": "SKU-B", "qty": 999, "unit_price": "1.00"}]),
+        );
+        let o = placed(l.apply(&Command::PlaceOrder(p)));
+        // b2b takes no backorders.
+        assert_eq!(o.state, OrderState::Rejected);
+        assert!(o.lines.iter().all(|lp| lp.reservation_id.is_none()));
+        let f = l.finish();
+        let hot = &f.states[&sku("SKU-HOT")];
+        assert!(
+            hot.stock.iter().all(|s| s.buckets.reserved == 0),
+            "nothing stays held"
+        );
+        assert!(f.writes.new_reservations.is_empty());
+        assert!(
+            !f.writes
+                .events
+                .iter()
+                .any(|e| e.kind == "reservation.created")
+        );
+    }
+
+    #[test]
+    fn a_channel_with_backorders_backorders_instead() {
+        let e = example();
+        let mut l = stocked(&e);
+        let p = order(
+            "3",
+            "web",
+            json!([{"sku": "SKU-HOT", "qty": 500, "unit_price": "1.00"}]),
+        );
+        assert_eq!(
+            placed(l.apply(&Command::PlaceOrder(p))).state,
+            OrderState::Backordered
+        );
+    }
+
+    #[test]
+    fn the_same_order_twice_is_a_replay_and_a_changed_one_a_conflict() {
+        let e = example();
+        let mut l = stocked(&e);
+        let p = order(
+            "4",
+            "b2b",
+            json!([{"sku": "SKU-HOT", "qty": 1, "unit_price": "1.00"}]),
+        );
+        let first = placed(l.apply(&Command::PlaceOrder(p.clone())));
+        match l.apply(&Command::PlaceOrder(p.clone())) {
+            Outcome::Replayed(prior) => {
+                assert_eq!(prior.order_id, first.id);
+                assert_eq!(prior.response, first.response);
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut changed = p;
+        changed.request_hash = "other".into();
+        assert!(matches!(
+            l.apply(&Command::PlaceOrder(changed)),
+            Outcome::KeyReused {
+                key: "external_id",
+                ..
+            }
+        ));
+        // One order, one reservation.
+        let f = l.finish();
+        assert_eq!(f.writes.new_orders.len(), 1);
+        assert_eq!(f.writes.new_reservations.len(), 1);
+    }
+
+    #[test]
+    fn an_idempotency_key_from_an_earlier_batch_replays() {
+        let e = example();
+        let mut p = order(
+            "5",
+            "b2b",
+            json!([{"sku": "SKU-HOT", "qty": 1, "unit_price": "1.00"}]),
+        );
+        p.idempotency_key = Some("key-1".into());
+        let mut priors = Priors::default();
+        priors.by_key.insert(
+            "key-1".into(),
+            crate::ledger::PriorIntake {
+                order_id: "ord_old".into(),
+                request_hash: p.request_hash.clone(),
+                response: json!({"id": "ord_old"}),
+            },
+        );
+        let mut l = stocked(&e).with_priors(priors);
+        assert!(matches!(
+            l.apply(&Command::PlaceOrder(p.clone())),
+            Outcome::Replayed(_)
+        ));
+        p.request_hash = "different".into();
+        assert!(matches!(
+            l.apply(&Command::PlaceOrder(p)),
+            Outcome::KeyReused {
+                key: "idempotency_key",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn unknown_skus_are_field_errors_and_nothing_is_kept() {
+        let e = example();
+        let mut l = stocked(&e);
+        let mut p = order(
+            "6",
+            "b2b",
+            json!([{"sku": "SKU-HOT", "qty": 1, "unit_price": "1.00"}]),
+        );
+        p.order.lines[0].sku = sku("SKU-NOPE");
+        match l.apply(&Command::PlaceOrder(p)) {
+            Outcome::Invalid(errors) => assert_eq!(errors[0].field, "lines[0].sku"),
+            other => panic!("{other:?}"),
+        }
+        assert!(l.finish().writes.new_orders.is_empty());
+    }
+}

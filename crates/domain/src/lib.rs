@@ -15,6 +15,7 @@ pub mod ids;
 pub mod ledger;
 pub mod money;
 pub mod order;
+pub mod order_state;
 pub mod routing;
 pub mod sku;
 pub mod stock;

@@ -25,9 +25,7 @@ impl Needs {
     pub fn of(commands: &[Command], released: &[Reservation]) -> Self {
         let mut needs = Needs::default();
         for c in commands {
-            if let Some(sku) = c.sku() {
-                needs.skus.insert(sku.clone());
-            }
+            needs.skus.extend(c.skus().into_iter().cloned());
             match c {
                 Command::Release { id, .. } => {
                     needs.reservation_ids.insert(id.clone());

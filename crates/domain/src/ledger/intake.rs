@@ -1,0 +1,341 @@
+//! Order intake inside the ledger: an order reserves every line or none, in the same batch
+//! as everything else, and is decided `accepted`, `backordered` or `rejected`.
+//!
+//! Routing for an order: one location that fills every line (by priority, drop-ship last),
+//! else each line in turn across locations in that order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{Ledger, NewEvent, Outcome, ReserveRequest};
+use crate::ats::{channel_figures, sellable_at};
+use crate::error::ErrorCode;
+use crate::estate::LocationKind;
+use crate::ids::Sku;
+use crate::order::{CanonicalOrder, FieldError};
+use crate::order_state::OrderState;
+use crate::routing::{Allocated, Plan, plan};
+use crate::sku::SkuState;
+use crate::time::Timestamp;
+
+/// A request to take in an order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceOrder {
+    /// Identifier to give the order (`ord_…`).
+    pub id: String,
+    /// The checked order.
+    pub order: CanonicalOrder,
+    /// Hash of the request body, to tell a replay from a reused key.
+    pub request_hash: String,
+    /// The caller's `Idempotency-Key`, if any.
+    pub idempotency_key: Option<String>,
+    /// Correlation id recorded with each transition.
+    pub correlation_id: String,
+}
+
+/// An earlier intake that used the same key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorIntake {
+    /// The order it made.
+    pub order_id: String,
+    /// Hash of its request body.
+    pub request_hash: String,
+    /// Its answer, given again on a replay.
+    pub response: Value,
+}
+
+/// Earlier intakes a batch's orders might repeat, loaded by the store.
+#[derive(Debug, Clone, Default)]
+pub struct Priors {
+    /// By (channel, external_id).
+    pub by_external_id: HashMap<(String, String), PriorIntake>,
+    /// By `Idempotency-Key`.
+    pub by_key: HashMap<String, PriorIntake>,
+}
+
+/// Where one line's units come from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinePlan {
+    /// Index of the line in the order.
+    pub line: usize,
+    /// The SKU.
+    pub sku: Sku,
+    /// Units ordered.
+    pub qty: i64,
+    /// The reservation holding them, when accepted.
+    pub reservation_id: Option<String>,
+    /// Locations and units.
+    pub allocations: Vec<Allocated>,
+    /// What the channel could promise, when the line could not be filled.
+    pub available: Option<i64>,
+}
+
+/// An order to insert, with its history, its first jobs and its intake answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrder {
+    /// `ord_…`
+    pub id: String,
+    /// The order as taken in.
+    pub order: CanonicalOrder,
+    /// Where it stands after intake.
+    pub state: OrderState,
+    /// Per-line routing.
+    pub lines: Vec<LinePlan>,
+    /// Why it was routed or refused this way.
+    pub reason: String,
+    /// Hash of the request body.
+    pub request_hash: String,
+    /// The caller's `Idempotency-Key`.
+    pub idempotency_key: Option<String>,
+    /// Correlation id.
+    pub correlation_id: String,
+    /// Transitions made at intake, oldest first.
+    pub history: Vec<OrderState>,
+    /// Outbox jobs to create: (kind, target system).
+    pub jobs: Vec<(&'static str, &'static str)>,
+    /// The intake answer, kept for replays.
+    pub response: Value,
+    /// When it was taken in.
+    pub created_at: Timestamp,
+}
+
+fn field(i: usize, code: ErrorCode, message: String) -> FieldError {
+    FieldError {
+        field: format!("lines[{i}].sku"),
+        code,
+        message,
+    }
+}
+
+impl Ledger<'_> {
+    /// Takes in an order (see the module docs).
+    pub(super) fn place_order(&mut self, p: &PlaceOrder) -> Outcome {
+        let natural = (p.order.channel.to_string(), p.order.external_id.clone());
+        if let Some(key) = &p.idempotency_key
+            && let Some(prior) = self.priors.by_key.get(key)
+        {
+            return replay_or_conflict(prior, p, "idempotency_key");
+        }
+        if let Some(prior) = self.priors.by_external_id.get(&natural) {
+            return replay_or_conflict(prior, p, "external_id");
+        }
+        let unknown: Vec<FieldError> = p
+            .order
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !self.states.contains_key(&l.sku))
+            .map(|(i, l)| {
+                let msg = format!("SKU `{}` is not in the item master", l.sku);
+                field(i, ErrorCode::SkuUnknown, msg)
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Outcome::Invalid(unknown);
+        }
+        let (state, lines, reason) = self.reserve_lines(p);
+        let mut history = vec![OrderState::Received, OrderState::Validated];
+        if state == OrderState::Accepted {
+            history.push(OrderState::Reserved);
+        }
+        history.push(state);
+        let jobs = if state == OrderState::Accepted {
+            vec![("screen_fraud", "fraud")]
+        } else {
+            Vec::new()
+        };
+        let mut response = json!({
+            "id": p.id,
+            "channel": p.order.channel,
+            "external_id": p.order.external_id,
+            "state": state,
+            "reason": reason,
+            "lines": lines,
+            "created_at": self.now,
+        });
+        if state == OrderState::Rejected {
+            response["code"] = json!(ErrorCode::InsufficientStock);
+        }
+        let placed = NewOrder {
+            id: p.id.clone(),
+            order: p.order.clone(),
+            state,
+            lines,
+            reason,
+            request_hash: p.request_hash.clone(),
+            idempotency_key: p.idempotency_key.clone(),
+            correlation_id: p.correlation_id.clone(),
+            history,
+            jobs,
+            response: response.clone(),
+            created_at: self.now,
+        };
+        self.writes.events.push(NewEvent {
+            kind: match state {
+                OrderState::Accepted => "order.accepted",
+                OrderState::Backordered => "order.backordered",
+                _ => "order.rejected",
+            },
+            sku: None,
+            data: response.clone(),
+        });
+        let prior = PriorIntake {
+            order_id: p.id.clone(),
+            request_hash: p.request_hash.clone(),
+            response,
+        };
+        if let Some(key) = &p.idempotency_key {
+            self.priors.by_key.insert(key.clone(), prior.clone());
+        }
+        self.priors.by_external_id.insert(natural, prior);
+        self.writes.new_orders.push(placed.clone());
+        Outcome::OrderPlaced(Box::new(placed))
+    }
+
+    /// Reserves every line or none. Returns the state, the per-line plan and the reason.
+    fn reserve_lines(&mut self, p: &PlaceOrder) -> (OrderState, Vec<LinePlan>, String) {
+        let estate = self.estate;
+        let channel = estate
+            .channel(p.order.channel.as_str())
+            .expect("the order was checked against the estate");
+        let mut totals: BTreeMap<&Sku, i64> = BTreeMap::new();
+        for l in &p.order.lines {
+            *totals.entry(&l.sku).or_default() += l.qty;
+        }
+        let promisable: BTreeMap<&Sku, i64> = totals
+            .keys()
+            .map(|s| {
+                let f = channel_figures(estate, &self.states[*s], channel, self.now);
+                (*s, f.available_now)
+            })
+            .collect();
+        let shortfall = totals.iter().any(|(s, t)| *t > promisable[s]);
+        let mut candidates: Vec<_> = channel
+            .locations
+            .iter()
+            .filter_map(|c| estate.location(c.as_str()))
+            .collect();
+        candidates.sort_by_key(|l| (l.kind == LocationKind::Dropship, l.priority, l.code.clone()));
+        let single = candidates.iter().find(|l| {
+            totals
+                .iter()
+                .all(|(s, t)| sellable_at(estate, &self.states[*s], &l.code) >= *t)
+        });
+        let mut plans: Vec<Option<Plan>> = Vec::new();
+        let reason;
+        if shortfall {
+            reason = "insufficient stock for the channel".to_string();
+        } else if let Some(l) = single {
+            reason = format!("single_location: {} fills every line", l.code);
+            plans = p
+                .order
+                .lines
+                .iter()
+                .map(|line| {
+                    Some(Plan {
+                        allocations: vec![Allocated {
+                            location: l.code.clone(),
+                            qty: line.qty,
+                        }],
+                        reason: "single_location",
+                    })
+                })
+                .collect();
+        } else {
+            reason = "split: no one location fills every line".to_string();
+        }
+        // Hold line by line, so each split sees the lines before it; undo all on a miss.
+        let saved: Vec<SkuState> = totals.keys().map(|s| self.states[*s].clone()).collect();
+        let (events, reservations) = (self.writes.events.len(), self.writes.new_reservations.len());
+        let mut lines = Vec::new();
+        let mut complete = !shortfall;
+        for (i, line) in p.order.lines.iter().enumerate() {
+            let routed = if !complete {
+                None
+            } else if let Some(Some(plan)) = plans.get(i) {
+                Some(plan.clone())
+            } else {
+                plan(
+                    estate,
+                    &self.states[&line.sku],
+                    channel,
+                    line.qty,
+                    None,
+                    None,
+                )
+                .ok()
+            };
+            let mut lp = LinePlan {
+                line: i,
+                sku: line.sku.clone(),
+                qty: line.qty,
+                reservation_id: None,
+                allocations: Vec::new(),
+                available: None,
+            };
+            match routed {
+                Some(plan) => {
+                    let req = ReserveRequest {
+                        id: format!("res_{}_{}", p.id.trim_start_matches("ord_"), i + 1),
+                        sku: line.sku.clone(),
+                        qty: line.qty,
+                        channel: p.order.channel.clone(),
+                        order_ref: p.id.clone(),
+                        location: None,
+                        ship_region: None,
+                        expires_at: None,
+                    };
+                    let r = self.hold(&req, &plan);
+                    lp.reservation_id = Some(r.id);
+                    lp.allocations = plan.allocations;
+                }
+                None => {
+                    complete = false;
+                    lp.available = Some(promisable[&line.sku]);
+                }
+            }
+            lines.push(lp);
+        }
+        if complete {
+            return (OrderState::Accepted, lines, reason);
+        }
+        for s in saved {
+            self.states.insert(s.sku.clone(), s);
+        }
+        self.writes.events.truncate(events);
+        for id in self.writes.new_reservations.drain(reservations..) {
+            self.reservations.remove(&id);
+        }
+        for lp in &mut lines {
+            lp.reservation_id = None;
+            lp.allocations.clear();
+            lp.available = Some(promisable[&lp.sku]);
+        }
+        if channel.backorder_horizon_days.is_some() {
+            (
+                OrderState::Backordered,
+                lines,
+                "backordered: the channel takes backorders".into(),
+            )
+        } else {
+            (
+                OrderState::Rejected,
+                lines,
+                "rejected: not enough stock and no backorders".into(),
+            )
+        }
+    }
+}
+
+fn replay_or_conflict(prior: &PriorIntake, p: &PlaceOrder, key: &'static str) -> Outcome {
+    if prior.request_hash == p.request_hash {
+        Outcome::Replayed(prior.clone())
+    } else {
+        Outcome::KeyReused {
+            key,
+            order_id: prior.order_id.clone(),
+        }
+    }
+}
