@@ -189,7 +189,7 @@ pub enum Command {
         expired: bool,
     },
     /// Takes in an order: reserves every line or none.
-    PlaceOrder(PlaceOrder),
+    PlaceOrder(Box<PlaceOrder>),
 }
 
 impl Command {

@@ -354,7 +354,7 @@ mod intake {
             {"sku": "SKU-HOT", "qty": 2, "unit_price": "1.00"},
             {"sku": "SKU-B", "qty": 3, "unit_price": "1.00"}]),
         );
-        let o = placed(l.apply(&Command::PlaceOrder(p)));
+        let o = placed(l.apply(&Command::PlaceOrder(Box::new(p))));
         assert_eq!(o.state, OrderState::Accepted);
         assert!(
             o.lines
@@ -376,7 +376,7 @@ mod intake {
             {"sku": "SKU-HOT", "qty": 5, "unit_price": "1.00"},
             {"sku": "SKU-B", "qty": 999, "unit_price": "1.00"}]),
         );
-        let o = placed(l.apply(&Command::PlaceOrder(p)));
+        let o = placed(l.apply(&Command::PlaceOrder(Box::new(p))));
         // b2b takes no backorders.
         assert_eq!(o.state, OrderState::Rejected);
         assert!(o.lines.iter().all(|lp| lp.reservation_id.is_none()));
@@ -405,7 +405,7 @@ mod intake {
             json!([{"sku": "SKU-HOT", "qty": 500, "unit_price": "1.00"}]),
         );
         assert_eq!(
-            placed(l.apply(&Command::PlaceOrder(p))).state,
+            placed(l.apply(&Command::PlaceOrder(Box::new(p)))).state,
             OrderState::Backordered
         );
     }
@@ -419,8 +419,8 @@ mod intake {
             "b2b",
             json!([{"sku": "SKU-HOT", "qty": 1, "unit_price": "1.00"}]),
         );
-        let first = placed(l.apply(&Command::PlaceOrder(p.clone())));
-        match l.apply(&Command::PlaceOrder(p.clone())) {
+        let first = placed(l.apply(&Command::PlaceOrder(Box::new(p.clone()))));
+        match l.apply(&Command::PlaceOrder(Box::new(p.clone()))) {
             Outcome::Replayed(prior) => {
                 assert_eq!(prior.order_id, first.id);
                 assert_eq!(prior.response, first.response);
@@ -430,7 +430,7 @@ mod intake {
         let mut changed = p;
         changed.request_hash = "other".into();
         assert!(matches!(
-            l.apply(&Command::PlaceOrder(changed)),
+            l.apply(&Command::PlaceOrder(Box::new(changed))),
             Outcome::KeyReused {
                 key: "external_id",
                 ..
@@ -462,12 +462,12 @@ mod intake {
         );
         let mut l = stocked(&e).with_priors(priors);
         assert!(matches!(
-            l.apply(&Command::PlaceOrder(p.clone())),
+            l.apply(&Command::PlaceOrder(Box::new(p.clone()))),
             Outcome::Replayed(_)
         ));
         p.request_hash = "different".into();
         assert!(matches!(
-            l.apply(&Command::PlaceOrder(p)),
+            l.apply(&Command::PlaceOrder(Box::new(p))),
             Outcome::KeyReused {
                 key: "idempotency_key",
                 ..
@@ -485,7 +485,7 @@ mod intake {
             json!([{"sku": "SKU-HOT", "qty": 1, "unit_price": "1.00"}]),
         );
         p.order.lines[0].sku = sku("SKU-NOPE");
-        match l.apply(&Command::PlaceOrder(p)) {
+        match l.apply(&Command::PlaceOrder(Box::new(p))) {
             Outcome::Invalid(errors) => assert_eq!(errors[0].field, "lines[0].sku"),
             other => panic!("{other:?}"),
         }

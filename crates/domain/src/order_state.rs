@@ -102,22 +102,22 @@ impl OrderState {
     /// Whether an order may move from `self` to `next`.
     pub fn can_move_to(self, next: OrderState) -> bool {
         use OrderState::*;
-        match (self, next) {
-            (Received, Validated | Rejected | Cancelled) => true,
-            (Validated, Reserved | Backordered | Rejected | Cancelled) => true,
-            (Reserved, Accepted | Cancelled) => true,
-            (Backordered, Reserved | Cancelled) => true,
-            (Accepted, Allocated | OnHold | Cancelled) => true,
-            (Allocated, ErpPosted | OnHold | Cancelled) => true,
-            (ErpPosted, Released | OnHold | Cancelled) => true,
-            (OnHold, Accepted | Allocated | ErpPosted | Cancelled) => true,
-            (Released, PartiallyShipped | Shipped | Cancelled) => true,
-            (PartiallyShipped, PartiallyShipped | Shipped) => true,
-            (Shipped, Invoiced | Returned) => true,
-            (Invoiced, Closed | Returned) => true,
-            (Closed, Returned) => true,
-            _ => false,
-        }
+        matches!(
+            (self, next),
+            (Received, Validated | Rejected | Cancelled)
+                | (Validated, Reserved | Backordered | Rejected | Cancelled)
+                | (Reserved, Accepted | Cancelled)
+                | (Backordered, Reserved | Cancelled)
+                | (Accepted, Allocated | OnHold | Cancelled)
+                | (Allocated, ErpPosted | OnHold | Cancelled)
+                | (ErpPosted, Released | OnHold | Cancelled)
+                | (OnHold, Accepted | Allocated | ErpPosted | Cancelled)
+                | (Released, PartiallyShipped | Shipped | Cancelled)
+                | (PartiallyShipped, PartiallyShipped | Shipped)
+                | (Shipped, Invoiced | Returned)
+                | (Invoiced, Closed | Returned)
+                | (Closed, Returned)
+        )
     }
 }
 
