@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crossdock_domain::SkuState;
-use crossdock_domain::ledger::{Finished, Ledger, Outcome, Reservation};
+use crossdock_domain::ledger::{Finished, Ledger, Outcome, Priors, Reservation};
 
 use crate::Batch;
 use crate::rows::{ExpectedRow, ReservationRow, StockRow};
@@ -22,6 +22,48 @@ pub(crate) struct WriteSet {
     pub source_events: Vec<(String, String, i64)>,
     /// (type, sku, data as JSON text)
     pub events: Vec<(&'static str, Option<String>, String)>,
+    pub orders: Vec<OrderRow>,
+    pub history: Vec<HistoryRow>,
+    /// (key, order_id, request_hash, response)
+    pub idempotency: Vec<(String, String, String, String)>,
+    pub jobs: Vec<JobRow>,
+}
+
+/// One `orders` row.
+pub(crate) struct OrderRow {
+    pub id: String,
+    pub channel: String,
+    pub external_id: String,
+    pub state: &'static str,
+    pub business_unit: Option<String>,
+    pub customer_id: String,
+    pub body: String,
+    pub lines: String,
+    pub reason: String,
+    pub request_hash: String,
+    pub response: String,
+    pub correlation_id: String,
+    pub created_at: i64,
+}
+
+/// One `order_history` row.
+pub(crate) struct HistoryRow {
+    pub order_id: String,
+    pub seq: i64,
+    pub from_state: Option<&'static str>,
+    pub to_state: &'static str,
+    pub at: i64,
+    pub actor: &'static str,
+    pub correlation_id: String,
+}
+
+/// One new `jobs` row, ready to run.
+pub(crate) struct JobRow {
+    pub id: String,
+    pub kind: &'static str,
+    pub system: &'static str,
+    pub order_id: String,
+    pub run_at: i64,
 }
 
 /// Runs the ledger over a loaded batch.
@@ -30,8 +72,10 @@ pub(crate) fn run(
     states: Vec<SkuState>,
     reservations: Vec<Reservation>,
     seen: HashSet<(String, String)>,
+    priors: Priors,
 ) -> (Vec<Outcome>, Finished) {
-    let mut ledger = Ledger::new(&batch.estate, batch.now, states, reservations, seen);
+    let mut ledger =
+        Ledger::new(&batch.estate, batch.now, states, reservations, seen).with_priors(priors);
     let outcomes = batch.commands.iter().map(|c| ledger.apply(c)).collect();
     (outcomes, ledger.finish())
 }
@@ -96,6 +140,53 @@ impl WriteSet {
             out.changed_reservations
                 .push(ReservationRow::from_domain(&finished.reservations[id]));
         }
+        for o in &w.new_orders {
+            out.orders.push(OrderRow {
+                id: o.id.clone(),
+                channel: o.order.channel.to_string(),
+                external_id: o.order.external_id.clone(),
+                state: o.state.as_str(),
+                business_unit: o.order.business_unit.clone(),
+                customer_id: o.order.customer.id.clone(),
+                body: to_json(&o.order),
+                lines: to_json(&o.lines),
+                reason: o.reason.clone(),
+                request_hash: o.request_hash.clone(),
+                response: o.response.to_string(),
+                correlation_id: o.correlation_id.clone(),
+                created_at: o.created_at.0,
+            });
+            let mut from = None;
+            for (i, to) in o.history.iter().enumerate() {
+                out.history.push(HistoryRow {
+                    order_id: o.id.clone(),
+                    seq: i as i64 + 1,
+                    from_state: from,
+                    to_state: to.as_str(),
+                    at: o.created_at.0,
+                    actor: "intake",
+                    correlation_id: o.correlation_id.clone(),
+                });
+                from = Some(to.as_str());
+            }
+            if let Some(key) = &o.idempotency_key {
+                out.idempotency.push((
+                    key.clone(),
+                    o.id.clone(),
+                    o.request_hash.clone(),
+                    o.response.to_string(),
+                ));
+            }
+            for (kind, system) in &o.jobs {
+                out.jobs.push(JobRow {
+                    id: format!("job_{}_{kind}", o.id.trim_start_matches("ord_")),
+                    kind,
+                    system,
+                    order_id: o.id.clone(),
+                    run_at: o.created_at.0,
+                });
+            }
+        }
         out.events = w
             .events
             .iter()
@@ -109,6 +200,11 @@ impl WriteSet {
             .collect();
         out
     }
+}
+
+/// Plain data as JSON text.
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data serialises")
 }
 
 /// The states of the SKUs a batch touched, to hand to the projection.

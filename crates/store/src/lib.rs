@@ -103,6 +103,59 @@ pub struct EventRecord {
     pub data: serde_json::Value,
 }
 
+/// An order as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredOrder {
+    /// `ord_…`
+    pub id: String,
+    /// The selling channel.
+    pub channel: String,
+    /// The channel's order id.
+    pub external_id: String,
+    /// Canonical state.
+    pub state: String,
+    /// Why it was routed or refused as it was.
+    pub reason: String,
+    /// The order as taken in.
+    pub order: serde_json::Value,
+    /// Per-line routing: locations, reservations.
+    pub lines: serde_json::Value,
+    /// Transitions, oldest first (empty in lists).
+    pub history: Vec<Transition>,
+    /// When it was taken in.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// One recorded move between states.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transition {
+    /// Previous state (none for the first).
+    pub from: Option<String>,
+    /// New state.
+    pub to: String,
+    /// When.
+    pub at: Timestamp,
+    /// Who or what moved it.
+    pub actor: String,
+    /// Correlation id of the request or job.
+    pub correlation_id: String,
+}
+
+/// Which orders to list.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// Only in this state.
+    pub state: Option<String>,
+    /// Only from this channel.
+    pub channel: Option<String>,
+    /// Only taken in at or after this time.
+    pub since: Option<Timestamp>,
+    /// At most this many, newest first.
+    pub limit: i64,
+}
+
 /// Storage for the inventory ledger. Both backends pass the same conformance suite.
 pub trait Store: Send + Sync + 'static {
     /// Applies a batch atomically: all of its writes and events, or nothing.
@@ -127,6 +180,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// A reservation by id.
     fn reservation(&self, id: &str) -> impl Future<Output = Result<Option<Reservation>>> + Send;
+
+    /// An order with its history.
+    fn order(&self, id: &str) -> impl Future<Output = Result<Option<StoredOrder>>> + Send;
+
+    /// Orders matching `filter`, newest first, without history.
+    fn orders(&self, filter: OrderFilter) -> impl Future<Output = Result<Vec<StoredOrder>>> + Send;
 
     /// Ids of active reservations whose time ran out by `now`, oldest first.
     fn due_reservations(
@@ -209,5 +268,11 @@ impl Store for AnyStore {
     }
     async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {
         delegate!(self, s => s.due_reservations(now, limit))
+    }
+    async fn order(&self, id: &str) -> Result<Option<StoredOrder>> {
+        delegate!(self, s => s.order(id))
+    }
+    async fn orders(&self, filter: OrderFilter) -> Result<Vec<StoredOrder>> {
+        delegate!(self, s => s.orders(filter))
     }
 }

@@ -9,18 +9,32 @@ pub(crate) struct Migration {
 }
 
 /// SQLite's migrations, in order.
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "inventory",
-    sql: include_str!("../migrations/sqlite/0001_inventory.sql"),
-}];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "inventory",
+        sql: include_str!("../migrations/sqlite/0001_inventory.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "orders",
+        sql: include_str!("../migrations/sqlite/0002_orders.sql"),
+    },
+];
 
 /// PostgreSQL's migrations, in order.
-pub(crate) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "inventory",
-    sql: include_str!("../migrations/postgres/0001_inventory.sql"),
-}];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "inventory",
+        sql: include_str!("../migrations/postgres/0001_inventory.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "orders",
+        sql: include_str!("../migrations/postgres/0002_orders.sql"),
+    },
+];
 
 /// Creates the table that records applied migrations.
 pub(crate) const LEDGER_TABLE: &str = "CREATE TABLE IF NOT EXISTS crossdock_migrations (

@@ -17,6 +17,10 @@ pub(crate) struct Needs {
     pub order_refs: BTreeSet<(Sku, String)>,
     /// Source event keys to check for duplicates.
     pub event_keys: BTreeSet<(String, String)>,
+    /// Orders' natural keys (channel, external_id), to find earlier intakes.
+    pub order_keys: BTreeSet<(String, String)>,
+    /// Orders' `Idempotency-Key`s.
+    pub idempotency_keys: BTreeSet<String>,
 }
 
 impl Needs {
@@ -40,6 +44,12 @@ impl Needs {
                     {
                         needs.order_refs.insert((e.sku.clone(), order.clone()));
                     }
+                }
+                Command::PlaceOrder(p) => {
+                    needs
+                        .order_keys
+                        .insert((p.order.channel.to_string(), p.order.external_id.clone()));
+                    needs.idempotency_keys.extend(p.idempotency_key.clone());
                 }
                 _ => {}
             }

@@ -44,6 +44,9 @@ conformance!(
     expected_receipts_round_trip,
     unknown_skus_are_rejected_and_not_remembered,
     reopening_keeps_everything,
+    a_storm_of_the_same_order_makes_one_order,
+    an_order_is_kept_with_its_history_and_jobs,
+    a_reused_idempotency_key_with_another_body_conflicts,
 );
 
 async fn racing_reservations_take_exactly_the_stock(h: Harness) {
@@ -428,4 +431,175 @@ async fn a_second_process_cannot_write_the_same_sqlite_file() {
     assert!(err.contains("another crossdock process"), "{err}");
     drop(first);
     crossdock_store::sqlite::remove_files(&path);
+}
+
+fn place(external_id: &str, qty: i64, key: Option<&str>, hash: &str) -> Command {
+    let raw = serde_json::json!({
+        "channel": "b2b", "external_id": external_id,
+        "customer": {"id": "C-1", "email": "buyer@example.com"}, "currency": "USD",
+        "lines": [{"sku": "SKU-HOT", "qty": qty, "unit_price": "4.50"},
+                  {"sku": "SKU-1", "qty": 1, "unit_price": "1.00"}],
+        "ship_to": {"name": "A", "line1": "1 Dock Rd", "city": "Newark", "postal_code": "07105",
+                    "country": "US"}
+    });
+    let order = crossdock_domain::order::parse_order(&raw, &estate()).unwrap();
+    Command::PlaceOrder(Box::new(crossdock_domain::ledger::PlaceOrder {
+        id: format!("ord_{}", ulid::Ulid::new().to_string().to_lowercase()),
+        order,
+        request_hash: hash.to_string(),
+        idempotency_key: key.map(str::to_string),
+        correlation_id: "corr-1".into(),
+    }))
+}
+
+async fn stock_for_orders(h: &Harness) {
+    h.items(&["SKU-HOT", "SKU-1"]).await;
+    h.run(
+        1,
+        vec![
+            event("o1", 1, "SKU-HOT", "east", StockChange::Receipt(50)),
+            event("o2", 1, "SKU-1", "east", StockChange::Receipt(50)),
+        ],
+    )
+    .await;
+}
+
+async fn a_storm_of_the_same_order_makes_one_order(h: Harness) {
+    stock_for_orders(&h).await;
+    // The same webhook, delivered 50 times at once; every other delivery carries a key.
+    let outcomes = h
+        .race(50, |i| {
+            place("W-1", 3, (i % 2 == 0).then_some("key-W-1"), "same-body")
+        })
+        .await;
+    let placed: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::OrderPlaced(n) => Some(n.id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(placed.len(), 1, "one order: {outcomes:?}");
+    for o in &outcomes {
+        match o {
+            Outcome::OrderPlaced(_) => {}
+            Outcome::Replayed(prior) => assert_eq!(prior.order_id, placed[0]),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let s = h.state("SKU-HOT").await;
+    assert_eq!(
+        s.at(&loc("east")).unwrap().buckets.reserved,
+        3,
+        "one reservation set"
+    );
+    let listed = h
+        .store
+        .orders(crossdock_store::OrderFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+}
+
+async fn an_order_is_kept_with_its_history_and_jobs(h: Harness) {
+    stock_for_orders(&h).await;
+    let out = h.run(2, vec![place("K-1", 2, None, "h1")]).await;
+    let Outcome::OrderPlaced(placed) = &out[0] else {
+        panic!("{out:?}")
+    };
+    let stored = h.store.order(&placed.id).await.unwrap().unwrap();
+    assert_eq!(stored.state, "accepted");
+    assert_eq!(stored.external_id, "K-1");
+    assert_eq!(stored.order["lines"][0]["unit_price"], "4.50");
+    let path: Vec<&str> = stored.history.iter().map(|t| t.to.as_str()).collect();
+    assert_eq!(path, vec!["received", "validated", "reserved", "accepted"]);
+    assert_eq!(stored.history[1].from.as_deref(), Some("received"));
+    assert!(stored.history.iter().all(|t| t.correlation_id == "corr-1"));
+    // Both lines are held, against the order's id.
+    let r1 = stored.lines[0]["reservation_id"].as_str().unwrap();
+    let r = h.store.reservation(r1).await.unwrap().unwrap();
+    assert_eq!(
+        (r.order_ref.as_str(), r.qty, r.expires_at),
+        (placed.id.as_str(), 2, None)
+    );
+    // Too much for a channel without backorders: rejected, kept, nothing held.
+    let out = h.run(3, vec![place("K-2", 500, None, "h2")]).await;
+    let Outcome::OrderPlaced(rejected) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(rejected.state.as_str(), "rejected");
+    let stored = h.store.order(&rejected.id).await.unwrap().unwrap();
+    assert_eq!(stored.state, "rejected");
+    assert_eq!(
+        h.state("SKU-HOT")
+            .await
+            .at(&loc("east"))
+            .unwrap()
+            .buckets
+            .reserved,
+        2
+    );
+    let filtered = h
+        .store
+        .orders(crossdock_store::OrderFilter {
+            state: Some("rejected".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        filtered
+            .iter()
+            .map(|o| o.external_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["K-2"]
+    );
+    let events = h
+        .store
+        .events_after(
+            0,
+            1000,
+            Some(vec!["order.accepted".into(), "order.rejected".into()]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 2);
+}
+
+async fn a_reused_idempotency_key_with_another_body_conflicts(h: Harness) {
+    stock_for_orders(&h).await;
+    h.run(2, vec![place("I-1", 1, Some("key-I"), "body-a")])
+        .await;
+    let out = h
+        .run(3, vec![place("I-2", 1, Some("key-I"), "body-b")])
+        .await;
+    assert!(
+        matches!(
+            &out[0],
+            Outcome::KeyReused {
+                key: "idempotency_key",
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    let out = h.run(4, vec![place("I-1", 1, None, "body-c")]).await;
+    assert!(
+        matches!(
+            &out[0],
+            Outcome::KeyReused {
+                key: "external_id",
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    let out = h
+        .run(5, vec![place("I-1", 1, Some("key-I"), "body-a")])
+        .await;
+    assert!(matches!(&out[0], Outcome::Replayed(_)), "{out:?}");
 }

@@ -89,7 +89,7 @@ impl PgStore {
         let release_ids = Needs::release_ids(&batch.commands);
         let released = sql::reservations_by_id(&mut tx, &release_ids).await?;
         let needs = Needs::of(&batch.commands, &released);
-        sql::lock_skus(&mut tx, &needs.skus).await?;
+        sql::lock(&mut tx, &needs).await?;
         let states = sql::load_states(&mut tx, Some(&needs.skus)).await?;
         // Re-read under the locks: another instance may have changed them meanwhile.
         let mut reservations = sql::reservations_by_id(&mut tx, &release_ids).await?;
@@ -99,7 +99,8 @@ impl PgStore {
             }
         }
         let seen = sql::seen_events(&mut tx, &needs.event_keys).await?;
-        let (outcomes, finished) = batch::run(batch, states, reservations, seen);
+        let priors = sql::priors(&mut tx, &needs).await?;
+        let (outcomes, finished) = batch::run(batch, states, reservations, seen, priors);
         let writes = WriteSet::of(&finished);
         let seqs = sql::write(&mut tx, &writes, batch.now.0).await?;
         tx.commit().await?;
@@ -215,6 +216,14 @@ impl Store for PgStore {
         Ok(sql::reservations_by_id(&mut conn, &[id.to_string()])
             .await?
             .pop())
+    }
+
+    async fn order(&self, id: &str) -> Result<Option<crate::StoredOrder>> {
+        sql::order(&self.pool, id).await
+    }
+
+    async fn orders(&self, filter: crate::OrderFilter) -> Result<Vec<crate::StoredOrder>> {
+        sql::orders(&self.pool, &filter).await
     }
 
     async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use crossdock_domain::ledger::Reservation;
+use crossdock_domain::ledger::{PriorIntake, Priors, Reservation};
 use crossdock_domain::{Sku, SkuState, Timestamp};
 // Dynamic SQL here is only ever built from the constants in this file.
 use sqlx::{AssertSqlSafe, PgConnection, PgPool};
@@ -43,20 +43,30 @@ fn reservation(t: ResTuple) -> Result<Reservation> {
     .into_domain()
 }
 
-/// A stable 64-bit key for a SKU's advisory lock (FNV-1a), the same in every instance.
-pub(super) fn lock_key(sku: &Sku) -> i64 {
+/// A stable 64-bit advisory lock key (FNV-1a), the same in every instance.
+pub(super) fn lock_key(namespace: &str, name: &str) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in b"crossdock:sku:".iter().chain(sku.as_str().as_bytes()) {
-        h ^= u64::from(*b);
+    for b in namespace.bytes().chain([0]).chain(name.bytes()) {
+        h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h as i64
 }
 
-/// Holds every SKU in `skus` still until the transaction ends. Keys are locked in ascending
-/// order so two batches never wait on each other in a cycle.
-pub(super) async fn lock_skus(conn: &mut PgConnection, skus: &BTreeSet<Sku>) -> Result<()> {
-    let mut keys: Vec<i64> = skus.iter().map(lock_key).collect();
+/// Holds still, until the transaction ends, every SKU a batch touches and every order key
+/// (natural and idempotency) it takes in. Keys are locked in ascending order so two batches
+/// never wait on each other in a cycle.
+pub(super) async fn lock(conn: &mut PgConnection, needs: &crate::needs::Needs) -> Result<()> {
+    let skus = needs.skus.iter().map(|s| lock_key("sku", s.as_str()));
+    let orders = needs
+        .order_keys
+        .iter()
+        .map(|(c, e)| lock_key("order", &format!("{c}\u{0}{e}")));
+    let idem = needs
+        .idempotency_keys
+        .iter()
+        .map(|k| lock_key("idempotency", k));
+    let mut keys: Vec<i64> = skus.chain(orders).chain(idem).collect();
     keys.sort_unstable();
     keys.dedup();
     if keys.is_empty() {
@@ -359,6 +369,7 @@ pub(super) async fn write(
         .execute(&mut *conn)
         .await?;
     }
+    write_orders(&mut *conn, w, now).await?;
     if w.events.is_empty() {
         return Ok(None);
     }
@@ -419,4 +430,230 @@ pub(super) async fn events_after(
             data: data.0,
         })
         .collect())
+}
+
+/// Earlier intakes with the natural keys or idempotency keys a batch's orders use.
+pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs) -> Result<Priors> {
+    type Row = (String, String, String, sqlx::types::Json<serde_json::Value>);
+    let mut priors = Priors::default();
+    if !needs.order_keys.is_empty() {
+        let (channels, ids): (Vec<String>, Vec<String>) = needs.order_keys.iter().cloned().unzip();
+        let rows: Vec<(
+            String,
+            String,
+            String,
+            String,
+            sqlx::types::Json<serde_json::Value>,
+        )> = sqlx::query_as(
+            "SELECT channel, external_id, id, request_hash, response FROM orders
+                 WHERE (channel, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+        )
+        .bind(&channels)
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (channel, external_id, order_id, request_hash, response) in rows {
+            priors.by_external_id.insert(
+                (channel, external_id),
+                PriorIntake {
+                    order_id,
+                    request_hash,
+                    response: response.0,
+                },
+            );
+        }
+    }
+    if !needs.idempotency_keys.is_empty() {
+        let keys: Vec<String> = needs.idempotency_keys.iter().cloned().collect();
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT key, order_id, request_hash, response FROM idempotency_keys WHERE key = ANY($1)",
+        )
+        .bind(&keys)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (key, order_id, request_hash, response) in rows {
+            priors.by_key.insert(
+                key,
+                PriorIntake {
+                    order_id,
+                    request_hash,
+                    response: response.0,
+                },
+            );
+        }
+    }
+    Ok(priors)
+}
+
+/// Writes new orders, their history, idempotency keys and jobs.
+pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Result<()> {
+    if w.orders.is_empty() {
+        return Ok(());
+    }
+    let o = &w.orders;
+    sqlx::query(
+        "INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id, body,
+            lines, reason, request_hash, response, correlation_id, created_at, updated_at)
+         SELECT i, c, e, s, b, cu, bo::jsonb, l::jsonb, r, h, re::jsonb, co, t, t
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+            $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+            $13::int8[]) AS u(i, c, e, s, b, cu, bo, l, r, h, re, co, t)",
+    )
+    .bind(o.iter().map(|x| x.id.clone()).collect::<Vec<_>>())
+    .bind(o.iter().map(|x| x.channel.clone()).collect::<Vec<_>>())
+    .bind(o.iter().map(|x| x.external_id.clone()).collect::<Vec<_>>())
+    .bind(o.iter().map(|x| x.state.to_string()).collect::<Vec<_>>())
+    .bind(
+        o.iter()
+            .map(|x| x.business_unit.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(o.iter().map(|x| x.customer_id.clone()).collect::<Vec<_>>())
+    .bind(o.iter().map(|x| x.body.clone()).collect::<Vec<_>>())
+    .bind(o.iter().map(|x| x.lines.clone()).collect::<Vec<_>>())
+    .bind(o.iter().map(|x| x.reason.clone()).collect::<Vec<_>>())
+    .bind(o.iter().map(|x| x.request_hash.clone()).collect::<Vec<_>>())
+    .bind(o.iter().map(|x| x.response.clone()).collect::<Vec<_>>())
+    .bind(
+        o.iter()
+            .map(|x| x.correlation_id.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(o.iter().map(|x| x.created_at).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    let h = &w.history;
+    sqlx::query(
+        "INSERT INTO order_history (order_id, seq, from_state, to_state, at, actor, correlation_id)
+         SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[],
+            $6::text[], $7::text[])",
+    )
+    .bind(h.iter().map(|x| x.order_id.clone()).collect::<Vec<_>>())
+    .bind(h.iter().map(|x| x.seq).collect::<Vec<_>>())
+    .bind(
+        h.iter()
+            .map(|x| x.from_state.map(str::to_string))
+            .collect::<Vec<_>>(),
+    )
+    .bind(h.iter().map(|x| x.to_state.to_string()).collect::<Vec<_>>())
+    .bind(h.iter().map(|x| x.at).collect::<Vec<_>>())
+    .bind(h.iter().map(|x| x.actor.to_string()).collect::<Vec<_>>())
+    .bind(
+        h.iter()
+            .map(|x| x.correlation_id.clone())
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut *conn)
+    .await?;
+    if !w.idempotency.is_empty() {
+        let k = &w.idempotency;
+        sqlx::query(
+            "INSERT INTO idempotency_keys (key, order_id, request_hash, response, created_at)
+             SELECT k, o, h, r::jsonb, $5 FROM unnest($1::text[], $2::text[], $3::text[],
+                $4::text[]) AS u(k, o, h, r)",
+        )
+        .bind(k.iter().map(|x| x.0.clone()).collect::<Vec<_>>())
+        .bind(k.iter().map(|x| x.1.clone()).collect::<Vec<_>>())
+        .bind(k.iter().map(|x| x.2.clone()).collect::<Vec<_>>())
+        .bind(k.iter().map(|x| x.3.clone()).collect::<Vec<_>>())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !w.jobs.is_empty() {
+        let j = &w.jobs;
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at)
+             SELECT i, k, s, o, 'ready', 0, t, t FROM unnest($1::text[], $2::text[], $3::text[],
+                $4::text[], $5::int8[]) AS u(i, k, s, o, t)",
+        )
+        .bind(j.iter().map(|x| x.id.clone()).collect::<Vec<_>>())
+        .bind(j.iter().map(|x| x.kind.to_string()).collect::<Vec<_>>())
+        .bind(j.iter().map(|x| x.system.to_string()).collect::<Vec<_>>())
+        .bind(j.iter().map(|x| x.order_id.clone()).collect::<Vec<_>>())
+        .bind(j.iter().map(|x| x.run_at).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+type OrderTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    sqlx::types::Json<serde_json::Value>,
+    sqlx::types::Json<serde_json::Value>,
+    i64,
+    i64,
+);
+
+fn stored_order(t: OrderTuple) -> crate::StoredOrder {
+    crate::StoredOrder {
+        id: t.0,
+        channel: t.1,
+        external_id: t.2,
+        state: t.3,
+        reason: t.4,
+        order: t.5.0,
+        lines: t.6.0,
+        history: Vec::new(),
+        created_at: Timestamp(t.7),
+        updated_at: Timestamp(t.8),
+    }
+}
+
+/// An order with its history.
+pub(super) async fn order(pool: &PgPool, id: &str) -> Result<Option<crate::StoredOrder>> {
+    let row: Option<OrderTuple> = sqlx::query_as(
+        "SELECT id, channel, external_id, state, reason, body, lines, created_at, updated_at
+         FROM orders WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(mut order) = row.map(stored_order) else {
+        return Ok(None);
+    };
+    let history: Vec<(Option<String>, String, i64, String, String)> = sqlx::query_as(
+        "SELECT from_state, to_state, at, actor, correlation_id FROM order_history
+         WHERE order_id = $1 ORDER BY seq",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    order.history = history
+        .into_iter()
+        .map(|(from, to, at, actor, correlation_id)| crate::Transition {
+            from,
+            to,
+            at: Timestamp(at),
+            actor,
+            correlation_id,
+        })
+        .collect();
+    Ok(Some(order))
+}
+
+/// Orders matching a filter, newest first.
+pub(super) async fn orders(
+    pool: &PgPool,
+    f: &crate::OrderFilter,
+) -> Result<Vec<crate::StoredOrder>> {
+    let rows: Vec<OrderTuple> = sqlx::query_as(
+        "SELECT id, channel, external_id, state, reason, body, lines, created_at, updated_at
+         FROM orders
+         WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR channel = $2)
+           AND ($3::int8 IS NULL OR created_at >= $3)
+         ORDER BY created_at DESC, id DESC LIMIT $4",
+    )
+    .bind(&f.state)
+    .bind(&f.channel)
+    .bind(f.since.map(|t| t.0))
+    .bind(f.limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(stored_order).collect())
 }

@@ -322,7 +322,8 @@ fn commit(
         }
     }
     let seen = sql::seen_events(&tx, &needs.event_keys)?;
-    let (outcomes, finished) = batch::run(batch, states, reservations, seen);
+    let priors = sql::priors(&tx, &needs)?;
+    let (outcomes, finished) = batch::run(batch, states, reservations, seen, priors);
     let writes = WriteSet::of(&finished);
     sql::write(&tx, &writes, batch.now.0, first_seq)?;
     tx.commit()?;
@@ -374,6 +375,15 @@ impl Store for SqliteStore {
         let ids = vec![id.to_string()];
         self.read(move |c| Ok(sql::reservations_by_id(c, &ids)?.pop()))
             .await
+    }
+
+    async fn order(&self, id: &str) -> Result<Option<crate::StoredOrder>> {
+        let id = id.to_string();
+        self.read(move |c| sql::order(c, &id)).await
+    }
+
+    async fn orders(&self, filter: crate::OrderFilter) -> Result<Vec<crate::StoredOrder>> {
+        self.read(move |c| sql::orders(c, &filter)).await
     }
 
     async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {

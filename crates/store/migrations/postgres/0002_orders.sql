@@ -1,0 +1,56 @@
+-- Orders: taken in once (natural key and Idempotency-Key), their transitions, and the outbox
+-- of jobs written in the same transaction. Times are milliseconds since the Unix epoch.
+
+CREATE TABLE orders (
+    id              TEXT PRIMARY KEY,
+    channel         TEXT NOT NULL,
+    external_id     TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    business_unit   TEXT,
+    customer_id     TEXT NOT NULL,
+    body            JSONB NOT NULL,
+    lines           JSONB NOT NULL,
+    reason          TEXT NOT NULL,
+    request_hash    TEXT NOT NULL,
+    response        JSONB NOT NULL,
+    correlation_id  TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL,
+    UNIQUE (channel, external_id)
+);
+CREATE INDEX orders_by_state ON orders (state, created_at);
+CREATE INDEX orders_by_created ON orders (created_at);
+
+CREATE TABLE order_history (
+    order_id        TEXT NOT NULL,
+    seq             BIGINT NOT NULL,
+    from_state      TEXT,
+    to_state        TEXT NOT NULL,
+    at              BIGINT NOT NULL,
+    actor           TEXT NOT NULL,
+    correlation_id  TEXT NOT NULL,
+    PRIMARY KEY (order_id, seq)
+);
+
+CREATE TABLE idempotency_keys (
+    key           TEXT PRIMARY KEY,
+    order_id      TEXT NOT NULL,
+    request_hash  TEXT NOT NULL,
+    response      JSONB NOT NULL,
+    created_at    BIGINT NOT NULL
+);
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+
+CREATE TABLE jobs (
+    id           TEXT PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    system       TEXT NOT NULL,
+    order_id     TEXT,
+    state        TEXT NOT NULL,
+    attempts     BIGINT NOT NULL,
+    run_at       BIGINT NOT NULL,
+    lease_until  BIGINT,
+    last_error   TEXT,
+    created_at   BIGINT NOT NULL
+);
+CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'ready';
