@@ -36,6 +36,10 @@ pub enum ErrorCode {
     ReservationNotFound,
     /// The reservation was already released, expired or consumed.
     ReservationClosed,
+    /// No order with that id.
+    OrderNotFound,
+    /// An idempotency key (or order id) came back with a different body.
+    IdempotencyKeyReused,
     /// The same event was delivered again.
     DuplicateEvent,
     /// The event is older than the last snapshot.
@@ -67,6 +71,8 @@ impl ErrorCode {
             ErrorCode::InsufficientStock => "INSUFFICIENT_STOCK",
             ErrorCode::ReservationNotFound => "RESERVATION_NOT_FOUND",
             ErrorCode::ReservationClosed => "RESERVATION_CLOSED",
+            ErrorCode::OrderNotFound => "ORDER_NOT_FOUND",
+            ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::DuplicateEvent => "DUPLICATE_EVENT",
             ErrorCode::StaleEvent => "STALE_EVENT",
             ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",

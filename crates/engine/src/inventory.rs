@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crossdock_domain::ats::{ChannelAvailability, channel_availability};
 use crossdock_domain::ledger::{Command, Outcome, Reservation};
 use crossdock_domain::{Estate, Sku, SkuState, Timestamp};
-use crossdock_store::{AnyStore, Batch, EventRecord, Store};
+use crossdock_store::{AnyStore, Batch, EventRecord, OrderFilter, Store, StoredOrder};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::config::InventoryConfig;
@@ -218,6 +218,34 @@ impl Inventory {
             .events_after(after, limit, types)
             .await
             .map_err(|e| EngineError::StoreUnavailable(e.to_string()))
+    }
+
+    /// An order with its history, from the store.
+    pub async fn order(&self, id: &str) -> Result<Option<StoredOrder>, EngineError> {
+        self.core
+            .store
+            .order(id)
+            .await
+            .map_err(|e| EngineError::StoreUnavailable(e.to_string()))
+    }
+
+    /// Orders matching `filter`, from the store.
+    pub async fn orders(&self, filter: OrderFilter) -> Result<Vec<StoredOrder>, EngineError> {
+        self.core
+            .store
+            .orders(filter)
+            .await
+            .map_err(|e| EngineError::StoreUnavailable(e.to_string()))
+    }
+
+    /// A fresh correlation id, for requests that bring none.
+    pub fn new_correlation_id() -> String {
+        format!("corr_{}", ulid::Ulid::new().to_string().to_lowercase())
+    }
+
+    /// A fresh order id.
+    pub fn new_order_id() -> String {
+        format!("ord_{}", ulid::Ulid::new().to_string().to_lowercase())
     }
 
     /// Whether the store answers.

@@ -72,6 +72,8 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::InsufficientStock => "Insufficient stock",
         ErrorCode::ReservationNotFound => "Reservation not found",
         ErrorCode::ReservationClosed => "Reservation already closed",
+        ErrorCode::OrderNotFound => "Order not found",
+        ErrorCode::IdempotencyKeyReused => "Idempotency key reused",
         ErrorCode::DuplicateEvent => "Duplicate event",
         ErrorCode::StaleEvent => "Stale event",
         ErrorCode::StoreUnavailable => "Store unavailable",

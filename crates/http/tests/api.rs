@@ -1,135 +1,13 @@
 //! Walks the HTTP contract against the real server on port 0, configured with the example
 //! configuration, on SQLite and on PostgreSQL.
 
+mod common;
+
 use std::time::Duration;
 
-use crossdock_engine::config::EXAMPLE;
-use crossdock_engine::{Config, Inventory, Shutdown};
-use crossdock_store::{AnyStore, PgStore, SqliteStore};
+use common::{App, decode, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-struct App {
-    base: String,
-    http: reqwest::Client,
-    shutdown: Shutdown,
-    _cleanup: Option<std::path::PathBuf>,
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        self.shutdown.trigger();
-        if let Some(path) = &self._cleanup {
-            crossdock_store::sqlite::remove_files(path);
-        }
-    }
-}
-
-/// Starts the server on port 0 on the chosen backend; `None` when PostgreSQL is not
-/// configured (outside CI).
-async fn spawn_app(postgres: bool) -> Option<App> {
-    let mut config = Config::parse(EXAMPLE).unwrap();
-    config.inventory.expiry_sweep_ms = 50;
-    config.server.max_body_bytes = 64 * 1024;
-    let (store, cleanup) = if postgres {
-        let Ok(url) = std::env::var("CROSSDOCK_TEST_PG_URL") else {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CROSSDOCK_TEST_PG_URL unset in CI"
-            );
-            eprintln!("skipping PostgreSQL test: set CROSSDOCK_TEST_PG_URL to run it");
-            return None;
-        };
-        let schema = format!("h_{}", ulid::Ulid::new().to_string().to_lowercase());
-        (
-            AnyStore::Postgres(PgStore::connect_in_schema(&url, &schema, 8).await.unwrap()),
-            None,
-        )
-    } else {
-        let path = std::env::temp_dir().join(format!("crossdock-http-{}.db", ulid::Ulid::new()));
-        (
-            AnyStore::Sqlite(SqliteStore::open(&path).await.unwrap()),
-            Some(path),
-        )
-    };
-    let shutdown = Shutdown::new();
-    let inventory = Inventory::start(
-        config.estate().unwrap(),
-        config.inventory.clone(),
-        store,
-        shutdown.clone(),
-    )
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(crossdock_http::serve(
-        listener,
-        inventory,
-        config.server.max_body_bytes,
-        shutdown.clone(),
-    ));
-    Some(App {
-        base,
-        http: reqwest::Client::new(),
-        shutdown,
-        _cleanup: cleanup,
-    })
-}
-
-impl App {
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        decode(res).await
-    }
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        decode(res).await
-    }
-    async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        let res = self
-            .http
-            .delete(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        decode(res).await
-    }
-    async fn events(&self, events: Value) -> Value {
-        let (status, body) = self
-            .post("/v1/inventory/events", json!({"events": events}))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body
-    }
-}
-
-async fn decode(res: reqwest::Response) -> (StatusCode, Value) {
-    let status = res.status();
-    let problem = res
-        .headers()
-        .get("content-type")
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    let text = res.text().await.unwrap();
-    let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    if !status.is_success() {
-        assert!(problem, "error {status} must be problem+json: {body}");
-        assert_eq!(body["status"], status.as_u16(), "{body}");
-        assert!(body["code"].is_string(), "{body}");
-    }
-    (status, body)
-}
 
 fn ev(id: &str, at: &str, sku: &str, location: &str, kind: &str, extra: Value) -> Value {
     let mut e = json!({

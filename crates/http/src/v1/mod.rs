@@ -7,6 +7,7 @@ pub mod availability;
 pub mod events;
 pub mod inventory_events;
 pub mod items;
+pub mod orders;
 pub mod reservations;
 
 /// Every `/v1` route.
@@ -17,6 +18,7 @@ pub fn router() -> Router<Inventory> {
         .merge(availability::router())
         .merge(reservations::router())
         .merge(events::router())
+        .merge(orders::router())
 }
 
 /// Checks a free-text reference (source, event id, order or PO reference).

@@ -1,0 +1,185 @@
+//! Orders: `POST /v1/orders` (intake, idempotent twice over), `GET /v1/orders/{id}`,
+//! `GET /v1/orders?state=&channel=&since=&limit=`.
+//!
+//! Intake makes no call to any outside system: the order, its reservations, its history, an
+//! event and its first outbox job are written in one transaction, and the answer says
+//! `accepted`, `backordered` or `rejected`.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use crossdock_domain::ErrorCode;
+use crossdock_domain::Timestamp;
+use crossdock_domain::ledger::{Command, Outcome, PlaceOrder};
+use crossdock_domain::order::{FieldError, parse_order};
+use crossdock_engine::Inventory;
+use crossdock_store::OrderFilter;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::extract::{Json, Query};
+use crate::problem::Problem;
+
+/// Longest `Idempotency-Key` accepted.
+pub const MAX_KEY_LEN: usize = 255;
+/// Most orders per list page.
+pub const MAX_LIST: i64 = 500;
+
+/// Routes.
+pub fn router() -> Router<Inventory> {
+    Router::new()
+        .route("/v1/orders", get(list).post(create))
+        .route("/v1/orders/{id}", get(show))
+}
+
+/// Hash of a body, independent of key order and whitespace.
+pub fn request_hash(body: &Value) -> String {
+    // serde_json's maps are sorted, so equal documents print the same.
+    let digest = Sha256::digest(body.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, Problem> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => {
+            let text = v
+                .to_str()
+                .ok()
+                .filter(|t| !t.trim().is_empty() && t.len() <= MAX_KEY_LEN)
+                .ok_or_else(|| {
+                    Problem::invalid(format!(
+                        "{name} must be visible ASCII, 1 to {MAX_KEY_LEN} characters"
+                    ))
+                })?;
+            Ok(Some(text.to_string()))
+        }
+    }
+}
+
+fn invalid(errors: Vec<FieldError>) -> Problem {
+    let code = match errors.as_slice() {
+        [one] => one.code,
+        _ => ErrorCode::ValidationFailed,
+    };
+    let detail = match errors.as_slice() {
+        [one] => one.message.clone(),
+        many => format!("{} fields failed validation", many.len()),
+    };
+    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+        .with("errors", serde_json::to_value(&errors).unwrap_or_default())
+        .remediation("Correct the listed fields and send the order again; nothing was stored.")
+}
+
+fn answer(response: Value, replayed: bool, correlation_id: &str) -> Response {
+    let id = response["id"].as_str().unwrap_or_default().to_string();
+    let mut res = (StatusCode::CREATED, axum::Json(response)).into_response();
+    let headers = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/orders/{id}")) {
+        headers.insert(header::LOCATION, v);
+    }
+    if replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    if let Ok(v) = HeaderValue::from_str(correlation_id) {
+        headers.insert("x-correlation-id", v);
+    }
+    res
+}
+
+async fn create(
+    State(inv): State<Inventory>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Response, Problem> {
+    let idempotency_key = header_text(&headers, "idempotency-key")?;
+    let correlation_id =
+        header_text(&headers, "x-correlation-id")?.unwrap_or_else(Inventory::new_correlation_id);
+    let order = parse_order(&body, inv.estate()).map_err(invalid)?;
+    let place = PlaceOrder {
+        id: Inventory::new_order_id(),
+        order,
+        request_hash: request_hash(&body),
+        idempotency_key,
+        correlation_id: correlation_id.clone(),
+    };
+    match inv.submit_one(Command::PlaceOrder(Box::new(place))).await? {
+        Outcome::OrderPlaced(placed) => Ok(answer(placed.response, false, &correlation_id)),
+        Outcome::Replayed(prior) => Ok(answer(prior.response, true, &correlation_id)),
+        Outcome::KeyReused { key, order_id } => Err(Problem::new(
+            StatusCode::CONFLICT,
+            ErrorCode::IdempotencyKeyReused,
+            format!("this {key} was used for order {order_id} with a different body"),
+        )
+        .with("order_id", order_id)
+        .with("key", key)
+        .remediation(
+            "Send the same body to get the first answer again, or use a new key for a new order.",
+        )),
+        Outcome::Invalid(errors) => Err(invalid(errors)),
+        other => Err(Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            format!("unexpected outcome {other:?}"),
+        )),
+    }
+}
+
+async fn show(
+    State(inv): State<Inventory>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    match inv.order(&id).await? {
+        Some(o) => Ok(Json(serde_json::to_value(o).unwrap_or_default())),
+        None => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::OrderNotFound,
+            format!("no order `{id}`"),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    state: Option<String>,
+    channel: Option<String>,
+    since: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list(
+    State(inv): State<Inventory>,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Value>, Problem> {
+    if let Some(s) = &p.state
+        && crossdock_domain::order_state::OrderState::parse(s).is_none()
+    {
+        return Err(Problem::invalid(format!(
+            "state `{s}` is not an order state"
+        )));
+    }
+    let since = match &p.since {
+        None => None,
+        Some(t) => {
+            Some(Timestamp::parse_rfc3339(t).map_err(|e| Problem::invalid(format!("since: {e}")))?)
+        }
+    };
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=MAX_LIST).contains(&limit) {
+        return Err(Problem::invalid(format!(
+            "limit must be between 1 and {MAX_LIST}"
+        )));
+    }
+    let orders = inv
+        .orders(OrderFilter {
+            state: p.state,
+            channel: p.channel,
+            since,
+            limit,
+        })
+        .await?;
+    Ok(Json(json!({ "orders": orders })))
+}

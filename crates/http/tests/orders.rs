@@ -1,0 +1,223 @@
+//! Order intake over HTTP, on SQLite and PostgreSQL: a webhook storm makes one order, keys
+//! replay or conflict, validation answers per field, orders read back with their history.
+
+mod common;
+
+use common::{App, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn order(external_id: &str, qty: i64) -> Value {
+    json!({
+        "channel": "b2b", "external_id": external_id, "business_unit": "east",
+        "customer": {"id": "C-42", "account": "ACME-TRADING", "email": "buyer@example.com"},
+        "currency": "USD",
+        "lines": [{"sku": "SKU-1", "qty": qty, "unit_price": "19.99"},
+                  {"sku": "SKU-2", "qty": 1, "unit_price": "5.00"}],
+        "ship_to": {"name": "A Buyer", "line1": "1 Dock Rd", "line2": null, "city": "Newark",
+                    "region": "NJ", "postal_code": "07105", "country": "US"},
+        "payment": {"authorization": "auth_123", "amount": "44.98"}
+    })
+}
+
+async fn seed(app: &App) {
+    app.post(
+        "/v1/items",
+        json!({"items": [{"sku": "SKU-1"}, {"sku": "SKU-2"}]}),
+    )
+    .await;
+    let ev = |id: &str, sku: &str, qty: i64| {
+        json!({"source": "erp", "source_event_id": id,
+        "occurred_at": "2026-01-01T00:00:00Z", "sku": sku, "location": "east",
+        "kind": "receipt", "qty": qty})
+    };
+    let (status, r) = app
+        .post(
+            "/v1/inventory/events",
+            json!({"events": [ev("a", "SKU-1", 40), ev("b", "SKU-2", 40)]}),
+        )
+        .await;
+    assert_eq!((status, r["applied"].as_i64()), (StatusCode::OK, Some(2)));
+}
+
+async fn post_order(
+    app: &App,
+    body: &Value,
+    key: Option<&str>,
+) -> (StatusCode, Option<String>, Value) {
+    let mut req = app.http.post(format!("{}/v1/orders", app.base)).json(body);
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    let res = req.send().await.unwrap();
+    let replayed = res
+        .headers()
+        .get("idempotent-replayed")
+        .map(|v| v.to_str().unwrap().to_string());
+    let status = res.status();
+    (status, replayed, res.json().await.unwrap())
+}
+
+async fn webhook_storm(app: App) {
+    seed(&app).await;
+    for (external_id, key) in [("W-1", None), ("W-2", Some("idem-W-2"))] {
+        let body = order(external_id, 2);
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let (app, body) = (app.clone(), body.clone());
+            tasks.push(tokio::spawn(
+                async move { post_order(&app, &body, key).await },
+            ));
+        }
+        let mut ids = std::collections::HashSet::new();
+        let mut replays = 0;
+        for t in tasks {
+            let (status, replayed, body) = t.await.unwrap();
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            assert_eq!(body["state"], "accepted");
+            ids.insert(body["id"].as_str().unwrap().to_string());
+            replays += usize::from(replayed.as_deref() == Some("true"));
+        }
+        assert_eq!(ids.len(), 1, "one order for 50 deliveries");
+        assert_eq!(replays, 49);
+    }
+    // Two orders of 2 + 1 units: the reservation sets were made once each.
+    let (_, a) = app.get("/v1/availability/SKU-1").await;
+    assert_eq!(a["locations"][0]["reserved"], 4);
+    let (_, a) = app.get("/v1/availability/SKU-2").await;
+    assert_eq!(a["locations"][0]["reserved"], 2);
+    let (_, list) = app.get("/v1/orders?channel=b2b").await;
+    assert_eq!(list["orders"].as_array().unwrap().len(), 2);
+}
+
+async fn keys_and_validation(app: App) {
+    seed(&app).await;
+    let (status, _, first) = post_order(&app, &order("K-1", 1), Some("idem-K")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Same key, different body: 409, and nothing new is made.
+    let (status, _, p) = post_order(&app, &order("K-2", 1), Some("idem-K")).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("IDEMPOTENCY_KEY_REUSED"))
+    );
+    assert_eq!(p["order_id"], first["id"]);
+    // Same natural key, different body: 409 too.
+    let (status, _, p) = post_order(&app, &order("K-1", 3), None).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("IDEMPOTENCY_KEY_REUSED"))
+    );
+    // Key order and whitespace do not make a different body.
+    let reordered: Value = serde_json::from_str(&order("K-1", 1).to_string()).unwrap();
+    let (status, replayed, again) = post_order(&app, &reordered, Some("idem-K")).await;
+    assert_eq!(
+        (status, replayed.as_deref()),
+        (StatusCode::CREATED, Some("true"))
+    );
+    assert_eq!(again, first);
+
+    // Validation: one entry per field, each with its code; nothing stored, so it can be retried.
+    let mut bad = order("V-1", 0);
+    bad["lines"][1]["unit_price"] = json!("5,00");
+    bad["lines"][1]["sku"] = json!("SKU-9");
+    bad["ship_to"]["postal_code"] = json!("");
+    bad["channel"] = json!("phone");
+    let (status, _, p) = post_order(&app, &bad, None).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_FAILED"))
+    );
+    let fields: Vec<(&str, &str)> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    for expected in [
+        ("channel", "CHANNEL_UNKNOWN"),
+        ("lines[0].qty", "QTY_INVALID"),
+        ("lines[1].unit_price", "DECIMAL_INVALID"),
+        ("ship_to.postal_code", "ADDRESS_INVALID"),
+    ] {
+        assert!(
+            fields.contains(&expected),
+            "{expected:?} missing from {fields:?}"
+        );
+    }
+    let mut unknown = order("V-2", 1);
+    unknown["lines"][1]["sku"] = json!("SKU-9");
+    let (status, _, p) = post_order(&app, &unknown, Some("idem-V")).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("SKU_UNKNOWN"))
+    );
+    assert_eq!(p["errors"][0]["field"], "lines[1].sku");
+    // Fixed, the same key and external id are free to use: the failure stored nothing.
+    let (status, replayed, ok) = post_order(&app, &order("V-2", 1), Some("idem-V")).await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, None));
+    assert_eq!(ok["state"], "accepted");
+
+    // Not enough stock on a channel without backorders: rejected, answered 201, kept.
+    let (status, _, r) = post_order(&app, &order("R-1", 500), None).await;
+    assert_eq!(
+        (status, r["state"].as_str(), r["code"].as_str()),
+        (
+            StatusCode::CREATED,
+            Some("rejected"),
+            Some("INSUFFICIENT_STOCK")
+        )
+    );
+
+    // Read back.
+    let id = first["id"].as_str().unwrap();
+    let (status, o) = app.get(&format!("/v1/orders/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(o["state"], "accepted");
+    assert_eq!(o["order"]["payment"]["amount"], "44.98");
+    let path: Vec<&str> = o["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(path, vec!["received", "validated", "reserved", "accepted"]);
+    assert!(o["lines"][0]["reservation_id"].is_string());
+    let (status, p) = app.get("/v1/orders/ord_nope").await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("ORDER_NOT_FOUND"))
+    );
+    let (_, rejected) = app.get("/v1/orders?state=rejected").await;
+    assert_eq!(rejected["orders"].as_array().unwrap().len(), 1);
+    let (status, p) = app.get("/v1/orders?state=lost").await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_FAILED"))
+    );
+    let (_, future) = app.get("/v1/orders?since=2999-01-01T00:00:00Z").await;
+    assert!(future["orders"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_webhook_storm() {
+    webhook_storm(spawn_app(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_webhook_storm() {
+    if let Some(app) = spawn_app(true).await {
+        webhook_storm(app).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keys_and_validation() {
+    keys_and_validation(spawn_app(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_keys_and_validation() {
+    if let Some(app) = spawn_app(true).await {
+        keys_and_validation(app).await;
+    }
+}
