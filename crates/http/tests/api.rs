@@ -367,6 +367,8 @@ async fn contract(app: App) {
         "/v1/reservations",
         "/v1/reservations/{id}",
         "/v1/events",
+        "/v1/orders",
+        "/v1/orders/{id}",
         "/healthz",
         "/readyz",
     ] {
