@@ -35,6 +35,12 @@ pub enum EngineError {
     ShuttingDown,
 }
 
+impl From<crossdock_store::StoreError> for EngineError {
+    fn from(e: crossdock_store::StoreError) -> Self {
+        EngineError::StoreUnavailable(e.to_string())
+    }
+}
+
 struct Request {
     commands: Vec<Command>,
     reply: oneshot::Sender<Result<Vec<Outcome>, EngineError>>,
@@ -84,9 +90,7 @@ impl Inventory {
         store: AnyStore,
         shutdown: Shutdown,
     ) -> Result<Self, EngineError> {
-        let projection = Projection::load(&store)
-            .await
-            .map_err(|e| EngineError::StoreUnavailable(e.to_string()))?;
+        let projection = Projection::load(&store).await?;
         let core = Arc::new(Core {
             estate: Arc::new(estate),
             store,
@@ -203,7 +207,7 @@ impl Inventory {
             .store
             .reservation(id)
             .await
-            .map_err(|e| EngineError::StoreUnavailable(e.to_string()))
+            .map_err(EngineError::from)
     }
 
     /// Events after `after`, from the store.
@@ -217,16 +221,12 @@ impl Inventory {
             .store
             .events_after(after, limit, types)
             .await
-            .map_err(|e| EngineError::StoreUnavailable(e.to_string()))
+            .map_err(EngineError::from)
     }
 
     /// An order with its history, from the store.
     pub async fn order(&self, id: &str) -> Result<Option<StoredOrder>, EngineError> {
-        self.core
-            .store
-            .order(id)
-            .await
-            .map_err(|e| EngineError::StoreUnavailable(e.to_string()))
+        self.core.store.order(id).await.map_err(EngineError::from)
     }
 
     /// Orders matching `filter`, from the store.
@@ -235,7 +235,7 @@ impl Inventory {
             .store
             .orders(filter)
             .await
-            .map_err(|e| EngineError::StoreUnavailable(e.to_string()))
+            .map_err(EngineError::from)
     }
 
     /// A fresh correlation id, for requests that bring none.
@@ -255,7 +255,7 @@ impl Inventory {
             .last_seq()
             .await
             .map(|_| ())
-            .map_err(|e| EngineError::StoreUnavailable(e.to_string()))
+            .map_err(EngineError::from)
     }
 
     /// SKUs in the item master.
