@@ -25,6 +25,9 @@ pub struct Args {
     /// Reservations per in-process run.
     #[arg(long, default_value_t = 200_000)]
     reservations: u64,
+    /// Orders per in-process intake run.
+    #[arg(long, default_value_t = 50_000)]
+    orders: u64,
     /// Reservations per HTTP run.
     #[arg(long, default_value_t = 30_000)]
     http_reservations: u64,
@@ -135,40 +138,67 @@ impl Shape {
     }
 }
 
-/// Reserves `n` units (one per request) from `concurrency` tasks, in-process.
-async fn reserve_in_process(
+/// The `i`-th reservation of one unit, for the b2b channel.
+fn reservation(i: u64, shape: Shape) -> Command {
+    Command::Reserve(ReserveRequest {
+        id: Inventory::new_reservation_id(),
+        sku: shape.sku(i),
+        qty: 1,
+        channel: ChannelCode::parse("b2b").expect("valid"),
+        order_ref: format!("o{i}"),
+        location: None,
+        ship_region: None,
+        expires_at: None,
+    })
+}
+
+/// The `i`-th web order: two lines, one unit each, as a storefront would send it.
+fn web_order(i: u64, estate: &crossdock_domain::Estate) -> Command {
+    let raw = json!({
+        "channel": "b2b", "external_id": format!("B-{i}"),
+        "customer": {"id": format!("C-{}", i % 5000), "email": "buyer@example.com"},
+        "currency": "USD",
+        "lines": [{"sku": Shape::Even.sku(i).as_str(), "qty": 1, "unit_price": "19.99"},
+                  {"sku": Shape::Even.sku(i + 500).as_str(), "qty": 1, "unit_price": "5.00"}],
+        "ship_to": {"name": "A Buyer", "line1": "1 Dock Rd", "city": "Newark",
+                    "postal_code": "07105", "country": "US"}
+    });
+    let order = crossdock_domain::order::parse_order(&raw, estate).expect("a valid order");
+    Command::PlaceOrder(Box::new(crossdock_domain::ledger::PlaceOrder {
+        id: Inventory::new_order_id(),
+        order,
+        request_hash: crossdock_http::v1::orders::request_hash(&raw),
+        idempotency_key: None,
+        correlation_id: Inventory::new_correlation_id(),
+    }))
+}
+
+/// Commits `n` commands made by `make` (one per request) from `concurrency` tasks,
+/// in-process, and fails on any that is not taken.
+async fn commit_in_process(
     inv: &Inventory,
     n: u64,
     concurrency: usize,
-    shape: Shape,
     label: &str,
+    make: impl Fn(u64, &Inventory) -> Command + Send + Sync + 'static,
 ) -> anyhow::Result<Row> {
+    let make = Arc::new(make);
     let next = Arc::new(AtomicU64::new(0));
     let pb = bar(n, label);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (inv, next, pb) = (inv.clone(), next.clone(), pb.clone());
+        let (inv, next, pb, make) = (inv.clone(), next.clone(), pb.clone(), make.clone());
         tasks.push(tokio::spawn(async move {
-            let web = ChannelCode::parse("b2b").expect("valid");
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= n {
                     return Ok::<_, anyhow::Error>(());
                 }
-                let req = ReserveRequest {
-                    id: Inventory::new_reservation_id(),
-                    sku: shape.sku(i),
-                    qty: 1,
-                    channel: web.clone(),
-                    order_ref: format!("o{i}"),
-                    location: None,
-                    ship_region: None,
-                    expires_at: None,
-                };
-                match inv.submit_one(Command::Reserve(req)).await? {
+                match inv.submit_one(make(i, &inv)).await? {
                     Outcome::Reserved(_) => {}
-                    other => anyhow::bail!("reservation refused: {other:?}"),
+                    Outcome::OrderPlaced(o) if o.state.as_str() == "accepted" => {}
+                    other => anyhow::bail!("refused: {other:?}"),
                 }
                 if i % 1024 == 0 {
                     pb.set_position(i);
@@ -448,11 +478,24 @@ async fn reservation_rows(
             "  same, flash sale (80% on 10 SKUs)".to_string(),
         ),
     ] {
-        let mut row =
-            reserve_in_process(inv, args.reservations, args.concurrency, shape, &label).await?;
+        let mut row = commit_in_process(
+            inv,
+            args.reservations,
+            args.concurrency,
+            &label,
+            move |i, _| reservation(i, shape),
+        )
+        .await?;
         row.baseline = Some(baseline);
         rows.push(row);
     }
+    let label = format!("orders (2 lines), in-process, {backend}");
+    let mut row = commit_in_process(inv, args.orders, args.concurrency, &label, |i, inv| {
+        web_order(i, inv.estate())
+    })
+    .await?;
+    row.baseline = Some(baseline);
+    rows.push(row);
     Ok(rows)
 }
 
