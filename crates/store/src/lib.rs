@@ -15,12 +15,14 @@ use crossdock_domain::{Estate, Sku, SkuState, Timestamp};
 use serde::Serialize;
 
 mod batch;
+pub mod jobs;
 mod migrations;
 mod needs;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
 
+pub use jobs::{Job, JobFilter, JobFinish, LeaseRequest};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -187,6 +189,21 @@ pub trait Store: Send + Sync + 'static {
     /// Orders matching `filter`, newest first, without history.
     fn orders(&self, filter: OrderFilter) -> impl Future<Output = Result<Vec<StoredOrder>>> + Send;
 
+    /// Leases due jobs (and jobs whose lease lapsed) to a worker; each job goes to one worker.
+    fn lease_jobs(&self, req: LeaseRequest) -> impl Future<Output = Result<Vec<Job>>> + Send;
+
+    /// Ends a leased job. False when the lease was lost (it lapsed and another worker took
+    /// the job over): then nothing changes.
+    fn finish_job(
+        &self,
+        id: &str,
+        owner: &str,
+        finish: JobFinish,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Jobs matching `filter`.
+    fn jobs(&self, filter: JobFilter) -> impl Future<Output = Result<Vec<Job>>> + Send;
+
     /// Ids of active reservations whose time ran out by `now`, oldest first.
     fn due_reservations(
         &self,
@@ -271,6 +288,15 @@ impl Store for AnyStore {
     }
     async fn order(&self, id: &str) -> Result<Option<StoredOrder>> {
         delegate!(self, s => s.order(id))
+    }
+    async fn lease_jobs(&self, req: LeaseRequest) -> Result<Vec<Job>> {
+        delegate!(self, s => s.lease_jobs(req))
+    }
+    async fn finish_job(&self, id: &str, owner: &str, finish: JobFinish) -> Result<bool> {
+        delegate!(self, s => s.finish_job(id, owner, finish))
+    }
+    async fn jobs(&self, filter: JobFilter) -> Result<Vec<Job>> {
+        delegate!(self, s => s.jobs(filter))
     }
     async fn orders(&self, filter: OrderFilter) -> Result<Vec<StoredOrder>> {
         delegate!(self, s => s.orders(filter))

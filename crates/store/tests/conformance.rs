@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use crossdock_domain::ledger::{Command, EventChange, Outcome, StockEvent};
 use crossdock_domain::stock::{Bucket, StockChange};
 use crossdock_domain::{ChannelCode, Timestamp};
-use crossdock_store::Store;
+use crossdock_store::{JobFinish, Store};
 use harness::*;
 
 macro_rules! conformance {
@@ -47,6 +47,9 @@ conformance!(
     a_storm_of_the_same_order_makes_one_order,
     an_order_is_kept_with_its_history_and_jobs,
     a_reused_idempotency_key_with_another_body_conflicts,
+    racing_workers_take_each_job_once,
+    a_lapsed_lease_is_taken_over_and_the_old_holder_cannot_finish,
+    a_retried_job_waits_for_its_time_and_a_failed_one_stays_put,
 );
 
 async fn racing_reservations_take_exactly_the_stock(h: Harness) {
@@ -602,4 +605,183 @@ async fn a_reused_idempotency_key_with_another_body_conflicts(h: Harness) {
         .run(5, vec![place("I-1", 1, Some("key-I"), "body-a")])
         .await;
     assert!(matches!(&out[0], Outcome::Replayed(_)), "{out:?}");
+}
+
+fn lease(owner: &str, now: i64, lease_ms: i64, limit: i64) -> crossdock_store::LeaseRequest {
+    crossdock_store::LeaseRequest {
+        owner: owner.into(),
+        systems: None,
+        now: Timestamp(now),
+        lease_ms,
+        limit,
+    }
+}
+
+async fn orders_with_jobs(h: &Harness, n: usize) {
+    stock_for_orders(h).await;
+    let commands = (0..n)
+        .map(|i| place(&format!("J-{i}"), 1, None, "h"))
+        .collect();
+    h.run(2, commands).await;
+}
+
+async fn racing_workers_take_each_job_once(h: Harness) {
+    orders_with_jobs(&h, 40).await;
+    let stores: Vec<crossdock_store::AnyStore> = std::iter::once(h.store.clone())
+        .chain(h.others.iter().cloned())
+        .collect();
+    let mut workers = Vec::new();
+    for w in 0..6 {
+        let store = stores[w % stores.len()].clone();
+        workers.push(tokio::spawn(async move {
+            let owner = format!("worker-{w}");
+            let mut taken = Vec::new();
+            loop {
+                let jobs = store
+                    .lease_jobs(lease(&owner, 10, 60_000, 3))
+                    .await
+                    .unwrap();
+                if jobs.is_empty() {
+                    return taken;
+                }
+                for j in jobs {
+                    assert_eq!(j.lease_owner.as_deref(), Some(owner.as_str()));
+                    assert!(
+                        store
+                            .finish_job(&j.id, &owner, JobFinish::Done)
+                            .await
+                            .unwrap()
+                    );
+                    taken.push(j.id);
+                }
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    let unique: HashSet<&String> = all.iter().collect();
+    assert_eq!(
+        (all.len(), unique.len()),
+        (40, 40),
+        "every job leased exactly once"
+    );
+    let done = h
+        .store
+        .jobs(crossdock_store::JobFilter {
+            state: Some("done".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 40);
+    assert!(
+        done.iter()
+            .all(|j| j.kind == "screen_fraud" && j.attempts == 1)
+    );
+}
+
+async fn a_lapsed_lease_is_taken_over_and_the_old_holder_cannot_finish(h: Harness) {
+    orders_with_jobs(&h, 1).await;
+    let a = h
+        .store
+        .lease_jobs(lease("a", 100, 1_000, 10))
+        .await
+        .unwrap();
+    assert_eq!(a.len(), 1);
+    // Held: nobody else gets it before the lease lapses.
+    let other = h.others.first().cloned().unwrap_or_else(|| h.store.clone());
+    assert!(
+        other
+            .lease_jobs(lease("b", 500, 1_000, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Worker a crashed; at 1,100 its lease has lapsed and b takes the job over.
+    let b = other
+        .lease_jobs(lease("b", 1_100, 1_000, 10))
+        .await
+        .unwrap();
+    assert_eq!(b.len(), 1);
+    assert_eq!((b[0].id.as_str(), b[0].attempts), (a[0].id.as_str(), 2));
+    assert!(
+        !h.store
+            .finish_job(&a[0].id, "a", JobFinish::Done)
+            .await
+            .unwrap(),
+        "a lost its lease"
+    );
+    assert!(
+        other
+            .finish_job(&b[0].id, "b", JobFinish::Done)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !other
+            .finish_job(&b[0].id, "b", JobFinish::Done)
+            .await
+            .unwrap(),
+        "finished once"
+    );
+}
+
+async fn a_retried_job_waits_for_its_time_and_a_failed_one_stays_put(h: Harness) {
+    orders_with_jobs(&h, 1).await;
+    let j = h
+        .store
+        .lease_jobs(lease("w", 10, 1_000, 1))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let retry = JobFinish::Retry {
+        at: Timestamp(5_000),
+        error: "ERP timed out".into(),
+    };
+    assert!(h.store.finish_job(&j.id, "w", retry).await.unwrap());
+    assert!(
+        h.store
+            .lease_jobs(lease("w", 4_999, 1_000, 1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = h
+        .store
+        .lease_jobs(lease("w", 5_000, 1_000, 1))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(again.last_error.as_deref(), Some("ERP timed out"));
+    assert_eq!(again.attempts, 2);
+    let fail = JobFinish::Failed {
+        error: "ERP rejected the order".into(),
+    };
+    assert!(h.store.finish_job(&again.id, "w", fail).await.unwrap());
+    assert!(
+        h.store
+            .lease_jobs(lease("w", 999_999, 1_000, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let failed = h
+        .store
+        .jobs(crossdock_store::JobFilter {
+            state: Some("failed".into()),
+            system: Some("fraud".into()),
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        failed[0].last_error.as_deref(),
+        Some("ERP rejected the order")
+    );
 }

@@ -49,8 +49,11 @@ CREATE TABLE jobs (
     state        TEXT NOT NULL,
     attempts     BIGINT NOT NULL,
     run_at       BIGINT NOT NULL,
+    lease_owner  TEXT,
     lease_until  BIGINT,
     last_error   TEXT,
     created_at   BIGINT NOT NULL
 );
 CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'ready';
+CREATE INDEX jobs_leased ON jobs (lease_until) WHERE state = 'leased';
+CREATE INDEX jobs_by_system ON jobs (system, state);

@@ -49,8 +49,11 @@ CREATE TABLE jobs (
     state        TEXT NOT NULL,
     attempts     INTEGER NOT NULL,
     run_at       INTEGER NOT NULL,
+    lease_owner  TEXT,
     lease_until  INTEGER,
     last_error   TEXT,
     created_at   INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'ready';
+CREATE INDEX jobs_leased ON jobs (lease_until) WHERE state = 'leased';
+CREATE INDEX jobs_by_system ON jobs (system, state);

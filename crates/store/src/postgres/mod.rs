@@ -6,6 +6,7 @@
 //! round trips per batch, whatever its size. The event sequence comes from one counter row
 //! taken last, which keeps the log gap-free and visible in order.
 
+mod jobs;
 mod sql;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -224,6 +225,18 @@ impl Store for PgStore {
 
     async fn orders(&self, filter: crate::OrderFilter) -> Result<Vec<crate::StoredOrder>> {
         sql::orders(&self.pool, &filter).await
+    }
+
+    async fn lease_jobs(&self, req: crate::LeaseRequest) -> Result<Vec<crate::Job>> {
+        jobs::lease(&self.pool, &req).await
+    }
+
+    async fn finish_job(&self, id: &str, owner: &str, finish: crate::JobFinish) -> Result<bool> {
+        jobs::finish(&self.pool, id, owner, &finish).await
+    }
+
+    async fn jobs(&self, filter: crate::JobFilter) -> Result<Vec<crate::Job>> {
+        jobs::list(&self.pool, &filter).await
     }
 
     async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {

@@ -7,6 +7,7 @@
 //! writing the same database. Reads use a small pool of read-only connections on the blocking
 //! thread pool.
 
+mod jobs;
 mod sql;
 
 use std::collections::HashMap;
@@ -29,10 +30,38 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Reply = oneshot::Sender<Result<Committed>>;
 
+/// What the writer thread is asked to do.
+enum Msg {
+    /// Commit a batch (merged with whatever else is waiting).
+    Commit(Batch, Reply),
+    /// Lease or finish outbox jobs.
+    Jobs(JobOp, oneshot::Sender<Result<JobReply>>),
+}
+
+enum JobOp {
+    Lease(crate::LeaseRequest),
+    Finish(String, String, crate::JobFinish),
+}
+
+enum JobReply {
+    Leased(Vec<crate::Job>),
+    Finished(bool),
+}
+
+fn run_job_op(conn: &mut Connection, op: JobOp) -> Result<JobReply> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let reply = match op {
+        JobOp::Lease(req) => JobReply::Leased(jobs::lease(&tx, &req)?),
+        JobOp::Finish(id, owner, f) => JobReply::Finished(jobs::finish(&tx, &id, &owner, &f)?),
+    };
+    tx.commit()?;
+    Ok(reply)
+}
+
 /// The SQLite store. Cloning shares the same writer and readers.
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: mpsc::Sender<(Batch, Reply)>,
+    writer: mpsc::Sender<Msg>,
     readers: Arc<Readers>,
 }
 
@@ -182,7 +211,7 @@ impl SqliteStore {
         })
         .await
         .expect("opening the store panicked")?;
-        let (tx, rx) = mpsc::channel::<(Batch, Reply)>();
+        let (tx, rx) = mpsc::channel::<Msg>();
         std::thread::Builder::new()
             .name("crossdock-sqlite-writer".into())
             .spawn({
@@ -208,6 +237,14 @@ impl SqliteStore {
         })
     }
 
+    async fn jobs_op(&self, op: JobOp) -> Result<JobReply> {
+        let (tx, rx) = oneshot::channel();
+        self.writer
+            .send(Msg::Jobs(op, tx))
+            .map_err(|_| StoreError::WriterStopped)?;
+        rx.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -224,24 +261,31 @@ const MERGE_MAX: usize = 8192;
 
 /// Commits batches in arrival order. Everything waiting when the writer becomes free is
 /// merged into one transaction (group commit); each caller gets its own outcomes.
-fn write_loop(mut conn: Connection, mut next_seq: i64, rx: mpsc::Receiver<(Batch, Reply)>) {
+fn write_loop(mut conn: Connection, mut next_seq: i64, rx: mpsc::Receiver<Msg>) {
     let mut cache = HashMap::new();
-    let mut held: Option<(Batch, Reply)> = None;
+    let mut held: Option<Msg> = None;
     loop {
-        let first = match held.take() {
-            Some(b) => b,
+        let msg = match held.take() {
+            Some(m) => m,
             None => match rx.recv() {
-                Ok(b) => b,
+                Ok(m) => m,
                 Err(_) => return,
             },
+        };
+        let first = match msg {
+            Msg::Commit(batch, reply) => (batch, reply),
+            Msg::Jobs(op, reply) => {
+                let _ = reply.send(run_job_op(&mut conn, op));
+                continue;
+            }
         };
         let mut group = vec![first];
         let mut size = group[0].0.commands.len();
         while size < MERGE_MAX {
             match rx.try_recv() {
-                Ok(next) if Arc::ptr_eq(&next.0.estate, &group[0].0.estate) => {
-                    size += next.0.commands.len();
-                    group.push(next);
+                Ok(Msg::Commit(b, r)) if Arc::ptr_eq(&b.estate, &group[0].0.estate) => {
+                    size += b.commands.len();
+                    group.push((b, r));
                 }
                 Ok(other) => {
                     held = Some(other);
@@ -341,9 +385,28 @@ impl Store for SqliteStore {
     async fn commit(&self, batch: Batch) -> Result<Committed> {
         let (tx, rx) = oneshot::channel();
         self.writer
-            .send((batch, tx))
+            .send(Msg::Commit(batch, tx))
             .map_err(|_| StoreError::WriterStopped)?;
         rx.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    async fn lease_jobs(&self, req: crate::LeaseRequest) -> Result<Vec<crate::Job>> {
+        match self.jobs_op(JobOp::Lease(req)).await? {
+            JobReply::Leased(jobs) => Ok(jobs),
+            JobReply::Finished(_) => unreachable!("a lease answers with jobs"),
+        }
+    }
+
+    async fn finish_job(&self, id: &str, owner: &str, finish: crate::JobFinish) -> Result<bool> {
+        let op = JobOp::Finish(id.to_string(), owner.to_string(), finish);
+        match self.jobs_op(op).await? {
+            JobReply::Finished(done) => Ok(done),
+            JobReply::Leased(_) => unreachable!("a finish answers with a flag"),
+        }
+    }
+
+    async fn jobs(&self, filter: crate::JobFilter) -> Result<Vec<crate::Job>> {
+        self.read(move |c| jobs::list(c, &filter)).await
     }
 
     async fn load_states(&self, skus: Option<Vec<Sku>>) -> Result<Vec<SkuState>> {

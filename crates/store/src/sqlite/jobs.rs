@@ -1,0 +1,82 @@
+//! The outbox on SQLite: leases and finishes are conditional updates made by the one writer
+//! thread, so no two workers ever hold the same job.
+
+use crossdock_domain::Timestamp;
+use rusqlite::{Connection, params};
+
+use crate::Result;
+use crate::jobs::{Job, JobFilter, JobFinish, LeaseRequest};
+
+const JOB_COLS: &str =
+    "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error";
+
+fn job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
+    Ok(Job {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        system: r.get(2)?,
+        order_id: r.get(3)?,
+        state: r.get(4)?,
+        attempts: r.get(5)?,
+        run_at: Timestamp(r.get(6)?),
+        lease_owner: r.get(7)?,
+        lease_until: r.get::<_, Option<i64>>(8)?.map(Timestamp),
+        last_error: r.get(9)?,
+    })
+}
+
+/// Leases due jobs and jobs whose lease lapsed (on the write connection).
+pub(super) fn lease(conn: &Connection, req: &LeaseRequest) -> Result<Vec<Job>> {
+    let systems = req
+        .systems
+        .as_ref()
+        .map(|s| serde_json::to_string(s).expect("strings serialise"));
+    let mut stmt = conn.prepare_cached(&format!(
+        "UPDATE jobs SET state = 'leased', lease_owner = ?1, lease_until = ?2,
+            attempts = attempts + 1
+         WHERE id IN (
+            SELECT id FROM jobs
+            WHERE ((state = 'ready' AND run_at <= ?3) OR (state = 'leased' AND lease_until <= ?3))
+              AND (?4 IS NULL OR system IN (SELECT value FROM json_each(?4)))
+            ORDER BY run_at LIMIT ?5)
+         RETURNING {JOB_COLS}"
+    ))?;
+    let jobs = stmt
+        .query_map(
+            params![
+                req.owner,
+                req.now.0 + req.lease_ms,
+                req.now.0,
+                systems,
+                req.limit
+            ],
+            job,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(jobs)
+}
+
+/// Ends a leased job, if `owner` still holds it (on the write connection).
+pub(super) fn finish(conn: &Connection, id: &str, owner: &str, f: &JobFinish) -> Result<bool> {
+    let (state, run_at, error) = f.columns();
+    let n = conn
+        .prepare_cached(
+            "UPDATE jobs SET state = ?3, run_at = COALESCE(?4, run_at),
+            last_error = COALESCE(?5, last_error), lease_owner = NULL, lease_until = NULL
+         WHERE id = ?1 AND lease_owner = ?2 AND state = 'leased'",
+        )?
+        .execute(params![id, owner, state, run_at, error])?;
+    Ok(n == 1)
+}
+
+/// Jobs matching a filter, oldest due first.
+pub(super) fn list(conn: &Connection, f: &JobFilter) -> Result<Vec<Job>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {JOB_COLS} FROM jobs WHERE (?1 IS NULL OR state = ?1)
+           AND (?2 IS NULL OR system = ?2) ORDER BY run_at, id LIMIT ?3"
+    ))?;
+    let jobs = stmt
+        .query_map(params![f.state, f.system, f.limit], job)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(jobs)
+}
