@@ -26,6 +26,11 @@ impl Timestamp {
         self.0
     }
 
+    /// This instant plus `ms` milliseconds.
+    pub fn plus_millis(self, ms: i64) -> Timestamp {
+        Timestamp(self.0.saturating_add(ms))
+    }
+
     /// This instant plus `secs` seconds.
     pub fn plus_secs(self, secs: i64) -> Timestamp {
         Timestamp(self.0.saturating_add(secs.saturating_mul(1000)))

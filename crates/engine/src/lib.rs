@@ -6,6 +6,7 @@
 pub mod config;
 pub mod inventory;
 pub mod projection;
+pub mod runner;
 pub mod shutdown;
 
 pub use config::Config;

@@ -1,0 +1,275 @@
+//! The job runner: leases outbox jobs for one outside system and runs them through that
+//! system's handler within its rate and concurrency limits. Transient failures are retried
+//! with backoff and jitter (honouring `Retry-After`); a system that keeps failing opens its
+//! circuit, and while it is open nothing is sent (the queue grows, the system is not
+//! flooded). Permanent failures and exhausted retries end the job as failed. A worker that
+//! dies leaves its leases to lapse, and another worker takes the jobs over.
+
+pub mod policy;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossdock_store::{AnyStore, Job, JobFinish, LeaseRequest, Store};
+use tokio::sync::Semaphore;
+
+use crate::inventory::now;
+use crate::shutdown::Shutdown;
+use policy::{Backoff, Breaker, BreakerState, RateLimit};
+
+/// How one try of a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobResult {
+    /// Done.
+    Done,
+    /// Worth trying again: a timeout, a refused connection, a 5xx, a 429.
+    Transient {
+        /// What happened.
+        error: String,
+        /// How long the system asked us to wait.
+        retry_after: Option<Duration>,
+    },
+    /// Trying again will not help: the system refused the request itself.
+    Permanent {
+        /// What happened.
+        error: String,
+    },
+}
+
+/// Runs jobs of one kind of system. Implemented by connectors.
+pub trait Handler: Send + Sync + 'static {
+    /// Runs one try of `job`.
+    fn run(&self, job: &Job) -> impl Future<Output = JobResult> + Send;
+}
+
+/// Limits and retry policy for one outside system.
+#[derive(Debug, Clone)]
+pub struct SystemLimits {
+    /// Average calls a second.
+    pub rate_per_sec: f64,
+    /// Calls allowed at once above the average.
+    pub burst: u32,
+    /// Calls in flight at once.
+    pub concurrency: usize,
+    /// Retries.
+    pub backoff: Backoff,
+    /// Consecutive failures that open the circuit.
+    pub breaker_failures: u32,
+    /// How long the circuit stays open before one probe.
+    pub breaker_cool_down: Duration,
+    /// How long a leased job is held before another worker may take it over.
+    pub lease: Duration,
+    /// How often to look for due jobs when there are none.
+    pub poll: Duration,
+}
+
+impl Default for SystemLimits {
+    fn default() -> Self {
+        Self {
+            rate_per_sec: 50.0,
+            burst: 5,
+            concurrency: 4,
+            backoff: Backoff::default(),
+            breaker_failures: 5,
+            breaker_cool_down: Duration::from_secs(10),
+            lease: Duration::from_secs(60),
+            poll: Duration::from_millis(100),
+        }
+    }
+}
+
+/// What a runner has done, for reports and tests.
+#[derive(Debug, Default)]
+pub struct RunnerStats {
+    /// Tries started.
+    pub tries: AtomicU64,
+    /// Jobs done.
+    pub done: AtomicU64,
+    /// Tries rescheduled after a transient failure.
+    pub retried: AtomicU64,
+    /// Jobs failed (permanent or out of retries).
+    pub failed: AtomicU64,
+    /// Most tries in flight at once.
+    pub max_in_flight: AtomicUsize,
+    in_flight: AtomicUsize,
+}
+
+/// Runs `system`'s jobs with `handler` until `shutdown`, then lets the tries in flight end.
+pub async fn run_system<H: Handler>(
+    store: AnyStore,
+    system: String,
+    handler: Arc<H>,
+    limits: SystemLimits,
+    shutdown: Shutdown,
+    stats: Arc<RunnerStats>,
+) {
+    let owner = format!("{system}-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let slots = Arc::new(Semaphore::new(limits.concurrency.max(1)));
+    let breaker = Arc::new(Mutex::new(Breaker::new(
+        limits.breaker_failures,
+        limits.breaker_cool_down,
+    )));
+    let mut rate = RateLimit::new(limits.rate_per_sec, limits.burst, now().0);
+    let pause = |d: Duration| {
+        let shutdown = shutdown.clone();
+        async move {
+            tokio::select! {
+                _ = shutdown.wait() => {}
+                _ = tokio::time::sleep(d) => {}
+            }
+        }
+    };
+    while !shutdown.is_triggered() {
+        let free = slots.available_permits();
+        if free == 0 {
+            let _ = slots.clone().acquire_owned().await.map(drop);
+            continue;
+        }
+        let allowed = {
+            let mut b = breaker.lock().expect("breaker poisoned");
+            match b.allow(now().0) {
+                false => None,
+                // A half-open circuit sends one probe.
+                true if b.state() == BreakerState::HalfOpen => Some(1),
+                true => Some(free),
+            }
+        };
+        let Some(limit) = allowed else {
+            pause(limits.poll).await;
+            continue;
+        };
+        let request = LeaseRequest {
+            owner: owner.clone(),
+            systems: Some(vec![system.clone()]),
+            now: now(),
+            lease_ms: limits.lease.as_millis() as i64,
+            limit: limit as i64,
+        };
+        let jobs = match store.lease_jobs(request).await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::warn!(system, error = %e, "cannot lease jobs");
+                pause(limits.poll).await;
+                continue;
+            }
+        };
+        if jobs.is_empty() {
+            if limit == 1 {
+                // A probe slot with nothing to probe: let the circuit try again later.
+                breaker.lock().expect("breaker poisoned").failure(now().0);
+            }
+            pause(limits.poll).await;
+            continue;
+        }
+        let probing = limit == 1;
+        for job in jobs {
+            // The circuit may have opened while this lease's earlier jobs ran: hand the rest
+            // back for after the cool-down rather than call a system that is down.
+            let open = !probing && !allows(&breaker, now().0);
+            if open {
+                let later = JobFinish::Retry {
+                    at: now().plus_millis(limits.breaker_cool_down.as_millis() as i64),
+                    error: "circuit open: the system kept failing".into(),
+                };
+                let _ = store.finish_job(&job.id, &owner, later).await;
+                continue;
+            }
+            while let Err(wait) = rate.take(now().0) {
+                tokio::time::sleep(wait).await;
+            }
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let (store, handler, breaker, stats, owner, limits) = (
+                store.clone(),
+                handler.clone(),
+                breaker.clone(),
+                stats.clone(),
+                owner.clone(),
+                limits.clone(),
+            );
+            tokio::spawn(async move {
+                run_one(&store, &*handler, &breaker, &stats, &owner, &limits, job).await;
+                drop(slot);
+            });
+        }
+    }
+    // Let the tries in flight finish.
+    let _ = slots.acquire_many(limits.concurrency.max(1) as u32).await;
+}
+
+async fn run_one<H: Handler>(
+    store: &AnyStore,
+    handler: &H,
+    breaker: &Mutex<Breaker>,
+    stats: &RunnerStats,
+    owner: &str,
+    limits: &SystemLimits,
+    job: Job,
+) {
+    stats.tries.fetch_add(1, Ordering::Relaxed);
+    let in_flight = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    stats.max_in_flight.fetch_max(in_flight, Ordering::SeqCst);
+    let result = handler.run(&job).await;
+    stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+    let t = now();
+    let finish = {
+        let mut b = breaker.lock().expect("breaker poisoned");
+        match result {
+            JobResult::Done => {
+                b.success();
+                stats.done.fetch_add(1, Ordering::Relaxed);
+                JobFinish::Done
+            }
+            JobResult::Permanent { error } => {
+                // The system answered: it is healthy, the request was not.
+                b.success();
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                JobFinish::Failed { error }
+            }
+            JobResult::Transient { error, retry_after } => {
+                b.failure(t.0);
+                let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
+                match limits
+                    .backoff
+                    .next(attempt, jitter(&job.id, attempt), retry_after)
+                {
+                    Some(wait) => {
+                        stats.retried.fetch_add(1, Ordering::Relaxed);
+                        JobFinish::Retry {
+                            at: t.plus_millis(wait.as_millis() as i64),
+                            error,
+                        }
+                    }
+                    None => {
+                        stats.failed.fetch_add(1, Ordering::Relaxed);
+                        JobFinish::Failed {
+                            error: format!("gave up after {attempt} tries: {error}"),
+                        }
+                    }
+                }
+            }
+        }
+    };
+    match store.finish_job(&job.id, owner, finish).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(job = job.id, "lease lapsed before the job finished"),
+        Err(e) => tracing::warn!(job = job.id, error = %e, "cannot record the job's end"),
+    }
+}
+
+fn allows(breaker: &Mutex<Breaker>, now_ms: i64) -> bool {
+    breaker.lock().expect("breaker poisoned").allow(now_ms)
+}
+
+/// A spread in 0..1 that differs by job and try, so retries do not arrive together.
+fn jitter(id: &str, attempt: u32) -> f64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ u64::from(attempt);
+    for b in id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h >> 11) as f64 / (1u64 << 53) as f64
+}

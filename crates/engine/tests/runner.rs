@@ -1,0 +1,394 @@
+//! The job runner against a real store (SQLite, and PostgreSQL when configured), with
+//! handlers that stand for an outside system: flaky, slow, refusing or down.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossdock_domain::ledger::{Command, PlaceOrder};
+use crossdock_engine::config::EXAMPLE;
+use crossdock_engine::runner::policy::Backoff;
+use crossdock_engine::runner::{Handler, JobResult, RunnerStats, SystemLimits, run_system};
+use crossdock_engine::{Config, Inventory, Shutdown};
+use crossdock_store::{AnyStore, Job, JobFilter, PgStore, SqliteStore, Store};
+use serde_json::json;
+
+struct Estate {
+    inventory: Inventory,
+    shutdown: Shutdown,
+    path: Option<std::path::PathBuf>,
+}
+
+impl Drop for Estate {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+        if let Some(p) = &self.path {
+            crossdock_store::sqlite::remove_files(p);
+        }
+    }
+}
+
+async fn stores() -> Vec<(AnyStore, Option<std::path::PathBuf>)> {
+    let path = std::env::temp_dir().join(format!("crossdock-runner-{}.db", ulid::Ulid::new()));
+    let mut out = vec![(
+        AnyStore::Sqlite(SqliteStore::open(&path).await.unwrap()),
+        Some(path),
+    )];
+    match std::env::var("CROSSDOCK_TEST_PG_URL") {
+        Ok(url) => {
+            let schema = format!("r_{}", ulid::Ulid::new().to_string().to_lowercase());
+            let pg = PgStore::connect_in_schema(&url, &schema, 8).await.unwrap();
+            out.push((AnyStore::Postgres(pg), None));
+        }
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CROSSDOCK_TEST_PG_URL is not set; CI must run the PostgreSQL suite")
+        }
+        Err(_) => eprintln!("skipping PostgreSQL: set CROSSDOCK_TEST_PG_URL to run it"),
+    }
+    out
+}
+
+/// `n` accepted orders, each with one `screen_fraud` job for the `fraud` system.
+async fn with_jobs(store: AnyStore, path: Option<std::path::PathBuf>, n: usize) -> Estate {
+    let config = Config::parse(EXAMPLE).unwrap();
+    let shutdown = Shutdown::new();
+    let inventory = Inventory::start(
+        config.estate().unwrap(),
+        config.inventory.clone(),
+        store,
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
+    inventory
+        .submit(vec![Command::UpsertItem {
+            sku: sku("SKU-1"),
+            description: None,
+        }])
+        .await
+        .unwrap();
+    inventory.submit(vec![receipt(100_000)]).await.unwrap();
+    let orders = (0..n)
+        .map(|i| {
+            let raw = json!({"channel": "b2b", "external_id": format!("R-{i}"),
+                "customer": {"id": "C", "email": "a@b.c"}, "currency": "USD",
+                "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "1.00"}],
+                "ship_to": {"name": "A", "line1": "1", "city": "X", "postal_code": "1", "country": "US"}});
+            Command::PlaceOrder(Box::new(PlaceOrder {
+                id: Inventory::new_order_id(),
+                order: crossdock_domain::order::parse_order(&raw, inventory.estate()).unwrap(),
+                request_hash: format!("h{i}"),
+                idempotency_key: None,
+                correlation_id: "c".into(),
+            }))
+        })
+        .collect();
+    inventory.submit(orders).await.unwrap();
+    Estate {
+        inventory,
+        shutdown,
+        path,
+    }
+}
+
+fn sku(s: &str) -> crossdock_domain::Sku {
+    crossdock_domain::Sku::parse(s).unwrap()
+}
+
+/// A receipt of `qty` units of SKU-1 at east.
+fn receipt(qty: i64) -> Command {
+    use crossdock_domain::ledger::{EventChange, StockEvent};
+    use crossdock_domain::stock::StockChange;
+    Command::Stock(StockEvent {
+        source: "erp".into(),
+        source_event_id: "seed".into(),
+        occurred_at: crossdock_domain::Timestamp(0),
+        sku: sku("SKU-1"),
+        location: crossdock_domain::LocationCode::parse("east").unwrap(),
+        change: EventChange::Stock {
+            change: StockChange::Receipt(qty),
+            kind: "receipt".into(),
+            po_ref: None,
+            order_ref: None,
+        },
+    })
+}
+
+/// A stand-in for an outside system.
+#[derive(Default)]
+struct FakeSystem {
+    /// Transient failures to give each job before it succeeds.
+    flaky: usize,
+    /// Fail every call transiently.
+    down: bool,
+    /// Refuse every call permanently.
+    refuse: bool,
+    /// How long each call takes.
+    delay: Duration,
+    calls: Mutex<Vec<Instant>>,
+    tries: Mutex<HashMap<String, usize>>,
+    in_flight: AtomicUsize,
+}
+
+impl Handler for FakeSystem {
+    async fn run(&self, job: &Job) -> JobResult {
+        self.calls.lock().unwrap().push(Instant::now());
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let n = {
+            let mut tries = self.tries.lock().unwrap();
+            let t = tries.entry(job.id.clone()).or_default();
+            *t += 1;
+            *t
+        };
+        if self.refuse {
+            JobResult::Permanent {
+                error: "rejected: unknown customer".into(),
+            }
+        } else if self.down || n <= self.flaky {
+            JobResult::Transient {
+                error: "503 Service Unavailable".into(),
+                retry_after: None,
+            }
+        } else {
+            JobResult::Done
+        }
+    }
+}
+
+fn fast() -> SystemLimits {
+    SystemLimits {
+        rate_per_sec: 10_000.0,
+        burst: 100,
+        concurrency: 4,
+        backoff: Backoff {
+            base: Duration::from_millis(2),
+            max: Duration::from_millis(20),
+            max_attempts: 5,
+        },
+        breaker_failures: 1_000,
+        breaker_cool_down: Duration::from_millis(200),
+        lease: Duration::from_secs(30),
+        poll: Duration::from_millis(5),
+    }
+}
+
+async fn count(store: &AnyStore, state: &str) -> usize {
+    store
+        .jobs(JobFilter {
+            state: Some(state.into()),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len()
+}
+
+/// Runs the runner until `done` holds or ten seconds pass.
+async fn run_until(
+    e: &Estate,
+    system: Arc<FakeSystem>,
+    limits: SystemLimits,
+    done: impl Fn(&RunnerStats) -> bool,
+) -> Arc<RunnerStats> {
+    let stats = Arc::new(RunnerStats::default());
+    let stop = Shutdown::new();
+    let task = tokio::spawn(run_system(
+        e.inventory.store().clone(),
+        "fraud".into(),
+        system,
+        limits,
+        stop.clone(),
+        stats.clone(),
+    ));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done(&stats) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.trigger();
+    task.await.unwrap();
+    stats
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_failures_are_retried_until_done() {
+    for (store, path) in stores().await {
+        let e = with_jobs(store, path, 20).await;
+        let system = Arc::new(FakeSystem {
+            flaky: 2,
+            ..Default::default()
+        });
+        let stats = run_until(&e, system.clone(), fast(), |s| {
+            s.done.load(Ordering::Relaxed) == 20
+        })
+        .await;
+        assert_eq!(stats.done.load(Ordering::Relaxed), 20);
+        assert_eq!(
+            stats.retried.load(Ordering::Relaxed),
+            40,
+            "two retries each"
+        );
+        let store = e.inventory.store();
+        assert_eq!(count(store, "done").await, 20);
+        let jobs = store
+            .jobs(JobFilter {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            jobs.iter()
+                .all(|j| j.attempts == 3 && j.last_error.is_some())
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_failures_and_spent_retries_fail_the_job() {
+    for (store, path) in stores().await {
+        let e = with_jobs(store, path, 3).await;
+        let refuse = Arc::new(FakeSystem {
+            refuse: true,
+            ..Default::default()
+        });
+        run_until(&e, refuse.clone(), fast(), |s| {
+            s.failed.load(Ordering::Relaxed) == 3
+        })
+        .await;
+        assert_eq!(
+            refuse.calls.lock().unwrap().len(),
+            3,
+            "a refusal is not retried"
+        );
+        let failed = e
+            .inventory
+            .store()
+            .jobs(JobFilter {
+                state: Some("failed".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            failed
+                .iter()
+                .all(|j| j.last_error.as_deref() == Some("rejected: unknown customer"))
+        );
+    }
+    for (store, path) in stores().await {
+        let e = with_jobs(store, path, 2).await;
+        let flaky = Arc::new(FakeSystem {
+            flaky: 100,
+            ..Default::default()
+        });
+        let limits = SystemLimits {
+            backoff: Backoff {
+                max_attempts: 3,
+                ..fast().backoff
+            },
+            ..fast()
+        };
+        run_until(&e, flaky.clone(), limits, |s| {
+            s.failed.load(Ordering::Relaxed) == 2
+        })
+        .await;
+        assert_eq!(
+            flaky.calls.lock().unwrap().len(),
+            6,
+            "three tries each, then no more"
+        );
+        let failed = e
+            .inventory
+            .store()
+            .jobs(JobFilter {
+                state: Some("failed".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(failed.len(), 2);
+        assert!(
+            failed[0]
+                .last_error
+                .as_deref()
+                .unwrap()
+                .starts_with("gave up after 3 tries")
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_system_never_gets_more_than_its_limits() {
+    for (store, path) in stores().await {
+        let e = with_jobs(store, path, 60).await;
+        let system = Arc::new(FakeSystem {
+            delay: Duration::from_millis(3),
+            ..Default::default()
+        });
+        let limits = SystemLimits {
+            rate_per_sec: 200.0,
+            burst: 5,
+            concurrency: 3,
+            ..fast()
+        };
+        let stats = run_until(&e, system.clone(), limits, |s| {
+            s.done.load(Ordering::Relaxed) == 60
+        })
+        .await;
+        assert_eq!(stats.done.load(Ordering::Relaxed), 60);
+        assert!(stats.max_in_flight.load(Ordering::SeqCst) <= 3);
+        let calls = system.calls.lock().unwrap().clone();
+        let first = calls[0];
+        for (i, t) in calls.iter().enumerate() {
+            // Call i+1 may start no earlier than the bucket allows: burst, then 200 a second.
+            let allowed = 5.0 + 200.0 * t.duration_since(first).as_secs_f64();
+            assert!(
+                (i + 1) as f64 <= allowed + 1.0,
+                "call {} at {:?} beats the rate",
+                i + 1,
+                t.duration_since(first)
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_system_that_keeps_failing_opens_the_circuit() {
+    for (store, path) in stores().await {
+        let e = with_jobs(store, path, 30).await;
+        let down = Arc::new(FakeSystem {
+            down: true,
+            ..Default::default()
+        });
+        let limits = SystemLimits {
+            concurrency: 1,
+            breaker_failures: 3,
+            breaker_cool_down: Duration::from_millis(300),
+            backoff: Backoff {
+                base: Duration::from_millis(1),
+                max: Duration::from_millis(2),
+                max_attempts: 1_000,
+            },
+            ..fast()
+        };
+        let started = Instant::now();
+        run_until(&e, down.clone(), limits, |_| {
+            started.elapsed() > Duration::from_millis(700)
+        })
+        .await;
+        // Three failures open the circuit; then one probe per 300 ms cool-down.
+        let calls = down.calls.lock().unwrap().len();
+        assert!(
+            (3..=6).contains(&calls),
+            "{calls} calls reached a system that was down"
+        );
+        // Nothing failed for good: the outage is transient, the jobs wait.
+        assert_eq!(count(e.inventory.store(), "failed").await, 0);
+    }
+}
