@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crossdock_domain::ats::{ChannelAvailability, channel_availability};
 use crossdock_domain::ledger::{Command, Outcome, Reservation};
 use crossdock_domain::{Estate, Sku, SkuState, Timestamp};
-use crossdock_store::{AnyStore, Batch, EventRecord, OrderFilter, Store, StoredOrder};
+use crossdock_store::{
+    AnyStore, Batch, EventRecord, Job, JobFilter, OrderFilter, Store, StoredOrder,
+};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::config::InventoryConfig;
@@ -236,6 +238,11 @@ impl Inventory {
             .orders(filter)
             .await
             .map_err(EngineError::from)
+    }
+
+    /// Outbox jobs matching `filter`, from the store.
+    pub async fn jobs(&self, filter: JobFilter) -> Result<Vec<Job>, EngineError> {
+        Ok(self.core.store.jobs(filter).await?)
     }
 
     /// A fresh correlation id, for requests that bring none.

@@ -189,6 +189,26 @@ async fn keys_and_validation(app: App) {
     );
     let (_, rejected) = app.get("/v1/orders?state=rejected").await;
     assert_eq!(rejected["orders"].as_array().unwrap().len(), 1);
+    // Each accepted order wrote its first outbox job in the same transaction.
+    let (status, jobs) = app.get("/v1/jobs?state=ready&system=fraud").await;
+    assert_eq!(status, StatusCode::OK);
+    let accepted = app.get("/v1/orders?state=accepted").await.1["orders"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(jobs["jobs"].as_array().unwrap().len(), accepted);
+    assert!(
+        jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["kind"] == "screen_fraud")
+    );
+    let (status, p) = app.get("/v1/jobs?state=lost").await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_FAILED"))
+    );
     let (status, p) = app.get("/v1/orders?state=lost").await;
     assert_eq!(
         (status, p["code"].as_str()),

@@ -7,6 +7,7 @@ pub mod availability;
 pub mod events;
 pub mod inventory_events;
 pub mod items;
+pub mod jobs;
 pub mod orders;
 pub mod reservations;
 
@@ -19,6 +20,7 @@ pub fn router() -> Router<Inventory> {
         .merge(reservations::router())
         .merge(events::router())
         .merge(orders::router())
+        .merge(jobs::router())
 }
 
 /// Checks a free-text reference (source, event id, order or PO reference).
