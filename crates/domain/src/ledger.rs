@@ -14,6 +14,7 @@ use crate::error::ErrorCode;
 use crate::estate::Estate;
 use crate::ids::{ChannelCode, LocationCode, Sku};
 use crate::order::FieldError;
+use crate::order_state::OrderState;
 use crate::routing::plan;
 use crate::sku::{ExpectedReceipt, SkuState};
 use crate::stock::{Applied, StockChange};
@@ -190,6 +191,8 @@ pub enum Command {
     },
     /// Takes in an order: reserves every line or none.
     PlaceOrder(Box<PlaceOrder>),
+    /// Moves an order to its next state.
+    AdvanceOrder(Box<AdvanceOrder>),
 }
 
 impl Command {
@@ -201,6 +204,7 @@ impl Command {
             Command::Reserve(r) => vec![&r.sku],
             Command::Release { .. } => vec![],
             Command::PlaceOrder(p) => p.order.lines.iter().map(|l| &l.sku).collect(),
+            Command::AdvanceOrder(_) => vec![],
         }
     }
 }
@@ -239,6 +243,14 @@ pub enum Outcome {
         key: &'static str,
         /// The order the key belongs to.
         order_id: String,
+    },
+    /// The order was moved (`moved`), or was not because it is no longer in the expected
+    /// state; `state` is where it stands now.
+    OrderMoved {
+        /// Whether this command moved it.
+        moved: bool,
+        /// Its state after the command.
+        state: OrderState,
     },
     /// The order failed checks that need the store (unknown SKUs); nothing was kept.
     Invalid(Vec<FieldError>),
@@ -283,6 +295,8 @@ pub struct Writes {
     pub events: Vec<NewEvent>,
     /// Orders to insert, with their history and jobs.
     pub new_orders: Vec<NewOrder>,
+    /// Order moves to write, with their history and jobs.
+    pub order_moves: Vec<OrderMove>,
 }
 
 /// The result of a batch: the new states and what to write.
@@ -305,6 +319,7 @@ pub struct Ledger<'a> {
     reservations: HashMap<String, Reservation>,
     seen: HashSet<(String, String)>,
     priors: Priors,
+    orders: HashMap<String, OrderNow>,
     writes: Writes,
 }
 
@@ -342,6 +357,7 @@ impl<'a> Ledger<'a> {
                 .collect(),
             seen,
             priors: Priors::default(),
+            orders: HashMap::new(),
             writes: Writes::default(),
         }
     }
@@ -360,6 +376,7 @@ impl<'a> Ledger<'a> {
             Command::Reserve(req) => self.reserve(req),
             Command::Release { id, expired } => self.release(id, *expired),
             Command::PlaceOrder(p) => self.place_order(p),
+            Command::AdvanceOrder(a) => self.advance_order(a),
         }
     }
 
@@ -697,8 +714,10 @@ fn set_expected(
 }
 
 mod intake;
+mod moves;
 
 pub use intake::{NewOrder, PlaceOrder, PriorIntake, Priors};
+pub use moves::{AdvanceOrder, OrderMove, OrderNow};
 
 #[cfg(test)]
 #[path = "ledger_tests.rs"]

@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 
 use crossdock_domain::SkuState;
-use crossdock_domain::ledger::{Finished, Ledger, Outcome, Priors, Reservation};
+use std::collections::HashMap;
+
+use crossdock_domain::ledger::{Finished, Ledger, OrderNow, Outcome, Priors, Reservation};
 
 use crate::Batch;
 use crate::rows::{ExpectedRow, ReservationRow, StockRow};
@@ -27,6 +29,8 @@ pub(crate) struct WriteSet {
     /// (key, order_id, request_hash, response)
     pub idempotency: Vec<(String, String, String, String)>,
     pub jobs: Vec<JobRow>,
+    /// (order id, new state, ERP order id, when)
+    pub order_updates: Vec<(String, &'static str, Option<String>, i64)>,
 }
 
 /// One `orders` row.
@@ -53,7 +57,7 @@ pub(crate) struct HistoryRow {
     pub from_state: Option<&'static str>,
     pub to_state: &'static str,
     pub at: i64,
-    pub actor: &'static str,
+    pub actor: String,
     pub correlation_id: String,
 }
 
@@ -73,16 +77,18 @@ pub(crate) fn run(
     reservations: Vec<Reservation>,
     seen: HashSet<(String, String)>,
     priors: Priors,
+    orders: HashMap<String, OrderNow>,
 ) -> (Vec<Outcome>, Finished) {
-    let mut ledger =
-        Ledger::new(&batch.estate, batch.now, states, reservations, seen).with_priors(priors);
+    let mut ledger = Ledger::new(&batch.estate, batch.now, states, reservations, seen)
+        .with_priors(priors)
+        .with_orders(orders);
     let outcomes = batch.commands.iter().map(|c| ledger.apply(c)).collect();
     (outcomes, ledger.finish())
 }
 
 impl WriteSet {
     /// The rows `finished` asks for.
-    pub fn of(finished: &Finished) -> Self {
+    pub fn of(finished: &Finished, now: i64) -> Self {
         let w = &finished.writes;
         let mut out = WriteSet {
             items: w
@@ -164,7 +170,7 @@ impl WriteSet {
                     from_state: from,
                     to_state: to.as_str(),
                     at: o.created_at.0,
-                    actor: "intake",
+                    actor: "intake".to_string(),
                     correlation_id: o.correlation_id.clone(),
                 });
                 from = Some(to.as_str());
@@ -184,6 +190,37 @@ impl WriteSet {
                     system,
                     order_id: o.id.clone(),
                     run_at: o.created_at.0,
+                });
+            }
+        }
+        for m in &w.order_moves {
+            let a = &m.advance;
+            out.order_updates.push((
+                a.order_id.clone(),
+                a.to.as_str(),
+                a.erp_order_id.clone(),
+                now,
+            ));
+            out.history.push(HistoryRow {
+                order_id: a.order_id.clone(),
+                seq: m.seq,
+                from_state: Some(a.from.as_str()),
+                to_state: a.to.as_str(),
+                at: now,
+                actor: a.actor.clone(),
+                correlation_id: a.correlation_id.clone(),
+            });
+            for (kind, system) in &a.jobs {
+                out.jobs.push(JobRow {
+                    id: format!(
+                        "job_{}_{}_{kind}",
+                        a.order_id.trim_start_matches("ord_"),
+                        m.seq
+                    ),
+                    kind,
+                    system,
+                    order_id: a.order_id.clone(),
+                    run_at: now,
                 });
             }
         }

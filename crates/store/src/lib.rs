@@ -122,6 +122,8 @@ pub struct StoredOrder {
     pub order: serde_json::Value,
     /// Per-line routing: locations, reservations.
     pub lines: serde_json::Value,
+    /// The ERP's id for the order, once posted.
+    pub erp_order_id: Option<String>,
     /// Transitions, oldest first (empty in lists).
     pub history: Vec<Transition>,
     /// When it was taken in.

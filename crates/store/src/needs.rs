@@ -21,6 +21,8 @@ pub(crate) struct Needs {
     pub order_keys: BTreeSet<(String, String)>,
     /// Orders' `Idempotency-Key`s.
     pub idempotency_keys: BTreeSet<String>,
+    /// Orders a batch moves.
+    pub order_ids: BTreeSet<String>,
 }
 
 impl Needs {
@@ -50,6 +52,9 @@ impl Needs {
                         .order_keys
                         .insert((p.order.channel.to_string(), p.order.external_id.clone()));
                     needs.idempotency_keys.extend(p.idempotency_key.clone());
+                }
+                Command::AdvanceOrder(a) => {
+                    needs.order_ids.insert(a.order_id.clone());
                 }
                 _ => {}
             }

@@ -4,7 +4,8 @@ mod harness;
 
 use std::collections::HashSet;
 
-use crossdock_domain::ledger::{Command, EventChange, Outcome, StockEvent};
+use crossdock_domain::ledger::{AdvanceOrder, Command, EventChange, Outcome, StockEvent};
+use crossdock_domain::order_state::OrderState;
 use crossdock_domain::stock::{Bucket, StockChange};
 use crossdock_domain::{ChannelCode, Timestamp};
 use crossdock_store::{JobFinish, Store};
@@ -50,6 +51,7 @@ conformance!(
     racing_workers_take_each_job_once,
     a_lapsed_lease_is_taken_over_and_the_old_holder_cannot_finish,
     a_retried_job_waits_for_its_time_and_a_failed_one_stays_put,
+    an_order_moves_once_with_its_history_and_next_jobs,
 );
 
 async fn racing_reservations_take_exactly_the_stock(h: Harness) {
@@ -784,4 +786,132 @@ async fn a_retried_job_waits_for_its_time_and_a_failed_one_stays_put(h: Harness)
         failed[0].last_error.as_deref(),
         Some("ERP rejected the order")
     );
+}
+
+fn advance(id: &str, from: OrderState, to: OrderState, erp: Option<&str>) -> Command {
+    Command::AdvanceOrder(Box::new(AdvanceOrder {
+        order_id: id.into(),
+        from,
+        to,
+        actor: "screen_fraud".into(),
+        correlation_id: "corr-9".into(),
+        erp_order_id: erp.map(str::to_string),
+        jobs: vec![("post_sales_order", "erp")],
+    }))
+}
+
+async fn an_order_moves_once_with_its_history_and_next_jobs(h: Harness) {
+    orders_with_jobs(&h, 1).await;
+    let id = h
+        .store
+        .orders(crossdock_store::OrderFilter {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    // Ten workers race to move the same order: one does, the others see where it is now.
+    let outcomes = h
+        .race(10, |_| {
+            advance(&id, OrderState::Accepted, OrderState::Allocated, None)
+        })
+        .await;
+    let moved = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::OrderMoved { moved: true, .. }))
+        .count();
+    assert_eq!(moved, 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| matches!(
+        o,
+        Outcome::OrderMoved {
+            state: OrderState::Allocated,
+            ..
+        }
+    )));
+    let erp_jobs = h
+        .store
+        .jobs(crossdock_store::JobFilter {
+            system: Some("erp".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        erp_jobs.len(),
+        1,
+        "the next job is written once, with the move"
+    );
+    assert_eq!(erp_jobs[0].kind, "post_sales_order");
+
+    let out = h
+        .run(
+            5,
+            vec![advance(
+                &id,
+                OrderState::Allocated,
+                OrderState::ErpPosted,
+                Some("SO-77"),
+            )],
+        )
+        .await;
+    assert_eq!(
+        out,
+        vec![Outcome::OrderMoved {
+            moved: true,
+            state: OrderState::ErpPosted
+        }]
+    );
+    let stored = h.store.order(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.state.as_str(), stored.erp_order_id.as_deref()),
+        ("erp_posted", Some("SO-77"))
+    );
+    let last = stored.history.last().unwrap();
+    assert_eq!(
+        (last.from.as_deref(), last.to.as_str()),
+        (Some("allocated"), "erp_posted")
+    );
+    assert_eq!(
+        (last.actor.as_str(), last.correlation_id.as_str()),
+        ("screen_fraud", "corr-9")
+    );
+    assert_eq!(stored.history.len(), 6);
+
+    let out = h
+        .run(
+            6,
+            vec![advance(
+                &id,
+                OrderState::ErpPosted,
+                OrderState::Accepted,
+                None,
+            )],
+        )
+        .await;
+    assert!(
+        matches!(&out[0], Outcome::Rejected { code, .. } if code.as_str() == "VALIDATION_FAILED")
+    );
+    let out = h
+        .run(
+            6,
+            vec![advance(
+                "ord_nope",
+                OrderState::Accepted,
+                OrderState::Allocated,
+                None,
+            )],
+        )
+        .await;
+    assert!(
+        matches!(&out[0], Outcome::Rejected { code, .. } if code.as_str() == "ORDER_NOT_FOUND")
+    );
+    let moves = h
+        .store
+        .events_after(0, 1000, Some(vec!["order.state_changed".into()]))
+        .await
+        .unwrap();
+    assert_eq!(moves.len(), 2);
 }

@@ -11,6 +11,7 @@ CREATE TABLE orders (
     body            JSONB NOT NULL,
     lines           JSONB NOT NULL,
     reason          TEXT NOT NULL,
+    erp_order_id    TEXT,
     request_hash    TEXT NOT NULL,
     response        JSONB NOT NULL,
     correlation_id  TEXT NOT NULL,

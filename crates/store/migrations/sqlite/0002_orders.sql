@@ -11,6 +11,7 @@ CREATE TABLE orders (
     body            TEXT NOT NULL,
     lines           TEXT NOT NULL,
     reason          TEXT NOT NULL,
+    erp_order_id    TEXT,
     request_hash    TEXT NOT NULL,
     response        TEXT NOT NULL,
     correlation_id  TEXT NOT NULL,

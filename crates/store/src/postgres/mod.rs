@@ -101,8 +101,9 @@ impl PgStore {
         }
         let seen = sql::seen_events(&mut tx, &needs.event_keys).await?;
         let priors = sql::priors(&mut tx, &needs).await?;
-        let (outcomes, finished) = batch::run(batch, states, reservations, seen, priors);
-        let writes = WriteSet::of(&finished);
+        let orders = sql::orders_now(&mut tx, &needs.order_ids).await?;
+        let (outcomes, finished) = batch::run(batch, states, reservations, seen, priors, orders);
+        let writes = WriteSet::of(&finished, batch.now.0);
         let seqs = sql::write(&mut tx, &writes, batch.now.0).await?;
         tx.commit().await?;
         Ok(Committed {

@@ -487,43 +487,58 @@ pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs)
 
 /// Writes new orders, their history, idempotency keys and jobs.
 pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Result<()> {
-    if w.orders.is_empty() {
-        return Ok(());
+    if !w.order_updates.is_empty() {
+        let u = &w.order_updates;
+        sqlx::query(
+            "UPDATE orders o SET state = u.s, erp_order_id = COALESCE(u.e, o.erp_order_id),
+                updated_at = u.t
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) AS u(i, s, e, t)
+             WHERE o.id = u.i",
+        )
+        .bind(u.iter().map(|x| x.0.clone()).collect::<Vec<_>>())
+        .bind(u.iter().map(|x| x.1.to_string()).collect::<Vec<_>>())
+        .bind(u.iter().map(|x| x.2.clone()).collect::<Vec<_>>())
+        .bind(u.iter().map(|x| x.3).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
     }
     let o = &w.orders;
-    sqlx::query(
-        "INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id, body,
+    if !o.is_empty() {
+        sqlx::query(
+            "INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id, body,
             lines, reason, request_hash, response, correlation_id, created_at, updated_at)
          SELECT i, c, e, s, b, cu, bo::jsonb, l::jsonb, r, h, re::jsonb, co, t, t
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
             $13::int8[]) AS u(i, c, e, s, b, cu, bo, l, r, h, re, co, t)",
-    )
-    .bind(o.iter().map(|x| x.id.clone()).collect::<Vec<_>>())
-    .bind(o.iter().map(|x| x.channel.clone()).collect::<Vec<_>>())
-    .bind(o.iter().map(|x| x.external_id.clone()).collect::<Vec<_>>())
-    .bind(o.iter().map(|x| x.state.to_string()).collect::<Vec<_>>())
-    .bind(
-        o.iter()
-            .map(|x| x.business_unit.clone())
-            .collect::<Vec<_>>(),
-    )
-    .bind(o.iter().map(|x| x.customer_id.clone()).collect::<Vec<_>>())
-    .bind(o.iter().map(|x| x.body.clone()).collect::<Vec<_>>())
-    .bind(o.iter().map(|x| x.lines.clone()).collect::<Vec<_>>())
-    .bind(o.iter().map(|x| x.reason.clone()).collect::<Vec<_>>())
-    .bind(o.iter().map(|x| x.request_hash.clone()).collect::<Vec<_>>())
-    .bind(o.iter().map(|x| x.response.clone()).collect::<Vec<_>>())
-    .bind(
-        o.iter()
-            .map(|x| x.correlation_id.clone())
-            .collect::<Vec<_>>(),
-    )
-    .bind(o.iter().map(|x| x.created_at).collect::<Vec<_>>())
-    .execute(&mut *conn)
-    .await?;
+        )
+        .bind(o.iter().map(|x| x.id.clone()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.channel.clone()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.external_id.clone()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.state.to_string()).collect::<Vec<_>>())
+        .bind(
+            o.iter()
+                .map(|x| x.business_unit.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(o.iter().map(|x| x.customer_id.clone()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.body.clone()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.lines.clone()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.reason.clone()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.request_hash.clone()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.response.clone()).collect::<Vec<_>>())
+        .bind(
+            o.iter()
+                .map(|x| x.correlation_id.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(o.iter().map(|x| x.created_at).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
     let h = &w.history;
-    sqlx::query(
+    if !h.is_empty() {
+        sqlx::query(
         "INSERT INTO order_history (order_id, seq, from_state, to_state, at, actor, correlation_id)
          SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[],
             $6::text[], $7::text[])",
@@ -537,7 +552,7 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
     )
     .bind(h.iter().map(|x| x.to_state.to_string()).collect::<Vec<_>>())
     .bind(h.iter().map(|x| x.at).collect::<Vec<_>>())
-    .bind(h.iter().map(|x| x.actor.to_string()).collect::<Vec<_>>())
+    .bind(h.iter().map(|x| x.actor.clone()).collect::<Vec<_>>())
     .bind(
         h.iter()
             .map(|x| x.correlation_id.clone())
@@ -545,6 +560,7 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
     )
     .execute(&mut *conn)
     .await?;
+    }
     if !w.idempotency.is_empty() {
         let k = &w.idempotency;
         sqlx::query(
@@ -588,6 +604,7 @@ type OrderTuple = (
     sqlx::types::Json<serde_json::Value>,
     i64,
     i64,
+    Option<String>,
 );
 
 fn stored_order(t: OrderTuple) -> crate::StoredOrder {
@@ -599,6 +616,7 @@ fn stored_order(t: OrderTuple) -> crate::StoredOrder {
         reason: t.4,
         order: t.5.0,
         lines: t.6.0,
+        erp_order_id: t.9,
         history: Vec::new(),
         created_at: Timestamp(t.7),
         updated_at: Timestamp(t.8),
@@ -608,8 +626,8 @@ fn stored_order(t: OrderTuple) -> crate::StoredOrder {
 /// An order with its history.
 pub(super) async fn order(pool: &PgPool, id: &str) -> Result<Option<crate::StoredOrder>> {
     let row: Option<OrderTuple> = sqlx::query_as(
-        "SELECT id, channel, external_id, state, reason, body, lines, created_at, updated_at
-         FROM orders WHERE id = $1",
+        "SELECT id, channel, external_id, state, reason, body, lines, created_at, updated_at,
+            erp_order_id FROM orders WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -643,7 +661,8 @@ pub(super) async fn orders(
     f: &crate::OrderFilter,
 ) -> Result<Vec<crate::StoredOrder>> {
     let rows: Vec<OrderTuple> = sqlx::query_as(
-        "SELECT id, channel, external_id, state, reason, body, lines, created_at, updated_at
+        "SELECT id, channel, external_id, state, reason, body, lines, created_at, updated_at,
+            erp_order_id
          FROM orders
          WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR channel = $2)
            AND ($3::int8 IS NULL OR created_at >= $3)
@@ -656,4 +675,32 @@ pub(super) async fn orders(
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(stored_order).collect())
+}
+
+/// The current state and number of transitions of each order in `ids`.
+pub(super) async fn orders_now(
+    conn: &mut PgConnection,
+    ids: &BTreeSet<String>,
+) -> Result<std::collections::HashMap<String, crossdock_domain::ledger::OrderNow>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let ids: Vec<String> = ids.iter().cloned().collect();
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT o.id, o.state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id)
+         FROM orders o WHERE o.id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(conn)
+    .await?;
+    let mut out = std::collections::HashMap::new();
+    for (id, state, transitions) in rows {
+        let state = crossdock_domain::order_state::OrderState::parse(&state)
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("order state `{state}`")))?;
+        out.insert(
+            id,
+            crossdock_domain::ledger::OrderNow { state, transitions },
+        );
+    }
+    Ok(out)
 }

@@ -367,8 +367,9 @@ fn commit(
     }
     let seen = sql::seen_events(&tx, &needs.event_keys)?;
     let priors = sql::priors(&tx, &needs)?;
-    let (outcomes, finished) = batch::run(batch, states, reservations, seen, priors);
-    let writes = WriteSet::of(&finished);
+    let orders = sql::orders_now(&tx, &needs.order_ids)?;
+    let (outcomes, finished) = batch::run(batch, states, reservations, seen, priors, orders);
+    let writes = WriteSet::of(&finished, batch.now.0);
     sql::write(&tx, &writes, batch.now.0, first_seq)?;
     tx.commit()?;
     let n = writes.events.len() as i64;

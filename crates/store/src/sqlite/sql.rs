@@ -330,8 +330,12 @@ fn prior_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PriorIntake> {
 
 /// Writes new orders, their history, idempotency keys and jobs.
 pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<()> {
-    if w.orders.is_empty() {
-        return Ok(());
+    let mut stmt = conn.prepare_cached(
+        "UPDATE orders SET state = ?2, erp_order_id = COALESCE(?3, erp_order_id), updated_at = ?4
+         WHERE id = ?1",
+    )?;
+    for (id, state, erp_order_id, at) in &w.order_updates {
+        stmt.execute(params![id, state, erp_order_id, at])?;
     }
     let mut stmt = conn.prepare_cached(
         "INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id, body,
@@ -388,7 +392,7 @@ pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<
 }
 
 const ORDER_COLS: &str =
-    "id, channel, external_id, state, reason, body, lines, created_at, updated_at";
+    "id, channel, external_id, state, reason, body, lines, created_at, updated_at, erp_order_id";
 
 fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::StoredOrder> {
     let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
@@ -403,6 +407,7 @@ fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::StoredOrder> {
         reason: r.get(4)?,
         order: json(5)?,
         lines: json(6)?,
+        erp_order_id: r.get(9)?,
         history: Vec::new(),
         created_at: crossdock_domain::Timestamp(r.get(7)?),
         updated_at: crossdock_domain::Timestamp(r.get(8)?),
@@ -449,4 +454,30 @@ pub(super) fn orders(conn: &Connection, f: &crate::OrderFilter) -> Result<Vec<cr
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// The current state and number of transitions of each order in `ids`.
+pub(super) fn orders_now(
+    conn: &Connection,
+    ids: &BTreeSet<String>,
+) -> Result<std::collections::HashMap<String, crossdock_domain::ledger::OrderNow>> {
+    let mut out = std::collections::HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id)
+         FROM orders o WHERE id = ?1",
+    )?;
+    for id in ids {
+        let row: Option<(String, i64)> = stmt
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((state, transitions)) = row {
+            let state = crossdock_domain::order_state::OrderState::parse(&state)
+                .ok_or_else(|| crate::StoreError::Corrupt(format!("order state `{state}`")))?;
+            out.insert(
+                id.clone(),
+                crossdock_domain::ledger::OrderNow { state, transitions },
+            );
+        }
+    }
+    Ok(out)
 }

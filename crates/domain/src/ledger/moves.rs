@@ -1,0 +1,98 @@
+//! Moving an order from one state to the next, with its history and its next jobs, in the
+//! same batch as everything else. A move names the state it expects the order to be in, so
+//! two workers racing to move the same order cannot both succeed.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use super::{Ledger, NewEvent, Outcome};
+use crate::error::ErrorCode;
+use crate::order_state::OrderState;
+
+/// A request to move an order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdvanceOrder {
+    /// The order.
+    pub order_id: String,
+    /// The state it must be in now.
+    pub from: OrderState,
+    /// The state to move it to.
+    pub to: OrderState,
+    /// Who moves it (a job kind, an operator, a webhook).
+    pub actor: String,
+    /// Correlation id of the job or request.
+    pub correlation_id: String,
+    /// The ERP's id for the order, when the move records one.
+    pub erp_order_id: Option<String>,
+    /// Outbox jobs to create with the move: (kind, system).
+    pub jobs: Vec<(&'static str, &'static str)>,
+}
+
+/// An order's state as the store has it, with how many transitions it has recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderNow {
+    /// Current state.
+    pub state: OrderState,
+    /// Transitions recorded so far.
+    pub transitions: i64,
+}
+
+/// A move to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderMove {
+    /// The request.
+    pub advance: AdvanceOrder,
+    /// Its position in the order's history.
+    pub seq: i64,
+}
+
+impl Ledger<'_> {
+    /// Current states of the orders this batch moves.
+    pub fn with_orders(mut self, orders: HashMap<String, OrderNow>) -> Self {
+        self.orders = orders;
+        self
+    }
+
+    pub(super) fn advance_order(&mut self, a: &AdvanceOrder) -> Outcome {
+        let Some(now) = self.orders.get_mut(&a.order_id) else {
+            return Outcome::Rejected {
+                code: ErrorCode::OrderNotFound,
+                detail: format!("no order `{}`", a.order_id),
+            };
+        };
+        if now.state != a.from {
+            return Outcome::OrderMoved {
+                moved: false,
+                state: now.state,
+            };
+        }
+        if !a.from.can_move_to(a.to) {
+            return Outcome::Rejected {
+                code: ErrorCode::ValidationFailed,
+                detail: format!(
+                    "an order cannot move from {} to {}",
+                    a.from.as_str(),
+                    a.to.as_str()
+                ),
+            };
+        }
+        now.state = a.to;
+        now.transitions += 1;
+        let seq = now.transitions;
+        self.writes.events.push(NewEvent {
+            kind: "order.state_changed",
+            sku: None,
+            data: json!({"id": a.order_id, "from": a.from, "to": a.to, "actor": a.actor,
+                         "correlation_id": a.correlation_id, "erp_order_id": a.erp_order_id}),
+        });
+        self.writes.order_moves.push(OrderMove {
+            advance: a.clone(),
+            seq,
+        });
+        Outcome::OrderMoved {
+            moved: true,
+            state: a.to,
+        }
+    }
+}
