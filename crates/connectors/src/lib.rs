@@ -1,0 +1,6 @@
+//! crossdock's adapters to outside systems. Each implements the engine's job
+//! [`Handler`](crossdock_engine::runner::Handler) for the jobs of its system.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod erp;
