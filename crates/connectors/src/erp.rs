@@ -68,6 +68,7 @@ impl PostSalesOrder {
                 .as_str()
                 .map(str::to_string)
                 .ok_or_else(|| JobResult::Permanent {
+                    code: "ERP_REJECTED",
                     error: format!("ERP answered {s} without erp_order_id: {answer}"),
                 }),
             StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
@@ -81,6 +82,7 @@ impl PostSalesOrder {
                 retry_after,
             }),
             s => Err(JobResult::Permanent {
+                code: "ERP_REJECTED",
                 error: format!("ERP rejected the sales order ({s}): {answer}"),
             }),
         }
@@ -106,6 +108,7 @@ impl Handler for PostSalesOrder {
     async fn run(&self, job: &Job) -> JobResult {
         let Some(order_id) = &job.order_id else {
             return JobResult::Permanent {
+                code: "MAPPING_FAILED",
                 error: "post_sales_order job without an order".into(),
             };
         };
@@ -113,6 +116,7 @@ impl Handler for PostSalesOrder {
             Ok(Some(o)) => o,
             Ok(None) => {
                 return JobResult::Permanent {
+                    code: "MAPPING_FAILED",
                     error: format!("order {order_id} does not exist"),
                 };
             }
@@ -150,9 +154,11 @@ impl Handler for PostSalesOrder {
                 ..
             }) => JobResult::Done,
             Ok(Outcome::OrderMoved { state, .. }) => JobResult::Permanent {
+                code: "ERP_REJECTED",
                 error: format!("posted to the ERP, but the order is now {}", state.as_str()),
             },
             Ok(other) => JobResult::Permanent {
+                code: "MAPPING_FAILED",
                 error: format!("cannot record the ERP order: {other:?}"),
             },
             Err(e) => JobResult::Transient {

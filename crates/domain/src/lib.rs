@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod order_state;
+pub mod remediation;
 pub mod routing;
 pub mod sku;
 pub mod stock;

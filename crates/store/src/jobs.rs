@@ -55,8 +55,10 @@ pub enum JobFinish {
         /// Why this try failed.
         error: String,
     },
-    /// Give up; a person must look.
+    /// Give up; a person must look: the job's exception is opened (or reopened).
     Failed {
+        /// Stable business code, e.g. `ERP_REJECTED`.
+        code: String,
         /// Why.
         error: String,
     },
@@ -68,7 +70,7 @@ impl JobFinish {
         match self {
             JobFinish::Done => ("done", None, None),
             JobFinish::Retry { at, error } => ("ready", Some(at.0), Some(error)),
-            JobFinish::Failed { error } => ("failed", None, Some(error)),
+            JobFinish::Failed { error, .. } => ("failed", None, Some(error)),
         }
     }
 }
@@ -82,4 +84,90 @@ pub struct JobFilter {
     pub system: Option<String>,
     /// At most this many, oldest due first.
     pub limit: i64,
+}
+
+/// A failure that needs a person.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exception {
+    /// `exc_…`
+    pub id: String,
+    /// Stable business code.
+    pub code: String,
+    /// The outside system involved.
+    pub system: String,
+    /// The order it concerns.
+    pub order_id: Option<String>,
+    /// The job that failed.
+    pub job_id: String,
+    /// `open`, `retrying` or `resolved`.
+    pub status: String,
+    /// The first error seen.
+    pub first_error: String,
+    /// The latest error seen.
+    pub last_error: String,
+    /// Tries made.
+    pub attempts: i64,
+    /// What to do about it, in plain language.
+    pub remediation: String,
+    /// When it was opened.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// Which exceptions to list.
+#[derive(Debug, Clone, Default)]
+pub struct ExceptionFilter {
+    /// Only with this code.
+    pub code: Option<String>,
+    /// Only for this system.
+    pub system: Option<String>,
+    /// Only in this status.
+    pub status: Option<String>,
+    /// Only opened at or after this time.
+    pub since: Option<Timestamp>,
+    /// At most this many, newest first.
+    pub limit: i64,
+}
+
+/// What an operator does with an exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExceptionAction {
+    /// Run the job again now.
+    Retry,
+    /// Close it: handled outside crossdock.
+    Resolve,
+}
+
+/// Columns of `exceptions`, in the order the backends read them.
+pub(crate) const EXCEPTION_COLS: &str = "id, code, system, order_id, job_id, status, first_error, \
+     last_error, attempts, remediation, created_at, updated_at";
+
+/// Opens (or reopens) the exception of a failed job. Parameters: job id, code, error,
+/// remediation, now. The same text runs on SQLite and PostgreSQL.
+pub(crate) const OPEN_EXCEPTION: &str = "INSERT INTO exceptions (id, code, system, order_id, \
+     job_id, status, first_error, last_error, attempts, remediation, created_at, updated_at) \
+     SELECT 'exc_' || substr(id, 5), $2, system, order_id, id, 'open', $3, $3, attempts, $4, \
+     $5, $5 FROM jobs WHERE id = $1 \
+     ON CONFLICT (job_id) DO UPDATE SET code = excluded.code, status = 'open', \
+     last_error = excluded.last_error, attempts = excluded.attempts, \
+     remediation = excluded.remediation, updated_at = excluded.updated_at";
+
+/// Puts an exception's failed job back in the queue. Parameters: exception id, now.
+pub(crate) const REQUEUE_JOB: &str = "UPDATE jobs SET state = 'ready', run_at = $2, \
+     lease_owner = NULL, lease_until = NULL \
+     WHERE state = 'failed' AND id = (SELECT job_id FROM exceptions WHERE id = $1)";
+
+/// Sets an exception's status. Parameters: exception id, status, now.
+pub(crate) const SET_EXCEPTION_STATUS: &str =
+    "UPDATE exceptions SET status = $2, updated_at = $3 WHERE id = $1";
+
+impl ExceptionAction {
+    /// The status the action leaves the exception in.
+    pub(crate) fn status(self) -> &'static str {
+        match self {
+            ExceptionAction::Retry => "retrying",
+            ExceptionAction::Resolve => "resolved",
+        }
+    }
 }

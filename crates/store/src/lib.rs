@@ -22,7 +22,9 @@ pub mod postgres;
 mod rows;
 pub mod sqlite;
 
-pub use jobs::{Job, JobFilter, JobFinish, LeaseRequest};
+pub use jobs::{
+    Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish, LeaseRequest,
+};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -201,7 +203,25 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         owner: &str,
         finish: JobFinish,
+        now: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Exceptions matching `filter`, newest first.
+    fn exceptions(
+        &self,
+        filter: ExceptionFilter,
+    ) -> impl Future<Output = Result<Vec<Exception>>> + Send;
+
+    /// One exception.
+    fn exception(&self, id: &str) -> impl Future<Output = Result<Option<Exception>>> + Send;
+
+    /// Retries or resolves an exception; `None` when there is no such exception.
+    fn act_on_exception(
+        &self,
+        id: &str,
+        action: ExceptionAction,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<Exception>>> + Send;
 
     /// Jobs matching `filter`.
     fn jobs(&self, filter: JobFilter) -> impl Future<Output = Result<Vec<Job>>> + Send;
@@ -294,8 +314,28 @@ impl Store for AnyStore {
     async fn lease_jobs(&self, req: LeaseRequest) -> Result<Vec<Job>> {
         delegate!(self, s => s.lease_jobs(req))
     }
-    async fn finish_job(&self, id: &str, owner: &str, finish: JobFinish) -> Result<bool> {
-        delegate!(self, s => s.finish_job(id, owner, finish))
+    async fn finish_job(
+        &self,
+        id: &str,
+        owner: &str,
+        finish: JobFinish,
+        now: Timestamp,
+    ) -> Result<bool> {
+        delegate!(self, s => s.finish_job(id, owner, finish, now))
+    }
+    async fn exceptions(&self, filter: ExceptionFilter) -> Result<Vec<Exception>> {
+        delegate!(self, s => s.exceptions(filter))
+    }
+    async fn exception(&self, id: &str) -> Result<Option<Exception>> {
+        delegate!(self, s => s.exception(id))
+    }
+    async fn act_on_exception(
+        &self,
+        id: &str,
+        action: ExceptionAction,
+        now: Timestamp,
+    ) -> Result<Option<Exception>> {
+        delegate!(self, s => s.act_on_exception(id, action, now))
     }
     async fn jobs(&self, filter: JobFilter) -> Result<Vec<Job>> {
         delegate!(self, s => s.jobs(filter))

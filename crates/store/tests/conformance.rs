@@ -51,6 +51,7 @@ conformance!(
     racing_workers_take_each_job_once,
     a_lapsed_lease_is_taken_over_and_the_old_holder_cannot_finish,
     a_retried_job_waits_for_its_time_and_a_failed_one_stays_put,
+    a_failed_job_opens_an_exception_that_can_be_retried_and_resolved,
     an_order_moves_once_with_its_history_and_next_jobs,
 );
 
@@ -650,7 +651,7 @@ async fn racing_workers_take_each_job_once(h: Harness) {
                     assert_eq!(j.lease_owner.as_deref(), Some(owner.as_str()));
                     assert!(
                         store
-                            .finish_job(&j.id, &owner, JobFinish::Done)
+                            .finish_job(&j.id, &owner, JobFinish::Done, Timestamp(20))
                             .await
                             .unwrap()
                     );
@@ -711,20 +712,20 @@ async fn a_lapsed_lease_is_taken_over_and_the_old_holder_cannot_finish(h: Harnes
     assert_eq!((b[0].id.as_str(), b[0].attempts), (a[0].id.as_str(), 2));
     assert!(
         !h.store
-            .finish_job(&a[0].id, "a", JobFinish::Done)
+            .finish_job(&a[0].id, "a", JobFinish::Done, Timestamp(20))
             .await
             .unwrap(),
         "a lost its lease"
     );
     assert!(
         other
-            .finish_job(&b[0].id, "b", JobFinish::Done)
+            .finish_job(&b[0].id, "b", JobFinish::Done, Timestamp(20))
             .await
             .unwrap()
     );
     assert!(
         !other
-            .finish_job(&b[0].id, "b", JobFinish::Done)
+            .finish_job(&b[0].id, "b", JobFinish::Done, Timestamp(20))
             .await
             .unwrap(),
         "finished once"
@@ -744,7 +745,12 @@ async fn a_retried_job_waits_for_its_time_and_a_failed_one_stays_put(h: Harness)
         at: Timestamp(5_000),
         error: "ERP timed out".into(),
     };
-    assert!(h.store.finish_job(&j.id, "w", retry).await.unwrap());
+    assert!(
+        h.store
+            .finish_job(&j.id, "w", retry, Timestamp(20))
+            .await
+            .unwrap()
+    );
     assert!(
         h.store
             .lease_jobs(lease("w", 4_999, 1_000, 1))
@@ -762,9 +768,15 @@ async fn a_retried_job_waits_for_its_time_and_a_failed_one_stays_put(h: Harness)
     assert_eq!(again.last_error.as_deref(), Some("ERP timed out"));
     assert_eq!(again.attempts, 2);
     let fail = JobFinish::Failed {
+        code: "ERP_REJECTED".into(),
         error: "ERP rejected the order".into(),
     };
-    assert!(h.store.finish_job(&again.id, "w", fail).await.unwrap());
+    assert!(
+        h.store
+            .finish_job(&again.id, "w", fail, Timestamp(20))
+            .await
+            .unwrap()
+    );
     assert!(
         h.store
             .lease_jobs(lease("w", 999_999, 1_000, 10))
@@ -914,4 +926,97 @@ async fn an_order_moves_once_with_its_history_and_next_jobs(h: Harness) {
         .await
         .unwrap();
     assert_eq!(moves.len(), 2);
+}
+
+async fn a_failed_job_opens_an_exception_that_can_be_retried_and_resolved(h: Harness) {
+    use crossdock_store::{ExceptionAction, ExceptionFilter};
+    orders_with_jobs(&h, 1).await;
+    let j = h
+        .store
+        .lease_jobs(lease("w", 10, 1_000, 1))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let fail = |error: &str| JobFinish::Failed {
+        code: "ERP_REJECTED".into(),
+        error: error.into(),
+    };
+    assert!(
+        h.store
+            .finish_job(&j.id, "w", fail("customer C-1 unknown"), Timestamp(30))
+            .await
+            .unwrap()
+    );
+    let open = h
+        .store
+        .exceptions(ExceptionFilter {
+            status: Some("open".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    let e = &open[0];
+    assert_eq!(
+        (e.code.as_str(), e.system.as_str(), e.attempts),
+        ("ERP_REJECTED", "fraud", 1)
+    );
+    assert_eq!(e.order_id, j.order_id);
+    assert_eq!(e.first_error, "customer C-1 unknown");
+    assert!(e.remediation.contains("ERP refused"));
+    // Retry puts the job back in the queue now.
+    let retried = h
+        .store
+        .act_on_exception(&e.id, ExceptionAction::Retry, Timestamp(40))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(retried.status, "retrying");
+    let again = h
+        .store
+        .lease_jobs(lease("w", 40, 1_000, 1))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(again.id, j.id);
+    // It fails again: the same exception reopens, keeping its first error.
+    assert!(
+        h.store
+            .finish_job(&again.id, "w", fail("still unknown"), Timestamp(50))
+            .await
+            .unwrap()
+    );
+    let reopened = h.store.exception(&e.id).await.unwrap().unwrap();
+    assert_eq!((reopened.status.as_str(), reopened.attempts), ("open", 2));
+    assert_eq!(
+        (reopened.first_error.as_str(), reopened.last_error.as_str()),
+        ("customer C-1 unknown", "still unknown")
+    );
+    let resolved = h
+        .store
+        .act_on_exception(&e.id, ExceptionAction::Resolve, Timestamp(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resolved.status, "resolved");
+    assert!(
+        h.store
+            .act_on_exception("exc_nope", ExceptionAction::Resolve, Timestamp(60))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let by_code = h
+        .store
+        .exceptions(ExceptionFilter {
+            code: Some("ERP_REJECTED".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_code.len(), 1);
 }

@@ -33,6 +33,8 @@ pub enum JobResult {
     },
     /// Trying again will not help: the system refused the request itself.
     Permanent {
+        /// Stable business code for the exception, e.g. `ERP_REJECTED`.
+        code: &'static str,
         /// What happened.
         error: String,
     },
@@ -173,7 +175,7 @@ pub async fn run_system<H: Handler>(
                     at: now().plus_millis(limits.breaker_cool_down.as_millis() as i64),
                     error: "circuit open: the system kept failing".into(),
                 };
-                let _ = store.finish_job(&job.id, &owner, later).await;
+                let _ = store.finish_job(&job.id, &owner, later, now()).await;
                 continue;
             }
             while let Err(wait) = rate.take(now().0) {
@@ -223,11 +225,14 @@ async fn run_one<H: Handler>(
                 stats.done.fetch_add(1, Ordering::Relaxed);
                 JobFinish::Done
             }
-            JobResult::Permanent { error } => {
+            JobResult::Permanent { code, error } => {
                 // The system answered: it is healthy, the request was not.
                 b.success();
                 stats.failed.fetch_add(1, Ordering::Relaxed);
-                JobFinish::Failed { error }
+                JobFinish::Failed {
+                    code: code.to_string(),
+                    error,
+                }
             }
             JobResult::Transient { error, retry_after } => {
                 b.failure(t.0);
@@ -246,6 +251,7 @@ async fn run_one<H: Handler>(
                     None => {
                         stats.failed.fetch_add(1, Ordering::Relaxed);
                         JobFinish::Failed {
+                            code: format!("{}_UNAVAILABLE", job.system.to_uppercase()),
                             error: format!("gave up after {attempt} tries: {error}"),
                         }
                     }
@@ -253,7 +259,7 @@ async fn run_one<H: Handler>(
             }
         }
     };
-    match store.finish_job(&job.id, owner, finish).await {
+    match store.finish_job(&job.id, owner, finish, t).await {
         Ok(true) => {}
         Ok(false) => tracing::warn!(job = job.id, "lease lapsed before the job finished"),
         Err(e) => tracing::warn!(job = job.id, error = %e, "cannot record the job's end"),

@@ -58,3 +58,20 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_ready ON jobs (run_at) WHERE state = 'ready';
 CREATE INDEX jobs_leased ON jobs (lease_until) WHERE state = 'leased';
 CREATE INDEX jobs_by_system ON jobs (system, state);
+
+-- Failures that need a person: one per job, reopened if the job fails again after a retry.
+CREATE TABLE exceptions (
+    id           TEXT PRIMARY KEY,
+    code         TEXT NOT NULL,
+    system       TEXT NOT NULL,
+    order_id     TEXT,
+    job_id       TEXT NOT NULL UNIQUE,
+    status       TEXT NOT NULL,
+    first_error  TEXT NOT NULL,
+    last_error   TEXT NOT NULL,
+    attempts     INTEGER NOT NULL,
+    remediation  TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+CREATE INDEX exceptions_by_status ON exceptions (status, created_at);

@@ -5,7 +5,10 @@ use crossdock_domain::Timestamp;
 use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::Result;
-use crate::jobs::{Job, JobFilter, JobFinish, LeaseRequest};
+use crate::jobs::{
+    EXCEPTION_COLS, Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish,
+    LeaseRequest, OPEN_EXCEPTION, REQUEUE_JOB, SET_EXCEPTION_STATUS,
+};
 
 const JOB_COLS: &str =
     "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error";
@@ -61,9 +64,17 @@ pub(super) async fn lease(pool: &PgPool, req: &LeaseRequest) -> Result<Vec<Job>>
     Ok(rows.into_iter().map(job).collect())
 }
 
-/// Ends a leased job, if `owner` still holds it.
-pub(super) async fn finish(pool: &PgPool, id: &str, owner: &str, f: &JobFinish) -> Result<bool> {
+/// Ends a leased job, if `owner` still holds it; a failure opens the job's exception in the
+/// same transaction.
+pub(super) async fn finish(
+    pool: &PgPool,
+    id: &str,
+    owner: &str,
+    f: &JobFinish,
+    now: Timestamp,
+) -> Result<bool> {
     let (state, run_at, error) = f.columns();
+    let mut tx = pool.begin().await?;
     let done = sqlx::query(
         "UPDATE jobs SET state = $3, run_at = COALESCE($4, run_at),
             last_error = COALESCE($5, last_error), lease_owner = NULL, lease_until = NULL
@@ -74,9 +85,107 @@ pub(super) async fn finish(pool: &PgPool, id: &str, owner: &str, f: &JobFinish) 
     .bind(state)
     .bind(run_at)
     .bind(error)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let held = done.rows_affected() == 1;
+    if let (true, JobFinish::Failed { code, error }) = (held, f) {
+        sqlx::query(OPEN_EXCEPTION)
+            .bind(id)
+            .bind(code)
+            .bind(error)
+            .bind(crossdock_domain::remediation::remediation(code))
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(held)
+}
+
+type ExceptionTuple = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    i64,
+    i64,
+);
+
+fn exception(t: ExceptionTuple) -> Exception {
+    Exception {
+        id: t.0,
+        code: t.1,
+        system: t.2,
+        order_id: t.3,
+        job_id: t.4,
+        status: t.5,
+        first_error: t.6,
+        last_error: t.7,
+        attempts: t.8,
+        remediation: t.9,
+        created_at: Timestamp(t.10),
+        updated_at: Timestamp(t.11),
+    }
+}
+
+/// Exceptions matching a filter, newest first.
+pub(super) async fn exceptions(pool: &PgPool, f: &ExceptionFilter) -> Result<Vec<Exception>> {
+    let rows: Vec<ExceptionTuple> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {EXCEPTION_COLS} FROM exceptions
+         WHERE ($1::text IS NULL OR code = $1) AND ($2::text IS NULL OR system = $2)
+           AND ($3::text IS NULL OR status = $3) AND ($4::int8 IS NULL OR created_at >= $4)
+         ORDER BY created_at DESC, id LIMIT $5"
+    )))
+    .bind(&f.code)
+    .bind(&f.system)
+    .bind(&f.status)
+    .bind(f.since.map(|t| t.0))
+    .bind(f.limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(exception).collect())
+}
+
+/// One exception.
+pub(super) async fn exception_by_id(pool: &PgPool, id: &str) -> Result<Option<Exception>> {
+    let row: Option<ExceptionTuple> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {EXCEPTION_COLS} FROM exceptions WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(exception))
+}
+
+/// Retries or resolves an exception.
+pub(super) async fn act(
+    pool: &PgPool,
+    id: &str,
+    action: ExceptionAction,
+    now: Timestamp,
+) -> Result<Option<Exception>> {
+    let mut tx = pool.begin().await?;
+    if action == ExceptionAction::Retry {
+        sqlx::query(REQUEUE_JOB)
+            .bind(id)
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(SET_EXCEPTION_STATUS)
+        .bind(id)
+        .bind(action.status())
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    exception_by_id(pool, id).await
 }
 
 /// Jobs matching a filter, oldest due first.

@@ -232,8 +232,31 @@ impl Store for PgStore {
         jobs::lease(&self.pool, &req).await
     }
 
-    async fn finish_job(&self, id: &str, owner: &str, finish: crate::JobFinish) -> Result<bool> {
-        jobs::finish(&self.pool, id, owner, &finish).await
+    async fn finish_job(
+        &self,
+        id: &str,
+        owner: &str,
+        finish: crate::JobFinish,
+        now: Timestamp,
+    ) -> Result<bool> {
+        jobs::finish(&self.pool, id, owner, &finish, now).await
+    }
+
+    async fn exceptions(&self, filter: crate::ExceptionFilter) -> Result<Vec<crate::Exception>> {
+        jobs::exceptions(&self.pool, &filter).await
+    }
+
+    async fn exception(&self, id: &str) -> Result<Option<crate::Exception>> {
+        jobs::exception_by_id(&self.pool, id).await
+    }
+
+    async fn act_on_exception(
+        &self,
+        id: &str,
+        action: crate::ExceptionAction,
+        now: Timestamp,
+    ) -> Result<Option<crate::Exception>> {
+        jobs::act(&self.pool, id, action, now).await
     }
 
     async fn jobs(&self, filter: crate::JobFilter) -> Result<Vec<crate::Job>> {

@@ -2,10 +2,13 @@
 //! thread, so no two workers ever hold the same job.
 
 use crossdock_domain::Timestamp;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, named_params, params};
 
 use crate::Result;
-use crate::jobs::{Job, JobFilter, JobFinish, LeaseRequest};
+use crate::jobs::{
+    EXCEPTION_COLS, Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish,
+    LeaseRequest, OPEN_EXCEPTION, REQUEUE_JOB, SET_EXCEPTION_STATUS,
+};
 
 const JOB_COLS: &str =
     "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error";
@@ -56,8 +59,15 @@ pub(super) fn lease(conn: &Connection, req: &LeaseRequest) -> Result<Vec<Job>> {
     Ok(jobs)
 }
 
-/// Ends a leased job, if `owner` still holds it (on the write connection).
-pub(super) fn finish(conn: &Connection, id: &str, owner: &str, f: &JobFinish) -> Result<bool> {
+/// Ends a leased job, if `owner` still holds it (on the write connection, in the caller's
+/// transaction); a failure opens the job's exception.
+pub(super) fn finish(
+    conn: &Connection,
+    id: &str,
+    owner: &str,
+    f: &JobFinish,
+    now: Timestamp,
+) -> Result<bool> {
     let (state, run_at, error) = f.columns();
     let n = conn
         .prepare_cached(
@@ -66,7 +76,79 @@ pub(super) fn finish(conn: &Connection, id: &str, owner: &str, f: &JobFinish) ->
          WHERE id = ?1 AND lease_owner = ?2 AND state = 'leased'",
         )?
         .execute(params![id, owner, state, run_at, error])?;
+    if let (1, JobFinish::Failed { code, error }) = (n, f) {
+        conn.prepare_cached(OPEN_EXCEPTION)?
+            .execute(named_params! {
+                "$1": id,
+                "$2": code,
+                "$3": error,
+                "$4": crossdock_domain::remediation::remediation(code),
+                "$5": now.0,
+            })?;
+    }
     Ok(n == 1)
+}
+
+fn exception(r: &rusqlite::Row<'_>) -> rusqlite::Result<Exception> {
+    Ok(Exception {
+        id: r.get(0)?,
+        code: r.get(1)?,
+        system: r.get(2)?,
+        order_id: r.get(3)?,
+        job_id: r.get(4)?,
+        status: r.get(5)?,
+        first_error: r.get(6)?,
+        last_error: r.get(7)?,
+        attempts: r.get(8)?,
+        remediation: r.get(9)?,
+        created_at: Timestamp(r.get(10)?),
+        updated_at: Timestamp(r.get(11)?),
+    })
+}
+
+/// Exceptions matching a filter, newest first.
+pub(super) fn exceptions(conn: &Connection, f: &ExceptionFilter) -> Result<Vec<Exception>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {EXCEPTION_COLS} FROM exceptions
+         WHERE (?1 IS NULL OR code = ?1) AND (?2 IS NULL OR system = ?2)
+           AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR created_at >= ?4)
+         ORDER BY created_at DESC, id LIMIT ?5"
+    ))?;
+    let rows = stmt
+        .query_map(
+            params![f.code, f.system, f.status, f.since.map(|t| t.0), f.limit],
+            exception,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// One exception.
+pub(super) fn exception_by_id(conn: &Connection, id: &str) -> Result<Option<Exception>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {EXCEPTION_COLS} FROM exceptions WHERE id = ?1"
+    ))?;
+    Ok(stmt.query_row([id], exception).optional()?)
+}
+
+/// Retries or resolves an exception (on the write connection, in the caller's transaction).
+pub(super) fn act(
+    conn: &Connection,
+    id: &str,
+    action: ExceptionAction,
+    now: Timestamp,
+) -> Result<Option<Exception>> {
+    if action == ExceptionAction::Retry {
+        conn.prepare_cached(REQUEUE_JOB)?
+            .execute(named_params! {"$1": id, "$2": now.0})?;
+    }
+    conn.prepare_cached(SET_EXCEPTION_STATUS)?
+        .execute(named_params! {
+            "$1": id,
+            "$2": action.status(),
+            "$3": now.0,
+        })?;
+    exception_by_id(conn, id)
 }
 
 /// Jobs matching a filter, oldest due first.

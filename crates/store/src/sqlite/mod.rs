@@ -40,19 +40,24 @@ enum Msg {
 
 enum JobOp {
     Lease(crate::LeaseRequest),
-    Finish(String, String, crate::JobFinish),
+    Finish(String, String, crate::JobFinish, Timestamp),
+    Act(String, crate::ExceptionAction, Timestamp),
 }
 
 enum JobReply {
     Leased(Vec<crate::Job>),
     Finished(bool),
+    Acted(Option<crate::Exception>),
 }
 
 fn run_job_op(conn: &mut Connection, op: JobOp) -> Result<JobReply> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let reply = match op {
         JobOp::Lease(req) => JobReply::Leased(jobs::lease(&tx, &req)?),
-        JobOp::Finish(id, owner, f) => JobReply::Finished(jobs::finish(&tx, &id, &owner, &f)?),
+        JobOp::Finish(id, owner, f, now) => {
+            JobReply::Finished(jobs::finish(&tx, &id, &owner, &f, now)?)
+        }
+        JobOp::Act(id, action, now) => JobReply::Acted(jobs::act(&tx, &id, action, now)?),
     };
     tx.commit()?;
     Ok(reply)
@@ -394,15 +399,45 @@ impl Store for SqliteStore {
     async fn lease_jobs(&self, req: crate::LeaseRequest) -> Result<Vec<crate::Job>> {
         match self.jobs_op(JobOp::Lease(req)).await? {
             JobReply::Leased(jobs) => Ok(jobs),
-            JobReply::Finished(_) => unreachable!("a lease answers with jobs"),
+            _ => unreachable!("a lease answers with jobs"),
         }
     }
 
-    async fn finish_job(&self, id: &str, owner: &str, finish: crate::JobFinish) -> Result<bool> {
-        let op = JobOp::Finish(id.to_string(), owner.to_string(), finish);
+    async fn finish_job(
+        &self,
+        id: &str,
+        owner: &str,
+        finish: crate::JobFinish,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let op = JobOp::Finish(id.to_string(), owner.to_string(), finish, now);
         match self.jobs_op(op).await? {
             JobReply::Finished(done) => Ok(done),
-            JobReply::Leased(_) => unreachable!("a finish answers with a flag"),
+            _ => unreachable!("a finish answers with a flag"),
+        }
+    }
+
+    async fn exceptions(&self, filter: crate::ExceptionFilter) -> Result<Vec<crate::Exception>> {
+        self.read(move |c| jobs::exceptions(c, &filter)).await
+    }
+
+    async fn exception(&self, id: &str) -> Result<Option<crate::Exception>> {
+        let id = id.to_string();
+        self.read(move |c| jobs::exception_by_id(c, &id)).await
+    }
+
+    async fn act_on_exception(
+        &self,
+        id: &str,
+        action: crate::ExceptionAction,
+        now: Timestamp,
+    ) -> Result<Option<crate::Exception>> {
+        match self
+            .jobs_op(JobOp::Act(id.to_string(), action, now))
+            .await?
+        {
+            JobReply::Acted(e) => Ok(e),
+            _ => unreachable!("an action answers with the exception"),
         }
     }
 

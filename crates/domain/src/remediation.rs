@@ -1,0 +1,53 @@
+//! What an operator should do about each exception code, in plain language.
+
+/// Remediation steps for an exception `code`.
+pub fn remediation(code: &str) -> &'static str {
+    match code {
+        "ERP_UNAVAILABLE" => {
+            "The ERP did not answer through every retry. Check that it is up and reachable \
+             (its status page, network, credentials), then retry; nothing was posted twice."
+        }
+        "ERP_REJECTED" => {
+            "The ERP refused the sales order. Read the last error for the field it named, fix \
+             the order or the master data in the ERP (customer, item, price), then retry."
+        }
+        "ITEM_UNKNOWN_IN_ERP" => {
+            "An item on the order does not exist in the ERP. Create or map the item in the \
+             ERP, then retry."
+        }
+        "CUSTOMER_ON_CREDIT_HOLD" => {
+            "The customer is on credit hold. Release the hold in the ERP or take payment, \
+             then retry; or cancel the order."
+        }
+        "PRICE_MISMATCH" => {
+            "The order's prices differ from the ERP's. Confirm the price list, correct the \
+             order or the ERP, then retry."
+        }
+        "ADDRESS_INVALID" => "Correct the shipping address with the customer, then retry.",
+        "WAREHOUSE_UNKNOWN" => {
+            "A location is not known to the warehouse system. Map it in the configuration, \
+             then retry."
+        }
+        "MAPPING_FAILED" => {
+            "The data could not be transformed for the target system. Fix the mapping, then \
+             retry."
+        }
+        code if code.ends_with("_UNAVAILABLE") => {
+            "The system did not answer through every retry. Check that it is up and \
+             reachable, then retry."
+        }
+        _ => "Read the last error, correct the cause in the named system, then retry or resolve.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_steps() {
+        assert!(remediation("ERP_UNAVAILABLE").contains("retry"));
+        assert!(remediation("WMS_UNAVAILABLE").contains("reachable"));
+        assert!(!remediation("SOMETHING_NEW").is_empty());
+    }
+}
