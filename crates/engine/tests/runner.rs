@@ -145,6 +145,7 @@ impl Handler for FakeSystem {
         };
         if self.refuse {
             JobResult::Permanent {
+                code: "ERP_REJECTED",
                 error: "rejected: unknown customer".into(),
             }
         } else if self.down || n <= self.flaky {

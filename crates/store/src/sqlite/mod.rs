@@ -47,7 +47,7 @@ enum JobOp {
 enum JobReply {
     Leased(Vec<crate::Job>),
     Finished(bool),
-    Acted(Option<crate::Exception>),
+    Acted(Option<Box<crate::Exception>>),
 }
 
 fn run_job_op(conn: &mut Connection, op: JobOp) -> Result<JobReply> {
@@ -57,7 +57,9 @@ fn run_job_op(conn: &mut Connection, op: JobOp) -> Result<JobReply> {
         JobOp::Finish(id, owner, f, now) => {
             JobReply::Finished(jobs::finish(&tx, &id, &owner, &f, now)?)
         }
-        JobOp::Act(id, action, now) => JobReply::Acted(jobs::act(&tx, &id, action, now)?),
+        JobOp::Act(id, action, now) => {
+            JobReply::Acted(jobs::act(&tx, &id, action, now)?.map(Box::new))
+        }
     };
     tx.commit()?;
     Ok(reply)
@@ -436,7 +438,7 @@ impl Store for SqliteStore {
             .jobs_op(JobOp::Act(id.to_string(), action, now))
             .await?
         {
-            JobReply::Acted(e) => Ok(e),
+            JobReply::Acted(e) => Ok(e.map(|e| *e)),
             _ => unreachable!("an action answers with the exception"),
         }
     }
