@@ -38,6 +38,8 @@ pub enum ErrorCode {
     ReservationClosed,
     /// No order with that id.
     OrderNotFound,
+    /// No exception with that id.
+    ExceptionNotFound,
     /// An idempotency key (or order id) came back with a different body.
     IdempotencyKeyReused,
     /// The same event was delivered again.
@@ -72,6 +74,7 @@ impl ErrorCode {
             ErrorCode::ReservationNotFound => "RESERVATION_NOT_FOUND",
             ErrorCode::ReservationClosed => "RESERVATION_CLOSED",
             ErrorCode::OrderNotFound => "ORDER_NOT_FOUND",
+            ErrorCode::ExceptionNotFound => "EXCEPTION_NOT_FOUND",
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::DuplicateEvent => "DUPLICATE_EVENT",
             ErrorCode::StaleEvent => "STALE_EVENT",

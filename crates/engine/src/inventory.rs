@@ -9,7 +9,8 @@ use crossdock_domain::ats::{ChannelAvailability, channel_availability};
 use crossdock_domain::ledger::{Command, Outcome, Reservation};
 use crossdock_domain::{Estate, Sku, SkuState, Timestamp};
 use crossdock_store::{
-    AnyStore, Batch, EventRecord, Job, JobFilter, OrderFilter, Store, StoredOrder,
+    AnyStore, Batch, EventRecord, Exception, ExceptionAction, ExceptionFilter, Job, JobFilter,
+    OrderFilter, Store, StoredOrder,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -243,6 +244,25 @@ impl Inventory {
     /// Outbox jobs matching `filter`, from the store.
     pub async fn jobs(&self, filter: JobFilter) -> Result<Vec<Job>, EngineError> {
         Ok(self.core.store.jobs(filter).await?)
+    }
+
+    /// Exceptions matching `filter`, from the store.
+    pub async fn exceptions(&self, filter: ExceptionFilter) -> Result<Vec<Exception>, EngineError> {
+        Ok(self.core.store.exceptions(filter).await?)
+    }
+
+    /// One exception, from the store.
+    pub async fn exception(&self, id: &str) -> Result<Option<Exception>, EngineError> {
+        Ok(self.core.store.exception(id).await?)
+    }
+
+    /// Retries or resolves an exception.
+    pub async fn act_on_exception(
+        &self,
+        id: &str,
+        action: ExceptionAction,
+    ) -> Result<Option<Exception>, EngineError> {
+        Ok(self.core.store.act_on_exception(id, action, now()).await?)
     }
 
     /// A fresh correlation id, for requests that bring none.

@@ -73,6 +73,7 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::ReservationNotFound => "Reservation not found",
         ErrorCode::ReservationClosed => "Reservation already closed",
         ErrorCode::OrderNotFound => "Order not found",
+        ErrorCode::ExceptionNotFound => "Exception not found",
         ErrorCode::IdempotencyKeyReused => "Idempotency key reused",
         ErrorCode::DuplicateEvent => "Duplicate event",
         ErrorCode::StaleEvent => "Stale event",

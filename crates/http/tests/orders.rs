@@ -218,6 +218,91 @@ async fn keys_and_validation(app: App) {
     assert!(future["orders"].as_array().unwrap().is_empty());
 }
 
+async fn exception_queue(app: App) {
+    use crossdock_store::{JobFinish, LeaseRequest, Store};
+    seed(&app).await;
+    let (_, _, placed) = post_order(&app, &order("X-1", 1), None).await;
+    // The fraud service refuses the order's job: it becomes an exception.
+    let now = crossdock_engine::inventory::now();
+    let lease = LeaseRequest {
+        owner: "w".into(),
+        systems: None,
+        now,
+        lease_ms: 60_000,
+        limit: 1,
+    };
+    let job = app.store.lease_jobs(lease).await.unwrap().pop().unwrap();
+    let fail = JobFinish::Failed {
+        code: "ERP_REJECTED".into(),
+        error: "customer C-42 is blocked".into(),
+    };
+    assert!(app.store.finish_job(&job.id, "w", fail, now).await.unwrap());
+
+    let (status, list) = app
+        .get("/v1/exceptions?status=open&code=ERP_REJECTED")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let e = &list["exceptions"][0];
+    assert_eq!(e["order_id"], placed["id"]);
+    assert_eq!(
+        (e["system"].as_str(), e["attempts"].as_i64()),
+        (Some("fraud"), Some(1))
+    );
+    assert!(e["remediation"].as_str().unwrap().contains("ERP refused"));
+    let id = e["id"].as_str().unwrap().to_string();
+    let (status, one) = app.get(&format!("/v1/exceptions/{id}")).await;
+    assert_eq!(
+        (status, one["last_error"].as_str()),
+        (StatusCode::OK, Some("customer C-42 is blocked"))
+    );
+
+    let (status, r) = app
+        .post(&format!("/v1/exceptions/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(
+        (status, r["status"].as_str()),
+        (StatusCode::OK, Some("retrying"))
+    );
+    let (_, jobs) = app.get("/v1/jobs?state=ready&system=fraud").await;
+    assert!(
+        jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["id"] == job.id.as_str()),
+        "the job is queued again"
+    );
+    let (status, r) = app
+        .post(&format!("/v1/exceptions/{id}/resolve"), json!({}))
+        .await;
+    assert_eq!(
+        (status, r["status"].as_str()),
+        (StatusCode::OK, Some("resolved"))
+    );
+    let (status, p) = app.post("/v1/exceptions/exc_nope/resolve", json!({})).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("EXCEPTION_NOT_FOUND"))
+    );
+    let (status, p) = app.get("/v1/exceptions?status=lost").await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_FAILED"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_exception_queue() {
+    exception_queue(spawn_app(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_exception_queue() {
+    if let Some(app) = spawn_app(true).await {
+        exception_queue(app).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_webhook_storm() {
     webhook_storm(spawn_app(false).await.unwrap()).await;

@@ -5,6 +5,7 @@ use crossdock_engine::Inventory;
 
 pub mod availability;
 pub mod events;
+pub mod exceptions;
 pub mod inventory_events;
 pub mod items;
 pub mod jobs;
@@ -21,6 +22,7 @@ pub fn router() -> Router<Inventory> {
         .merge(events::router())
         .merge(orders::router())
         .merge(jobs::router())
+        .merge(exceptions::router())
 }
 
 /// Checks a free-text reference (source, event id, order or PO reference).

@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 pub struct App {
     pub base: String,
     pub http: reqwest::Client,
+    /// The store behind the server, for setting up what the API cannot.
+    pub store: AnyStore,
     _guard: Arc<Guard>,
 }
 
@@ -62,7 +64,7 @@ pub async fn spawn_app(postgres: bool) -> Option<App> {
     let inventory = Inventory::start(
         config.estate().unwrap(),
         config.inventory.clone(),
-        store,
+        store.clone(),
         shutdown.clone(),
     )
     .await
@@ -78,6 +80,7 @@ pub async fn spawn_app(postgres: bool) -> Option<App> {
     Some(App {
         base,
         http: reqwest::Client::new(),
+        store,
         _guard: Arc::new(Guard { shutdown, cleanup }),
     })
 }

@@ -1,0 +1,109 @@
+//! The exception queue: failures that need a person, with a stable code and remediation.
+//! `GET /v1/exceptions?code=&system=&status=&since=&limit=`, `GET /v1/exceptions/{id}`,
+//! `POST /v1/exceptions/{id}/retry`, `POST /v1/exceptions/{id}/resolve`.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use crossdock_domain::{ErrorCode, Timestamp};
+use crossdock_engine::Inventory;
+use crossdock_store::{Exception, ExceptionAction, ExceptionFilter};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::extract::{Json, Query};
+use crate::problem::Problem;
+
+/// Exception statuses.
+pub const STATUSES: &[&str] = &["open", "retrying", "resolved"];
+
+/// Routes.
+pub fn router() -> Router<Inventory> {
+    Router::new()
+        .route("/v1/exceptions", get(list))
+        .route("/v1/exceptions/{id}", get(show))
+        .route("/v1/exceptions/{id}/retry", post(retry))
+        .route("/v1/exceptions/{id}/resolve", post(resolve))
+}
+
+#[derive(Deserialize)]
+struct Params {
+    code: Option<String>,
+    system: Option<String>,
+    status: Option<String>,
+    since: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list(
+    State(inv): State<Inventory>,
+    Query(p): Query<Params>,
+) -> Result<Json<Value>, Problem> {
+    if let Some(s) = &p.status
+        && !STATUSES.contains(&s.as_str())
+    {
+        return Err(Problem::invalid(format!(
+            "status must be one of {}",
+            STATUSES.join(", ")
+        )));
+    }
+    let since = match &p.since {
+        None => None,
+        Some(t) => {
+            Some(Timestamp::parse_rfc3339(t).map_err(|e| Problem::invalid(format!("since: {e}")))?)
+        }
+    };
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(Problem::invalid("limit must be between 1 and 1000"));
+    }
+    let filter = ExceptionFilter {
+        code: p.code,
+        system: p.system,
+        status: p.status,
+        since,
+        limit,
+    };
+    Ok(Json(json!({ "exceptions": inv.exceptions(filter).await? })))
+}
+
+fn not_found(id: &str) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::ExceptionNotFound,
+        format!("no exception `{id}`"),
+    )
+}
+
+fn found(id: &str, e: Option<Exception>) -> Result<Json<Value>, Problem> {
+    let e = e.ok_or_else(|| not_found(id))?;
+    Ok(Json(serde_json::to_value(e).unwrap_or_default()))
+}
+
+async fn show(
+    State(inv): State<Inventory>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    found(&id, inv.exception(&id).await?)
+}
+
+async fn retry(
+    State(inv): State<Inventory>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    found(
+        &id,
+        inv.act_on_exception(&id, ExceptionAction::Retry).await?,
+    )
+}
+
+async fn resolve(
+    State(inv): State<Inventory>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    found(
+        &id,
+        inv.act_on_exception(&id, ExceptionAction::Resolve).await?,
+    )
+}
