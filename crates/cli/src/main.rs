@@ -108,7 +108,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 tracing::info!("shutting down");
                 trigger.trigger();
             });
-            crossdock_http::run(&config, listener, shutdown).await?;
+            let inventory = crossdock_http::start(&config, &shutdown).await?;
+            let workers = crossdock_connectors::workers::start(&config, &inventory, &shutdown)
+                .context("cannot start the job runners")?;
+            tracing::info!(
+                addr = %config.server.listen,
+                backend = inventory.store().backend(),
+                runners = workers.tasks.len(),
+                "crossdock serving"
+            );
+            crossdock_http::serve(listener, inventory, config.server.max_body_bytes, shutdown)
+                .await?;
+            for task in workers.tasks {
+                let _ = task.await;
+            }
         }
         Command::Migrate(ConfigArg { config }) => {
             init_logs(false);

@@ -58,6 +58,48 @@ pub struct Config {
     /// Units held back per SKU and location.
     #[serde(default)]
     pub safety_stock: SafetyStockConfig,
+    /// The ERP sales orders are posted to. Without it, `post_sales_order` jobs wait in the
+    /// queue.
+    pub erp: Option<ErpSettings>,
+}
+
+/// `[erp]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErpSettings {
+    /// Base URL of the ERP's REST API.
+    pub url: String,
+    /// Longest wait for one answer, in milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Most calls a second, on average.
+    #[serde(default = "default_rate")]
+    pub rate_per_sec: f64,
+    /// Calls allowed at once above the average.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+    /// Calls in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Tries before a call becomes an exception (`ERP_UNAVAILABLE`).
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+}
+
+fn default_timeout_ms() -> u64 {
+    5_000
+}
+fn default_rate() -> f64 {
+    50.0
+}
+fn default_burst() -> u32 {
+    5
+}
+fn default_concurrency() -> usize {
+    4
+}
+fn default_attempts() -> u32 {
+    10
 }
 
 /// `[store]`
@@ -240,6 +282,17 @@ impl Config {
         }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        if let Some(erp) = &self.erp {
+            if !(erp.url.starts_with("http://") || erp.url.starts_with("https://")) {
+                return Err(invalid("erp.url", "must start with http:// or https://"));
+            }
+            if erp.rate_per_sec <= 0.0 || erp.concurrency == 0 || erp.max_attempts == 0 {
+                return Err(invalid(
+                    "erp",
+                    "rate_per_sec, concurrency and max_attempts must be above zero",
+                ));
+            }
         }
         for code in self.safety_stock.per_location.keys() {
             if !self.locations.iter().any(|l| &l.code == code) {

@@ -7,6 +7,7 @@ pub mod config;
 pub mod inventory;
 pub mod projection;
 pub mod runner;
+pub mod saga;
 pub mod shutdown;
 
 pub use config::Config;

@@ -98,14 +98,3 @@ pub async fn serve(
         .await?;
     Ok(())
 }
-
-/// Starts everything from `config` and serves on `listener` until shutdown.
-pub async fn run(
-    config: &Config,
-    listener: TcpListener,
-    shutdown: Shutdown,
-) -> Result<(), StartError> {
-    let inventory = start(config, &shutdown).await?;
-    tracing::info!(addr = %listener.local_addr()?, backend = inventory.store().backend(), "crossdock serving");
-    serve(listener, inventory, config.server.max_body_bytes, shutdown).await
-}

@@ -195,6 +195,22 @@ impl WriteSet {
         }
         for m in &w.order_moves {
             let a = &m.advance;
+            for (kind, system) in &a.jobs {
+                out.jobs.push(JobRow {
+                    id: format!(
+                        "job_{}_{}_{kind}",
+                        a.order_id.trim_start_matches("ord_"),
+                        m.seq
+                    ),
+                    kind,
+                    system,
+                    order_id: a.order_id.clone(),
+                    run_at: now,
+                });
+            }
+            if !m.changes_state() {
+                continue;
+            }
             out.order_updates.push((
                 a.order_id.clone(),
                 a.to.as_str(),
@@ -210,19 +226,6 @@ impl WriteSet {
                 actor: a.actor.clone(),
                 correlation_id: a.correlation_id.clone(),
             });
-            for (kind, system) in &a.jobs {
-                out.jobs.push(JobRow {
-                    id: format!(
-                        "job_{}_{}_{kind}",
-                        a.order_id.trim_start_matches("ord_"),
-                        m.seq
-                    ),
-                    kind,
-                    system,
-                    order_id: a.order_id.clone(),
-                    run_at: now,
-                });
-            }
         }
         out.events = w
             .events

@@ -1,6 +1,7 @@
 //! Moving an order from one state to the next, with its history and its next jobs, in the
 //! same batch as everything else. A move names the state it expects the order to be in, so
-//! two workers racing to move the same order cannot both succeed.
+//! two workers racing to move the same order cannot both succeed. A "move" to the state the
+//! order is already in is a saga step that changes no state: it only queues the next jobs.
 
 use std::collections::HashMap;
 
@@ -43,8 +44,17 @@ pub struct OrderNow {
 pub struct OrderMove {
     /// The request.
     pub advance: AdvanceOrder,
-    /// Its position in the order's history.
+    /// Its position in the order's history (for a step that changes no state, the last
+    /// transition's).
     pub seq: i64,
+}
+
+impl OrderMove {
+    /// True when the state changes (a transition to record), false for a step that only
+    /// queues jobs.
+    pub fn changes_state(&self) -> bool {
+        self.advance.from != self.advance.to
+    }
 }
 
 impl Ledger<'_> {
@@ -65,6 +75,16 @@ impl Ledger<'_> {
             return Outcome::OrderMoved {
                 moved: false,
                 state: now.state,
+            };
+        }
+        if a.from == a.to {
+            self.writes.order_moves.push(OrderMove {
+                advance: a.clone(),
+                seq: now.transitions,
+            });
+            return Outcome::OrderMoved {
+                moved: true,
+                state: a.to,
             };
         }
         if !a.from.can_move_to(a.to) {

@@ -36,7 +36,20 @@ impl Drop for Guard {
 /// Starts the server on port 0 on the chosen backend; `None` when PostgreSQL is not
 /// configured (outside CI).
 pub async fn spawn_app(postgres: bool) -> Option<App> {
+    spawn_app_with(postgres, None).await
+}
+
+/// Like [`spawn_app`], with the job runners started and the ERP at `erp_url`.
+pub async fn spawn_app_with(postgres: bool, erp_url: Option<String>) -> Option<App> {
     let mut config = Config::parse(EXAMPLE).unwrap();
+    config.erp = erp_url.map(|url| crossdock_engine::config::ErpSettings {
+        url,
+        timeout_ms: 1_000,
+        rate_per_sec: 500.0,
+        burst: 50,
+        concurrency: 4,
+        max_attempts: 10,
+    });
     config.inventory.expiry_sweep_ms = 50;
     config.server.max_body_bytes = 64 * 1024;
     let (store, cleanup) = if postgres {
@@ -69,6 +82,9 @@ pub async fn spawn_app(postgres: bool) -> Option<App> {
     )
     .await
     .unwrap();
+    if config.erp.is_some() {
+        crossdock_connectors::workers::start(&config, &inventory, &shutdown).unwrap();
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(crossdock_http::serve(

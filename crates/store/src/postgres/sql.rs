@@ -581,7 +581,8 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
         sqlx::query(
             "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at)
              SELECT i, k, s, o, 'ready', 0, t, t FROM unnest($1::text[], $2::text[], $3::text[],
-                $4::text[], $5::int8[]) AS u(i, k, s, o, t)",
+                $4::text[], $5::int8[]) AS u(i, k, s, o, t)
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(j.iter().map(|x| x.id.clone()).collect::<Vec<_>>())
         .bind(j.iter().map(|x| x.kind.to_string()).collect::<Vec<_>>())

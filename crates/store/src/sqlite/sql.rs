@@ -383,7 +383,7 @@ pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<
     }
     let mut stmt = conn.prepare_cached(
         "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'ready', 0, ?5, ?5)",
+         VALUES (?1, ?2, ?3, ?4, 'ready', 0, ?5, ?5) ON CONFLICT (id) DO NOTHING",
     )?;
     for j in &w.jobs {
         stmt.execute(params![j.id, j.kind, j.system, j.order_id, j.run_at])?;
