@@ -27,8 +27,11 @@ impl InternalSteps {
     }
 }
 
-/// What a step does to the order: from, to, who, next jobs.
-fn step(kind: &str) -> Option<(OrderState, OrderState, Vec<(&'static str, &'static str)>)> {
+/// Outbox jobs a step queues: (kind, system).
+type NextJobs = Vec<(&'static str, &'static str)>;
+
+/// What a step does to the order: the state it expects, the state it leaves, the next jobs.
+fn step(kind: &str) -> Option<(OrderState, OrderState, NextJobs)> {
     Some(match kind {
         "screen_fraud" => (
             OrderState::Accepted,
