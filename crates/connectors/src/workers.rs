@@ -35,6 +35,8 @@ pub fn start(
         rate_per_sec: 10_000.0,
         burst: 1_000,
         concurrency: 8,
+        // Internal steps take milliseconds; after a crash their jobs are taken over soon.
+        lease: Duration::from_secs(5),
         poll: Duration::from_millis(50),
         ..SystemLimits::default()
     };
@@ -66,6 +68,7 @@ pub fn start(
                 max_attempts: erp.max_attempts,
                 ..Backoff::default()
             },
+            lease: Duration::from_millis(erp.lease_ms),
             ..SystemLimits::default()
         };
         let stats = Arc::new(RunnerStats::default());

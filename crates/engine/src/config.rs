@@ -84,6 +84,14 @@ pub struct ErpSettings {
     /// Tries before a call becomes an exception (`ERP_UNAVAILABLE`).
     #[serde(default = "default_attempts")]
     pub max_attempts: u32,
+    /// How long a worker holds a job before another (after a crash) may take it over, in
+    /// milliseconds. Longer than `timeout_ms`.
+    #[serde(default = "default_lease_ms")]
+    pub lease_ms: u64,
+}
+
+fn default_lease_ms() -> u64 {
+    30_000
 }
 
 fn default_timeout_ms() -> u64 {
@@ -286,6 +294,12 @@ impl Config {
         if let Some(erp) = &self.erp {
             if !(erp.url.starts_with("http://") || erp.url.starts_with("https://")) {
                 return Err(invalid("erp.url", "must start with http:// or https://"));
+            }
+            if erp.lease_ms <= erp.timeout_ms {
+                return Err(invalid(
+                    "erp.lease_ms",
+                    "must be longer than erp.timeout_ms",
+                ));
             }
             if erp.rate_per_sec <= 0.0 || erp.concurrency == 0 || erp.max_attempts == 0 {
                 return Err(invalid(

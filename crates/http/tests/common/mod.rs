@@ -49,6 +49,7 @@ pub async fn spawn_app_with(postgres: bool, erp_url: Option<String>) -> Option<A
         burst: 50,
         concurrency: 4,
         max_attempts: 10,
+        lease_ms: 30_000,
     });
     config.inventory.expiry_sweep_ms = 50;
     config.server.max_body_bytes = 64 * 1024;

@@ -1,0 +1,159 @@
+//! `kill -9` the hub while it posts orders to the ERP, start it again: every accepted order
+//! reaches the (simulated) ERP exactly once. The hub runs as a real `crossdock serve` process
+//! on the embedded store; the ERP runs in this test.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crossdock_sim::{Faults, SimErp};
+use serde_json::{Value, json};
+
+const ORDERS: usize = 60;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn serve(config: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
+    let log = std::fs::File::create(log).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_crossdock"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .env("CROSSDOCK_LISTEN", format!("127.0.0.1:{port}"))
+        .env("CROSSDOCK_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("the crossdock binary starts")
+}
+
+async fn wait_ready(http: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("crossdock did not become ready at {base}");
+}
+
+async fn post(http: &reqwest::Client, url: String, body: Value) -> Value {
+    let res = http.post(url).json(&body).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    res.json().await.unwrap()
+}
+
+async fn posted(http: &reqwest::Client, base: &str) -> usize {
+    let url = format!("{base}/v1/orders?state=erp_posted&limit=500");
+    match http.get(url).send().await {
+        Ok(r) => r
+            .json::<Value>()
+            .await
+            .map_or(0, |v| v["orders"].as_array().map_or(0, Vec::len)),
+        Err(_) => 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_hub_posts_every_order_exactly_once_after_restart() {
+    let erp = SimErp::default();
+    let (erp_url, _server) = erp.start().await.unwrap();
+    // Each ERP call takes a while, so the kill lands mid-way.
+    erp.set_faults(Faults {
+        delay_ms: 40,
+        ..Faults::default()
+    });
+
+    let dir = std::env::temp_dir().join(format!("crossdock-crash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("hub.db");
+    crossdock_store::sqlite::remove_files(&db);
+    let config = dir.join("crossdock.toml");
+    let text = crossdock_engine::config::EXAMPLE.replace(
+        "sqlite://crossdock.db",
+        &format!("sqlite://{}", db.display()),
+    ) + &format!(
+        "\n[erp]\nurl = \"{erp_url}\"\ntimeout_ms = 1000\nrate_per_sec = 200\nconcurrency = 2\nlease_ms = 1500\n"
+    );
+    std::fs::write(&config, text).unwrap();
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut hub = serve(&config, port, &dir.join("first.log"));
+    wait_ready(&http, &base).await;
+
+    post(
+        &http,
+        format!("{base}/v1/items"),
+        json!({"items": [{"sku": "SKU-1"}]}),
+    )
+    .await;
+    post(
+        &http,
+        format!("{base}/v1/inventory/events"),
+        json!({"events": [{"source": "erp",
+        "source_event_id": "seed", "occurred_at": "2026-01-01T00:00:00Z", "sku": "SKU-1",
+        "location": "east", "kind": "receipt", "qty": 1000}]}),
+    )
+    .await;
+    for i in 0..ORDERS {
+        let answer = post(&http, format!("{base}/v1/orders"), json!({
+            "channel": "b2b", "external_id": format!("K-{i}"),
+            "customer": {"id": "C-1", "email": "a@b.c"}, "currency": "USD",
+            "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "9.99"}],
+            "ship_to": {"name": "A", "line1": "1 Rd", "city": "X", "postal_code": "1", "country": "US"}
+        }))
+        .await;
+        assert_eq!(answer["state"], "accepted");
+    }
+
+    // Let some reach the ERP, then kill -9 the hub in the middle of posting.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while erp.stats().created < 10 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    hub.kill().unwrap();
+    hub.wait().unwrap();
+    let at_kill = erp.stats().created;
+    assert!(
+        at_kill < ORDERS as u64,
+        "the kill must land before every order was posted"
+    );
+
+    // Start it again on the same store: it takes over what the dead process held.
+    let mut hub = serve(&config, port, &dir.join("second.log"));
+    wait_ready(&http, &base).await;
+    let restarted = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while posted(&http, &base).await < ORDERS && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        eprintln!(
+            "{:?} posted {} erp {:?}",
+            restarted.elapsed(),
+            posted(&http, &base).await,
+            erp.stats().created
+        );
+    }
+    let done = posted(&http, &base).await;
+    let seen = erp.stats();
+    hub.kill().unwrap();
+    hub.wait().unwrap();
+    assert_eq!(
+        done, ORDERS,
+        "every accepted order reached erp_posted (killed at {at_kill})"
+    );
+    assert_eq!(
+        seen.created, ORDERS as u64,
+        "exactly one ERP sales order each: {seen:?}"
+    );
+    assert_eq!(erp.orders().len(), ORDERS);
+    let _ = std::fs::remove_dir_all(&dir);
+}
