@@ -62,7 +62,40 @@ async fn posted(http: &reqwest::Client, base: &str) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_hub_posts_every_order_exactly_once_after_restart() {
+async fn sqlite_a_killed_hub_posts_every_order_exactly_once_after_restart() {
+    let dir = std::env::temp_dir().join(format!("crossdock-crash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("hub.db");
+    crossdock_store::sqlite::remove_files(&db);
+    crash_and_restart(&dir, &format!("sqlite://{}", db.display())).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_killed_hub_posts_every_order_exactly_once_after_restart() {
+    let Ok(url) = std::env::var("CROSSDOCK_TEST_PG_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CROSSDOCK_TEST_PG_URL unset in CI"
+        );
+        eprintln!("skipping PostgreSQL test: set CROSSDOCK_TEST_PG_URL to run it");
+        return;
+    };
+    let schema = format!("crash_{}", std::process::id());
+    let setup = crossdock_store::PgStore::connect_in_schema(&url, &schema, 1)
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("crossdock-crash-pg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    crash_and_restart(&dir, &format!("{url}?options[search_path]={schema}")).await;
+    let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
+    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+        .execute(setup.pool())
+        .await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn crash_and_restart(dir: &std::path::Path, store_url: &str) {
     let erp = SimErp::default();
     let (erp_url, _server) = erp.start().await.unwrap();
     // Each ERP call takes a while, so the kill lands mid-way.
@@ -71,17 +104,11 @@ async fn a_killed_hub_posts_every_order_exactly_once_after_restart() {
         ..Faults::default()
     });
 
-    let dir = std::env::temp_dir().join(format!("crossdock-crash-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("hub.db");
-    crossdock_store::sqlite::remove_files(&db);
     let config = dir.join("crossdock.toml");
-    let text = crossdock_engine::config::EXAMPLE.replace(
-        "sqlite://crossdock.db",
-        &format!("sqlite://{}", db.display()),
-    ) + &format!(
-        "\n[erp]\nurl = \"{erp_url}\"\ntimeout_ms = 1000\nrate_per_sec = 200\nconcurrency = 2\nlease_ms = 1500\n"
-    );
+    let text = crossdock_engine::config::EXAMPLE.replace("sqlite://crossdock.db", store_url)
+        + &format!(
+            "\n[erp]\nurl = \"{erp_url}\"\ntimeout_ms = 1000\nrate_per_sec = 200\nconcurrency = 2\nlease_ms = 1500\n"
+        );
     std::fs::write(&config, text).unwrap();
 
     let port = free_port();
@@ -155,5 +182,4 @@ async fn a_killed_hub_posts_every_order_exactly_once_after_restart() {
         "exactly one ERP sales order each: {seen:?}"
     );
     assert_eq!(erp.orders().len(), ORDERS);
-    let _ = std::fs::remove_dir_all(&dir);
 }
