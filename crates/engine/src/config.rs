@@ -176,6 +176,9 @@ pub struct InventoryConfig {
     pub max_batch: usize,
     /// How often another instance's commits are looked for, in milliseconds (PostgreSQL).
     pub refresh_ms: u64,
+    /// How long an order's `Idempotency-Key` is remembered, in hours (at least 24 is
+    /// advised). Natural keys (channel, external_id) are kept forever.
+    pub idempotency_key_ttl_hours: u64,
 }
 
 impl Default for InventoryConfig {
@@ -185,6 +188,7 @@ impl Default for InventoryConfig {
             expiry_sweep_ms: 1000,
             max_batch: 1024,
             refresh_ms: 200,
+            idempotency_key_ttl_hours: 24,
         }
     }
 }
@@ -284,6 +288,12 @@ impl Config {
         }
         if self.channels.is_empty() {
             return Err(invalid("channels", "define at least one [[channels]]"));
+        }
+        if self.inventory.idempotency_key_ttl_hours == 0 {
+            return Err(invalid(
+                "inventory.idempotency_key_ttl_hours",
+                "must be at least 1",
+            ));
         }
         if self.inventory.max_batch == 0 {
             return Err(invalid("inventory.max_batch", "must be at least 1"));

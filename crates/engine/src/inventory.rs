@@ -109,6 +109,7 @@ impl Inventory {
             config,
         };
         tokio::spawn(expire_loop(inventory.clone(), shutdown.clone()));
+        tokio::spawn(forget_keys_loop(inventory.clone(), shutdown.clone()));
         if matches!(inventory.core.store, AnyStore::Postgres(_)) {
             tokio::spawn(refresh_loop(inventory.clone(), shutdown));
         }
@@ -398,6 +399,27 @@ async fn expire_loop(inventory: Inventory, shutdown: Shutdown) {
         match inventory.submit(releases).await {
             Ok(_) => tracing::info!(count, "expired reservations released"),
             Err(e) => tracing::warn!(error = %e, "cannot release expired reservations"),
+        }
+    }
+}
+
+/// Forgets idempotency keys older than their time to live, once a minute.
+async fn forget_keys_loop(inventory: Inventory, shutdown: Shutdown) {
+    let ttl_ms = inventory
+        .config
+        .idempotency_key_ttl_hours
+        .saturating_mul(3_600_000)
+        .min(i64::MAX as u64) as i64;
+    loop {
+        let before = Timestamp(now().0.saturating_sub(ttl_ms));
+        match inventory.core.store.purge_idempotency_keys(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "forgot expired idempotency keys"),
+            Err(e) => tracing::warn!(error = %e, "cannot forget expired idempotency keys"),
+        }
+        tokio::select! {
+            _ = shutdown.wait() => return,
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
     }
 }

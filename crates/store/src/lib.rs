@@ -226,6 +226,11 @@ pub trait Store: Send + Sync + 'static {
     /// Jobs matching `filter`.
     fn jobs(&self, filter: JobFilter) -> impl Future<Output = Result<Vec<Job>>> + Send;
 
+    /// Forgets `Idempotency-Key`s recorded before `before`; returns how many. Orders keep
+    /// their natural key forever.
+    fn purge_idempotency_keys(&self, before: Timestamp)
+    -> impl Future<Output = Result<u64>> + Send;
+
     /// Ids of active reservations whose time ran out by `now`, oldest first.
     fn due_reservations(
         &self,
@@ -325,6 +330,9 @@ impl Store for AnyStore {
     }
     async fn exceptions(&self, filter: ExceptionFilter) -> Result<Vec<Exception>> {
         delegate!(self, s => s.exceptions(filter))
+    }
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64> {
+        delegate!(self, s => s.purge_idempotency_keys(before))
     }
     async fn exception(&self, id: &str) -> Result<Option<Exception>> {
         delegate!(self, s => s.exception(id))

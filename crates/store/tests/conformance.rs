@@ -48,6 +48,7 @@ conformance!(
     a_storm_of_the_same_order_makes_one_order,
     an_order_is_kept_with_its_history_and_jobs,
     a_reused_idempotency_key_with_another_body_conflicts,
+    expired_idempotency_keys_are_forgotten_but_natural_keys_are_not,
     racing_workers_take_each_job_once,
     a_lapsed_lease_is_taken_over_and_the_old_holder_cannot_finish,
     a_retried_job_waits_for_its_time_and_a_failed_one_stays_put,
@@ -1019,4 +1020,33 @@ async fn a_failed_job_opens_an_exception_that_can_be_retried_and_resolved(h: Har
         .await
         .unwrap();
     assert_eq!(by_code.len(), 1);
+}
+
+async fn expired_idempotency_keys_are_forgotten_but_natural_keys_are_not(h: Harness) {
+    stock_for_orders(&h).await;
+    h.run(100, vec![place("T-1", 1, Some("key-T"), "body-a")])
+        .await;
+    assert_eq!(
+        h.store
+            .purge_idempotency_keys(Timestamp(100))
+            .await
+            .unwrap(),
+        0,
+        "not yet due"
+    );
+    assert_eq!(
+        h.store
+            .purge_idempotency_keys(Timestamp(101))
+            .await
+            .unwrap(),
+        1
+    );
+    // The key is free for a new order now...
+    let out = h
+        .run(200, vec![place("T-2", 1, Some("key-T"), "body-b")])
+        .await;
+    assert!(matches!(&out[0], Outcome::OrderPlaced(_)), "{out:?}");
+    // ...while the first order's natural key still answers its first response.
+    let out = h.run(300, vec![place("T-1", 1, None, "body-a")]).await;
+    assert!(matches!(&out[0], Outcome::Replayed(_)), "{out:?}");
 }

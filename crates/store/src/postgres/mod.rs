@@ -242,6 +242,14 @@ impl Store for PgStore {
         jobs::finish(&self.pool, id, owner, &finish, now).await
     }
 
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(before.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn exceptions(&self, filter: crate::ExceptionFilter) -> Result<Vec<crate::Exception>> {
         jobs::exceptions(&self.pool, &filter).await
     }

@@ -42,12 +42,14 @@ enum JobOp {
     Lease(crate::LeaseRequest),
     Finish(String, String, crate::JobFinish, Timestamp),
     Act(String, crate::ExceptionAction, Timestamp),
+    PurgeKeys(Timestamp),
 }
 
 enum JobReply {
     Leased(Vec<crate::Job>),
     Finished(bool),
     Acted(Option<Box<crate::Exception>>),
+    Purged(u64),
 }
 
 fn run_job_op(conn: &mut Connection, op: JobOp) -> Result<JobReply> {
@@ -57,6 +59,10 @@ fn run_job_op(conn: &mut Connection, op: JobOp) -> Result<JobReply> {
         JobOp::Finish(id, owner, f, now) => {
             JobReply::Finished(jobs::finish(&tx, &id, &owner, &f, now)?)
         }
+        JobOp::PurgeKeys(before) => JobReply::Purged(tx.execute(
+            "DELETE FROM idempotency_keys WHERE created_at < ?1",
+            [before.0],
+        )? as u64),
         JobOp::Act(id, action, now) => {
             JobReply::Acted(jobs::act(&tx, &id, action, now)?.map(Box::new))
         }
@@ -416,6 +422,13 @@ impl Store for SqliteStore {
         match self.jobs_op(op).await? {
             JobReply::Finished(done) => Ok(done),
             _ => unreachable!("a finish answers with a flag"),
+        }
+    }
+
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64> {
+        match self.jobs_op(JobOp::PurgeKeys(before)).await? {
+            JobReply::Purged(n) => Ok(n),
+            _ => unreachable!("a purge answers with a count"),
         }
     }
 
