@@ -7,6 +7,7 @@
 //! taken last, which keeps the log gap-free and visible in order.
 
 mod jobs;
+mod orders;
 mod sql;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -100,8 +101,8 @@ impl PgStore {
             }
         }
         let seen = sql::seen_events(&mut tx, &needs.event_keys).await?;
-        let priors = sql::priors(&mut tx, &needs).await?;
-        let orders = sql::orders_now(&mut tx, &needs.order_ids).await?;
+        let priors = orders::priors(&mut tx, &needs).await?;
+        let orders = orders::orders_now(&mut tx, &needs.order_ids).await?;
         let (outcomes, finished) = batch::run(batch, states, reservations, seen, priors, orders);
         let writes = WriteSet::of(&finished, batch.now.0);
         let seqs = sql::write(&mut tx, &writes, batch.now.0).await?;
@@ -221,11 +222,11 @@ impl Store for PgStore {
     }
 
     async fn order(&self, id: &str) -> Result<Option<crate::StoredOrder>> {
-        sql::order(&self.pool, id).await
+        orders::order(&self.pool, id).await
     }
 
     async fn orders(&self, filter: crate::OrderFilter) -> Result<Vec<crate::StoredOrder>> {
-        sql::orders(&self.pool, &filter).await
+        orders::orders(&self.pool, &filter).await
     }
 
     async fn lease_jobs(&self, req: crate::LeaseRequest) -> Result<Vec<crate::Job>> {

@@ -8,6 +8,7 @@
 //! thread pool.
 
 mod jobs;
+mod orders;
 mod sql;
 
 use std::collections::HashMap;
@@ -379,8 +380,8 @@ fn commit(
         }
     }
     let seen = sql::seen_events(&tx, &needs.event_keys)?;
-    let priors = sql::priors(&tx, &needs)?;
-    let orders = sql::orders_now(&tx, &needs.order_ids)?;
+    let priors = orders::priors(&tx, &needs)?;
+    let orders = orders::orders_now(&tx, &needs.order_ids)?;
     let (outcomes, finished) = batch::run(batch, states, reservations, seen, priors, orders);
     let writes = WriteSet::of(&finished, batch.now.0);
     sql::write(&tx, &writes, batch.now.0, first_seq)?;
@@ -493,11 +494,11 @@ impl Store for SqliteStore {
 
     async fn order(&self, id: &str) -> Result<Option<crate::StoredOrder>> {
         let id = id.to_string();
-        self.read(move |c| sql::order(c, &id)).await
+        self.read(move |c| orders::order(c, &id)).await
     }
 
     async fn orders(&self, filter: crate::OrderFilter) -> Result<Vec<crate::StoredOrder>> {
-        self.read(move |c| sql::orders(c, &filter)).await
+        self.read(move |c| orders::orders(c, &filter)).await
     }
 
     async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use crossdock_domain::ledger::{PriorIntake, Priors, Reservation};
+use crossdock_domain::ledger::Reservation;
 use crossdock_domain::{Sku, SkuState};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -233,7 +233,7 @@ pub(super) fn write(conn: &Connection, w: &WriteSet, now: i64, first_seq: i64) -
     for (source, id, at) in &w.source_events {
         stmt.execute(params![source, id, at, now])?;
     }
-    write_orders(conn, w, now)?;
+    super::orders::write_orders(conn, w, now)?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO events (seq, type, sku, recorded_at, data) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -283,200 +283,6 @@ pub(super) fn events_after(
             while let Some(r) = rows.next()? {
                 push(r)?;
             }
-        }
-    }
-    Ok(out)
-}
-
-/// Earlier intakes with the natural keys or idempotency keys a batch's orders use.
-pub(super) fn priors(conn: &Connection, needs: &crate::needs::Needs) -> Result<Priors> {
-    let mut priors = Priors::default();
-    if !needs.order_keys.is_empty() {
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, request_hash, response FROM orders WHERE channel = ?1 AND external_id = ?2",
-        )?;
-        for (channel, external_id) in &needs.order_keys {
-            if let Some(p) = stmt
-                .query_row(params![channel, external_id], prior_row)
-                .optional()?
-            {
-                priors
-                    .by_external_id
-                    .insert((channel.clone(), external_id.clone()), p);
-            }
-        }
-    }
-    if !needs.idempotency_keys.is_empty() {
-        let mut stmt = conn.prepare_cached(
-            "SELECT order_id, request_hash, response FROM idempotency_keys WHERE key = ?1",
-        )?;
-        for key in &needs.idempotency_keys {
-            if let Some(p) = stmt.query_row([key], prior_row).optional()? {
-                priors.by_key.insert(key.clone(), p);
-            }
-        }
-    }
-    Ok(priors)
-}
-
-fn prior_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PriorIntake> {
-    let response: String = r.get(2)?;
-    Ok(PriorIntake {
-        order_id: r.get(0)?,
-        request_hash: r.get(1)?,
-        response: serde_json::from_str(&response).unwrap_or(serde_json::Value::Null),
-    })
-}
-
-/// Writes new orders, their history, idempotency keys and jobs.
-pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "UPDATE orders SET state = ?2, erp_order_id = COALESCE(?3, erp_order_id), updated_at = ?4
-         WHERE id = ?1",
-    )?;
-    for (id, state, erp_order_id, at) in &w.order_updates {
-        stmt.execute(params![id, state, erp_order_id, at])?;
-    }
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id, body,
-            lines, reason, request_hash, response, correlation_id, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
-    )?;
-    for o in &w.orders {
-        stmt.execute(params![
-            o.id,
-            o.channel,
-            o.external_id,
-            o.state,
-            o.business_unit,
-            o.customer_id,
-            o.body,
-            o.lines,
-            o.reason,
-            o.request_hash,
-            o.response,
-            o.correlation_id,
-            o.created_at
-        ])?;
-    }
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO order_history (order_id, seq, from_state, to_state, at, actor,
-            correlation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
-    for h in &w.history {
-        stmt.execute(params![
-            h.order_id,
-            h.seq,
-            h.from_state,
-            h.to_state,
-            h.at,
-            h.actor,
-            h.correlation_id
-        ])?;
-    }
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO idempotency_keys (key, order_id, request_hash, response, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for (key, order_id, hash, response) in &w.idempotency {
-        stmt.execute(params![key, order_id, hash, response, now])?;
-    }
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'ready', 0, ?5, ?5) ON CONFLICT (id) DO NOTHING",
-    )?;
-    for j in &w.jobs {
-        stmt.execute(params![j.id, j.kind, j.system, j.order_id, j.run_at])?;
-    }
-    Ok(())
-}
-
-const ORDER_COLS: &str =
-    "id, channel, external_id, state, reason, body, lines, created_at, updated_at, erp_order_id";
-
-fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::StoredOrder> {
-    let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
-        let text: String = r.get(i)?;
-        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
-    };
-    Ok(crate::StoredOrder {
-        id: r.get(0)?,
-        channel: r.get(1)?,
-        external_id: r.get(2)?,
-        state: r.get(3)?,
-        reason: r.get(4)?,
-        order: json(5)?,
-        lines: json(6)?,
-        erp_order_id: r.get(9)?,
-        history: Vec::new(),
-        created_at: crossdock_domain::Timestamp(r.get(7)?),
-        updated_at: crossdock_domain::Timestamp(r.get(8)?),
-    })
-}
-
-/// An order with its history.
-pub(super) fn order(conn: &Connection, id: &str) -> Result<Option<crate::StoredOrder>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {ORDER_COLS} FROM orders WHERE id = ?1"))?;
-    let Some(mut order) = stmt.query_row([id], order_row).optional()? else {
-        return Ok(None);
-    };
-    let mut stmt = conn.prepare_cached(
-        "SELECT from_state, to_state, at, actor, correlation_id FROM order_history
-         WHERE order_id = ?1 ORDER BY seq",
-    )?;
-    order.history = stmt
-        .query_map([id], |r| {
-            Ok(crate::Transition {
-                from: r.get(0)?,
-                to: r.get(1)?,
-                at: crossdock_domain::Timestamp(r.get(2)?),
-                actor: r.get(3)?,
-                correlation_id: r.get(4)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Some(order))
-}
-
-/// Orders matching a filter, newest first.
-pub(super) fn orders(conn: &Connection, f: &crate::OrderFilter) -> Result<Vec<crate::StoredOrder>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ORDER_COLS} FROM orders
-         WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR channel = ?2)
-           AND (?3 IS NULL OR created_at >= ?3)
-         ORDER BY created_at DESC, id DESC LIMIT ?4"
-    ))?;
-    let rows = stmt
-        .query_map(
-            params![f.state, f.channel, f.since.map(|t| t.0), f.limit],
-            order_row,
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-/// The current state and number of transitions of each order in `ids`.
-pub(super) fn orders_now(
-    conn: &Connection,
-    ids: &BTreeSet<String>,
-) -> Result<std::collections::HashMap<String, crossdock_domain::ledger::OrderNow>> {
-    let mut out = std::collections::HashMap::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id)
-         FROM orders o WHERE id = ?1",
-    )?;
-    for id in ids {
-        let row: Option<(String, i64)> = stmt
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        if let Some((state, transitions)) = row {
-            let state = crossdock_domain::order_state::OrderState::parse(&state)
-                .ok_or_else(|| crate::StoreError::Corrupt(format!("order state `{state}`")))?;
-            out.insert(
-                id.clone(),
-                crossdock_domain::ledger::OrderNow { state, transitions },
-            );
         }
     }
     Ok(out)
