@@ -3,6 +3,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::ats::sellable_at;
 use crate::estate::fixtures::example;
+use crate::ids::ChannelCode;
 use crate::stock::Bucket;
 
 fn sku(s: &str) -> Sku {

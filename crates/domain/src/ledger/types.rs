@@ -1,0 +1,306 @@
+//! The ledger's vocabulary: commands in, outcomes out, reservations, and the rows a batch
+//! asks its store to write.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{AdvanceOrder, NewOrder, OrderMove, PlaceOrder, PriorIntake};
+use crate::error::ErrorCode;
+use crate::ids::{ChannelCode, LocationCode, Sku};
+use crate::order::FieldError;
+use crate::order_state::OrderState;
+use crate::sku::SkuState;
+use crate::stock::StockChange;
+use crate::time::Timestamp;
+
+/// Where a reservation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReservationStatus {
+    /// Holding units.
+    Active,
+    /// Released by a caller.
+    Released,
+    /// Released because its time ran out.
+    Expired,
+    /// Every unit went onto a pick ticket.
+    Consumed,
+}
+
+impl ReservationStatus {
+    /// The stored and wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReservationStatus::Active => "active",
+            ReservationStatus::Released => "released",
+            ReservationStatus::Expired => "expired",
+            ReservationStatus::Consumed => "consumed",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "active" => ReservationStatus::Active,
+            "released" => ReservationStatus::Released,
+            "expired" => ReservationStatus::Expired,
+            "consumed" => ReservationStatus::Consumed,
+            _ => return None,
+        })
+    }
+}
+
+/// Units a reservation holds at one location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservedAt {
+    /// The location.
+    pub location: LocationCode,
+    /// Units allocated there.
+    pub qty: i64,
+    /// Of those, units already moved onto a pick ticket.
+    pub consumed: i64,
+}
+
+/// Units held for an order (or a cart) until picked, released or expired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    /// `res_…` identifier.
+    pub id: String,
+    /// The SKU held.
+    pub sku: Sku,
+    /// The channel it was taken for.
+    pub channel: ChannelCode,
+    /// The order (or cart) it belongs to.
+    pub order_ref: String,
+    /// Units held in all.
+    pub qty: i64,
+    /// When it was taken.
+    pub created_at: Timestamp,
+    /// When it lapses; `None` holds until released.
+    pub expires_at: Option<Timestamp>,
+    /// Where it stands.
+    pub status: ReservationStatus,
+    /// Where the units are held.
+    pub allocations: Vec<ReservedAt>,
+}
+
+impl Reservation {
+    /// Units still held (not consumed by picks).
+    pub fn open_qty(&self) -> i64 {
+        self.allocations.iter().map(|a| a.qty - a.consumed).sum()
+    }
+}
+
+/// A request to hold stock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReserveRequest {
+    /// Identifier to give the reservation.
+    pub id: String,
+    /// The SKU.
+    pub sku: Sku,
+    /// Units wanted, at least 1.
+    pub qty: i64,
+    /// The channel selling them.
+    pub channel: ChannelCode,
+    /// The order or cart reference.
+    pub order_ref: String,
+    /// Pin to one location.
+    pub location: Option<LocationCode>,
+    /// Prefer locations in this region.
+    pub ship_region: Option<String>,
+    /// When it lapses.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// What a stock event does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventChange {
+    /// Moves buckets.
+    Stock {
+        /// The movement.
+        change: StockChange,
+        /// The event's kind as sent (`receipt`, `shipped`, …), for the event log.
+        kind: String,
+        /// For receipts: the purchase order line it fills.
+        po_ref: Option<String>,
+        /// For pick_opened: the order whose reservation the pick consumes.
+        order_ref: Option<String>,
+    },
+    /// Upserts an expected receipt (`qty` 0 closes it).
+    Expected {
+        /// The purchase order reference.
+        po_ref: String,
+        /// Units expected.
+        qty: i64,
+        /// Expected arrival.
+        eta: Timestamp,
+    },
+}
+
+/// A stock event from an outside system, checked at the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockEvent {
+    /// The reporting system.
+    pub source: String,
+    /// The system's own id for the event; repeated ids are duplicates.
+    pub source_event_id: String,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+    /// The SKU.
+    pub sku: Sku,
+    /// The location.
+    pub location: LocationCode,
+    /// What it does.
+    pub change: EventChange,
+}
+
+impl StockEvent {
+    /// The (source, source_event_id) pair that identifies it.
+    pub fn key(&self) -> (String, String) {
+        (self.source.clone(), self.source_event_id.clone())
+    }
+}
+
+/// One unit of work in a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Adds a SKU to the item master (no-op if present).
+    UpsertItem {
+        /// The SKU.
+        sku: Sku,
+        /// Its description.
+        description: Option<String>,
+    },
+    /// Applies a stock event.
+    Stock(StockEvent),
+    /// Holds stock.
+    Reserve(ReserveRequest),
+    /// Returns a reservation's open units.
+    Release {
+        /// The reservation.
+        id: String,
+        /// True when its time ran out rather than a caller releasing it.
+        expired: bool,
+    },
+    /// Takes in an order: reserves every line or none.
+    PlaceOrder(Box<PlaceOrder>),
+    /// Moves an order to its next state.
+    AdvanceOrder(Box<AdvanceOrder>),
+}
+
+impl Command {
+    /// The SKUs this command touches, as far as known without a lookup.
+    pub fn skus(&self) -> Vec<&Sku> {
+        match self {
+            Command::UpsertItem { sku, .. } => vec![sku],
+            Command::Stock(e) => vec![&e.sku],
+            Command::Reserve(r) => vec![&r.sku],
+            Command::Release { .. } => vec![],
+            Command::PlaceOrder(p) => p.order.lines.iter().map(|l| &l.sku).collect(),
+            Command::AdvanceOrder(_) => vec![],
+        }
+    }
+}
+
+/// What became of one command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The SKU was added.
+    ItemCreated,
+    /// The SKU was already there.
+    ItemExists,
+    /// The event moved stock.
+    Applied,
+    /// The event was seen before; nothing changed.
+    Duplicate,
+    /// The event is older than a snapshot; nothing changed.
+    Stale,
+    /// Stock is held.
+    Reserved(Reservation),
+    /// Not enough stock; `available` units could have been had.
+    Insufficient {
+        /// Units the channel could have reserved.
+        available: i64,
+    },
+    /// The reservation's units are back.
+    Released(Reservation),
+    /// The reservation was already closed.
+    AlreadyClosed(Reservation),
+    /// The order was taken in; `response` is the intake answer.
+    OrderPlaced(Box<NewOrder>),
+    /// The same order (same key, same body) was taken in before: its first answer.
+    Replayed(PriorIntake),
+    /// The key was used before with a different body.
+    KeyReused {
+        /// Which key: `idempotency_key` or `external_id`.
+        key: &'static str,
+        /// The order the key belongs to.
+        order_id: String,
+    },
+    /// The order was moved (`moved`), or was not because it is no longer in the expected
+    /// state; `state` is where it stands now.
+    OrderMoved {
+        /// Whether this command moved it.
+        moved: bool,
+        /// Its state after the command.
+        state: OrderState,
+    },
+    /// The order failed checks that need the store (unknown SKUs); nothing was kept.
+    Invalid(Vec<FieldError>),
+    /// Refused.
+    Rejected {
+        /// Why, as a stable code.
+        code: ErrorCode,
+        /// Why, for a person.
+        detail: String,
+    },
+}
+
+/// An event to append to the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// Dotted event type, e.g. `availability.changed`.
+    pub kind: &'static str,
+    /// The SKU it concerns.
+    pub sku: Option<Sku>,
+    /// The payload.
+    pub data: Value,
+}
+
+/// Rows a store must write after a batch.
+#[derive(Debug, Default)]
+pub struct Writes {
+    /// New SKUs and their descriptions.
+    pub new_items: Vec<(Sku, Option<String>)>,
+    /// Stock rows to upsert.
+    pub stock: BTreeSet<(Sku, LocationCode)>,
+    /// Channel reserved totals to upsert.
+    pub channel_reserved: BTreeSet<(Sku, ChannelCode)>,
+    /// Expected receipts to upsert (or delete, if gone from the state).
+    pub expected: BTreeSet<(Sku, LocationCode, String)>,
+    /// Reservations to insert.
+    pub new_reservations: Vec<String>,
+    /// Existing reservations whose status or consumption changed.
+    pub changed_reservations: BTreeSet<String>,
+    /// Source event keys to remember, with the time the event happened.
+    pub source_events: Vec<(String, String, Timestamp)>,
+    /// Events to append, in order.
+    pub events: Vec<NewEvent>,
+    /// Orders to insert, with their history and jobs.
+    pub new_orders: Vec<NewOrder>,
+    /// Order moves to write, with their history and jobs.
+    pub order_moves: Vec<OrderMove>,
+}
+
+/// The result of a batch: the new states and what to write.
+#[derive(Debug)]
+pub struct Finished {
+    /// Every loaded SKU's state after the batch.
+    pub states: BTreeMap<Sku, SkuState>,
+    /// Every loaded or created reservation after the batch.
+    pub reservations: HashMap<String, Reservation>,
+    /// What to write.
+    pub writes: Writes,
+}
