@@ -130,6 +130,15 @@ impl Handler for PostSalesOrder {
         if order.erp_order_id.is_some() {
             return JobResult::Done;
         }
+        if order.state != OrderState::Allocated.as_str() {
+            // Cancelled or held since the job was queued: nothing to post.
+            tracing::info!(
+                order = order.id,
+                state = order.state,
+                "sales order not posted"
+            );
+            return JobResult::Done;
+        }
         let erp_order_id = match self.post(&order).await {
             Ok(id) => id,
             Err(result) => return result,

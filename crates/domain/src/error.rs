@@ -40,6 +40,8 @@ pub enum ErrorCode {
     OrderNotFound,
     /// No exception with that id.
     ExceptionNotFound,
+    /// The order is too far along (shipped, closed…) to cancel.
+    OrderNotCancellable,
     /// An idempotency key (or order id) came back with a different body.
     IdempotencyKeyReused,
     /// The same event was delivered again.
@@ -75,6 +77,7 @@ impl ErrorCode {
             ErrorCode::ReservationClosed => "RESERVATION_CLOSED",
             ErrorCode::OrderNotFound => "ORDER_NOT_FOUND",
             ErrorCode::ExceptionNotFound => "EXCEPTION_NOT_FOUND",
+            ErrorCode::OrderNotCancellable => "ORDER_NOT_CANCELLABLE",
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::DuplicateEvent => "DUPLICATE_EVENT",
             ErrorCode::StaleEvent => "STALE_EVENT",

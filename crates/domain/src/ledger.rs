@@ -84,6 +84,7 @@ impl<'a> Ledger<'a> {
             Command::Release { id, expired } => self.release(id, *expired),
             Command::PlaceOrder(p) => self.place_order(p),
             Command::AdvanceOrder(a) => self.advance_order(a),
+            Command::CancelOrder(c) => self.cancel_order(c),
         }
     }
 
@@ -425,7 +426,7 @@ mod moves;
 mod types;
 
 pub use intake::{NewOrder, PlaceOrder, PriorIntake, Priors};
-pub use moves::{AdvanceOrder, OrderMove, OrderNow};
+pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
 pub use types::{
     Command, EventChange, Finished, NewEvent, Outcome, Reservation, ReservationStatus,
     ReserveRequest, ReservedAt, StockEvent, Writes,

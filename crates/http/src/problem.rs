@@ -74,6 +74,7 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::ReservationClosed => "Reservation already closed",
         ErrorCode::OrderNotFound => "Order not found",
         ErrorCode::ExceptionNotFound => "Exception not found",
+        ErrorCode::OrderNotCancellable => "Order can no longer be cancelled",
         ErrorCode::IdempotencyKeyReused => "Idempotency key reused",
         ErrorCode::DuplicateEvent => "Duplicate event",
         ErrorCode::StaleEvent => "Stale event",

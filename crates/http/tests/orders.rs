@@ -291,6 +291,73 @@ async fn exception_queue(app: App) {
     );
 }
 
+async fn cancel(app: App) {
+    seed(&app).await;
+    let (_, _, placed) = post_order(&app, &order("C-1", 5), None).await;
+    let id = placed["id"].as_str().unwrap();
+    let (_, before) = app.get("/v1/availability/SKU-1").await;
+    assert_eq!(before["locations"][0]["reserved"], 5);
+    let (status, o) = app
+        .post(&format!("/v1/orders/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        (status, o["state"].as_str()),
+        (StatusCode::OK, Some("cancelled"))
+    );
+    assert_eq!(
+        o["history"].as_array().unwrap().last().unwrap()["from"],
+        "accepted"
+    );
+    let (_, after) = app.get("/v1/availability/SKU-1").await;
+    assert_eq!(
+        after["locations"][0]["reserved"], 0,
+        "the reservations are released"
+    );
+    let r = o["lines"][0]["reservation_id"].as_str().unwrap();
+    let (_, res) = app.get(&format!("/v1/reservations/{r}")).await;
+    assert_eq!(res["status"], "released");
+    // Cancelling again changes nothing; a rejected order cannot be cancelled; nor an unknown one.
+    let (status, again) = app
+        .post(&format!("/v1/orders/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        (status, again["state"].as_str()),
+        (StatusCode::OK, Some("cancelled"))
+    );
+    assert_eq!(
+        again["history"].as_array().unwrap().len(),
+        o["history"].as_array().unwrap().len()
+    );
+    let (_, _, rejected) = post_order(&app, &order("C-2", 5000), None).await;
+    let (status, p) = app
+        .post(
+            &format!("/v1/orders/{}/cancel", rejected["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("ORDER_NOT_CANCELLABLE"))
+    );
+    let (status, p) = app.post("/v1/orders/ord_nope/cancel", json!({})).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("ORDER_NOT_FOUND"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_cancel() {
+    cancel(spawn_app(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cancel() {
+    if let Some(app) = spawn_app(true).await {
+        cancel(app).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_exception_queue() {
     exception_queue(spawn_app(false).await.unwrap()).await;

@@ -56,11 +56,26 @@ impl Needs {
                 Command::AdvanceOrder(a) => {
                     needs.order_ids.insert(a.order_id.clone());
                 }
+                Command::CancelOrder(c) => {
+                    needs.order_ids.insert(c.order_id.clone());
+                }
                 _ => {}
             }
         }
         needs.skus.extend(released.iter().map(|r| r.sku.clone()));
         needs
+    }
+
+    /// Orders that cancel commands name: their active reservations are loaded (and their
+    /// SKUs locked) like released ones.
+    pub fn cancelled_orders(commands: &[Command]) -> Vec<String> {
+        commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::CancelOrder(c) => Some(c.order_id.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Ids of reservations that release commands name.

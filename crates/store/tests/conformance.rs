@@ -54,6 +54,7 @@ conformance!(
     a_retried_job_waits_for_its_time_and_a_failed_one_stays_put,
     a_failed_job_opens_an_exception_that_can_be_retried_and_resolved,
     an_order_moves_once_with_its_history_and_next_jobs,
+    cancelling_a_posted_order_releases_stock_and_queues_the_erp_cancellation,
 );
 
 async fn racing_reservations_take_exactly_the_stock(h: Harness) {
@@ -1049,4 +1050,86 @@ async fn expired_idempotency_keys_are_forgotten_but_natural_keys_are_not(h: Harn
     // ...while the first order's natural key still answers its first response.
     let out = h.run(300, vec![place("T-1", 1, None, "body-a")]).await;
     assert!(matches!(&out[0], Outcome::Replayed(_)), "{out:?}");
+}
+
+async fn cancelling_a_posted_order_releases_stock_and_queues_the_erp_cancellation(h: Harness) {
+    use crossdock_domain::ledger::CancelOrder;
+    orders_with_jobs(&h, 1).await;
+    let id = h
+        .store
+        .orders(crossdock_store::OrderFilter {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    assert_eq!(
+        h.state("SKU-HOT")
+            .await
+            .at(&loc("east"))
+            .unwrap()
+            .buckets
+            .reserved,
+        1
+    );
+    h.run(
+        3,
+        vec![
+            advance(&id, OrderState::Accepted, OrderState::Allocated, None),
+            advance(
+                &id,
+                OrderState::Allocated,
+                OrderState::ErpPosted,
+                Some("SO-1"),
+            ),
+        ],
+    )
+    .await;
+    let cancel = |n: &str| {
+        Command::CancelOrder(Box::new(CancelOrder {
+            order_id: id.clone(),
+            actor: n.into(),
+            correlation_id: "corr-c".into(),
+        }))
+    };
+    // Two cancellations race from every instance: one cancels, the rest see it cancelled.
+    let outcomes = h.race(6, |i| cancel(&format!("op-{i}"))).await;
+    let moved = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::OrderMoved { moved: true, .. }))
+        .count();
+    assert_eq!(moved, 1, "{outcomes:?}");
+    assert_eq!(
+        h.state("SKU-HOT")
+            .await
+            .at(&loc("east"))
+            .unwrap()
+            .buckets
+            .reserved,
+        0
+    );
+    assert_eq!(
+        h.state("SKU-1")
+            .await
+            .at(&loc("east"))
+            .unwrap()
+            .buckets
+            .reserved,
+        0
+    );
+    let erp = h
+        .store
+        .jobs(crossdock_store::JobFilter {
+            system: Some("erp".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = erp.iter().map(|j| j.kind.as_str()).collect();
+    assert!(kinds.contains(&"cancel_sales_order"), "{kinds:?}");
+    let stored = h.store.order(&id).await.unwrap().unwrap();
+    assert_eq!(stored.state, "cancelled");
 }

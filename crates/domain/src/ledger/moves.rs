@@ -30,6 +30,18 @@ pub struct AdvanceOrder {
     pub jobs: Vec<(&'static str, &'static str)>,
 }
 
+/// A request to cancel an order: its reservations are released and compensations queued
+/// (cancel the ERP sales order when it was posted).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancelOrder {
+    /// The order.
+    pub order_id: String,
+    /// Who cancels (an operator, the channel, an exception's cancel).
+    pub actor: String,
+    /// Correlation id of the request.
+    pub correlation_id: String,
+}
+
 /// An order's state as the store has it, with how many transitions it has recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderNow {
@@ -114,5 +126,55 @@ impl Ledger<'_> {
             moved: true,
             state: a.to,
         }
+    }
+}
+
+impl Ledger<'_> {
+    pub(super) fn cancel_order(&mut self, c: &CancelOrder) -> Outcome {
+        let Some(now) = self.orders.get(&c.order_id).copied() else {
+            return Outcome::Rejected {
+                code: ErrorCode::OrderNotFound,
+                detail: format!("no order `{}`", c.order_id),
+            };
+        };
+        if now.state == OrderState::Cancelled {
+            return Outcome::OrderMoved {
+                moved: false,
+                state: now.state,
+            };
+        }
+        if !now.state.can_move_to(OrderState::Cancelled) {
+            return Outcome::Rejected {
+                code: ErrorCode::OrderNotCancellable,
+                detail: format!(
+                    "order `{}` is {} and can no longer be cancelled",
+                    c.order_id,
+                    now.state.as_str()
+                ),
+            };
+        }
+        let mut held: Vec<String> = self
+            .reservations
+            .values()
+            .filter(|r| r.order_ref == c.order_id && r.status == super::ReservationStatus::Active)
+            .map(|r| r.id.clone())
+            .collect();
+        held.sort();
+        for id in held {
+            self.release(&id, false);
+        }
+        let mut jobs = Vec::new();
+        if matches!(now.state, OrderState::ErpPosted | OrderState::Released) {
+            jobs.push(("cancel_sales_order", "erp"));
+        }
+        self.advance_order(&AdvanceOrder {
+            order_id: c.order_id.clone(),
+            from: now.state,
+            to: OrderState::Cancelled,
+            actor: c.actor.clone(),
+            correlation_id: c.correlation_id.clone(),
+            erp_order_id: None,
+            jobs,
+        })
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{AdvanceOrder, NewOrder, OrderMove, PlaceOrder, PriorIntake};
+use super::{AdvanceOrder, CancelOrder, NewOrder, OrderMove, PlaceOrder, PriorIntake};
 use crate::error::ErrorCode;
 use crate::ids::{ChannelCode, LocationCode, Sku};
 use crate::order::FieldError;
@@ -188,6 +188,8 @@ pub enum Command {
     PlaceOrder(Box<PlaceOrder>),
     /// Moves an order to its next state.
     AdvanceOrder(Box<AdvanceOrder>),
+    /// Cancels an order, releasing what it holds.
+    CancelOrder(Box<CancelOrder>),
 }
 
 impl Command {
@@ -199,7 +201,7 @@ impl Command {
             Command::Reserve(r) => vec![&r.sku],
             Command::Release { .. } => vec![],
             Command::PlaceOrder(p) => p.order.lines.iter().map(|l| &l.sku).collect(),
-            Command::AdvanceOrder(_) => vec![],
+            Command::AdvanceOrder(_) | Command::CancelOrder(_) => vec![],
         }
     }
 }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use crossdock_domain::ErrorCode;
 use crossdock_domain::Timestamp;
-use crossdock_domain::ledger::{Command, Outcome, PlaceOrder};
+use crossdock_domain::ledger::{CancelOrder, Command, Outcome, PlaceOrder};
 use crossdock_domain::order::{FieldError, parse_order};
 use crossdock_engine::Inventory;
 use crossdock_store::OrderFilter;
@@ -33,6 +33,7 @@ pub fn router() -> Router<Inventory> {
     Router::new()
         .route("/v1/orders", get(list).post(create))
         .route("/v1/orders/{id}", get(show))
+        .route("/v1/orders/{id}/cancel", axum::routing::post(cancel))
 }
 
 /// Hash of a body, independent of key order and whitespace.
@@ -182,4 +183,34 @@ async fn list(
         })
         .await?;
     Ok(Json(json!({ "orders": orders })))
+}
+
+/// Cancels an order: releases its reservations and queues the compensations that apply.
+async fn cancel(
+    State(inv): State<Inventory>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let correlation_id =
+        header_text(&headers, "x-correlation-id")?.unwrap_or_else(Inventory::new_correlation_id);
+    let command = Command::CancelOrder(Box::new(CancelOrder {
+        order_id: id.clone(),
+        actor: "api".into(),
+        correlation_id,
+    }));
+    match inv.submit_one(command).await? {
+        Outcome::OrderMoved { .. } => show(State(inv), Path(id)).await,
+        Outcome::Rejected { code, detail } => {
+            let status = match code {
+                ErrorCode::OrderNotFound => StatusCode::NOT_FOUND,
+                _ => StatusCode::CONFLICT,
+            };
+            Err(Problem::new(status, code, detail))
+        }
+        other => Err(Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            format!("unexpected outcome {other:?}"),
+        )),
+    }
 }

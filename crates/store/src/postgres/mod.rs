@@ -89,12 +89,19 @@ impl PgStore {
     async fn try_commit(&self, batch: &Batch) -> Result<Committed> {
         let mut tx = self.pool.begin().await?;
         let release_ids = Needs::release_ids(&batch.commands);
-        let released = sql::reservations_by_id(&mut tx, &release_ids).await?;
+        let cancelled = Needs::cancelled_orders(&batch.commands);
+        let mut released = sql::reservations_by_id(&mut tx, &release_ids).await?;
+        released.extend(sql::reservations_of_orders(&mut tx, &cancelled).await?);
         let needs = Needs::of(&batch.commands, &released);
         sql::lock(&mut tx, &needs).await?;
         let states = sql::load_states(&mut tx, Some(&needs.skus)).await?;
         // Re-read under the locks: another instance may have changed them meanwhile.
         let mut reservations = sql::reservations_by_id(&mut tx, &release_ids).await?;
+        for r in sql::reservations_of_orders(&mut tx, &cancelled).await? {
+            if !reservations.iter().any(|x| x.id == r.id) {
+                reservations.push(r);
+            }
+        }
         for r in sql::reservations_by_order(&mut tx, &needs.order_refs).await? {
             if !reservations.iter().any(|x| x.id == r.id) {
                 reservations.push(r);

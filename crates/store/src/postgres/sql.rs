@@ -175,6 +175,23 @@ pub(super) async fn reservations_by_id(
     rows.into_iter().map(reservation).collect()
 }
 
+/// Active reservations of each order in `orders`.
+pub(super) async fn reservations_of_orders(
+    conn: &mut PgConnection,
+    orders: &[String],
+) -> Result<Vec<Reservation>> {
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<ResTuple> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {RES_COLS} FROM reservations WHERE status = 'active' AND order_ref = ANY($1)"
+    )))
+    .bind(orders)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(reservation).collect()
+}
+
 /// Active reservations for each (sku, order_ref).
 pub(super) async fn reservations_by_order(
     conn: &mut PgConnection,

@@ -365,7 +365,11 @@ fn commit(
     batch: &Batch,
 ) -> Result<Committed> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let released = sql::reservations_by_id(&tx, &Needs::release_ids(&batch.commands))?;
+    let mut released = sql::reservations_by_id(&tx, &Needs::release_ids(&batch.commands))?;
+    released.extend(sql::reservations_of_orders(
+        &tx,
+        &Needs::cancelled_orders(&batch.commands),
+    )?);
     let needs = Needs::of(&batch.commands, &released);
     let mut states: Vec<SkuState> = needs.skus.iter().filter_map(|s| cache.remove(s)).collect();
     let cached: std::collections::HashSet<Sku> = states.iter().map(|s| s.sku.clone()).collect();

@@ -124,6 +124,23 @@ pub(super) fn reservations_by_id(conn: &Connection, ids: &[String]) -> Result<Ve
     Ok(out)
 }
 
+/// Active reservations of each order in `orders`.
+pub(super) fn reservations_of_orders(
+    conn: &Connection,
+    orders: &[String],
+) -> Result<Vec<Reservation>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {RES_COLS} FROM reservations WHERE order_ref = ?1 AND status = 'active'"
+    ))?;
+    let mut out = Vec::new();
+    for order in orders {
+        for row in stmt.query_map([order], reservation_row)? {
+            out.push(row?.into_domain()?);
+        }
+    }
+    Ok(out)
+}
+
 /// Active reservations for each (sku, order_ref).
 pub(super) fn reservations_by_order(
     conn: &Connection,
