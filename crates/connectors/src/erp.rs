@@ -1,6 +1,7 @@
 //! The ERP over REST: posts sales orders, always with crossdock's order id as the external
 //! reference the ERP dedupes on, so a retry after an unknown outcome (a timeout after the
-//! ERP committed) finds the first sales order instead of making a second.
+//! ERP committed) finds the first sales order instead of making a second; and cancels them
+//! when an order is cancelled after posting.
 
 use std::time::Duration;
 
@@ -63,29 +64,14 @@ impl PostSalesOrder {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let answer: Value = res.json().await.unwrap_or(Value::Null);
-        match status {
-            s if s.is_success() => answer["erp_order_id"]
-                .as_str()
-                .map(str::to_string)
-                .ok_or_else(|| JobResult::Permanent {
-                    code: "ERP_REJECTED",
-                    error: format!("ERP answered {s} without erp_order_id: {answer}"),
-                }),
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
-                Err(JobResult::Transient {
-                    error: format!("ERP answered {status}"),
-                    retry_after,
-                })
-            }
-            s if s.is_server_error() => Err(JobResult::Transient {
-                error: format!("ERP answered {s}: {answer}"),
-                retry_after,
-            }),
-            s => Err(JobResult::Permanent {
+        classify(status, retry_after, &answer)?;
+        answer["erp_order_id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| JobResult::Permanent {
                 code: "ERP_REJECTED",
-                error: format!("ERP rejected the sales order ({s}): {answer}"),
-            }),
-        }
+                error: format!("ERP answered {status} without erp_order_id: {answer}"),
+            })
     }
 }
 
@@ -104,8 +90,71 @@ fn payload(order: &StoredOrder) -> Value {
     })
 }
 
+/// Sorts an ERP answer into done, worth retrying, or refused.
+fn classify(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    answer: &Value,
+) -> Result<(), JobResult> {
+    match status {
+        s if s.is_success() => Ok(()),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => Err(JobResult::Transient {
+            error: format!("ERP answered {status}"),
+            retry_after,
+        }),
+        s if s.is_server_error() => Err(JobResult::Transient {
+            error: format!("ERP answered {s}: {answer}"),
+            retry_after,
+        }),
+        s => Err(JobResult::Permanent {
+            code: "ERP_REJECTED",
+            error: format!("ERP refused ({s}): {answer}"),
+        }),
+    }
+}
+
+impl PostSalesOrder {
+    /// Cancels the order's sales order in the ERP (idempotent there).
+    async fn cancel(&self, order_id: &str) -> JobResult {
+        let url = format!(
+            "{}/sales-orders/{order_id}/cancel",
+            self.config.base_url.trim_end_matches('/')
+        );
+        let res = match self.http.post(url).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return JobResult::Transient {
+                    error: format!("ERP unreachable or too slow: {e}"),
+                    retry_after: None,
+                };
+            }
+        };
+        let status = res.status();
+        let answer: Value = res.json().await.unwrap_or(Value::Null);
+        match classify(status, None, &answer) {
+            Ok(()) => JobResult::Done,
+            Err(result) => result,
+        }
+    }
+}
+
 impl Handler for PostSalesOrder {
     async fn run(&self, job: &Job) -> JobResult {
+        if job.kind == "cancel_sales_order" {
+            return match &job.order_id {
+                Some(id) => self.cancel(id).await,
+                None => JobResult::Permanent {
+                    code: "MAPPING_FAILED",
+                    error: "cancel_sales_order job without an order".into(),
+                },
+            };
+        }
+        if job.kind != "post_sales_order" {
+            return JobResult::Permanent {
+                code: "MAPPING_FAILED",
+                error: format!("the ERP connector has no job named `{}`", job.kind),
+            };
+        }
         let Some(order_id) = &job.order_id else {
             return JobResult::Permanent {
                 code: "MAPPING_FAILED",

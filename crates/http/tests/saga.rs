@@ -100,6 +100,24 @@ async fn orders_reach_the_erp_once(postgres: bool) {
         seen.unavailable >= 2,
         "the outage was met and ridden out: {seen:?}"
     );
+    // Cancelled after posting: reservations come back at once, the ERP cancellation follows.
+    let (status, c) = app
+        .post(&format!("/v1/orders/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        (status, c["state"].as_str()),
+        (StatusCode::OK, Some("cancelled"))
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let cancelled_in_erp = || {
+        erp.orders()
+            .iter()
+            .any(|o| o.external_ref == id && o.cancelled)
+    };
+    while !cancelled_in_erp() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(cancelled_in_erp(), "the ERP sales order is cancelled too");
     let (_, ex) = app.get("/v1/exceptions").await;
     assert!(
         ex["exceptions"].as_array().unwrap().is_empty(),

@@ -3,8 +3,9 @@
 //! and can be told to be slow, fail, answer 429 with `Retry-After`, go down for a while, or
 //! commit and then answer too late (the unknown outcome a retry must survive).
 //!
-//! Routes: `POST /sales-orders`, `GET /sales-orders/{external_ref}`, and for operators of the
-//! simulation `GET /_sim/stats`, `PUT /_sim/faults`.
+//! Routes: `POST /sales-orders`, `GET /sales-orders/{external_ref}`,
+//! `POST /sales-orders/{external_ref}/cancel`, and for operators of the simulation
+//! `GET /_sim/stats`, `PUT /_sim/faults`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -47,6 +48,8 @@ pub struct SalesOrder {
     pub external_ref: String,
     /// What was posted.
     pub body: Value,
+    /// True once cancelled.
+    pub cancelled: bool,
 }
 
 /// What the ERP has seen.
@@ -87,6 +90,7 @@ impl SimErp {
         let app = Router::new()
             .route("/sales-orders", post(create))
             .route("/sales-orders/{external_ref}", get(show))
+            .route("/sales-orders/{external_ref}/cancel", post(cancel))
             .route("/_sim/stats", get(stats))
             .route("/_sim/faults", put(set_faults))
             .with_state(self.clone());
@@ -176,6 +180,7 @@ async fn create(State(sim): State<SimErp>, body: axum::Json<Value>) -> Response 
                             erp_order_id: format!("SO-{:06}", inner.stats.created),
                             external_ref: r.to_string(),
                             body: body.clone(),
+                            cancelled: false,
                         };
                         inner.orders.insert(r.to_string(), order.clone());
                         let stall = (inner.faults.commit_then_stall > 0).then(|| {
@@ -225,6 +230,20 @@ async fn show(State(sim): State<SimErp>, Path(external_ref): Path<String>) -> Re
     let inner = sim.inner.lock().expect("sim poisoned");
     match inner.orders.get(&external_ref) {
         Some(o) => axum::Json(o.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn cancel(State(sim): State<SimErp>, Path(external_ref): Path<String>) -> Response {
+    let mut inner = sim.inner.lock().expect("sim poisoned");
+    if inner.down_until.is_some_and(|t| Instant::now() < t) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    match inner.orders.get_mut(&external_ref) {
+        Some(o) => {
+            o.cancelled = true;
+            axum::Json(o.clone()).into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
