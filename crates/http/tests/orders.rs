@@ -272,6 +272,18 @@ async fn exception_queue(app: App) {
             .any(|j| j["id"] == job.id.as_str()),
         "the job is queued again"
     );
+    // The operator gives up on the order: it is cancelled and the exception resolved.
+    let (status, r) = app
+        .post(&format!("/v1/exceptions/{id}/cancel-order"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        (
+            r["exception"]["status"].as_str(),
+            r["order"]["state"].as_str()
+        ),
+        (Some("resolved"), Some("cancelled"))
+    );
     let (status, r) = app
         .post(&format!("/v1/exceptions/{id}/resolve"), json!({}))
         .await;

@@ -1,11 +1,13 @@
 //! The exception queue: failures that need a person, with a stable code and remediation.
 //! `GET /v1/exceptions?code=&system=&status=&since=&limit=`, `GET /v1/exceptions/{id}`,
-//! `POST /v1/exceptions/{id}/retry`, `POST /v1/exceptions/{id}/resolve`.
+//! `POST /v1/exceptions/{id}/retry`, `POST /v1/exceptions/{id}/resolve`,
+//! `POST /v1/exceptions/{id}/cancel-order`.
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use crossdock_domain::ledger::{CancelOrder, Command, Outcome};
 use crossdock_domain::{ErrorCode, Timestamp};
 use crossdock_engine::Inventory;
 use crossdock_store::{Exception, ExceptionAction, ExceptionFilter};
@@ -25,6 +27,7 @@ pub fn router() -> Router<Inventory> {
         .route("/v1/exceptions/{id}", get(show))
         .route("/v1/exceptions/{id}/retry", post(retry))
         .route("/v1/exceptions/{id}/resolve", post(resolve))
+        .route("/v1/exceptions/{id}/cancel-order", post(cancel_order))
 }
 
 #[derive(Deserialize)]
@@ -106,4 +109,41 @@ async fn resolve(
         &id,
         inv.act_on_exception(&id, ExceptionAction::Resolve).await?,
     )
+}
+
+/// Gives up on the exception's order: cancels it (releasing its stock and queueing the
+/// compensations) and resolves the exception.
+async fn cancel_order(
+    State(inv): State<Inventory>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let e = inv.exception(&id).await?.ok_or_else(|| not_found(&id))?;
+    let order_id = e.order_id.clone().ok_or_else(|| {
+        Problem::new(
+            StatusCode::CONFLICT,
+            ErrorCode::OrderNotFound,
+            format!("exception `{id}` concerns no order"),
+        )
+    })?;
+    let command = Command::CancelOrder(Box::new(CancelOrder {
+        order_id: order_id.clone(),
+        actor: format!("exception {id}"),
+        correlation_id: id.clone(),
+    }));
+    match inv.submit_one(command).await? {
+        Outcome::OrderMoved { .. } => {}
+        Outcome::Rejected { code, detail } => {
+            return Err(Problem::new(StatusCode::CONFLICT, code, detail));
+        }
+        other => {
+            return Err(Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                format!("unexpected outcome {other:?}"),
+            ));
+        }
+    }
+    let resolved = inv.act_on_exception(&id, ExceptionAction::Resolve).await?;
+    let order = inv.order(&order_id).await?;
+    Ok(Json(json!({ "exception": resolved, "order": order })))
 }
