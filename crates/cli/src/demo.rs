@@ -1,9 +1,12 @@
-//! `crossdock demo`: a flash sale on the example estate, over HTTP, on a fresh embedded store.
+//! `crossdock demo`: a flash sale on the example estate, over HTTP, on a fresh embedded store,
+//! with a simulated ERP.
 //!
-//! Three channels' shoppers race for scarce stock (SKU-HOT has 37 units), the warehouse
-//! resends every stock event (duplicate webhooks), some carts are abandoned and released,
-//! some lapse on their own. At the end the ledger is checked: no location promised more than
-//! it could sell.
+//! First, carts: three channels' shoppers race for scarce stock (SKU-HOT has 37 units), the
+//! warehouse resends every stock event (duplicate webhooks), some carts are abandoned and
+//! released, some lapse on their own. Then checkout: orders over `POST /v1/orders`, one in
+//! twenty delivered twice, and the ERP down for a while in the middle (see `checkout`). At the
+//! end the ledger is checked (no location promised more than it could sell) and so is the ERP
+//! (one sales order per accepted order).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +30,12 @@ pub struct Args {
     /// Shoppers on the web store; the marketplace gets half as many, the B2B portal a fifth.
     #[arg(long, default_value_t = 1000)]
     shoppers: usize,
+    /// Orders placed at checkout.
+    #[arg(long, default_value_t = 2000)]
+    orders: usize,
+    /// Seconds the ERP is down in the middle of checkout.
+    #[arg(long, default_value_t = 10)]
+    outage_secs: u64,
     /// Seed for the simulated traffic.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -63,7 +72,7 @@ fn seed_events(rng: &mut Rng) -> (Vec<Value>, Vec<String>) {
     for i in 1..20 {
         let sku = format!("SKU-{i:03}");
         for loc in ["east", "west", "acme"] {
-            let units = 5 + rng.below(60) as i64;
+            let units = 60 + rng.below(240) as i64;
             events.push(snap(format!("{sku}-{loc}"), &sku, loc, units));
         }
         skus.push(sku);
@@ -77,10 +86,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = Config::parse(EXAMPLE)?;
     config.store.url = format!("sqlite://{}", args.db.display());
     config.inventory.expiry_sweep_ms = 200;
+    let erp = crossdock_sim::SimErp::default();
+    let (erp_url, erp_server) = erp
+        .start()
+        .await
+        .context("cannot start the simulated ERP")?;
+    config.erp = Some(crossdock_engine::config::ErpSettings {
+        url: erp_url,
+        timeout_ms: 2_000,
+        rate_per_sec: 400.0,
+        burst: 20,
+        concurrency: 8,
+        max_attempts: 30,
+        lease_ms: 30_000,
+    });
     let shutdown = Shutdown::new();
     let inventory = crossdock_http::start(&config, &shutdown)
         .await
         .context("cannot start the hub")?;
+    let workers = crossdock_connectors::workers::start(&config, &inventory, &shutdown)
+        .context("cannot start the job runners")?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let server = tokio::spawn(crossdock_http::serve(
@@ -252,6 +277,33 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "{}",
         table(&["sku", "web", "marketplace", "b2b", "reserved"], ats_rows)
     );
+    println!(
+        "\nthen checkout: {} orders, one in twenty delivered twice, the ERP down {}s mid-way",
+        args.orders, args.outage_secs
+    );
+    let outage = Duration::from_secs(args.outage_secs);
+    let checkout =
+        crate::checkout::run(&http, &base, &erp, &skus, args.orders, outage, args.seed).await?;
+    let lag = crate::checkout::posting_lag(&http, &base).await?;
+    let exceptions = get(&http, &format!("{base}/v1/exceptions?limit=1000")).await?;
+    let mut by_code: std::collections::BTreeMap<String, u64> = Default::default();
+    for e in exceptions["exceptions"].as_array().into_iter().flatten() {
+        *by_code
+            .entry(e["code"].as_str().unwrap_or("?").to_string())
+            .or_default() += 1;
+    }
+    let erp_stats = erp.stats();
+    crate::checkout::print(
+        &checkout,
+        erp_stats.created,
+        erp_stats.duplicates,
+        erp_stats.unavailable,
+        lag,
+        &by_code.into_iter().collect::<Vec<_>>(),
+    );
+    let accepted = checkout.states.get("accepted").copied().unwrap_or(0);
+    let duplicate_erp_orders = erp_stats.created.saturating_sub(accepted);
+
     let stats = inventory.stats();
     println!(
         "group commit: {} commands reached the store in {} groups (avg {:.1} per group)",
@@ -265,9 +317,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         wms_sent / 2
     );
     println!("check: oversells = {oversells}");
+    println!(
+        "check: {accepted} accepted orders, {} ERP sales orders, duplicate ERP orders = {duplicate_erp_orders}",
+        erp_stats.created
+    );
     shutdown.trigger();
     let _ = server.await;
-    if oversells > 0 || wms_applied != (wms_sent / 2) as i64 {
+    for task in workers.tasks {
+        let _ = task.await;
+    }
+    erp_server.abort();
+    if oversells > 0 || wms_applied != (wms_sent / 2) as i64 || erp_stats.created != accepted {
         bail!("the ledger check failed");
     }
     Ok(())

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use crossdock_engine::{Config, Shutdown};
 
 mod bench;
+mod checkout;
 mod demo;
 mod report;
 
