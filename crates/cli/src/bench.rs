@@ -28,6 +28,12 @@ pub struct Args {
     /// Orders per in-process intake run.
     #[arg(long, default_value_t = 50_000)]
     orders: u64,
+    /// Orders posted to the simulated ERP.
+    #[arg(long, default_value_t = 2_000)]
+    erp_orders: u64,
+    /// The ERP's rate limit, calls a second.
+    #[arg(long, default_value_t = 200.0)]
+    erp_rate: f64,
     /// Reservations per HTTP run.
     #[arg(long, default_value_t = 30_000)]
     http_reservations: u64,
@@ -499,6 +505,89 @@ async fn reservation_rows(
     Ok(rows)
 }
 
+/// Posts `n` allocated orders through the job runner to a simulated ERP that refuses
+/// anything past `limit` calls a second; returns (posts a second, peak posts in any one
+/// second, calls the ERP throttled).
+async fn erp_posting(inv: &Inventory, n: u64, limit: f64) -> anyhow::Result<(f64, u32, u64)> {
+    use crossdock_domain::ledger::AdvanceOrder;
+    use crossdock_domain::order_state::OrderState;
+    let mut ids = Vec::new();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let orders: Vec<Command> = chunk
+            .iter()
+            .map(|i| web_order(1_000_000 + i, inv.estate()))
+            .collect();
+        for o in inv.submit(orders).await? {
+            if let Outcome::OrderPlaced(p) = o {
+                ids.push(p.id.clone());
+            }
+        }
+    }
+    let moves = ids
+        .iter()
+        .map(|id| {
+            Command::AdvanceOrder(Box::new(AdvanceOrder {
+                order_id: id.clone(),
+                from: OrderState::Accepted,
+                to: OrderState::Allocated,
+                actor: "bench".into(),
+                correlation_id: "bench".into(),
+                erp_order_id: None,
+                jobs: vec![("post_sales_order", "erp")],
+            }))
+        })
+        .collect();
+    inv.submit(moves).await?;
+    let erp = crossdock_sim::SimErp::default();
+    // The ERP itself refuses anything past the limit, so a breach would show as throttling.
+    erp.set_faults(crossdock_sim::Faults {
+        max_per_sec: Some(limit as u32),
+        ..crossdock_sim::Faults::default()
+    });
+    let (url, server) = erp.start().await?;
+    let handler = crossdock_connectors::erp::PostSalesOrder::new(
+        crossdock_connectors::erp::ErpConfig {
+            base_url: url,
+            timeout: Duration::from_secs(2),
+        },
+        inv.clone(),
+    )?;
+    let stats = Arc::new(crossdock_engine::runner::RunnerStats::default());
+    let stop = Shutdown::new();
+    // Configured a hair under the ERP's own limit, as an operator would: arrivals jitter.
+    let limits = crossdock_engine::runner::SystemLimits {
+        rate_per_sec: limit * 0.98,
+        burst: 1,
+        concurrency: 16,
+        ..Default::default()
+    };
+    let pb = bar(ids.len() as u64, "ERP posting through the runner");
+    let started = Instant::now();
+    let task = tokio::spawn(crossdock_engine::runner::run_system(
+        inv.store().clone(),
+        "erp".into(),
+        Arc::new(handler),
+        limits,
+        stop.clone(),
+        stats.clone(),
+    ));
+    while erp.stats().created < ids.len() as u64 && started.elapsed() < Duration::from_secs(600) {
+        pb.set_position(erp.stats().created);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    stop.trigger();
+    task.await?;
+    server.abort();
+    let seen = erp.stats();
+    Ok((
+        seen.created as f64 / secs,
+        seen.peak_per_sec,
+        seen.throttled,
+    ))
+}
+
 /// Runs every benchmark and prints the figures.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -531,6 +620,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     .await?;
     row.baseline = Some(baseline);
     rows.push(row);
+
+    let limit = args.erp_rate;
+    let (rate, peak, throttled) = erp_posting(&inv, args.erp_orders, limit).await?;
+    let erp_line = format!(
+        "ERP posting: {} orders at {rate:.0}/s against a limit of {limit:.0}/s ({:.1} % used), \
+         busiest second {peak}, throttled by the ERP {throttled}",
+        args.erp_orders,
+        100.0 * rate / limit
+    );
     shutdown.trigger();
     drop(inv);
     crossdock_store::sqlite::remove_files(&path);
@@ -595,6 +693,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             printed
         )
     );
+    println!("{erp_line}");
     println!(
         "baseline: raw batched inserts of one reservation row and one event row per reservation, 1,000 per transaction, same database, same run"
     );

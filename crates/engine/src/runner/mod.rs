@@ -113,7 +113,9 @@ pub async fn run_system<H: Handler>(
         limits.breaker_failures,
         limits.breaker_cool_down,
     )));
-    let mut rate = RateLimit::new(limits.rate_per_sec, limits.burst, now().0);
+    let clock = std::time::Instant::now();
+    let micros = move || clock.elapsed().as_micros() as i64;
+    let mut rate = RateLimit::new(limits.rate_per_sec, limits.burst, micros());
     let pause = |d: Duration| {
         let shutdown = shutdown.clone();
         async move {
@@ -178,9 +180,7 @@ pub async fn run_system<H: Handler>(
                 let _ = store.finish_job(&job.id, &owner, later, now()).await;
                 continue;
             }
-            while let Err(wait) = rate.take(now().0) {
-                tokio::time::sleep(wait).await;
-            }
+            pace(&mut rate, micros).await;
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 return;
             };
@@ -263,6 +263,20 @@ async fn run_one<H: Handler>(
         Ok(true) => {}
         Ok(false) => tracing::warn!(job = job.id, "lease lapsed before the job finished"),
         Err(e) => tracing::warn!(job = job.id, error = %e, "cannot record the job's end"),
+    }
+}
+
+/// Waits for a token. Timers wake late by up to a millisecond, which at a few milliseconds
+/// between calls would waste a fifth of the system's rate; so sleep until just before the
+/// token is due and yield until it is.
+async fn pace(rate: &mut RateLimit, micros: impl Fn() -> i64) {
+    const EARLY: Duration = Duration::from_millis(2);
+    loop {
+        match rate.take(micros()) {
+            Ok(()) => return,
+            Err(wait) if wait > EARLY => tokio::time::sleep(wait - EARLY).await,
+            Err(_) => tokio::task::yield_now().await,
+        }
     }
 }
 

@@ -53,23 +53,64 @@ enum JobReply {
     Purged(u64),
 }
 
-fn run_job_op(conn: &mut Connection, op: JobOp) -> Result<JobReply> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let reply = match op {
-        JobOp::Lease(req) => JobReply::Leased(jobs::lease(&tx, &req)?),
+type JobReplyTx = oneshot::Sender<Result<JobReply>>;
+
+fn job_op(tx: &Connection, op: JobOp) -> Result<JobReply> {
+    Ok(match op {
+        JobOp::Lease(req) => JobReply::Leased(jobs::lease(tx, &req)?),
         JobOp::Finish(id, owner, f, now) => {
-            JobReply::Finished(jobs::finish(&tx, &id, &owner, &f, now)?)
+            JobReply::Finished(jobs::finish(tx, &id, &owner, &f, now)?)
         }
         JobOp::PurgeKeys(before) => JobReply::Purged(tx.execute(
             "DELETE FROM idempotency_keys WHERE created_at < ?1",
             [before.0],
         )? as u64),
         JobOp::Act(id, action, now) => {
-            JobReply::Acted(jobs::act(&tx, &id, action, now)?.map(Box::new))
+            JobReply::Acted(jobs::act(tx, &id, action, now)?.map(Box::new))
+        }
+    })
+}
+
+/// Runs queued job operations (leases, finishes, exception actions) in one transaction,
+/// like batches: one commit for everything waiting. A failed one fails alone (savepoint).
+fn run_job_ops(conn: &mut Connection, ops: Vec<(JobOp, JobReplyTx)>) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let msg = e.to_string();
+            for (_, reply) in ops {
+                let _ = reply.send(Err(StoreError::Setup(msg.clone())));
+            }
+            return;
         }
     };
-    tx.commit()?;
-    Ok(reply)
+    let mut answers = Vec::with_capacity(ops.len());
+    for (op, reply) in ops {
+        let result = tx
+            .execute_batch("SAVEPOINT job_op")
+            .map_err(StoreError::from)
+            .and_then(|()| job_op(&tx, op));
+        let undo = if result.is_ok() {
+            "RELEASE job_op"
+        } else {
+            "ROLLBACK TO job_op; RELEASE job_op"
+        };
+        let _ = tx.execute_batch(undo);
+        answers.push((reply, result));
+    }
+    match tx.commit() {
+        Ok(()) => {
+            for (reply, result) in answers {
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            for (reply, _) in answers {
+                let _ = reply.send(Err(StoreError::Setup(format!("job commit failed: {msg}"))));
+            }
+        }
+    }
 }
 
 /// The SQLite store. Cloning shares the same writer and readers.
@@ -289,7 +330,18 @@ fn write_loop(mut conn: Connection, mut next_seq: i64, rx: mpsc::Receiver<Msg>) 
         let first = match msg {
             Msg::Commit(batch, reply) => (batch, reply),
             Msg::Jobs(op, reply) => {
-                let _ = reply.send(run_job_op(&mut conn, op));
+                let mut ops = vec![(op, reply)];
+                while ops.len() < MERGE_MAX {
+                    match rx.try_recv() {
+                        Ok(Msg::Jobs(op, reply)) => ops.push((op, reply)),
+                        Ok(other) => {
+                            held = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                run_job_ops(&mut conn, ops);
                 continue;
             }
         };
