@@ -402,6 +402,16 @@ impl Config {
                 backorder
             ));
         }
+        match &self.erp {
+            Some(erp) => out.push_str(&format!(
+                "erp: {} at most {}/s, {} at once, {} tries\n",
+                redact_url(&erp.url),
+                erp.rate_per_sec,
+                erp.concurrency,
+                erp.max_attempts
+            )),
+            None => out.push_str("erp: not configured (post_sales_order jobs wait in the queue)\n"),
+        }
         out.push_str(&format!(
             "safety stock: default {}, {} per-location, {} per-SKU\n",
             self.safety_stock.default,
