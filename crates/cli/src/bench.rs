@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use crossdock_domain::ledger::{Command, Outcome, ReserveRequest};
+use crossdock_domain::ledger::{Command, NewJob, Outcome, ReserveRequest};
 use crossdock_domain::{ChannelCode, Sku};
 use crossdock_engine::config::EXAMPLE;
 use crossdock_engine::{Config, Inventory, Shutdown};
@@ -533,7 +533,8 @@ async fn erp_posting(inv: &Inventory, n: u64, limit: f64) -> anyhow::Result<(f64
                 actor: "bench".into(),
                 correlation_id: "bench".into(),
                 erp_order_id: None,
-                jobs: vec![("post_sales_order", "erp")],
+                jobs: vec![NewJob::new("post_sales_order", "erp")],
+                fail_job: None,
             }))
         })
         .collect();
@@ -545,13 +546,8 @@ async fn erp_posting(inv: &Inventory, n: u64, limit: f64) -> anyhow::Result<(f64
         ..crossdock_sim::Faults::default()
     });
     let (url, server) = erp.start().await?;
-    let handler = crossdock_connectors::erp::PostSalesOrder::new(
-        crossdock_connectors::erp::ErpConfig {
-            base_url: url,
-            timeout: Duration::from_secs(2),
-        },
-        inv.clone(),
-    )?;
+    let handler =
+        crossdock_connectors::Connector::new("erp", &url, Duration::from_secs(2), inv.clone())?;
     let stats = Arc::new(crossdock_engine::runner::RunnerStats::default());
     let stop = Shutdown::new();
     // Configured a hair under the ERP's own limit, as an operator would: arrivals jitter.

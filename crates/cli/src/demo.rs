@@ -91,14 +91,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .start()
         .await
         .context("cannot start the simulated ERP")?;
-    config.erp = Some(crossdock_engine::config::ErpSettings {
-        url: erp_url,
+    config.erp = Some(crossdock_engine::config::SystemSettings {
         timeout_ms: 2_000,
         rate_per_sec: 400.0,
         burst: 20,
         concurrency: 8,
         max_attempts: 30,
-        lease_ms: 30_000,
+        ..crossdock_engine::config::SystemSettings::at(erp_url)
     });
     let shutdown = Shutdown::new();
     let inventory = crossdock_http::start(&config, &shutdown)

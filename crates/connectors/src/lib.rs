@@ -3,5 +3,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod erp;
+pub mod connector;
+pub mod remote;
 pub mod workers;
+
+pub use connector::Connector;

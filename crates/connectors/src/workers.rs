@@ -1,16 +1,17 @@
-//! Starts the job runners for every system the configuration names: the saga's internal
-//! steps (and fraud screening, passed through until a fraud service is configured), and the
-//! ERP when `[erp]` is set.
+//! Starts the job runners: one per configured outside system, with that system's rate,
+//! concurrency, retry and lease settings; one for the steps crossdock runs itself; and for
+//! optional systems that are not configured (fraud, tax), one that passes their steps.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crossdock_engine::config::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
 use crossdock_engine::runner::policy::Backoff;
-use crossdock_engine::runner::{RunnerStats, SystemLimits, run_system};
+use crossdock_engine::runner::{Handler, RunnerStats, SystemLimits, run_system};
 use crossdock_engine::saga::{INTERNAL, InternalSteps};
 use crossdock_engine::{Config, Inventory, Shutdown};
 
-use crate::erp::{ErpConfig, PostSalesOrder};
+use crate::connector::Connector;
 
 /// Running workers; each task ends after `shutdown` once its tries in flight finish.
 pub struct Workers {
@@ -18,6 +19,43 @@ pub struct Workers {
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
     /// Counters per system.
     pub stats: Vec<(String, Arc<RunnerStats>)>,
+}
+
+impl Workers {
+    fn spawn<H: Handler>(
+        &mut self,
+        inventory: &Inventory,
+        system: &str,
+        handler: Arc<H>,
+        limits: SystemLimits,
+        shutdown: &Shutdown,
+    ) {
+        let stats = Arc::new(RunnerStats::default());
+        self.tasks.push(tokio::spawn(run_system(
+            inventory.store().clone(),
+            system.to_string(),
+            handler,
+            limits,
+            shutdown.clone(),
+            stats.clone(),
+        )));
+        self.stats.push((system.to_string(), stats));
+    }
+}
+
+/// The runner limits `settings` ask for.
+pub fn limits(settings: &SystemSettings) -> SystemLimits {
+    SystemLimits {
+        rate_per_sec: settings.rate_per_sec,
+        burst: settings.burst,
+        concurrency: settings.concurrency,
+        backoff: Backoff {
+            max_attempts: settings.max_attempts,
+            ..Backoff::default()
+        },
+        lease: Duration::from_millis(settings.lease_ms),
+        ..SystemLimits::default()
+    }
 }
 
 /// Starts the runners.
@@ -40,49 +78,36 @@ pub fn start(
         poll: Duration::from_millis(50),
         ..SystemLimits::default()
     };
-    for system in ["fraud", INTERNAL] {
-        let stats = Arc::new(RunnerStats::default());
-        workers.tasks.push(tokio::spawn(run_system(
-            inventory.store().clone(),
-            system.to_string(),
-            internal.clone(),
-            fast.clone(),
-            shutdown.clone(),
-            stats.clone(),
-        )));
-        workers.stats.push((system.to_string(), stats));
-    }
-    if let Some(erp) = &config.erp {
-        let handler = PostSalesOrder::new(
-            ErpConfig {
-                base_url: erp.url.clone(),
-                timeout: Duration::from_millis(erp.timeout_ms),
-            },
-            inventory.clone(),
-        )?;
-        let limits = SystemLimits {
-            rate_per_sec: erp.rate_per_sec,
-            burst: erp.burst,
-            concurrency: erp.concurrency,
-            backoff: Backoff {
-                max_attempts: erp.max_attempts,
-                ..Backoff::default()
-            },
-            lease: Duration::from_millis(erp.lease_ms),
-            ..SystemLimits::default()
-        };
-        let stats = Arc::new(RunnerStats::default());
-        workers.tasks.push(tokio::spawn(run_system(
-            inventory.store().clone(),
-            "erp".to_string(),
-            Arc::new(handler),
-            limits,
-            shutdown.clone(),
-            stats.clone(),
-        )));
-        workers.stats.push(("erp".to_string(), stats));
-    } else {
-        tracing::info!("no [erp] configured: post_sales_order jobs wait in the queue");
+    workers.spawn(
+        inventory,
+        INTERNAL,
+        internal.clone(),
+        fast.clone(),
+        shutdown,
+    );
+    for system in SYSTEMS {
+        match config.system(system) {
+            Some(settings) => {
+                let connector = Connector::new(
+                    system,
+                    &settings.url,
+                    Duration::from_millis(settings.timeout_ms),
+                    inventory.clone(),
+                )?
+                .with_fraud_hold_score(config.saga.fraud_hold_score);
+                workers.spawn(
+                    inventory,
+                    system,
+                    Arc::new(connector),
+                    limits(settings),
+                    shutdown,
+                );
+            }
+            None if OPTIONAL_SYSTEMS.contains(&system) => {
+                workers.spawn(inventory, system, internal.clone(), fast.clone(), shutdown);
+            }
+            None => tracing::info!(system, "not configured: its jobs wait in the queue"),
+        }
     }
     Ok(workers)
 }

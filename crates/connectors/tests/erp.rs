@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crossdock_connectors::erp::{ErpConfig, PostSalesOrder};
-use crossdock_domain::ledger::{AdvanceOrder, Command, EventChange, PlaceOrder, StockEvent};
+use crossdock_connectors::Connector;
+use crossdock_domain::ledger::{
+    AdvanceOrder, Command, EventChange, NewJob, PlaceOrder, StockEvent,
+};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::stock::StockChange;
 use crossdock_domain::{LocationCode, Sku, Timestamp};
@@ -103,7 +105,8 @@ async fn allocated_orders(store: AnyStore, n: usize) -> (Inventory, Shutdown) {
                 actor: "test".into(),
                 correlation_id: "c".into(),
                 erp_order_id: None,
-                jobs: vec![("post_sales_order", "erp")],
+                jobs: vec![NewJob::new("post_sales_order", "erp")],
+                fail_job: None,
             }))
         })
         .collect();
@@ -117,14 +120,7 @@ async fn post_all(
     limits: SystemLimits,
     n: usize,
 ) -> Arc<RunnerStats> {
-    let handler = PostSalesOrder::new(
-        ErpConfig {
-            base_url: base,
-            timeout: Duration::from_millis(150),
-        },
-        inv.clone(),
-    )
-    .unwrap();
+    let handler = Connector::new("erp", &base, Duration::from_millis(150), inv.clone()).unwrap();
     let stats = Arc::new(RunnerStats::default());
     let stop = Shutdown::new();
     let task = tokio::spawn(run_system(

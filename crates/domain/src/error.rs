@@ -42,6 +42,15 @@ pub enum ErrorCode {
     ExceptionNotFound,
     /// The order is too far along (shipped, closed…) to cancel.
     OrderNotCancellable,
+    /// The order's state does not allow this (a shipment before release, an invoice before
+    /// shipping).
+    OrderStateConflict,
+    /// A shipment names a SKU that is not on the order.
+    SkuNotOnOrder,
+    /// A shipment ships more units than the order has left to ship.
+    QtyExceedsOrder,
+    /// The customer's account is on credit hold in the ERP.
+    CustomerOnCreditHold,
     /// An idempotency key (or order id) came back with a different body.
     IdempotencyKeyReused,
     /// The same event was delivered again.
@@ -78,6 +87,10 @@ impl ErrorCode {
             ErrorCode::OrderNotFound => "ORDER_NOT_FOUND",
             ErrorCode::ExceptionNotFound => "EXCEPTION_NOT_FOUND",
             ErrorCode::OrderNotCancellable => "ORDER_NOT_CANCELLABLE",
+            ErrorCode::OrderStateConflict => "ORDER_STATE_CONFLICT",
+            ErrorCode::SkuNotOnOrder => "SKU_NOT_ON_ORDER",
+            ErrorCode::QtyExceedsOrder => "QTY_EXCEEDS_ORDER",
+            ErrorCode::CustomerOnCreditHold => "CUSTOMER_ON_CREDIT_HOLD",
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::DuplicateEvent => "DUPLICATE_EVENT",
             ErrorCode::StaleEvent => "STALE_EVENT",

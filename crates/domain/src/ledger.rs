@@ -85,6 +85,8 @@ impl<'a> Ledger<'a> {
             Command::PlaceOrder(p) => self.place_order(p),
             Command::AdvanceOrder(a) => self.advance_order(a),
             Command::CancelOrder(c) => self.cancel_order(c),
+            Command::RecordShipment(s) => self.record_shipment(s),
+            Command::RecordInvoice(i) => self.record_invoice(i),
         }
     }
 
@@ -178,7 +180,14 @@ impl<'a> Ledger<'a> {
 
     /// Moves up to `qty` units of `order`'s reservations at `location` from reserved to
     /// picking (the pick event itself already raised picking).
-    fn consume_for_pick(&mut self, sku: &Sku, location: &LocationCode, order: &str, qty: i64) {
+    /// Returns the units moved.
+    fn consume_for_pick(
+        &mut self,
+        sku: &Sku,
+        location: &LocationCode,
+        order: &str,
+        qty: i64,
+    ) -> i64 {
         let mut left = qty;
         let mut ids: Vec<&String> = self
             .reservations
@@ -222,6 +231,7 @@ impl<'a> Ledger<'a> {
                              "order_ref": order, "status": r.status.as_str()}),
             });
         }
+        qty - left
     }
 
     fn reserve(&mut self, req: &ReserveRequest) -> Outcome {
@@ -421,14 +431,18 @@ fn set_expected(
     }
 }
 
+mod fulfilment;
 mod intake;
 mod moves;
 mod types;
 
+pub use fulfilment::{
+    FailedJob, InvoiceRow, OrderDetail, RecordInvoice, RecordShipment, ShipmentRow,
+};
 pub use intake::{NewOrder, PlaceOrder, PriorIntake, Priors};
 pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
 pub use types::{
-    Command, EventChange, Finished, NewEvent, Outcome, Reservation, ReservationStatus,
+    Command, EventChange, Finished, NewEvent, NewJob, Outcome, Reservation, ReservationStatus,
     ReserveRequest, ReservedAt, StockEvent, Writes,
 };
 

@@ -363,7 +363,7 @@ mod intake {
                 .all(|lp| lp.allocations[0].location.as_str() == "west")
         );
         assert_eq!(o.history.last(), Some(&OrderState::Accepted));
-        assert_eq!(o.jobs, vec![("screen_fraud", "fraud")]);
+        assert_eq!(o.jobs, vec![NewJob::new("screen_fraud", "fraud")]);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! - [`ats`]: sellable units and what each channel may promise.
 //! - [`routing`]: which locations fill a reservation.
 //! - [`ledger`]: applying a batch of stock events and reservations.
+//! - [`saga`]: the order-to-cash steps and their order.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -12,12 +13,14 @@ pub mod ats;
 pub mod error;
 pub mod estate;
 pub mod ids;
+pub mod inbound;
 pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod order_state;
 pub mod remediation;
 pub mod routing;
+pub mod saga;
 pub mod sku;
 pub mod stock;
 pub mod time;

@@ -47,6 +47,11 @@ impl Money {
         Ok(Money(if negative { -micros } else { micros }))
     }
 
+    /// An amount of `micros` millionths.
+    pub fn from_micros(micros: i64) -> Money {
+        Money(micros)
+    }
+
     /// The amount in millionths.
     pub fn micros(self) -> i64 {
         self.0

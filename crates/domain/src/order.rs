@@ -119,12 +119,12 @@ impl CanonicalOrder {
 }
 
 /// Collects field errors while reading a JSON object.
-struct Reader {
-    errors: Vec<FieldError>,
+pub(crate) struct Reader {
+    pub(crate) errors: Vec<FieldError>,
 }
 
 impl Reader {
-    fn fail(&mut self, field: &str, code: ErrorCode, message: impl Into<String>) {
+    pub(crate) fn fail(&mut self, field: &str, code: ErrorCode, message: impl Into<String>) {
         self.errors.push(FieldError {
             field: field.to_string(),
             code,
@@ -133,7 +133,7 @@ impl Reader {
     }
 
     /// A string field: required unless `optional`, trimmed non-empty, at most `max` chars.
-    fn text(
+    pub(crate) fn text(
         &mut self,
         obj: &Map<String, Value>,
         path: &str,
@@ -177,7 +177,12 @@ impl Reader {
         }
     }
 
-    fn money(&mut self, obj: &Map<String, Value>, path: &str, key: &str) -> Option<Money> {
+    pub(crate) fn money(
+        &mut self,
+        obj: &Map<String, Value>,
+        path: &str,
+        key: &str,
+    ) -> Option<Money> {
         let field = join(path, key);
         let text = self.text(obj, path, key, 32, false, ErrorCode::DecimalInvalid)?;
         match Money::parse(&text) {
@@ -197,7 +202,7 @@ impl Reader {
         }
     }
 
-    fn object<'v>(
+    pub(crate) fn object<'v>(
         &mut self,
         obj: &'v Map<String, Value>,
         path: &str,
@@ -219,19 +224,52 @@ impl Reader {
         }
     }
 
-    fn unknown_keys(&mut self, obj: &Map<String, Value>, path: &str, allowed: &[&str]) {
+    pub(crate) fn unknown_keys(&mut self, obj: &Map<String, Value>, path: &str, allowed: &[&str]) {
         for key in obj.keys().filter(|k| !allowed.contains(&k.as_str())) {
             let field = join(path, key);
             self.fail(
                 &field,
                 ErrorCode::ValidationFailed,
-                format!("{field} is not a field of the order"),
+                format!("{field} is not a known field"),
             );
         }
     }
 }
 
-fn join(path: &str, key: &str) -> String {
+impl Reader {
+    /// `path.sku`: required, a valid SKU.
+    pub(crate) fn sku(&mut self, obj: &Map<String, Value>, path: &str) -> Option<Sku> {
+        self.text(obj, path, "sku", 64, false, ErrorCode::SkuUnknown)
+            .and_then(|s| match Sku::parse(&s) {
+                Ok(sku) => Some(sku),
+                Err(e) => {
+                    self.fail(
+                        &format!("{path}.sku"),
+                        ErrorCode::ValidationFailed,
+                        format!("{path}.sku: {e}"),
+                    );
+                    None
+                }
+            })
+    }
+
+    /// `path.qty`: a whole number from 1 to [`MAX_LINE_QTY`].
+    pub(crate) fn qty(&mut self, obj: &Map<String, Value>, path: &str) -> Option<i64> {
+        match obj.get("qty").and_then(Value::as_i64) {
+            Some(q) if (1..=MAX_LINE_QTY).contains(&q) => Some(q),
+            _ => {
+                self.fail(
+                    &format!("{path}.qty"),
+                    ErrorCode::QtyInvalid,
+                    format!("{path}.qty must be a whole number from 1 to {MAX_LINE_QTY}"),
+                );
+                None
+            }
+        }
+    }
+}
+
+pub(crate) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
     } else {
@@ -408,30 +446,8 @@ pub fn parse_order(raw: &Value, estate: &Estate) -> Result<CanonicalOrder, Vec<F
                     continue;
                 };
                 r.unknown_keys(l, &p, &["sku", "qty", "unit_price"]);
-                let sku = r
-                    .text(l, &p, "sku", 64, false, ErrorCode::SkuUnknown)
-                    .and_then(|s| match Sku::parse(&s) {
-                        Ok(sku) => Some(sku),
-                        Err(e) => {
-                            r.fail(
-                                &format!("{p}.sku"),
-                                ErrorCode::ValidationFailed,
-                                format!("{p}.sku: {e}"),
-                            );
-                            None
-                        }
-                    });
-                let qty = match l.get("qty").and_then(Value::as_i64) {
-                    Some(q) if (1..=MAX_LINE_QTY).contains(&q) => Some(q),
-                    _ => {
-                        r.fail(
-                            &format!("{p}.qty"),
-                            ErrorCode::QtyInvalid,
-                            format!("{p}.qty must be a whole number from 1 to {MAX_LINE_QTY}"),
-                        );
-                        None
-                    }
-                };
+                let sku = r.sku(l, &p);
+                let qty = r.qty(l, &p);
                 let unit_price = r.money(l, &p, "unit_price");
                 if let (Some(sku), Some(qty), Some(unit_price)) = (sku, qty, unit_price) {
                     lines.push(OrderLine {

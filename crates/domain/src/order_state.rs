@@ -110,7 +110,10 @@ impl OrderState {
                 | (Backordered, Reserved | Cancelled)
                 | (Accepted, Allocated | OnHold | Cancelled)
                 | (Allocated, ErpPosted | OnHold | Cancelled)
-                | (ErpPosted, Released | OnHold | Cancelled)
+                | (
+                    ErpPosted,
+                    Released | PartiallyShipped | Shipped | OnHold | Cancelled
+                )
                 | (OnHold, Accepted | Allocated | ErpPosted | Cancelled)
                 | (Released, PartiallyShipped | Shipped | Cancelled)
                 | (PartiallyShipped, PartiallyShipped | Shipped)

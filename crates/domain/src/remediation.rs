@@ -17,7 +17,13 @@ pub fn remediation(code: &str) -> &'static str {
         }
         "CUSTOMER_ON_CREDIT_HOLD" => {
             "The customer is on credit hold. Release the hold in the ERP or take payment, \
-             then retry; or cancel the order."
+             then retry (the credit check runs again); resolve to approve the order past the \
+             check; or cancel the order."
+        }
+        "FRAUD_SUSPECTED" => {
+            "The fraud service scored the order at or above the hold score. Review the \
+             customer, address and payment: resolve this exception to approve the order (it \
+             continues without being screened again), or cancel the order."
         }
         "PRICE_MISMATCH" => {
             "The order's prices differ from the ERP's. Confirm the price list, correct the \
@@ -31,6 +37,10 @@ pub fn remediation(code: &str) -> &'static str {
         "MAPPING_FAILED" => {
             "The data could not be transformed for the target system. Fix the mapping, then \
              retry."
+        }
+        code if code.ends_with("_REJECTED") => {
+            "The system refused the call. Read the last error for what it named, correct the \
+             data there or edit the job's payload, then retry."
         }
         code if code.ends_with("_UNAVAILABLE") => {
             "The system did not answer through every retry. Check that it is up and \

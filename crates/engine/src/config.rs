@@ -58,16 +58,58 @@ pub struct Config {
     /// Units held back per SKU and location.
     #[serde(default)]
     pub safety_stock: SafetyStockConfig,
-    /// The ERP sales orders are posted to. Without it, `post_sales_order` jobs wait in the
-    /// queue.
-    pub erp: Option<ErpSettings>,
+    /// The ERP: sales orders, credit status, fulfilments, cancellations. Without it, its
+    /// jobs wait in the queue.
+    pub erp: Option<SystemSettings>,
+    /// The warehouse system orders are released to. Without it, releases wait in the queue.
+    pub wms: Option<SystemSettings>,
+    /// The payment service that captures on shipment and voids on cancel. Without it, those
+    /// jobs wait in the queue.
+    pub payment: Option<SystemSettings>,
+    /// The fraud screening service. Without it, orders pass screening unchecked.
+    pub fraud: Option<SystemSettings>,
+    /// The tax service orders' tax is committed to. Without it, tax commits pass.
+    pub tax: Option<SystemSettings>,
+    /// The storefront API that hears of tracking, invoices and cancellations. Without it,
+    /// those jobs wait in the queue.
+    pub storefront: Option<SystemSettings>,
+    /// How the order saga decides.
+    #[serde(default)]
+    pub saga: SagaConfig,
 }
 
-/// `[erp]`
+/// `[saga]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ErpSettings {
-    /// Base URL of the ERP's REST API.
+pub struct SagaConfig {
+    /// A fraud score (0–100) at or above which an order is put on hold for review.
+    #[serde(default = "default_hold_score")]
+    pub fraud_hold_score: u32,
+}
+
+impl Default for SagaConfig {
+    fn default() -> Self {
+        Self {
+            fraud_hold_score: default_hold_score(),
+        }
+    }
+}
+
+fn default_hold_score() -> u32 {
+    80
+}
+
+/// Every outside system crossdock calls, by its job `system` name.
+pub const SYSTEMS: [&str; 6] = ["erp", "wms", "payment", "fraud", "tax", "storefront"];
+
+/// The systems whose jobs pass without a call when they are not configured.
+pub const OPTIONAL_SYSTEMS: [&str; 2] = ["fraud", "tax"];
+
+/// An outside system: `[erp]`, `[wms]`, `[payment]`, `[fraud]`, `[tax]`, `[storefront]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemSettings {
+    /// Base URL of the system's REST API.
     pub url: String,
     /// Longest wait for one answer, in milliseconds.
     #[serde(default = "default_timeout_ms")]
@@ -88,6 +130,21 @@ pub struct ErpSettings {
     /// milliseconds. Longer than `timeout_ms`.
     #[serde(default = "default_lease_ms")]
     pub lease_ms: u64,
+}
+
+impl SystemSettings {
+    /// A system at `url` with the default limits.
+    pub fn at(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            timeout_ms: default_timeout_ms(),
+            rate_per_sec: default_rate(),
+            burst: default_burst(),
+            concurrency: default_concurrency(),
+            max_attempts: default_attempts(),
+            lease_ms: default_lease_ms(),
+        }
+    }
 }
 
 fn default_lease_ms() -> u64 {
@@ -242,6 +299,41 @@ pub struct SafetyStockConfig {
 }
 
 impl Config {
+    /// Sets outside system `name` (one of [`SYSTEMS`]); other names are ignored.
+    pub fn set_system(&mut self, name: &str, settings: SystemSettings) {
+        let slot = match name {
+            "erp" => &mut self.erp,
+            "wms" => &mut self.wms,
+            "payment" => &mut self.payment,
+            "fraud" => &mut self.fraud,
+            "tax" => &mut self.tax,
+            "storefront" => &mut self.storefront,
+            _ => return,
+        };
+        *slot = Some(settings);
+    }
+
+    /// The settings of outside system `name` (one of [`SYSTEMS`]), when configured.
+    pub fn system(&self, name: &str) -> Option<&SystemSettings> {
+        match name {
+            "erp" => self.erp.as_ref(),
+            "wms" => self.wms.as_ref(),
+            "payment" => self.payment.as_ref(),
+            "fraud" => self.fraud.as_ref(),
+            "tax" => self.tax.as_ref(),
+            "storefront" => self.storefront.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Every configured outside system with its name.
+    pub fn systems(&self) -> Vec<(&'static str, &SystemSettings)> {
+        SYSTEMS
+            .into_iter()
+            .filter_map(|name| self.system(name).map(|s| (name, s)))
+            .collect()
+    }
+
     /// Reads, parses and checks the file at `path`, then applies environment overrides.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -301,22 +393,27 @@ impl Config {
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));
         }
-        if let Some(erp) = &self.erp {
-            if !(erp.url.starts_with("http://") || erp.url.starts_with("https://")) {
-                return Err(invalid("erp.url", "must start with http:// or https://"));
+        for (name, sys) in self.systems() {
+            let key = |field: &str| format!("{name}.{field}");
+            let bad = |key: String, message: &str| ConfigError::Invalid {
+                key,
+                message: message.into(),
+            };
+            if !(sys.url.starts_with("http://") || sys.url.starts_with("https://")) {
+                return Err(bad(key("url"), "must start with http:// or https://"));
             }
-            if erp.lease_ms <= erp.timeout_ms {
-                return Err(invalid(
-                    "erp.lease_ms",
-                    "must be longer than erp.timeout_ms",
-                ));
+            if sys.lease_ms <= sys.timeout_ms {
+                return Err(bad(key("lease_ms"), "must be longer than timeout_ms"));
             }
-            if erp.rate_per_sec <= 0.0 || erp.concurrency == 0 || erp.max_attempts == 0 {
-                return Err(invalid(
-                    "erp",
+            if sys.rate_per_sec <= 0.0 || sys.concurrency == 0 || sys.max_attempts == 0 {
+                return Err(bad(
+                    name.to_string(),
                     "rate_per_sec, concurrency and max_attempts must be above zero",
                 ));
             }
+        }
+        if self.saga.fraud_hold_score > 100 {
+            return Err(invalid("saga.fraud_hold_score", "must be 0 to 100"));
         }
         for code in self.safety_stock.per_location.keys() {
             if !self.locations.iter().any(|l| &l.code == code) {
@@ -402,15 +499,21 @@ impl Config {
                 backorder
             ));
         }
-        match &self.erp {
-            Some(erp) => out.push_str(&format!(
-                "erp: {} at most {}/s, {} at once, {} tries\n",
-                redact_url(&erp.url),
-                erp.rate_per_sec,
-                erp.concurrency,
-                erp.max_attempts
-            )),
-            None => out.push_str("erp: not configured (post_sales_order jobs wait in the queue)\n"),
+        for name in SYSTEMS {
+            let line = match self.system(name) {
+                Some(sys) => format!(
+                    "{} at most {}/s, {} at once, {} tries",
+                    redact_url(&sys.url),
+                    sys.rate_per_sec,
+                    sys.concurrency,
+                    sys.max_attempts
+                ),
+                None if OPTIONAL_SYSTEMS.contains(&name) => {
+                    "not configured (its steps pass without a call)".to_string()
+                }
+                None => "not configured (its jobs wait in the queue)".to_string(),
+            };
+            out.push_str(&format!("{name:<10}  {line}\n"));
         }
         out.push_str(&format!(
             "safety stock: default {}, {} per-location, {} per-SKU\n",

@@ -257,13 +257,27 @@ impl Inventory {
         Ok(self.core.store.exception(id).await?)
     }
 
-    /// Retries or resolves an exception.
+    /// Retries (with an edited payload, when given) or resolves an exception. When the
+    /// exception's job put its order on hold (fraud, credit), the order first goes back to
+    /// where it was: a retry runs the check again, a resolve approves the order past it.
     pub async fn act_on_exception(
         &self,
         id: &str,
         action: ExceptionAction,
+        payload: Option<serde_json::Value>,
     ) -> Result<Option<Exception>, EngineError> {
-        Ok(self.core.store.act_on_exception(id, action, now()).await?)
+        let Some(exception) = self.exception(id).await? else {
+            return Ok(None);
+        };
+        let store = &self.core.store;
+        if crate::saga::release_hold(self, &exception).await? && action == ExceptionAction::Resolve
+        {
+            let approved = serde_json::json!({"approved": true});
+            store
+                .act_on_exception(id, ExceptionAction::Retry, Some(approved), now())
+                .await?;
+        }
+        Ok(store.act_on_exception(id, action, payload, now()).await?)
     }
 
     /// A fresh correlation id, for requests that bring none.
@@ -274,6 +288,11 @@ impl Inventory {
     /// A fresh order id.
     pub fn new_order_id() -> String {
         format!("ord_{}", ulid::Ulid::new().to_string().to_lowercase())
+    }
+
+    /// A fresh shipment id.
+    pub fn new_shipment_id() -> String {
+        format!("shp_{}", ulid::Ulid::new().to_string().to_lowercase())
     }
 
     /// Whether the store answers.

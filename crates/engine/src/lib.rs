@@ -11,5 +11,5 @@ pub mod saga;
 pub mod shutdown;
 
 pub use config::Config;
-pub use inventory::{EngineError, Inventory};
+pub use inventory::{EngineError, Inventory, now};
 pub use shutdown::Shutdown;

@@ -1,21 +1,226 @@
-//! The order-to-cash saga's steps that crossdock runs itself. Each step is a job; each ends
-//! by moving the order (or keeping its state) and queueing the next step, in one
-//! transaction, so a crash between steps loses nothing and repeats nothing.
+//! Running the order-to-cash saga's steps (the table is in `crossdock_domain::saga`). Each
+//! step is a job; each ends by moving the order (or keeping its state) and queueing the next
+//! step, in one transaction, so a crash between steps loses nothing and repeats nothing.
 //!
-//! Order of steps: `screen_fraud` → `allocate` → `post_sales_order` (the ERP connector).
-//! Fraud screening passes orders through until a fraud service is configured.
+//! Connectors call outside systems and then [`complete`] or [`hold`] the step. Steps whose
+//! system is not configured and that may pass unchecked (fraud, tax), and the steps crossdock
+//! runs itself (`allocate`), are run by [`InternalSteps`].
 
-use crossdock_domain::ledger::{AdvanceOrder, Command, Outcome};
+use crossdock_domain::ledger::{AdvanceOrder, Command, FailedJob, NewJob, Outcome};
 use crossdock_domain::order_state::OrderState;
-use crossdock_store::Job;
+use crossdock_domain::saga::{Step, next_job, step};
+use crossdock_store::{Exception, Job, StoredOrder};
 
 use crate::Inventory;
 use crate::runner::{Handler, JobResult};
 
-/// The system name of steps crossdock runs itself.
-pub const INTERNAL: &str = "saga";
+pub use crossdock_domain::saga::INTERNAL;
 
-/// Runs the internal steps (and fraud screening while no fraud service is configured).
+/// A step's job with what it concerns.
+pub struct StepJob {
+    /// The step.
+    pub step: Step,
+    /// The order, as stored now.
+    pub order: StoredOrder,
+    /// An operator approved the order past this check (resolving its hold).
+    pub approved: bool,
+}
+
+/// What a step's job concerns, or how the job ends without running: it names no step or
+/// order (an exception), or the order has moved on (held, cancelled, or the step already
+/// ran: done, nothing to do).
+pub async fn load(inventory: &Inventory, job: &Job) -> Result<StepJob, JobResult> {
+    let Some(step) = step(&job.kind) else {
+        return Err(mapping(format!("no saga step named `{}`", job.kind)));
+    };
+    let order = load_order(inventory, job).await?;
+    if order.state != step.from.as_str() {
+        tracing::info!(
+            job = job.id,
+            state = order.state,
+            "saga step no longer applies"
+        );
+        return Err(JobResult::Done);
+    }
+    let approved = job
+        .payload
+        .as_ref()
+        .is_some_and(|p| p["approved"] == serde_json::Value::Bool(true));
+    Ok(StepJob {
+        step,
+        order,
+        approved,
+    })
+}
+
+/// The order a job belongs to.
+pub async fn load_order(inventory: &Inventory, job: &Job) -> Result<StoredOrder, JobResult> {
+    let Some(order_id) = &job.order_id else {
+        return Err(mapping(format!("{} job without an order", job.kind)));
+    };
+    match inventory.order(order_id).await {
+        Ok(Some(o)) => Ok(o),
+        Ok(None) => Err(mapping(format!("order {order_id} does not exist"))),
+        Err(e) => Err(JobResult::Transient {
+            error: e.to_string(),
+            retry_after: None,
+        }),
+    }
+}
+
+fn mapping(error: String) -> JobResult {
+    JobResult::Permanent {
+        code: "MAPPING_FAILED",
+        error,
+    }
+}
+
+/// Ends a step: moves the order to the step's next state (recording the ERP's id when the
+/// step learnt one) and queues the next step. If the order was cancelled while the step
+/// changed an outside system, queues the compensation instead.
+pub async fn complete(
+    inventory: &Inventory,
+    job: &Job,
+    s: &StepJob,
+    erp_order_id: Option<String>,
+) -> JobResult {
+    let advance = AdvanceOrder {
+        order_id: s.order.id.clone(),
+        from: s.step.from,
+        to: s.step.to,
+        actor: job.kind.clone(),
+        correlation_id: job.id.clone(),
+        erp_order_id,
+        jobs: next_job(s.step.kind, &s.order.order).into_iter().collect(),
+        fail_job: None,
+    };
+    match submit(inventory, advance).await {
+        Ok((true, _)) => JobResult::Done,
+        Ok((false, state)) if state == s.step.to => JobResult::Done,
+        Ok((false, OrderState::Cancelled)) => compensate(inventory, job, &s.order.id).await,
+        Ok((false, state)) => {
+            tracing::info!(job = job.id, state = state.as_str(), "order moved on");
+            JobResult::Done
+        }
+        Err(result) => result,
+    }
+}
+
+/// The job that undoes what `kind` did outside, for an order cancelled while it ran.
+fn compensation(kind: &str) -> Option<NewJob> {
+    match kind {
+        "post_sales_order" => Some(NewJob::new("cancel_sales_order", "erp")),
+        "release_to_wms" => Some(NewJob::new("cancel_release", "wms")),
+        _ => None,
+    }
+}
+
+async fn compensate(inventory: &Inventory, job: &Job, order_id: &str) -> JobResult {
+    let Some(undo) = compensation(&job.kind) else {
+        return JobResult::Done;
+    };
+    let advance = AdvanceOrder {
+        order_id: order_id.to_string(),
+        from: OrderState::Cancelled,
+        to: OrderState::Cancelled,
+        actor: job.kind.clone(),
+        correlation_id: job.id.clone(),
+        erp_order_id: None,
+        jobs: vec![undo],
+        fail_job: None,
+    };
+    match submit(inventory, advance).await {
+        Ok(_) => JobResult::Done,
+        Err(result) => result,
+    }
+}
+
+/// Puts the order on hold for a person (fraud score, credit hold): the job ends as failed
+/// and its exception opens with `code`, in the same transaction as the move.
+pub async fn hold(
+    inventory: &Inventory,
+    job: &Job,
+    s: &StepJob,
+    code: &'static str,
+    error: String,
+) -> JobResult {
+    let advance = AdvanceOrder {
+        order_id: s.order.id.clone(),
+        from: s.step.from,
+        to: OrderState::OnHold,
+        actor: job.kind.clone(),
+        correlation_id: job.id.clone(),
+        erp_order_id: None,
+        jobs: vec![],
+        fail_job: Some(FailedJob {
+            job_id: job.id.clone(),
+            code: code.to_string(),
+            error,
+        }),
+    };
+    match submit(inventory, advance).await {
+        Ok((true, _)) => JobResult::Held,
+        Ok(_) => JobResult::Done,
+        Err(result) => result,
+    }
+}
+
+/// Submits a move; `(moved, state now)`, or how the job should end.
+pub async fn submit(
+    inventory: &Inventory,
+    advance: AdvanceOrder,
+) -> Result<(bool, OrderState), JobResult> {
+    match inventory
+        .submit_one(Command::AdvanceOrder(Box::new(advance)))
+        .await
+    {
+        Ok(Outcome::OrderMoved { moved, state }) => Ok((moved, state)),
+        Ok(other) => Err(mapping(format!("could not move the order: {other:?}"))),
+        Err(e) => Err(JobResult::Transient {
+            error: e.to_string(),
+            retry_after: None,
+        }),
+    }
+}
+
+/// If `exception`'s job put its order on hold, moves the order back to the state it was
+/// held from (before the job is run again). Returns whether it did.
+pub async fn release_hold(
+    inventory: &Inventory,
+    exception: &Exception,
+) -> Result<bool, crate::EngineError> {
+    let Some(order_id) = &exception.order_id else {
+        return Ok(false);
+    };
+    let Some(order) = inventory.order(order_id).await? else {
+        return Ok(false);
+    };
+    let held_by_job = order.history.iter().rev().find(|t| t.to == "on_hold");
+    let Some(from) = held_by_job
+        .filter(|t| order.state == "on_hold" && t.correlation_id == exception.job_id)
+        .and_then(|t| t.from.as_deref())
+        .and_then(OrderState::parse)
+    else {
+        return Ok(false);
+    };
+    let advance = AdvanceOrder {
+        order_id: order_id.clone(),
+        from: OrderState::OnHold,
+        to: from,
+        actor: "operator".into(),
+        correlation_id: exception.id.clone(),
+        erp_order_id: None,
+        jobs: vec![],
+        fail_job: None,
+    };
+    let outcome = inventory
+        .submit_one(Command::AdvanceOrder(Box::new(advance)))
+        .await?;
+    Ok(matches!(outcome, Outcome::OrderMoved { moved: true, .. }))
+}
+
+/// Runs steps with no outside call: `allocate`, and the checks of optional systems that are
+/// not configured (fraud screening, tax commit), which pass.
 pub struct InternalSteps {
     inventory: Inventory,
 }
@@ -27,72 +232,11 @@ impl InternalSteps {
     }
 }
 
-/// Outbox jobs a step queues: (kind, system).
-type NextJobs = Vec<(&'static str, &'static str)>;
-
-/// What a step does to the order: the state it expects, the state it leaves, the next jobs.
-fn step(kind: &str) -> Option<(OrderState, OrderState, NextJobs)> {
-    Some(match kind {
-        "screen_fraud" => (
-            OrderState::Accepted,
-            OrderState::Accepted,
-            vec![("allocate", INTERNAL)],
-        ),
-        "allocate" => (
-            OrderState::Accepted,
-            OrderState::Allocated,
-            vec![("post_sales_order", "erp")],
-        ),
-        _ => return None,
-    })
-}
-
 impl Handler for InternalSteps {
     async fn run(&self, job: &Job) -> JobResult {
-        let Some((from, to, jobs)) = step(&job.kind) else {
-            return JobResult::Permanent {
-                code: "MAPPING_FAILED",
-                error: format!("no saga step named `{}`", job.kind),
-            };
-        };
-        let Some(order_id) = job.order_id.clone() else {
-            return JobResult::Permanent {
-                code: "MAPPING_FAILED",
-                error: format!("{} job without an order", job.kind),
-            };
-        };
-        let advance = AdvanceOrder {
-            order_id,
-            from,
-            to,
-            actor: job.kind.clone(),
-            correlation_id: job.id.clone(),
-            erp_order_id: None,
-            jobs,
-        };
-        match self
-            .inventory
-            .submit_one(Command::AdvanceOrder(Box::new(advance)))
-            .await
-        {
-            Ok(Outcome::OrderMoved { moved: true, .. }) => JobResult::Done,
-            // The order moved on (held, cancelled, or this step already ran): nothing to do.
-            Ok(Outcome::OrderMoved { state, .. }) => {
-                tracing::info!(
-                    job = job.id,
-                    state = state.as_str(),
-                    "saga step no longer applies"
-                );
-                JobResult::Done
-            }
-            Ok(other) => JobResult::Permanent {
-                code: "MAPPING_FAILED",
-                error: format!("{} could not move the order: {other:?}", job.kind),
-            },
-            Err(e) => JobResult::Transient {
-                error: e.to_string(),
-                retry_after: None,
-            },
+        match load(&self.inventory, job).await {
+            Ok(s) => complete(&self.inventory, job, &s, None).await,
+            Err(result) => result,
         }
     }
 }

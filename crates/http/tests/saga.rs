@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{App, spawn_app_with};
+use common::spawn_app_with;
 use crossdock_sim::{Faults, SimErp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -21,17 +21,6 @@ fn order(external_id: &str) -> Value {
     })
 }
 
-async fn wait_for_state(app: &App, id: &str, state: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let (_, o) = app.get(&format!("/v1/orders/{id}")).await;
-        if o["state"] == state || Instant::now() > deadline {
-            return o;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
 async fn orders_reach_the_erp_once(postgres: bool) {
     let erp = SimErp::default();
     let (base, server) = erp.start().await.unwrap();
@@ -40,7 +29,7 @@ async fn orders_reach_the_erp_once(postgres: bool) {
         fail_next: 2,
         ..Faults::default()
     });
-    let Some(app) = spawn_app_with(postgres, Some(base)).await else {
+    let Some(app) = spawn_app_with(postgres, &[("erp", base)]).await else {
         return;
     };
     app.post("/v1/items", json!({"items": [{"sku": "SKU-1"}]}))
@@ -52,7 +41,7 @@ async fn orders_reach_the_erp_once(postgres: bool) {
     let (status, first) = app.post("/v1/orders", order("S-1")).await;
     assert_eq!(status, StatusCode::CREATED);
     let id = first["id"].as_str().unwrap();
-    let o = wait_for_state(&app, id, "erp_posted").await;
+    let o = app.wait_for_state(id, "erp_posted").await;
     assert_eq!(o["state"], "erp_posted", "{o}");
     assert!(o["erp_order_id"].as_str().unwrap().starts_with("SO-"));
     let path: Vec<&str> = o["history"]
@@ -89,7 +78,7 @@ async fn orders_reach_the_erp_once(postgres: bool) {
     }
     assert_eq!(ids.len(), 1);
     let second = ids.into_iter().next().unwrap();
-    let o = wait_for_state(&app, &second, "erp_posted").await;
+    let o = app.wait_for_state(&second, "erp_posted").await;
     assert_eq!(o["state"], "erp_posted", "{o}");
     let seen = erp.stats();
     assert_eq!(

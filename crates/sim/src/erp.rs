@@ -4,8 +4,9 @@
 //! commit and then answer too late (the unknown outcome a retry must survive).
 //!
 //! Routes: `POST /sales-orders`, `GET /sales-orders/{external_ref}`,
-//! `POST /sales-orders/{external_ref}/cancel`, and for operators of the simulation
-//! `GET /_sim/stats`, `PUT /_sim/faults`.
+//! `POST /sales-orders/{external_ref}/cancel`, `POST /sales-orders/{external_ref}/fulfilments`
+//! (deduped by `reference`), `GET /customers/{account}/credit`, and for operators of the
+//! simulation `GET /_sim/stats`, `PUT /_sim/faults`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,6 +51,8 @@ pub struct SalesOrder {
     pub body: Value,
     /// True once cancelled.
     pub cancelled: bool,
+    /// Fulfilments posted against it, by reference (the shipment).
+    pub fulfilments: Vec<Value>,
 }
 
 /// What the ERP has seen.
@@ -76,6 +79,8 @@ struct Inner {
     faults: Faults,
     down_until: Option<Instant>,
     window: Vec<Instant>,
+    credit_holds: std::collections::HashSet<String>,
+    credit_checks: u64,
 }
 
 /// Handle to a running simulated ERP. Cheap to clone.
@@ -91,6 +96,8 @@ impl SimErp {
             .route("/sales-orders", post(create))
             .route("/sales-orders/{external_ref}", get(show))
             .route("/sales-orders/{external_ref}/cancel", post(cancel))
+            .route("/sales-orders/{external_ref}/fulfilments", post(fulfil))
+            .route("/customers/{account}/credit", get(credit))
             .route("/_sim/stats", get(stats))
             .route("/_sim/faults", put(set_faults))
             .with_state(self.clone());
@@ -112,6 +119,21 @@ impl SimErp {
         inner.down_until = (faults.down_for_ms > 0)
             .then(|| Instant::now() + Duration::from_millis(faults.down_for_ms));
         inner.faults = faults;
+    }
+
+    /// Puts `account` on credit hold (or takes it off).
+    pub fn set_credit_hold(&self, account: &str, on_hold: bool) {
+        let mut inner = self.inner.lock().expect("sim poisoned");
+        if on_hold {
+            inner.credit_holds.insert(account.to_string());
+        } else {
+            inner.credit_holds.remove(account);
+        }
+    }
+
+    /// Credit checks answered.
+    pub fn credit_checks(&self) -> u64 {
+        self.inner.lock().expect("sim poisoned").credit_checks
     }
 
     /// What it has seen so far.
@@ -181,6 +203,7 @@ async fn create(State(sim): State<SimErp>, body: axum::Json<Value>) -> Response 
                             external_ref: r.to_string(),
                             body: body.clone(),
                             cancelled: false,
+                            fulfilments: Vec::new(),
                         };
                         inner.orders.insert(r.to_string(), order.clone());
                         let stall = (inner.faults.commit_then_stall > 0).then(|| {
@@ -246,6 +269,43 @@ async fn cancel(State(sim): State<SimErp>, Path(external_ref): Path<String>) -> 
         }
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+async fn fulfil(
+    State(sim): State<SimErp>,
+    Path(external_ref): Path<String>,
+    body: axum::Json<Value>,
+) -> Response {
+    let mut inner = sim.inner.lock().expect("sim poisoned");
+    if inner.down_until.is_some_and(|t| Instant::now() < t) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let Some(order) = inner.orders.get_mut(&external_ref) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let reference = &body.0["reference"];
+    if !order
+        .fulfilments
+        .iter()
+        .any(|f| &f["reference"] == reference)
+    {
+        order.fulfilments.push(body.0);
+    }
+    axum::Json(order.clone()).into_response()
+}
+
+async fn credit(State(sim): State<SimErp>, Path(account): Path<String>) -> Response {
+    let mut inner = sim.inner.lock().expect("sim poisoned");
+    if inner.down_until.is_some_and(|t| Instant::now() < t) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    inner.credit_checks += 1;
+    let status = if inner.credit_holds.contains(&account) {
+        "hold"
+    } else {
+        "ok"
+    };
+    axum::Json(json!({"account": account, "status": status})).into_response()
 }
 
 async fn stats(State(sim): State<SimErp>) -> axum::Json<Stats> {

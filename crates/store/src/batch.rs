@@ -6,7 +6,10 @@ use std::collections::HashSet;
 use crossdock_domain::SkuState;
 use std::collections::HashMap;
 
-use crossdock_domain::ledger::{Finished, Ledger, OrderNow, Outcome, Priors, Reservation};
+use crossdock_domain::ledger::{
+    Finished, InvoiceRow, Ledger, NewJob, OrderNow, Outcome, Priors, Reservation, ShipmentRow,
+};
+use crossdock_domain::remediation::remediation;
 
 use crate::Batch;
 use crate::rows::{ExpectedRow, ReservationRow, StockRow};
@@ -31,6 +34,10 @@ pub(crate) struct WriteSet {
     pub jobs: Vec<JobRow>,
     /// (order id, new state, ERP order id, when)
     pub order_updates: Vec<(String, &'static str, Option<String>, i64)>,
+    pub shipments: Vec<ShipmentRow>,
+    pub invoices: Vec<InvoiceRow>,
+    /// (job id, code, error, remediation): leased jobs a move ends as failed.
+    pub failed_jobs: Vec<(String, String, String, &'static str)>,
 }
 
 /// One `orders` row.
@@ -68,6 +75,30 @@ pub(crate) struct JobRow {
     pub system: &'static str,
     pub order_id: String,
     pub run_at: i64,
+    /// JSON text.
+    pub payload: Option<String>,
+}
+
+impl JobRow {
+    /// The row for `job`, queued by order `order_id` at step `seq` (`None` at intake).
+    fn of(job: &NewJob, order_id: &str, seq: Option<i64>, run_at: i64) -> Self {
+        let mut id = format!("job_{}", order_id.trim_start_matches("ord_"));
+        if let Some(seq) = seq {
+            id.push_str(&format!("_{seq}"));
+        }
+        id.push_str(&format!("_{}", job.kind));
+        if let Some(key) = &job.key {
+            id.push_str(&format!("_{key}"));
+        }
+        JobRow {
+            id,
+            kind: job.kind,
+            system: job.system,
+            order_id: order_id.to_string(),
+            run_at,
+            payload: job.payload.as_ref().map(|p| p.to_string()),
+        }
+    }
 }
 
 /// Runs the ledger over a loaded batch.
@@ -183,30 +214,15 @@ impl WriteSet {
                     o.response.to_string(),
                 ));
             }
-            for (kind, system) in &o.jobs {
-                out.jobs.push(JobRow {
-                    id: format!("job_{}_{kind}", o.id.trim_start_matches("ord_")),
-                    kind,
-                    system,
-                    order_id: o.id.clone(),
-                    run_at: o.created_at.0,
-                });
+            for job in &o.jobs {
+                out.jobs.push(JobRow::of(job, &o.id, None, o.created_at.0));
             }
         }
         for m in &w.order_moves {
             let a = &m.advance;
-            for (kind, system) in &a.jobs {
-                out.jobs.push(JobRow {
-                    id: format!(
-                        "job_{}_{}_{kind}",
-                        a.order_id.trim_start_matches("ord_"),
-                        m.seq
-                    ),
-                    kind,
-                    system,
-                    order_id: a.order_id.clone(),
-                    run_at: now,
-                });
+            for job in &a.jobs {
+                out.jobs
+                    .push(JobRow::of(job, &a.order_id, Some(m.seq), now));
             }
             if !m.changes_state() {
                 continue;
@@ -227,6 +243,16 @@ impl WriteSet {
                 correlation_id: a.correlation_id.clone(),
             });
         }
+        out.shipments = w.shipments.clone();
+        out.invoices = w.invoices.clone();
+        out.failed_jobs = w
+            .failed_jobs
+            .iter()
+            .map(|f| {
+                let steps = remediation(&f.code);
+                (f.job_id.clone(), f.code.clone(), f.error.clone(), steps)
+            })
+            .collect();
         out.events = w
             .events
             .iter()
@@ -261,4 +287,34 @@ pub(crate) fn touched_states(finished: &Finished) -> Vec<std::sync::Arc<SkuState
         .filter(|s| touched.contains(&s.sku))
         .map(|s| std::sync::Arc::new(s.clone()))
         .collect()
+}
+
+/// An order's state as a batch sees it, from its stored row: state, transitions, body, units
+/// shipped per SKU (a JSON object) and amount captured (millionths).
+pub(crate) fn order_now(
+    state: &str,
+    transitions: i64,
+    body: &serde_json::Value,
+    shipped: &serde_json::Value,
+    captured: i64,
+) -> crate::Result<OrderNow> {
+    use crossdock_domain::ledger::OrderDetail;
+    use crossdock_domain::money::Money;
+    use crossdock_domain::order_state::OrderState;
+    let corrupt = |what: String| crate::StoreError::Corrupt(what);
+    let state =
+        OrderState::parse(state).ok_or_else(|| corrupt(format!("order state `{state}`")))?;
+    let mut per_sku = std::collections::BTreeMap::new();
+    for (sku, qty) in shipped.as_object().into_iter().flatten() {
+        let sku = crossdock_domain::Sku::parse(sku)
+            .map_err(|_| corrupt(format!("shipped SKU `{sku}`")))?;
+        per_sku.insert(sku, qty.as_i64().unwrap_or(0));
+    }
+    let detail = OrderDetail::from_body(body, per_sku, Money::from_micros(captured))
+        .ok_or_else(|| corrupt("order body".to_string()))?;
+    Ok(OrderNow {
+        state,
+        transitions,
+        detail,
+    })
 }

@@ -26,6 +26,8 @@ pub struct Job {
     pub lease_until: Option<Timestamp>,
     /// The last error, for operators.
     pub last_error: Option<String>,
+    /// What the job needs beyond its order (operators may edit it before a retry).
+    pub payload: Option<serde_json::Value>,
 }
 
 /// Which jobs a worker wants.
@@ -157,6 +159,11 @@ pub(crate) const OPEN_EXCEPTION: &str = "INSERT INTO exceptions (id, code, syste
 pub(crate) const REQUEUE_JOB: &str = "UPDATE jobs SET state = 'ready', run_at = $2, \
      lease_owner = NULL, lease_until = NULL \
      WHERE state = 'failed' AND id = (SELECT job_id FROM exceptions WHERE id = $1)";
+
+/// Ends a leased job as failed without an owner check (a move that holds its order does it
+/// in its own transaction). Parameters: job id, error.
+pub(crate) const FAIL_JOB: &str = "UPDATE jobs SET state = 'failed', last_error = $2, \
+     lease_owner = NULL, lease_until = NULL WHERE id = $1";
 
 /// Sets an exception's status. Parameters: exception id, status, now.
 pub(crate) const SET_EXCEPTION_STATUS: &str =

@@ -128,10 +128,45 @@ pub struct StoredOrder {
     pub erp_order_id: Option<String>,
     /// Transitions, oldest first (empty in lists).
     pub history: Vec<Transition>,
+    /// Shipments, oldest first (empty in lists): id, source, source_event_id, location,
+    /// carrier, tracking_number, lines, capture, shipped_at.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shipments: Vec<serde_json::Value>,
+    /// Invoices from the ERP (empty in lists): invoice_id, amount, currency, received_at.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invoices: Vec<serde_json::Value>,
     /// When it was taken in.
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
+}
+
+/// A stored shipment row (with `capture_micros` and `shipped_at` in milliseconds) as the
+/// API shows it.
+pub(crate) fn shipment_view(mut raw: serde_json::Value) -> serde_json::Value {
+    let micros = raw["capture_micros"].as_i64().unwrap_or(0);
+    let shipped_at = Timestamp(raw["shipped_at"].as_i64().unwrap_or(0));
+    if let Some(obj) = raw.as_object_mut() {
+        obj.remove("capture_micros");
+        obj.insert(
+            "capture".into(),
+            crossdock_domain::money::Money::from_micros(micros)
+                .to_string()
+                .into(),
+        );
+        obj.insert(
+            "shipped_at".into(),
+            serde_json::to_value(shipped_at).unwrap_or_default(),
+        );
+    }
+    raw
+}
+
+/// A stored invoice row (with `received_at` in milliseconds) as the API shows it.
+pub(crate) fn invoice_view(mut raw: serde_json::Value) -> serde_json::Value {
+    let at = Timestamp(raw["received_at"].as_i64().unwrap_or(0));
+    raw["received_at"] = serde_json::to_value(at).unwrap_or_default();
+    raw
 }
 
 /// One recorded move between states.
@@ -215,11 +250,13 @@ pub trait Store: Send + Sync + 'static {
     /// One exception.
     fn exception(&self, id: &str) -> impl Future<Output = Result<Option<Exception>>> + Send;
 
-    /// Retries or resolves an exception; `None` when there is no such exception.
+    /// Retries or resolves an exception; `None` when there is no such exception. A retry
+    /// with `payload` replaces the job's payload first (edit and retry).
     fn act_on_exception(
         &self,
         id: &str,
         action: ExceptionAction,
+        payload: Option<serde_json::Value>,
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<Exception>>> + Send;
 
@@ -341,9 +378,10 @@ impl Store for AnyStore {
         &self,
         id: &str,
         action: ExceptionAction,
+        payload: Option<serde_json::Value>,
         now: Timestamp,
     ) -> Result<Option<Exception>> {
-        delegate!(self, s => s.act_on_exception(id, action, now))
+        delegate!(self, s => s.act_on_exception(id, action, payload, now))
     }
     async fn jobs(&self, filter: JobFilter) -> Result<Vec<Job>> {
         delegate!(self, s => s.jobs(filter))

@@ -20,6 +20,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "orders",
         sql: include_str!("../migrations/sqlite/0002_orders.sql"),
     },
+    Migration {
+        version: 3,
+        name: "fulfilment",
+        sql: include_str!("../migrations/sqlite/0003_fulfilment.sql"),
+    },
 ];
 
 /// PostgreSQL's migrations, in order.
@@ -33,6 +38,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "orders",
         sql: include_str!("../migrations/postgres/0002_orders.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "fulfilment",
+        sql: include_str!("../migrations/postgres/0003_fulfilment.sql"),
     },
 ];
 

@@ -59,6 +59,19 @@ impl Needs {
                 Command::CancelOrder(c) => {
                     needs.order_ids.insert(c.order_id.clone());
                 }
+                Command::RecordShipment(s) => {
+                    needs.order_ids.insert(s.order_id.clone());
+                    needs
+                        .event_keys
+                        .insert((s.source.clone(), s.source_event_id.clone()));
+                    for (sku, _) in &s.lines {
+                        needs.order_refs.insert((sku.clone(), s.order_id.clone()));
+                    }
+                }
+                Command::RecordInvoice(i) => {
+                    needs.order_ids.insert(i.order_id.clone());
+                    needs.event_keys.insert(i.key());
+                }
                 _ => {}
             }
         }

@@ -4,7 +4,7 @@ mod harness;
 
 use std::collections::HashSet;
 
-use crossdock_domain::ledger::{AdvanceOrder, Command, EventChange, Outcome, StockEvent};
+use crossdock_domain::ledger::{AdvanceOrder, Command, EventChange, NewJob, Outcome, StockEvent};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::stock::{Bucket, StockChange};
 use crossdock_domain::{ChannelCode, Timestamp};
@@ -810,7 +810,8 @@ fn advance(id: &str, from: OrderState, to: OrderState, erp: Option<&str>) -> Com
         actor: "screen_fraud".into(),
         correlation_id: "corr-9".into(),
         erp_order_id: erp.map(str::to_string),
-        jobs: vec![("post_sales_order", "erp")],
+        jobs: vec![NewJob::new("post_sales_order", "erp")],
+        fail_job: None,
     }))
 }
 
@@ -968,10 +969,16 @@ async fn a_failed_job_opens_an_exception_that_can_be_retried_and_resolved(h: Har
     assert_eq!(e.order_id, j.order_id);
     assert_eq!(e.first_error, "customer C-1 unknown");
     assert!(e.remediation.contains("ERP refused"));
-    // Retry puts the job back in the queue now.
+    // Retry (with an edited payload) puts the job back in the queue now.
+    let edited = serde_json::json!({"customer": "C-2"});
     let retried = h
         .store
-        .act_on_exception(&e.id, ExceptionAction::Retry, Timestamp(40))
+        .act_on_exception(
+            &e.id,
+            ExceptionAction::Retry,
+            Some(edited.clone()),
+            Timestamp(40),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -984,6 +991,7 @@ async fn a_failed_job_opens_an_exception_that_can_be_retried_and_resolved(h: Har
         .pop()
         .unwrap();
     assert_eq!(again.id, j.id);
+    assert_eq!(again.payload, Some(edited));
     // It fails again: the same exception reopens, keeping its first error.
     assert!(
         h.store
@@ -999,14 +1007,14 @@ async fn a_failed_job_opens_an_exception_that_can_be_retried_and_resolved(h: Har
     );
     let resolved = h
         .store
-        .act_on_exception(&e.id, ExceptionAction::Resolve, Timestamp(60))
+        .act_on_exception(&e.id, ExceptionAction::Resolve, None, Timestamp(60))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(resolved.status, "resolved");
     assert!(
         h.store
-            .act_on_exception("exc_nope", ExceptionAction::Resolve, Timestamp(60))
+            .act_on_exception("exc_nope", ExceptionAction::Resolve, None, Timestamp(60))
             .await
             .unwrap()
             .is_none()

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Ledger, NewEvent, Outcome, ReserveRequest};
+use super::{Ledger, NewEvent, NewJob, Outcome, ReserveRequest};
 use crate::ats::{channel_figures, sellable_at};
 use crate::error::ErrorCode;
 use crate::estate::LocationKind;
@@ -94,7 +94,7 @@ pub struct NewOrder {
     /// Transitions made at intake, oldest first.
     pub history: Vec<OrderState>,
     /// Outbox jobs to create: (kind, target system).
-    pub jobs: Vec<(&'static str, &'static str)>,
+    pub jobs: Vec<NewJob>,
     /// The intake answer, kept for replays.
     pub response: Value,
     /// When it was taken in.
@@ -142,7 +142,7 @@ impl Ledger<'_> {
         }
         history.push(state);
         let jobs = if state == OrderState::Accepted {
-            vec![("screen_fraud", "fraud")]
+            vec![crate::saga::first_step()]
         } else {
             Vec::new()
         };

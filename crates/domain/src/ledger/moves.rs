@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::{Ledger, NewEvent, Outcome};
+use super::{FailedJob, Ledger, NewEvent, NewJob, OrderDetail, Outcome};
 use crate::error::ErrorCode;
 use crate::order_state::OrderState;
 
@@ -26,8 +26,10 @@ pub struct AdvanceOrder {
     pub correlation_id: String,
     /// The ERP's id for the order, when the move records one.
     pub erp_order_id: Option<String>,
-    /// Outbox jobs to create with the move: (kind, system).
-    pub jobs: Vec<(&'static str, &'static str)>,
+    /// Outbox jobs to create with the move.
+    pub jobs: Vec<NewJob>,
+    /// A leased job the move ends as failed, opening its exception (a hold).
+    pub fail_job: Option<FailedJob>,
 }
 
 /// A request to cancel an order: its reservations are released and compensations queued
@@ -43,12 +45,14 @@ pub struct CancelOrder {
 }
 
 /// An order's state as the store has it, with how many transitions it has recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrderNow {
     /// Current state.
     pub state: OrderState,
     /// Transitions recorded so far.
     pub transitions: i64,
+    /// Lines, payment, and what has shipped.
+    pub detail: OrderDetail,
 }
 
 /// A move to write.
@@ -90,6 +94,7 @@ impl Ledger<'_> {
             };
         }
         if a.from == a.to {
+            self.writes.failed_jobs.extend(a.fail_job.clone());
             self.writes.order_moves.push(OrderMove {
                 advance: a.clone(),
                 seq: now.transitions,
@@ -109,6 +114,7 @@ impl Ledger<'_> {
                 ),
             };
         }
+        self.writes.failed_jobs.extend(a.fail_job.clone());
         now.state = a.to;
         now.transitions += 1;
         let seq = now.transitions;
@@ -131,7 +137,7 @@ impl Ledger<'_> {
 
 impl Ledger<'_> {
     pub(super) fn cancel_order(&mut self, c: &CancelOrder) -> Outcome {
-        let Some(now) = self.orders.get(&c.order_id).copied() else {
+        let Some(now) = self.orders.get(&c.order_id).cloned() else {
             return Outcome::Rejected {
                 code: ErrorCode::OrderNotFound,
                 detail: format!("no order `{}`", c.order_id),
@@ -163,10 +169,7 @@ impl Ledger<'_> {
         for id in held {
             self.release(&id, false);
         }
-        let mut jobs = Vec::new();
-        if matches!(now.state, OrderState::ErpPosted | OrderState::Released) {
-            jobs.push(("cancel_sales_order", "erp"));
-        }
+        let jobs = compensations(now.state, &now.detail);
         self.advance_order(&AdvanceOrder {
             order_id: c.order_id.clone(),
             from: now.state,
@@ -175,6 +178,27 @@ impl Ledger<'_> {
             correlation_id: c.correlation_id.clone(),
             erp_order_id: None,
             jobs,
+            fail_job: None,
         })
     }
+}
+
+/// What cancelling an order in `state` must undo outside crossdock: the payment
+/// authorisation, the ERP's sales order, the warehouse's release; and the channel is told.
+pub fn compensations(state: OrderState, detail: &OrderDetail) -> Vec<NewJob> {
+    let mut jobs = Vec::new();
+    if let Some((authorization, amount)) = &detail.payment {
+        jobs.push(NewJob::new("void_authorization", "payment").keyed(
+            "void",
+            json!({"authorization": authorization, "amount": amount.to_string()}),
+        ));
+    }
+    if matches!(state, OrderState::ErpPosted | OrderState::Released) {
+        jobs.push(NewJob::new("cancel_sales_order", "erp"));
+    }
+    if state == OrderState::Released {
+        jobs.push(NewJob::new("cancel_release", "wms"));
+    }
+    jobs.push(NewJob::new("notify_cancelled", "storefront"));
+    jobs
 }

@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{AdvanceOrder, CancelOrder, NewOrder, OrderMove, PlaceOrder, PriorIntake};
+use super::{
+    AdvanceOrder, CancelOrder, FailedJob, InvoiceRow, NewOrder, OrderMove, PlaceOrder, PriorIntake,
+    RecordInvoice, RecordShipment, ShipmentRow,
+};
 use crate::error::ErrorCode;
 use crate::ids::{ChannelCode, LocationCode, Sku};
 use crate::order::FieldError;
@@ -190,6 +193,10 @@ pub enum Command {
     AdvanceOrder(Box<AdvanceOrder>),
     /// Cancels an order, releasing what it holds.
     CancelOrder(Box<CancelOrder>),
+    /// A shipment from the warehouse.
+    RecordShipment(Box<RecordShipment>),
+    /// An invoice from the ERP.
+    RecordInvoice(Box<RecordInvoice>),
 }
 
 impl Command {
@@ -201,7 +208,10 @@ impl Command {
             Command::Reserve(r) => vec![&r.sku],
             Command::Release { .. } => vec![],
             Command::PlaceOrder(p) => p.order.lines.iter().map(|l| &l.sku).collect(),
-            Command::AdvanceOrder(_) | Command::CancelOrder(_) => vec![],
+            Command::RecordShipment(s) => s.lines.iter().map(|(sku, _)| sku).collect(),
+            Command::AdvanceOrder(_) | Command::CancelOrder(_) | Command::RecordInvoice(_) => {
+                vec![]
+            }
         }
     }
 }
@@ -249,6 +259,13 @@ pub enum Outcome {
         /// Its state after the command.
         state: OrderState,
     },
+    /// A shipment was recorded; the order is now in `state`.
+    ShipmentRecorded {
+        /// The shipment's id.
+        id: String,
+        /// The order's state after it.
+        state: OrderState,
+    },
     /// The order failed checks that need the store (unknown SKUs); nothing was kept.
     Invalid(Vec<FieldError>),
     /// Refused.
@@ -258,6 +275,38 @@ pub enum Outcome {
         /// Why, for a person.
         detail: String,
     },
+}
+
+/// An outbox job to create with a batch's writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    /// What to do, e.g. `post_sales_order`.
+    pub kind: &'static str,
+    /// The system that does it, e.g. `erp`.
+    pub system: &'static str,
+    /// Tells apart jobs of one kind queued by one move (a shipment's id).
+    pub key: Option<String>,
+    /// What the job needs beyond the order (a shipment's lines, an amount to capture).
+    pub payload: Option<Value>,
+}
+
+impl NewJob {
+    /// A job with no key and no payload.
+    pub fn new(kind: &'static str, system: &'static str) -> Self {
+        Self {
+            kind,
+            system,
+            key: None,
+            payload: None,
+        }
+    }
+
+    /// The same job, told apart by `key` and carrying `payload`.
+    pub fn keyed(mut self, key: impl Into<String>, payload: Value) -> Self {
+        self.key = Some(key.into());
+        self.payload = Some(payload);
+        self
+    }
 }
 
 /// An event to append to the log.
@@ -294,6 +343,12 @@ pub struct Writes {
     pub new_orders: Vec<NewOrder>,
     /// Order moves to write, with their history and jobs.
     pub order_moves: Vec<OrderMove>,
+    /// Shipments to write.
+    pub shipments: Vec<ShipmentRow>,
+    /// Invoices to write.
+    pub invoices: Vec<InvoiceRow>,
+    /// Leased jobs to end as failed, opening their exceptions.
+    pub failed_jobs: Vec<FailedJob>,
 }
 
 /// The result of a batch: the new states and what to write.

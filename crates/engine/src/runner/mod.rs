@@ -31,6 +31,9 @@ pub enum JobResult {
         /// How long the system asked us to wait.
         retry_after: Option<Duration>,
     },
+    /// The handler ended the job itself, as failed with its exception, in the transaction
+    /// that put the order on hold (fraud, credit).
+    Held,
     /// Trying again will not help: the system refused the request itself.
     Permanent {
         /// Stable business code for the exception, e.g. `ERP_REJECTED`.
@@ -220,6 +223,11 @@ async fn run_one<H: Handler>(
     let finish = {
         let mut b = breaker.lock().expect("breaker poisoned");
         match result {
+            JobResult::Held => {
+                b.success();
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
             JobResult::Done => {
                 b.success();
                 stats.done.fetch_add(1, Ordering::Relaxed);

@@ -91,13 +91,38 @@ async fn show(
     found(&id, inv.exception(&id).await?)
 }
 
+/// An edited payload for the retry (optional).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetryBody {
+    payload: Option<Value>,
+}
+
+/// Runs the exception's job again, with `{"payload": {…}}` in place of its payload when
+/// given (edit and retry). An empty body retries as is.
 async fn retry(
     State(inv): State<Inventory>,
     Path(id): Path<String>,
+    body: axum::body::Bytes,
 ) -> Result<Json<Value>, Problem> {
+    let payload = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let parsed: RetryBody = serde_json::from_slice(&body).map_err(|e| {
+            Problem::invalid(format!("retry body: {e}"))
+                .remediation("Send no body, or {\"payload\": {…}} with the job's edited payload.")
+        })?;
+        match parsed.payload {
+            Some(p) if !p.is_object() => {
+                return Err(Problem::invalid("payload must be a JSON object"));
+            }
+            p => p,
+        }
+    };
     found(
         &id,
-        inv.act_on_exception(&id, ExceptionAction::Retry).await?,
+        inv.act_on_exception(&id, ExceptionAction::Retry, payload)
+            .await?,
     )
 }
 
@@ -107,7 +132,8 @@ async fn resolve(
 ) -> Result<Json<Value>, Problem> {
     found(
         &id,
-        inv.act_on_exception(&id, ExceptionAction::Resolve).await?,
+        inv.act_on_exception(&id, ExceptionAction::Resolve, None)
+            .await?,
     )
 }
 
@@ -143,7 +169,9 @@ async fn cancel_order(
             ));
         }
     }
-    let resolved = inv.act_on_exception(&id, ExceptionAction::Resolve).await?;
+    let resolved = inv
+        .act_on_exception(&id, ExceptionAction::Resolve, None)
+        .await?;
     let order = inv.order(&order_id).await?;
     Ok(Json(json!({ "exception": resolved, "order": order })))
 }

@@ -6,6 +6,7 @@ use crossdock_engine::Inventory;
 pub mod availability;
 pub mod events;
 pub mod exceptions;
+pub mod fulfilment;
 pub mod inventory_events;
 pub mod items;
 pub mod jobs;
@@ -23,6 +24,7 @@ pub fn router() -> Router<Inventory> {
         .merge(orders::router())
         .merge(jobs::router())
         .merge(exceptions::router())
+        .merge(fulfilment::router())
 }
 
 /// Checks a free-text reference (source, event id, order or PO reference).

@@ -25,6 +25,8 @@ use crate::problem::Problem;
 
 /// Longest `Idempotency-Key` accepted.
 pub const MAX_KEY_LEN: usize = 255;
+/// What to do about an order that failed validation.
+const FIX_ORDER: &str = "Correct the listed fields and send the order again; nothing was stored.";
 /// Most orders per list page.
 pub const MAX_LIST: i64 = 500;
 
@@ -61,7 +63,13 @@ fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, Proble
     }
 }
 
-fn invalid(errors: Vec<FieldError>) -> Problem {
+/// The request's `X-Correlation-Id`, or a fresh one.
+pub(crate) fn correlation_id(headers: &HeaderMap) -> Result<String, Problem> {
+    Ok(header_text(headers, "x-correlation-id")?.unwrap_or_else(Inventory::new_correlation_id))
+}
+
+/// 422 naming every field that failed, with what to do.
+pub(crate) fn invalid(errors: Vec<FieldError>, remediation: &str) -> Problem {
     let code = match errors.as_slice() {
         [one] => one.code,
         _ => ErrorCode::ValidationFailed,
@@ -72,7 +80,7 @@ fn invalid(errors: Vec<FieldError>) -> Problem {
     };
     Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
         .with("errors", serde_json::to_value(&errors).unwrap_or_default())
-        .remediation("Correct the listed fields and send the order again; nothing was stored.")
+        .remediation(remediation)
 }
 
 fn answer(response: Value, replayed: bool, correlation_id: &str) -> Response {
@@ -97,9 +105,8 @@ async fn create(
     Json(body): Json<Value>,
 ) -> Result<Response, Problem> {
     let idempotency_key = header_text(&headers, "idempotency-key")?;
-    let correlation_id =
-        header_text(&headers, "x-correlation-id")?.unwrap_or_else(Inventory::new_correlation_id);
-    let order = parse_order(&body, inv.estate()).map_err(invalid)?;
+    let correlation_id = correlation_id(&headers)?;
+    let order = parse_order(&body, inv.estate()).map_err(|e| invalid(e, FIX_ORDER))?;
     let place = PlaceOrder {
         id: Inventory::new_order_id(),
         order,
@@ -120,7 +127,7 @@ async fn create(
         .remediation(
             "Send the same body to get the first answer again, or use a new key for a new order.",
         )),
-        Outcome::Invalid(errors) => Err(invalid(errors)),
+        Outcome::Invalid(errors) => Err(invalid(errors, FIX_ORDER)),
         other => Err(Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Internal,
@@ -191,8 +198,7 @@ async fn cancel(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    let correlation_id =
-        header_text(&headers, "x-correlation-id")?.unwrap_or_else(Inventory::new_correlation_id);
+    let correlation_id = correlation_id(&headers)?;
     let command = Command::CancelOrder(Box::new(CancelOrder {
         order_id: id.clone(),
         actor: "api".into(),

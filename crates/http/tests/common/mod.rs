@@ -36,21 +36,25 @@ impl Drop for Guard {
 /// Starts the server on port 0 on the chosen backend; `None` when PostgreSQL is not
 /// configured (outside CI).
 pub async fn spawn_app(postgres: bool) -> Option<App> {
-    spawn_app_with(postgres, None).await
+    spawn_app_with(postgres, &[]).await
 }
 
-/// Like [`spawn_app`], with the job runners started and the ERP at `erp_url`.
-pub async fn spawn_app_with(postgres: bool, erp_url: Option<String>) -> Option<App> {
+/// Like [`spawn_app`], with the job runners started and the outside `systems` (name, base
+/// URL) configured.
+pub async fn spawn_app_with(postgres: bool, systems: &[(&str, String)]) -> Option<App> {
     let mut config = Config::parse(EXAMPLE).unwrap();
-    config.erp = erp_url.map(|url| crossdock_engine::config::ErpSettings {
-        url,
-        timeout_ms: 1_000,
-        rate_per_sec: 500.0,
-        burst: 50,
-        concurrency: 4,
-        max_attempts: 10,
-        lease_ms: 30_000,
-    });
+    for (name, url) in systems {
+        config.set_system(
+            name,
+            crossdock_engine::config::SystemSettings {
+                timeout_ms: 1_000,
+                rate_per_sec: 500.0,
+                burst: 50,
+                max_attempts: 10,
+                ..crossdock_engine::config::SystemSettings::at(url)
+            },
+        );
+    }
     config.inventory.expiry_sweep_ms = 50;
     config.server.max_body_bytes = 64 * 1024;
     let (store, cleanup) = if postgres {
@@ -83,7 +87,7 @@ pub async fn spawn_app_with(postgres: bool, erp_url: Option<String>) -> Option<A
     )
     .await
     .unwrap();
-    if config.erp.is_some() {
+    if !systems.is_empty() {
         crossdock_connectors::workers::start(&config, &inventory, &shutdown).unwrap();
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -103,6 +107,18 @@ pub async fn spawn_app_with(postgres: bool, erp_url: Option<String>) -> Option<A
 }
 
 impl App {
+    /// The order once it reaches `state` (or as it stands after 15 s).
+    pub async fn wait_for_state(&self, id: &str, state: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let (_, o) = self.get(&format!("/v1/orders/{id}")).await;
+            if o["state"] == state || std::time::Instant::now() > deadline {
+                return o;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         let res = self
             .http

@@ -10,8 +10,8 @@ use crate::jobs::{
     LeaseRequest, OPEN_EXCEPTION, REQUEUE_JOB, SET_EXCEPTION_STATUS,
 };
 
-const JOB_COLS: &str =
-    "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error";
+const JOB_COLS: &str = "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error, \
+     payload";
 
 type JobTuple = (
     String,
@@ -24,6 +24,7 @@ type JobTuple = (
     Option<String>,
     Option<i64>,
     Option<String>,
+    Option<sqlx::types::Json<serde_json::Value>>,
 );
 
 fn job(t: JobTuple) -> Job {
@@ -38,6 +39,7 @@ fn job(t: JobTuple) -> Job {
         lease_owner: t.7,
         lease_until: t.8.map(Timestamp),
         last_error: t.9,
+        payload: t.10.map(|p| p.0),
     }
 }
 
@@ -168,6 +170,7 @@ pub(super) async fn act(
     pool: &PgPool,
     id: &str,
     action: ExceptionAction,
+    payload: Option<&serde_json::Value>,
     now: Timestamp,
 ) -> Result<Option<Exception>> {
     let mut tx = pool.begin().await?;
@@ -177,6 +180,16 @@ pub(super) async fn act(
             .bind(now.0)
             .execute(&mut *tx)
             .await?;
+        if let Some(p) = payload {
+            sqlx::query(
+                "UPDATE jobs SET payload = $2 WHERE id = (SELECT job_id FROM exceptions
+                 WHERE id = $1)",
+            )
+            .bind(id)
+            .bind(sqlx::types::Json(p))
+            .execute(&mut *tx)
+            .await?;
+        }
     }
     sqlx::query(SET_EXCEPTION_STATUS)
         .bind(id)

@@ -270,9 +270,10 @@ impl Store for PgStore {
         &self,
         id: &str,
         action: crate::ExceptionAction,
+        payload: Option<serde_json::Value>,
         now: Timestamp,
     ) -> Result<Option<crate::Exception>> {
-        jobs::act(&self.pool, id, action, now).await
+        jobs::act(&self.pool, id, action, payload.as_ref(), now).await
     }
 
     async fn jobs(&self, filter: crate::JobFilter) -> Result<Vec<crate::Job>> {

@@ -157,9 +157,10 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
     if !w.jobs.is_empty() {
         let j = &w.jobs;
         sqlx::query(
-            "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at)
-             SELECT i, k, s, o, 'ready', 0, t, t FROM unnest($1::text[], $2::text[], $3::text[],
-                $4::text[], $5::int8[]) AS u(i, k, s, o, t)
+            "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at,
+                payload)
+             SELECT i, k, s, o, 'ready', 0, t, t, p::jsonb FROM unnest($1::text[], $2::text[],
+                $3::text[], $4::text[], $5::int8[], $6::text[]) AS u(i, k, s, o, t, p)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(j.iter().map(|x| x.id.clone()).collect::<Vec<_>>())
@@ -167,8 +168,71 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
         .bind(j.iter().map(|x| x.system.to_string()).collect::<Vec<_>>())
         .bind(j.iter().map(|x| x.order_id.clone()).collect::<Vec<_>>())
         .bind(j.iter().map(|x| x.run_at).collect::<Vec<_>>())
+        .bind(j.iter().map(|x| x.payload.clone()).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await?;
+    }
+    write_fulfilment(conn, w, now).await
+}
+
+/// Writes shipments, invoices, and jobs a move ended as failed (with their exceptions).
+async fn write_fulfilment(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Result<()> {
+    for s in &w.shipments {
+        sqlx::query(
+            "INSERT INTO shipments (id, order_id, source, source_event_id, location, carrier,
+                tracking_number, capture_micros, shipped_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&s.id)
+        .bind(&s.order_id)
+        .bind(&s.source)
+        .bind(&s.source_event_id)
+        .bind(s.location.as_str())
+        .bind(&s.carrier)
+        .bind(&s.tracking_number)
+        .bind(s.capture.micros())
+        .bind(s.shipped_at.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO shipment_lines (shipment_id, order_id, sku, qty)
+             SELECT $1, $2, k, q FROM unnest($3::text[], $4::int8[]) AS u(k, q)",
+        )
+        .bind(&s.id)
+        .bind(&s.order_id)
+        .bind(s.lines.iter().map(|l| l.0.to_string()).collect::<Vec<_>>())
+        .bind(s.lines.iter().map(|l| l.1).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    for i in &w.invoices {
+        sqlx::query(
+            "INSERT INTO invoices (invoice_id, order_id, amount, currency, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&i.invoice_id)
+        .bind(&i.order_id)
+        .bind(i.amount.to_string())
+        .bind(&i.currency)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (job_id, code, error, remediation) in &w.failed_jobs {
+        sqlx::query(crate::jobs::FAIL_JOB)
+            .bind(job_id)
+            .bind(error)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(crate::jobs::OPEN_EXCEPTION)
+            .bind(job_id)
+            .bind(code)
+            .bind(error)
+            .bind(*remediation)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -197,6 +261,8 @@ fn stored_order(t: OrderTuple) -> crate::StoredOrder {
         lines: t.6.0,
         erp_order_id: t.9,
         history: Vec::new(),
+        shipments: Vec::new(),
+        invoices: Vec::new(),
         created_at: Timestamp(t.7),
         updated_at: Timestamp(t.8),
     }
@@ -231,6 +297,33 @@ pub(super) async fn order(pool: &PgPool, id: &str) -> Result<Option<crate::Store
             correlation_id,
         })
         .collect();
+    let shipments: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
+        "SELECT jsonb_build_object('id', s.id, 'source', s.source, 'source_event_id',
+            s.source_event_id, 'location', s.location, 'carrier', s.carrier, 'tracking_number',
+            s.tracking_number, 'capture_micros', s.capture_micros, 'shipped_at', s.shipped_at,
+            'lines', (SELECT COALESCE(jsonb_agg(jsonb_build_object('sku', l.sku, 'qty', l.qty)
+                ORDER BY l.sku), '[]'::jsonb) FROM shipment_lines l WHERE l.shipment_id = s.id))
+         FROM shipments s WHERE s.order_id = $1 ORDER BY s.shipped_at, s.id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    order.shipments = shipments
+        .into_iter()
+        .map(|j| crate::shipment_view(j.0))
+        .collect();
+    let invoices: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
+        "SELECT jsonb_build_object('invoice_id', invoice_id, 'amount', amount, 'currency',
+            currency, 'received_at', created_at) FROM invoices WHERE order_id = $1
+         ORDER BY created_at",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    order.invoices = invoices
+        .into_iter()
+        .map(|j| crate::invoice_view(j.0))
+        .collect();
     Ok(Some(order))
 }
 
@@ -256,7 +349,7 @@ pub(super) async fn orders(
     Ok(rows.into_iter().map(stored_order).collect())
 }
 
-/// The current state and number of transitions of each order in `ids`.
+/// The current state, number of transitions and detail of each order in `ids`.
 pub(super) async fn orders_now(
     conn: &mut PgConnection,
     ids: &BTreeSet<String>,
@@ -264,22 +357,25 @@ pub(super) async fn orders_now(
     if ids.is_empty() {
         return Ok(Default::default());
     }
+    type Json = sqlx::types::Json<serde_json::Value>;
     let ids: Vec<String> = ids.iter().cloned().collect();
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT o.id, o.state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id)
+    let rows: Vec<(String, String, i64, Json, Json, i64)> = sqlx::query_as(
+        "SELECT o.id, o.state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id),
+            o.body,
+            (SELECT COALESCE(jsonb_object_agg(sku, n), '{}'::jsonb) FROM (SELECT sku,
+                SUM(qty)::int8 AS n FROM shipment_lines l WHERE l.order_id = o.id
+                GROUP BY sku) x),
+            (SELECT COALESCE(SUM(capture_micros), 0)::int8 FROM shipments s
+                WHERE s.order_id = o.id)
          FROM orders o WHERE o.id = ANY($1)",
     )
     .bind(&ids)
     .fetch_all(conn)
     .await?;
     let mut out = std::collections::HashMap::new();
-    for (id, state, transitions) in rows {
-        let state = crossdock_domain::order_state::OrderState::parse(&state)
-            .ok_or_else(|| crate::StoreError::Corrupt(format!("order state `{state}`")))?;
-        out.insert(
-            id,
-            crossdock_domain::ledger::OrderNow { state, transitions },
-        );
+    for (id, state, transitions, body, shipped, captured) in rows {
+        let now = crate::batch::order_now(&state, transitions, &body.0, &shipped.0, captured)?;
+        out.insert(id, now);
     }
     Ok(out)
 }

@@ -10,8 +10,8 @@ use crate::jobs::{
     LeaseRequest, OPEN_EXCEPTION, REQUEUE_JOB, SET_EXCEPTION_STATUS,
 };
 
-const JOB_COLS: &str =
-    "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error";
+const JOB_COLS: &str = "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error, \
+     payload";
 
 fn job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     Ok(Job {
@@ -25,6 +25,9 @@ fn job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
         lease_owner: r.get(7)?,
         lease_until: r.get::<_, Option<i64>>(8)?.map(Timestamp),
         last_error: r.get(9)?,
+        payload: r
+            .get::<_, Option<String>>(10)?
+            .and_then(|p| serde_json::from_str(&p).ok()),
     })
 }
 
@@ -136,11 +139,19 @@ pub(super) fn act(
     conn: &Connection,
     id: &str,
     action: ExceptionAction,
+    payload: Option<&serde_json::Value>,
     now: Timestamp,
 ) -> Result<Option<Exception>> {
     if action == ExceptionAction::Retry {
         conn.prepare_cached(REQUEUE_JOB)?
             .execute(named_params! {"$1": id, "$2": now.0})?;
+        if let Some(p) = payload {
+            conn.prepare_cached(
+                "UPDATE jobs SET payload = ?2 WHERE id = (SELECT job_id FROM exceptions
+                 WHERE id = ?1)",
+            )?
+            .execute(params![id, p.to_string()])?;
+        }
     }
     conn.prepare_cached(SET_EXCEPTION_STATUS)?
         .execute(named_params! {

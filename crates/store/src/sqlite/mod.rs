@@ -42,7 +42,12 @@ enum Msg {
 enum JobOp {
     Lease(crate::LeaseRequest),
     Finish(String, String, crate::JobFinish, Timestamp),
-    Act(String, crate::ExceptionAction, Timestamp),
+    Act(
+        String,
+        crate::ExceptionAction,
+        Option<serde_json::Value>,
+        Timestamp,
+    ),
     PurgeKeys(Timestamp),
 }
 
@@ -65,8 +70,8 @@ fn job_op(tx: &Connection, op: JobOp) -> Result<JobReply> {
             "DELETE FROM idempotency_keys WHERE created_at < ?1",
             [before.0],
         )? as u64),
-        JobOp::Act(id, action, now) => {
-            JobReply::Acted(jobs::act(tx, &id, action, now)?.map(Box::new))
+        JobOp::Act(id, action, payload, now) => {
+            JobReply::Acted(jobs::act(tx, &id, action, payload.as_ref(), now)?.map(Box::new))
         }
     })
 }
@@ -502,10 +507,11 @@ impl Store for SqliteStore {
         &self,
         id: &str,
         action: crate::ExceptionAction,
+        payload: Option<serde_json::Value>,
         now: Timestamp,
     ) -> Result<Option<crate::Exception>> {
         match self
-            .jobs_op(JobOp::Act(id.to_string(), action, now))
+            .jobs_op(JobOp::Act(id.to_string(), action, payload, now))
             .await?
         {
             JobReply::Acted(e) => Ok(e.map(|e| *e)),

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crossdock_domain::ledger::{PriorIntake, Priors};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, named_params, params};
 
 use crate::Result;
 use crate::batch::WriteSet;
@@ -103,11 +103,68 @@ pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<
         stmt.execute(params![key, order_id, hash, response, now])?;
     }
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'ready', 0, ?5, ?5) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at,
+            payload) VALUES (?1, ?2, ?3, ?4, 'ready', 0, ?5, ?5, ?6) ON CONFLICT (id) DO NOTHING",
     )?;
     for j in &w.jobs {
-        stmt.execute(params![j.id, j.kind, j.system, j.order_id, j.run_at])?;
+        stmt.execute(params![
+            j.id, j.kind, j.system, j.order_id, j.run_at, j.payload
+        ])?;
+    }
+    write_fulfilment(conn, w, now)
+}
+
+/// Writes shipments, invoices, and jobs a move ended as failed (with their exceptions).
+fn write_fulfilment(conn: &Connection, w: &WriteSet, now: i64) -> Result<()> {
+    let mut shipment = conn.prepare_cached(
+        "INSERT INTO shipments (id, order_id, source, source_event_id, location, carrier,
+            tracking_number, capture_micros, shipped_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let mut line = conn.prepare_cached(
+        "INSERT INTO shipment_lines (shipment_id, order_id, sku, qty) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for s in &w.shipments {
+        shipment.execute(params![
+            s.id,
+            s.order_id,
+            s.source,
+            s.source_event_id,
+            s.location.as_str(),
+            s.carrier,
+            s.tracking_number,
+            s.capture.micros(),
+            s.shipped_at.0,
+            now
+        ])?;
+        for (sku, qty) in &s.lines {
+            line.execute(params![s.id, s.order_id, sku.as_str(), qty])?;
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO invoices (invoice_id, order_id, amount, currency, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for i in &w.invoices {
+        stmt.execute(params![
+            i.invoice_id,
+            i.order_id,
+            i.amount.to_string(),
+            i.currency,
+            now
+        ])?;
+    }
+    for (job_id, code, error, remediation) in &w.failed_jobs {
+        conn.prepare_cached(crate::jobs::FAIL_JOB)?
+            .execute(named_params! {"$1": job_id, "$2": error})?;
+        conn.prepare_cached(crate::jobs::OPEN_EXCEPTION)?
+            .execute(named_params! {
+                "$1": job_id,
+                "$2": code,
+                "$3": error,
+                "$4": remediation,
+                "$5": now,
+            })?;
     }
     Ok(())
 }
@@ -130,6 +187,8 @@ fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::StoredOrder> {
         lines: json(6)?,
         erp_order_id: r.get(9)?,
         history: Vec::new(),
+        shipments: Vec::new(),
+        invoices: Vec::new(),
         created_at: crossdock_domain::Timestamp(r.get(7)?),
         updated_at: crossdock_domain::Timestamp(r.get(8)?),
     })
@@ -157,6 +216,30 @@ pub(super) fn order(conn: &Connection, id: &str) -> Result<Option<crate::StoredO
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let json = |r: &rusqlite::Row<'_>| {
+        let text: String = r.get(0)?;
+        Ok(serde_json::from_str(&text).unwrap_or_default())
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT json_object('id', s.id, 'source', s.source, 'source_event_id',
+            s.source_event_id, 'location', s.location, 'carrier', s.carrier, 'tracking_number',
+            s.tracking_number, 'capture_micros', s.capture_micros, 'shipped_at', s.shipped_at,
+            'lines', (SELECT json_group_array(json_object('sku', l.sku, 'qty', l.qty))
+                FROM shipment_lines l WHERE l.shipment_id = s.id))
+         FROM shipments s WHERE s.order_id = ?1 ORDER BY s.shipped_at, s.id",
+    )?;
+    order.shipments = stmt
+        .query_map([id], json)?
+        .map(|r| r.map(crate::shipment_view))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT json_object('invoice_id', invoice_id, 'amount', amount, 'currency', currency,
+            'received_at', created_at) FROM invoices WHERE order_id = ?1 ORDER BY created_at",
+    )?;
+    order.invoices = stmt
+        .query_map([id], json)?
+        .map(|r| r.map(crate::invoice_view))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Some(order))
 }
 
@@ -177,27 +260,39 @@ pub(super) fn orders(conn: &Connection, f: &crate::OrderFilter) -> Result<Vec<cr
     Ok(rows)
 }
 
-/// The current state and number of transitions of each order in `ids`.
+/// The current state, number of transitions and detail of each order in `ids`.
 pub(super) fn orders_now(
     conn: &Connection,
     ids: &BTreeSet<String>,
 ) -> Result<std::collections::HashMap<String, crossdock_domain::ledger::OrderNow>> {
     let mut out = std::collections::HashMap::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id)
+        "SELECT state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id), body,
+            (SELECT json_group_object(sku, n) FROM (SELECT sku, SUM(qty) AS n
+                FROM shipment_lines l WHERE l.order_id = o.id GROUP BY sku)),
+            (SELECT COALESCE(SUM(capture_micros), 0) FROM shipments s WHERE s.order_id = o.id)
          FROM orders o WHERE id = ?1",
     )?;
     for id in ids {
-        let row: Option<(String, i64)> = stmt
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        type Row = (String, i64, String, String, i64);
+        let row: Option<Row> = stmt
+            .query_row([id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .optional()?;
-        if let Some((state, transitions)) = row {
-            let state = crossdock_domain::order_state::OrderState::parse(&state)
-                .ok_or_else(|| crate::StoreError::Corrupt(format!("order state `{state}`")))?;
-            out.insert(
-                id.clone(),
-                crossdock_domain::ledger::OrderNow { state, transitions },
-            );
+        if let Some((state, transitions, body, shipped, captured)) = row {
+            let parse = |text: &str| {
+                serde_json::from_str::<serde_json::Value>(text)
+                    .map_err(|e| crate::StoreError::Corrupt(format!("order {id}: {e}")))
+            };
+            let now = crate::batch::order_now(
+                &state,
+                transitions,
+                &parse(&body)?,
+                &parse(&shipped)?,
+                captured,
+            )?;
+            out.insert(id.clone(), now);
         }
     }
     Ok(out)

@@ -1,0 +1,260 @@
+//! The jobs crossdock sends to outside systems, one connector per configured system. Every
+//! call carries a reference the system dedupes on (the order id for the order's sales order,
+//! release, screening, tax and void; the shipment for a fulfilment, capture or tracking; the
+//! invoice number for an invoice), so a retry after an unknown outcome (a timeout after the
+//! system committed) never does the thing twice.
+//!
+//! | system       | jobs                                                                    |
+//! |--------------|-------------------------------------------------------------------------|
+//! | `erp`        | `check_credit`, `post_sales_order`, `post_fulfilment`, `cancel_sales_order` |
+//! | `wms`        | `release_to_wms`, `cancel_release`                                      |
+//! | `payment`    | `capture_payment`, `void_authorization`                                 |
+//! | `fraud`      | `screen_fraud`                                                          |
+//! | `tax`        | `commit_tax`                                                            |
+//! | `storefront` | `publish_tracking`, `push_invoice`, `notify_cancelled`                  |
+
+use std::time::Duration;
+
+use crossdock_domain::ledger::AdvanceOrder;
+use crossdock_domain::order_state::OrderState;
+use crossdock_engine::Inventory;
+use crossdock_engine::runner::{Handler, JobResult};
+use crossdock_engine::saga::{self, StepJob};
+use crossdock_store::{Job, StoredOrder};
+use serde_json::{Value, json};
+
+use crate::remote::{Remote, segment};
+
+/// Runs one system's jobs.
+pub struct Connector {
+    system: &'static str,
+    remote: Remote,
+    inventory: Inventory,
+    fraud_hold_score: u32,
+}
+
+impl Connector {
+    /// A connector for `system` (`erp`, `wms`, `payment`, `fraud`, `tax`, `storefront`) at
+    /// `base_url`.
+    pub fn new(
+        system: &'static str,
+        base_url: &str,
+        timeout: Duration,
+        inventory: Inventory,
+    ) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            system,
+            remote: Remote::new(system, base_url, timeout)?,
+            inventory,
+            fraud_hold_score: 80,
+        })
+    }
+
+    /// Orders scoring at least `score` (0–100) are held for review.
+    pub fn with_fraud_hold_score(mut self, score: u32) -> Self {
+        self.fraud_hold_score = score;
+        self
+    }
+
+    async fn step(&self, job: &Job) -> JobResult {
+        let s = match saga::load(&self.inventory, job).await {
+            Ok(s) => s,
+            Err(result) => return result,
+        };
+        let o = &s.order;
+        let done = match job.kind.as_str() {
+            "screen_fraud" if !s.approved => {
+                let body = json!({"reference": o.id, "customer": o.order["customer"],
+                                  "ship_to": o.order["ship_to"], "lines": o.order["lines"],
+                                  "currency": o.order["currency"],
+                                  "payment": o.order["payment"]});
+                match self.remote.post("/screen", &body).await {
+                    Ok(a) => {
+                        let score = a["score"].as_u64().unwrap_or(0);
+                        if score >= u64::from(self.fraud_hold_score) {
+                            let why = format!(
+                                "fraud score {score} is at or above the hold score {}",
+                                self.fraud_hold_score
+                            );
+                            return saga::hold(&self.inventory, job, &s, "FRAUD_SUSPECTED", why)
+                                .await;
+                        }
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            "check_credit" if !s.approved => {
+                let account = o.order["customer"]["account"].as_str().unwrap_or_default();
+                let path = format!("/customers/{}/credit", segment(account));
+                match self.remote.get(&path).await {
+                    Ok(a) if a["status"] == "hold" => {
+                        let why = format!("the ERP has account `{account}` on credit hold");
+                        return saga::hold(
+                            &self.inventory,
+                            job,
+                            &s,
+                            "CUSTOMER_ON_CREDIT_HOLD",
+                            why,
+                        )
+                        .await;
+                    }
+                    Ok(_) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+            "commit_tax" => {
+                let tax = &o.order["tax"];
+                let body = json!({"reference": o.id, "amount": tax["amount"],
+                                  "provider_ref": tax["provider_ref"],
+                                  "currency": o.order["currency"]});
+                self.remote
+                    .post("/transactions/commit", &body)
+                    .await
+                    .map(|_| None)
+            }
+            "post_sales_order" => self.post_sales_order(&s).await.map(Some),
+            "release_to_wms" => {
+                let body = json!({"reference": o.id, "channel": o.channel,
+                                  "channel_order_id": o.external_id, "erp_order_id": o.erp_order_id,
+                                  "lines": o.lines, "ship_to": o.order["ship_to"]});
+                self.remote.post("/releases", &body).await.map(|_| None)
+            }
+            _ => Ok(None),
+        };
+        match done {
+            Ok(erp_order_id) => saga::complete(&self.inventory, job, &s, erp_order_id).await,
+            Err(result) => result,
+        }
+    }
+
+    async fn post_sales_order(&self, s: &StepJob) -> Result<String, JobResult> {
+        let o = &s.order;
+        let body = json!({
+            "external_ref": o.id,
+            "channel": o.channel,
+            "channel_order_id": o.external_id,
+            "business_unit": o.order["business_unit"],
+            "customer": o.order["customer"],
+            "currency": o.order["currency"],
+            "lines": o.order["lines"],
+            "ship_to": o.order["ship_to"],
+        });
+        let answer = self.remote.post("/sales-orders", &body).await?;
+        answer["erp_order_id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| JobResult::Permanent {
+                code: "ERP_REJECTED",
+                error: format!("ERP answered without erp_order_id: {answer}"),
+            })
+    }
+
+    /// Jobs that follow a shipment, an invoice or a cancellation: one call each.
+    async fn follow_up(&self, job: &Job) -> JobResult {
+        let order = match saga::load_order(&self.inventory, job).await {
+            Ok(o) => o,
+            Err(result) => return result,
+        };
+        let payload = job.payload.clone().unwrap_or(Value::Null);
+        let Some((path, body)) = follow_up_call(&job.kind, &order, &payload) else {
+            return JobResult::Permanent {
+                code: "MAPPING_FAILED",
+                error: format!(
+                    "the {} connector has no job named `{}`",
+                    self.system, job.kind
+                ),
+            };
+        };
+        if let Err(result) = self.remote.post(&path, &body).await {
+            return result;
+        }
+        if job.kind == "push_invoice" {
+            return self.close(job, &order).await;
+        }
+        JobResult::Done
+    }
+
+    /// Closes an invoiced order once its invoice reached the channel.
+    async fn close(&self, job: &Job, order: &StoredOrder) -> JobResult {
+        let advance = AdvanceOrder {
+            order_id: order.id.clone(),
+            from: OrderState::Invoiced,
+            to: OrderState::Closed,
+            actor: job.kind.clone(),
+            correlation_id: job.id.clone(),
+            erp_order_id: None,
+            jobs: vec![],
+            fail_job: None,
+        };
+        match saga::submit(&self.inventory, advance).await {
+            Ok(_) => JobResult::Done,
+            Err(result) => result,
+        }
+    }
+}
+
+/// The path and body of a follow-up job's call.
+fn follow_up_call(kind: &str, order: &StoredOrder, payload: &Value) -> Option<(String, Value)> {
+    let erp_ref = segment(&order.id);
+    let channel_order = format!(
+        "/channels/{}/orders/{}",
+        segment(&order.channel),
+        segment(&order.external_id)
+    );
+    let with_reference = |reference: &Value| {
+        let mut body = payload.clone();
+        if !body.is_object() {
+            body = json!({});
+        }
+        body["reference"] = reference.clone();
+        body["order_id"] = json!(order.id);
+        body
+    };
+    Some(match kind {
+        "post_fulfilment" => (
+            format!("/sales-orders/{erp_ref}/fulfilments"),
+            with_reference(&payload["shipment_id"]),
+        ),
+        "cancel_sales_order" => (
+            format!("/sales-orders/{erp_ref}/cancel"),
+            with_reference(&json!(order.id)),
+        ),
+        "cancel_release" => (
+            format!("/releases/{erp_ref}/cancel"),
+            with_reference(&json!(order.id)),
+        ),
+        "capture_payment" => (
+            "/captures".to_string(),
+            with_reference(&json!(format!(
+                "{}:{}",
+                order.id,
+                payload["shipment_id"].as_str().unwrap_or_default()
+            ))),
+        ),
+        "void_authorization" => ("/voids".to_string(), with_reference(&json!(order.id))),
+        "publish_tracking" => (
+            format!("{channel_order}/tracking"),
+            with_reference(&payload["shipment_id"]),
+        ),
+        "push_invoice" => (
+            format!("{channel_order}/invoices"),
+            with_reference(&payload["invoice_id"]),
+        ),
+        "notify_cancelled" => (
+            format!("{channel_order}/cancellation"),
+            with_reference(&json!(order.id)),
+        ),
+        _ => return None,
+    })
+}
+
+impl Handler for Connector {
+    async fn run(&self, job: &Job) -> JobResult {
+        if crossdock_domain::saga::step(&job.kind).is_some() {
+            self.step(job).await
+        } else {
+            self.follow_up(job).await
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! One outside system over REST: JSON in and out, and every answer sorted into done, worth
+//! retrying (timeouts, refused connections, 5xx, 408, 429 with its `Retry-After`) or refused
+//! (any other 4xx, which becomes an exception with the system's `…_REJECTED` code).
+
+use std::time::Duration;
+
+use crossdock_engine::runner::JobResult;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// A system's base URL and how long to wait for it.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    http: reqwest::Client,
+    base: String,
+    /// Name in messages, e.g. `ERP`.
+    name: String,
+    /// Exception code for a refusal, e.g. `ERP_REJECTED`.
+    rejected: &'static str,
+}
+
+/// The exception code when `system` refuses a call.
+pub fn rejected_code(system: &str) -> &'static str {
+    match system {
+        "erp" => "ERP_REJECTED",
+        "wms" => "WMS_REJECTED",
+        "payment" => "PAYMENT_REJECTED",
+        "fraud" => "FRAUD_REJECTED",
+        "tax" => "TAX_REJECTED",
+        "storefront" => "CHANNEL_REJECTED",
+        _ => "MAPPING_FAILED",
+    }
+}
+
+impl Remote {
+    /// `system` (one of the configured systems) at `base_url`.
+    pub fn new(system: &str, base_url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            http: reqwest::Client::builder().timeout(timeout).build()?,
+            base: base_url.trim_end_matches('/').to_string(),
+            name: system.to_uppercase(),
+            rejected: rejected_code(system),
+        })
+    }
+
+    /// POSTs `body` to `path` (which starts with `/`; build it with [`segment`]).
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, JobResult> {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// GETs `path`.
+    pub async fn get(&self, path: &str) -> Result<Value, JobResult> {
+        self.call(Method::GET, path, None).await
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, JobResult> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let res = req.send().await.map_err(|e| JobResult::Transient {
+            error: format!("{} unreachable or too slow: {e}", self.name),
+            retry_after: None,
+        })?;
+        let status = res.status();
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let answer: Value = res.json().await.unwrap_or(Value::Null);
+        match status {
+            s if s.is_success() => Ok(answer),
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
+                Err(JobResult::Transient {
+                    error: format!("{} answered {status}", self.name),
+                    retry_after,
+                })
+            }
+            s if s.is_server_error() => Err(JobResult::Transient {
+                error: format!("{} answered {s}: {answer}", self.name),
+                retry_after,
+            }),
+            s => Err(JobResult::Permanent {
+                code: self.rejected,
+                error: format!("{} refused ({s}): {answer}", self.name),
+            }),
+        }
+    }
+}
+
+/// `value` made safe as one path segment (ids from channels may hold `/`, `#`, spaces).
+pub fn segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_escape_everything_but_unreserved() {
+        assert_eq!(segment("ord_01ABC"), "ord_01ABC");
+        assert_eq!(segment("W/1001 #2"), "W%2F1001%20%232");
+        assert_eq!(segment("é"), "%C3%A9");
+    }
+}

@@ -1,0 +1,398 @@
+//! After the ERP has the order: shipments reported by the warehouse and invoices from the
+//! ERP. A shipment takes its units out of stock (consuming the order's reservation where no
+//! pick did), moves the order to `partially_shipped` or `shipped`, and queues what follows:
+//! tracking to the channel, the fulfilment to the ERP, the capture of the payment. An invoice
+//! moves a shipped order to `invoiced` and queues its push to the channel.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{AdvanceOrder, Ledger, NewEvent, NewJob, Outcome};
+use crate::error::ErrorCode;
+use crate::ids::{LocationCode, Sku};
+use crate::money::Money;
+use crate::order_state::OrderState;
+use crate::stock::StockChange;
+use crate::time::Timestamp;
+
+/// What a batch knows of an order beyond its state: its lines, its payment, and what has
+/// shipped and been captured so far. Loaded from the stored order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderDetail {
+    /// Lines: SKU, units ordered, unit price.
+    pub lines: Vec<(Sku, i64, Money)>,
+    /// The payment authorisation and its amount, when the channel took one.
+    pub payment: Option<(String, Money)>,
+    /// Units shipped so far per SKU.
+    pub shipped: BTreeMap<Sku, i64>,
+    /// Amount captured (or queued for capture) so far.
+    pub captured: Money,
+}
+
+impl OrderDetail {
+    /// Reads the stored canonical order (`lines[].sku/qty/unit_price`, `payment`). Returns
+    /// `None` when the body is not one crossdock wrote.
+    pub fn from_body(body: &Value, shipped: BTreeMap<Sku, i64>, captured: Money) -> Option<Self> {
+        let mut lines = Vec::new();
+        for l in body.get("lines")?.as_array()? {
+            let sku = Sku::parse(l.get("sku")?.as_str()?).ok()?;
+            let qty = l.get("qty")?.as_i64()?;
+            let price = Money::parse(l.get("unit_price")?.as_str()?).ok()?;
+            lines.push((sku, qty, price));
+        }
+        let payment = match body.get("payment") {
+            Some(p) if !p.is_null() => Some((
+                p.get("authorization")?.as_str()?.to_string(),
+                Money::parse(p.get("amount")?.as_str()?).ok()?,
+            )),
+            _ => None,
+        };
+        Some(Self {
+            lines,
+            payment,
+            shipped,
+            captured,
+        })
+    }
+
+    /// Units of `sku` ordered over every line.
+    fn ordered(&self, sku: &Sku) -> i64 {
+        self.lines
+            .iter()
+            .filter(|(s, ..)| s == sku)
+            .map(|(_, q, _)| q)
+            .sum()
+    }
+
+    /// Units of `sku` still to ship.
+    fn left(&self, sku: &Sku) -> i64 {
+        self.ordered(sku) - self.shipped.get(sku).copied().unwrap_or(0)
+    }
+
+    fn unit_price(&self, sku: &Sku) -> Money {
+        self.lines
+            .iter()
+            .find(|(s, ..)| s == sku)
+            .map_or(Money::default(), |(_, _, p)| *p)
+    }
+
+    /// True when every unit ordered has shipped.
+    pub fn fully_shipped(&self) -> bool {
+        self.lines.iter().all(|(sku, ..)| self.left(sku) <= 0)
+    }
+}
+
+/// A shipment reported by the warehouse or 3PL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordShipment {
+    /// `shp_…`, chosen by the caller.
+    pub id: String,
+    /// The order shipped.
+    pub order_id: String,
+    /// The reporting system (`wms`, a 3PL's name).
+    pub source: String,
+    /// The system's own id for the shipment: a repeat is a no-op.
+    pub source_event_id: String,
+    /// Where it shipped from.
+    pub location: LocationCode,
+    /// SKU and units shipped.
+    pub lines: Vec<(Sku, i64)>,
+    /// Carrier name.
+    pub carrier: String,
+    /// Tracking number.
+    pub tracking_number: String,
+    /// When it left.
+    pub shipped_at: Timestamp,
+    /// Correlation id of the request.
+    pub correlation_id: String,
+}
+
+/// An invoice the ERP raised for an order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordInvoice {
+    /// The order invoiced.
+    pub order_id: String,
+    /// The ERP's invoice number: a repeat is a no-op.
+    pub invoice_id: String,
+    /// Invoice total.
+    pub amount: Money,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Correlation id of the request.
+    pub correlation_id: String,
+}
+
+impl RecordInvoice {
+    /// The key that makes a repeat a no-op: (source, source event id).
+    pub fn key(&self) -> (String, String) {
+        ("erp".to_string(), format!("invoice:{}", self.invoice_id))
+    }
+}
+
+/// A shipment to write.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShipmentRow {
+    /// `shp_…`
+    pub id: String,
+    /// The order.
+    pub order_id: String,
+    /// Reporting system.
+    pub source: String,
+    /// Its id for the shipment.
+    pub source_event_id: String,
+    /// Where it shipped from.
+    pub location: LocationCode,
+    /// SKU and units.
+    pub lines: Vec<(Sku, i64)>,
+    /// Carrier.
+    pub carrier: String,
+    /// Tracking number.
+    pub tracking_number: String,
+    /// Amount to capture for it (zero without a payment).
+    pub capture: Money,
+    /// When it left.
+    pub shipped_at: Timestamp,
+}
+
+/// An invoice to write.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InvoiceRow {
+    /// The order.
+    pub order_id: String,
+    /// The ERP's number.
+    pub invoice_id: String,
+    /// Total.
+    pub amount: Money,
+    /// Currency.
+    pub currency: String,
+}
+
+/// A leased job that a move ends as failed, opening its exception in the same transaction
+/// (a fraud or credit hold).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedJob {
+    /// The job.
+    pub job_id: String,
+    /// Stable business code, e.g. `FRAUD_SUSPECTED`.
+    pub code: String,
+    /// Why, for operators.
+    pub error: String,
+}
+
+fn rejected(code: ErrorCode, detail: String) -> Outcome {
+    Outcome::Rejected { code, detail }
+}
+
+impl Ledger<'_> {
+    pub(super) fn record_shipment(&mut self, s: &RecordShipment) -> Outcome {
+        let Some(now) = self.orders.get(&s.order_id).cloned() else {
+            return rejected(
+                ErrorCode::OrderNotFound,
+                format!("no order `{}`", s.order_id),
+            );
+        };
+        let key = (s.source.clone(), s.source_event_id.clone());
+        if self.seen.contains(&key) {
+            return Outcome::Duplicate;
+        }
+        if !matches!(
+            now.state,
+            OrderState::ErpPosted | OrderState::Released | OrderState::PartiallyShipped
+        ) {
+            return rejected(
+                ErrorCode::OrderStateConflict,
+                format!(
+                    "order `{}` is {}; shipments are taken once it is in the ERP and before \
+                     every line has shipped",
+                    s.order_id,
+                    now.state.as_str()
+                ),
+            );
+        }
+        if self.estate.location(s.location.as_str()).is_none() {
+            return rejected(
+                ErrorCode::WarehouseUnknown,
+                format!("location `{}` is not configured", s.location),
+            );
+        }
+        let mut detail = now.detail.clone();
+        let mut per_sku: BTreeMap<Sku, i64> = BTreeMap::new();
+        for (sku, qty) in &s.lines {
+            *per_sku.entry(sku.clone()).or_default() += qty;
+        }
+        for (sku, qty) in &per_sku {
+            if detail.ordered(sku) == 0 {
+                return rejected(
+                    ErrorCode::SkuNotOnOrder,
+                    format!("SKU `{sku}` is not on order `{}`", s.order_id),
+                );
+            }
+            let left = detail.left(sku);
+            if *qty > left {
+                return rejected(
+                    ErrorCode::QtyExceedsOrder,
+                    format!("{qty} units of `{sku}` shipped but only {left} left to ship"),
+                );
+            }
+        }
+        self.seen.insert(key);
+        self.writes
+            .source_events
+            .push((s.source.clone(), s.source_event_id.clone(), s.shipped_at));
+        let mut value = Money::default();
+        for (sku, qty) in &per_sku {
+            self.ship_line(s, sku, *qty);
+            *detail.shipped.entry(sku.clone()).or_default() += qty;
+            value = value
+                .plus(detail.unit_price(sku).times(*qty).unwrap_or_default())
+                .unwrap_or(value);
+        }
+        let to = if detail.fully_shipped() {
+            OrderState::Shipped
+        } else {
+            OrderState::PartiallyShipped
+        };
+        let capture = match &detail.payment {
+            Some((_, authorised)) => {
+                let left = Money::from_micros(authorised.micros() - detail.captured.micros());
+                if to == OrderState::Shipped || value > left {
+                    left
+                } else {
+                    value
+                }
+            }
+            None => Money::default(),
+        };
+        let shipment = json!({
+            "shipment_id": s.id, "location": s.location, "carrier": s.carrier,
+            "tracking_number": s.tracking_number, "shipped_at": s.shipped_at,
+            "lines": per_sku.iter().map(|(sku, qty)| json!({"sku": sku, "qty": qty}))
+                .collect::<Vec<_>>(),
+        });
+        let mut jobs = vec![
+            NewJob::new("publish_tracking", "storefront").keyed(&s.id, shipment.clone()),
+            NewJob::new("post_fulfilment", "erp").keyed(&s.id, shipment.clone()),
+        ];
+        if let Some((authorization, _)) = &detail.payment
+            && capture.micros() > 0
+        {
+            jobs.push(NewJob::new("capture_payment", "payment").keyed(
+                &s.id,
+                json!({"shipment_id": s.id, "authorization": authorization,
+                       "amount": capture.to_string()}),
+            ));
+        }
+        self.writes.shipments.push(ShipmentRow {
+            id: s.id.clone(),
+            order_id: s.order_id.clone(),
+            source: s.source.clone(),
+            source_event_id: s.source_event_id.clone(),
+            location: s.location.clone(),
+            lines: per_sku.into_iter().collect(),
+            carrier: s.carrier.clone(),
+            tracking_number: s.tracking_number.clone(),
+            capture,
+            shipped_at: s.shipped_at,
+        });
+        self.writes.events.push(NewEvent {
+            kind: "shipment.recorded",
+            sku: None,
+            data: json!({"order_id": s.order_id, "shipment": shipment}),
+        });
+        if let Some(o) = self.orders.get_mut(&s.order_id) {
+            o.detail = OrderDetail {
+                captured: Money::from_micros(detail.captured.micros() + capture.micros()),
+                ..detail
+            };
+        }
+        self.advance_order(&AdvanceOrder {
+            order_id: s.order_id.clone(),
+            from: now.state,
+            to,
+            actor: format!("shipment:{}", s.source),
+            correlation_id: s.correlation_id.clone(),
+            erp_order_id: None,
+            jobs,
+            fail_job: None,
+        });
+        Outcome::ShipmentRecorded {
+            id: s.id.clone(),
+            state: to,
+        }
+    }
+
+    /// Takes `qty` units of `sku` out of stock at the shipment's location. Units the
+    /// order still holds in a reservation there come out of `reserved`; the rest were on a
+    /// pick ticket and come out of `picking`.
+    fn ship_line(&mut self, s: &RecordShipment, sku: &Sku, qty: i64) {
+        let from_reservation = self.consume_for_pick(sku, &s.location, &s.order_id, qty);
+        let state = self.states.get_mut(sku).expect("shipment SKUs are loaded");
+        let row = state.at_mut(&s.location);
+        row.apply(&StockChange::Shipped(qty - from_reservation), s.shipped_at);
+        row.apply(&StockChange::Adjustment(-from_reservation), s.shipped_at);
+        let buckets = row.buckets;
+        self.writes.stock.insert((sku.clone(), s.location.clone()));
+        self.writes.events.push(NewEvent {
+            kind: "stock.changed",
+            sku: Some(sku.clone()),
+            data: json!({"sku": sku, "location": s.location, "kind": "shipped",
+                         "source": s.source, "source_event_id": s.source_event_id,
+                         "order_ref": s.order_id, "occurred_at": s.shipped_at,
+                         "buckets": buckets}),
+        });
+    }
+
+    pub(super) fn record_invoice(&mut self, i: &RecordInvoice) -> Outcome {
+        let Some(now) = self.orders.get(&i.order_id).cloned() else {
+            return rejected(
+                ErrorCode::OrderNotFound,
+                format!("no order `{}`", i.order_id),
+            );
+        };
+        let key = i.key();
+        if self.seen.contains(&key) {
+            return Outcome::Duplicate;
+        }
+        let to = match now.state {
+            OrderState::Shipped => OrderState::Invoiced,
+            OrderState::PartiallyShipped | OrderState::Invoiced => now.state,
+            other => {
+                return rejected(
+                    ErrorCode::OrderStateConflict,
+                    format!(
+                        "order `{}` is {}; invoices are taken once it has shipped",
+                        i.order_id,
+                        other.as_str()
+                    ),
+                );
+            }
+        };
+        self.seen.insert(key.clone());
+        self.writes.source_events.push((key.0, key.1, self.now));
+        self.writes.invoices.push(InvoiceRow {
+            order_id: i.order_id.clone(),
+            invoice_id: i.invoice_id.clone(),
+            amount: i.amount,
+            currency: i.currency.clone(),
+        });
+        let invoice = json!({"invoice_id": i.invoice_id, "amount": i.amount.to_string(),
+                             "currency": i.currency});
+        self.writes.events.push(NewEvent {
+            kind: "invoice.recorded",
+            sku: None,
+            data: json!({"order_id": i.order_id, "invoice": invoice}),
+        });
+        self.advance_order(&AdvanceOrder {
+            order_id: i.order_id.clone(),
+            from: now.state,
+            to,
+            actor: "invoice:erp".into(),
+            correlation_id: i.correlation_id.clone(),
+            erp_order_id: None,
+            jobs: vec![NewJob::new("push_invoice", "storefront").keyed(&i.invoice_id, invoice)],
+            fail_job: None,
+        })
+    }
+}

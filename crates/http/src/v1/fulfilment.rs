@@ -1,0 +1,107 @@
+//! What flows back after the ERP: `POST /v1/shipments` from the warehouse or 3PL and
+//! `POST /v1/invoices` from the ERP. Each is taken once (a repeat of the same
+//! `source_event_id` or `invoice_id` answers 200 with `duplicate: true` and changes nothing)
+//! and queues what follows it in the same transaction.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use crossdock_domain::ErrorCode;
+use crossdock_domain::inbound::{parse_invoice, parse_shipment};
+use crossdock_domain::ledger::{Command, Outcome};
+use crossdock_engine::Inventory;
+use serde_json::{Value, json};
+
+use crate::extract::Json;
+use crate::problem::Problem;
+use crate::v1::orders::{correlation_id, invalid};
+
+/// Routes.
+pub fn router() -> Router<Inventory> {
+    Router::new()
+        .route("/v1/shipments", post(shipment))
+        .route("/v1/invoices", post(invoice))
+}
+
+async fn shipment(
+    State(inv): State<Inventory>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Response, Problem> {
+    let id = Inventory::new_shipment_id();
+    let record = parse_shipment(
+        &body,
+        id,
+        correlation_id(&headers)?,
+        crossdock_engine::now(),
+    )
+    .map_err(|e| invalid(e, "Correct the listed fields and send the shipment again."))?;
+    let order_id = record.order_id.clone();
+    let outcome = inv
+        .submit_one(Command::RecordShipment(Box::new(record)))
+        .await?;
+    respond(&inv, &order_id, outcome).await
+}
+
+async fn invoice(
+    State(inv): State<Inventory>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Response, Problem> {
+    let record = parse_invoice(&body, correlation_id(&headers)?)
+        .map_err(|e| invalid(e, "Correct the listed fields and send the invoice again."))?;
+    let order_id = record.order_id.clone();
+    let outcome = inv
+        .submit_one(Command::RecordInvoice(Box::new(record)))
+        .await?;
+    respond(&inv, &order_id, outcome).await
+}
+
+/// 201 with the order's state now; 200 for a repeat; the refusal as a problem.
+async fn respond(inv: &Inventory, order_id: &str, outcome: Outcome) -> Result<Response, Problem> {
+    let state = |s: crossdock_domain::order_state::OrderState| s.as_str().to_string();
+    let (status, body) = match outcome {
+        Outcome::ShipmentRecorded { id, state: s } => (
+            StatusCode::CREATED,
+            json!({"id": id, "order_id": order_id, "state": state(s)}),
+        ),
+        Outcome::OrderMoved { state: s, .. } => (
+            StatusCode::CREATED,
+            json!({"order_id": order_id, "state": state(s)}),
+        ),
+        Outcome::Duplicate => {
+            let now = inv.order(order_id).await?.map(|o| o.state);
+            (
+                StatusCode::OK,
+                json!({"order_id": order_id, "state": now, "duplicate": true}),
+            )
+        }
+        Outcome::Rejected { code, detail } => {
+            let (status, remediation) = match code {
+                ErrorCode::OrderNotFound => (
+                    StatusCode::NOT_FOUND,
+                    "Send crossdock's order id (the reference on the release or sales order).",
+                ),
+                ErrorCode::OrderStateConflict => (
+                    StatusCode::CONFLICT,
+                    "See the order's state with GET /v1/orders/{id}; nothing was recorded.",
+                ),
+                _ => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Correct the lines or location against the order; nothing was recorded.",
+                ),
+            };
+            return Err(Problem::new(status, code, detail).remediation(remediation));
+        }
+        other => {
+            return Err(Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                format!("unexpected outcome {other:?}"),
+            ));
+        }
+    };
+    Ok((status, axum::Json(body)).into_response())
+}

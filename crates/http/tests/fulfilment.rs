@@ -1,0 +1,423 @@
+//! Order to cash end to end, on SQLite and PostgreSQL, against every simulated system:
+//! screening, tax, the ERP, the warehouse, shipments and invoices flowing back, payment
+//! captured, the channel told; fraud and credit holds waiting for a person; and cancelling at
+//! each state running exactly the compensations that apply.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{App, spawn_app_with};
+use crossdock_sim::{Faults, SimService, SimSystems};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn setup(postgres: bool) -> Option<(App, SimSystems)> {
+    let sims = SimSystems::start().await.unwrap();
+    let systems: Vec<(&str, String)> = sims.urls.clone();
+    let app = spawn_app_with(postgres, &systems).await?;
+    app.post(
+        "/v1/items",
+        json!({"items": [{"sku": "SKU-1"}, {"sku": "SKU-2"}]}),
+    )
+    .await;
+    app.events(json!([
+        {"source": "erp", "source_event_id": "r1", "occurred_at": "2026-01-01T00:00:00Z",
+         "sku": "SKU-1", "location": "east", "kind": "receipt", "qty": 100},
+        {"source": "erp", "source_event_id": "r2", "occurred_at": "2026-01-01T00:00:00Z",
+         "sku": "SKU-2", "location": "east", "kind": "receipt", "qty": 100}
+    ]))
+    .await;
+    Some((app, sims))
+}
+
+/// A web order: 2 × SKU-1 at 10.00 and 1 × SKU-2 at 27.00, tax 3.00, authorised for 50.00.
+fn web_order(external_id: &str, email: &str) -> Value {
+    json!({
+        "channel": "web", "external_id": external_id,
+        "customer": {"id": "C-1", "email": email},
+        "currency": "USD",
+        "lines": [{"sku": "SKU-1", "qty": 2, "unit_price": "10.00"},
+                  {"sku": "SKU-2", "qty": 1, "unit_price": "27.00"}],
+        "ship_to": {"name": "A Buyer", "line1": "1 Dock Rd", "city": "Newark",
+                    "postal_code": "07105", "country": "US"},
+        "payment": {"authorization": format!("AUTH-{external_id}"), "amount": "50.00"},
+        "tax": {"amount": "3.00", "provider_ref": "TX-1"}
+    })
+}
+
+fn b2b_order(external_id: &str, account: &str) -> Value {
+    json!({
+        "channel": "b2b", "external_id": external_id,
+        "customer": {"id": "C-2", "account": account, "email": "ap@trade.example"},
+        "currency": "USD",
+        "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "9.00"}],
+        "ship_to": {"name": "Trade Buyer", "line1": "2 Dock Rd", "city": "Newark",
+                    "postal_code": "07105", "country": "US"}
+    })
+}
+
+async fn place(app: &App, order: Value) -> String {
+    let (status, body) = app.post("/v1/orders", order).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["state"], "accepted", "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+fn shipment(order_id: &str, event: &str, lines: Value) -> Value {
+    json!({"order_id": order_id, "source_event_id": event, "location": "east",
+           "lines": lines, "carrier": "UPS", "tracking_number": format!("1Z-{event}")})
+}
+
+/// Waits until `f` holds (or 15 s pass) and says whether it does.
+async fn eventually(f: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !f() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    f()
+}
+
+fn received(sim: &SimService, suffix: &str, reference: &str) -> usize {
+    sim.received(suffix)
+        .iter()
+        .filter(|c| c.body["reference"] == reference)
+        .count()
+}
+
+async fn sellable_at_east(app: &App, sku: &str) -> i64 {
+    let (_, a) = app.get(&format!("/v1/availability/{sku}")).await;
+    a["locations"][0]["sellable"].as_i64().unwrap()
+}
+
+fn states(order: &Value) -> Vec<String> {
+    order["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["to"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn order_to_cash(postgres: bool) {
+    let Some((app, sims)) = setup(postgres).await else {
+        return;
+    };
+    let id = place(&app, web_order("W-1", "buyer@example.com")).await;
+    let held = sellable_at_east(&app, "SKU-1").await;
+    let o = app.wait_for_state(&id, "released").await;
+    assert_eq!(o["state"], "released", "{o}");
+    assert_eq!(received(&sims.fraud, "/screen", &id), 1);
+    assert_eq!(received(&sims.tax, "/transactions/commit", &id), 1);
+    assert_eq!(received(&sims.wms, "/releases", &id), 1);
+    assert_eq!(sims.erp.stats().created, 1);
+
+    // Shipments before the order is in the ERP, for unknown orders, and beyond the order
+    // are refused and change nothing.
+    let (status, p) = app
+        .post(
+            "/v1/shipments",
+            shipment("ord_nope", "X", json!([{"sku": "SKU-1", "qty": 1}])),
+        )
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("ORDER_NOT_FOUND"))
+    );
+    let (status, p) = app
+        .post(
+            "/v1/shipments",
+            shipment(&id, "X", json!([{"sku": "SKU-1", "qty": 3}])),
+        )
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("QTY_EXCEEDS_ORDER"))
+    );
+    let (status, p) = app
+        .post(
+            "/v1/shipments",
+            shipment(&id, "X", json!([{"sku": "SKU-9", "qty": 1}])),
+        )
+        .await;
+    assert_eq!(p["code"], "SKU_NOT_ON_ORDER", "{status} {p}");
+    let (status, p) = app
+        .post("/v1/shipments", json!({"order_id": id, "lines": []}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p["errors"].as_array().unwrap().len() >= 4, "{p}");
+
+    // First parcel: one unit of SKU-1. The warehouse sends it twice.
+    let first = shipment(&id, "WMS-1", json!([{"sku": "SKU-1", "qty": 1}]));
+    let (status, s) = app.post("/v1/shipments", first.clone()).await;
+    assert_eq!(
+        (status, s["state"].as_str()),
+        (StatusCode::CREATED, Some("partially_shipped"))
+    );
+    let (status, again) = app.post("/v1/shipments", first).await;
+    assert_eq!(
+        (status, again["duplicate"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    // Second parcel: the rest.
+    let rest = shipment(
+        &id,
+        "WMS-2",
+        json!([{"sku": "SKU-1", "qty": 1}, {"sku": "SKU-2", "qty": 1}]),
+    );
+    let (status, s) = app.post("/v1/shipments", rest).await;
+    assert_eq!(
+        (status, s["state"].as_str()),
+        (StatusCode::CREATED, Some("shipped"))
+    );
+    // The units left the building once: the reservation was consumed, not counted again.
+    assert_eq!(sellable_at_east(&app, "SKU-1").await, held);
+
+    let (status, p) = app
+        .post(
+            "/v1/shipments",
+            shipment(&id, "WMS-3", json!([{"sku": "SKU-1", "qty": 1}])),
+        )
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("ORDER_STATE_CONFLICT"))
+    );
+
+    // Tracking to the channel, fulfilments to the ERP, payment captured in full.
+    assert!(eventually(|| sims.storefront.received("/tracking").len() == 2).await);
+    assert!(eventually(|| sims.payment.received("/captures").len() == 2).await);
+    assert!(
+        eventually(|| sims
+            .erp
+            .orders()
+            .first()
+            .is_some_and(|o| o.fulfilments.len() == 2))
+        .await
+    );
+    let captured: f64 = sims
+        .payment
+        .received("/captures")
+        .iter()
+        .map(|c| c.body["amount"].as_str().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(format!("{captured:.2}"), "50.00");
+
+    // The invoice closes the order once the channel has it.
+    let invoice =
+        json!({"order_id": id, "invoice_id": "INV-1", "amount": "50.00", "currency": "USD"});
+    let (status, i) = app.post("/v1/invoices", invoice.clone()).await;
+    assert_eq!(
+        (status, i["state"].as_str()),
+        (StatusCode::CREATED, Some("invoiced"))
+    );
+    let (status, again) = app.post("/v1/invoices", invoice).await;
+    assert_eq!(
+        (status, again["duplicate"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let o = app.wait_for_state(&id, "closed").await;
+    assert_eq!(o["state"], "closed", "{o}");
+    assert_eq!(received(&sims.storefront, "/invoices", "INV-1"), 1);
+    let path = states(&o);
+    for s in [
+        "released",
+        "partially_shipped",
+        "shipped",
+        "invoiced",
+        "closed",
+    ] {
+        assert!(path.iter().any(|p| p == s), "{s} in {path:?}");
+    }
+    assert_eq!(o["shipments"].as_array().unwrap().len(), 2, "{o}");
+    assert_eq!(o["shipments"][0]["tracking_number"], "1Z-WMS-1");
+    assert_eq!(o["invoices"][0]["invoice_id"], "INV-1");
+    let (_, ex) = app.get("/v1/exceptions").await;
+    assert!(ex["exceptions"].as_array().unwrap().is_empty(), "{ex}");
+}
+
+async fn holds_wait_for_a_person(postgres: bool) {
+    let Some((app, sims)) = setup(postgres).await else {
+        return;
+    };
+    // Fraud: a flagged buyer is held; resolving the exception approves the order.
+    sims.fraud.flag("mallory@example.com");
+    let id = place(&app, web_order("W-F", "mallory@example.com")).await;
+    let o = app.wait_for_state(&id, "on_hold").await;
+    assert_eq!(o["state"], "on_hold", "{o}");
+    let (_, ex) = app.get("/v1/exceptions?code=FRAUD_SUSPECTED").await;
+    let e = ex["exceptions"][0].clone();
+    assert_eq!(
+        (e["order_id"].as_str(), e["status"].as_str()),
+        (Some(id.as_str()), Some("open"))
+    );
+    assert!(
+        e["remediation"].as_str().unwrap().contains("resolve"),
+        "{e}"
+    );
+    let (status, _) = app
+        .post(
+            &format!("/v1/exceptions/{}/resolve", e["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let o = app.wait_for_state(&id, "released").await;
+    assert_eq!(o["state"], "released", "{o}");
+    assert_eq!(
+        received(&sims.fraud, "/screen", &id),
+        1,
+        "approved, not screened again"
+    );
+
+    // Credit: an account on hold in the ERP is held; a retry checks again.
+    sims.erp.set_credit_hold("SLOW-PAYER", true);
+    let id = place(&app, b2b_order("B-1", "SLOW-PAYER")).await;
+    let o = app.wait_for_state(&id, "on_hold").await;
+    assert_eq!(o["state"], "on_hold", "{o}");
+    let (_, ex) = app.get("/v1/exceptions?code=CUSTOMER_ON_CREDIT_HOLD").await;
+    let exc = ex["exceptions"][0]["id"].as_str().unwrap().to_string();
+    let checks = sims.erp.credit_checks();
+    app.post(&format!("/v1/exceptions/{exc}/retry"), json!({}))
+        .await;
+    assert!(eventually(|| sims.erp.credit_checks() > checks).await);
+    let o = app.wait_for_state(&id, "on_hold").await;
+    assert_eq!(o["state"], "on_hold", "still on hold in the ERP");
+    let (_, e) = app.get(&format!("/v1/exceptions/{exc}")).await;
+    assert_eq!(
+        (e["status"].as_str(), e["attempts"].as_i64()),
+        (Some("open"), Some(2))
+    );
+    sims.erp.set_credit_hold("SLOW-PAYER", false);
+    app.post(&format!("/v1/exceptions/{exc}/retry"), json!({}))
+        .await;
+    let o = app.wait_for_state(&id, "erp_posted").await;
+    assert!(
+        ["erp_posted", "released"].contains(&o["state"].as_str().unwrap()),
+        "{o}"
+    );
+}
+
+async fn cancelling_compensates_at_each_state(postgres: bool) {
+    let Some((app, sims)) = setup(postgres).await else {
+        return;
+    };
+    let down = Faults {
+        down_for_ms: 60_000,
+        ..Faults::default()
+    };
+    let cancel = |id: String| {
+        let app = app.clone();
+        async move {
+            let (status, o) = app
+                .post(&format!("/v1/orders/{id}/cancel"), json!({}))
+                .await;
+            assert_eq!(
+                (status, o["state"].as_str()),
+                (StatusCode::OK, Some("cancelled")),
+                "{o}"
+            );
+        }
+    };
+    let before = sellable_at_east(&app, "SKU-1").await;
+
+    // Accepted (screening is down): void the authorisation, tell the channel; nothing in
+    // the ERP or the warehouse.
+    sims.fraud.set_faults(down.clone());
+    let accepted = place(&app, web_order("C-1", "a@example.com")).await;
+    cancel(accepted.clone()).await;
+    assert_eq!(
+        sellable_at_east(&app, "SKU-1").await,
+        before,
+        "stock is back"
+    );
+    sims.fraud.set_faults(Faults::default());
+
+    // In the ERP (the warehouse is down): cancel the sales order too.
+    sims.wms.set_faults(down.clone());
+    let posted = place(&app, web_order("C-2", "b@example.com")).await;
+    assert_eq!(
+        app.wait_for_state(&posted, "erp_posted").await["state"],
+        "erp_posted"
+    );
+    cancel(posted.clone()).await;
+    sims.wms.set_faults(Faults::default());
+
+    // Released: cancel in the warehouse as well.
+    let released = place(&app, web_order("C-3", "c@example.com")).await;
+    assert_eq!(
+        app.wait_for_state(&released, "released").await["state"],
+        "released"
+    );
+    cancel(released.clone()).await;
+
+    let erp_cancelled = |id: &str| {
+        sims.erp
+            .orders()
+            .iter()
+            .any(|o| o.external_ref == id && o.cancelled)
+    };
+    for id in [&accepted, &posted, &released] {
+        assert!(
+            eventually(|| received(&sims.payment, "/voids", id) == 1).await,
+            "void {id}"
+        );
+        assert!(
+            eventually(|| received(&sims.storefront, "/cancellation", id) == 1).await,
+            "channel told of {id}"
+        );
+    }
+    assert!(eventually(|| erp_cancelled(&posted) && erp_cancelled(&released)).await);
+    assert!(eventually(|| received(&sims.wms, "/cancel", &released) == 1).await);
+    assert!(!sims.erp.orders().iter().any(|o| o.external_ref == accepted));
+    assert_eq!(received(&sims.wms, "/cancel", &posted), 0);
+    assert_eq!(
+        sellable_at_east(&app, "SKU-1").await,
+        before,
+        "every unit is back"
+    );
+
+    // Shipped: too late to cancel.
+    let shipped = place(&app, web_order("C-4", "d@example.com")).await;
+    app.wait_for_state(&shipped, "released").await;
+    let all = json!([{"sku": "SKU-1", "qty": 2}, {"sku": "SKU-2", "qty": 1}]);
+    app.post("/v1/shipments", shipment(&shipped, "S-4", all))
+        .await;
+    let (status, p) = app
+        .post(&format!("/v1/orders/{shipped}/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("ORDER_NOT_CANCELLABLE"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_order_to_cash() {
+    order_to_cash(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_order_to_cash() {
+    order_to_cash(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_holds_wait_for_a_person() {
+    holds_wait_for_a_person(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_holds_wait_for_a_person() {
+    holds_wait_for_a_person(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_cancelling_compensates_at_each_state() {
+    cancelling_compensates_at_each_state(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cancelling_compensates_at_each_state() {
+    cancelling_compensates_at_each_state(true).await;
+}
