@@ -6,7 +6,7 @@
 //!
 //! | system       | jobs                                                                    |
 //! |--------------|-------------------------------------------------------------------------|
-//! | `erp`        | `check_credit`, `post_sales_order`, `post_fulfilment`, `cancel_sales_order` |
+//! | `erp`        | `check_credit`, `post_sales_order`, `post_fulfilment`, `post_return`, `cancel_sales_order` |
 //! | `wms`        | `release_to_wms`, `cancel_release`                                      |
 //! | `payment`    | `capture_payment`, `void_authorization`                                 |
 //! | `fraud`      | `screen_fraud`                                                          |
@@ -215,6 +215,10 @@ fn follow_up_call(kind: &str, order: &StoredOrder, payload: &Value) -> Option<(S
         "post_fulfilment" => (
             format!("/sales-orders/{erp_ref}/fulfilments"),
             with_reference(&payload["shipment_id"]),
+        ),
+        "post_return" => (
+            format!("/sales-orders/{erp_ref}/returns"),
+            with_reference(&payload["rma_id"]),
         ),
         "cancel_sales_order" => (
             format!("/sales-orders/{erp_ref}/cancel"),

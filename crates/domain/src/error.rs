@@ -51,6 +51,8 @@ pub enum ErrorCode {
     QtyExceedsOrder,
     /// The customer's account is on credit hold in the ERP.
     CustomerOnCreditHold,
+    /// The channel's return window has closed for the order.
+    ReturnWindowClosed,
     /// An idempotency key (or order id) came back with a different body.
     IdempotencyKeyReused,
     /// The same event was delivered again.
@@ -91,6 +93,7 @@ impl ErrorCode {
             ErrorCode::SkuNotOnOrder => "SKU_NOT_ON_ORDER",
             ErrorCode::QtyExceedsOrder => "QTY_EXCEEDS_ORDER",
             ErrorCode::CustomerOnCreditHold => "CUSTOMER_ON_CREDIT_HOLD",
+            ErrorCode::ReturnWindowClosed => "RETURN_WINDOW_CLOSED",
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::DuplicateEvent => "DUPLICATE_EVENT",
             ErrorCode::StaleEvent => "STALE_EVENT",

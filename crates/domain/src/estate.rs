@@ -73,6 +73,29 @@ pub struct Channel {
     pub allocation: Allocation,
     /// When set, the channel also sees expected receipts due within this many days.
     pub backorder_horizon_days: Option<u32>,
+    /// How the channel's orders are handled after intake.
+    pub orders: ChannelOrders,
+}
+
+/// How a channel's orders are handled: returns, credit, and the names it uses for states.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChannelOrders {
+    /// Days after the last shipment within which a return may be opened.
+    pub return_window_days: u32,
+    /// Check an account customer's credit with the ERP inside the intake request.
+    pub credit_check_sync: bool,
+    /// The channel's own name for canonical states, where it differs.
+    pub statuses: BTreeMap<crate::order_state::OrderState, String>,
+}
+
+impl Default for ChannelOrders {
+    fn default() -> Self {
+        Self {
+            return_window_days: 30,
+            credit_check_sync: false,
+            statuses: BTreeMap::new(),
+        }
+    }
 }
 
 /// Safety stock held back per SKU and location: the per-SKU value wins, then the per-location
@@ -258,6 +281,7 @@ pub mod fixtures {
                 .collect(),
             allocation,
             backorder_horizon_days: horizon,
+            orders: ChannelOrders::default(),
         }
     }
 

@@ -5,12 +5,13 @@
 //! `{"order_id", "source_event_id", "location", "lines": [{"sku", "qty"}], "carrier",
 //!   "tracking_number", "source"?, "shipped_at"?}`.
 //! An invoice: `{"order_id", "invoice_id", "amount", "currency"}`.
+//! A return: `{"order_id", "lines": [{"sku", "qty"}], "reason"?}`.
 
 use serde_json::Value;
 
 use crate::error::ErrorCode;
 use crate::ids::{LocationCode, Sku};
-use crate::ledger::{RecordInvoice, RecordShipment};
+use crate::ledger::{OpenReturn, RecordInvoice, RecordShipment};
 use crate::money::Money;
 use crate::order::{FieldError, MAX_LINES, Reader};
 use crate::time::Timestamp;
@@ -146,6 +147,31 @@ fn lines(r: &mut Reader, obj: &serde_json::Map<String, Value>) -> Option<Vec<(Sk
         }
     }
     Some(out)
+}
+
+/// Checks a wire return request. `id` and `correlation_id` are the caller's.
+pub fn parse_return(
+    raw: &Value,
+    id: String,
+    correlation_id: String,
+) -> Result<OpenReturn, Vec<FieldError>> {
+    let obj = object(raw, "return")?;
+    let mut r = Reader { errors: Vec::new() };
+    r.unknown_keys(obj, "", &["order_id", "lines", "reason"]);
+    let invalid = ErrorCode::ValidationFailed;
+    let order_id = r.text(obj, "", "order_id", 128, false, invalid);
+    let reason = r.text(obj, "", "reason", 500, true, invalid);
+    let lines = lines(&mut r, obj);
+    match (order_id, lines) {
+        (Some(order_id), Some(lines)) if r.errors.is_empty() => Ok(OpenReturn {
+            id,
+            order_id,
+            lines,
+            reason,
+            correlation_id,
+        }),
+        _ => Err(r.errors),
+    }
 }
 
 /// Checks a wire invoice.
@@ -300,6 +326,9 @@ mod tests {
                 prop_assert!(!errors.is_empty());
             }
             if let Err(errors) = parse_invoice(&raw, "c".into()) {
+                prop_assert!(!errors.is_empty());
+            }
+            if let Err(errors) = parse_return(&raw, "rma_1".into(), "c".into()) {
                 prop_assert!(!errors.is_empty());
             }
         }

@@ -87,6 +87,7 @@ impl<'a> Ledger<'a> {
             Command::CancelOrder(c) => self.cancel_order(c),
             Command::RecordShipment(s) => self.record_shipment(s),
             Command::RecordInvoice(i) => self.record_invoice(i),
+            Command::OpenReturn(r) => self.open_return(r),
         }
     }
 
@@ -161,8 +162,14 @@ impl<'a> Ledger<'a> {
                         .expected
                         .insert((e.sku.clone(), e.location.clone(), po.clone()));
                 }
-                if let (StockChange::PickOpened(q), Some(order)) = (change, order_ref) {
-                    self.consume_for_pick(&e.sku, &e.location, order, *q);
+                match (change, order_ref) {
+                    (StockChange::PickOpened(q), Some(order)) => {
+                        self.consume_for_pick(&e.sku, &e.location, order, *q);
+                    }
+                    (StockChange::ReturnReceived(q), Some(order)) => {
+                        self.receive_return(order, &e.sku, *q, &e.source_event_id);
+                    }
+                    _ => {}
                 }
                 let state = &self.states[&e.sku];
                 let row = state.at(&e.location).expect("just touched");
@@ -434,13 +441,15 @@ fn set_expected(
 mod fulfilment;
 mod intake;
 mod moves;
+mod returns;
 mod types;
 
 pub use fulfilment::{
-    FailedJob, InvoiceRow, OrderDetail, RecordInvoice, RecordShipment, ShipmentRow,
+    FailedJob, InvoiceRow, OrderDetail, RecordInvoice, RecordShipment, ReturnLine, ShipmentRow,
 };
 pub use intake::{NewOrder, PlaceOrder, PriorIntake, Priors};
 pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
+pub use returns::{OpenReturn, ReturnRow};
 pub use types::{
     Command, EventChange, Finished, NewEvent, NewJob, Outcome, Reservation, ReservationStatus,
     ReserveRequest, ReservedAt, StockEvent, Writes,

@@ -26,7 +26,7 @@ pub mod stock;
 pub mod time;
 
 pub use error::ErrorCode;
-pub use estate::{Allocation, Channel, Estate, Location, LocationKind, SafetyStock};
+pub use estate::{Allocation, Channel, ChannelOrders, Estate, Location, LocationKind, SafetyStock};
 pub use ids::{ChannelCode, LocationCode, Sku};
 pub use sku::{ExpectedReceipt, SkuState};
 pub use time::Timestamp;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where an order stands. Channel and ERP statuses map to and from these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {
     /// Taken in, not yet checked.

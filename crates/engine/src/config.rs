@@ -6,9 +6,10 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use crossdock_domain::estate::EstateError;
+use crossdock_domain::order_state::OrderState;
 use crossdock_domain::{
-    Allocation, Channel, ChannelCode, Estate, Location, LocationCode, LocationKind, SafetyStock,
-    Sku,
+    Allocation, Channel, ChannelCode, ChannelOrders, Estate, Location, LocationCode, LocationKind,
+    SafetyStock, Sku,
 };
 use serde::Deserialize;
 
@@ -280,6 +281,33 @@ pub struct ChannelConfig {
     /// `{ rule = "ring_fence", units = N }` or `{ rule = "all" }` (the default).
     #[serde(default = "all")]
     pub allocation: Allocation,
+    /// Days after the last shipment within which a return may be opened.
+    #[serde(default = "default_return_window")]
+    pub return_window_days: u32,
+    /// `"async"` (the default: a saga step after intake) or `"sync"` (checked with the ERP
+    /// inside the intake request, for a B2B portal that must say "on hold" at once).
+    #[serde(default)]
+    pub credit_check: CreditCheck,
+    /// The channel's names for canonical states, e.g. `{ shipped = "fulfilled" }`: used in
+    /// what crossdock sends the channel and accepted in `?state=` filters.
+    #[serde(default)]
+    pub statuses: BTreeMap<OrderState, String>,
+}
+
+/// When an account customer's credit is checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreditCheck {
+    /// After intake, as a saga step.
+    #[default]
+    Async,
+    /// Inside the intake request, with a short timeout and the last known status to fall
+    /// back on.
+    Sync,
+}
+
+fn default_return_window() -> u32 {
+    30
 }
 
 fn all() -> Allocation {
@@ -448,6 +476,11 @@ impl Config {
                 locations: c.locations.clone(),
                 allocation: c.allocation,
                 backorder_horizon_days: c.backorder_horizon_days,
+                orders: ChannelOrders {
+                    return_window_days: c.return_window_days,
+                    credit_check_sync: c.credit_check == CreditCheck::Sync,
+                    statuses: c.statuses.clone(),
+                },
             })
             .collect();
         let ss = &self.safety_stock;

@@ -290,6 +290,11 @@ impl Inventory {
         format!("ord_{}", ulid::Ulid::new().to_string().to_lowercase())
     }
 
+    /// A fresh return (RMA) id.
+    pub fn new_rma_id() -> String {
+        format!("rma_{}", ulid::Ulid::new().to_string().to_lowercase())
+    }
+
     /// A fresh shipment id.
     pub fn new_shipment_id() -> String {
         format!("shp_{}", ulid::Ulid::new().to_string().to_lowercase())

@@ -79,6 +79,7 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::SkuNotOnOrder => "SKU is not on the order",
         ErrorCode::QtyExceedsOrder => "Quantity exceeds what is left on the order",
         ErrorCode::CustomerOnCreditHold => "Customer on credit hold",
+        ErrorCode::ReturnWindowClosed => "Return window closed",
         ErrorCode::IdempotencyKeyReused => "Idempotency key reused",
         ErrorCode::DuplicateEvent => "Duplicate event",
         ErrorCode::StaleEvent => "Stale event",

@@ -53,6 +53,8 @@ pub struct SalesOrder {
     pub cancelled: bool,
     /// Fulfilments posted against it, by reference (the shipment).
     pub fulfilments: Vec<Value>,
+    /// Return authorisations posted against it, by reference (the RMA).
+    pub returns: Vec<Value>,
 }
 
 /// What the ERP has seen.
@@ -97,6 +99,7 @@ impl SimErp {
             .route("/sales-orders/{external_ref}", get(show))
             .route("/sales-orders/{external_ref}/cancel", post(cancel))
             .route("/sales-orders/{external_ref}/fulfilments", post(fulfil))
+            .route("/sales-orders/{external_ref}/returns", post(record_return))
             .route("/customers/{account}/credit", get(credit))
             .route("/_sim/stats", get(stats))
             .route("/_sim/faults", put(set_faults))
@@ -204,6 +207,7 @@ async fn create(State(sim): State<SimErp>, body: axum::Json<Value>) -> Response 
                             body: body.clone(),
                             cancelled: false,
                             fulfilments: Vec::new(),
+                            returns: Vec::new(),
                         };
                         inner.orders.insert(r.to_string(), order.clone());
                         let stall = (inner.faults.commit_then_stall > 0).then(|| {
@@ -276,20 +280,34 @@ async fn fulfil(
     Path(external_ref): Path<String>,
     body: axum::Json<Value>,
 ) -> Response {
+    record_against(&sim, &external_ref, body.0, |o| &mut o.fulfilments)
+}
+
+async fn record_return(
+    State(sim): State<SimErp>,
+    Path(external_ref): Path<String>,
+    body: axum::Json<Value>,
+) -> Response {
+    record_against(&sim, &external_ref, body.0, |o| &mut o.returns)
+}
+
+/// Keeps `body` in one of a sales order's lists, once per `reference`.
+fn record_against(
+    sim: &SimErp,
+    external_ref: &str,
+    body: Value,
+    list: impl Fn(&mut SalesOrder) -> &mut Vec<Value>,
+) -> Response {
     let mut inner = sim.inner.lock().expect("sim poisoned");
     if inner.down_until.is_some_and(|t| Instant::now() < t) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    let Some(order) = inner.orders.get_mut(&external_ref) else {
+    let Some(order) = inner.orders.get_mut(external_ref) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let reference = &body.0["reference"];
-    if !order
-        .fulfilments
-        .iter()
-        .any(|f| &f["reference"] == reference)
-    {
-        order.fulfilments.push(body.0);
+    let kept = list(order);
+    if !kept.iter().any(|f| f["reference"] == body["reference"]) {
+        kept.push(body);
     }
     axum::Json(order.clone()).into_response()
 }

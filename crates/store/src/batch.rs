@@ -7,7 +7,8 @@ use crossdock_domain::SkuState;
 use std::collections::HashMap;
 
 use crossdock_domain::ledger::{
-    Finished, InvoiceRow, Ledger, NewJob, OrderNow, Outcome, Priors, Reservation, ShipmentRow,
+    Finished, InvoiceRow, Ledger, NewJob, OrderNow, Outcome, Priors, Reservation, ReturnLine,
+    ReturnRow, ShipmentRow,
 };
 use crossdock_domain::remediation::remediation;
 
@@ -36,6 +37,9 @@ pub(crate) struct WriteSet {
     pub order_updates: Vec<(String, &'static str, Option<String>, i64)>,
     pub shipments: Vec<ShipmentRow>,
     pub invoices: Vec<InvoiceRow>,
+    pub returns: Vec<ReturnRow>,
+    /// Return lines with their new `received`.
+    pub return_receipts: Vec<ReturnLine>,
     /// (job id, code, error, remediation): leased jobs a move ends as failed.
     pub failed_jobs: Vec<(String, String, String, &'static str)>,
 }
@@ -245,6 +249,8 @@ impl WriteSet {
         }
         out.shipments = w.shipments.clone();
         out.invoices = w.invoices.clone();
+        out.returns = w.returns.clone();
+        out.return_receipts = w.return_receipts.clone();
         out.failed_jobs = w
             .failed_jobs
             .iter()
@@ -289,32 +295,45 @@ pub(crate) fn touched_states(finished: &Finished) -> Vec<std::sync::Arc<SkuState
         .collect()
 }
 
-/// An order's state as a batch sees it, from its stored row: state, transitions, body, units
-/// shipped per SKU (a JSON object) and amount captured (millionths).
-pub(crate) fn order_now(
-    state: &str,
-    transitions: i64,
-    body: &serde_json::Value,
-    shipped: &serde_json::Value,
-    captured: i64,
-) -> crate::Result<OrderNow> {
+/// What the store holds of an order, for a batch to see it.
+pub(crate) struct OrderRowNow<'a> {
+    pub state: &'a str,
+    pub transitions: i64,
+    pub body: &'a serde_json::Value,
+    /// Units shipped per SKU, a JSON object.
+    pub shipped: &'a serde_json::Value,
+    /// Amount captured, in millionths.
+    pub captured: i64,
+    /// Milliseconds, when anything shipped.
+    pub last_shipped_at: Option<i64>,
+    /// Return lines, a JSON array of `{rma_id, sku, qty, received}`.
+    pub returns: &'a serde_json::Value,
+}
+
+/// An order's state as a batch sees it.
+pub(crate) fn order_now(row: OrderRowNow<'_>) -> crate::Result<OrderNow> {
     use crossdock_domain::ledger::OrderDetail;
     use crossdock_domain::money::Money;
     use crossdock_domain::order_state::OrderState;
     let corrupt = |what: String| crate::StoreError::Corrupt(what);
-    let state =
-        OrderState::parse(state).ok_or_else(|| corrupt(format!("order state `{state}`")))?;
-    let mut per_sku = std::collections::BTreeMap::new();
-    for (sku, qty) in shipped.as_object().into_iter().flatten() {
+    let state = OrderState::parse(row.state)
+        .ok_or_else(|| corrupt(format!("order state `{}`", row.state)))?;
+    let mut detail =
+        OrderDetail::from_body(row.body).ok_or_else(|| corrupt("order body".to_string()))?;
+    for (sku, qty) in row.shipped.as_object().into_iter().flatten() {
         let sku = crossdock_domain::Sku::parse(sku)
             .map_err(|_| corrupt(format!("shipped SKU `{sku}`")))?;
-        per_sku.insert(sku, qty.as_i64().unwrap_or(0));
+        detail.shipped.insert(sku, qty.as_i64().unwrap_or(0));
     }
-    let detail = OrderDetail::from_body(body, per_sku, Money::from_micros(captured))
-        .ok_or_else(|| corrupt("order body".to_string()))?;
+    detail.captured = Money::from_micros(row.captured);
+    detail.last_shipped_at = row.last_shipped_at.map(crossdock_domain::Timestamp);
+    if !row.returns.is_null() {
+        detail.returns = serde_json::from_value(row.returns.clone())
+            .map_err(|e| corrupt(format!("return lines: {e}")))?;
+    }
     Ok(OrderNow {
         state,
-        transitions,
+        transitions: row.transitions,
         detail,
     })
 }

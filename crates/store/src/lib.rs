@@ -135,6 +135,9 @@ pub struct StoredOrder {
     /// Invoices from the ERP (empty in lists): invoice_id, amount, currency, received_at.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invoices: Vec<serde_json::Value>,
+    /// Returns (empty in lists): rma_id, reason, opened_at, lines with units received.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub returns: Vec<serde_json::Value>,
     /// When it was taken in.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -162,10 +165,12 @@ pub(crate) fn shipment_view(mut raw: serde_json::Value) -> serde_json::Value {
     raw
 }
 
-/// A stored invoice row (with `received_at` in milliseconds) as the API shows it.
-pub(crate) fn invoice_view(mut raw: serde_json::Value) -> serde_json::Value {
-    let at = Timestamp(raw["received_at"].as_i64().unwrap_or(0));
-    raw["received_at"] = serde_json::to_value(at).unwrap_or_default();
+/// A stored row with times in milliseconds under `keys`, as the API shows it (RFC 3339).
+pub(crate) fn times_view(mut raw: serde_json::Value, keys: &[&str]) -> serde_json::Value {
+    for key in keys {
+        let at = Timestamp(raw[*key].as_i64().unwrap_or(0));
+        raw[*key] = serde_json::to_value(at).unwrap_or_default();
+    }
     raw
 }
 

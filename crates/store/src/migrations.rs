@@ -25,6 +25,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "fulfilment",
         sql: include_str!("../migrations/sqlite/0003_fulfilment.sql"),
     },
+    Migration {
+        version: 4,
+        name: "returns",
+        sql: include_str!("../migrations/sqlite/0004_returns.sql"),
+    },
 ];
 
 /// PostgreSQL's migrations, in order.
@@ -43,6 +48,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 3,
         name: "fulfilment",
         sql: include_str!("../migrations/postgres/0003_fulfilment.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "returns",
+        sql: include_str!("../migrations/postgres/0004_returns.sql"),
     },
 ];
 

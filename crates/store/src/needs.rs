@@ -39,6 +39,14 @@ impl Needs {
                 Command::Stock(e) => {
                     needs.event_keys.insert(e.key());
                     if let EventChange::Stock {
+                        change: StockChange::ReturnReceived(_),
+                        order_ref: Some(order),
+                        ..
+                    } = &e.change
+                    {
+                        needs.order_ids.insert(order.clone());
+                    }
+                    if let EventChange::Stock {
                         change: StockChange::PickOpened(_),
                         order_ref: Some(order),
                         ..
@@ -67,6 +75,9 @@ impl Needs {
                     for (sku, _) in &s.lines {
                         needs.order_refs.insert((sku.clone(), s.order_id.clone()));
                     }
+                }
+                Command::OpenReturn(r) => {
+                    needs.order_ids.insert(r.order_id.clone());
                 }
                 Command::RecordInvoice(i) => {
                     needs.order_ids.insert(i.order_id.clone());

@@ -21,6 +21,8 @@ use crate::time::Timestamp;
 /// shipped and been captured so far. Loaded from the stored order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrderDetail {
+    /// The channel it came from.
+    pub channel: String,
     /// Lines: SKU, units ordered, unit price.
     pub lines: Vec<(Sku, i64, Money)>,
     /// The payment authorisation and its amount, when the channel took one.
@@ -29,12 +31,30 @@ pub struct OrderDetail {
     pub shipped: BTreeMap<Sku, i64>,
     /// Amount captured (or queued for capture) so far.
     pub captured: Money,
+    /// When the last shipment left.
+    pub last_shipped_at: Option<Timestamp>,
+    /// Lines of the order's returns (RMAs).
+    pub returns: Vec<ReturnLine>,
+}
+
+/// One line of a return authorisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ReturnLine {
+    /// The RMA.
+    pub rma_id: String,
+    /// The SKU.
+    pub sku: Sku,
+    /// Units authorised.
+    pub qty: i64,
+    /// Units received back so far.
+    pub received: i64,
 }
 
 impl OrderDetail {
-    /// Reads the stored canonical order (`lines[].sku/qty/unit_price`, `payment`). Returns
-    /// `None` when the body is not one crossdock wrote.
-    pub fn from_body(body: &Value, shipped: BTreeMap<Sku, i64>, captured: Money) -> Option<Self> {
+    /// Reads the stored canonical order (`channel`, `lines[].sku/qty/unit_price`,
+    /// `payment`), with nothing shipped yet. Returns `None` when the body is not one
+    /// crossdock wrote.
+    pub fn from_body(body: &Value) -> Option<Self> {
         let mut lines = Vec::new();
         for l in body.get("lines")?.as_array()? {
             let sku = Sku::parse(l.get("sku")?.as_str()?).ok()?;
@@ -50,10 +70,10 @@ impl OrderDetail {
             _ => None,
         };
         Some(Self {
+            channel: body.get("channel")?.as_str()?.to_string(),
             lines,
             payment,
-            shipped,
-            captured,
+            ..Self::default()
         })
     }
 
@@ -64,6 +84,24 @@ impl OrderDetail {
             .filter(|(s, ..)| s == sku)
             .map(|(_, q, _)| q)
             .sum()
+    }
+
+    /// Units of `sku` shipped and not yet under a return.
+    pub(super) fn returnable(&self, sku: &Sku) -> i64 {
+        let returning: i64 = self
+            .returns
+            .iter()
+            .filter(|r| &r.sku == sku)
+            .map(|r| r.qty)
+            .sum();
+        self.shipped.get(sku).copied().unwrap_or(0) - returning
+    }
+
+    /// True when every unit shipped has come back.
+    pub(super) fn all_returned(&self) -> bool {
+        let shipped: i64 = self.shipped.values().sum();
+        let received: i64 = self.returns.iter().map(|r| r.received).sum();
+        shipped > 0 && received >= shipped
     }
 
     /// Units of `sku` still to ship.
@@ -304,6 +342,7 @@ impl Ledger<'_> {
         if let Some(o) = self.orders.get_mut(&s.order_id) {
             o.detail = OrderDetail {
                 captured: Money::from_micros(detail.captured.micros() + capture.micros()),
+                last_shipped_at: detail.last_shipped_at.max(Some(s.shipped_at)),
                 ..detail
             };
         }

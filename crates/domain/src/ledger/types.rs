@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    AdvanceOrder, CancelOrder, FailedJob, InvoiceRow, NewOrder, OrderMove, PlaceOrder, PriorIntake,
-    RecordInvoice, RecordShipment, ShipmentRow,
+    AdvanceOrder, CancelOrder, FailedJob, InvoiceRow, NewOrder, OpenReturn, OrderMove, PlaceOrder,
+    PriorIntake, RecordInvoice, RecordShipment, ReturnLine, ReturnRow, ShipmentRow,
 };
 use crate::error::ErrorCode;
 use crate::ids::{ChannelCode, LocationCode, Sku};
@@ -197,6 +197,8 @@ pub enum Command {
     RecordShipment(Box<RecordShipment>),
     /// An invoice from the ERP.
     RecordInvoice(Box<RecordInvoice>),
+    /// A return authorisation for shipped units.
+    OpenReturn(Box<OpenReturn>),
 }
 
 impl Command {
@@ -209,9 +211,10 @@ impl Command {
             Command::Release { .. } => vec![],
             Command::PlaceOrder(p) => p.order.lines.iter().map(|l| &l.sku).collect(),
             Command::RecordShipment(s) => s.lines.iter().map(|(sku, _)| sku).collect(),
-            Command::AdvanceOrder(_) | Command::CancelOrder(_) | Command::RecordInvoice(_) => {
-                vec![]
-            }
+            Command::AdvanceOrder(_)
+            | Command::CancelOrder(_)
+            | Command::RecordInvoice(_)
+            | Command::OpenReturn(_) => vec![],
         }
     }
 }
@@ -265,6 +268,13 @@ pub enum Outcome {
         id: String,
         /// The order's state after it.
         state: OrderState,
+    },
+    /// A return was opened.
+    ReturnOpened {
+        /// The RMA's id.
+        id: String,
+        /// When the return window closes.
+        closes: Timestamp,
     },
     /// The order failed checks that need the store (unknown SKUs); nothing was kept.
     Invalid(Vec<FieldError>),
@@ -349,6 +359,10 @@ pub struct Writes {
     pub invoices: Vec<InvoiceRow>,
     /// Leased jobs to end as failed, opening their exceptions.
     pub failed_jobs: Vec<FailedJob>,
+    /// Returns to write.
+    pub returns: Vec<ReturnRow>,
+    /// Return lines with their new received count.
+    pub return_receipts: Vec<ReturnLine>,
 }
 
 /// The result of a batch: the new states and what to write.

@@ -1,7 +1,8 @@
-//! What flows back after the ERP: `POST /v1/shipments` from the warehouse or 3PL and
-//! `POST /v1/invoices` from the ERP. Each is taken once (a repeat of the same
-//! `source_event_id` or `invoice_id` answers 200 with `duplicate: true` and changes nothing)
-//! and queues what follows it in the same transaction.
+//! What flows back after the ERP: `POST /v1/shipments` from the warehouse or 3PL,
+//! `POST /v1/invoices` from the ERP, and `POST /v1/returns` (an RMA, within the channel's
+//! return window). Shipments and invoices are taken once (a repeat of the same
+//! `source_event_id` or `invoice_id` answers 200 with `duplicate: true` and changes
+//! nothing); each queues what follows it in the same transaction.
 
 use axum::Router;
 use axum::extract::State;
@@ -9,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use crossdock_domain::ErrorCode;
-use crossdock_domain::inbound::{parse_invoice, parse_shipment};
+use crossdock_domain::inbound::{parse_invoice, parse_return, parse_shipment};
 use crossdock_domain::ledger::{Command, Outcome};
 use crossdock_engine::Inventory;
 use serde_json::{Value, json};
@@ -23,6 +24,7 @@ pub fn router() -> Router<Inventory> {
     Router::new()
         .route("/v1/shipments", post(shipment))
         .route("/v1/invoices", post(invoice))
+        .route("/v1/returns", post(open_return))
 }
 
 async fn shipment(
@@ -59,6 +61,20 @@ async fn invoice(
     respond(&inv, &order_id, outcome).await
 }
 
+async fn open_return(
+    State(inv): State<Inventory>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Response, Problem> {
+    let record = parse_return(&body, Inventory::new_rma_id(), correlation_id(&headers)?)
+        .map_err(|e| invalid(e, "Correct the listed fields and send the return again."))?;
+    let order_id = record.order_id.clone();
+    let outcome = inv
+        .submit_one(Command::OpenReturn(Box::new(record)))
+        .await?;
+    respond(&inv, &order_id, outcome).await
+}
+
 /// 201 with the order's state now; 200 for a repeat; the refusal as a problem.
 async fn respond(inv: &Inventory, order_id: &str, outcome: Outcome) -> Result<Response, Problem> {
     let state = |s: crossdock_domain::order_state::OrderState| s.as_str().to_string();
@@ -66,6 +82,10 @@ async fn respond(inv: &Inventory, order_id: &str, outcome: Outcome) -> Result<Re
         Outcome::ShipmentRecorded { id, state: s } => (
             StatusCode::CREATED,
             json!({"id": id, "order_id": order_id, "state": state(s)}),
+        ),
+        Outcome::ReturnOpened { id, closes } => (
+            StatusCode::CREATED,
+            json!({"rma_id": id, "order_id": order_id, "window_closes": closes}),
         ),
         Outcome::OrderMoved { state: s, .. } => (
             StatusCode::CREATED,
@@ -87,6 +107,11 @@ async fn respond(inv: &Inventory, order_id: &str, outcome: Outcome) -> Result<Re
                 ErrorCode::OrderStateConflict => (
                     StatusCode::CONFLICT,
                     "See the order's state with GET /v1/orders/{id}; nothing was recorded.",
+                ),
+                ErrorCode::ReturnWindowClosed => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "The channel's return window has passed; handle it as a goodwill case \
+                     outside the standard flow, or widen return_window_days for the channel.",
                 ),
                 _ => (
                     StatusCode::UNPROCESSABLE_ENTITY,

@@ -219,6 +219,35 @@ async fn write_fulfilment(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Re
         .execute(&mut *conn)
         .await?;
     }
+    for r in &w.returns {
+        sqlx::query(
+            "INSERT INTO returns (id, order_id, reason, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&r.id)
+        .bind(&r.order_id)
+        .bind(&r.reason)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO return_lines (rma_id, order_id, sku, qty, received)
+             SELECT $1, $2, k, q, 0 FROM unnest($3::text[], $4::int8[]) AS u(k, q)",
+        )
+        .bind(&r.id)
+        .bind(&r.order_id)
+        .bind(r.lines.iter().map(|l| l.0.to_string()).collect::<Vec<_>>())
+        .bind(r.lines.iter().map(|l| l.1).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    for l in &w.return_receipts {
+        sqlx::query("UPDATE return_lines SET received = $3 WHERE rma_id = $1 AND sku = $2")
+            .bind(&l.rma_id)
+            .bind(l.sku.as_str())
+            .bind(l.received)
+            .execute(&mut *conn)
+            .await?;
+    }
     for (job_id, code, error, remediation) in &w.failed_jobs {
         sqlx::query(crate::jobs::FAIL_JOB)
             .bind(job_id)
@@ -263,6 +292,7 @@ fn stored_order(t: OrderTuple) -> crate::StoredOrder {
         history: Vec::new(),
         shipments: Vec::new(),
         invoices: Vec::new(),
+        returns: Vec::new(),
         created_at: Timestamp(t.7),
         updated_at: Timestamp(t.8),
     }
@@ -322,7 +352,21 @@ pub(super) async fn order(pool: &PgPool, id: &str) -> Result<Option<crate::Store
     .await?;
     order.invoices = invoices
         .into_iter()
-        .map(|j| crate::invoice_view(j.0))
+        .map(|j| crate::times_view(j.0, &["received_at"]))
+        .collect();
+    let returns: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
+        "SELECT jsonb_build_object('rma_id', id, 'reason', reason, 'opened_at', created_at,
+            'lines', (SELECT COALESCE(jsonb_agg(jsonb_build_object('sku', l.sku, 'qty', l.qty,
+                'received', l.received) ORDER BY l.sku), '[]'::jsonb)
+                FROM return_lines l WHERE l.rma_id = r.id))
+         FROM returns r WHERE order_id = $1 ORDER BY created_at, id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    order.returns = returns
+        .into_iter()
+        .map(|j| crate::times_view(j.0, &["opened_at"]))
         .collect();
     Ok(Some(order))
 }
@@ -359,22 +403,35 @@ pub(super) async fn orders_now(
     }
     type Json = sqlx::types::Json<serde_json::Value>;
     let ids: Vec<String> = ids.iter().cloned().collect();
-    let rows: Vec<(String, String, i64, Json, Json, i64)> = sqlx::query_as(
+    type Row = (String, String, i64, Json, Json, i64, Option<i64>, Json);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT o.id, o.state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id),
             o.body,
             (SELECT COALESCE(jsonb_object_agg(sku, n), '{}'::jsonb) FROM (SELECT sku,
                 SUM(qty)::int8 AS n FROM shipment_lines l WHERE l.order_id = o.id
                 GROUP BY sku) x),
             (SELECT COALESCE(SUM(capture_micros), 0)::int8 FROM shipments s
-                WHERE s.order_id = o.id)
+                WHERE s.order_id = o.id),
+            (SELECT MAX(shipped_at) FROM shipments s WHERE s.order_id = o.id),
+            (SELECT COALESCE(jsonb_agg(jsonb_build_object('rma_id', rma_id, 'sku', sku,
+                'qty', qty, 'received', received)), '[]'::jsonb)
+                FROM return_lines r WHERE r.order_id = o.id)
          FROM orders o WHERE o.id = ANY($1)",
     )
     .bind(&ids)
     .fetch_all(conn)
     .await?;
     let mut out = std::collections::HashMap::new();
-    for (id, state, transitions, body, shipped, captured) in rows {
-        let now = crate::batch::order_now(&state, transitions, &body.0, &shipped.0, captured)?;
+    for (id, state, transitions, body, shipped, captured, last_shipped_at, returns) in rows {
+        let now = crate::batch::order_now(crate::batch::OrderRowNow {
+            state: &state,
+            transitions,
+            body: &body.0,
+            shipped: &shipped.0,
+            captured,
+            last_shipped_at,
+            returns: &returns.0,
+        })?;
         out.insert(id, now);
     }
     Ok(out)

@@ -154,6 +154,25 @@ fn write_fulfilment(conn: &Connection, w: &WriteSet, now: i64) -> Result<()> {
             now
         ])?;
     }
+    for r in &w.returns {
+        conn.prepare_cached(
+            "INSERT INTO returns (id, order_id, reason, created_at) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![r.id, r.order_id, r.reason, now])?;
+        for (sku, qty) in &r.lines {
+            conn.prepare_cached(
+                "INSERT INTO return_lines (rma_id, order_id, sku, qty, received)
+                 VALUES (?1, ?2, ?3, ?4, 0)",
+            )?
+            .execute(params![r.id, r.order_id, sku.as_str(), qty])?;
+        }
+    }
+    for l in &w.return_receipts {
+        conn.prepare_cached(
+            "UPDATE return_lines SET received = ?3 WHERE rma_id = ?1 AND sku = ?2",
+        )?
+        .execute(params![l.rma_id, l.sku.as_str(), l.received])?;
+    }
     for (job_id, code, error, remediation) in &w.failed_jobs {
         conn.prepare_cached(crate::jobs::FAIL_JOB)?
             .execute(named_params! {"$1": job_id, "$2": error})?;
@@ -189,6 +208,7 @@ fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::StoredOrder> {
         history: Vec::new(),
         shipments: Vec::new(),
         invoices: Vec::new(),
+        returns: Vec::new(),
         created_at: crossdock_domain::Timestamp(r.get(7)?),
         updated_at: crossdock_domain::Timestamp(r.get(8)?),
     })
@@ -238,7 +258,17 @@ pub(super) fn order(conn: &Connection, id: &str) -> Result<Option<crate::StoredO
     )?;
     order.invoices = stmt
         .query_map([id], json)?
-        .map(|r| r.map(crate::invoice_view))
+        .map(|r| r.map(|v| crate::times_view(v, &["received_at"])))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT json_object('rma_id', id, 'reason', reason, 'opened_at', created_at, 'lines',
+            (SELECT json_group_array(json_object('sku', l.sku, 'qty', l.qty, 'received',
+                l.received)) FROM return_lines l WHERE l.rma_id = r.id))
+         FROM returns r WHERE order_id = ?1 ORDER BY created_at, id",
+    )?;
+    order.returns = stmt
+        .query_map([id], json)?
+        .map(|r| r.map(|v| crate::times_view(v, &["opened_at"])))
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Some(order))
 }
@@ -270,28 +300,41 @@ pub(super) fn orders_now(
         "SELECT state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id), body,
             (SELECT json_group_object(sku, n) FROM (SELECT sku, SUM(qty) AS n
                 FROM shipment_lines l WHERE l.order_id = o.id GROUP BY sku)),
-            (SELECT COALESCE(SUM(capture_micros), 0) FROM shipments s WHERE s.order_id = o.id)
+            (SELECT COALESCE(SUM(capture_micros), 0) FROM shipments s WHERE s.order_id = o.id),
+            (SELECT MAX(shipped_at) FROM shipments s WHERE s.order_id = o.id),
+            (SELECT json_group_array(json_object('rma_id', rma_id, 'sku', sku, 'qty', qty,
+                'received', received)) FROM return_lines r WHERE r.order_id = o.id)
          FROM orders o WHERE id = ?1",
     )?;
     for id in ids {
-        type Row = (String, i64, String, String, i64);
+        type Row = (String, i64, String, String, i64, Option<i64>, String);
         let row: Option<Row> = stmt
             .query_row([id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
             })
             .optional()?;
-        if let Some((state, transitions, body, shipped, captured)) = row {
+        if let Some((state, transitions, body, shipped, captured, last_shipped_at, returns)) = row {
             let parse = |text: &str| {
                 serde_json::from_str::<serde_json::Value>(text)
                     .map_err(|e| crate::StoreError::Corrupt(format!("order {id}: {e}")))
             };
-            let now = crate::batch::order_now(
-                &state,
+            let now = crate::batch::order_now(crate::batch::OrderRowNow {
+                state: &state,
                 transitions,
-                &parse(&body)?,
-                &parse(&shipped)?,
+                body: &parse(&body)?,
+                shipped: &parse(&shipped)?,
                 captured,
-            )?;
+                last_shipped_at,
+                returns: &parse(&returns)?,
+            })?;
             out.insert(id.clone(), now);
         }
     }
