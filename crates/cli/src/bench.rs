@@ -176,6 +176,7 @@ fn web_order(i: u64, estate: &crossdock_domain::Estate) -> Command {
         request_hash: crossdock_http::v1::orders::request_hash(&raw),
         idempotency_key: None,
         correlation_id: Inventory::new_correlation_id(),
+        credit_hold: None,
     }))
 }
 

@@ -13,11 +13,14 @@
 //! | `tax`        | `commit_tax`                                                            |
 //! | `storefront` | `publish_tracking`, `push_invoice`, `notify_cancelled`                  |
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use crossdock_domain::ledger::AdvanceOrder;
 use crossdock_domain::order_state::OrderState;
 use crossdock_engine::Inventory;
+use crossdock_engine::credit::CreditSource;
 use crossdock_engine::runner::{Handler, JobResult};
 use crossdock_engine::saga::{self, StepJob};
 use crossdock_store::{Job, StoredOrder};
@@ -156,7 +159,20 @@ impl Connector {
             Ok(o) => o,
             Err(result) => return result,
         };
-        let payload = job.payload.clone().unwrap_or(Value::Null);
+        let mut payload = job.payload.clone().unwrap_or(Value::Null);
+        if self.system == "storefront" {
+            // The channel hears of its order in its own terms.
+            let status = self
+                .inventory
+                .estate()
+                .channel(&order.channel)
+                .zip(OrderState::parse(&order.state))
+                .map(|(c, s)| c.orders.status_name(s).to_string());
+            if !payload.is_object() {
+                payload = json!({});
+            }
+            payload["status"] = json!(status);
+        }
         let Some((path, body)) = follow_up_call(&job.kind, &order, &payload) else {
             return JobResult::Permanent {
                 code: "MAPPING_FAILED",
@@ -191,6 +207,31 @@ impl Connector {
             Ok(_) => JobResult::Done,
             Err(result) => result,
         }
+    }
+}
+
+/// Asks the ERP whether `account` is on credit hold.
+async fn credit_hold(remote: &Remote, account: &str) -> Result<bool, JobResult> {
+    let answer = remote
+        .get(&format!("/customers/{}/credit", segment(account)))
+        .await?;
+    Ok(answer["status"] == "hold")
+}
+
+/// The ERP as the source of credit status for checks made inside requests.
+pub struct ErpCredit(pub Remote);
+
+impl CreditSource for ErpCredit {
+    fn on_hold<'a>(
+        &'a self,
+        account: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<bool, String>> + Send + 'a>> {
+        Box::pin(async move {
+            credit_hold(&self.0, account).await.map_err(|e| match e {
+                JobResult::Transient { error, .. } | JobResult::Permanent { error, .. } => error,
+                other => format!("{other:?}"),
+            })
+        })
     }
 }
 

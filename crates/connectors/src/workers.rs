@@ -88,6 +88,17 @@ pub fn start(
     for system in SYSTEMS {
         match config.system(system) {
             Some(settings) => {
+                if system == "erp" {
+                    let remote = crate::remote::Remote::new(
+                        system,
+                        &settings.url,
+                        Duration::from_millis(config.saga.credit_check_timeout_ms),
+                    )?;
+                    inventory.set_credit_source(
+                        Arc::new(crate::connector::ErpCredit(remote)),
+                        Duration::from_millis(config.saga.credit_check_timeout_ms),
+                    );
+                }
                 let connector = Connector::new(
                     system,
                     &settings.url,

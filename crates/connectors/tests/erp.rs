@@ -90,6 +90,7 @@ async fn allocated_orders(store: AnyStore, n: usize) -> (Inventory, Shutdown) {
             request_hash: format!("h{i}"),
             idempotency_key: None,
             correlation_id: "c".into(),
+            credit_hold: None,
         })))
         .await
         .unwrap();

@@ -88,6 +88,34 @@ pub struct ChannelOrders {
     pub statuses: BTreeMap<crate::order_state::OrderState, String>,
 }
 
+impl ChannelOrders {
+    /// The channel's name for `state`: its own where configured, else the canonical one.
+    pub fn status_name(&self, state: crate::order_state::OrderState) -> &str {
+        self.statuses
+            .get(&state)
+            .map_or(state.as_str(), String::as_str)
+    }
+
+    /// The state a channel status names: one of its own names, or a canonical name it has
+    /// not renamed.
+    pub fn state_named(&self, name: &str) -> Option<crate::order_state::OrderState> {
+        crate::order_state::OrderState::ALL
+            .into_iter()
+            .find(|s| self.status_name(*s) == name)
+    }
+
+    /// A name that two states would answer to, if any.
+    fn ambiguous_status(&self) -> Option<String> {
+        let all = crate::order_state::OrderState::ALL;
+        all.iter().enumerate().find_map(|(i, a)| {
+            all[i + 1..]
+                .iter()
+                .any(|b| self.status_name(*a) == self.status_name(*b))
+                .then(|| self.status_name(*a).to_string())
+        })
+    }
+}
+
 impl Default for ChannelOrders {
     fn default() -> Self {
         Self {
@@ -143,6 +171,14 @@ pub enum EstateError {
     /// A channel has no locations.
     #[error("channel `{0}` must list at least one location")]
     NoLocations(ChannelCode),
+    /// A channel's status name stands for two states, so it could not be read back.
+    #[error("channel `{channel}`: status `{name}` stands for more than one state")]
+    AmbiguousStatus {
+        /// The channel.
+        channel: ChannelCode,
+        /// The name used twice.
+        name: String,
+    },
     /// A share outside 0..=100.
     #[error("channel `{0}`: allocation pct must be between 0 and 100")]
     BadShare(ChannelCode),
@@ -189,6 +225,12 @@ impl Estate {
                 return Err(EstateError::UnknownLocation {
                     channel: c.code.clone(),
                     location: missing.clone(),
+                });
+            }
+            if let Some(name) = c.orders.ambiguous_status() {
+                return Err(EstateError::AmbiguousStatus {
+                    channel: c.code.clone(),
+                    name,
                 });
             }
             match c.allocation {
@@ -329,6 +371,33 @@ pub mod fixtures {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn channel_statuses_map_both_ways_and_must_be_unambiguous() {
+        use crate::order_state::OrderState;
+        let mut orders = ChannelOrders::default();
+        orders
+            .statuses
+            .insert(OrderState::Shipped, "fulfilled".to_string());
+        assert_eq!(orders.status_name(OrderState::Shipped), "fulfilled");
+        assert_eq!(orders.status_name(OrderState::Invoiced), "invoiced");
+        assert_eq!(orders.state_named("fulfilled"), Some(OrderState::Shipped));
+        assert_eq!(orders.state_named("invoiced"), Some(OrderState::Invoiced));
+        assert_eq!(orders.state_named("shipped"), None, "renamed away");
+        assert_eq!(orders.ambiguous_status(), None);
+        orders
+            .statuses
+            .insert(OrderState::Closed, "invoiced".to_string());
+        assert_eq!(orders.ambiguous_status().as_deref(), Some("invoiced"));
+        let mut web = super::fixtures::example().channels()[0].clone();
+        web.orders = orders;
+        let err = Estate::new(
+            super::fixtures::example().locations().to_vec(),
+            vec![web],
+            SafetyStock::default(),
+        );
+        assert!(matches!(err, Err(EstateError::AmbiguousStatus { .. })));
+    }
+
     use super::*;
 
     #[test]

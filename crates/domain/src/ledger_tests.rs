@@ -315,6 +315,7 @@ mod intake {
             request_hash: format!("h-{external_id}-{lines}"),
             idempotency_key: None,
             correlation_id: "c".into(),
+            credit_hold: None,
         }
     }
 

@@ -86,12 +86,21 @@ pub struct SagaConfig {
     /// A fraud score (0–100) at or above which an order is put on hold for review.
     #[serde(default = "default_hold_score")]
     pub fraud_hold_score: u32,
+    /// Longest wait for the ERP's credit answer inside an intake request (channels with
+    /// `credit_check = "sync"`), in milliseconds; past it the last known status is used.
+    #[serde(default = "default_credit_timeout")]
+    pub credit_check_timeout_ms: u64,
+}
+
+fn default_credit_timeout() -> u64 {
+    800
 }
 
 impl Default for SagaConfig {
     fn default() -> Self {
         Self {
             fraud_hold_score: default_hold_score(),
+            credit_check_timeout_ms: default_credit_timeout(),
         }
     }
 }

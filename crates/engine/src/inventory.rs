@@ -56,6 +56,7 @@ struct Core {
     projection: Projection,
     batches: AtomicU64,
     commands: AtomicU64,
+    credit: std::sync::RwLock<Option<crate::credit::CreditLine>>,
 }
 
 /// Counters, for reports and benchmarks.
@@ -100,6 +101,7 @@ impl Inventory {
             projection,
             batches: AtomicU64::new(0),
             commands: AtomicU64::new(0),
+            credit: std::sync::RwLock::new(None),
         });
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         tokio::spawn(commit_loop(core.clone(), rx, config.max_batch));
@@ -288,6 +290,10 @@ impl Inventory {
     /// A fresh order id.
     pub fn new_order_id() -> String {
         format!("ord_{}", ulid::Ulid::new().to_string().to_lowercase())
+    }
+
+    pub(crate) fn credit_line(&self) -> &std::sync::RwLock<Option<crate::credit::CreditLine>> {
+        &self.core.credit
     }
 
     /// A fresh return (RMA) id.

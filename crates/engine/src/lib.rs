@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod credit;
 pub mod inventory;
 pub mod projection;
 pub mod runner;

@@ -81,6 +81,7 @@ async fn with_jobs(store: AnyStore, path: Option<std::path::PathBuf>, n: usize) 
                 request_hash: format!("h{i}"),
                 idempotency_key: None,
                 correlation_id: "c".into(),
+                credit_hold: None,
             }))
         })
         .collect();

@@ -230,6 +230,21 @@ async fn order_to_cash(postgres: bool) {
         assert!(path.iter().any(|p| p == s), "{s} in {path:?}");
     }
     assert_eq!(o["shipments"].as_array().unwrap().len(), 2, "{o}");
+    // The web channel calls shipped "fulfilled" and closed "complete".
+    assert_eq!(o["channel_status"], "complete");
+    let tracking = sims.storefront.received("/tracking");
+    assert!(
+        tracking.iter().any(|c| c.body["status"] == "fulfilled"),
+        "{tracking:?}"
+    );
+    let (_, listed) = app.get("/v1/orders?channel=web&state=complete").await;
+    assert_eq!(listed["orders"][0]["id"], id.as_str());
+    let (status, _) = app.get("/v1/orders?state=complete").await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only the web channel says complete"
+    );
     assert_eq!(o["shipments"][0]["tracking_number"], "1Z-WMS-1");
     assert_eq!(o["invoices"][0]["invoice_id"], "INV-1");
     let (_, ex) = app.get("/v1/exceptions").await;
@@ -270,9 +285,12 @@ async fn holds_wait_for_a_person(postgres: bool) {
         "approved, not screened again"
     );
 
-    // Credit: an account on hold in the ERP is held; a retry checks again.
+    // Credit, checked after intake (web): an account on hold in the ERP is held; a retry
+    // checks again.
     sims.erp.set_credit_hold("SLOW-PAYER", true);
-    let id = place(&app, b2b_order("B-1", "SLOW-PAYER")).await;
+    let mut web = web_order("W-C", "ap@slow.example");
+    web["customer"]["account"] = json!("SLOW-PAYER");
+    let id = place(&app, web).await;
     let o = app.wait_for_state(&id, "on_hold").await;
     assert_eq!(o["state"], "on_hold", "{o}");
     let (_, ex) = app.get("/v1/exceptions?code=CUSTOMER_ON_CREDIT_HOLD").await;
@@ -291,10 +309,54 @@ async fn holds_wait_for_a_person(postgres: bool) {
     sims.erp.set_credit_hold("SLOW-PAYER", false);
     app.post(&format!("/v1/exceptions/{exc}/retry"), json!({}))
         .await;
-    let o = app.wait_for_state(&id, "erp_posted").await;
+    let o = app.wait_for_state(&id, "released").await;
+    assert_eq!(o["state"], "released", "{o}");
+}
+
+async fn the_b2b_portal_checks_credit_in_the_request(postgres: bool) {
+    let Some((app, sims)) = setup(postgres).await else {
+        return;
+    };
+    // The ERP says "on hold": refused at once, nothing stored, so it can be sent again.
+    sims.erp.set_credit_hold("SLOW-PAYER", true);
+    let (status, p) = app.post("/v1/orders", b2b_order("B-1", "SLOW-PAYER")).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("CUSTOMER_ON_CREDIT_HOLD")
+        ),
+        "{p}"
+    );
+    let (_, listed) = app.get("/v1/orders?channel=b2b").await;
+    assert!(listed["orders"].as_array().unwrap().is_empty(), "{listed}");
+    // A good account goes through; its webhook sent again after a hold is still a replay.
+    let first = place(&app, b2b_order("B-2", "GOOD-PAYER")).await;
+    sims.erp.set_credit_hold("GOOD-PAYER", true);
+    let (status, again) = app.post("/v1/orders", b2b_order("B-2", "GOOD-PAYER")).await;
+    assert_eq!(
+        (status, again["id"].as_str()),
+        (StatusCode::CREATED, Some(first.as_str()))
+    );
+    // The ERP is down: the last known status stands in for it.
+    sims.erp.set_faults(Faults {
+        down_for_ms: 60_000,
+        ..Faults::default()
+    });
+    let (status, p) = app.post("/v1/orders", b2b_order("B-3", "SLOW-PAYER")).await;
+    assert_eq!(p["code"], "CUSTOMER_ON_CREDIT_HOLD", "{status} {p}");
     assert!(
-        ["erp_posted", "released"].contains(&o["state"].as_str().unwrap()),
-        "{o}"
+        p["detail"].as_str().unwrap().contains("last checked"),
+        "{p}"
+    );
+    // Never checked and the ERP down: taken, and checked again after intake.
+    let (status, p) = app
+        .post("/v1/orders", b2b_order("B-4", "NEW-ACCOUNT"))
+        .await;
+    assert_eq!(
+        (status, p["state"].as_str()),
+        (StatusCode::CREATED, Some("accepted")),
+        "{p}"
     );
 }
 
@@ -506,6 +568,16 @@ async fn sqlite_holds_wait_for_a_person() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_holds_wait_for_a_person() {
     holds_wait_for_a_person(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_the_b2b_portal_checks_credit_in_the_request() {
+    the_b2b_portal_checks_credit_in_the_request(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_the_b2b_portal_checks_credit_in_the_request() {
+    the_b2b_portal_checks_credit_in_the_request(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

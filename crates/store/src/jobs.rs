@@ -165,6 +165,13 @@ pub(crate) const REQUEUE_JOB: &str = "UPDATE jobs SET state = 'ready', run_at = 
 pub(crate) const FAIL_JOB: &str = "UPDATE jobs SET state = 'failed', last_error = $2, \
      lease_owner = NULL, lease_until = NULL WHERE id = $1";
 
+/// Records an account's credit status, unless a later one is already kept. Parameters:
+/// account, status, checked at.
+pub(crate) const RECORD_CREDIT: &str = "INSERT INTO credit_status (account, status, \
+     checked_at) VALUES ($1, $2, $3) ON CONFLICT (account) DO UPDATE SET \
+     status = excluded.status, checked_at = excluded.checked_at \
+     WHERE credit_status.checked_at <= excluded.checked_at";
+
 /// Sets an exception's status. Parameters: exception id, status, now.
 pub(crate) const SET_EXCEPTION_STATUS: &str =
     "UPDATE exceptions SET status = $2, updated_at = $3 WHERE id = $1";

@@ -273,6 +273,20 @@ pub trait Store: Send + Sync + 'static {
     fn purge_idempotency_keys(&self, before: Timestamp)
     -> impl Future<Output = Result<u64>> + Send;
 
+    /// The last credit status recorded for `account`, with when it was checked.
+    fn credit_status(
+        &self,
+        account: &str,
+    ) -> impl Future<Output = Result<Option<(String, Timestamp)>>> + Send;
+
+    /// Records the credit status the ERP gave for `account` at `at`.
+    fn record_credit_status(
+        &self,
+        account: &str,
+        status: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
+
     /// Ids of active reservations whose time ran out by `now`, oldest first.
     fn due_reservations(
         &self,
@@ -375,6 +389,12 @@ impl Store for AnyStore {
     }
     async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64> {
         delegate!(self, s => s.purge_idempotency_keys(before))
+    }
+    async fn credit_status(&self, account: &str) -> Result<Option<(String, Timestamp)>> {
+        delegate!(self, s => s.credit_status(account))
+    }
+    async fn record_credit_status(&self, account: &str, status: &str, at: Timestamp) -> Result<()> {
+        delegate!(self, s => s.record_credit_status(account, status, at))
     }
     async fn exception(&self, id: &str) -> Result<Option<Exception>> {
         delegate!(self, s => s.exception(id))

@@ -30,6 +30,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "returns",
         sql: include_str!("../migrations/sqlite/0004_returns.sql"),
     },
+    Migration {
+        version: 5,
+        name: "credit",
+        sql: include_str!("../migrations/sqlite/0005_credit.sql"),
+    },
 ];
 
 /// PostgreSQL's migrations, in order.
@@ -53,6 +58,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         name: "returns",
         sql: include_str!("../migrations/postgres/0004_returns.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "credit",
+        sql: include_str!("../migrations/postgres/0005_credit.sql"),
     },
 ];
 

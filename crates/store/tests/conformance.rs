@@ -457,6 +457,7 @@ fn place(external_id: &str, qty: i64, key: Option<&str>, hash: &str) -> Command 
         request_hash: hash.to_string(),
         idempotency_key: key.map(str::to_string),
         correlation_id: "corr-1".into(),
+        credit_hold: None,
     }))
 }
 

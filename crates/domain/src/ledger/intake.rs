@@ -33,6 +33,9 @@ pub struct PlaceOrder {
     pub idempotency_key: Option<String>,
     /// Correlation id recorded with each transition.
     pub correlation_id: String,
+    /// Set when a credit check inside the request found the account on hold: a new order
+    /// is refused (nothing stored); a replay of an earlier intake is still answered.
+    pub credit_hold: Option<String>,
 }
 
 /// An earlier intake that used the same key.
@@ -120,6 +123,12 @@ impl Ledger<'_> {
         }
         if let Some(prior) = self.priors.by_external_id.get(&natural) {
             return replay_or_conflict(prior, p, "external_id");
+        }
+        if let Some(why) = &p.credit_hold {
+            return Outcome::Rejected {
+                code: ErrorCode::CustomerOnCreditHold,
+                detail: why.clone(),
+            };
         }
         let unknown: Vec<FieldError> = p
             .order

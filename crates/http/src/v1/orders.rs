@@ -107,12 +107,14 @@ async fn create(
     let idempotency_key = header_text(&headers, "idempotency-key")?;
     let correlation_id = correlation_id(&headers)?;
     let order = parse_order(&body, inv.estate()).map_err(|e| invalid(e, FIX_ORDER))?;
+    let credit_hold = sync_credit_hold(&inv, &order).await?;
     let place = PlaceOrder {
         id: Inventory::new_order_id(),
         order,
         request_hash: request_hash(&body),
         idempotency_key,
         correlation_id: correlation_id.clone(),
+        credit_hold,
     };
     match inv.submit_one(Command::PlaceOrder(Box::new(place))).await? {
         Outcome::OrderPlaced(placed) => Ok(answer(placed.response, false, &correlation_id)),
@@ -128,6 +130,18 @@ async fn create(
             "Send the same body to get the first answer again, or use a new key for a new order.",
         )),
         Outcome::Invalid(errors) => Err(invalid(errors, FIX_ORDER)),
+        Outcome::Rejected {
+            code: ErrorCode::CustomerOnCreditHold,
+            detail,
+        } => Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::CustomerOnCreditHold,
+            detail,
+        )
+        .remediation(
+            "Nothing was stored. Release the hold in the ERP (or take payment), then send the \
+             order again.",
+        )),
         other => Err(Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Internal,
@@ -136,18 +150,53 @@ async fn create(
     }
 }
 
+/// For a channel with `credit_check = "sync"`, asks the ERP (or falls back on the last known
+/// status) whether the account is on hold; the reason when it is.
+async fn sync_credit_hold(
+    inv: &Inventory,
+    order: &crossdock_domain::order::CanonicalOrder,
+) -> Result<Option<String>, Problem> {
+    let sync = inv
+        .estate()
+        .channel(order.channel.as_str())
+        .is_some_and(|c| c.orders.credit_check_sync);
+    let Some(account) = order.customer.account.as_deref().filter(|_| sync) else {
+        return Ok(None);
+    };
+    let answer = inv.check_credit_now(account).await?;
+    Ok((answer.on_hold == Some(true)).then(|| match answer.from {
+        "erp" => format!("the ERP has account `{account}` on credit hold"),
+        _ => format!(
+            "account `{account}` was on credit hold when last checked (the ERP did not answer \
+             in time)"
+        ),
+    }))
+}
+
 async fn show(
     State(inv): State<Inventory>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     match inv.order(&id).await? {
-        Some(o) => Ok(Json(serde_json::to_value(o).unwrap_or_default())),
+        Some(o) => Ok(Json(view(&inv, o))),
         None => Err(Problem::new(
             StatusCode::NOT_FOUND,
             ErrorCode::OrderNotFound,
             format!("no order `{id}`"),
         )),
     }
+}
+
+/// An order as the API shows it, with its state in the channel's own terms.
+fn view(inv: &Inventory, o: crossdock_store::StoredOrder) -> Value {
+    let channel_status = inv
+        .estate()
+        .channel(&o.channel)
+        .zip(crossdock_domain::order_state::OrderState::parse(&o.state))
+        .map(|(c, s)| c.orders.status_name(s).to_string());
+    let mut v = serde_json::to_value(o).unwrap_or_default();
+    v["channel_status"] = json!(channel_status);
+    v
 }
 
 #[derive(Deserialize)]
@@ -162,13 +211,20 @@ async fn list(
     State(inv): State<Inventory>,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, Problem> {
-    if let Some(s) = &p.state
-        && crossdock_domain::order_state::OrderState::parse(s).is_none()
-    {
-        return Err(Problem::invalid(format!(
-            "state `{s}` is not an order state"
-        )));
-    }
+    // A state may be named canonically or, with `channel`, in the channel's own terms.
+    let state = match &p.state {
+        None => None,
+        Some(s) => {
+            let named = match p.channel.as_deref().and_then(|c| inv.estate().channel(c)) {
+                Some(c) => c.orders.state_named(s),
+                None => crossdock_domain::order_state::OrderState::parse(s),
+            };
+            Some(named.ok_or_else(|| {
+                Problem::invalid(format!("state `{s}` is not an order state"))
+                    .remediation("Use a canonical state, or a channel's own status with channel=.")
+            })?)
+        }
+    };
     let since = match &p.since {
         None => None,
         Some(t) => {
@@ -183,12 +239,13 @@ async fn list(
     }
     let orders = inv
         .orders(OrderFilter {
-            state: p.state,
+            state: state.map(|s| s.as_str().to_string()),
             channel: p.channel,
             since,
             limit,
         })
         .await?;
+    let orders: Vec<Value> = orders.into_iter().map(|o| view(&inv, o)).collect();
     Ok(Json(json!({ "orders": orders })))
 }
 

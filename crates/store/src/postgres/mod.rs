@@ -258,6 +258,25 @@ impl Store for PgStore {
         Ok(done.rows_affected())
     }
 
+    async fn credit_status(&self, account: &str) -> Result<Option<(String, Timestamp)>> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT status, checked_at FROM credit_status WHERE account = $1")
+                .bind(account)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(s, at)| (s, Timestamp(at))))
+    }
+
+    async fn record_credit_status(&self, account: &str, status: &str, at: Timestamp) -> Result<()> {
+        sqlx::query(crate::jobs::RECORD_CREDIT)
+            .bind(account)
+            .bind(status)
+            .bind(at.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn exceptions(&self, filter: crate::ExceptionFilter) -> Result<Vec<crate::Exception>> {
         jobs::exceptions(&self.pool, &filter).await
     }

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossdock_domain::ledger::Reservation;
 use crossdock_domain::{Sku, SkuState, Timestamp};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
 use crate::batch::{self, WriteSet};
@@ -49,6 +49,7 @@ enum JobOp {
         Timestamp,
     ),
     PurgeKeys(Timestamp),
+    RecordCredit(String, String, Timestamp),
 }
 
 enum JobReply {
@@ -56,6 +57,7 @@ enum JobReply {
     Finished(bool),
     Acted(Option<Box<crate::Exception>>),
     Purged(u64),
+    Recorded,
 }
 
 type JobReplyTx = oneshot::Sender<Result<JobReply>>;
@@ -70,6 +72,11 @@ fn job_op(tx: &Connection, op: JobOp) -> Result<JobReply> {
             "DELETE FROM idempotency_keys WHERE created_at < ?1",
             [before.0],
         )? as u64),
+        JobOp::RecordCredit(account, status, at) => {
+            tx.prepare_cached(crate::jobs::RECORD_CREDIT)?
+                .execute(rusqlite::named_params! {"$1": account, "$2": status, "$3": at.0})?;
+            JobReply::Recorded
+        }
         JobOp::Act(id, action, payload, now) => {
             JobReply::Acted(jobs::act(tx, &id, action, payload.as_ref(), now)?.map(Box::new))
         }
@@ -496,6 +503,25 @@ impl Store for SqliteStore {
 
     async fn exceptions(&self, filter: crate::ExceptionFilter) -> Result<Vec<crate::Exception>> {
         self.read(move |c| jobs::exceptions(c, &filter)).await
+    }
+
+    async fn credit_status(&self, account: &str) -> Result<Option<(String, Timestamp)>> {
+        let account = account.to_string();
+        self.read(move |c| {
+            Ok(
+                c.prepare_cached(
+                    "SELECT status, checked_at FROM credit_status WHERE account = ?1",
+                )?
+                .query_row([account], |r| Ok((r.get(0)?, Timestamp(r.get(1)?))))
+                .optional()?,
+            )
+        })
+        .await
+    }
+
+    async fn record_credit_status(&self, account: &str, status: &str, at: Timestamp) -> Result<()> {
+        let op = JobOp::RecordCredit(account.to_string(), status.to_string(), at);
+        self.jobs_op(op).await.map(drop)
     }
 
     async fn exception(&self, id: &str) -> Result<Option<crate::Exception>> {
