@@ -1,7 +1,9 @@
-//! The demo's second act: checkout. Shoppers turn carts into orders over `POST /v1/orders`,
-//! one delivery in twenty is sent twice (a retried webhook), and the ERP goes down in the
-//! middle. Intake keeps accepting; the queue grows; when the ERP is back the backlog drains,
-//! and every accepted order reaches it exactly once.
+//! The demo's second act: checkout. Shoppers on two storefronts (web, marketplace) and
+//! buyers on the B2B portal turn carts into orders over `POST /v1/orders`; one delivery in
+//! twenty is sent twice (a retried webhook), and the ERP goes down in the middle. Intake
+//! keeps accepting; the queue grows; when the ERP is back the backlog drains, and every
+//! accepted order reaches it exactly once. Along the way the fraud service flags a few web
+//! buyers (held for review) and the portal refuses an account the ERP has on credit hold.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crossdock_domain::Timestamp;
-use crossdock_sim::{Faults, SimErp};
+use crossdock_sim::{Faults, SimSystems};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
@@ -17,11 +19,19 @@ use crate::report::{Rng, percentile_ms, table, thousands};
 
 /// What checkout did.
 pub struct Checkout {
-    /// Orders per state after intake.
+    /// Orders per state after intake (and `refused: credit hold` for the portal's 422s).
     pub states: BTreeMap<String, u64>,
     /// Deliveries answered with the first response (`Idempotent-Replayed`).
     pub replays: u64,
+    /// Accepted orders from buyers the fraud service flags: held, not posted.
+    pub flagged: u64,
 }
+
+/// The buyer the fraud service flags.
+pub const FLAGGED: &str = "mule@fraud.example";
+/// The portal account the ERP has on credit hold.
+pub const ON_HOLD: &str = "SLOW-PAYER";
+const ACCOUNTS: [&str; 4] = ["ACME-TRADING", "BOLT-SUPPLY", "CRATE-CO", ON_HOLD];
 
 fn style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template)
@@ -34,7 +44,7 @@ fn style(template: &str) -> ProgressStyle {
 pub async fn run(
     http: &reqwest::Client,
     base: &str,
-    erp: &SimErp,
+    sims: &SimSystems,
     skus: &[String],
     orders: usize,
     outage: Duration,
@@ -48,8 +58,13 @@ pub async fn run(
     let replays = Arc::new(AtomicU64::new(0));
     let states = Arc::new(std::sync::Mutex::new(BTreeMap::<String, u64>::new()));
     let outage_started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flagged = Arc::new(AtomicU64::new(0));
+    sims.fraud.flag(FLAGGED);
+    sims.erp.set_credit_hold(ON_HOLD, true);
+    let erp = &sims.erp;
     let mut tasks = Vec::new();
     for worker in 0..32u64 {
+        let flagged = flagged.clone();
         let (http, base, next, replays, states, bar, skus, erp, outage_started) = (
             http.clone(),
             base.to_string(),
@@ -69,7 +84,10 @@ pub async fn run(
                     return Ok::<_, anyhow::Error>(());
                 }
                 if i == orders as u64 / 2 && !outage_started.swap(true, Ordering::SeqCst) {
-                    erp.set_faults(Faults { down_for_ms: outage.as_millis() as u64, ..Faults::default() });
+                    erp.set_faults(Faults {
+                        down_for_ms: outage.as_millis() as u64,
+                        ..Faults::default()
+                    });
                     bar.set_message(format!("ERP down for {}s", outage.as_secs()));
                 }
                 let channel = match rng.below(10) {
@@ -77,26 +95,60 @@ pub async fn run(
                     6..=7 => "marketplace",
                     _ => "b2b",
                 };
-                let sku = if rng.chance(30) { skus[0].clone() } else { skus[1 + rng.below(skus.len() as u64 - 1) as usize].clone() };
-                let body = json!({
+                let sku = if rng.chance(30) {
+                    skus[0].clone()
+                } else {
+                    skus[1 + rng.below(skus.len() as u64 - 1) as usize].clone()
+                };
+                let qty = 1 + rng.below(3);
+                let fraud = channel == "web" && rng.chance(1);
+                let email = if fraud {
+                    FLAGGED
+                } else {
+                    "shopper@example.com"
+                };
+                let mut body = json!({
                     "channel": channel, "external_id": format!("{channel}-{i}"),
-                    "customer": {"id": format!("C-{}", rng.below(500)), "email": "shopper@example.com"},
+                    "customer": {"id": format!("C-{}", rng.below(500)), "email": email},
                     "currency": "USD",
-                    "lines": [{"sku": sku, "qty": 1 + rng.below(3), "unit_price": "24.50"}],
+                    "lines": [{"sku": sku, "qty": qty, "unit_price": "24.50"}],
                     "ship_to": {"name": "A Shopper", "line1": "1 Main St", "city": "Newark",
                                 "postal_code": "07105", "country": "US"}
                 });
+                if channel == "b2b" {
+                    let account = ACCOUNTS[rng.below(ACCOUNTS.len() as u64) as usize];
+                    body["customer"]["account"] = json!(account);
+                } else {
+                    let amount = format!("{:.2}", 24.5 * qty as f64 * 1.07);
+                    body["payment"] =
+                        json!({"authorization": format!("AUTH-{i}"), "amount": amount});
+                    body["tax"] = json!({"amount": format!("{:.2}", 24.5 * qty as f64 * 0.07)});
+                }
                 let deliveries = if rng.chance(5) { 2 } else { 1 };
                 for _ in 0..deliveries {
-                    let res = http.post(format!("{base}/v1/orders")).json(&body).send().await?;
+                    let res = http
+                        .post(format!("{base}/v1/orders"))
+                        .json(&body)
+                        .send()
+                        .await?;
                     let replayed = res.headers().contains_key("idempotent-replayed");
                     let answer: Value = res.json().await?;
                     if replayed {
                         replays.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        let state = answer["state"].as_str().unwrap_or("error").to_string();
-                        *states.lock().expect("tally").entry(state).or_default() += 1;
+                        continue;
                     }
+                    let state = match answer["code"].as_str() {
+                        Some("CUSTOMER_ON_CREDIT_HOLD") => "refused: credit hold",
+                        _ => answer["state"].as_str().unwrap_or("error"),
+                    };
+                    if fraud && state == "accepted" {
+                        flagged.fetch_add(1, Ordering::Relaxed);
+                    }
+                    *states
+                        .lock()
+                        .expect("tally")
+                        .entry(state.to_string())
+                        .or_default() += 1;
                 }
                 bar.inc(1);
             }
@@ -107,7 +159,9 @@ pub async fn run(
     }
     bar.finish_with_message("taken in");
     let states = states.lock().expect("tally").clone();
-    let accepted = states.get("accepted").copied().unwrap_or(0);
+    let flagged = flagged.load(Ordering::Relaxed);
+    // Flagged orders wait for a person; every other accepted order reaches the ERP.
+    let accepted = states.get("accepted").copied().unwrap_or(0) - flagged;
 
     let posting = ProgressBar::new(accepted);
     posting.set_style(style(
@@ -126,6 +180,7 @@ pub async fn run(
     Ok(Checkout {
         states,
         replays: replays.load(Ordering::Relaxed),
+        flagged,
     })
 }
 
@@ -133,7 +188,7 @@ pub async fn run(
 /// orders' own histories.
 pub async fn posting_lag(http: &reqwest::Client, base: &str) -> anyhow::Result<(f64, f64, usize)> {
     let list: Value = http
-        .get(format!("{base}/v1/orders?state=erp_posted&limit=500"))
+        .get(format!("{base}/v1/orders?limit=500"))
         .send()
         .await?
         .json()
@@ -181,8 +236,17 @@ pub fn print(
     exceptions: &[(String, u64)],
 ) {
     let accepted = c.states.get("accepted").copied().unwrap_or(0);
+    let posted = accepted - c.flagged;
     let rows = vec![
         vec!["orders accepted".into(), thousands(accepted as f64)],
+        vec![
+            "  of which held for fraud review (not posted)".into(),
+            thousands(c.flagged as f64),
+        ],
+        vec![
+            "orders refused: account on credit hold (B2B, checked in the request)".into(),
+            thousands(c.states.get("refused: credit hold").copied().unwrap_or(0) as f64),
+        ],
         vec![
             "orders backordered (web takes backorders)".into(),
             thousands(c.states.get("backordered").copied().unwrap_or(0) as f64),
@@ -198,7 +262,7 @@ pub fn print(
         vec!["ERP sales orders".into(), thousands(erp_created as f64)],
         vec![
             "duplicate ERP orders".into(),
-            thousands(erp_created.saturating_sub(accepted) as f64),
+            thousands(erp_created.saturating_sub(posted) as f64),
         ],
         vec![
             "ERP calls refused during the outage (retried)".into(),

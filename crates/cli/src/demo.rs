@@ -4,9 +4,10 @@
 //! First, carts: three channels' shoppers race for scarce stock (SKU-HOT has 37 units), the
 //! warehouse resends every stock event (duplicate webhooks), some carts are abandoned and
 //! released, some lapse on their own. Then checkout: orders over `POST /v1/orders`, one in
-//! twenty delivered twice, and the ERP down for a while in the middle (see `checkout`). At the
-//! end the ledger is checked (no location promised more than it could sell) and so is the ERP
-//! (one sales order per accepted order).
+//! twenty delivered twice, and the ERP down for a while in the middle (see `checkout`). Then
+//! fulfilment: the warehouse ships, the ERP invoices, orders close (see `fulfil`). At the end
+//! the ledger is checked (no location promised more than it could sell), so is the ERP (one
+//! sales order per accepted order), and so is the money (captured = authorised).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -86,19 +87,23 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = Config::parse(EXAMPLE)?;
     config.store.url = format!("sqlite://{}", args.db.display());
     config.inventory.expiry_sweep_ms = 200;
-    let erp = crossdock_sim::SimErp::default();
-    let (erp_url, erp_server) = erp
-        .start()
+    let sims = crossdock_sim::SimSystems::start()
         .await
-        .context("cannot start the simulated ERP")?;
-    config.erp = Some(crossdock_engine::config::SystemSettings {
-        timeout_ms: 2_000,
-        rate_per_sec: 400.0,
-        burst: 20,
-        concurrency: 8,
-        max_attempts: 30,
-        ..crossdock_engine::config::SystemSettings::at(erp_url)
-    });
+        .context("cannot start the simulated systems")?;
+    for (name, url) in &sims.urls {
+        config.set_system(
+            name,
+            crossdock_engine::config::SystemSettings {
+                timeout_ms: 2_000,
+                rate_per_sec: 400.0,
+                burst: 20,
+                concurrency: 8,
+                max_attempts: 30,
+                ..crossdock_engine::config::SystemSettings::at(url.clone())
+            },
+        );
+    }
+    let erp = &sims.erp;
     let shutdown = Shutdown::new();
     let inventory = crossdock_http::start(&config, &shutdown)
         .await
@@ -282,7 +287,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     let outage = Duration::from_secs(args.outage_secs);
     let checkout =
-        crate::checkout::run(&http, &base, &erp, &skus, args.orders, outage, args.seed).await?;
+        crate::checkout::run(&http, &base, &sims, &skus, args.orders, outage, args.seed).await?;
     let lag = crate::checkout::posting_lag(&http, &base).await?;
     let exceptions = get(&http, &format!("{base}/v1/exceptions?limit=1000")).await?;
     let mut by_code: std::collections::BTreeMap<String, u64> = Default::default();
@@ -301,7 +306,23 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &by_code.into_iter().collect::<Vec<_>>(),
     );
     let accepted = checkout.states.get("accepted").copied().unwrap_or(0);
-    let duplicate_erp_orders = erp_stats.created.saturating_sub(accepted);
+    let posted = accepted - checkout.flagged;
+    let duplicate_erp_orders = erp_stats.created.saturating_sub(posted);
+
+    println!(
+        "\nthen fulfilment: the warehouse ships, its webhook resends one parcel in twenty, the ERP invoices"
+    );
+    let fulfilment = crate::fulfil::run(
+        &http,
+        &base,
+        &inventory,
+        &sims,
+        erp_stats.created,
+        args.seed,
+    )
+    .await?;
+    crate::fulfil::print(&fulfilment);
+    let money_ok = (fulfilment.captured - fulfilment.authorised).abs() < 0.005;
 
     let stats = inventory.stats();
     println!(
@@ -317,16 +338,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     println!("check: oversells = {oversells}");
     println!(
-        "check: {accepted} accepted orders, {} ERP sales orders, duplicate ERP orders = {duplicate_erp_orders}",
-        erp_stats.created
+        "check: {accepted} accepted orders ({} held for fraud review), {} ERP sales orders, duplicate ERP orders = {duplicate_erp_orders}",
+        checkout.flagged, erp_stats.created
+    );
+    println!(
+        "check: {} orders shipped, {} closed; captured {:.2} of {:.2} USD authorised",
+        fulfilment.orders, fulfilment.closed, fulfilment.captured, fulfilment.authorised
     );
     shutdown.trigger();
     let _ = server.await;
     for task in workers.tasks {
         let _ = task.await;
     }
-    erp_server.abort();
-    if oversells > 0 || wms_applied != (wms_sent / 2) as i64 || erp_stats.created != accepted {
+    drop(sims);
+    if oversells > 0
+        || wms_applied != (wms_sent / 2) as i64
+        || erp_stats.created != posted
+        || fulfilment.closed != fulfilment.orders
+        || fulfilment.orders != posted
+        || !money_ok
+    {
         bail!("the ledger check failed");
     }
     Ok(())

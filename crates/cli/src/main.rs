@@ -10,6 +10,7 @@ use crossdock_engine::{Config, Shutdown};
 mod bench;
 mod checkout;
 mod demo;
+mod fulfil;
 mod report;
 
 #[derive(Parser)]
