@@ -416,6 +416,128 @@ fn sqlite_baseline(dir: &std::path::Path, n: u64) -> anyhow::Result<f64> {
     Ok(rate)
 }
 
+/// The stored body of the bench's orders, for the baselines to write.
+fn order_body(estate: &crossdock_domain::Estate) -> anyhow::Result<String> {
+    let Command::PlaceOrder(sample) = web_order(0, estate) else {
+        unreachable!("web_order places an order")
+    };
+    Ok(serde_json::to_string(&sample.order)?)
+}
+
+/// Raw batched statements into SQLite, on crossdock's own schema, of the rows one two-line
+/// order writes at intake: the order, four history rows, two reservations, two stock and two
+/// channel counters updated, one job, nine events (accepted, two reservations, six
+/// availability changes); 1,000 orders to a transaction. What SQLite allows for the same
+/// rows, with none of the deciding.
+fn sqlite_order_baseline(dir: &std::path::Path, n: u64, body: &str) -> anyhow::Result<f64> {
+    let path = dir.join(format!("crossdock-bench-orders-{}.db", std::process::id()));
+    crossdock_store::sqlite::remove_files(&path);
+    let mut conn = rusqlite::Connection::open(&path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    crossdock_store::sqlite::create_schema(&mut conn)?;
+    for i in 0..SKUS {
+        conn.execute(
+            "INSERT INTO stock VALUES (?1, 'east', 1000000, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0)",
+            [sku(i).to_string()],
+        )?;
+    }
+    let lines = json!([{"line": 0, "sku": "SKU-00000", "qty": 1, "reservation_id": "res_01jf7z3k9q2w8e4r6t5y7u1i0o",
+                        "allocations": [{"location": "east", "qty": 1}], "available": null},
+                       {"line": 1, "sku": "SKU-00500", "qty": 1, "reservation_id": "res_01jf7z3k9q2w8e4r6t5y7u1i0p",
+                        "allocations": [{"location": "east", "qty": 1}], "available": null}])
+    .to_string();
+    let response =
+        json!({"id": "ord_01jf7z3k9q2w8e4r6t5y7u1i0o", "channel": "b2b", "state": "accepted",
+                          "external_id": "B-0", "reason": "east fills every line", "lines": lines,
+                          "created_at": "2026-11-27T10:00:00Z"})
+        .to_string();
+    let start = Instant::now();
+    let mut i = 0u64;
+    let mut seq = 0i64;
+    while i < n {
+        let tx = conn.transaction()?;
+        for _ in 0..1000.min(n - i) {
+            let id = Inventory::new_order_id();
+            tx.prepare_cached(
+                "INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id,
+                    body, lines, reason, request_hash, response, correlation_id, created_at,
+                    updated_at) VALUES (?1, 'b2b', ?2, 'accepted', NULL, 'C-1', ?3, ?4,
+                    'east fills every line', ?5, ?6, ?7, 0, 0)",
+            )?
+            .execute(rusqlite::params![
+                id,
+                format!("B-{i}"),
+                body,
+                lines,
+                "0".repeat(64),
+                response,
+                Inventory::new_correlation_id()
+            ])?;
+            for (n, to) in ["received", "validated", "reserved", "accepted"]
+                .iter()
+                .enumerate()
+            {
+                tx.prepare_cached(
+                    "INSERT INTO order_history VALUES (?1, ?2, NULL, ?3, 0, 'intake', 'c')",
+                )?
+                .execute(rusqlite::params![id, n as i64 + 1, to])?;
+            }
+            for line in [i, i + 500] {
+                let s = sku(line as usize % SKUS).to_string();
+                tx.prepare_cached(
+                    "INSERT INTO reservations VALUES (?1, ?2, 'b2b', ?3, 1, 0, NULL, 'active', ?4)",
+                )?
+                .execute(rusqlite::params![
+                    Inventory::new_reservation_id(),
+                    s,
+                    id,
+                    r#"[{"location":"east","qty":1,"consumed":0}]"#
+                ])?;
+                tx.prepare_cached(
+                    "UPDATE stock SET reserved = reserved + 1 WHERE sku = ?1 AND location = 'east'",
+                )?
+                .execute([&s])?;
+                tx.prepare_cached(
+                    "INSERT INTO channel_reserved VALUES (?1, 'b2b', 1)
+                     ON CONFLICT (sku, channel) DO UPDATE SET qty = qty + 1",
+                )?
+                .execute([&s])?;
+            }
+            tx.prepare_cached(
+                "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at)
+                 VALUES (?1, 'screen_fraud', 'fraud', ?2, 'ready', 0, 0, 0)",
+            )?
+            .execute(rusqlite::params![format!("job_{id}"), id])?;
+            let mut event = |kind: &str, data: &str| -> rusqlite::Result<usize> {
+                seq += 1;
+                tx.prepare_cached("INSERT INTO events VALUES (?1, ?2, 'SKU-00000', 0, ?3)")?
+                    .execute(rusqlite::params![seq, kind, data])
+            };
+            event("order.accepted", &response)?;
+            for _ in 0..2 {
+                event(
+                    "reservation.created",
+                    r#"{"id":"res_01jf7z3k9q2w8e4r6t5y7u1i0o","sku":"SKU-00000","channel":"b2b","order_ref":"ord_01jf7z3k9q2w8e4r6t5y7u1i0o","qty":1,"allocations":[{"location":"east","qty":1}]}"#,
+                )?;
+            }
+            for _ in 0..6 {
+                event(
+                    "availability.changed",
+                    r#"{"sku":"SKU-00000","channel":"web","available_now":812,"available_backorder":0,"next_eta":null}"#,
+                )?;
+            }
+            i += 1;
+        }
+        tx.commit()?;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    drop(conn);
+    crossdock_store::sqlite::remove_files(&path);
+    Ok(rate)
+}
+
 /// The same rows into PostgreSQL with array-bound inserts, 1,000 to a transaction.
 async fn pg_baseline(store: &PgStore, n: u64) -> anyhow::Result<f64> {
     let pool = store.pool();
@@ -470,6 +592,122 @@ async fn pg_baseline(store: &PgStore, n: u64) -> anyhow::Result<f64> {
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
+/// Durable intake of two-line orders, in-process, next to `baseline` (orders a second).
+async fn intake_row(
+    inv: &Inventory,
+    args: &Args,
+    backend: &str,
+    baseline: f64,
+) -> anyhow::Result<Row> {
+    let label = format!("orders (2 lines), in-process, {backend}");
+    let mut row = commit_in_process(inv, args.orders, args.concurrency, &label, |i, inv| {
+        web_order(i, inv.estate())
+    })
+    .await?;
+    row.baseline = Some(baseline);
+    Ok(row)
+}
+
+/// The rows of [`sqlite_order_baseline`] into PostgreSQL tables of the same shape, each
+/// kind in one array-bound statement per 1,000 orders.
+async fn pg_order_baseline(store: &PgStore, n: u64, body: &str) -> anyhow::Result<f64> {
+    let pool = store.pool();
+    sqlx::raw_sql(
+        "CREATE TABLE bo_orders (id TEXT PRIMARY KEY, channel TEXT NOT NULL, external_id TEXT
+           NOT NULL, state TEXT NOT NULL, body JSONB NOT NULL, lines JSONB NOT NULL,
+           response JSONB NOT NULL, created_at BIGINT NOT NULL, UNIQUE (channel, external_id));
+         CREATE TABLE bo_history (order_id TEXT, seq BIGINT, to_state TEXT NOT NULL,
+           at BIGINT NOT NULL, PRIMARY KEY (order_id, seq));
+         CREATE TABLE bo_reservations (id TEXT PRIMARY KEY, sku TEXT NOT NULL,
+           order_ref TEXT NOT NULL, allocations TEXT NOT NULL);
+         CREATE TABLE bo_stock (sku TEXT PRIMARY KEY, reserved BIGINT NOT NULL);
+         CREATE TABLE bo_channel_reserved (sku TEXT PRIMARY KEY, qty BIGINT NOT NULL);
+         CREATE TABLE bo_jobs (id TEXT PRIMARY KEY, order_id TEXT NOT NULL, state TEXT NOT NULL);
+         CREATE TABLE bo_events (seq BIGINT PRIMARY KEY, type TEXT NOT NULL, data JSONB NOT NULL);
+         INSERT INTO bo_stock SELECT 'SKU-' || lpad(g::text, 5, '0'), 0
+           FROM generate_series(0, 999) g;",
+    )
+    .execute(pool)
+    .await?;
+    let event = r#"{"sku":"SKU-00000","channel":"web","available_now":812}"#;
+    let start = Instant::now();
+    let (mut i, mut seq) = (0u64, 0i64);
+    while i < n {
+        let k = 1000.min(n - i);
+        let ids: Vec<String> = (0..k).map(|_| Inventory::new_order_id()).collect();
+        let ext: Vec<String> = (i..i + k).map(|j| format!("B-{j}")).collect();
+        let lines: Vec<String> = (i..i + k)
+            .flat_map(|j| [j, j + 500])
+            .map(|j| sku(j as usize % SKUS).to_string())
+            .collect();
+        let line_orders: Vec<String> = ids.iter().flat_map(|id| [id.clone(), id.clone()]).collect();
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO bo_orders SELECT i, 'b2b', e, 'accepted', $3::jsonb, '[]'::jsonb,
+               $3::jsonb, 0 FROM unnest($1::text[], $2::text[]) AS t(i, e)",
+        )
+        .bind(&ids)
+        .bind(&ext)
+        .bind(&body)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO bo_history SELECT i, s, 'accepted', 0
+             FROM unnest($1::text[]) AS t(i), generate_series(1, 4) s",
+        )
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+        let res: Vec<String> = lines
+            .iter()
+            .map(|_| Inventory::new_reservation_id())
+            .collect();
+        sqlx::query(
+            "INSERT INTO bo_reservations SELECT r, s, o, '[{\"location\":\"east\",\"qty\":1}]'
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS t(r, s, o)",
+        )
+        .bind(&res)
+        .bind(&lines)
+        .bind(&line_orders)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE bo_stock b SET reserved = b.reserved + u.n
+             FROM (SELECT s, count(*) AS n FROM unnest($1::text[]) AS t(s) GROUP BY s) u
+             WHERE b.sku = u.s",
+        )
+        .bind(&lines)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO bo_channel_reserved SELECT s, count(*) FROM unnest($1::text[]) AS t(s)
+             GROUP BY s ON CONFLICT (sku) DO UPDATE SET qty = bo_channel_reserved.qty + excluded.qty",
+        )
+        .bind(&lines)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO bo_jobs SELECT 'job_' || i, i, 'ready' FROM unnest($1::text[]) AS t(i)",
+        )
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+        let seqs: Vec<i64> = (0..k as i64 * 9).map(|q| seq + q + 1).collect();
+        seq += k as i64 * 9;
+        sqlx::query(
+            "INSERT INTO bo_events SELECT q, 'availability.changed', $2::jsonb
+             FROM unnest($1::int8[]) AS t(q)",
+        )
+        .bind(&seqs)
+        .bind(event)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        i += k;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
 /// In-process reservations on one backend, spread evenly and shaped like a flash sale.
 async fn reservation_rows(
     inv: &Inventory,
@@ -496,13 +734,6 @@ async fn reservation_rows(
         row.baseline = Some(baseline);
         rows.push(row);
     }
-    let label = format!("orders (2 lines), in-process, {backend}");
-    let mut row = commit_in_process(inv, args.orders, args.concurrency, &label, |i, inv| {
-        web_order(i, inv.estate())
-    })
-    .await?;
-    row.baseline = Some(baseline);
-    rows.push(row);
     Ok(rows)
 }
 
@@ -603,6 +834,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (inv, shutdown) = inventory(store).await?;
     let baseline = sqlite_baseline(&args.dir, args.reservations)?;
     rows.extend(reservation_rows(&inv, &args, "SQLite", baseline).await?);
+    let order_baseline = sqlite_order_baseline(&args.dir, args.orders, &order_body(inv.estate())?)?;
+    rows.push(intake_row(&inv, &args, "SQLite", order_baseline).await?);
     let base = serve(&inv, &shutdown).await?;
     if args.secs > 0 {
         rows.push(ats_in_process(&inv, args.secs).await);
@@ -639,6 +872,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let (inv, shutdown) = inventory(AnyStore::Postgres(pg.clone())).await?;
         let baseline = pg_baseline(&pg, args.reservations).await?;
         rows.extend(reservation_rows(&inv, &args, "PostgreSQL", baseline).await?);
+        let order_baseline =
+            pg_order_baseline(&pg, args.orders, &order_body(inv.estate())?).await?;
+        rows.push(intake_row(&inv, &args, "PostgreSQL", order_baseline).await?);
         let base = serve(&inv, &shutdown).await?;
         let mut row = reserve_http(
             &base,

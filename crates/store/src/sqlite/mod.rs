@@ -186,8 +186,13 @@ fn open_reader(path: &Path) -> Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
+
+/// Prepared statements kept per connection: more than the write path uses, so none is
+/// parsed again per batch.
+const STATEMENT_CACHE: usize = 128;
 
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
@@ -221,6 +226,12 @@ fn now_millis() -> i64 {
 }
 
 /// Applies pending migrations in one transaction each.
+/// Creates (or brings up to date) crossdock's schema on `conn`: for tools that write the same
+/// tables directly, such as the benchmark's baseline.
+pub fn create_schema(conn: &mut Connection) -> Result<()> {
+    migrate(conn)
+}
+
 fn migrate(conn: &mut Connection) -> Result<()> {
     conn.execute_batch(LEDGER_TABLE)?;
     for m in SQLITE {
@@ -270,6 +281,7 @@ impl SqliteStore {
                 conn.pragma_update(None, "wal_autocheckpoint", 0)?;
                 // A page cache large enough for the hot part of the stock tables.
                 conn.pragma_update(None, "cache_size", -65_536)?;
+                conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
                 migrate(&mut conn)?;
                 let last: i64 =
                     conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
