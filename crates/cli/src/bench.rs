@@ -648,7 +648,7 @@ async fn pg_order_baseline(store: &PgStore, n: u64, body: &str) -> anyhow::Resul
         )
         .bind(&ids)
         .bind(&ext)
-        .bind(&body)
+        .bind(body)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
