@@ -382,6 +382,13 @@ async fn contract(app: App) {
         "/v1/events",
         "/v1/orders",
         "/v1/orders/{id}",
+        "/v1/orders/{id}/cancel",
+        "/v1/shipments",
+        "/v1/invoices",
+        "/v1/returns",
+        "/v1/jobs",
+        "/v1/exceptions",
+        "/v1/exceptions/{id}/retry",
         "/healthz",
         "/readyz",
     ] {
