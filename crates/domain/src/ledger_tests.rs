@@ -494,3 +494,174 @@ mod intake {
         assert!(l.finish().writes.new_orders.is_empty());
     }
 }
+
+mod fulfilment {
+    use serde_json::json;
+
+    use super::*;
+    use crate::ledger::{OpenReturn, OrderDetail, OrderNow, RecordShipment};
+    use crate::order::parse_order;
+    use crate::order_state::OrderState;
+
+    /// A ledger with 10 SKU-HOT at east and order `ord_1` for 3 of them, reserved there and
+    /// in the ERP, with a payment of 30.00.
+    fn posted(e: &Estate) -> Ledger<'_> {
+        let raw = json!({
+            "channel": "b2b", "external_id": "1",
+            "customer": {"id": "C-1", "email": "a@b.c"}, "currency": "USD",
+            "lines": [{"sku": "SKU-HOT", "qty": 3, "unit_price": "10.00"}],
+            "ship_to": {"name": "A", "line1": "1 Rd", "city": "X", "postal_code": "1", "country": "US"},
+            "payment": {"authorization": "AUTH-1", "amount": "30.00"}
+        });
+        let order = parse_order(&raw, e).unwrap();
+        let detail = OrderDetail::from_body(&serde_json::to_value(&order).unwrap()).unwrap();
+        let mut l = Ledger::new(
+            e,
+            Timestamp(100),
+            vec![SkuState::new(sku("SKU-HOT"))],
+            vec![],
+            HashSet::new(),
+        )
+        .with_orders(
+            [(
+                "ord_1".to_string(),
+                OrderNow {
+                    state: OrderState::ErpPosted,
+                    transitions: 6,
+                    detail,
+                },
+            )]
+            .into(),
+        );
+        l.apply(&stock("r", 1, "east", StockChange::Receipt(10)));
+        let mut r = reserve("res_1", 3, "b2b");
+        if let Command::Reserve(req) = &mut r {
+            req.order_ref = "ord_1".into();
+            req.location = Some(loc("east"));
+        }
+        assert!(matches!(l.apply(&r), Outcome::Reserved(_)));
+        l
+    }
+
+    fn ship(event: &str, qty: i64) -> Command {
+        Command::RecordShipment(Box::new(RecordShipment {
+            id: format!("shp_{event}"),
+            order_id: "ord_1".into(),
+            source: "wms".into(),
+            source_event_id: event.into(),
+            location: loc("east"),
+            lines: vec![(sku("SKU-HOT"), qty)],
+            carrier: "UPS".into(),
+            tracking_number: "1Z".into(),
+            shipped_at: Timestamp(50),
+            correlation_id: "c".into(),
+        }))
+    }
+
+    fn buckets(l: &Ledger<'_>) -> (i64, i64, i64) {
+        let b = l.states[&sku("SKU-HOT")].at(&loc("east")).unwrap().buckets;
+        (b.on_hand, b.picking, b.reserved)
+    }
+
+    #[test]
+    fn shipped_units_leave_once_whether_or_not_a_pick_was_opened() {
+        let e = example();
+        let mut l = posted(&e);
+        // One unit goes through a pick ticket first; the other two ship straight from the
+        // reservation.
+        let mut pick = stock("p", 2, "east", StockChange::PickOpened(1));
+        if let Command::Stock(StockEvent {
+            change: EventChange::Stock { order_ref, .. },
+            ..
+        }) = &mut pick
+        {
+            *order_ref = Some("ord_1".into());
+        }
+        l.apply(&pick);
+        assert_eq!(buckets(&l), (10, 1, 2));
+        let first = l.apply(&ship("S1", 1));
+        assert!(matches!(
+            first,
+            Outcome::ShipmentRecorded {
+                state: OrderState::PartiallyShipped,
+                ..
+            }
+        ));
+        assert_eq!(buckets(&l), (9, 0, 2), "the picked unit left");
+        assert_eq!(l.apply(&ship("S1", 1)), Outcome::Duplicate);
+        assert!(matches!(
+            l.apply(&ship("S2", 3)),
+            Outcome::Rejected {
+                code: ErrorCode::QtyExceedsOrder,
+                ..
+            }
+        ));
+        let rest = l.apply(&ship("S2", 2));
+        assert!(matches!(
+            rest,
+            Outcome::ShipmentRecorded {
+                state: OrderState::Shipped,
+                ..
+            }
+        ));
+        assert_eq!(buckets(&l), (7, 0, 0), "three units out, nothing held");
+        // Captures add up to the authorisation: 10.00, then the remaining 20.00.
+        let amounts: Vec<String> = l
+            .writes
+            .order_moves
+            .iter()
+            .flat_map(|m| &m.advance.jobs)
+            .filter(|j| j.kind == "capture_payment")
+            .map(|j| {
+                j.payload.as_ref().unwrap()["amount"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(amounts, vec!["10.00", "20.00"]);
+    }
+
+    #[test]
+    fn returns_stay_within_what_shipped_and_the_window() {
+        let e = example();
+        let mut l = posted(&e);
+        l.apply(&ship("S1", 3));
+        let open = |id: &str, qty: i64| {
+            Command::OpenReturn(Box::new(OpenReturn {
+                id: id.into(),
+                order_id: "ord_1".into(),
+                lines: vec![(sku("SKU-HOT"), qty)],
+                reason: None,
+                correlation_id: "c".into(),
+            }))
+        };
+        assert!(matches!(
+            l.apply(&open("rma_1", 2)),
+            Outcome::ReturnOpened { .. }
+        ));
+        assert!(matches!(
+            l.apply(&open("rma_2", 2)),
+            Outcome::Rejected {
+                code: ErrorCode::QtyExceedsOrder,
+                ..
+            }
+        ));
+        // 31 days after the shipment, b2b's 30-day window has closed.
+        let mut late = Ledger::new(
+            &e,
+            Timestamp(50 + 31 * 86_400_000),
+            vec![],
+            vec![],
+            HashSet::new(),
+        )
+        .with_orders(l.orders.clone());
+        assert!(matches!(
+            late.apply(&open("rma_3", 1)),
+            Outcome::Rejected {
+                code: ErrorCode::ReturnWindowClosed,
+                ..
+            }
+        ));
+    }
+}

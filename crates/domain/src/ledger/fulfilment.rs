@@ -281,7 +281,8 @@ impl Ledger<'_> {
             .push((s.source.clone(), s.source_event_id.clone(), s.shipped_at));
         let mut value = Money::default();
         for (sku, qty) in &per_sku {
-            self.ship_line(s, sku, *qty);
+            let before = detail.shipped.get(sku).copied().unwrap_or(0);
+            self.ship_line(s, sku, *qty, before);
             *detail.shipped.entry(sku.clone()).or_default() += qty;
             value = value
                 .plus(detail.unit_price(sku).times(*qty).unwrap_or_default())
@@ -362,11 +363,22 @@ impl Ledger<'_> {
         }
     }
 
-    /// Takes `qty` units of `sku` out of stock at the shipment's location. Units the
-    /// order still holds in a reservation there come out of `reserved`; the rest were on a
-    /// pick ticket and come out of `picking`.
-    fn ship_line(&mut self, s: &RecordShipment, sku: &Sku, qty: i64) {
-        let from_reservation = self.consume_for_pick(sku, &s.location, &s.order_id, qty);
+    /// Takes `qty` units of `sku` out of stock at the shipment's location. Units of the order
+    /// already on a pick ticket there (its reservation consumed by the pick, not yet shipped)
+    /// come out of `picking` first; the rest come out of what the order still holds in
+    /// `reserved`, and any beyond that out of `picking`.
+    fn ship_line(&mut self, s: &RecordShipment, sku: &Sku, qty: i64, shipped_before: i64) {
+        let picked: i64 = self
+            .reservations
+            .values()
+            .filter(|r| &r.sku == sku && r.order_ref == s.order_id)
+            .flat_map(|r| &r.allocations)
+            .filter(|a| a.location == s.location)
+            .map(|a| a.consumed)
+            .sum();
+        let from_picks = (picked - shipped_before).clamp(0, qty);
+        let from_reservation =
+            self.consume_for_pick(sku, &s.location, &s.order_id, qty - from_picks);
         let state = self.states.get_mut(sku).expect("shipment SKUs are loaded");
         let row = state.at_mut(&s.location);
         row.apply(&StockChange::Shipped(qty - from_reservation), s.shipped_at);
