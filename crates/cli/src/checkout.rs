@@ -185,7 +185,7 @@ pub async fn run(
 }
 
 /// ERP posting lag (order taken in → erp_posted), p50 and p99 in milliseconds, from the
-/// orders' own histories.
+/// histories of the 500 newest orders.
 pub async fn posting_lag(http: &reqwest::Client, base: &str) -> anyhow::Result<(f64, f64, usize)> {
     let list: Value = http
         .get(format!("{base}/v1/orders?limit=500"))
@@ -193,9 +193,25 @@ pub async fn posting_lag(http: &reqwest::Client, base: &str) -> anyhow::Result<(
         .await?
         .json()
         .await?;
+    let ids = list["orders"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["id"].as_str().map(str::to_string));
+    lag(http, base, ids, "accepted", "erp_posted").await
+}
+
+/// Time from state `from` to state `to` in each order's history: p50, p99 (ms) and how many
+/// orders had both.
+pub async fn lag(
+    http: &reqwest::Client,
+    base: &str,
+    ids: impl Iterator<Item = String>,
+    from: &str,
+    to: &str,
+) -> anyhow::Result<(f64, f64, usize)> {
     let mut lags = Vec::new();
-    for o in list["orders"].as_array().into_iter().flatten() {
-        let id = o["id"].as_str().unwrap_or_default();
+    for id in ids {
         let full: Value = http
             .get(format!("{base}/v1/orders/{id}"))
             .send()
@@ -208,13 +224,9 @@ pub async fn posting_lag(http: &reqwest::Client, base: &str) -> anyhow::Result<(
                 .into_iter()
                 .flatten()
                 .find(|t| t["to"] == state)
-                .and_then(|t| {
-                    t["at"]
-                        .as_str()
-                        .and_then(|s| Timestamp::parse_rfc3339(s).ok())
-                })
+                .and_then(|t| Timestamp::parse_rfc3339(t["at"].as_str()?).ok())
         };
-        if let (Some(a), Some(b)) = (at("accepted"), at("erp_posted")) {
+        if let (Some(a), Some(b)) = (at(from), at(to)) {
             lags.push(((b.0 - a.0).max(0) * 1000) as u64);
         }
     }

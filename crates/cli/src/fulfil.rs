@@ -7,14 +7,13 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crossdock_domain::Timestamp;
 use crossdock_engine::Inventory;
 use crossdock_sim::SimSystems;
 use crossdock_store::OrderFilter;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::report::{Rng, percentile_ms, table, thousands};
+use crate::report::{Rng, table, thousands};
 
 /// What fulfilment did.
 pub struct Fulfilment {
@@ -191,33 +190,11 @@ async fn cash_lag(
     base: &str,
     inv: &Inventory,
 ) -> anyhow::Result<(f64, f64, usize)> {
-    let mut lags = Vec::new();
-    for o in orders_in(inv, "closed", 300).await? {
-        let id = o["id"].as_str().unwrap_or_default();
-        let full: Value = http
-            .get(format!("{base}/v1/orders/{id}"))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let at = |state: &str| {
-            full["history"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|t| t["to"] == state)
-                .and_then(|t| Timestamp::parse_rfc3339(t["at"].as_str()?).ok())
-        };
-        if let (Some(a), Some(b)) = (at("accepted"), at("closed")) {
-            lags.push(((b.0 - a.0).max(0) * 1000) as u64);
-        }
-    }
-    lags.sort_unstable();
-    Ok((
-        percentile_ms(&lags, 50.0),
-        percentile_ms(&lags, 99.0),
-        lags.len(),
-    ))
+    let closed = orders_in(inv, "closed", 300).await?;
+    let ids = closed
+        .iter()
+        .filter_map(|o| o["id"].as_str().map(str::to_string));
+    crate::checkout::lag(http, base, ids, "accepted", "closed").await
 }
 
 /// The fulfilment table.

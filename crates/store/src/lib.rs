@@ -144,25 +144,16 @@ pub struct StoredOrder {
     pub updated_at: Timestamp,
 }
 
-/// A stored shipment row (with `capture_micros` and `shipped_at` in milliseconds) as the
+/// A stored shipment row (with `capture_micros`, and `shipped_at` in milliseconds) as the
 /// API shows it.
 pub(crate) fn shipment_view(mut raw: serde_json::Value) -> serde_json::Value {
     let micros = raw["capture_micros"].as_i64().unwrap_or(0);
-    let shipped_at = Timestamp(raw["shipped_at"].as_i64().unwrap_or(0));
     if let Some(obj) = raw.as_object_mut() {
         obj.remove("capture_micros");
-        obj.insert(
-            "capture".into(),
-            crossdock_domain::money::Money::from_micros(micros)
-                .to_string()
-                .into(),
-        );
-        obj.insert(
-            "shipped_at".into(),
-            serde_json::to_value(shipped_at).unwrap_or_default(),
-        );
+        let capture = crossdock_domain::money::Money::from_micros(micros);
+        obj.insert("capture".into(), capture.to_string().into());
     }
-    raw
+    times_view(raw, &["shipped_at"])
 }
 
 /// A stored row with times in milliseconds under `keys`, as the API shows it (RFC 3339).
