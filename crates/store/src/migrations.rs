@@ -35,6 +35,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "credit",
         sql: include_str!("../migrations/sqlite/0005_credit.sql"),
     },
+    Migration {
+        version: 6,
+        name: "jobs_by_system",
+        sql: include_str!("../migrations/sqlite/0006_jobs_by_system.sql"),
+    },
 ];
 
 /// PostgreSQL's migrations, in order.
@@ -63,6 +68,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 5,
         name: "credit",
         sql: include_str!("../migrations/postgres/0005_credit.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "jobs_by_system",
+        sql: include_str!("../migrations/postgres/0006_jobs_by_system.sql"),
     },
 ];
 

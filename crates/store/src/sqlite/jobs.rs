@@ -31,31 +31,53 @@ fn job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     })
 }
 
-/// Leases due jobs and jobs whose lease lapsed (on the write connection).
+/// Leases due jobs and jobs whose lease lapsed (on the write connection), system by system,
+/// each found through its own index entries.
 pub(super) fn lease(conn: &Connection, req: &LeaseRequest) -> Result<Vec<Job>> {
-    let systems = req
-        .systems
-        .as_ref()
-        .map(|s| serde_json::to_string(s).expect("strings serialise"));
+    let Some(systems) = &req.systems else {
+        return lease_any(conn, req);
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "UPDATE jobs SET state = 'leased', lease_owner = ?1, lease_until = ?2,
+            attempts = attempts + 1
+         WHERE id IN (
+            SELECT id FROM (SELECT id FROM jobs WHERE state = 'ready' AND system = ?4
+                AND run_at <= ?3 ORDER BY run_at LIMIT ?5)
+            UNION ALL
+            SELECT id FROM (SELECT id FROM jobs WHERE state = 'leased' AND system = ?4
+                AND lease_until <= ?3 ORDER BY lease_until LIMIT ?5)
+            LIMIT ?5)
+         RETURNING {JOB_COLS}"
+    ))?;
+    let mut jobs = Vec::new();
+    for system in systems {
+        let left = req.limit - jobs.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let lease_until = req.now.0 + req.lease_ms;
+        let params = params![req.owner, lease_until, req.now.0, system, left];
+        for j in stmt.query_map(params, job)? {
+            jobs.push(j?);
+        }
+    }
+    Ok(jobs)
+}
+
+/// Leases due jobs of every system, oldest first.
+fn lease_any(conn: &Connection, req: &LeaseRequest) -> Result<Vec<Job>> {
     let mut stmt = conn.prepare_cached(&format!(
         "UPDATE jobs SET state = 'leased', lease_owner = ?1, lease_until = ?2,
             attempts = attempts + 1
          WHERE id IN (
             SELECT id FROM jobs
-            WHERE ((state = 'ready' AND run_at <= ?3) OR (state = 'leased' AND lease_until <= ?3))
-              AND (?4 IS NULL OR system IN (SELECT value FROM json_each(?4)))
-            ORDER BY run_at LIMIT ?5)
+            WHERE (state = 'ready' AND run_at <= ?3) OR (state = 'leased' AND lease_until <= ?3)
+            ORDER BY run_at LIMIT ?4)
          RETURNING {JOB_COLS}"
     ))?;
     let jobs = stmt
         .query_map(
-            params![
-                req.owner,
-                req.now.0 + req.lease_ms,
-                req.now.0,
-                systems,
-                req.limit
-            ],
+            params![req.owner, req.now.0 + req.lease_ms, req.now.0, req.limit],
             job,
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
