@@ -1,4 +1,4 @@
-//! The `crossdock` binary: serve, migrate, check-config, print-config, demo, bench.
+//! The `crossdock` binary: serve, migrate, check-config, print-config, demo, bench, sim.
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -38,6 +38,20 @@ enum Command {
     Demo(demo::Args),
     /// Measure reservations/s and ATS reads/s against raw-insert baselines.
     Bench(bench::Args),
+    /// Run the simulated ERP, warehouse, payment, fraud, tax and storefront on consecutive
+    /// ports, and print the configuration that points a hub at them.
+    Sim(SimArgs),
+}
+
+/// Where the simulated systems listen.
+#[derive(clap::Args)]
+struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The ERP's port; the warehouse, payment, fraud, tax and storefront take the next five.
+    #[arg(long, default_value_t = 9100)]
+    port: u16,
 }
 
 /// Where the configuration is.
@@ -149,6 +163,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => {
             init_logs(false);
             bench::run(args).await?;
+        }
+        Command::Sim(args) => {
+            init_logs(false);
+            let sims = crossdock_sim::SimSystems::start_at(&args.host, args.port)
+                .await
+                .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+            println!("# simulated systems; add to the hub's configuration:");
+            for (name, url) in &sims.urls {
+                println!("[{name}]\nurl = \"{url}\"\n");
+            }
+            println!(
+                "# each takes PUT /_sim/faults {{\"fail_next\":3}} (delay_ms, down_for_ms, \
+                 max_per_sec, commit_then_stall, stall_ms); the ERP takes PUT \
+                 /_sim/credit/ACCOUNT {{\"hold\":true}}, the fraud service PUT /_sim/flagged \
+                 [\"email\"]; Ctrl-C stops them"
+            );
+            tokio::signal::ctrl_c().await?;
         }
     }
     Ok(())

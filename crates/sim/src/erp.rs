@@ -6,7 +6,8 @@
 //! Routes: `POST /sales-orders`, `GET /sales-orders/{external_ref}`,
 //! `POST /sales-orders/{external_ref}/cancel`, `POST /sales-orders/{external_ref}/fulfilments`
 //! (deduped by `reference`), `GET /customers/{account}/credit`, and for operators of the
-//! simulation `GET /_sim/stats`, `PUT /_sim/faults`.
+//! simulation `GET /_sim/stats`, `PUT /_sim/faults`, `PUT /_sim/credit/{account}`
+//! (`{"hold": true}`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -101,6 +102,7 @@ impl SimErp {
             .route("/sales-orders/{external_ref}/fulfilments", post(fulfil))
             .route("/sales-orders/{external_ref}/returns", post(record_return))
             .route("/customers/{account}/credit", get(credit))
+            .route("/_sim/credit/{account}", put(set_credit))
             .route("/_sim/stats", get(stats))
             .route("/_sim/faults", put(set_faults))
             .with_state(self.clone());
@@ -324,6 +326,21 @@ async fn credit(State(sim): State<SimErp>, Path(account): Path<String>) -> Respo
         "ok"
     };
     axum::Json(json!({"account": account, "status": status})).into_response()
+}
+
+/// `{"hold": bool}`
+#[derive(Deserialize)]
+struct CreditHold {
+    hold: bool,
+}
+
+async fn set_credit(
+    State(sim): State<SimErp>,
+    Path(account): Path<String>,
+    body: axum::Json<CreditHold>,
+) -> StatusCode {
+    sim.set_credit_hold(&account, body.0.hold);
+    StatusCode::NO_CONTENT
 }
 
 async fn stats(State(sim): State<SimErp>) -> axum::Json<Stats> {

@@ -9,6 +9,8 @@ pub mod service;
 pub use erp::{Faults, SimErp};
 pub use service::{Kind, SimService};
 
+use tokio::net::TcpListener;
+
 /// Every simulated system at once, each on its own local port.
 pub struct SimSystems {
     /// The ERP.
@@ -29,10 +31,21 @@ pub struct SimSystems {
 }
 
 impl SimSystems {
-    /// Starts them all.
+    /// Starts them all, each on a free local port.
     pub async fn start() -> std::io::Result<Self> {
+        Self::start_at("127.0.0.1", 0).await
+    }
+
+    /// Starts them all on `host`: the ERP on `first_port`, then the warehouse, payment,
+    /// fraud, tax and storefront on the ports after it (every one on a free port when
+    /// `first_port` is 0).
+    pub async fn start_at(host: &str, first_port: u16) -> std::io::Result<Self> {
+        let port = |i: u16| if first_port == 0 { 0 } else { first_port + i };
+        let bind = |i: u16| TcpListener::bind((host.to_string(), port(i)));
         let erp = SimErp::default();
-        let (erp_url, erp_task) = erp.start().await?;
+        let listener = bind(0).await?;
+        let erp_url = format!("http://{}", listener.local_addr()?);
+        let erp_task = erp.serve(listener);
         let mut sims = SimSystems {
             erp,
             wms: SimService::new(Kind::Wms),
@@ -43,16 +56,20 @@ impl SimSystems {
             urls: vec![("erp", erp_url)],
             tasks: vec![erp_task],
         };
-        for (name, service) in [
+        for (i, (name, service)) in [
             ("wms", sims.wms.clone()),
             ("payment", sims.payment.clone()),
             ("fraud", sims.fraud.clone()),
             ("tax", sims.tax.clone()),
             ("storefront", sims.storefront.clone()),
-        ] {
-            let (url, task) = service.start().await?;
-            sims.urls.push((name, url));
-            sims.tasks.push(task);
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let listener = bind(i as u16 + 1).await?;
+            sims.urls
+                .push((name, format!("http://{}", listener.local_addr()?)));
+            sims.tasks.push(service.serve(listener));
         }
         Ok(sims)
     }
