@@ -28,6 +28,14 @@ use serde_json::{Value, json};
 
 use crate::remote::{Remote, segment};
 
+/// What a saga step's call decided.
+enum Verdict {
+    /// Go on to the next step (recording the ERP's order id when the step learnt one).
+    Pass(Option<String>),
+    /// Hold the order for a person, with the exception's code and why.
+    Hold(&'static str, String),
+}
+
 /// Runs one system's jobs.
 pub struct Connector {
     system: &'static str,
@@ -59,76 +67,84 @@ impl Connector {
         self
     }
 
+    /// Runs a saga step: the call, then the order's move or its hold.
     async fn step(&self, job: &Job) -> JobResult {
         let s = match saga::load(&self.inventory, job).await {
             Ok(s) => s,
             Err(result) => return result,
         };
-        let o = &s.order;
-        let done = match job.kind.as_str() {
-            "screen_fraud" if !s.approved => {
-                let body = json!({"reference": o.id, "customer": o.order["customer"],
-                                  "ship_to": o.order["ship_to"], "lines": o.order["lines"],
-                                  "currency": o.order["currency"],
-                                  "payment": o.order["payment"]});
-                match self.remote.post("/screen", &body).await {
-                    Ok(a) => {
-                        let score = a["score"].as_u64().unwrap_or(0);
-                        if score >= u64::from(self.fraud_hold_score) {
-                            let why = format!(
-                                "fraud score {score} is at or above the hold score {}",
-                                self.fraud_hold_score
-                            );
-                            return saga::hold(&self.inventory, job, &s, "FRAUD_SUSPECTED", why)
-                                .await;
-                        }
-                        Ok(None)
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            "check_credit" if !s.approved => {
-                let account = o.order["customer"]["account"].as_str().unwrap_or_default();
-                let path = format!("/customers/{}/credit", segment(account));
-                match self.remote.get(&path).await {
-                    Ok(a) if a["status"] == "hold" => {
-                        let why = format!("the ERP has account `{account}` on credit hold");
-                        return saga::hold(
-                            &self.inventory,
-                            job,
-                            &s,
-                            "CUSTOMER_ON_CREDIT_HOLD",
-                            why,
-                        )
-                        .await;
-                    }
-                    Ok(_) => Ok(None),
-                    Err(e) => Err(e),
-                }
-            }
-            "commit_tax" => {
-                let tax = &o.order["tax"];
-                let body = json!({"reference": o.id, "amount": tax["amount"],
-                                  "provider_ref": tax["provider_ref"],
-                                  "currency": o.order["currency"]});
-                self.remote
-                    .post("/transactions/commit", &body)
-                    .await
-                    .map(|_| None)
-            }
-            "post_sales_order" => self.post_sales_order(&s).await.map(Some),
-            "release_to_wms" => {
-                let body = json!({"reference": o.id, "channel": o.channel,
-                                  "channel_order_id": o.external_id, "erp_order_id": o.erp_order_id,
-                                  "lines": o.lines, "ship_to": o.order["ship_to"]});
-                self.remote.post("/releases", &body).await.map(|_| None)
-            }
-            _ => Ok(None),
+        let verdict = match job.kind.as_str() {
+            "screen_fraud" if !s.approved => self.screen_fraud(&s).await,
+            "check_credit" if !s.approved => self.check_credit(&s).await,
+            "commit_tax" => self.commit_tax(&s).await,
+            "post_sales_order" => self
+                .post_sales_order(&s)
+                .await
+                .map(|id| Verdict::Pass(Some(id))),
+            "release_to_wms" => self.release_to_wms(&s).await,
+            // Approved past a check by an operator.
+            _ => Ok(Verdict::Pass(None)),
         };
-        match done {
-            Ok(erp_order_id) => saga::complete(&self.inventory, job, &s, erp_order_id).await,
+        match verdict {
+            Ok(Verdict::Pass(erp_order_id)) => {
+                saga::complete(&self.inventory, job, &s, erp_order_id).await
+            }
+            Ok(Verdict::Hold(code, why)) => saga::hold(&self.inventory, job, &s, code, why).await,
             Err(result) => result,
         }
+    }
+
+    async fn screen_fraud(&self, s: &StepJob) -> Result<Verdict, JobResult> {
+        let o = &s.order;
+        let body = json!({"reference": o.id, "customer": o.order["customer"],
+                          "ship_to": o.order["ship_to"], "lines": o.order["lines"],
+                          "currency": o.order["currency"], "payment": o.order["payment"]});
+        let answer = self.remote.post("/screen", &body).await?;
+        let score = answer["score"].as_u64().unwrap_or(0);
+        Ok(if score >= u64::from(self.fraud_hold_score) {
+            let why = format!(
+                "fraud score {score} is at or above the hold score {}",
+                self.fraud_hold_score
+            );
+            Verdict::Hold("FRAUD_SUSPECTED", why)
+        } else {
+            Verdict::Pass(None)
+        })
+    }
+
+    async fn check_credit(&self, s: &StepJob) -> Result<Verdict, JobResult> {
+        let account = s.order.order["customer"]["account"]
+            .as_str()
+            .unwrap_or_default();
+        let on_hold = credit_hold(&self.remote, account).await?;
+        // Remembered for intake requests that cannot wait for the ERP.
+        if let Err(e) = self.inventory.record_credit(account, on_hold).await {
+            tracing::warn!(account, error = %e, "cannot remember the credit status");
+        }
+        Ok(if on_hold {
+            let why = format!("the ERP has account `{account}` on credit hold");
+            Verdict::Hold("CUSTOMER_ON_CREDIT_HOLD", why)
+        } else {
+            Verdict::Pass(None)
+        })
+    }
+
+    async fn commit_tax(&self, s: &StepJob) -> Result<Verdict, JobResult> {
+        let o = &s.order;
+        let tax = &o.order["tax"];
+        let body = json!({"reference": o.id, "amount": tax["amount"],
+                          "provider_ref": tax["provider_ref"], "currency": o.order["currency"]});
+        self.remote.post("/transactions/commit", &body).await?;
+        Ok(Verdict::Pass(None))
+    }
+
+    async fn release_to_wms(&self, s: &StepJob) -> Result<Verdict, JobResult> {
+        let o = &s.order;
+        let body = json!({"reference": o.id, "channel": o.channel,
+                          "channel_order_id": o.external_id, "erp_order_id": o.erp_order_id,
+                          "lines": o.lines, "ship_to": o.order["ship_to"]});
+        self.remote.post("/releases", &body).await?;
+        Ok(Verdict::Pass(None))
     }
 
     async fn post_sales_order(&self, s: &StepJob) -> Result<String, JobResult> {

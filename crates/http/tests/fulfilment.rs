@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{App, spawn_app_with};
 use crossdock_sim::{Faults, SimService, SimSystems};
+use crossdock_store::Store;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -295,6 +296,8 @@ async fn holds_wait_for_a_person(postgres: bool) {
     assert_eq!(o["state"], "on_hold", "{o}");
     let (_, ex) = app.get("/v1/exceptions?code=CUSTOMER_ON_CREDIT_HOLD").await;
     let exc = ex["exceptions"][0]["id"].as_str().unwrap().to_string();
+    let known = app.store.credit_status("SLOW-PAYER").await.unwrap();
+    assert_eq!(known.map(|k| k.0).as_deref(), Some("hold"), "the answer is remembered");
     let checks = sims.erp.credit_checks();
     app.post(&format!("/v1/exceptions/{exc}/retry"), json!({}))
         .await;
