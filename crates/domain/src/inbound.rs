@@ -5,7 +5,7 @@
 //! `{"order_id", "source_event_id", "location", "lines": [{"sku", "qty"}], "carrier",
 //!   "tracking_number", "source"?, "shipped_at"?}`.
 //! An invoice: `{"order_id", "invoice_id", "amount", "currency"}`.
-//! A return: `{"order_id", "lines": [{"sku", "qty"}], "reason"?}`.
+//! A return: `{"order_id", "lines": [{"sku", "qty"}], "reason"?, "return_ref"?}`.
 
 use serde_json::Value;
 
@@ -157,10 +157,11 @@ pub fn parse_return(
 ) -> Result<OpenReturn, Vec<FieldError>> {
     let obj = object(raw, "return")?;
     let mut r = Reader { errors: Vec::new() };
-    r.unknown_keys(obj, "", &["order_id", "lines", "reason"]);
+    r.unknown_keys(obj, "", &["order_id", "lines", "reason", "return_ref"]);
     let invalid = ErrorCode::ValidationFailed;
     let order_id = r.text(obj, "", "order_id", 128, false, invalid);
     let reason = r.text(obj, "", "reason", 500, true, invalid);
+    let return_ref = r.text(obj, "", "return_ref", 128, true, invalid);
     let lines = lines(&mut r, obj);
     match (order_id, lines) {
         (Some(order_id), Some(lines)) if r.errors.is_empty() => Ok(OpenReturn {
@@ -168,6 +169,7 @@ pub fn parse_return(
             order_id,
             lines,
             reason,
+            return_ref,
             correlation_id,
         }),
         _ => Err(r.errors),

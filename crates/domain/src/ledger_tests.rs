@@ -633,6 +633,7 @@ mod fulfilment {
                 order_id: "ord_1".into(),
                 lines: vec![(sku("SKU-HOT"), qty)],
                 reason: None,
+                return_ref: None,
                 correlation_id: "c".into(),
             }))
         };

@@ -297,7 +297,11 @@ async fn holds_wait_for_a_person(postgres: bool) {
     let (_, ex) = app.get("/v1/exceptions?code=CUSTOMER_ON_CREDIT_HOLD").await;
     let exc = ex["exceptions"][0]["id"].as_str().unwrap().to_string();
     let known = app.store.credit_status("SLOW-PAYER").await.unwrap();
-    assert_eq!(known.map(|k| k.0).as_deref(), Some("hold"), "the answer is remembered");
+    assert_eq!(
+        known.map(|k| k.0).as_deref(),
+        Some("hold"),
+        "the answer is remembered"
+    );
     let checks = sims.erp.credit_checks();
     app.post(&format!("/v1/exceptions/{exc}/retry"), json!({}))
         .await;
@@ -502,11 +506,22 @@ async fn returns_follow_the_window(postgres: bool) {
         ),
         "{p}"
     );
-    // Inside it: an RMA, posted to the ERP.
-    let (status, rma) = app.post("/v1/returns", one(&recent, "SKU-1", 1)).await;
+    // Inside it: an RMA, posted to the ERP; the channel's request sent twice opens one.
+    let mut request = one(&recent, "SKU-1", 1);
+    request["return_ref"] = json!("RET-77");
+    let (status, rma) = app.post("/v1/returns", request.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{rma}");
     let rma_id = rma["rma_id"].as_str().unwrap().to_string();
     assert!(rma_id.starts_with("rma_"));
+    let (status, again) = app.post("/v1/returns", request).await;
+    assert_eq!(
+        (
+            status,
+            again["duplicate"].as_bool(),
+            again["rma_id"].as_str()
+        ),
+        (StatusCode::OK, Some(true), Some(rma_id.as_str()))
+    );
     let (status, p) = app.post("/v1/returns", one(&recent, "SKU-1", 2)).await;
     assert_eq!(
         (status, p["code"].as_str()),

@@ -78,6 +78,7 @@ impl Needs {
                 }
                 Command::OpenReturn(r) => {
                     needs.order_ids.insert(r.order_id.clone());
+                    needs.event_keys.extend(r.key());
                 }
                 Command::RecordInvoice(i) => {
                     needs.order_ids.insert(i.order_id.clone());

@@ -28,8 +28,18 @@ pub struct OpenReturn {
     pub lines: Vec<(Sku, i64)>,
     /// Why, as the customer said.
     pub reason: Option<String>,
+    /// The channel's own id for the return request: a repeat is a no-op.
+    pub return_ref: Option<String>,
     /// Correlation id of the request.
     pub correlation_id: String,
+}
+
+impl OpenReturn {
+    /// The key that makes a repeat a no-op, when the channel gave a reference.
+    pub fn key(&self) -> Option<(String, String)> {
+        let r = self.return_ref.as_ref()?;
+        Some(("return".to_string(), format!("{}:{r}", self.order_id)))
+    }
 }
 
 /// A return to write.
@@ -57,6 +67,11 @@ impl Ledger<'_> {
                 format!("no order `{}`", r.order_id),
             );
         };
+        if let Some(key) = r.key()
+            && self.seen.contains(&key)
+        {
+            return Outcome::Duplicate;
+        }
         if !matches!(
             now.state,
             OrderState::PartiallyShipped
@@ -111,6 +126,10 @@ impl Ledger<'_> {
                     format!("{qty} units of `{sku}` to return but {left} shipped and not returned"),
                 );
             }
+        }
+        if let Some(key) = r.key() {
+            self.seen.insert(key.clone());
+            self.writes.source_events.push((key.0, key.1, self.now));
         }
         let lines: Vec<(Sku, i64)> = per_sku.into_iter().collect();
         if let Some(o) = self.orders.get_mut(&r.order_id) {

@@ -66,13 +66,29 @@ async fn open_return(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, Problem> {
-    let record = parse_return(&body, Inventory::new_rma_id(), correlation_id(&headers)?)
+    let mut record = parse_return(&body, Inventory::new_rma_id(), correlation_id(&headers)?)
         .map_err(|e| invalid(e, "Correct the listed fields and send the return again."))?;
-    let order_id = record.order_id.clone();
+    // With the channel's reference, the RMA's id is the same on every delivery.
+    if let Some(r) = &record.return_ref {
+        record.id = rma_id_for(&record.order_id, r);
+    }
+    let (order_id, id) = (record.order_id.clone(), record.id.clone());
     let outcome = inv
         .submit_one(Command::OpenReturn(Box::new(record)))
         .await?;
+    if outcome == Outcome::Duplicate {
+        let body = json!({"rma_id": id, "order_id": order_id, "duplicate": true});
+        return Ok((StatusCode::OK, axum::Json(body)).into_response());
+    }
     respond(&inv, &order_id, outcome).await
+}
+
+/// The RMA id for a channel's return reference on an order.
+fn rma_id_for(order_id: &str, return_ref: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{order_id}\n{return_ref}").as_bytes());
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("rma_{hex}")
 }
 
 /// 201 with the order's state now; 200 for a repeat; the refusal as a problem.
