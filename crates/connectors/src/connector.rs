@@ -42,6 +42,7 @@ pub struct Connector {
     remote: Remote,
     inventory: Inventory,
     fraud_hold_score: u32,
+    statuses: std::collections::BTreeMap<String, OrderState>,
 }
 
 impl Connector {
@@ -58,7 +59,17 @@ impl Connector {
             remote: Remote::new(system, base_url, timeout)?,
             inventory,
             fraud_hold_score: 80,
+            statuses: Default::default(),
         })
+    }
+
+    /// The system's own statuses and the canonical states they mean.
+    pub fn with_statuses(
+        mut self,
+        statuses: std::collections::BTreeMap<String, OrderState>,
+    ) -> Self {
+        self.statuses = statuses;
+        self
     }
 
     /// Orders scoring at least `score` (0–100) are held for review.
@@ -77,10 +88,7 @@ impl Connector {
             "screen_fraud" if !s.approved => self.screen_fraud(&s).await,
             "check_credit" if !s.approved => self.check_credit(&s).await,
             "commit_tax" => self.commit_tax(&s).await,
-            "post_sales_order" => self
-                .post_sales_order(&s)
-                .await
-                .map(|id| Verdict::Pass(Some(id))),
+            "post_sales_order" => self.post_sales_order(&s).await,
             "release_to_wms" => self.release_to_wms(&s).await,
             // Approved past a check by an operator.
             _ => Ok(Verdict::Pass(None)),
@@ -147,7 +155,10 @@ impl Connector {
         Ok(Verdict::Pass(None))
     }
 
-    async fn post_sales_order(&self, s: &StepJob) -> Result<String, JobResult> {
+    /// Posts the sales order (the ERP finds the first one by reference on a repeat). A
+    /// status the ERP created it in that is configured to mean `on_hold` holds the order,
+    /// unless an operator approved it.
+    async fn post_sales_order(&self, s: &StepJob) -> Result<Verdict, JobResult> {
         let o = &s.order;
         let body = json!({
             "external_ref": o.id,
@@ -160,13 +171,18 @@ impl Connector {
             "ship_to": o.order["ship_to"],
         });
         let answer = self.remote.post("/sales-orders", &body).await?;
-        answer["erp_order_id"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| JobResult::Permanent {
+        let Some(id) = answer["erp_order_id"].as_str() else {
+            return Err(JobResult::Permanent {
                 code: "ERP_REJECTED",
                 error: format!("ERP answered without erp_order_id: {answer}"),
-            })
+            });
+        };
+        let status = answer["status"].as_str().unwrap_or_default();
+        if !s.approved && self.statuses.get(status) == Some(&OrderState::OnHold) {
+            let why = format!("the ERP created sales order {id} in status `{status}`");
+            return Ok(Verdict::Hold("ERP_ORDER_HELD", why));
+        }
+        Ok(Verdict::Pass(Some(id.to_string())))
     }
 
     /// Jobs that follow a shipment, an invoice or a cancellation: one call each.

@@ -105,7 +105,8 @@ pub fn start(
                     Duration::from_millis(settings.timeout_ms),
                     inventory.clone(),
                 )?
-                .with_fraud_hold_score(config.saga.fraud_hold_score);
+                .with_fraud_hold_score(config.saga.fraud_hold_score)
+                .with_statuses(settings.statuses.clone());
                 workers.spawn(
                     inventory,
                     system,

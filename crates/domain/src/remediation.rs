@@ -20,6 +20,11 @@ pub fn remediation(code: &str) -> &'static str {
              then retry (the credit check runs again); resolve to approve the order past the \
              check; or cancel the order."
         }
+        "ERP_ORDER_HELD" => {
+            "The ERP created the sales order in a status configured to mean on hold (an \
+             approval, a credit or pricing review there). Deal with it in the ERP, then retry \
+             (the status is read again), or resolve to go on regardless, or cancel the order."
+        }
         "FRAUD_SUSPECTED" => {
             "The fraud service scored the order at or above the hold score. Review the \
              customer, address and payment: resolve this exception to approve the order (it \

@@ -140,6 +140,12 @@ pub struct SystemSettings {
     /// milliseconds. Longer than `timeout_ms`.
     #[serde(default = "default_lease_ms")]
     pub lease_ms: u64,
+    /// The system's own statuses and the canonical states they mean, e.g. for the ERP
+    /// `{ "Pending Approval" = "on_hold" }`: a sales order the ERP creates in a status that
+    /// means `on_hold` holds the order (`ERP_ORDER_HELD`) until an operator retries or
+    /// resolves it.
+    #[serde(default)]
+    pub statuses: BTreeMap<String, OrderState>,
 }
 
 impl SystemSettings {
@@ -153,7 +159,13 @@ impl SystemSettings {
             concurrency: default_concurrency(),
             max_attempts: default_attempts(),
             lease_ms: default_lease_ms(),
+            statuses: BTreeMap::new(),
         }
+    }
+
+    /// The canonical state the system's `status` means, when configured.
+    pub fn state_of(&self, status: &str) -> Option<OrderState> {
+        self.statuses.get(status).copied()
     }
 }
 

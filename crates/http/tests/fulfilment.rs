@@ -320,6 +320,50 @@ async fn holds_wait_for_a_person(postgres: bool) {
     assert_eq!(o["state"], "released", "{o}");
 }
 
+async fn erp_statuses_map_to_canonical_states(postgres: bool) {
+    let Some((app, sims)) = setup(postgres).await else {
+        return;
+    };
+    // The ERP creates sales orders "Pending Approval", configured to mean on_hold.
+    sims.erp.set_new_order_status(Some("Pending Approval"));
+    let approved_in_erp = place(&app, web_order("E-1", "e@example.com")).await;
+    let waved_through = place(&app, web_order("E-2", "f@example.com")).await;
+    for id in [&approved_in_erp, &waved_through] {
+        assert_eq!(app.wait_for_state(id, "on_hold").await["state"], "on_hold");
+    }
+    let (_, ex) = app.get("/v1/exceptions?code=ERP_ORDER_HELD").await;
+    let exceptions = ex["exceptions"].as_array().unwrap().clone();
+    assert_eq!(exceptions.len(), 2, "{ex}");
+    let exception_of = |id: &str| {
+        exceptions
+            .iter()
+            .find(|e| e["order_id"] == id)
+            .and_then(|e| e["id"].as_str())
+            .unwrap()
+            .to_string()
+    };
+    // Approved in the ERP, then retried: the status is read again and the order goes on.
+    sims.erp
+        .set_order_status(&approved_in_erp, "Pending Fulfillment");
+    let e = exception_of(&approved_in_erp);
+    app.post(&format!("/v1/exceptions/{e}/retry"), json!({}))
+        .await;
+    // Resolved by an operator: goes on although the ERP still says "Pending Approval".
+    let e = exception_of(&waved_through);
+    app.post(&format!("/v1/exceptions/{e}/resolve"), json!({}))
+        .await;
+    for id in [&approved_in_erp, &waved_through] {
+        let o = app.wait_for_state(id, "released").await;
+        assert_eq!(o["state"], "released", "{o}");
+        assert!(o["erp_order_id"].as_str().unwrap().starts_with("SO-"));
+    }
+    assert_eq!(
+        sims.erp.stats().created,
+        2,
+        "one sales order each, found again by reference"
+    );
+}
+
 async fn the_b2b_portal_checks_credit_in_the_request(postgres: bool) {
     let Some((app, sims)) = setup(postgres).await else {
         return;
@@ -596,6 +640,16 @@ async fn sqlite_the_b2b_portal_checks_credit_in_the_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_the_b2b_portal_checks_credit_in_the_request() {
     the_b2b_portal_checks_credit_in_the_request(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_erp_statuses_map_to_canonical_states() {
+    erp_statuses_map_to_canonical_states(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_erp_statuses_map_to_canonical_states() {
+    erp_statuses_map_to_canonical_states(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,6 +50,8 @@ pub struct SalesOrder {
     pub external_ref: String,
     /// What was posted.
     pub body: Value,
+    /// The ERP's own status (`Pending Fulfillment` unless told otherwise).
+    pub status: String,
     /// True once cancelled.
     pub cancelled: bool,
     /// Fulfilments posted against it, by reference (the shipment).
@@ -84,6 +86,7 @@ struct Inner {
     window: Vec<Instant>,
     credit_holds: std::collections::HashSet<String>,
     credit_checks: u64,
+    new_status: Option<String>,
 }
 
 /// Handle to a running simulated ERP. Cheap to clone.
@@ -133,6 +136,19 @@ impl SimErp {
             inner.credit_holds.insert(account.to_string());
         } else {
             inner.credit_holds.remove(account);
+        }
+    }
+
+    /// The status new sales orders are created in (`None`: `Pending Fulfillment`).
+    pub fn set_new_order_status(&self, status: Option<&str>) {
+        self.inner.lock().expect("sim poisoned").new_status = status.map(str::to_string);
+    }
+
+    /// Sets the status of the sales order for `external_ref` (an approval in the ERP).
+    pub fn set_order_status(&self, external_ref: &str, status: &str) {
+        let mut inner = self.inner.lock().expect("sim poisoned");
+        if let Some(o) = inner.orders.get_mut(external_ref) {
+            o.status = status.to_string();
         }
     }
 
@@ -207,6 +223,10 @@ async fn create(State(sim): State<SimErp>, body: axum::Json<Value>) -> Response 
                             erp_order_id: format!("SO-{:06}", inner.stats.created),
                             external_ref: r.to_string(),
                             body: body.clone(),
+                            status: inner
+                                .new_status
+                                .clone()
+                                .unwrap_or_else(|| "Pending Fulfillment".to_string()),
                             cancelled: false,
                             fulfilments: Vec::new(),
                             returns: Vec::new(),

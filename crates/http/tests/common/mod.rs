@@ -51,6 +51,12 @@ pub async fn spawn_app_with(postgres: bool, systems: &[(&str, String)]) -> Optio
                 rate_per_sec: 500.0,
                 burst: 50,
                 max_attempts: 10,
+                // The ERP's own status for a sales order awaiting approval there.
+                statuses: [(
+                    "Pending Approval".to_string(),
+                    crossdock_domain::order_state::OrderState::OnHold,
+                )]
+                .into(),
                 ..crossdock_engine::config::SystemSettings::at(url)
             },
         );
