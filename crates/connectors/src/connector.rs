@@ -32,8 +32,8 @@ use crate::remote::{Remote, segment};
 enum Verdict {
     /// Go on to the next step (recording the ERP's order id when the step learnt one).
     Pass(Option<String>),
-    /// Hold the order for a person, with the exception's code and why.
-    Hold(&'static str, String),
+    /// Hold the order for a person.
+    Hold(saga::Hold),
 }
 
 /// Runs one system's jobs.
@@ -97,7 +97,7 @@ impl Connector {
             Ok(Verdict::Pass(erp_order_id)) => {
                 saga::complete(&self.inventory, job, &s, erp_order_id).await
             }
-            Ok(Verdict::Hold(code, why)) => saga::hold(&self.inventory, job, &s, code, why).await,
+            Ok(Verdict::Hold(hold)) => saga::hold(&self.inventory, job, &s, hold).await,
             Err(result) => result,
         }
     }
@@ -114,7 +114,11 @@ impl Connector {
                 "fraud score {score} is at or above the hold score {}",
                 self.fraud_hold_score
             );
-            Verdict::Hold("FRAUD_SUSPECTED", why)
+            Verdict::Hold(saga::Hold {
+                code: "FRAUD_SUSPECTED",
+                error: why,
+                erp_order_id: None,
+            })
         } else {
             Verdict::Pass(None)
         })
@@ -131,7 +135,11 @@ impl Connector {
         }
         Ok(if on_hold {
             let why = format!("the ERP has account `{account}` on credit hold");
-            Verdict::Hold("CUSTOMER_ON_CREDIT_HOLD", why)
+            Verdict::Hold(saga::Hold {
+                code: "CUSTOMER_ON_CREDIT_HOLD",
+                error: why,
+                erp_order_id: None,
+            })
         } else {
             Verdict::Pass(None)
         })
@@ -180,7 +188,11 @@ impl Connector {
         let status = answer["status"].as_str().unwrap_or_default();
         if !s.approved && self.statuses.get(status) == Some(&OrderState::OnHold) {
             let why = format!("the ERP created sales order {id} in status `{status}`");
-            return Ok(Verdict::Hold("ERP_ORDER_HELD", why));
+            return Ok(Verdict::Hold(saga::Hold {
+                code: "ERP_ORDER_HELD",
+                error: why,
+                erp_order_id: Some(id.to_string()),
+            }));
         }
         Ok(Verdict::Pass(Some(id.to_string())))
     }

@@ -135,22 +135,32 @@ async fn compensate(inventory: &Inventory, job: &Job, order_id: &str) -> JobResu
     }
 }
 
-/// Puts the order on hold for a person (fraud score, credit hold): the job ends as failed
-/// and its exception opens with `code`, in the same transaction as the move.
-pub async fn hold(
-    inventory: &Inventory,
-    job: &Job,
-    s: &StepJob,
-    code: &'static str,
-    error: String,
-) -> JobResult {
+/// Why a step holds its order for a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    /// The exception's code, e.g. `FRAUD_SUSPECTED`.
+    pub code: &'static str,
+    /// Why, for operators.
+    pub error: String,
+    /// The ERP's id, when the ERP already holds the sales order (so a cancel undoes it).
+    pub erp_order_id: Option<String>,
+}
+
+/// Puts the order on hold for a person (fraud score, credit hold, an ERP status): the job
+/// ends as failed and its exception opens, in the same transaction as the move.
+pub async fn hold(inventory: &Inventory, job: &Job, s: &StepJob, hold: Hold) -> JobResult {
+    let Hold {
+        code,
+        error,
+        erp_order_id,
+    } = hold;
     let advance = AdvanceOrder {
         order_id: s.order.id.clone(),
         from: s.step.from,
         to: OrderState::OnHold,
         actor: job.kind.clone(),
         correlation_id: job.id.clone(),
-        erp_order_id: None,
+        erp_order_id,
         jobs: vec![],
         fail_job: Some(FailedJob {
             job_id: job.id.clone(),

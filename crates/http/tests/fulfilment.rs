@@ -328,12 +328,13 @@ async fn erp_statuses_map_to_canonical_states(postgres: bool) {
     sims.erp.set_new_order_status(Some("Pending Approval"));
     let approved_in_erp = place(&app, web_order("E-1", "e@example.com")).await;
     let waved_through = place(&app, web_order("E-2", "f@example.com")).await;
-    for id in [&approved_in_erp, &waved_through] {
+    let given_up = place(&app, web_order("E-3", "g@example.com")).await;
+    for id in [&approved_in_erp, &waved_through, &given_up] {
         assert_eq!(app.wait_for_state(id, "on_hold").await["state"], "on_hold");
     }
     let (_, ex) = app.get("/v1/exceptions?code=ERP_ORDER_HELD").await;
     let exceptions = ex["exceptions"].as_array().unwrap().clone();
-    assert_eq!(exceptions.len(), 2, "{ex}");
+    assert_eq!(exceptions.len(), 3, "{ex}");
     let exception_of = |id: &str| {
         exceptions
             .iter()
@@ -359,8 +360,23 @@ async fn erp_statuses_map_to_canonical_states(postgres: bool) {
     }
     assert_eq!(
         sims.erp.stats().created,
-        2,
+        3,
         "one sales order each, found again by reference"
+    );
+    // Given up while held: the ERP already had the sales order, so it is cancelled there.
+    let (status, _) = app
+        .post(&format!("/v1/orders/{given_up}/cancel"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let cancelled = || {
+        sims.erp
+            .orders()
+            .iter()
+            .any(|o| o.external_ref == given_up && o.cancelled)
+    };
+    assert!(
+        eventually(cancelled).await,
+        "the held sales order is cancelled in the ERP"
     );
 }
 

@@ -308,6 +308,8 @@ pub(crate) struct OrderRowNow<'a> {
     pub last_shipped_at: Option<i64>,
     /// Return lines, a JSON array of `{rma_id, sku, qty, received}`.
     pub returns: &'a serde_json::Value,
+    /// The ERP's id, once posted.
+    pub erp_order_id: Option<String>,
 }
 
 /// An order's state as a batch sees it.
@@ -327,6 +329,7 @@ pub(crate) fn order_now(row: OrderRowNow<'_>) -> crate::Result<OrderNow> {
     }
     detail.captured = Money::from_micros(row.captured);
     detail.last_shipped_at = row.last_shipped_at.map(crossdock_domain::Timestamp);
+    detail.erp_order_id = row.erp_order_id;
     if !row.returns.is_null() {
         detail.returns = serde_json::from_value(row.returns.clone())
             .map_err(|e| corrupt(format!("return lines: {e}")))?;

@@ -35,6 +35,8 @@ pub struct OrderDetail {
     pub last_shipped_at: Option<Timestamp>,
     /// Lines of the order's returns (RMAs).
     pub returns: Vec<ReturnLine>,
+    /// The ERP's id for its sales order, once the ERP has one.
+    pub erp_order_id: Option<String>,
 }
 
 /// One line of a return authorisation.

@@ -193,7 +193,10 @@ pub fn compensations(state: OrderState, detail: &OrderDetail) -> Vec<NewJob> {
             json!({"authorization": authorization, "amount": amount.to_string()}),
         ));
     }
-    if matches!(state, OrderState::ErpPosted | OrderState::Released) {
+    // Held after the ERP created its sales order (an ERP status meaning on hold) counts.
+    if detail.erp_order_id.is_some()
+        || matches!(state, OrderState::ErpPosted | OrderState::Released)
+    {
         jobs.push(NewJob::new("cancel_sales_order", "erp"));
     }
     if state == OrderState::Released {

@@ -403,7 +403,17 @@ pub(super) async fn orders_now(
     }
     type Json = sqlx::types::Json<serde_json::Value>;
     let ids: Vec<String> = ids.iter().cloned().collect();
-    type Row = (String, String, i64, Json, Json, i64, Option<i64>, Json);
+    type Row = (
+        String,
+        String,
+        i64,
+        Json,
+        Json,
+        i64,
+        Option<i64>,
+        Json,
+        Option<String>,
+    );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT o.id, o.state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id),
             o.body,
@@ -415,14 +425,15 @@ pub(super) async fn orders_now(
             (SELECT MAX(shipped_at) FROM shipments s WHERE s.order_id = o.id),
             (SELECT COALESCE(jsonb_agg(jsonb_build_object('rma_id', rma_id, 'sku', sku,
                 'qty', qty, 'received', received)), '[]'::jsonb)
-                FROM return_lines r WHERE r.order_id = o.id)
+                FROM return_lines r WHERE r.order_id = o.id),
+            o.erp_order_id
          FROM orders o WHERE o.id = ANY($1)",
     )
     .bind(&ids)
     .fetch_all(conn)
     .await?;
     let mut out = std::collections::HashMap::new();
-    for (id, state, transitions, body, shipped, captured, last_shipped_at, returns) in rows {
+    for (id, state, transitions, body, shipped, captured, last_shipped_at, returns, erp) in rows {
         let now = crate::batch::order_now(crate::batch::OrderRowNow {
             state: &state,
             transitions,
@@ -431,6 +442,7 @@ pub(super) async fn orders_now(
             captured,
             last_shipped_at,
             returns: &returns.0,
+            erp_order_id: erp,
         })?;
         out.insert(id, now);
     }

@@ -303,11 +303,21 @@ pub(super) fn orders_now(
             (SELECT COALESCE(SUM(capture_micros), 0) FROM shipments s WHERE s.order_id = o.id),
             (SELECT MAX(shipped_at) FROM shipments s WHERE s.order_id = o.id),
             (SELECT json_group_array(json_object('rma_id', rma_id, 'sku', sku, 'qty', qty,
-                'received', received)) FROM return_lines r WHERE r.order_id = o.id)
+                'received', received)) FROM return_lines r WHERE r.order_id = o.id),
+            erp_order_id
          FROM orders o WHERE id = ?1",
     )?;
     for id in ids {
-        type Row = (String, i64, String, String, i64, Option<i64>, String);
+        type Row = (
+            String,
+            i64,
+            String,
+            String,
+            i64,
+            Option<i64>,
+            String,
+            Option<String>,
+        );
         let row: Option<Row> = stmt
             .query_row([id], |r| {
                 Ok((
@@ -318,10 +328,13 @@ pub(super) fn orders_now(
                     r.get(4)?,
                     r.get(5)?,
                     r.get(6)?,
+                    r.get(7)?,
                 ))
             })
             .optional()?;
-        if let Some((state, transitions, body, shipped, captured, last_shipped_at, returns)) = row {
+        if let Some((state, transitions, body, shipped, captured, last_shipped_at, returns, erp)) =
+            row
+        {
             let parse = |text: &str| {
                 serde_json::from_str::<serde_json::Value>(text)
                     .map_err(|e| crate::StoreError::Corrupt(format!("order {id}: {e}")))
@@ -334,6 +347,7 @@ pub(super) fn orders_now(
                 captured,
                 last_shipped_at,
                 returns: &parse(&returns)?,
+                erp_order_id: erp,
             })?;
             out.insert(id.clone(), now);
         }
