@@ -52,6 +52,30 @@ pub struct Args {
     /// Directory for the SQLite files.
     #[arg(long, default_value_os_t = std::env::temp_dir())]
     dir: PathBuf,
+    /// Run only these parts (comma-separated); every part when not given.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Part>,
+}
+
+/// A part of the benchmark, for `--only`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Part {
+    /// Reservations in-process, with their baseline.
+    Reservations,
+    /// Order intake in-process, with its same-rows baseline.
+    Orders,
+    /// ATS reads, in-process and over HTTP.
+    Reads,
+    /// Reservations over HTTP.
+    Http,
+    /// Posting to the simulated ERP.
+    Erp,
+}
+
+impl Args {
+    fn runs(&self, part: Part) -> bool {
+        self.only.is_empty() || self.only.contains(&part)
+    }
 }
 
 const SKUS: usize = 1_000;
@@ -170,7 +194,7 @@ fn web_order(i: u64, estate: &crossdock_domain::Estate) -> Command {
                     "postal_code": "07105", "country": "US"}
     });
     let order = crossdock_domain::order::parse_order(&raw, estate).expect("a valid order");
-    Command::PlaceOrder(Box::new(crossdock_domain::ledger::PlaceOrder {
+    Command::PlaceOrder(std::sync::Arc::new(crossdock_domain::ledger::PlaceOrder {
         id: Inventory::new_order_id(),
         order,
         request_hash: crossdock_http::v1::orders::request_hash(&raw),
@@ -757,7 +781,7 @@ async fn erp_posting(inv: &Inventory, n: u64, limit: f64) -> anyhow::Result<(f64
             .collect();
         for o in inv.submit(orders).await? {
             if let Outcome::OrderPlaced(p) = o {
-                ids.push(p.id.clone());
+                ids.push(p.id().to_string());
             }
         }
     }
@@ -843,33 +867,45 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     crossdock_store::sqlite::remove_files(&path);
     let store = AnyStore::Sqlite(SqliteStore::open(&path).await.context("open sqlite")?);
     let (inv, shutdown) = inventory(store).await?;
-    let baseline = sqlite_baseline(&args.dir, args.reservations)?;
-    rows.extend(reservation_rows(&inv, &args, "SQLite", baseline).await?);
-    let order_baseline = sqlite_order_baseline(&args.dir, args.orders, &order_body(inv.estate())?)?;
-    rows.push(intake_row(&inv, &args, "SQLite", order_baseline).await?);
+    let mut baseline = None;
+    if args.runs(Part::Reservations) || args.runs(Part::Http) {
+        baseline = Some(sqlite_baseline(&args.dir, args.reservations)?);
+    }
+    if let (true, Some(baseline)) = (args.runs(Part::Reservations), baseline) {
+        rows.extend(reservation_rows(&inv, &args, "SQLite", baseline).await?);
+    }
+    if args.runs(Part::Orders) {
+        let body = order_body(inv.estate())?;
+        let order_baseline = sqlite_order_baseline(&args.dir, args.orders, &body)?;
+        rows.push(intake_row(&inv, &args, "SQLite", order_baseline).await?);
+    }
     let base = serve(&inv, &shutdown).await?;
-    if args.secs > 0 {
+    if args.secs > 0 && args.runs(Part::Reads) {
         rows.push(ats_in_process(&inv, args.secs).await);
         rows.push(ats_http(&base, args.connections, args.secs).await?);
     }
-    let mut row = reserve_http(
-        &base,
-        args.http_reservations,
-        args.connections,
-        "reservations, HTTP, SQLite",
-    )
-    .await?;
-    row.baseline = Some(baseline);
-    rows.push(row);
-
-    let limit = args.erp_rate;
-    let (rate, peak, throttled) = erp_posting(&inv, args.erp_orders, limit).await?;
-    let erp_line = format!(
-        "ERP posting: {} orders at {rate:.0}/s against a limit of {limit:.0}/s ({:.1} % used), \
-         busiest second {peak}, throttled by the ERP {throttled}",
-        args.erp_orders,
-        100.0 * rate / limit
-    );
+    if args.runs(Part::Http) {
+        let mut row = reserve_http(
+            &base,
+            args.http_reservations,
+            args.connections,
+            "reservations, HTTP, SQLite",
+        )
+        .await?;
+        row.baseline = baseline;
+        rows.push(row);
+    }
+    let mut erp_line = None;
+    if args.runs(Part::Erp) {
+        let limit = args.erp_rate;
+        let (rate, peak, throttled) = erp_posting(&inv, args.erp_orders, limit).await?;
+        erp_line = Some(format!(
+            "ERP posting: {} orders at {rate:.0}/s against a limit of {limit:.0}/s ({:.1} % used), \
+             busiest second {peak}, throttled by the ERP {throttled}",
+            args.erp_orders,
+            100.0 * rate / limit
+        ));
+    }
     shutdown.trigger();
     drop(inv);
     crossdock_store::sqlite::remove_files(&path);
@@ -881,21 +917,30 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .await
             .context("connect to PostgreSQL")?;
         let (inv, shutdown) = inventory(AnyStore::Postgres(pg.clone())).await?;
-        let baseline = pg_baseline(&pg, args.reservations).await?;
-        rows.extend(reservation_rows(&inv, &args, "PostgreSQL", baseline).await?);
-        let order_baseline =
-            pg_order_baseline(&pg, args.orders, &order_body(inv.estate())?).await?;
-        rows.push(intake_row(&inv, &args, "PostgreSQL", order_baseline).await?);
-        let base = serve(&inv, &shutdown).await?;
-        let mut row = reserve_http(
-            &base,
-            args.http_reservations,
-            args.connections,
-            "reservations, HTTP, PostgreSQL",
-        )
-        .await?;
-        row.baseline = Some(baseline);
-        rows.push(row);
+        let mut baseline = None;
+        if args.runs(Part::Reservations) || args.runs(Part::Http) {
+            baseline = Some(pg_baseline(&pg, args.reservations).await?);
+        }
+        if let (true, Some(baseline)) = (args.runs(Part::Reservations), baseline) {
+            rows.extend(reservation_rows(&inv, &args, "PostgreSQL", baseline).await?);
+        }
+        if args.runs(Part::Orders) {
+            let body = order_body(inv.estate())?;
+            let order_baseline = pg_order_baseline(&pg, args.orders, &body).await?;
+            rows.push(intake_row(&inv, &args, "PostgreSQL", order_baseline).await?);
+        }
+        if args.runs(Part::Http) {
+            let base = serve(&inv, &shutdown).await?;
+            let mut row = reserve_http(
+                &base,
+                args.http_reservations,
+                args.connections,
+                "reservations, HTTP, PostgreSQL",
+            )
+            .await?;
+            row.baseline = baseline;
+            rows.push(row);
+        }
         shutdown.trigger();
         let drop_schema = format!("DROP SCHEMA \"{schema}\" CASCADE");
         sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema))
@@ -937,7 +982,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             printed
         )
     );
-    println!("{erp_line}");
+    if let Some(line) = erp_line {
+        println!("{line}");
+    }
     println!(
         "baseline: raw batched inserts of one reservation row and one event row per reservation, 1,000 per transaction, same database, same run"
     );
