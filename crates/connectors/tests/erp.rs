@@ -84,7 +84,7 @@ async fn allocated_orders(store: AnyStore, n: usize) -> (Inventory, Shutdown) {
             "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "3.00"}],
             "ship_to": {"name": "A", "line1": "1", "city": "X", "postal_code": "1", "country": "US"}});
         let id = Inventory::new_order_id();
-        inv.submit_one(Command::PlaceOrder(Box::new(PlaceOrder {
+        inv.submit_one(Command::PlaceOrder(std::sync::Arc::new(PlaceOrder {
             id: id.clone(),
             order: crossdock_domain::order::parse_order(&raw, inv.estate()).unwrap(),
             request_hash: format!("h{i}"),

@@ -105,7 +105,7 @@ impl<'a> Ledger<'a> {
         self.writes.events.push(NewEvent {
             kind: "item.created",
             sku: Some(sku.clone()),
-            data: json!({"sku": sku, "description": description}),
+            data: json_text(&json!({"sku": sku, "description": description})),
         });
         Outcome::ItemCreated
     }
@@ -135,9 +135,11 @@ impl<'a> Ledger<'a> {
                 self.writes.events.push(NewEvent {
                     kind: "receipt.expected",
                     sku: Some(e.sku.clone()),
-                    data: json!({"sku": e.sku, "location": e.location, "po_ref": po_ref,
+                    data: json_text(
+                        &json!({"sku": e.sku, "location": e.location, "po_ref": po_ref,
                                  "qty": qty, "eta": eta, "source": e.source,
                                  "source_event_id": e.source_event_id}),
+                    ),
                 });
                 Outcome::Applied
             }
@@ -176,9 +178,9 @@ impl<'a> Ledger<'a> {
                 self.writes.events.push(NewEvent {
                     kind: "stock.changed",
                     sku: Some(e.sku.clone()),
-                    data: json!({"sku": e.sku, "location": e.location, "kind": kind,
+                    data: json_text(&json!({"sku": e.sku, "location": e.location, "kind": kind,
                                  "source": e.source, "source_event_id": e.source_event_id,
-                                 "occurred_at": e.occurred_at, "buckets": row.buckets}),
+                                 "occurred_at": e.occurred_at, "buckets": row.buckets})),
                 });
                 Outcome::Applied
             }
@@ -234,8 +236,10 @@ impl<'a> Ledger<'a> {
             self.writes.events.push(NewEvent {
                 kind: "reservation.consumed",
                 sku: Some(sku.clone()),
-                data: json!({"id": id, "sku": sku, "location": location, "qty": take,
+                data: json_text(
+                    &json!({"id": id, "sku": sku, "location": location, "qty": take,
                              "order_ref": order, "status": r.status.as_str()}),
+                ),
             });
         }
         qty - left
@@ -323,10 +327,16 @@ impl<'a> Ledger<'a> {
         self.writes.events.push(NewEvent {
             kind: "reservation.created",
             sku: Some(req.sku.clone()),
-            data: json!({"id": reservation.id, "sku": req.sku, "channel": req.channel,
-                         "order_ref": req.order_ref, "qty": req.qty,
-                         "allocations": plan.allocations, "reason": plan.reason,
-                         "expires_at": req.expires_at}),
+            data: json_text(&ReservationCreated {
+                id: &reservation.id,
+                sku: &req.sku,
+                channel: &req.channel,
+                order_ref: &req.order_ref,
+                qty: req.qty,
+                allocations: &plan.allocations,
+                reason: plan.reason,
+                expires_at: req.expires_at,
+            }),
         });
         self.writes.new_reservations.push(req.id.clone());
         self.reservations
@@ -373,8 +383,8 @@ impl<'a> Ledger<'a> {
                 "reservation.released"
             },
             sku: Some(r.sku.clone()),
-            data: json!({"id": id, "sku": r.sku, "channel": r.channel,
-                         "order_ref": r.order_ref, "returned": returned}),
+            data: json_text(&json!({"id": id, "sku": r.sku, "channel": r.channel,
+                         "order_ref": r.order_ref, "returned": returned})),
         });
         Outcome::Released(r.clone())
     }
@@ -390,10 +400,13 @@ impl<'a> Ledger<'a> {
                     self.writes.events.push(NewEvent {
                         kind: "availability.changed",
                         sku: Some(sku.clone()),
-                        data: json!({"sku": sku, "channel": channel.code,
-                                     "available_now": a.available_now,
-                                     "available_backorder": a.available_backorder,
-                                     "next_eta": a.next_eta}),
+                        data: json_text(&AvailabilityChanged {
+                            sku,
+                            channel: &channel.code,
+                            available_now: a.available_now,
+                            available_backorder: a.available_backorder,
+                            next_eta: a.next_eta,
+                        }),
                     });
                 }
             }
@@ -438,6 +451,29 @@ fn set_expected(
     }
 }
 
+/// The data of `availability.changed`.
+#[derive(serde::Serialize)]
+struct AvailabilityChanged<'a> {
+    sku: &'a Sku,
+    channel: &'a crate::ids::ChannelCode,
+    available_now: i64,
+    available_backorder: i64,
+    next_eta: Option<Timestamp>,
+}
+
+/// The data of `reservation.created`.
+#[derive(serde::Serialize)]
+struct ReservationCreated<'a> {
+    id: &'a str,
+    sku: &'a Sku,
+    channel: &'a crate::ids::ChannelCode,
+    order_ref: &'a str,
+    qty: i64,
+    allocations: &'a [crate::routing::Allocated],
+    reason: &'static str,
+    expires_at: Option<Timestamp>,
+}
+
 mod fulfilment;
 mod intake;
 mod moves;
@@ -451,8 +487,8 @@ pub use intake::{NewOrder, PlaceOrder, PriorIntake, Priors};
 pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
 pub use returns::{OpenReturn, ReturnRow};
 pub use types::{
-    Command, EventChange, Finished, NewEvent, NewJob, Outcome, Reservation, ReservationStatus,
-    ReserveRequest, ReservedAt, StockEvent, Writes,
+    Command, EventChange, Finished, JsonText, NewEvent, NewJob, Outcome, Reservation,
+    ReservationStatus, ReserveRequest, ReservedAt, StockEvent, Writes, json_text,
 };
 
 #[cfg(test)]

@@ -337,9 +337,9 @@ mod intake {
         l
     }
 
-    fn placed(o: Outcome) -> crate::ledger::NewOrder {
+    fn placed(o: Outcome) -> std::sync::Arc<crate::ledger::NewOrder> {
         match o {
-            Outcome::OrderPlaced(n) => *n,
+            Outcome::OrderPlaced(n) => n,
             other => panic!("not placed: {other:?}"),
         }
     }
@@ -356,7 +356,7 @@ mod intake {
             {"sku": "SKU-HOT", "qty": 2, "unit_price": "1.00"},
             {"sku": "SKU-B", "qty": 3, "unit_price": "1.00"}]),
         );
-        let o = placed(l.apply(&Command::PlaceOrder(Box::new(p))));
+        let o = placed(l.apply(&Command::PlaceOrder(std::sync::Arc::new(p))));
         assert_eq!(o.state, OrderState::Accepted);
         assert!(
             o.lines
@@ -378,7 +378,7 @@ mod intake {
             {"sku": "SKU-HOT", "qty": 5, "unit_price": "1.00"},
             {"sku": "SKU-B", "qty": 999, "unit_price": "1.00"}]),
         );
-        let o = placed(l.apply(&Command::PlaceOrder(Box::new(p))));
+        let o = placed(l.apply(&Command::PlaceOrder(std::sync::Arc::new(p))));
         // b2b takes no backorders.
         assert_eq!(o.state, OrderState::Rejected);
         assert!(o.lines.iter().all(|lp| lp.reservation_id.is_none()));
@@ -407,7 +407,7 @@ mod intake {
             json!([{"sku": "SKU-HOT", "qty": 500, "unit_price": "1.00"}]),
         );
         assert_eq!(
-            placed(l.apply(&Command::PlaceOrder(Box::new(p)))).state,
+            placed(l.apply(&Command::PlaceOrder(std::sync::Arc::new(p)))).state,
             OrderState::Backordered
         );
     }
@@ -421,10 +421,10 @@ mod intake {
             "b2b",
             json!([{"sku": "SKU-HOT", "qty": 1, "unit_price": "1.00"}]),
         );
-        let first = placed(l.apply(&Command::PlaceOrder(Box::new(p.clone()))));
-        match l.apply(&Command::PlaceOrder(Box::new(p.clone()))) {
+        let first = placed(l.apply(&Command::PlaceOrder(std::sync::Arc::new(p.clone()))));
+        match l.apply(&Command::PlaceOrder(std::sync::Arc::new(p.clone()))) {
             Outcome::Replayed(prior) => {
-                assert_eq!(prior.order_id, first.id);
+                assert_eq!(prior.order_id, first.id());
                 assert_eq!(prior.response, first.response);
             }
             other => panic!("{other:?}"),
@@ -432,7 +432,7 @@ mod intake {
         let mut changed = p;
         changed.request_hash = "other".into();
         assert!(matches!(
-            l.apply(&Command::PlaceOrder(Box::new(changed))),
+            l.apply(&Command::PlaceOrder(std::sync::Arc::new(changed))),
             Outcome::KeyReused {
                 key: "external_id",
                 ..
@@ -459,17 +459,17 @@ mod intake {
             crate::ledger::PriorIntake {
                 order_id: "ord_old".into(),
                 request_hash: p.request_hash.clone(),
-                response: json!({"id": "ord_old"}),
+                response: r#"{"id":"ord_old"}"#.into(),
             },
         );
         let mut l = stocked(&e).with_priors(priors);
         assert!(matches!(
-            l.apply(&Command::PlaceOrder(Box::new(p.clone()))),
+            l.apply(&Command::PlaceOrder(std::sync::Arc::new(p.clone()))),
             Outcome::Replayed(_)
         ));
         p.request_hash = "different".into();
         assert!(matches!(
-            l.apply(&Command::PlaceOrder(Box::new(p))),
+            l.apply(&Command::PlaceOrder(std::sync::Arc::new(p))),
             Outcome::KeyReused {
                 key: "idempotency_key",
                 ..
@@ -487,7 +487,7 @@ mod intake {
             json!([{"sku": "SKU-HOT", "qty": 1, "unit_price": "1.00"}]),
         );
         p.order.lines[0].sku = sku("SKU-NOPE");
-        match l.apply(&Command::PlaceOrder(Box::new(p))) {
+        match l.apply(&Command::PlaceOrder(std::sync::Arc::new(p))) {
             Outcome::Invalid(errors) => assert_eq!(errors[0].field, "lines[0].sku"),
             other => panic!("{other:?}"),
         }

@@ -75,7 +75,7 @@ async fn with_jobs(store: AnyStore, path: Option<std::path::PathBuf>, n: usize) 
                 "customer": {"id": "C", "email": "a@b.c"}, "currency": "USD",
                 "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "1.00"}],
                 "ship_to": {"name": "A", "line1": "1", "city": "X", "postal_code": "1", "country": "US"}});
-            Command::PlaceOrder(Box::new(PlaceOrder {
+            Command::PlaceOrder(std::sync::Arc::new(PlaceOrder {
                 id: Inventory::new_order_id(),
                 order: crossdock_domain::order::parse_order(&raw, inventory.estate()).unwrap(),
                 request_hash: format!("h{i}"),

@@ -5,10 +5,11 @@ use std::collections::HashSet;
 
 use crossdock_domain::SkuState;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crossdock_domain::ledger::{
-    Finished, InvoiceRow, Ledger, NewJob, OrderNow, Outcome, Priors, Reservation, ReturnLine,
-    ReturnRow, ShipmentRow,
+    Finished, InvoiceRow, JsonText, Ledger, NewJob, NewOrder, OrderNow, Outcome, Priors,
+    Reservation, ReturnLine, ReturnRow, ShipmentRow,
 };
 use crossdock_domain::remediation::remediation;
 
@@ -26,12 +27,12 @@ pub(crate) struct WriteSet {
     pub new_reservations: Vec<ReservationRow>,
     pub changed_reservations: Vec<ReservationRow>,
     pub source_events: Vec<(String, String, i64)>,
-    /// (type, sku, data as JSON text)
-    pub events: Vec<(&'static str, Option<String>, String)>,
+    /// (type, sku, data)
+    pub events: Vec<(&'static str, Option<String>, JsonText)>,
     pub orders: Vec<OrderRow>,
     pub history: Vec<HistoryRow>,
     /// (key, order_id, request_hash, response)
-    pub idempotency: Vec<(String, String, String, String)>,
+    pub idempotency: Vec<(String, String, String, JsonText)>,
     pub jobs: Vec<JobRow>,
     /// (order id, new state, ERP order id, when)
     pub order_updates: Vec<(String, &'static str, Option<String>, i64)>,
@@ -44,21 +45,57 @@ pub(crate) struct WriteSet {
     pub failed_jobs: Vec<(String, String, String, &'static str)>,
 }
 
-/// One `orders` row.
+/// One `orders` row: the order as the ledger took it in, with its body and lines as JSON.
 pub(crate) struct OrderRow {
-    pub id: String,
-    pub channel: String,
-    pub external_id: String,
-    pub state: &'static str,
-    pub business_unit: Option<String>,
-    pub customer_id: String,
+    pub new: Arc<NewOrder>,
     pub body: String,
     pub lines: String,
-    pub reason: String,
-    pub request_hash: String,
-    pub response: String,
-    pub correlation_id: String,
-    pub created_at: i64,
+}
+
+impl OrderRow {
+    pub fn id(&self) -> &str {
+        self.new.id()
+    }
+
+    pub fn channel(&self) -> &str {
+        self.new.order().channel.as_str()
+    }
+
+    pub fn external_id(&self) -> &str {
+        &self.new.order().external_id
+    }
+
+    pub fn state(&self) -> &'static str {
+        self.new.state.as_str()
+    }
+
+    pub fn business_unit(&self) -> Option<&str> {
+        self.new.order().business_unit.as_deref()
+    }
+
+    pub fn customer_id(&self) -> &str {
+        &self.new.order().customer.id
+    }
+
+    pub fn reason(&self) -> &str {
+        &self.new.reason
+    }
+
+    pub fn request_hash(&self) -> &str {
+        &self.new.request.request_hash
+    }
+
+    pub fn response(&self) -> &str {
+        &self.new.response
+    }
+
+    pub fn correlation_id(&self) -> &str {
+        &self.new.request.correlation_id
+    }
+
+    pub fn created_at(&self) -> i64 {
+        self.new.created_at.0
+    }
 }
 
 /// One `order_history` row.
@@ -182,44 +219,35 @@ impl WriteSet {
                 .push(ReservationRow::from_domain(&finished.reservations[id]));
         }
         for o in &w.new_orders {
+            let (id, request) = (o.id(), &o.request);
             out.orders.push(OrderRow {
-                id: o.id.clone(),
-                channel: o.order.channel.to_string(),
-                external_id: o.order.external_id.clone(),
-                state: o.state.as_str(),
-                business_unit: o.order.business_unit.clone(),
-                customer_id: o.order.customer.id.clone(),
-                body: to_json(&o.order),
+                new: o.clone(),
+                body: to_json(&request.order),
                 lines: to_json(&o.lines),
-                reason: o.reason.clone(),
-                request_hash: o.request_hash.clone(),
-                response: o.response.to_string(),
-                correlation_id: o.correlation_id.clone(),
-                created_at: o.created_at.0,
             });
             let mut from = None;
             for (i, to) in o.history.iter().enumerate() {
                 out.history.push(HistoryRow {
-                    order_id: o.id.clone(),
+                    order_id: id.to_string(),
                     seq: i as i64 + 1,
                     from_state: from,
                     to_state: to.as_str(),
                     at: o.created_at.0,
                     actor: "intake".to_string(),
-                    correlation_id: o.correlation_id.clone(),
+                    correlation_id: request.correlation_id.clone(),
                 });
                 from = Some(to.as_str());
             }
-            if let Some(key) = &o.idempotency_key {
+            if let Some(key) = &request.idempotency_key {
                 out.idempotency.push((
                     key.clone(),
-                    o.id.clone(),
-                    o.request_hash.clone(),
-                    o.response.to_string(),
+                    id.to_string(),
+                    request.request_hash.clone(),
+                    o.response.clone(),
                 ));
             }
             for job in &o.jobs {
-                out.jobs.push(JobRow::of(job, &o.id, None, o.created_at.0));
+                out.jobs.push(JobRow::of(job, id, None, o.created_at.0));
             }
         }
         for m in &w.order_moves {
@@ -266,7 +294,7 @@ impl WriteSet {
                 (
                     e.kind,
                     e.sku.as_ref().map(|s| s.to_string()),
-                    e.data.to_string(),
+                    e.data.clone(),
                 )
             })
             .collect();

@@ -451,7 +451,7 @@ fn place(external_id: &str, qty: i64, key: Option<&str>, hash: &str) -> Command 
                     "country": "US"}
     });
     let order = crossdock_domain::order::parse_order(&raw, &estate()).unwrap();
-    Command::PlaceOrder(Box::new(crossdock_domain::ledger::PlaceOrder {
+    Command::PlaceOrder(std::sync::Arc::new(crossdock_domain::ledger::PlaceOrder {
         id: format!("ord_{}", ulid::Ulid::new().to_string().to_lowercase()),
         order,
         request_hash: hash.to_string(),
@@ -484,7 +484,7 @@ async fn a_storm_of_the_same_order_makes_one_order(h: Harness) {
     let placed: Vec<_> = outcomes
         .iter()
         .filter_map(|o| match o {
-            Outcome::OrderPlaced(n) => Some(n.id.clone()),
+            Outcome::OrderPlaced(n) => Some(n.id().to_string()),
             _ => None,
         })
         .collect();
@@ -519,7 +519,7 @@ async fn an_order_is_kept_with_its_history_and_jobs(h: Harness) {
     let Outcome::OrderPlaced(placed) = &out[0] else {
         panic!("{out:?}")
     };
-    let stored = h.store.order(&placed.id).await.unwrap().unwrap();
+    let stored = h.store.order(placed.id()).await.unwrap().unwrap();
     assert_eq!(stored.state, "accepted");
     assert_eq!(stored.external_id, "K-1");
     assert_eq!(stored.order["lines"][0]["unit_price"], "4.50");
@@ -532,7 +532,7 @@ async fn an_order_is_kept_with_its_history_and_jobs(h: Harness) {
     let r = h.store.reservation(r1).await.unwrap().unwrap();
     assert_eq!(
         (r.order_ref.as_str(), r.qty, r.expires_at),
-        (placed.id.as_str(), 2, None)
+        (placed.id(), 2, None)
     );
     // Too much for a channel without backorders: rejected, kept, nothing held.
     let out = h.run(3, vec![place("K-2", 500, None, "h2")]).await;
@@ -540,7 +540,7 @@ async fn an_order_is_kept_with_its_history_and_jobs(h: Harness) {
         panic!("{out:?}")
     };
     assert_eq!(rejected.state.as_str(), "rejected");
-    let stored = h.store.order(&rejected.id).await.unwrap().unwrap();
+    let stored = h.store.order(rejected.id()).await.unwrap().unwrap();
     assert_eq!(stored.state, "rejected");
     assert_eq!(
         h.state("SKU-HOT")

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{AdvanceOrder, Ledger, NewEvent, NewJob, Outcome};
+use super::{AdvanceOrder, Ledger, NewEvent, NewJob, Outcome, json_text};
 use crate::error::ErrorCode;
 use crate::ids::{LocationCode, Sku};
 use crate::money::Money;
@@ -340,7 +340,7 @@ impl Ledger<'_> {
         self.writes.events.push(NewEvent {
             kind: "shipment.recorded",
             sku: None,
-            data: json!({"order_id": s.order_id, "shipment": shipment}),
+            data: json_text(&json!({"order_id": s.order_id, "shipment": shipment})),
         });
         if let Some(o) = self.orders.get_mut(&s.order_id) {
             o.detail = OrderDetail {
@@ -390,10 +390,12 @@ impl Ledger<'_> {
         self.writes.events.push(NewEvent {
             kind: "stock.changed",
             sku: Some(sku.clone()),
-            data: json!({"sku": sku, "location": s.location, "kind": "shipped",
+            data: json_text(
+                &json!({"sku": sku, "location": s.location, "kind": "shipped",
                          "source": s.source, "source_event_id": s.source_event_id,
                          "order_ref": s.order_id, "occurred_at": s.shipped_at,
                          "buckets": buckets}),
+            ),
         });
     }
 
@@ -435,7 +437,7 @@ impl Ledger<'_> {
         self.writes.events.push(NewEvent {
             kind: "invoice.recorded",
             sku: None,
-            data: json!({"order_id": i.order_id, "invoice": invoice}),
+            data: json_text(&json!({"order_id": i.order_id, "invoice": invoice})),
         });
         self.advance_order(&AdvanceOrder {
             order_id: i.order_id.clone(),

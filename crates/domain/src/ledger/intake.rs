@@ -5,15 +5,15 @@
 //! else each line in turn across locations in that order.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
-use super::{Ledger, NewEvent, NewJob, Outcome, ReserveRequest};
+use super::{JsonText, Ledger, NewEvent, NewJob, Outcome, ReserveRequest, json_text};
 use crate::ats::{channel_figures, sellable_at};
 use crate::error::ErrorCode;
 use crate::estate::LocationKind;
-use crate::ids::Sku;
+use crate::ids::{ChannelCode, Sku};
 use crate::order::{CanonicalOrder, FieldError};
 use crate::order_state::OrderState;
 use crate::routing::{Allocated, Plan, plan};
@@ -46,7 +46,7 @@ pub struct PriorIntake {
     /// Hash of its request body.
     pub request_hash: String,
     /// Its answer, given again on a replay.
-    pub response: Value,
+    pub response: JsonText,
 }
 
 /// Earlier intakes a batch's orders might repeat, loaded by the store.
@@ -78,30 +78,48 @@ pub struct LinePlan {
 /// An order to insert, with its history, its first jobs and its intake answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOrder {
-    /// `ord_…`
-    pub id: String,
-    /// The order as taken in.
-    pub order: CanonicalOrder,
+    /// The request as taken in: its id, order, request hash, key and correlation id.
+    pub request: Arc<PlaceOrder>,
     /// Where it stands after intake.
     pub state: OrderState,
     /// Per-line routing.
     pub lines: Vec<LinePlan>,
     /// Why it was routed or refused this way.
     pub reason: String,
-    /// Hash of the request body.
-    pub request_hash: String,
-    /// The caller's `Idempotency-Key`.
-    pub idempotency_key: Option<String>,
-    /// Correlation id.
-    pub correlation_id: String,
     /// Transitions made at intake, oldest first.
     pub history: Vec<OrderState>,
     /// Outbox jobs to create: (kind, target system).
     pub jobs: Vec<NewJob>,
     /// The intake answer, kept for replays.
-    pub response: Value,
+    pub response: JsonText,
     /// When it was taken in.
     pub created_at: Timestamp,
+}
+
+impl NewOrder {
+    /// `ord_…`
+    pub fn id(&self) -> &str {
+        &self.request.id
+    }
+
+    /// The order as taken in.
+    pub fn order(&self) -> &CanonicalOrder {
+        &self.request.order
+    }
+}
+
+/// The answer to an intake, as given and as replayed.
+#[derive(Serialize)]
+struct IntakeAnswer<'a> {
+    channel: &'a ChannelCode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<ErrorCode>,
+    created_at: Timestamp,
+    external_id: &'a str,
+    id: &'a str,
+    lines: &'a [LinePlan],
+    reason: &'a str,
+    state: OrderState,
 }
 
 fn field(i: usize, code: ErrorCode, message: String) -> FieldError {
@@ -114,7 +132,7 @@ fn field(i: usize, code: ErrorCode, message: String) -> FieldError {
 
 impl Ledger<'_> {
     /// Takes in an order (see the module docs).
-    pub(super) fn place_order(&mut self, p: &PlaceOrder) -> Outcome {
+    pub(super) fn place_order(&mut self, p: &Arc<PlaceOrder>) -> Outcome {
         let natural = (p.order.channel.to_string(), p.order.external_id.clone());
         if let Some(key) = &p.idempotency_key
             && let Some(prior) = self.priors.by_key.get(key)
@@ -155,32 +173,16 @@ impl Ledger<'_> {
         } else {
             Vec::new()
         };
-        let mut response = json!({
-            "id": p.id,
-            "channel": p.order.channel,
-            "external_id": p.order.external_id,
-            "state": state,
-            "reason": reason,
-            "lines": lines,
-            "created_at": self.now,
-        });
-        if state == OrderState::Rejected {
-            response["code"] = json!(ErrorCode::InsufficientStock);
-        }
-        let placed = NewOrder {
-            id: p.id.clone(),
-            order: p.order.clone(),
-            state,
-            lines,
-            reason,
-            request_hash: p.request_hash.clone(),
-            idempotency_key: p.idempotency_key.clone(),
-            correlation_id: p.correlation_id.clone(),
-            history,
-            jobs,
-            response: response.clone(),
+        let response = json_text(&IntakeAnswer {
+            channel: &p.order.channel,
+            code: (state == OrderState::Rejected).then_some(ErrorCode::InsufficientStock),
             created_at: self.now,
-        };
+            external_id: &p.order.external_id,
+            id: &p.id,
+            lines: &lines,
+            reason: &reason,
+            state,
+        });
         self.writes.events.push(NewEvent {
             kind: match state {
                 OrderState::Accepted => "order.accepted",
@@ -189,6 +191,16 @@ impl Ledger<'_> {
             },
             sku: None,
             data: response.clone(),
+        });
+        let placed = Arc::new(NewOrder {
+            request: p.clone(),
+            state,
+            lines,
+            reason,
+            history,
+            jobs,
+            response: response.clone(),
+            created_at: self.now,
         });
         let prior = PriorIntake {
             order_id: p.id.clone(),
@@ -200,7 +212,7 @@ impl Ledger<'_> {
         }
         self.priors.by_external_id.insert(natural, prior);
         self.writes.new_orders.push(placed.clone());
-        Outcome::OrderPlaced(Box::new(placed))
+        Outcome::OrderPlaced(placed)
     }
 
     /// Reserves every line or none. Returns the state, the per-line plan and the reason.
@@ -256,7 +268,13 @@ impl Ledger<'_> {
             reason = "split: no one location fills every line".to_string();
         }
         // Hold line by line, so each split sees the lines before it; undo all on a miss.
-        let saved: Vec<SkuState> = totals.keys().map(|s| self.states[*s].clone()).collect();
+        // Only a split can miss: one location that fills every line holds them all, and a
+        // shortfall holds nothing.
+        let saved: Vec<SkuState> = if single.is_none() && !shortfall {
+            totals.keys().map(|s| self.states[*s].clone()).collect()
+        } else {
+            Vec::new()
+        };
         let (events, reservations) = (self.writes.events.len(), self.writes.new_reservations.len());
         let mut lines = Vec::new();
         let mut complete = !shortfall;

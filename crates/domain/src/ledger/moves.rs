@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::{FailedJob, Ledger, NewEvent, NewJob, OrderDetail, Outcome};
+use super::{FailedJob, Ledger, NewEvent, NewJob, OrderDetail, Outcome, json_text};
 use crate::error::ErrorCode;
 use crate::order_state::OrderState;
 
@@ -121,8 +121,10 @@ impl Ledger<'_> {
         self.writes.events.push(NewEvent {
             kind: "order.state_changed",
             sku: None,
-            data: json!({"id": a.order_id, "from": a.from, "to": a.to, "actor": a.actor,
+            data: json_text(
+                &json!({"id": a.order_id, "from": a.from, "to": a.to, "actor": a.actor,
                          "correlation_id": a.correlation_id, "erp_order_id": a.erp_order_id}),
+            ),
         });
         self.writes.order_moves.push(OrderMove {
             advance: a.clone(),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{AdvanceOrder, Ledger, NewEvent, NewJob, Outcome, ReturnLine};
+use super::{AdvanceOrder, Ledger, NewEvent, NewJob, Outcome, ReturnLine, json_text};
 use crate::error::ErrorCode;
 use crate::ids::Sku;
 use crate::order_state::OrderState;
@@ -154,7 +154,7 @@ impl Ledger<'_> {
         self.writes.events.push(NewEvent {
             kind: "return.authorized",
             sku: None,
-            data: json!({"order_id": r.order_id, "return": rma}),
+            data: json_text(&json!({"order_id": r.order_id, "return": rma})),
         });
         self.advance_order(&AdvanceOrder {
             order_id: r.order_id.clone(),

@@ -188,7 +188,7 @@ pub enum Command {
         expired: bool,
     },
     /// Takes in an order: reserves every line or none.
-    PlaceOrder(Box<PlaceOrder>),
+    PlaceOrder(std::sync::Arc<PlaceOrder>),
     /// Moves an order to its next state.
     AdvanceOrder(Box<AdvanceOrder>),
     /// Cancels an order, releasing what it holds.
@@ -244,7 +244,7 @@ pub enum Outcome {
     /// The reservation was already closed.
     AlreadyClosed(Reservation),
     /// The order was taken in; `response` is the intake answer.
-    OrderPlaced(Box<NewOrder>),
+    OrderPlaced(std::sync::Arc<NewOrder>),
     /// The same order (same key, same body) was taken in before: its first answer.
     Replayed(PriorIntake),
     /// The key was used before with a different body.
@@ -327,7 +327,18 @@ pub struct NewEvent {
     /// The SKU it concerns.
     pub sku: Option<Sku>,
     /// The payload.
-    pub data: Value,
+    pub data: JsonText,
+}
+
+/// A JSON document already written out: made once where it is decided, then shared by every
+/// row and answer that carries it.
+pub type JsonText = std::sync::Arc<str>;
+
+/// `value` as [`JsonText`].
+pub fn json_text(value: &impl Serialize) -> JsonText {
+    serde_json::to_string(value)
+        .expect("plain data serialises")
+        .into()
 }
 
 /// Rows a store must write after a batch.
@@ -350,7 +361,7 @@ pub struct Writes {
     /// Events to append, in order.
     pub events: Vec<NewEvent>,
     /// Orders to insert, with their history and jobs.
-    pub new_orders: Vec<NewOrder>,
+    pub new_orders: Vec<std::sync::Arc<NewOrder>>,
     /// Order moves to write, with their history and jobs.
     pub order_moves: Vec<OrderMove>,
     /// Shipments to write.

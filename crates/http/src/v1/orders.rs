@@ -12,13 +12,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use crossdock_domain::ErrorCode;
 use crossdock_domain::Timestamp;
-use crossdock_domain::ledger::{CancelOrder, Command, Outcome, PlaceOrder};
+use crossdock_domain::ledger::{CancelOrder, Command, JsonText, Outcome, PlaceOrder};
 use crossdock_domain::order::{FieldError, parse_order};
 use crossdock_engine::Inventory;
 use crossdock_store::OrderFilter;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 use crate::extract::{Json, Query};
 use crate::problem::Problem;
@@ -83,9 +84,9 @@ pub(crate) fn invalid(errors: Vec<FieldError>, remediation: &str) -> Problem {
         .remediation(remediation)
 }
 
-fn answer(response: Value, replayed: bool, correlation_id: &str) -> Response {
-    let id = response["id"].as_str().unwrap_or_default().to_string();
-    let mut res = (StatusCode::CREATED, axum::Json(response)).into_response();
+fn answer(id: &str, response: JsonText, replayed: bool, correlation_id: &str) -> Response {
+    let json = [(header::CONTENT_TYPE, "application/json")];
+    let mut res = (StatusCode::CREATED, json, response.to_string()).into_response();
     let headers = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/orders/{id}")) {
         headers.insert(header::LOCATION, v);
@@ -116,9 +117,19 @@ async fn create(
         correlation_id: correlation_id.clone(),
         credit_hold,
     };
-    match inv.submit_one(Command::PlaceOrder(Box::new(place))).await? {
-        Outcome::OrderPlaced(placed) => Ok(answer(placed.response, false, &correlation_id)),
-        Outcome::Replayed(prior) => Ok(answer(prior.response, true, &correlation_id)),
+    match inv.submit_one(Command::PlaceOrder(Arc::new(place))).await? {
+        Outcome::OrderPlaced(placed) => Ok(answer(
+            placed.id(),
+            placed.response.clone(),
+            false,
+            &correlation_id,
+        )),
+        Outcome::Replayed(prior) => Ok(answer(
+            &prior.order_id,
+            prior.response,
+            true,
+            &correlation_id,
+        )),
         Outcome::KeyReused { key, order_id } => Err(Problem::new(
             StatusCode::CONFLICT,
             ErrorCode::IdempotencyKeyReused,

@@ -12,18 +12,12 @@ use crate::batch::WriteSet;
 
 /// Earlier intakes with the natural keys or idempotency keys a batch's orders use.
 pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs) -> Result<Priors> {
-    type Row = (String, String, String, sqlx::types::Json<serde_json::Value>);
+    type Row = (String, String, String, String);
     let mut priors = Priors::default();
     if !needs.order_keys.is_empty() {
         let (channels, ids): (Vec<String>, Vec<String>) = needs.order_keys.iter().cloned().unzip();
-        let rows: Vec<(
-            String,
-            String,
-            String,
-            String,
-            sqlx::types::Json<serde_json::Value>,
-        )> = sqlx::query_as(
-            "SELECT channel, external_id, id, request_hash, response FROM orders
+        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT channel, external_id, id, request_hash, response::text FROM orders
                  WHERE (channel, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
         )
         .bind(&channels)
@@ -36,7 +30,7 @@ pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs)
                 PriorIntake {
                     order_id,
                     request_hash,
-                    response: response.0,
+                    response: response.into(),
                 },
             );
         }
@@ -44,7 +38,8 @@ pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs)
     if !needs.idempotency_keys.is_empty() {
         let keys: Vec<String> = needs.idempotency_keys.iter().cloned().collect();
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT key, order_id, request_hash, response FROM idempotency_keys WHERE key = ANY($1)",
+            "SELECT key, order_id, request_hash, response::text FROM idempotency_keys
+             WHERE key = ANY($1)",
         )
         .bind(&keys)
         .fetch_all(&mut *conn)
@@ -55,7 +50,7 @@ pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs)
                 PriorIntake {
                     order_id,
                     request_hash,
-                    response: response.0,
+                    response: response.into(),
                 },
             );
         }
@@ -90,27 +85,19 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
             $13::int8[]) AS u(i, c, e, s, b, cu, bo, l, r, h, re, co, t)",
         )
-        .bind(o.iter().map(|x| x.id.clone()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.channel.clone()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.external_id.clone()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.state.to_string()).collect::<Vec<_>>())
-        .bind(
-            o.iter()
-                .map(|x| x.business_unit.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(o.iter().map(|x| x.customer_id.clone()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.body.clone()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.lines.clone()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.reason.clone()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.request_hash.clone()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.response.clone()).collect::<Vec<_>>())
-        .bind(
-            o.iter()
-                .map(|x| x.correlation_id.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(o.iter().map(|x| x.created_at).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.id()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.channel()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.external_id()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.state()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.business_unit()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.customer_id()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.body.as_str()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.lines.as_str()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.reason()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.request_hash()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.response()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.correlation_id()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.created_at()).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await?;
     }
@@ -149,7 +136,7 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
         .bind(k.iter().map(|x| x.0.clone()).collect::<Vec<_>>())
         .bind(k.iter().map(|x| x.1.clone()).collect::<Vec<_>>())
         .bind(k.iter().map(|x| x.2.clone()).collect::<Vec<_>>())
-        .bind(k.iter().map(|x| x.3.clone()).collect::<Vec<_>>())
+        .bind(k.iter().map(|x| &*x.3).collect::<Vec<_>>())
         .bind(now)
         .execute(&mut *conn)
         .await?;

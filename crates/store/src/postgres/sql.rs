@@ -403,10 +403,10 @@ pub(super) async fn write(
            AS u(s, t, k, d)",
     )
     .bind((first..=last).collect::<Vec<i64>>())
-    .bind(w.events.iter().map(|e| e.0.to_string()).collect::<Vec<_>>())
-    .bind(w.events.iter().map(|e| e.1.clone()).collect::<Vec<_>>())
+    .bind(w.events.iter().map(|e| e.0).collect::<Vec<_>>())
+    .bind(w.events.iter().map(|e| e.1.as_deref()).collect::<Vec<_>>())
     .bind(now)
-    .bind(w.events.iter().map(|e| e.2.clone()).collect::<Vec<_>>())
+    .bind(w.events.iter().map(|e| &*e.2).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
     Ok(Some((first, last)))

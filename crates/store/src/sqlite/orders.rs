@@ -45,7 +45,7 @@ fn prior_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PriorIntake> {
     Ok(PriorIntake {
         order_id: r.get(0)?,
         request_hash: r.get(1)?,
-        response: serde_json::from_str(&response).unwrap_or(serde_json::Value::Null),
+        response: response.into(),
     })
 }
 
@@ -65,19 +65,19 @@ pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<
     )?;
     for o in &w.orders {
         stmt.execute(params![
-            o.id,
-            o.channel,
-            o.external_id,
-            o.state,
-            o.business_unit,
-            o.customer_id,
+            o.id(),
+            o.channel(),
+            o.external_id(),
+            o.state(),
+            o.business_unit(),
+            o.customer_id(),
             o.body,
             o.lines,
-            o.reason,
-            o.request_hash,
-            o.response,
-            o.correlation_id,
-            o.created_at
+            o.reason(),
+            o.request_hash(),
+            o.response(),
+            o.correlation_id(),
+            o.created_at()
         ])?;
     }
     let mut stmt = conn.prepare_cached(
@@ -100,7 +100,7 @@ pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for (key, order_id, hash, response) in &w.idempotency {
-        stmt.execute(params![key, order_id, hash, response, now])?;
+        stmt.execute(params![key, order_id, hash, &**response, now])?;
     }
     let mut stmt = conn.prepare_cached(
         "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at,
