@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crossdock_domain::Timestamp;
 use crossdock_store::Store;
 
 use crate::inventory::now;
@@ -82,6 +83,19 @@ impl Inventory {
                 from: "unknown",
             },
         })
+    }
+
+    /// Whether the ERP last said `account` is clear, no earlier than `since`. A clear answer
+    /// given while an order was being taken in (the in-request check of a channel with
+    /// `credit_check = "sync"`) is that order's credit check already; a hold is never taken
+    /// from memory, since it may have been lifted.
+    pub async fn credit_clear_since(
+        &self,
+        account: &str,
+        since: Timestamp,
+    ) -> Result<bool, EngineError> {
+        let known = self.store().credit_status(account).await?;
+        Ok(matches!(known, Some((status, at)) if status == word(false) && at >= since))
     }
 
     /// Remembers the ERP's answer for `account`.

@@ -384,6 +384,11 @@ async fn the_b2b_portal_checks_credit_in_the_request(postgres: bool) {
     let Some((app, sims)) = setup(postgres).await else {
         return;
     };
+    // Checked in the request, the order is not checked again by the saga.
+    let id = place(&app, b2b_order("B-0", "GOOD-PAYER")).await;
+    let o = app.wait_for_state(&id, "released").await;
+    assert_eq!(o["state"], "released", "{o}");
+    assert_eq!(sims.erp.credit_checks(), 1);
     // The ERP says "on hold": refused at once, nothing stored, so it can be sent again.
     sims.erp.set_credit_hold("SLOW-PAYER", true);
     let (status, p) = app.post("/v1/orders", b2b_order("B-1", "SLOW-PAYER")).await;
@@ -396,7 +401,11 @@ async fn the_b2b_portal_checks_credit_in_the_request(postgres: bool) {
         "{p}"
     );
     let (_, listed) = app.get("/v1/orders?channel=b2b").await;
-    assert!(listed["orders"].as_array().unwrap().is_empty(), "{listed}");
+    let listed = listed["orders"].as_array().unwrap();
+    assert!(
+        listed.iter().all(|o| o["external_id"] != "B-1"),
+        "{listed:?}"
+    );
     // A good account goes through; its webhook sent again after a hold is still a replay.
     let first = place(&app, b2b_order("B-2", "GOOD-PAYER")).await;
     sims.erp.set_credit_hold("GOOD-PAYER", true);
