@@ -622,6 +622,53 @@ mod fulfilment {
         assert_eq!(amounts, vec!["10.00", "20.00"]);
     }
 
+    fn invoice(id: &str, amount: &str) -> Command {
+        Command::RecordInvoice(Box::new(crate::ledger::RecordInvoice {
+            order_id: "ord_1".into(),
+            invoice_id: id.into(),
+            amount: crate::money::Money::parse(amount).unwrap(),
+            currency: "USD".into(),
+            correlation_id: "c".into(),
+        }))
+    }
+
+    fn state_of(l: &Ledger<'_>) -> OrderState {
+        l.orders["ord_1"].state
+    }
+
+    #[test]
+    fn an_order_invoiced_in_full_before_its_last_parcel_closes_with_it() {
+        let e = example();
+        let mut l = posted(&e);
+        l.apply(&ship("S1", 1));
+        l.apply(&invoice("INV-1", "32.40"));
+        assert_eq!(state_of(&l), OrderState::PartiallyShipped);
+        let last = l.apply(&ship("S2", 2));
+        assert!(
+            matches!(
+                last,
+                Outcome::ShipmentRecorded {
+                    state: OrderState::Closed,
+                    ..
+                }
+            ),
+            "{last:?}"
+        );
+        assert_eq!(state_of(&l), OrderState::Closed);
+    }
+
+    #[test]
+    fn an_invoice_for_part_of_an_order_waits_for_the_rest() {
+        let e = example();
+        let mut l = posted(&e);
+        l.apply(&ship("S1", 1));
+        l.apply(&invoice("INV-1", "10.00"));
+        l.apply(&ship("S2", 2));
+        assert_eq!(state_of(&l), OrderState::Shipped, "20.00 not invoiced yet");
+        l.apply(&invoice("INV-2", "20.00"));
+        assert_eq!(state_of(&l), OrderState::Invoiced);
+    }
+
     #[test]
     fn returns_stay_within_what_shipped_and_the_window() {
         let e = example();

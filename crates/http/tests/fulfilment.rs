@@ -248,6 +248,27 @@ async fn order_to_cash(postgres: bool) {
     );
     assert_eq!(o["shipments"][0]["tracking_number"], "1Z-WMS-1");
     assert_eq!(o["invoices"][0]["invoice_id"], "INV-1");
+
+    // Invoiced in full before the last parcel: the last parcel closes the order.
+    let id = place(&app, web_order("W-2", "buyer@example.com")).await;
+    app.wait_for_state(&id, "released").await;
+    let first = shipment(&id, "WMS-21", json!([{"sku": "SKU-1", "qty": 2}]));
+    app.post("/v1/shipments", first).await;
+    let invoice =
+        json!({"order_id": id, "invoice_id": "INV-2", "amount": "50.00", "currency": "USD"});
+    let (status, i) = app.post("/v1/invoices", invoice).await;
+    assert_eq!(
+        (status, i["state"].as_str()),
+        (StatusCode::CREATED, Some("partially_shipped"))
+    );
+    let last = shipment(&id, "WMS-22", json!([{"sku": "SKU-2", "qty": 1}]));
+    let (status, s) = app.post("/v1/shipments", last).await;
+    assert_eq!(
+        (status, s["state"].as_str()),
+        (StatusCode::CREATED, Some("closed")),
+        "{s}"
+    );
+
     let (_, ex) = app.get("/v1/exceptions").await;
     assert!(ex["exceptions"].as_array().unwrap().is_empty(), "{ex}");
 }

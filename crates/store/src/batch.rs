@@ -338,6 +338,8 @@ pub(crate) struct OrderRowNow<'a> {
     pub returns: &'a serde_json::Value,
     /// The ERP's id, once posted.
     pub erp_order_id: Option<String>,
+    /// Amounts of the invoices recorded, a JSON array of decimal strings.
+    pub invoiced: &'a serde_json::Value,
 }
 
 /// An order's state as a batch sees it.
@@ -358,6 +360,11 @@ pub(crate) fn order_now(row: OrderRowNow<'_>) -> crate::Result<OrderNow> {
     detail.captured = Money::from_micros(row.captured);
     detail.last_shipped_at = row.last_shipped_at.map(crossdock_domain::Timestamp);
     detail.erp_order_id = row.erp_order_id;
+    for amount in row.invoiced.as_array().into_iter().flatten() {
+        let text = amount.as_str().unwrap_or_default();
+        let amount = Money::parse(text).map_err(|_| corrupt(format!("invoice amount `{text}`")))?;
+        detail.invoiced = detail.invoiced.plus(amount).unwrap_or(detail.invoiced);
+    }
     if !row.returns.is_null() {
         detail.returns = serde_json::from_value(row.returns.clone())
             .map_err(|e| corrupt(format!("return lines: {e}")))?;

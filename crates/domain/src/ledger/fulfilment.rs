@@ -37,6 +37,8 @@ pub struct OrderDetail {
     pub returns: Vec<ReturnLine>,
     /// The ERP's id for its sales order, once the ERP has one.
     pub erp_order_id: Option<String>,
+    /// Total of the invoices recorded so far.
+    pub invoiced: Money,
 }
 
 /// One line of a return authorisation.
@@ -116,6 +118,20 @@ impl OrderDetail {
             .iter()
             .find(|(s, ..)| s == sku)
             .map_or(Money::default(), |(_, _, p)| *p)
+    }
+
+    /// The goods' value: every line's units at its unit price.
+    pub fn goods_value(&self) -> Money {
+        self.lines
+            .iter()
+            .fold(Money::default(), |sum, (_, qty, price)| {
+                price.times(*qty).and_then(|v| sum.plus(v)).unwrap_or(sum)
+            })
+    }
+
+    /// True when the invoices recorded cover the goods' value (tax and freight only add).
+    pub fn fully_invoiced(&self) -> bool {
+        self.invoiced.micros() > 0 && self.invoiced >= self.goods_value()
     }
 
     /// True when every unit ordered has shipped.
@@ -342,6 +358,7 @@ impl Ledger<'_> {
             sku: None,
             data: json_text(&json!({"order_id": s.order_id, "shipment": shipment})),
         });
+        let invoiced = to == OrderState::Shipped && detail.fully_invoiced();
         if let Some(o) = self.orders.get_mut(&s.order_id) {
             o.detail = OrderDetail {
                 captured: Money::from_micros(detail.captured.micros() + capture.micros()),
@@ -349,19 +366,38 @@ impl Ledger<'_> {
                 ..detail
             };
         }
-        self.advance_order(&AdvanceOrder {
+        let actor = format!("shipment:{}", s.source);
+        let mut advance = AdvanceOrder {
             order_id: s.order_id.clone(),
             from: now.state,
             to,
-            actor: format!("shipment:{}", s.source),
+            actor,
             correlation_id: s.correlation_id.clone(),
             erp_order_id: None,
             jobs,
             fail_job: None,
-        });
+        };
+        self.advance_order(&advance);
+        if !invoiced {
+            return Outcome::ShipmentRecorded {
+                id: s.id.clone(),
+                state: to,
+            };
+        }
+        // Invoiced in full before the last parcel left (and the invoice already went to the
+        // channel): nothing more is coming, so the order is invoiced and closed now.
+        advance.jobs.clear();
+        for (from, to) in [
+            (OrderState::Shipped, OrderState::Invoiced),
+            (OrderState::Invoiced, OrderState::Closed),
+        ] {
+            advance.from = from;
+            advance.to = to;
+            self.advance_order(&advance);
+        }
         Outcome::ShipmentRecorded {
             id: s.id.clone(),
-            state: to,
+            state: OrderState::Closed,
         }
     }
 
@@ -426,6 +462,13 @@ impl Ledger<'_> {
         };
         self.seen.insert(key.clone());
         self.writes.source_events.push((key.0, key.1, self.now));
+        if let Some(o) = self.orders.get_mut(&i.order_id) {
+            o.detail.invoiced = o
+                .detail
+                .invoiced
+                .plus(i.amount)
+                .unwrap_or(o.detail.invoiced);
+        }
         self.writes.invoices.push(InvoiceRow {
             order_id: i.order_id.clone(),
             invoice_id: i.invoice_id.clone(),

@@ -400,6 +400,7 @@ pub(super) async fn orders_now(
         Option<i64>,
         Json,
         Option<String>,
+        Json,
     );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT o.id, o.state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id),
@@ -413,14 +414,28 @@ pub(super) async fn orders_now(
             (SELECT COALESCE(jsonb_agg(jsonb_build_object('rma_id', rma_id, 'sku', sku,
                 'qty', qty, 'received', received)), '[]'::jsonb)
                 FROM return_lines r WHERE r.order_id = o.id),
-            o.erp_order_id
+            o.erp_order_id,
+            (SELECT COALESCE(jsonb_agg(amount), '[]'::jsonb) FROM invoices i
+                WHERE i.order_id = o.id)
          FROM orders o WHERE o.id = ANY($1)",
     )
     .bind(&ids)
     .fetch_all(conn)
     .await?;
     let mut out = std::collections::HashMap::new();
-    for (id, state, transitions, body, shipped, captured, last_shipped_at, returns, erp) in rows {
+    for (
+        id,
+        state,
+        transitions,
+        body,
+        shipped,
+        captured,
+        last_shipped_at,
+        returns,
+        erp,
+        invoiced,
+    ) in rows
+    {
         let now = crate::batch::order_now(crate::batch::OrderRowNow {
             state: &state,
             transitions,
@@ -430,6 +445,7 @@ pub(super) async fn orders_now(
             last_shipped_at,
             returns: &returns.0,
             erp_order_id: erp,
+            invoiced: &invoiced.0,
         })?;
         out.insert(id, now);
     }

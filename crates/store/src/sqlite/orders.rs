@@ -304,7 +304,8 @@ pub(super) fn orders_now(
             (SELECT MAX(shipped_at) FROM shipments s WHERE s.order_id = o.id),
             (SELECT json_group_array(json_object('rma_id', rma_id, 'sku', sku, 'qty', qty,
                 'received', received)) FROM return_lines r WHERE r.order_id = o.id),
-            erp_order_id
+            erp_order_id,
+            (SELECT json_group_array(amount) FROM invoices i WHERE i.order_id = o.id)
          FROM orders o WHERE id = ?1",
     )?;
     for id in ids {
@@ -317,6 +318,7 @@ pub(super) fn orders_now(
             Option<i64>,
             String,
             Option<String>,
+            String,
         );
         let row: Option<Row> = stmt
             .query_row([id], |r| {
@@ -329,11 +331,21 @@ pub(super) fn orders_now(
                     r.get(5)?,
                     r.get(6)?,
                     r.get(7)?,
+                    r.get(8)?,
                 ))
             })
             .optional()?;
-        if let Some((state, transitions, body, shipped, captured, last_shipped_at, returns, erp)) =
-            row
+        if let Some((
+            state,
+            transitions,
+            body,
+            shipped,
+            captured,
+            last_shipped_at,
+            returns,
+            erp,
+            invoiced,
+        )) = row
         {
             let parse = |text: &str| {
                 serde_json::from_str::<serde_json::Value>(text)
@@ -348,6 +360,7 @@ pub(super) fn orders_now(
                 last_shipped_at,
                 returns: &parse(&returns)?,
                 erp_order_id: erp,
+                invoiced: &parse(&invoiced)?,
             })?;
             out.insert(id.clone(), now);
         }
