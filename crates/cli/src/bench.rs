@@ -795,6 +795,7 @@ async fn erp_posting(inv: &Inventory, n: u64, limit: f64) -> anyhow::Result<(f64
                 actor: "bench".into(),
                 correlation_id: "bench".into(),
                 erp_order_id: None,
+                erp_status: None,
                 jobs: vec![NewJob::new("post_sales_order", "erp")],
                 fail_job: None,
             }))

@@ -30,8 +30,8 @@ use crate::remote::{Remote, segment};
 
 /// What a saga step's call decided.
 enum Verdict {
-    /// Go on to the next step (recording the ERP's order id when the step learnt one).
-    Pass(Option<String>),
+    /// Go on to the next step (recording the ERP's sales order when the step learnt of it).
+    Pass(Option<saga::ErpOrder>),
     /// Hold the order for a person.
     Hold(saga::Hold),
 }
@@ -94,9 +94,7 @@ impl Connector {
             _ => Ok(Verdict::Pass(None)),
         };
         match verdict {
-            Ok(Verdict::Pass(erp_order_id)) => {
-                saga::complete(&self.inventory, job, &s, erp_order_id).await
-            }
+            Ok(Verdict::Pass(erp)) => saga::complete(&self.inventory, job, &s, erp).await,
             Ok(Verdict::Hold(hold)) => saga::hold(&self.inventory, job, &s, hold).await,
             Err(result) => result,
         }
@@ -117,7 +115,7 @@ impl Connector {
             Verdict::Hold(saga::Hold {
                 code: "FRAUD_SUSPECTED",
                 error: why,
-                erp_order_id: None,
+                erp: None,
             })
         } else {
             Verdict::Pass(None)
@@ -144,7 +142,7 @@ impl Connector {
             Verdict::Hold(saga::Hold {
                 code: "CUSTOMER_ON_CREDIT_HOLD",
                 error: why,
-                erp_order_id: None,
+                erp: None,
             })
         } else {
             Verdict::Pass(None)
@@ -191,16 +189,24 @@ impl Connector {
                 error: format!("ERP answered without erp_order_id: {answer}"),
             });
         };
-        let status = answer["status"].as_str().unwrap_or_default();
-        if !s.approved && self.statuses.get(status) == Some(&OrderState::OnHold) {
-            let why = format!("the ERP created sales order {id} in status `{status}`");
+        let status = answer["status"].as_str();
+        let erp = saga::ErpOrder {
+            id: id.to_string(),
+            status: status.map(str::to_string),
+        };
+        let held = status.and_then(|s| self.statuses.get(s)) == Some(&OrderState::OnHold);
+        if !s.approved && held {
+            let why = format!(
+                "the ERP created sales order {id} in status `{}`",
+                status.unwrap_or_default()
+            );
             return Ok(Verdict::Hold(saga::Hold {
                 code: "ERP_ORDER_HELD",
                 error: why,
-                erp_order_id: Some(id.to_string()),
+                erp: Some(erp),
             }));
         }
-        Ok(Verdict::Pass(Some(id.to_string())))
+        Ok(Verdict::Pass(Some(erp)))
     }
 
     /// Jobs that follow a shipment, an invoice or a cancellation: one call each.
@@ -250,6 +256,7 @@ impl Connector {
             actor: job.kind.clone(),
             correlation_id: job.id.clone(),
             erp_order_id: None,
+            erp_status: None,
             jobs: vec![],
             fail_job: None,
         };

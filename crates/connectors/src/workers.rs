@@ -89,6 +89,7 @@ pub fn start(
         match config.system(system) {
             Some(settings) => {
                 if system == "erp" {
+                    inventory.set_erp_statuses(settings.statuses.clone());
                     let remote = crate::remote::Remote::new(
                         system,
                         &settings.url,

@@ -106,6 +106,7 @@ async fn allocated_orders(store: AnyStore, n: usize) -> (Inventory, Shutdown) {
                 actor: "test".into(),
                 correlation_id: "c".into(),
                 erp_order_id: None,
+                erp_status: None,
                 jobs: vec![NewJob::new("post_sales_order", "erp")],
                 fail_job: None,
             }))

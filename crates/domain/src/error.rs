@@ -55,6 +55,8 @@ pub enum ErrorCode {
     ReturnWindowClosed,
     /// An idempotency key (or order id) came back with a different body.
     IdempotencyKeyReused,
+    /// A value from an outside system has no mapping (an ERP status not configured).
+    MappingFailed,
     /// The same event was delivered again.
     DuplicateEvent,
     /// The event is older than the last snapshot.
@@ -95,6 +97,7 @@ impl ErrorCode {
             ErrorCode::CustomerOnCreditHold => "CUSTOMER_ON_CREDIT_HOLD",
             ErrorCode::ReturnWindowClosed => "RETURN_WINDOW_CLOSED",
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            ErrorCode::MappingFailed => "MAPPING_FAILED",
             ErrorCode::DuplicateEvent => "DUPLICATE_EVENT",
             ErrorCode::StaleEvent => "STALE_EVENT",
             ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",

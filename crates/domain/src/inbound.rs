@@ -215,6 +215,42 @@ pub fn parse_invoice(
     }
 }
 
+/// A status change the ERP pushes for one of its sales orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErpStatusChange {
+    /// The order (the reference the ERP was given when the sales order was posted).
+    pub order_id: String,
+    /// The ERP's own status, e.g. `Pending Fulfillment`.
+    pub status: String,
+    /// The ERP's id for its sales order, when it says.
+    pub erp_order_id: Option<String>,
+    /// Correlation id of the request.
+    pub correlation_id: String,
+}
+
+/// Checks a wire ERP status change: `order_id`, `status`, optional `erp_order_id`.
+pub fn parse_erp_status(
+    raw: &Value,
+    correlation_id: String,
+) -> Result<ErpStatusChange, Vec<FieldError>> {
+    let obj = object(raw, "status change")?;
+    let mut r = Reader { errors: Vec::new() };
+    r.unknown_keys(obj, "", &["order_id", "status", "erp_order_id"]);
+    let invalid = ErrorCode::ValidationFailed;
+    let order_id = r.text(obj, "", "order_id", 128, false, invalid);
+    let status = r.text(obj, "", "status", 128, false, invalid);
+    let erp_order_id = r.text(obj, "", "erp_order_id", 128, true, invalid);
+    match (order_id, status) {
+        (Some(order_id), Some(status)) if r.errors.is_empty() => Ok(ErpStatusChange {
+            order_id,
+            status,
+            erp_order_id,
+            correlation_id,
+        }),
+        _ => Err(r.errors),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +367,9 @@ mod tests {
                 prop_assert!(!errors.is_empty());
             }
             if let Err(errors) = parse_return(&raw, "rma_1".into(), "c".into()) {
+                prop_assert!(!errors.is_empty());
+            }
+            if let Err(errors) = parse_erp_status(&raw, "c".into()) {
                 prop_assert!(!errors.is_empty());
             }
         }

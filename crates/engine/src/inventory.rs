@@ -57,6 +57,9 @@ struct Core {
     batches: AtomicU64,
     commands: AtomicU64,
     credit: std::sync::RwLock<Option<crate::credit::CreditLine>>,
+    erp_statuses: std::sync::RwLock<
+        std::collections::BTreeMap<String, crossdock_domain::order_state::OrderState>,
+    >,
 }
 
 /// Counters, for reports and benchmarks.
@@ -102,6 +105,7 @@ impl Inventory {
             batches: AtomicU64::new(0),
             commands: AtomicU64::new(0),
             credit: std::sync::RwLock::new(None),
+            erp_statuses: Default::default(),
         });
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         tokio::spawn(commit_loop(core.clone(), rx, config.max_batch));
@@ -290,6 +294,29 @@ impl Inventory {
     /// A fresh order id.
     pub fn new_order_id() -> String {
         format!("ord_{}", ulid::Ulid::new().to_string().to_lowercase())
+    }
+
+    /// The ERP's statuses and the canonical states they mean (`[erp] statuses`), for
+    /// status changes the ERP pushes.
+    pub fn set_erp_statuses(
+        &self,
+        statuses: std::collections::BTreeMap<String, crossdock_domain::order_state::OrderState>,
+    ) {
+        *self
+            .core
+            .erp_statuses
+            .write()
+            .expect("statuses lock poisoned") = statuses;
+    }
+
+    pub(crate) fn erp_statuses(
+        &self,
+    ) -> std::collections::BTreeMap<String, crossdock_domain::order_state::OrderState> {
+        self.core
+            .erp_statuses
+            .read()
+            .expect("statuses lock poisoned")
+            .clone()
     }
 
     pub(crate) fn credit_line(&self) -> &std::sync::RwLock<Option<crate::credit::CreditLine>> {

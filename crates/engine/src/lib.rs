@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod credit;
+pub mod erp_status;
 pub mod inventory;
 pub mod projection;
 pub mod runner;

@@ -75,15 +75,25 @@ fn mapping(error: String) -> JobResult {
     }
 }
 
-/// Ends a step: moves the order to the step's next state (recording the ERP's id when the
-/// step learnt one) and queues the next step. If the order was cancelled while the step
+/// The ERP's sales order for an order, as the ERP answered a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErpOrder {
+    /// The ERP's id.
+    pub id: String,
+    /// The ERP's own status, when it said.
+    pub status: Option<String>,
+}
+
+/// Ends a step: moves the order to the step's next state (recording the ERP's sales order
+/// when the step learnt of it) and queues the next step. If the order was cancelled while the step
 /// changed an outside system, queues the compensation instead.
 pub async fn complete(
     inventory: &Inventory,
     job: &Job,
     s: &StepJob,
-    erp_order_id: Option<String>,
+    erp: Option<ErpOrder>,
 ) -> JobResult {
+    let (erp_order_id, erp_status) = erp.map_or((None, None), |e| (Some(e.id), e.status));
     let advance = AdvanceOrder {
         order_id: s.order.id.clone(),
         from: s.step.from,
@@ -91,6 +101,7 @@ pub async fn complete(
         actor: job.kind.clone(),
         correlation_id: job.id.clone(),
         erp_order_id,
+        erp_status,
         jobs: next_job(s.step.kind, &s.order.order).into_iter().collect(),
         fail_job: None,
     };
@@ -126,6 +137,7 @@ async fn compensate(inventory: &Inventory, job: &Job, order_id: &str) -> JobResu
         actor: job.kind.clone(),
         correlation_id: job.id.clone(),
         erp_order_id: None,
+        erp_status: None,
         jobs: vec![undo],
         fail_job: None,
     };
@@ -142,18 +154,15 @@ pub struct Hold {
     pub code: &'static str,
     /// Why, for operators.
     pub error: String,
-    /// The ERP's id, when the ERP already holds the sales order (so a cancel undoes it).
-    pub erp_order_id: Option<String>,
+    /// The ERP's sales order, when the ERP already has it (so a cancel undoes it).
+    pub erp: Option<ErpOrder>,
 }
 
 /// Puts the order on hold for a person (fraud score, credit hold, an ERP status): the job
 /// ends as failed and its exception opens, in the same transaction as the move.
 pub async fn hold(inventory: &Inventory, job: &Job, s: &StepJob, hold: Hold) -> JobResult {
-    let Hold {
-        code,
-        error,
-        erp_order_id,
-    } = hold;
+    let Hold { code, error, erp } = hold;
+    let (erp_order_id, erp_status) = erp.map_or((None, None), |e| (Some(e.id), e.status));
     let advance = AdvanceOrder {
         order_id: s.order.id.clone(),
         from: s.step.from,
@@ -161,6 +170,7 @@ pub async fn hold(inventory: &Inventory, job: &Job, s: &StepJob, hold: Hold) -> 
         actor: job.kind.clone(),
         correlation_id: job.id.clone(),
         erp_order_id,
+        erp_status,
         jobs: vec![],
         fail_job: Some(FailedJob {
             job_id: job.id.clone(),
@@ -220,6 +230,7 @@ pub async fn release_hold(
         actor: "operator".into(),
         correlation_id: exception.id.clone(),
         erp_order_id: None,
+        erp_status: None,
         jobs: vec![],
         fail_job: None,
     };

@@ -81,6 +81,7 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::CustomerOnCreditHold => "Customer on credit hold",
         ErrorCode::ReturnWindowClosed => "Return window closed",
         ErrorCode::IdempotencyKeyReused => "Idempotency key reused",
+        ErrorCode::MappingFailed => "No mapping for a value",
         ErrorCode::DuplicateEvent => "Duplicate event",
         ErrorCode::StaleEvent => "Stale event",
         ErrorCode::StoreUnavailable => "Store unavailable",

@@ -385,6 +385,7 @@ async fn contract(app: App) {
         "/v1/orders/{id}/cancel",
         "/v1/shipments",
         "/v1/invoices",
+        "/v1/erp-statuses",
         "/v1/returns",
         "/v1/jobs",
         "/v1/exceptions",

@@ -34,8 +34,7 @@ pub(crate) struct WriteSet {
     /// (key, order_id, request_hash, response)
     pub idempotency: Vec<(String, String, String, JsonText)>,
     pub jobs: Vec<JobRow>,
-    /// (order id, new state, ERP order id, when)
-    pub order_updates: Vec<(String, &'static str, Option<String>, i64)>,
+    pub order_updates: Vec<OrderUpdate>,
     pub shipments: Vec<ShipmentRow>,
     pub invoices: Vec<InvoiceRow>,
     pub returns: Vec<ReturnRow>,
@@ -96,6 +95,15 @@ impl OrderRow {
     pub fn created_at(&self) -> i64 {
         self.new.created_at.0
     }
+}
+
+/// A change to an `orders` row: its state, and what it records of the ERP (kept when `None`).
+pub(crate) struct OrderUpdate {
+    pub id: String,
+    pub state: &'static str,
+    pub erp_order_id: Option<String>,
+    pub erp_status: Option<String>,
+    pub at: i64,
 }
 
 /// One `order_history` row.
@@ -256,15 +264,18 @@ impl WriteSet {
                 out.jobs
                     .push(JobRow::of(job, &a.order_id, Some(m.seq), now));
             }
+            if m.changes_row() {
+                out.order_updates.push(OrderUpdate {
+                    id: a.order_id.clone(),
+                    state: a.to.as_str(),
+                    erp_order_id: a.erp_order_id.clone(),
+                    erp_status: a.erp_status.clone(),
+                    at: now,
+                });
+            }
             if !m.changes_state() {
                 continue;
             }
-            out.order_updates.push((
-                a.order_id.clone(),
-                a.to.as_str(),
-                a.erp_order_id.clone(),
-                now,
-            ));
             out.history.push(HistoryRow {
                 order_id: a.order_id.clone(),
                 seq: m.seq,

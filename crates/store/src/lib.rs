@@ -126,6 +126,8 @@ pub struct StoredOrder {
     pub lines: serde_json::Value,
     /// The ERP's id for the order, once posted.
     pub erp_order_id: Option<String>,
+    /// The ERP's own status for its sales order, as it last said.
+    pub erp_status: Option<String>,
     /// Transitions, oldest first (empty in lists).
     pub history: Vec<Transition>,
     /// Shipments, oldest first (empty in lists): id, source, source_event_id, location,

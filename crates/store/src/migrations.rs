@@ -40,6 +40,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "jobs_by_system",
         sql: include_str!("../migrations/sqlite/0006_jobs_by_system.sql"),
     },
+    Migration {
+        version: 7,
+        name: "erp_status",
+        sql: include_str!("../migrations/sqlite/0007_erp_status.sql"),
+    },
 ];
 
 /// PostgreSQL's migrations, in order.
@@ -73,6 +78,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 6,
         name: "jobs_by_system",
         sql: include_str!("../migrations/postgres/0006_jobs_by_system.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "erp_status",
+        sql: include_str!("../migrations/postgres/0007_erp_status.sql"),
     },
 ];
 

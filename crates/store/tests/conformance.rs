@@ -811,6 +811,7 @@ fn advance(id: &str, from: OrderState, to: OrderState, erp: Option<&str>) -> Com
         actor: "screen_fraud".into(),
         correlation_id: "corr-9".into(),
         erp_order_id: erp.map(str::to_string),
+        erp_status: None,
         jobs: vec![NewJob::new("post_sales_order", "erp")],
         fail_job: None,
     }))
@@ -1100,6 +1101,7 @@ async fn cancelling_a_posted_order_releases_stock_and_queues_the_erp_cancellatio
         Command::CancelOrder(Box::new(CancelOrder {
             order_id: id.clone(),
             actor: n.into(),
+            from_system: None,
             correlation_id: "corr-c".into(),
         }))
     };

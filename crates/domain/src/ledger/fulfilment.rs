@@ -374,6 +374,7 @@ impl Ledger<'_> {
             actor,
             correlation_id: s.correlation_id.clone(),
             erp_order_id: None,
+            erp_status: None,
             jobs,
             fail_job: None,
         };
@@ -489,6 +490,7 @@ impl Ledger<'_> {
             actor: "invoice:erp".into(),
             correlation_id: i.correlation_id.clone(),
             erp_order_id: None,
+            erp_status: None,
             jobs: vec![NewJob::new("push_invoice", "storefront").keyed(&i.invoice_id, invoice)],
             fail_job: None,
         })

@@ -26,6 +26,8 @@ pub struct AdvanceOrder {
     pub correlation_id: String,
     /// The ERP's id for the order, when the move records one.
     pub erp_order_id: Option<String>,
+    /// The ERP's own status for its sales order, when the move records one.
+    pub erp_status: Option<String>,
     /// Outbox jobs to create with the move.
     pub jobs: Vec<NewJob>,
     /// A leased job the move ends as failed, opening its exception (a hold).
@@ -40,6 +42,9 @@ pub struct CancelOrder {
     pub order_id: String,
     /// Who cancels (an operator, the channel, an exception's cancel).
     pub actor: String,
+    /// The outside system the cancel came from (`erp` when the ERP cancelled its sales
+    /// order): it has nothing to undo, so no compensation goes to it.
+    pub from_system: Option<&'static str>,
     /// Correlation id of the request.
     pub correlation_id: String,
 }
@@ -71,6 +76,13 @@ impl OrderMove {
     pub fn changes_state(&self) -> bool {
         self.advance.from != self.advance.to
     }
+
+    /// True when the order's row changes: its state, or what it records of the ERP.
+    pub fn changes_row(&self) -> bool {
+        self.changes_state()
+            || self.advance.erp_order_id.is_some()
+            || self.advance.erp_status.is_some()
+    }
 }
 
 impl Ledger<'_> {
@@ -78,6 +90,18 @@ impl Ledger<'_> {
     pub fn with_orders(mut self, orders: HashMap<String, OrderNow>) -> Self {
         self.orders = orders;
         self
+    }
+
+    /// Announces the ERP status a move records, if it records one.
+    fn erp_status_event(&mut self, a: &AdvanceOrder) {
+        if let Some(status) = &a.erp_status {
+            self.writes.events.push(NewEvent {
+                kind: "order.erp_status_changed",
+                sku: None,
+                data: json_text(&json!({"id": a.order_id, "erp_status": status,
+                                        "erp_order_id": a.erp_order_id, "state": a.to})),
+            });
+        }
     }
 
     pub(super) fn advance_order(&mut self, a: &AdvanceOrder) -> Outcome {
@@ -94,10 +118,12 @@ impl Ledger<'_> {
             };
         }
         if a.from == a.to {
+            let seq = now.transitions;
+            self.erp_status_event(a);
             self.writes.failed_jobs.extend(a.fail_job.clone());
             self.writes.order_moves.push(OrderMove {
                 advance: a.clone(),
-                seq: now.transitions,
+                seq,
             });
             return Outcome::OrderMoved {
                 moved: true,
@@ -116,8 +142,9 @@ impl Ledger<'_> {
         }
         self.writes.failed_jobs.extend(a.fail_job.clone());
         now.state = a.to;
-        now.transitions += 1;
-        let seq = now.transitions;
+        let seq = now.transitions + 1;
+        now.transitions = seq;
+        self.erp_status_event(a);
         self.writes.events.push(NewEvent {
             kind: "order.state_changed",
             sku: None,
@@ -171,7 +198,8 @@ impl Ledger<'_> {
         for id in held {
             self.release(&id, false);
         }
-        let jobs = compensations(now.state, &now.detail);
+        let mut jobs = compensations(now.state, &now.detail);
+        jobs.retain(|j| Some(j.system) != c.from_system);
         self.advance_order(&AdvanceOrder {
             order_id: c.order_id.clone(),
             from: now.state,
@@ -179,6 +207,7 @@ impl Ledger<'_> {
             actor: c.actor.clone(),
             correlation_id: c.correlation_id.clone(),
             erp_order_id: None,
+            erp_status: None,
             jobs,
             fail_job: None,
         })

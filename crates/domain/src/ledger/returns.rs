@@ -163,6 +163,7 @@ impl Ledger<'_> {
             actor: "returns".into(),
             correlation_id: r.correlation_id.clone(),
             erp_order_id: None,
+            erp_status: None,
             jobs: vec![NewJob::new("post_return", "erp").keyed(&r.id, rma)],
             fail_job: None,
         });
@@ -197,6 +198,7 @@ impl Ledger<'_> {
                 actor: "return_received".into(),
                 correlation_id: correlation.to_string(),
                 erp_order_id: None,
+                erp_status: None,
                 jobs: vec![],
                 fail_job: None,
             });

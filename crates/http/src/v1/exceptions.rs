@@ -154,6 +154,7 @@ async fn cancel_order(
     let command = Command::CancelOrder(Box::new(CancelOrder {
         order_id: order_id.clone(),
         actor: format!("exception {id}"),
+        from_system: None,
         correlation_id: id.clone(),
     }));
     match inv.submit_one(command).await? {

@@ -1,6 +1,6 @@
 //! What flows back after the ERP: `POST /v1/shipments` from the warehouse or 3PL,
-//! `POST /v1/invoices` from the ERP, and `POST /v1/returns` (an RMA, within the channel's
-//! return window). Shipments and invoices are taken once (a repeat of the same
+//! `POST /v1/invoices` and `POST /v1/erp-statuses` from the ERP, and `POST /v1/returns` (an
+//! RMA, within the channel's return window). Shipments and invoices are taken once (a repeat of the same
 //! `source_event_id` or `invoice_id` answers 200 with `duplicate: true` and changes
 //! nothing); each queues what follows it in the same transaction.
 
@@ -10,9 +10,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use crossdock_domain::ErrorCode;
-use crossdock_domain::inbound::{parse_invoice, parse_return, parse_shipment};
+use crossdock_domain::inbound::{parse_erp_status, parse_invoice, parse_return, parse_shipment};
 use crossdock_domain::ledger::{Command, Outcome};
 use crossdock_engine::Inventory;
+use crossdock_engine::erp_status::ErpStatusError;
 use serde_json::{Value, json};
 
 use crate::extract::Json;
@@ -25,6 +26,47 @@ pub fn router() -> Router<Inventory> {
         .route("/v1/shipments", post(shipment))
         .route("/v1/invoices", post(invoice))
         .route("/v1/returns", post(open_return))
+        .route("/v1/erp-statuses", post(erp_status))
+}
+
+/// A status the ERP pushes for a sales order: mapped through `[erp] statuses`, then acted
+/// on (a cancel, a lifted hold) or recorded.
+async fn erp_status(
+    State(inv): State<Inventory>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Response, Problem> {
+    let change = parse_erp_status(&body, correlation_id(&headers)?)
+        .map_err(|e| invalid(e, "Correct the listed fields and send the status again."))?;
+    let (order_id, status) = (change.order_id.clone(), change.status.clone());
+    match inv.apply_erp_status(change).await {
+        Ok(applied) => {
+            let body = json!({"order_id": order_id, "erp_status": status,
+                              "means": applied.means, "action": applied.action.as_str(),
+                              "state": applied.state});
+            Ok((StatusCode::OK, axum::Json(body)).into_response())
+        }
+        Err(ErpStatusError::Engine(e)) => Err(e.into()),
+        Err(ErpStatusError::Refused(code, detail)) => {
+            let (status, remediation) = match code {
+                ErrorCode::OrderNotFound => (
+                    StatusCode::NOT_FOUND,
+                    "Send crossdock's order id (the reference on the sales order).",
+                ),
+                ErrorCode::MappingFailed => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Map the status to a canonical state under [erp] statuses in the \
+                     configuration, then send it again; nothing was recorded.",
+                ),
+                _ => (
+                    StatusCode::CONFLICT,
+                    "The status was recorded on the order, but the order is too far along \
+                     to follow it; see GET /v1/orders/{id} and settle it with the ERP.",
+                ),
+            };
+            Err(Problem::new(status, code, detail).remediation(remediation))
+        }
+    }
 }
 
 async fn shipment(

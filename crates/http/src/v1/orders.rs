@@ -270,6 +270,7 @@ async fn cancel(
     let command = Command::CancelOrder(Box::new(CancelOrder {
         order_id: id.clone(),
         actor: "api".into(),
+        from_system: None,
         correlation_id,
     }));
     match inv.submit_one(command).await? {

@@ -1,6 +1,7 @@
 //! Starts the real server on port 0 for the HTTP tests, on SQLite or PostgreSQL.
 #![allow(dead_code)]
 
+use crossdock_domain::order_state::OrderState;
 use std::sync::Arc;
 
 use crossdock_engine::config::EXAMPLE;
@@ -51,11 +52,13 @@ pub async fn spawn_app_with(postgres: bool, systems: &[(&str, String)]) -> Optio
                 rate_per_sec: 500.0,
                 burst: 50,
                 max_attempts: 10,
-                // The ERP's own status for a sales order awaiting approval there.
-                statuses: [(
-                    "Pending Approval".to_string(),
-                    crossdock_domain::order_state::OrderState::OnHold,
-                )]
+                // The ERP's own statuses: awaiting approval there, approved, cancelled.
+                statuses: [
+                    ("Pending Approval", OrderState::OnHold),
+                    ("Pending Fulfillment", OrderState::ErpPosted),
+                    ("Cancelled", OrderState::Cancelled),
+                ]
+                .map(|(s, state)| (s.to_string(), state))
                 .into(),
                 ..crossdock_engine::config::SystemSettings::at(url)
             },

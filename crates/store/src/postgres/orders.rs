@@ -64,14 +64,24 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
         let u = &w.order_updates;
         sqlx::query(
             "UPDATE orders o SET state = u.s, erp_order_id = COALESCE(u.e, o.erp_order_id),
-                updated_at = u.t
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) AS u(i, s, e, t)
+                erp_status = COALESCE(u.es, o.erp_status), updated_at = u.t
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
+                AS u(i, s, e, es, t)
              WHERE o.id = u.i",
         )
-        .bind(u.iter().map(|x| x.0.clone()).collect::<Vec<_>>())
-        .bind(u.iter().map(|x| x.1.to_string()).collect::<Vec<_>>())
-        .bind(u.iter().map(|x| x.2.clone()).collect::<Vec<_>>())
-        .bind(u.iter().map(|x| x.3).collect::<Vec<_>>())
+        .bind(u.iter().map(|x| x.id.as_str()).collect::<Vec<_>>())
+        .bind(u.iter().map(|x| x.state).collect::<Vec<_>>())
+        .bind(
+            u.iter()
+                .map(|x| x.erp_order_id.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            u.iter()
+                .map(|x| x.erp_status.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(u.iter().map(|x| x.at).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await?;
     }
@@ -264,6 +274,7 @@ type OrderTuple = (
     i64,
     i64,
     Option<String>,
+    Option<String>,
 );
 
 fn stored_order(t: OrderTuple) -> crate::StoredOrder {
@@ -276,6 +287,7 @@ fn stored_order(t: OrderTuple) -> crate::StoredOrder {
         order: t.5.0,
         lines: t.6.0,
         erp_order_id: t.9,
+        erp_status: t.10,
         history: Vec::new(),
         shipments: Vec::new(),
         invoices: Vec::new(),
@@ -289,7 +301,7 @@ fn stored_order(t: OrderTuple) -> crate::StoredOrder {
 pub(super) async fn order(pool: &PgPool, id: &str) -> Result<Option<crate::StoredOrder>> {
     let row: Option<OrderTuple> = sqlx::query_as(
         "SELECT id, channel, external_id, state, reason, body, lines, created_at, updated_at,
-            erp_order_id FROM orders WHERE id = $1",
+            erp_order_id, erp_status FROM orders WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -365,7 +377,7 @@ pub(super) async fn orders(
 ) -> Result<Vec<crate::StoredOrder>> {
     let rows: Vec<OrderTuple> = sqlx::query_as(
         "SELECT id, channel, external_id, state, reason, body, lines, created_at, updated_at,
-            erp_order_id
+            erp_order_id, erp_status
          FROM orders
          WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR channel = $2)
            AND ($3::int8 IS NULL OR created_at >= $3)

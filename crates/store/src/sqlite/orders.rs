@@ -52,11 +52,12 @@ fn prior_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PriorIntake> {
 /// Writes new orders, their history, idempotency keys and jobs.
 pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<()> {
     let mut stmt = conn.prepare_cached(
-        "UPDATE orders SET state = ?2, erp_order_id = COALESCE(?3, erp_order_id), updated_at = ?4
+        "UPDATE orders SET state = ?2, erp_order_id = COALESCE(?3, erp_order_id),
+            erp_status = COALESCE(?4, erp_status), updated_at = ?5
          WHERE id = ?1",
     )?;
-    for (id, state, erp_order_id, at) in &w.order_updates {
-        stmt.execute(params![id, state, erp_order_id, at])?;
+    for u in &w.order_updates {
+        stmt.execute(params![u.id, u.state, u.erp_order_id, u.erp_status, u.at])?;
     }
     let mut stmt = conn.prepare_cached(
         "INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id, body,
@@ -189,7 +190,8 @@ fn write_fulfilment(conn: &Connection, w: &WriteSet, now: i64) -> Result<()> {
 }
 
 const ORDER_COLS: &str =
-    "id, channel, external_id, state, reason, body, lines, created_at, updated_at, erp_order_id";
+    "id, channel, external_id, state, reason, body, lines, created_at, updated_at, erp_order_id,
+     erp_status";
 
 fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::StoredOrder> {
     let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
@@ -205,6 +207,7 @@ fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::StoredOrder> {
         order: json(5)?,
         lines: json(6)?,
         erp_order_id: r.get(9)?,
+        erp_status: r.get(10)?,
         history: Vec::new(),
         shipments: Vec::new(),
         invoices: Vec::new(),

@@ -1,0 +1,215 @@
+//! Status changes the ERP pushes for its sales orders, after it answered the posting.
+//!
+//! The ERP's status maps to a canonical state through `[erp] statuses` (a canonical state's
+//! own name means itself). What follows from it:
+//! - `cancelled`: the order is cancelled here too, with every compensation but the ERP's own
+//!   (it already cancelled its sales order);
+//! - any other state, for an order held because the ERP created its sales order in a status
+//!   meaning `on_hold` (`ERP_ORDER_HELD`): the hold was lifted in the ERP, so the exception is
+//!   retried, which reads the status again and goes on;
+//! - otherwise the status is recorded on the order (`erp_status`) and announced as an
+//!   `order.erp_status_changed` event, and nothing else changes.
+
+use std::collections::BTreeMap;
+
+use crossdock_domain::ErrorCode;
+use crossdock_domain::inbound::ErpStatusChange;
+use crossdock_domain::ledger::{AdvanceOrder, CancelOrder, Command, Outcome};
+use crossdock_domain::order_state::OrderState;
+use crossdock_store::ExceptionAction;
+
+use crate::{EngineError, Inventory};
+
+/// What a status change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErpStatusAction {
+    /// The order was cancelled.
+    Cancelled,
+    /// The order's `ERP_ORDER_HELD` hold was lifted and its posting retried.
+    HoldReleased,
+    /// Recorded on the order only.
+    Recorded,
+}
+
+impl ErpStatusAction {
+    /// The name in answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErpStatusAction::Cancelled => "cancelled",
+            ErpStatusAction::HoldReleased => "hold_released",
+            ErpStatusAction::Recorded => "recorded",
+        }
+    }
+}
+
+/// The answer to a status change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErpStatusApplied {
+    /// The canonical state the ERP's status means.
+    pub means: OrderState,
+    /// What was done.
+    pub action: ErpStatusAction,
+    /// The order's state now.
+    pub state: OrderState,
+}
+
+/// Why a status change was refused.
+#[derive(Debug, Clone)]
+pub enum ErpStatusError {
+    /// Refused with a stable code and a message.
+    Refused(ErrorCode, String),
+    /// The store failed.
+    Engine(EngineError),
+}
+
+impl From<EngineError> for ErpStatusError {
+    fn from(e: EngineError) -> Self {
+        ErpStatusError::Engine(e)
+    }
+}
+
+/// The canonical state `status` means under `statuses`: its mapping, else the canonical
+/// state of that name.
+pub fn state_meant(statuses: &BTreeMap<String, OrderState>, status: &str) -> Option<OrderState> {
+    statuses
+        .get(status)
+        .copied()
+        .or_else(|| OrderState::parse(status))
+}
+
+impl Inventory {
+    /// Applies a status the ERP pushed for one of its sales orders (see the module docs).
+    pub async fn apply_erp_status(
+        &self,
+        change: ErpStatusChange,
+    ) -> Result<ErpStatusApplied, ErpStatusError> {
+        let statuses = self.erp_statuses();
+        let Some(means) = state_meant(&statuses, &change.status) else {
+            let known: Vec<&str> = statuses.keys().map(String::as_str).collect();
+            return Err(ErpStatusError::Refused(
+                ErrorCode::MappingFailed,
+                format!(
+                    "ERP status `{}` is not in [erp] statuses (configured: {}) and is not a \
+                     canonical state",
+                    change.status,
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        };
+        let Some(order) = self.order(&change.order_id).await? else {
+            return Err(ErpStatusError::Refused(
+                ErrorCode::OrderNotFound,
+                format!("no order `{}`", change.order_id),
+            ));
+        };
+        let state = OrderState::parse(&order.state).ok_or_else(|| {
+            EngineError::StoreUnavailable(format!("order state `{}`", order.state))
+        })?;
+        // The status is recorded in every case, then acted on.
+        let record = AdvanceOrder {
+            order_id: change.order_id.clone(),
+            from: state,
+            to: state,
+            actor: "erp".into(),
+            correlation_id: change.correlation_id.clone(),
+            erp_order_id: change.erp_order_id.clone(),
+            erp_status: Some(change.status.clone()),
+            jobs: vec![],
+            fail_job: None,
+        };
+        self.submit_one(Command::AdvanceOrder(Box::new(record)))
+            .await?;
+        if means == OrderState::Cancelled {
+            return self.cancel_for_erp(&change, means).await;
+        }
+        if state == OrderState::OnHold && means != OrderState::OnHold {
+            let exception = order
+                .history
+                .iter()
+                .rev()
+                .find(|t| t.to == "on_hold")
+                .and_then(|t| t.correlation_id.strip_prefix("job_"))
+                .map(|rest| format!("exc_{rest}"));
+            if let Some(id) = exception
+                && let Some(e) = self.exception(&id).await?
+                && e.code == "ERP_ORDER_HELD"
+                && e.status == "open"
+            {
+                self.act_on_exception(&id, ExceptionAction::Retry, None)
+                    .await?;
+                let now = self.order(&change.order_id).await?;
+                let state = now
+                    .and_then(|o| OrderState::parse(&o.state))
+                    .unwrap_or(state);
+                return Ok(ErpStatusApplied {
+                    means,
+                    action: ErpStatusAction::HoldReleased,
+                    state,
+                });
+            }
+        }
+        Ok(ErpStatusApplied {
+            means,
+            action: ErpStatusAction::Recorded,
+            state,
+        })
+    }
+
+    async fn cancel_for_erp(
+        &self,
+        change: &ErpStatusChange,
+        means: OrderState,
+    ) -> Result<ErpStatusApplied, ErpStatusError> {
+        let cancel = CancelOrder {
+            order_id: change.order_id.clone(),
+            actor: "erp".into(),
+            from_system: Some("erp"),
+            correlation_id: change.correlation_id.clone(),
+        };
+        match self
+            .submit_one(Command::CancelOrder(Box::new(cancel)))
+            .await?
+        {
+            Outcome::OrderMoved { state, .. } => Ok(ErpStatusApplied {
+                means,
+                action: ErpStatusAction::Cancelled,
+                state,
+            }),
+            Outcome::Rejected { code, detail } => Err(ErpStatusError::Refused(code, detail)),
+            other => Err(ErpStatusError::Engine(EngineError::StoreUnavailable(
+                format!("unexpected outcome of a cancel: {other:?}"),
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapped_status_wins_over_a_canonical_name() {
+        let statuses: BTreeMap<String, OrderState> = [
+            ("Pending Approval".to_string(), OrderState::OnHold),
+            ("released".to_string(), OrderState::ErpPosted),
+        ]
+        .into();
+        assert_eq!(
+            state_meant(&statuses, "Pending Approval"),
+            Some(OrderState::OnHold)
+        );
+        assert_eq!(
+            state_meant(&statuses, "released"),
+            Some(OrderState::ErpPosted)
+        );
+        assert_eq!(
+            state_meant(&statuses, "cancelled"),
+            Some(OrderState::Cancelled)
+        );
+        assert_eq!(state_meant(&statuses, "Billed"), None);
+    }
+}
