@@ -321,6 +321,7 @@ impl<'a> Ledger<'a> {
                     location: a.location.clone(),
                     qty: a.qty,
                     consumed: 0,
+                    shipped: 0,
                 })
                 .collect(),
         };

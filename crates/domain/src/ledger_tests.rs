@@ -669,6 +669,114 @@ mod fulfilment {
         assert_eq!(state_of(&l), OrderState::Invoiced);
     }
 
+    /// A ledger with order `ord_1` for 7 SKU-HOT held as three reservations: 3 and 2 at
+    /// east, 2 at west (100 on hand at each).
+    fn split(e: &Estate) -> Ledger<'_> {
+        let raw = json!({
+            "channel": "b2b", "external_id": "1",
+            "customer": {"id": "C-1", "email": "a@b.c"}, "currency": "USD",
+            "lines": [{"sku": "SKU-HOT", "qty": 7, "unit_price": "1.00"}],
+            "ship_to": {"name": "A", "line1": "1 Rd", "city": "X", "postal_code": "1", "country": "US"}
+        });
+        let order = parse_order(&raw, e).unwrap();
+        let detail = OrderDetail::from_body(&serde_json::to_value(&order).unwrap()).unwrap();
+        let now = OrderNow {
+            state: OrderState::Released,
+            transitions: 7,
+            detail,
+        };
+        let mut l = Ledger::new(
+            e,
+            Timestamp(100),
+            vec![SkuState::new(sku("SKU-HOT"))],
+            vec![],
+            HashSet::new(),
+        )
+        .with_orders([("ord_1".to_string(), now)].into());
+        l.apply(&stock("r1", 1, "east", StockChange::Receipt(100)));
+        l.apply(&stock("r2", 1, "west", StockChange::Receipt(100)));
+        for (id, qty, at) in [
+            ("res_1", 3, "east"),
+            ("res_2", 2, "west"),
+            ("res_3", 2, "east"),
+        ] {
+            let mut r = reserve(id, qty, "b2b");
+            if let Command::Reserve(req) = &mut r {
+                req.order_ref = "ord_1".into();
+                req.location = Some(loc(at));
+            }
+            assert!(matches!(l.apply(&r), Outcome::Reserved(_)));
+        }
+        l
+    }
+
+    /// Units of the order at one location: not yet picked, and picked but not shipped.
+    #[derive(Debug, Clone, Copy)]
+    struct Held {
+        unpicked: i64,
+        picked: i64,
+    }
+
+    proptest! {
+        /// Whatever the order of picks and parcels across locations, each location's
+        /// `reserved` is the order's unpicked units there and `picking` its picked ones
+        /// still waiting to ship; every unit shipped leaves `on_hand` once.
+        #[test]
+        fn picks_and_parcels_keep_every_bucket_right(
+            ops in proptest::collection::vec((any::<bool>(), 0..2usize, 1..4i64), 1..40)
+        ) {
+            let e = example();
+            let mut l = split(&e);
+            let names = ["east", "west"];
+            let mut held = [Held { unpicked: 5, picked: 0 }, Held { unpicked: 2, picked: 0 }];
+            let mut shipped = [0i64; 2];
+            for (n, (is_pick, at, want)) in ops.into_iter().enumerate() {
+                let h = &mut held[at];
+                let event = format!("e{n}");
+                if is_pick {
+                    let q = want.min(h.unpicked);
+                    if q == 0 {
+                        continue;
+                    }
+                    let mut pick = stock(&event, 2, names[at], StockChange::PickOpened(q));
+                    if let Command::Stock(StockEvent {
+                        change: EventChange::Stock { order_ref, .. },
+                        ..
+                    }) = &mut pick
+                    {
+                        *order_ref = Some("ord_1".into());
+                    }
+                    l.apply(&pick);
+                    h.unpicked -= q;
+                    h.picked += q;
+                } else {
+                    let q = want.min(h.unpicked + h.picked);
+                    if q == 0 {
+                        continue;
+                    }
+                    let mut parcel = ship(&event, q);
+                    if let Command::RecordShipment(s) = &mut parcel {
+                        s.location = loc(names[at]);
+                    }
+                    let out = l.apply(&parcel);
+                    prop_assert!(matches!(out, Outcome::ShipmentRecorded { .. }), "{out:?}");
+                    let from_picked = q.min(h.picked);
+                    h.picked -= from_picked;
+                    h.unpicked -= q - from_picked;
+                    shipped[at] += q;
+                }
+                for (i, name) in names.iter().enumerate() {
+                    let b = l.states[&sku("SKU-HOT")].at(&loc(name)).unwrap().buckets;
+                    prop_assert_eq!(
+                        (b.reserved, b.picking, b.on_hand),
+                        (held[i].unpicked, held[i].picked, 100 - shipped[i]),
+                        "at {} after step {}", name, n
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn returns_stay_within_what_shipped_and_the_window() {
         let e = example();

@@ -45,6 +45,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "erp_status",
         sql: include_str!("../migrations/sqlite/0007_erp_status.sql"),
     },
+    Migration {
+        version: 8,
+        name: "reservations_by_order",
+        sql: include_str!("../migrations/sqlite/0008_reservations_by_order.sql"),
+    },
 ];
 
 /// PostgreSQL's migrations, in order.
@@ -83,6 +88,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 7,
         name: "erp_status",
         sql: include_str!("../migrations/postgres/0007_erp_status.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "reservations_by_order",
+        sql: include_str!("../migrations/postgres/0008_reservations_by_order.sql"),
     },
 ];
 

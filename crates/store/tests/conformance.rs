@@ -55,6 +55,7 @@ conformance!(
     a_failed_job_opens_an_exception_that_can_be_retried_and_resolved,
     an_order_moves_once_with_its_history_and_next_jobs,
     cancelling_a_posted_order_releases_stock_and_queues_the_erp_cancellation,
+    a_parcel_after_a_pick_that_used_up_a_reservation_takes_the_picked_units,
 );
 
 async fn racing_reservations_take_exactly_the_stock(h: Harness) {
@@ -1143,4 +1144,101 @@ async fn cancelling_a_posted_order_releases_stock_and_queues_the_erp_cancellatio
     assert!(kinds.contains(&"cancel_sales_order"), "{kinds:?}");
     let stored = h.store.order(&id).await.unwrap().unwrap();
     assert_eq!(stored.state, "cancelled");
+}
+
+/// Two lines of one SKU make two reservations; a pick that uses up the first leaves it
+/// consumed, and the parcel that follows must still find those units on the pick ticket.
+async fn a_parcel_after_a_pick_that_used_up_a_reservation_takes_the_picked_units(h: Harness) {
+    stock_for_orders(&h).await;
+    let raw = serde_json::json!({
+        "channel": "b2b", "external_id": "TWO-LINES",
+        "customer": {"id": "C-1", "email": "buyer@example.com"}, "currency": "USD",
+        "lines": [{"sku": "SKU-HOT", "qty": 3, "unit_price": "1.00"},
+                  {"sku": "SKU-HOT", "qty": 2, "unit_price": "1.00"}],
+        "ship_to": {"name": "A", "line1": "1 Dock Rd", "city": "Newark", "postal_code": "07105",
+                    "country": "US"}
+    });
+    let order = crossdock_domain::order::parse_order(&raw, &estate()).unwrap();
+    let id = "ord_01twolines".to_string();
+    let placed = Command::PlaceOrder(std::sync::Arc::new(crossdock_domain::ledger::PlaceOrder {
+        id: id.clone(),
+        order,
+        request_hash: "h".into(),
+        idempotency_key: None,
+        correlation_id: "corr-1".into(),
+        credit_hold: None,
+    }));
+    let out = h.run(2, vec![placed]).await;
+    assert!(matches!(&out[0], Outcome::OrderPlaced(_)), "{out:?}");
+    h.run(
+        3,
+        vec![advance(
+            &id,
+            OrderState::Accepted,
+            OrderState::Allocated,
+            None,
+        )],
+    )
+    .await;
+    h.run(
+        4,
+        vec![advance(
+            &id,
+            OrderState::Allocated,
+            OrderState::ErpPosted,
+            Some("SO-1"),
+        )],
+    )
+    .await;
+    let pick = Command::Stock(StockEvent {
+        source: "wms".into(),
+        source_event_id: "pick-3".into(),
+        occurred_at: Timestamp(5),
+        sku: sku("SKU-HOT"),
+        location: loc("east"),
+        change: EventChange::Stock {
+            change: StockChange::PickOpened(3),
+            kind: "pick_opened".into(),
+            po_ref: None,
+            order_ref: Some(id.clone()),
+        },
+    });
+    assert_eq!(h.run(5, vec![pick]).await, vec![Outcome::Applied]);
+    let b = h.state("SKU-HOT").await.at(&loc("east")).unwrap().buckets;
+    assert_eq!((b.on_hand, b.picking, b.reserved), (50, 3, 2));
+    let parcel = |n: usize, qty: i64| {
+        Command::RecordShipment(Box::new(crossdock_domain::ledger::RecordShipment {
+            id: format!("shp_{n}"),
+            order_id: id.clone(),
+            source: "wms".into(),
+            source_event_id: format!("ship-{n}"),
+            location: loc("east"),
+            lines: vec![(sku("SKU-HOT"), qty)],
+            carrier: "UPS".into(),
+            tracking_number: "1Z".into(),
+            shipped_at: Timestamp(6),
+            correlation_id: "corr-2".into(),
+        }))
+    };
+    // The first parcel carries two of the picked units.
+    h.run(6, vec![parcel(1, 2)]).await;
+    let b = h.state("SKU-HOT").await.at(&loc("east")).unwrap().buckets;
+    assert_eq!(
+        (b.on_hand, b.picking, b.reserved),
+        (48, 1, 2),
+        "two units off the pick ticket; the unpicked two still held"
+    );
+    let out = h.run(7, vec![parcel(2, 3)]).await;
+    assert!(
+        matches!(
+            &out[0],
+            Outcome::ShipmentRecorded {
+                state: OrderState::Shipped,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    let b = h.state("SKU-HOT").await.at(&loc("east")).unwrap().buckets;
+    assert_eq!((b.on_hand, b.picking, b.reserved), (45, 0, 0));
 }

@@ -242,6 +242,34 @@ fn rejected(code: ErrorCode, detail: String) -> Outcome {
 }
 
 impl Ledger<'_> {
+    /// Counts `qty` consumed units of the order's reservations of `sku` at the shipment's
+    /// location as shipped, oldest reservation first.
+    fn mark_shipped(&mut self, s: &RecordShipment, sku: &Sku, qty: i64) {
+        let mut ids: Vec<String> = self
+            .reservations
+            .values()
+            .filter(|r| &r.sku == sku && r.order_ref == s.order_id)
+            .map(|r| r.id.clone())
+            .collect();
+        ids.sort();
+        let mut left = qty;
+        for id in ids {
+            let r = self.reservations.get_mut(&id).expect("listed above");
+            for a in r
+                .allocations
+                .iter_mut()
+                .filter(|a| a.location == s.location)
+            {
+                let take = (a.consumed - a.shipped).min(left);
+                if take > 0 {
+                    a.shipped += take;
+                    left -= take;
+                    self.writes.changed_reservations.insert(id.clone());
+                }
+            }
+        }
+    }
+
     pub(super) fn record_shipment(&mut self, s: &RecordShipment) -> Outcome {
         let Some(now) = self.orders.get(&s.order_id).cloned() else {
             return rejected(
@@ -299,8 +327,7 @@ impl Ledger<'_> {
             .push((s.source.clone(), s.source_event_id.clone(), s.shipped_at));
         let mut value = Money::default();
         for (sku, qty) in &per_sku {
-            let before = detail.shipped.get(sku).copied().unwrap_or(0);
-            self.ship_line(s, sku, *qty, before);
+            self.ship_line(s, sku, *qty);
             *detail.shipped.entry(sku.clone()).or_default() += qty;
             value = value
                 .plus(detail.unit_price(sku).times(*qty).unwrap_or_default())
@@ -406,18 +433,19 @@ impl Ledger<'_> {
     /// already on a pick ticket there (its reservation consumed by the pick, not yet shipped)
     /// come out of `picking` first; the rest come out of what the order still holds in
     /// `reserved`, and any beyond that out of `picking`.
-    fn ship_line(&mut self, s: &RecordShipment, sku: &Sku, qty: i64, shipped_before: i64) {
+    fn ship_line(&mut self, s: &RecordShipment, sku: &Sku, qty: i64) {
         let picked: i64 = self
             .reservations
             .values()
             .filter(|r| &r.sku == sku && r.order_ref == s.order_id)
             .flat_map(|r| &r.allocations)
             .filter(|a| a.location == s.location)
-            .map(|a| a.consumed)
+            .map(|a| a.consumed - a.shipped)
             .sum();
-        let from_picks = (picked - shipped_before).clamp(0, qty);
+        let from_picks = picked.clamp(0, qty);
         let from_reservation =
             self.consume_for_pick(sku, &s.location, &s.order_id, qty - from_picks);
+        self.mark_shipped(s, sku, from_picks + from_reservation);
         let state = self.states.get_mut(sku).expect("shipment SKUs are loaded");
         let row = state.at_mut(&s.location);
         row.apply(&StockChange::Shipped(qty - from_reservation), s.shipped_at);

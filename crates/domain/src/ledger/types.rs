@@ -62,8 +62,15 @@ pub struct ReservedAt {
     pub location: LocationCode,
     /// Units allocated there.
     pub qty: i64,
-    /// Of those, units already moved onto a pick ticket.
+    /// Of those, units already moved onto a pick ticket (or shipped straight from here).
     pub consumed: i64,
+    /// Of the consumed, units shipped.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shipped: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// Units held for an order (or a cart) until picked, released or expired.

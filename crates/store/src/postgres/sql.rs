@@ -192,7 +192,8 @@ pub(super) async fn reservations_of_orders(
     rows.into_iter().map(reservation).collect()
 }
 
-/// Active reservations for each (sku, order_ref).
+/// Reservations for each (sku, order_ref) that hold or held units for picking: active ones,
+/// and consumed ones whose picked units may still be waiting to ship.
 pub(super) async fn reservations_by_order(
     conn: &mut PgConnection,
     keys: &BTreeSet<(Sku, String)>,
@@ -203,7 +204,7 @@ pub(super) async fn reservations_by_order(
     let (skus, orders): (Vec<String>, Vec<String>) =
         keys.iter().map(|(s, o)| (s.to_string(), o.clone())).unzip();
     let rows: Vec<ResTuple> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {RES_COLS} FROM reservations WHERE status = 'active'
+        "SELECT {RES_COLS} FROM reservations WHERE status IN ('active', 'consumed')
          AND (sku, order_ref) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
     )))
     .bind(&skus)

@@ -141,13 +141,15 @@ pub(super) fn reservations_of_orders(
     Ok(out)
 }
 
-/// Active reservations for each (sku, order_ref).
+/// Reservations for each (sku, order_ref) that hold or held units for picking: active ones,
+/// and consumed ones whose picked units may still be waiting to ship.
 pub(super) fn reservations_by_order(
     conn: &Connection,
     keys: &BTreeSet<(Sku, String)>,
 ) -> Result<Vec<Reservation>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {RES_COLS} FROM reservations WHERE sku = ?1 AND order_ref = ?2 AND status = 'active'"
+        "SELECT {RES_COLS} FROM reservations WHERE order_ref = ?2 AND sku = ?1
+         AND status IN ('active', 'consumed')"
     ))?;
     let mut out = Vec::new();
     for (sku, order) in keys {
