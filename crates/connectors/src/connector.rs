@@ -217,15 +217,21 @@ impl Connector {
         };
         let mut payload = job.payload.clone().unwrap_or(Value::Null);
         if self.system == "storefront" {
-            // The channel hears of its order in its own terms.
+            // The channel hears of its order in its own terms: in the state the event left it
+            // in (a parcel: partially shipped or shipped), else the state it is in now.
+            let state = payload["state"]
+                .as_str()
+                .and_then(OrderState::parse)
+                .or_else(|| OrderState::parse(&order.state));
             let status = self
                 .inventory
                 .estate()
                 .channel(&order.channel)
-                .zip(OrderState::parse(&order.state))
+                .zip(state)
                 .map(|(c, s)| c.orders.status_name(s).to_string());
-            if !payload.is_object() {
-                payload = json!({});
+            match payload.as_object_mut() {
+                Some(fields) => drop(fields.remove("state")),
+                None => payload = json!({}),
             }
             payload["status"] = json!(status);
         }

@@ -355,8 +355,10 @@ impl Ledger<'_> {
             "lines": per_sku.iter().map(|(sku, qty)| json!({"sku": sku, "qty": qty}))
                 .collect::<Vec<_>>(),
         });
+        let mut tracking = shipment.clone();
+        tracking["state"] = json!(to);
         let mut jobs = vec![
-            NewJob::new("publish_tracking", "storefront").keyed(&s.id, shipment.clone()),
+            NewJob::new("publish_tracking", "storefront").keyed(&s.id, tracking),
             NewJob::new("post_fulfilment", "erp").keyed(&s.id, shipment.clone()),
         ];
         if let Some((authorization, _)) = &detail.payment
