@@ -76,6 +76,47 @@ impl Args {
     fn runs(&self, part: Part) -> bool {
         self.only.is_empty() || self.only.contains(&part)
     }
+
+    fn runs_any(&self, parts: &[Part]) -> bool {
+        parts.iter().any(|p| self.runs(*p))
+    }
+}
+
+/// Baselines measured on a backend before its runs, in rows (or orders) a second.
+#[derive(Default)]
+struct Baselines {
+    reservations: Option<f64>,
+    orders: Option<f64>,
+}
+
+/// The parts that run on every backend: reservations and order intake in-process, ATS reads
+/// (on SQLite; they read memory, whatever the store), and reservations over HTTP.
+async fn backend_rows(
+    inv: &Inventory,
+    shutdown: &Shutdown,
+    args: &Args,
+    backend: &str,
+    baselines: Baselines,
+) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    if let (true, Some(b)) = (args.runs(Part::Reservations), baselines.reservations) {
+        rows.extend(reservation_rows(inv, args, backend, b).await?);
+    }
+    if let Some(b) = baselines.orders {
+        rows.push(intake_row(inv, args, backend, b).await?);
+    }
+    let base = serve(inv, shutdown).await?;
+    if backend == "SQLite" && args.secs > 0 && args.runs(Part::Reads) {
+        rows.push(ats_in_process(inv, args.secs).await);
+        rows.push(ats_http(&base, args.connections, args.secs).await?);
+    }
+    if args.runs(Part::Http) {
+        let label = format!("reservations, HTTP, {backend}");
+        let mut row = reserve_http(&base, args.http_reservations, args.connections, &label).await?;
+        row.baseline = baselines.reservations;
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 const SKUS: usize = 1_000;
@@ -868,34 +909,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     crossdock_store::sqlite::remove_files(&path);
     let store = AnyStore::Sqlite(SqliteStore::open(&path).await.context("open sqlite")?);
     let (inv, shutdown) = inventory(store).await?;
-    let mut baseline = None;
-    if args.runs(Part::Reservations) || args.runs(Part::Http) {
-        baseline = Some(sqlite_baseline(&args.dir, args.reservations)?);
-    }
-    if let (true, Some(baseline)) = (args.runs(Part::Reservations), baseline) {
-        rows.extend(reservation_rows(&inv, &args, "SQLite", baseline).await?);
-    }
-    if args.runs(Part::Orders) {
-        let body = order_body(inv.estate())?;
-        let order_baseline = sqlite_order_baseline(&args.dir, args.orders, &body)?;
-        rows.push(intake_row(&inv, &args, "SQLite", order_baseline).await?);
-    }
-    let base = serve(&inv, &shutdown).await?;
-    if args.secs > 0 && args.runs(Part::Reads) {
-        rows.push(ats_in_process(&inv, args.secs).await);
-        rows.push(ats_http(&base, args.connections, args.secs).await?);
-    }
-    if args.runs(Part::Http) {
-        let mut row = reserve_http(
-            &base,
-            args.http_reservations,
-            args.connections,
-            "reservations, HTTP, SQLite",
-        )
-        .await?;
-        row.baseline = baseline;
-        rows.push(row);
-    }
+    let baselines = Baselines {
+        reservations: args
+            .runs_any(&[Part::Reservations, Part::Http])
+            .then(|| sqlite_baseline(&args.dir, args.reservations))
+            .transpose()?,
+        orders: args
+            .runs(Part::Orders)
+            .then(|| sqlite_order_baseline(&args.dir, args.orders, &order_body(inv.estate())?))
+            .transpose()?,
+    };
+    rows.extend(backend_rows(&inv, &shutdown, &args, "SQLite", baselines).await?);
     let mut erp_line = None;
     if args.runs(Part::Erp) {
         let limit = args.erp_rate;
@@ -918,30 +942,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .await
             .context("connect to PostgreSQL")?;
         let (inv, shutdown) = inventory(AnyStore::Postgres(pg.clone())).await?;
-        let mut baseline = None;
-        if args.runs(Part::Reservations) || args.runs(Part::Http) {
-            baseline = Some(pg_baseline(&pg, args.reservations).await?);
-        }
-        if let (true, Some(baseline)) = (args.runs(Part::Reservations), baseline) {
-            rows.extend(reservation_rows(&inv, &args, "PostgreSQL", baseline).await?);
+        let mut baselines = Baselines::default();
+        if args.runs_any(&[Part::Reservations, Part::Http]) {
+            baselines.reservations = Some(pg_baseline(&pg, args.reservations).await?);
         }
         if args.runs(Part::Orders) {
             let body = order_body(inv.estate())?;
-            let order_baseline = pg_order_baseline(&pg, args.orders, &body).await?;
-            rows.push(intake_row(&inv, &args, "PostgreSQL", order_baseline).await?);
+            baselines.orders = Some(pg_order_baseline(&pg, args.orders, &body).await?);
         }
-        if args.runs(Part::Http) {
-            let base = serve(&inv, &shutdown).await?;
-            let mut row = reserve_http(
-                &base,
-                args.http_reservations,
-                args.connections,
-                "reservations, HTTP, PostgreSQL",
-            )
-            .await?;
-            row.baseline = baseline;
-            rows.push(row);
-        }
+        rows.extend(backend_rows(&inv, &shutdown, &args, "PostgreSQL", baselines).await?);
         shutdown.trigger();
         let drop_schema = format!("DROP SCHEMA \"{schema}\" CASCADE");
         sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema))

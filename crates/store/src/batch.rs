@@ -334,35 +334,36 @@ pub(crate) fn touched_states(finished: &Finished) -> Vec<std::sync::Arc<SkuState
         .collect()
 }
 
-/// What the store holds of an order, for a batch to see it.
-pub(crate) struct OrderRowNow<'a> {
-    pub state: &'a str,
+/// What the store holds of an order, for a batch to see it: one row of the query both
+/// backends run (JSON columns already parsed).
+pub(crate) struct OrderRowNow {
+    pub state: String,
     pub transitions: i64,
-    pub body: &'a serde_json::Value,
+    pub body: serde_json::Value,
     /// Units shipped per SKU, a JSON object.
-    pub shipped: &'a serde_json::Value,
+    pub shipped: serde_json::Value,
     /// Amount captured, in millionths.
     pub captured: i64,
     /// Milliseconds, when anything shipped.
     pub last_shipped_at: Option<i64>,
     /// Return lines, a JSON array of `{rma_id, sku, qty, received}`.
-    pub returns: &'a serde_json::Value,
+    pub returns: serde_json::Value,
     /// The ERP's id, once posted.
     pub erp_order_id: Option<String>,
     /// Amounts of the invoices recorded, a JSON array of decimal strings.
-    pub invoiced: &'a serde_json::Value,
+    pub invoiced: serde_json::Value,
 }
 
 /// An order's state as a batch sees it.
-pub(crate) fn order_now(row: OrderRowNow<'_>) -> crate::Result<OrderNow> {
+pub(crate) fn order_now(row: OrderRowNow) -> crate::Result<OrderNow> {
     use crossdock_domain::ledger::OrderDetail;
     use crossdock_domain::money::Money;
     use crossdock_domain::order_state::OrderState;
     let corrupt = |what: String| crate::StoreError::Corrupt(what);
-    let state = OrderState::parse(row.state)
+    let state = OrderState::parse(&row.state)
         .ok_or_else(|| corrupt(format!("order state `{}`", row.state)))?;
     let mut detail =
-        OrderDetail::from_body(row.body).ok_or_else(|| corrupt("order body".to_string()))?;
+        OrderDetail::from_body(&row.body).ok_or_else(|| corrupt("order body".to_string()))?;
     for (sku, qty) in row.shipped.as_object().into_iter().flatten() {
         let sku = crossdock_domain::Sku::parse(sku)
             .map_err(|_| corrupt(format!("shipped SKU `{sku}`")))?;
@@ -377,7 +378,7 @@ pub(crate) fn order_now(row: OrderRowNow<'_>) -> crate::Result<OrderNow> {
         detail.invoiced = detail.invoiced.plus(amount).unwrap_or(detail.invoiced);
     }
     if !row.returns.is_null() {
-        detail.returns = serde_json::from_value(row.returns.clone())
+        detail.returns = serde_json::from_value(row.returns)
             .map_err(|e| corrupt(format!("return lines: {e}")))?;
     }
     Ok(OrderNow {

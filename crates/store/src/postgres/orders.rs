@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crossdock_domain::Timestamp;
 use crossdock_domain::ledger::{PriorIntake, Priors};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Row};
 
 use crate::Result;
 use crate::batch::WriteSet;
@@ -402,19 +402,7 @@ pub(super) async fn orders_now(
     }
     type Json = sqlx::types::Json<serde_json::Value>;
     let ids: Vec<String> = ids.iter().cloned().collect();
-    type Row = (
-        String,
-        String,
-        i64,
-        Json,
-        Json,
-        i64,
-        Option<i64>,
-        Json,
-        Option<String>,
-        Json,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT o.id, o.state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id),
             o.body,
             (SELECT COALESCE(jsonb_object_agg(sku, n), '{}'::jsonb) FROM (SELECT sku,
@@ -435,31 +423,20 @@ pub(super) async fn orders_now(
     .fetch_all(conn)
     .await?;
     let mut out = std::collections::HashMap::new();
-    for (
-        id,
-        state,
-        transitions,
-        body,
-        shipped,
-        captured,
-        last_shipped_at,
-        returns,
-        erp,
-        invoiced,
-    ) in rows
-    {
-        let now = crate::batch::order_now(crate::batch::OrderRowNow {
-            state: &state,
-            transitions,
-            body: &body.0,
-            shipped: &shipped.0,
-            captured,
-            last_shipped_at,
-            returns: &returns.0,
-            erp_order_id: erp,
-            invoiced: &invoiced.0,
-        })?;
-        out.insert(id, now);
+    for r in rows {
+        let json = |i: usize| r.try_get::<Json, _>(i).map(|j| j.0);
+        let row = crate::batch::OrderRowNow {
+            state: r.try_get(1)?,
+            transitions: r.try_get(2)?,
+            body: json(3)?,
+            shipped: json(4)?,
+            captured: r.try_get(5)?,
+            last_shipped_at: r.try_get(6)?,
+            returns: json(7)?,
+            erp_order_id: r.try_get(8)?,
+            invoiced: json(9)?,
+        };
+        out.insert(r.try_get(0)?, crate::batch::order_now(row)?);
     }
     Ok(out)
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use crossdock_domain::ledger::{PriorIntake, Priors};
+use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, named_params, params};
 
 use crate::Result;
@@ -312,60 +313,29 @@ pub(super) fn orders_now(
          FROM orders o WHERE id = ?1",
     )?;
     for id in ids {
-        type Row = (
-            String,
-            i64,
-            String,
-            String,
-            i64,
-            Option<i64>,
-            String,
-            Option<String>,
-            String,
-        );
-        let row: Option<Row> = stmt
+        let row = stmt
             .query_row([id], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                ))
+                let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
+                    let text: String = r.get(i)?;
+                    serde_json::from_str(&text).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e))
+                    })
+                };
+                Ok(crate::batch::OrderRowNow {
+                    state: r.get(0)?,
+                    transitions: r.get(1)?,
+                    body: json(2)?,
+                    shipped: json(3)?,
+                    captured: r.get(4)?,
+                    last_shipped_at: r.get(5)?,
+                    returns: json(6)?,
+                    erp_order_id: r.get(7)?,
+                    invoiced: json(8)?,
+                })
             })
             .optional()?;
-        if let Some((
-            state,
-            transitions,
-            body,
-            shipped,
-            captured,
-            last_shipped_at,
-            returns,
-            erp,
-            invoiced,
-        )) = row
-        {
-            let parse = |text: &str| {
-                serde_json::from_str::<serde_json::Value>(text)
-                    .map_err(|e| crate::StoreError::Corrupt(format!("order {id}: {e}")))
-            };
-            let now = crate::batch::order_now(crate::batch::OrderRowNow {
-                state: &state,
-                transitions,
-                body: &parse(&body)?,
-                shipped: &parse(&shipped)?,
-                captured,
-                last_shipped_at,
-                returns: &parse(&returns)?,
-                erp_order_id: erp,
-                invoiced: &parse(&invoiced)?,
-            })?;
-            out.insert(id.clone(), now);
+        if let Some(row) = row {
+            out.insert(id.clone(), crate::batch::order_now(row)?);
         }
     }
     Ok(out)
