@@ -324,19 +324,7 @@ async fn a_pick_consumes_the_reservation_it_names(h: Harness) {
     )
     .await;
     h.run(2, vec![reserve("a", "SKU-HOT", 4, "b2b")]).await;
-    let pick = Command::Stock(StockEvent {
-        source: "wms".into(),
-        source_event_id: "pick-1".into(),
-        occurred_at: Timestamp(3),
-        sku: sku("SKU-HOT"),
-        location: loc("east"),
-        change: EventChange::Stock {
-            change: StockChange::PickOpened(3),
-            kind: "pick_opened".into(),
-            po_ref: None,
-            order_ref: Some("order-a".into()),
-        },
-    });
+    let pick = pick_for("pick-1", 3, 3, "order-a");
     assert_eq!(h.run(3, vec![pick]).await, vec![Outcome::Applied]);
     let b = h.state("SKU-HOT").await.at(&loc("east")).unwrap().buckets;
     assert_eq!((b.on_hand, b.picking, b.reserved), (10, 3, 1));
@@ -440,6 +428,23 @@ async fn a_second_process_cannot_write_the_same_sqlite_file() {
     assert!(err.contains("another crossdock process"), "{err}");
     drop(first);
     crossdock_store::sqlite::remove_files(&path);
+}
+
+/// A pick ticket opened at east for `qty` SKU-HOT of `order`.
+fn pick_for(event: &str, at: i64, qty: i64, order: &str) -> Command {
+    Command::Stock(StockEvent {
+        source: "wms".into(),
+        source_event_id: event.into(),
+        occurred_at: Timestamp(at),
+        sku: sku("SKU-HOT"),
+        location: loc("east"),
+        change: EventChange::Stock {
+            change: StockChange::PickOpened(qty),
+            kind: "pick_opened".into(),
+            po_ref: None,
+            order_ref: Some(order.into()),
+        },
+    })
 }
 
 fn place(external_id: &str, qty: i64, key: Option<&str>, hash: &str) -> Command {
@@ -1190,19 +1195,7 @@ async fn a_parcel_after_a_pick_that_used_up_a_reservation_takes_the_picked_units
         )],
     )
     .await;
-    let pick = Command::Stock(StockEvent {
-        source: "wms".into(),
-        source_event_id: "pick-3".into(),
-        occurred_at: Timestamp(5),
-        sku: sku("SKU-HOT"),
-        location: loc("east"),
-        change: EventChange::Stock {
-            change: StockChange::PickOpened(3),
-            kind: "pick_opened".into(),
-            po_ref: None,
-            order_ref: Some(id.clone()),
-        },
-    });
+    let pick = pick_for("pick-3", 5, 3, &id);
     assert_eq!(h.run(5, vec![pick]).await, vec![Outcome::Applied]);
     let b = h.state("SKU-HOT").await.at(&loc("east")).unwrap().buckets;
     assert_eq!((b.on_hand, b.picking, b.reserved), (50, 3, 2));
