@@ -4,11 +4,16 @@
 //! own name means itself). What follows from it:
 //! - `cancelled`: the order is cancelled here too, with every compensation but the ERP's own
 //!   (it already cancelled its sales order);
-//! - any other state, for an order held because the ERP created its sales order in a status
-//!   meaning `on_hold` (`ERP_ORDER_HELD`): the hold was lifted in the ERP, so the exception is
-//!   retried, which reads the status again and goes on;
+//! - `on_hold`, for an order in the ERP but not yet released to the warehouse: the order is
+//!   held here too, so its release waits (a release already queued finds it held and stops);
+//! - any other state, for an order held by the ERP: the hold was lifted there. Held by such a
+//!   status pushed here, the order goes back to `erp_posted` and its release is queued; held
+//!   because the ERP created its sales order in such a status (`ERP_ORDER_HELD`), the
+//!   exception is retried, which reads the status again and goes on;
 //! - otherwise the status is recorded on the order (`erp_status`) and announced as an
 //!   `order.erp_status_changed` event, and nothing else changes.
+//!
+//! Every status is recorded on the order, whatever follows from it.
 
 use std::collections::BTreeMap;
 
@@ -16,15 +21,21 @@ use crossdock_domain::ErrorCode;
 use crossdock_domain::inbound::ErpStatusChange;
 use crossdock_domain::ledger::{AdvanceOrder, CancelOrder, Command, Outcome};
 use crossdock_domain::order_state::OrderState;
+use crossdock_domain::saga::next_job;
 use crossdock_store::ExceptionAction;
 
 use crate::{EngineError, Inventory};
+
+/// The actor of moves the ERP's pushed statuses make.
+const ERP_ACTOR: &str = "erp";
 
 /// What a status change did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErpStatusAction {
     /// The order was cancelled.
     Cancelled,
+    /// The order was put on hold.
+    Held,
     /// The order's `ERP_ORDER_HELD` hold was lifted and its posting retried.
     HoldReleased,
     /// Recorded on the order only.
@@ -36,6 +47,7 @@ impl ErpStatusAction {
     pub fn as_str(self) -> &'static str {
         match self {
             ErpStatusAction::Cancelled => "cancelled",
+            ErpStatusAction::Held => "held",
             ErpStatusAction::HoldReleased => "hold_released",
             ErpStatusAction::Recorded => "recorded",
         }
@@ -109,22 +121,62 @@ impl Inventory {
         let state = OrderState::parse(&order.state).ok_or_else(|| {
             EngineError::StoreUnavailable(format!("order state `{}`", order.state))
         })?;
-        // The status is recorded in every case, then acted on.
-        let record = AdvanceOrder {
+        // Held by a status pushed here (not by a step's exception): the actor says so.
+        let held_by_push = order
+            .history
+            .iter()
+            .rev()
+            .find(|t| t.to == "on_hold")
+            .is_some_and(|t| t.actor == ERP_ACTOR && t.from.as_deref() == Some("erp_posted"));
+        let (to, jobs, action) = match (means, state) {
+            (OrderState::OnHold, OrderState::ErpPosted) => {
+                (OrderState::OnHold, vec![], ErpStatusAction::Held)
+            }
+            (m, OrderState::OnHold) if m != OrderState::OnHold && held_by_push => (
+                OrderState::ErpPosted,
+                next_job("post_sales_order", &order.order)
+                    .into_iter()
+                    .collect(),
+                ErpStatusAction::HoldReleased,
+            ),
+            _ => (state, vec![], ErpStatusAction::Recorded),
+        };
+        let advance = AdvanceOrder {
             order_id: change.order_id.clone(),
             from: state,
-            to: state,
-            actor: "erp".into(),
+            to,
+            actor: ERP_ACTOR.into(),
             correlation_id: change.correlation_id.clone(),
             erp_order_id: change.erp_order_id.clone(),
             erp_status: Some(change.status.clone()),
-            jobs: vec![],
+            jobs,
             fail_job: None,
         };
-        self.submit_one(Command::AdvanceOrder(Box::new(record)))
-            .await?;
+        let moved = match self
+            .submit_one(Command::AdvanceOrder(Box::new(advance)))
+            .await?
+        {
+            Outcome::OrderMoved { moved, state } => moved.then_some(state),
+            _ => None,
+        };
         if means == OrderState::Cancelled {
             return self.cancel_for_erp(&change, means).await;
+        }
+        if action != ErpStatusAction::Recorded {
+            return match moved {
+                Some(state) => Ok(ErpStatusApplied {
+                    means,
+                    action,
+                    state,
+                }),
+                None => Err(ErpStatusError::Refused(
+                    ErrorCode::OrderStateConflict,
+                    format!(
+                        "order `{}` moved on meanwhile; send the status again",
+                        change.order_id
+                    ),
+                )),
+            };
         }
         if state == OrderState::OnHold && means != OrderState::OnHold {
             let exception = order
@@ -166,7 +218,7 @@ impl Inventory {
     ) -> Result<ErpStatusApplied, ErpStatusError> {
         let cancel = CancelOrder {
             order_id: change.order_id.clone(),
-            actor: "erp".into(),
+            actor: ERP_ACTOR.into(),
             from_system: Some("erp"),
             correlation_id: change.correlation_id.clone(),
         };

@@ -422,6 +422,50 @@ async fn erp_statuses_map_to_canonical_states(postgres: bool) {
         (Some("recorded"), Some("released")),
         "{answer}"
     );
+    // Put on hold in the ERP before the warehouse has it: held here, the release waits; the
+    // hold lifted in the ERP, the release goes out.
+    sims.erp.set_new_order_status(None);
+    sims.wms.set_faults(Faults {
+        down_for_ms: 60_000,
+        ..Faults::default()
+    });
+    let held_in_erp = place(&app, web_order("E-5", "i@example.com")).await;
+    assert_eq!(
+        app.wait_for_state(&held_in_erp, "erp_posted").await["state"],
+        "erp_posted"
+    );
+    let (_, answer) = push(&held_in_erp, "Pending Approval").await;
+    assert_eq!(
+        (answer["action"].as_str(), answer["state"].as_str()),
+        (Some("held"), Some("on_hold")),
+        "{answer}"
+    );
+    sims.wms.set_faults(Faults::default());
+    // The release queued before the hold runs, finds the order held, and stops.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, jobs) = app.get("/v1/jobs?system=wms&state=done&limit=1000").await;
+        let done = jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["order_id"] == held_in_erp.as_str() && j["kind"] == "release_to_wms");
+        if done || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (_, o) = app.get(&format!("/v1/orders/{held_in_erp}")).await;
+    assert_eq!(o["state"], "on_hold", "the release waits for the ERP: {o}");
+    assert_eq!(received(&sims.wms, "/releases", &held_in_erp), 0);
+    let (_, answer) = push(&held_in_erp, "Pending Fulfillment").await;
+    assert_eq!(
+        (answer["action"].as_str(), answer["state"].as_str()),
+        (Some("hold_released"), Some("erp_posted")),
+        "{answer}"
+    );
+    let o = app.wait_for_state(&held_in_erp, "released").await;
+    assert_eq!(o["state"], "released", "{o}");
     // A status with no mapping is refused and changes nothing.
     let (status, p) = push(&approval_pushed, "Billed").await;
     assert_eq!(

@@ -53,6 +53,10 @@ async fn erp_status(
                     StatusCode::NOT_FOUND,
                     "Send crossdock's order id (the reference on the sales order).",
                 ),
+                ErrorCode::OrderStateConflict => (
+                    StatusCode::CONFLICT,
+                    "The order moved on while the status was applied; send the status again.",
+                ),
                 ErrorCode::MappingFailed => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "Map the status to a canonical state under [erp] statuses in the \
