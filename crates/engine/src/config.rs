@@ -143,7 +143,7 @@ pub struct SystemSettings {
     /// The system's own statuses and the canonical states they mean, e.g. for the ERP
     /// `{ "Pending Approval" = "on_hold" }`: a sales order the ERP creates in a status that
     /// means `on_hold` holds the order (`ERP_ORDER_HELD`) until an operator retries or
-    /// resolves it.
+    /// resolves it. Statuses the ERP pushes later (`POST /v1/erp-statuses`) read the same map.
     #[serde(default)]
     pub statuses: BTreeMap<String, OrderState>,
 }
