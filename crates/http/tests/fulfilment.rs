@@ -774,10 +774,26 @@ async fn returns_follow_the_window(postgres: bool) {
     let (_, o) = app.get(&format!("/v1/orders/{recent}")).await;
     assert_eq!(o["state"], "shipped");
     assert_eq!(o["returns"][0]["lines"][0]["received"], 1, "{o}");
-    // The rest comes back too: the order is returned.
+    // The rest comes back too: the order is returned. Sent twice without the channel's
+    // reference, an Idempotency-Key makes the repeat open nothing.
     let rest = json!({"order_id": recent, "lines": [{"sku": "SKU-1", "qty": 1}, {"sku": "SKU-2", "qty": 1}]});
-    let (status, _) = app.post("/v1/returns", rest).await;
-    assert_eq!(status, StatusCode::CREATED);
+    let keyed = || {
+        app.http
+            .post(format!("{}/v1/returns", app.base))
+            .header("Idempotency-Key", "rest-of-it")
+            .json(&rest)
+            .send()
+    };
+    let first = keyed().await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let again = keyed().await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(
+        (again["duplicate"].as_bool(), &again["rma_id"]),
+        (Some(true), &first["rma_id"])
+    );
     app.events(received(&recent, "RR-2", "SKU-1")).await;
     app.events(received(&recent, "RR-3", "SKU-2")).await;
     let (_, o) = app.get(&format!("/v1/orders/{recent}")).await;

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::extract::Json;
 use crate::problem::Problem;
-use crate::v1::orders::{correlation_id, invalid};
+use crate::v1::orders::{correlation_id, header_text, invalid};
 
 /// Routes.
 pub fn router() -> Router<Inventory> {
@@ -114,7 +114,11 @@ async fn open_return(
 ) -> Result<Response, Problem> {
     let mut record = parse_return(&body, Inventory::new_rma_id(), correlation_id(&headers)?)
         .map_err(|e| invalid(e, "Correct the listed fields and send the return again."))?;
-    // With the channel's reference, the RMA's id is the same on every delivery.
+    // With the channel's reference (or, lacking one, an Idempotency-Key), the RMA's id is the
+    // same on every delivery, so a repeat opens nothing more.
+    if record.return_ref.is_none() {
+        record.return_ref = header_text(&headers, "idempotency-key")?;
+    }
     if let Some(r) = &record.return_ref {
         record.id = rma_id_for(&record.order_id, r);
     }

@@ -46,7 +46,7 @@ pub fn request_hash(body: &Value) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, Problem> {
+pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, Problem> {
     match headers.get(name) {
         None => Ok(None),
         Some(v) => {
