@@ -395,12 +395,11 @@ impl Ledger<'_> {
                 ..detail
             };
         }
-        let actor = format!("shipment:{}", s.source);
         let mut advance = AdvanceOrder {
             order_id: s.order_id.clone(),
             from: now.state,
             to,
-            actor,
+            actor: format!("shipment:{}", s.source),
             correlation_id: s.correlation_id.clone(),
             erp_order_id: None,
             erp_status: None,
@@ -414,8 +413,8 @@ impl Ledger<'_> {
                 state: to,
             };
         }
-        // Invoiced in full before the last parcel left (and the invoice already went to the
-        // channel): nothing more is coming, so the order is invoiced and closed now.
+        // Invoiced in full before the last parcel left (the invoice reaches the channel by its
+        // own job): nothing more is coming, so the order is invoiced and closed now.
         advance.jobs.clear();
         for (from, to) in [
             (OrderState::Shipped, OrderState::Invoiced),
