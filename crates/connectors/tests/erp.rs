@@ -12,7 +12,7 @@ use crossdock_domain::ledger::{
 };
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::stock::StockChange;
-use crossdock_domain::{LocationCode, Sku, Timestamp};
+use crossdock_domain::{LocationCode, Qty, Sku, Timestamp};
 use crossdock_engine::config::EXAMPLE;
 use crossdock_engine::runner::policy::Backoff;
 use crossdock_engine::runner::{RunnerStats, SystemLimits, run_system};
@@ -68,7 +68,7 @@ async fn allocated_orders(store: AnyStore, n: usize) -> (Inventory, Shutdown) {
             sku,
             location: LocationCode::parse("east").unwrap(),
             change: EventChange::Stock {
-                change: StockChange::Receipt(10_000),
+                change: StockChange::Receipt(Qty::of(10_000)),
                 kind: "receipt".into(),
                 po_ref: None,
                 order_ref: None,

@@ -59,16 +59,19 @@ pub fn channel_figures(
     channel: &Channel,
     now: Timestamp,
 ) -> Figures {
-    let pool: i64 = channel
+    let pool = channel
         .locations
         .iter()
         .map(|l| sellable_at(estate, state, l))
-        .sum();
+        .fold(0i64, i64::saturating_add);
     let fenced = estate.fences_against(&channel.code, |c| state.reserved_by(c));
-    let pool = (pool - fenced).max(0);
+    let pool = pool.saturating_sub(fenced).max(0);
     let available_now = match channel.allocation {
         Allocation::All | Allocation::RingFence { .. } => pool,
-        Allocation::Share { pct } => pool * i64::from(pct) / 100,
+        // pct is at most 100, so the share never exceeds the pool.
+        Allocation::Share { pct } => {
+            i64::try_from(i128::from(pool) * i128::from(pct) / 100).unwrap_or(pool)
+        }
         Allocation::Cap { units } => pool.min(units),
     };
     let (available_backorder, next_eta) = match channel.backorder_horizon_days {
@@ -79,7 +82,10 @@ pub fn channel_figures(
                 e.qty > 0 && e.eta <= horizon && channel.locations.contains(&e.location)
             });
             due.fold((0, None), |(sum, eta): (i64, Option<Timestamp>), e| {
-                (sum + e.qty, Some(eta.map_or(e.eta, |t| t.min(e.eta))))
+                (
+                    sum.saturating_add(e.qty),
+                    Some(eta.map_or(e.eta, |t| t.min(e.eta))),
+                )
             })
         }
     };
@@ -137,6 +143,7 @@ mod tests {
     use super::*;
     use crate::estate::fixtures::example;
     use crate::ids::Sku;
+    use crate::qty::Level;
     use crate::sku::ExpectedReceipt;
     use crate::stock::{Bucket, StockChange};
 
@@ -148,7 +155,10 @@ mod tests {
     fn worked() -> SkuState {
         let mut s = SkuState::new(Sku::parse("SKU-1").unwrap());
         let snap = |on_hand, picking| {
-            StockChange::Snapshot(vec![(Bucket::OnHand, on_hand), (Bucket::Picking, picking)])
+            StockChange::Snapshot(vec![
+                (Bucket::OnHand, Level::of(on_hand)),
+                (Bucket::Picking, Level::of(picking)),
+            ])
         };
         s.at_mut(&loc("east")).apply(&snap(100, 10), Timestamp(1));
         s.at_mut(&loc("west")).apply(&snap(50, 0), Timestamp(1));

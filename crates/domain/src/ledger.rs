@@ -12,6 +12,7 @@ use crate::ats::{Figures, all_figures, channel_figures};
 use crate::error::ErrorCode;
 use crate::estate::Estate;
 use crate::ids::{LocationCode, Sku};
+use crate::qty::{MAX_QTY, Qty};
 use crate::routing::plan;
 use crate::sku::{ExpectedReceipt, SkuState};
 use crate::stock::{Applied, StockChange};
@@ -158,7 +159,7 @@ impl<'a> Ledger<'a> {
                 if let (StockChange::Receipt(q) | StockChange::TransferReceived(q), Some(po)) =
                     (change, po_ref)
                 {
-                    let received = *q;
+                    let received = q.get();
                     set_expected(state, &e.location, po, |x| x.0 -= received, Timestamp(0));
                     self.writes
                         .expected
@@ -166,10 +167,10 @@ impl<'a> Ledger<'a> {
                 }
                 match (change, order_ref) {
                     (StockChange::PickOpened(q), Some(order)) => {
-                        self.consume_for_pick(&e.sku, &e.location, order, *q);
+                        self.consume_for_pick(&e.sku, &e.location, order, q.get());
                     }
                     (StockChange::ReturnReceived(q), Some(order)) => {
-                        self.receive_return(order, &e.sku, *q, &e.source_event_id);
+                        self.receive_return(order, &e.sku, q.get(), &e.source_event_id);
                     }
                     _ => {}
                 }
@@ -266,6 +267,12 @@ impl<'a> Ledger<'a> {
                 format!("SKU `{}` is not in the item master", req.sku),
             );
         };
+        if Qty::new(req.qty).is_err() {
+            return rejected(
+                ErrorCode::ValidationFailed,
+                format!("qty must be from 1 to {MAX_QTY}, got {}", req.qty),
+            );
+        }
         let ats = channel_figures(self.estate, state, channel, self.now).available_now;
         if req.qty > ats {
             return Outcome::Insufficient { available: ats };
@@ -296,7 +303,8 @@ impl<'a> Ledger<'a> {
             .get_mut(&req.sku)
             .expect("planned on a loaded SKU");
         for a in &plan.allocations {
-            state.at_mut(&a.location).buckets.reserved += a.qty;
+            let reserved = &mut state.at_mut(&a.location).buckets.reserved;
+            *reserved = reserved.saturating_add(a.qty);
             self.writes
                 .stock
                 .insert((req.sku.clone(), a.location.clone()));

@@ -4,6 +4,7 @@ use super::*;
 use crate::ats::sellable_at;
 use crate::estate::fixtures::example;
 use crate::ids::ChannelCode;
+use crate::qty::{Delta, Level, MAX_QTY, Qty};
 use crate::stock::Bucket;
 
 fn sku(s: &str) -> Sku {
@@ -60,11 +61,11 @@ fn a_repeated_source_event_applies_once() {
     let e = example();
     let mut l = ledger(&e);
     assert_eq!(
-        l.apply(&stock("1", 1, "east", StockChange::Receipt(5))),
+        l.apply(&stock("1", 1, "east", StockChange::Receipt(Qty::of(5)))),
         Outcome::Applied
     );
     assert_eq!(
-        l.apply(&stock("1", 1, "east", StockChange::Receipt(5))),
+        l.apply(&stock("1", 1, "east", StockChange::Receipt(Qty::of(5)))),
         Outcome::Duplicate
     );
     let f = l.finish();
@@ -83,7 +84,7 @@ fn a_repeated_source_event_applies_once() {
 fn events_for_unknown_skus_are_rejected() {
     let e = example();
     let mut l = ledger(&e);
-    let mut cmd = stock("1", 1, "east", StockChange::Receipt(5));
+    let mut cmd = stock("1", 1, "east", StockChange::Receipt(Qty::of(5)));
     if let Command::Stock(ev) = &mut cmd {
         ev.sku = sku("NOPE");
     }
@@ -100,7 +101,7 @@ fn events_for_unknown_skus_are_rejected() {
 fn reserving_more_than_the_channel_may_sell_is_refused() {
     let e = example();
     let mut l = ledger(&e);
-    l.apply(&stock("1", 1, "east", StockChange::Receipt(100)));
+    l.apply(&stock("1", 1, "east", StockChange::Receipt(Qty::of(100))));
     // marketplace is capped at 50 units.
     assert_eq!(
         l.apply(&reserve("a", 51, "marketplace")),
@@ -116,7 +117,7 @@ fn reserving_more_than_the_channel_may_sell_is_refused() {
 fn release_returns_units_and_a_second_release_changes_nothing() {
     let e = example();
     let mut l = ledger(&e);
-    l.apply(&stock("1", 1, "east", StockChange::Receipt(10)));
+    l.apply(&stock("1", 1, "east", StockChange::Receipt(Qty::of(10))));
     l.apply(&reserve("a", 4, "b2b"));
     let release = Command::Release {
         id: "a".into(),
@@ -134,7 +135,7 @@ fn release_returns_units_and_a_second_release_changes_nothing() {
 fn opening_a_pick_consumes_the_orders_reservation() {
     let e = example();
     let mut l = ledger(&e);
-    l.apply(&stock("1", 1, "east", StockChange::Receipt(10)));
+    l.apply(&stock("1", 1, "east", StockChange::Receipt(Qty::of(10))));
     assert!(matches!(
         l.apply(&reserve("a", 4, "b2b")),
         Outcome::Reserved(_)
@@ -146,7 +147,7 @@ fn opening_a_pick_consumes_the_orders_reservation() {
         sku: sku("SKU-HOT"),
         location: loc("east"),
         change: EventChange::Stock {
-            change: StockChange::PickOpened(4),
+            change: StockChange::PickOpened(Qty::of(4)),
             kind: "pick_opened".into(),
             po_ref: None,
             order_ref: Some("order-a".into()),
@@ -177,7 +178,7 @@ fn receipts_against_a_po_reduce_the_expected_receipt() {
         },
     });
     l.apply(&expect);
-    let mut receipt = stock("r", 2, "east", StockChange::Receipt(4));
+    let mut receipt = stock("r", 2, "east", StockChange::Receipt(Qty::of(4)));
     if let Command::Stock(StockEvent {
         change: EventChange::Stock { po_ref, .. },
         ..
@@ -213,10 +214,12 @@ const CHANS: [&str; 3] = ["web", "marketplace", "b2b"];
 fn op() -> impl Strategy<Value = Op> {
     let q = 1i64..40;
     prop_oneof![
-        (0..3usize, q.clone()).prop_map(|(l, q)| Op::Stock(l, StockChange::Receipt(q))),
-        (0..3usize, -30i64..30).prop_map(|(l, q)| Op::Stock(l, StockChange::Adjustment(q))),
-        (0..3usize, q.clone()).prop_map(|(l, q)| Op::Stock(l, StockChange::Shipped(q))),
-        (0..3usize, q.clone()).prop_map(|(l, q)| Op::Stock(l, StockChange::TransferOut(q))),
+        (0..3usize, q.clone()).prop_map(|(l, q)| Op::Stock(l, StockChange::Receipt(Qty::of(q)))),
+        (0..3usize, (-30i64..30).prop_filter("not 0", |q| *q != 0))
+            .prop_map(|(l, q)| Op::Stock(l, StockChange::Adjustment(Delta::of(q)))),
+        (0..3usize, q.clone()).prop_map(|(l, q)| Op::Stock(l, StockChange::Shipped(Qty::of(q)))),
+        (0..3usize, q.clone())
+            .prop_map(|(l, q)| Op::Stock(l, StockChange::TransferOut(Qty::of(q)))),
         (0..3usize, 0i64..80).prop_map(|(l, q)| Op::Snapshot(l, q)),
         (0..3usize, q.clone(), proptest::option::of(0..3usize))
             .prop_map(|(c, q, l)| Op::Reserve(c, q, l)),
@@ -239,7 +242,7 @@ proptest! {
             let cmd = match op {
                 Op::Stock(li, change) => stock(&i.to_string(), at, LOCS[li], change),
                 Op::Snapshot(li, q) => stock(&i.to_string(), at, LOCS[li],
-                    StockChange::Snapshot(vec![(Bucket::OnHand, q)])),
+                    StockChange::Snapshot(vec![(Bucket::OnHand, Level::of(q))])),
                 Op::Reserve(ci, q, li) => {
                     let id = format!("r{i}");
                     ids.push(id.clone());
@@ -252,7 +255,7 @@ proptest! {
                 Op::Release(n) if !ids.is_empty() => Command::Release {
                     id: ids[n % ids.len()].clone(), expired: false },
                 Op::Pick(n, li, q) if !ids.is_empty() => {
-                    let mut c = stock(&i.to_string(), at, LOCS[li], StockChange::PickOpened(q));
+                    let mut c = stock(&i.to_string(), at, LOCS[li], StockChange::PickOpened(Qty::of(q)));
                     if let Command::Stock(StockEvent { change: EventChange::Stock { order_ref, .. }, .. }) = &mut c {
                         *order_ref = Some(format!("order-{}", ids[n % ids.len()]));
                     }
@@ -294,6 +297,90 @@ proptest! {
     }
 }
 
+/// Raw quantities at and past every bound, and the limits of `i64`.
+fn extreme() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        Just(0i64),
+        Just(1),
+        Just(-1),
+        Just(MAX_QTY),
+        Just(MAX_QTY + 1),
+        Just(-MAX_QTY),
+        Just(-MAX_QTY - 1),
+        Just(i64::MAX),
+        Just(i64::MIN),
+        Just(i64::MIN + 1),
+        any::<i64>(),
+    ]
+}
+
+/// Builds a change of `kind` (0..12) from an unchecked quantity, as the edge does: through
+/// the bounded types, so a value out of bounds never becomes a change.
+fn checked_change(kind: usize, raw: i64, bucket: usize) -> Option<StockChange> {
+    let q = Qty::new(raw).ok();
+    Some(match kind {
+        0 => StockChange::Snapshot(vec![(Bucket::ALL[bucket], Level::new(raw).ok()?)]),
+        1 => StockChange::Adjustment(Delta::new(raw).ok()?),
+        2 => StockChange::Receipt(q?),
+        3 => StockChange::PickOpened(q?),
+        4 => StockChange::PickCancelled(q?),
+        5 => StockChange::Shipped(q?),
+        6 => StockChange::TransferOut(q?),
+        7 => StockChange::TransferShipped(q?),
+        8 => StockChange::TransferReceived(q?),
+        9 => StockChange::ReturnReceived(q?),
+        10 => StockChange::ReturnRestocked(q?),
+        _ => StockChange::ReturnScrapped(q?),
+    })
+}
+
+proptest! {
+    /// Extreme quantities on every event kind and bucket, and reservations of extreme sizes:
+    /// nothing wraps (tests run with overflow checks, so a wrap would panic), ATS never
+    /// exceeds the units ever received, and no reservation is granted past ATS.
+    #[test]
+    fn extreme_quantities_never_wrap_or_oversell(
+        ops in proptest::collection::vec((0..13usize, extreme(), 0..4usize, 0..3usize), 1..60)
+    ) {
+        let e = example();
+        let mut l = ledger(&e);
+        let mut received: i64 = 0;
+        for (i, (kind, raw, bucket, li)) in ops.into_iter().enumerate() {
+            let at = i as i64;
+            let cmd = if kind == 12 {
+                reserve(&format!("r{i}"), raw, CHANS[li])
+            } else {
+                let Some(change) = checked_change(kind, raw, bucket) else { continue };
+                if let StockChange::Receipt(q) | StockChange::TransferReceived(q)
+                    | StockChange::ReturnRestocked(q) = &change {
+                    received = received.saturating_add(q.get());
+                }
+                if let StockChange::Adjustment(d) = &change {
+                    received = received.saturating_add(d.get().max(0));
+                }
+                if let StockChange::Snapshot(v) = &change {
+                    received = received.saturating_add(v[0].1.get());
+                }
+                stock(&i.to_string(), at, LOCS[li], change)
+            };
+            let state = l.states[&sku("SKU-HOT")].clone();
+            let outcome = l.apply(&cmd);
+            if let Outcome::Reserved(r) = &outcome {
+                let channel = e.channel(r.channel.as_str()).unwrap();
+                let ats = channel_figures(&e, &state, channel, Timestamp(0)).available_now;
+                prop_assert!((1..=MAX_QTY).contains(&r.qty));
+                prop_assert!(r.qty <= ats, "reserved {} with only {} promisable", r.qty, ats);
+            }
+            let state = &l.states[&sku("SKU-HOT")];
+            for c in e.channels() {
+                let ats = channel_figures(&e, state, c, Timestamp(0)).available_now;
+                prop_assert!((0..=received).contains(&ats),
+                    "{} shows {} with {} ever received", c.code, ats, received);
+            }
+        }
+    }
+}
+
 mod intake {
     use serde_json::json;
 
@@ -327,9 +414,9 @@ mod intake {
             vec![],
             HashSet::new(),
         );
-        l.apply(&stock("1", 1, "east", StockChange::Receipt(10)));
-        l.apply(&stock("2", 1, "west", StockChange::Receipt(10)));
-        let mut b = stock("3", 1, "west", StockChange::Receipt(30));
+        l.apply(&stock("1", 1, "east", StockChange::Receipt(Qty::of(10))));
+        l.apply(&stock("2", 1, "west", StockChange::Receipt(Qty::of(10))));
+        let mut b = stock("3", 1, "west", StockChange::Receipt(Qty::of(30)));
         if let Command::Stock(ev) = &mut b {
             ev.sku = sku("SKU-B");
         }
@@ -533,7 +620,7 @@ mod fulfilment {
             )]
             .into(),
         );
-        l.apply(&stock("r", 1, "east", StockChange::Receipt(10)));
+        l.apply(&stock("r", 1, "east", StockChange::Receipt(Qty::of(10))));
         let mut r = reserve("res_1", 3, "b2b");
         if let Command::Reserve(req) = &mut r {
             req.order_ref = "ord_1".into();
@@ -569,7 +656,7 @@ mod fulfilment {
         let mut l = posted(&e);
         // One unit goes through a pick ticket first; the other two ship straight from the
         // reservation.
-        let mut pick = stock("p", 2, "east", StockChange::PickOpened(1));
+        let mut pick = stock("p", 2, "east", StockChange::PickOpened(Qty::of(1)));
         if let Command::Stock(StockEvent {
             change: EventChange::Stock { order_ref, .. },
             ..
@@ -693,8 +780,8 @@ mod fulfilment {
             HashSet::new(),
         )
         .with_orders([("ord_1".to_string(), now)].into());
-        l.apply(&stock("r1", 1, "east", StockChange::Receipt(100)));
-        l.apply(&stock("r2", 1, "west", StockChange::Receipt(100)));
+        l.apply(&stock("r1", 1, "east", StockChange::Receipt(Qty::of(100))));
+        l.apply(&stock("r2", 1, "west", StockChange::Receipt(Qty::of(100))));
         for (id, qty, at) in [
             ("res_1", 3, "east"),
             ("res_2", 2, "west"),
@@ -738,7 +825,7 @@ mod fulfilment {
                     if q == 0 {
                         continue;
                     }
-                    let mut pick = stock(&event, 2, names[at], StockChange::PickOpened(q));
+                    let mut pick = stock(&event, 2, names[at], StockChange::PickOpened(Qty::of(q)));
                     if let Command::Stock(StockEvent {
                         change: EventChange::Stock { order_ref, .. },
                         ..

@@ -70,6 +70,6 @@ impl SkuState {
     /// Adds `delta` to what `channel` holds reserved.
     pub fn add_channel_reserved(&mut self, channel: &ChannelCode, delta: i64) {
         let v = self.channel_reserved.entry(channel.clone()).or_insert(0);
-        *v = (*v + delta).max(0);
+        *v = v.saturating_add(delta).max(0);
     }
 }

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::LocationCode;
+use crate::qty::{Delta, Level, Qty};
 use crate::time::Timestamp;
 
 /// The buckets kept for one SKU at one location.
@@ -63,9 +64,14 @@ impl Buckets {
     }
 
     /// Units that may be promised: `max(0, on_hand - picking - transfer_out - reserved -
-    /// safety_stock)`.
+    /// safety_stock)`, computed without wrapping whatever the buckets hold.
     pub fn sellable(&self, safety_stock: i64) -> i64 {
-        (self.on_hand - self.picking - self.transfer_out - self.reserved - safety_stock).max(0)
+        self.on_hand
+            .saturating_sub(self.picking)
+            .saturating_sub(self.transfer_out)
+            .saturating_sub(self.reserved)
+            .saturating_sub(safety_stock)
+            .max(0)
     }
 }
 
@@ -104,39 +110,45 @@ impl LocationStock {
             }
         };
         let floor0 = |v: i64| v.max(0);
+        let up = |q: Qty| move |v: i64| v.saturating_add(q.get());
+        let down = |q: Qty| move |v: i64| v.saturating_sub(q.get());
         match *change {
             StockChange::Snapshot(ref values) => {
                 for (bucket, value) in values {
                     if at < self.snapshot_at[bucket.index()] {
                         stale += 1;
                     } else {
-                        *self.buckets.get_mut(*bucket) = *value;
+                        *self.buckets.get_mut(*bucket) = value.get();
                         self.snapshot_at[bucket.index()] = at;
                         applied += 1;
                     }
                 }
             }
             StockChange::Receipt(q) | StockChange::TransferReceived(q) => {
-                touch(self, Bucket::OnHand, &|v| v + q)
+                touch(self, Bucket::OnHand, &up(q))
             }
-            StockChange::Adjustment(q) => touch(self, Bucket::OnHand, &|v| v + q),
-            StockChange::PickOpened(q) => touch(self, Bucket::Picking, &|v| v + q),
-            StockChange::PickCancelled(q) => touch(self, Bucket::Picking, &|v| floor0(v - q)),
+            StockChange::Adjustment(d) => {
+                touch(self, Bucket::OnHand, &|v| v.saturating_add(d.get()))
+            }
+            StockChange::PickOpened(q) => touch(self, Bucket::Picking, &up(q)),
+            StockChange::PickCancelled(q) => touch(self, Bucket::Picking, &|v| floor0(down(q)(v))),
             StockChange::Shipped(q) => {
-                touch(self, Bucket::OnHand, &|v| v - q);
-                touch(self, Bucket::Picking, &|v| floor0(v - q));
+                touch(self, Bucket::OnHand, &down(q));
+                touch(self, Bucket::Picking, &|v| floor0(down(q)(v)));
             }
-            StockChange::TransferOut(q) => touch(self, Bucket::TransferOut, &|v| v + q),
+            StockChange::TransferOut(q) => touch(self, Bucket::TransferOut, &up(q)),
             StockChange::TransferShipped(q) => {
-                touch(self, Bucket::OnHand, &|v| v - q);
-                touch(self, Bucket::TransferOut, &|v| floor0(v - q));
+                touch(self, Bucket::OnHand, &down(q));
+                touch(self, Bucket::TransferOut, &|v| floor0(down(q)(v)));
             }
-            StockChange::ReturnReceived(q) => touch(self, Bucket::Inspection, &|v| v + q),
+            StockChange::ReturnReceived(q) => touch(self, Bucket::Inspection, &up(q)),
             StockChange::ReturnRestocked(q) => {
-                touch(self, Bucket::Inspection, &|v| floor0(v - q));
-                touch(self, Bucket::OnHand, &|v| v + q);
+                touch(self, Bucket::Inspection, &|v| floor0(down(q)(v)));
+                touch(self, Bucket::OnHand, &up(q));
             }
-            StockChange::ReturnScrapped(q) => touch(self, Bucket::Inspection, &|v| floor0(v - q)),
+            StockChange::ReturnScrapped(q) => {
+                touch(self, Bucket::Inspection, &|v| floor0(down(q)(v)))
+            }
         }
         if applied == 0 && stale > 0 {
             Applied::Stale
@@ -155,33 +167,33 @@ pub enum Applied {
     Stale,
 }
 
-/// A change to reported buckets. Quantities are positive except for `Adjustment`.
+/// A change to reported buckets. Quantities are bounded ([`Qty`], [`Level`], [`Delta`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StockChange {
     /// Replaces the given buckets.
-    Snapshot(Vec<(Bucket, i64)>),
+    Snapshot(Vec<(Bucket, Level)>),
     /// Goods received: on_hand up.
-    Receipt(i64),
+    Receipt(Qty),
     /// Signed correction of on_hand.
-    Adjustment(i64),
+    Adjustment(Delta),
     /// A pick ticket opened: picking up.
-    PickOpened(i64),
+    PickOpened(Qty),
     /// A pick ticket cancelled: picking down.
-    PickCancelled(i64),
+    PickCancelled(Qty),
     /// Shipped: on_hand and picking down.
-    Shipped(i64),
+    Shipped(Qty),
     /// Units committed to an outbound transfer.
-    TransferOut(i64),
+    TransferOut(Qty),
     /// An outbound transfer left: on_hand and transfer_out down.
-    TransferShipped(i64),
+    TransferShipped(Qty),
     /// An inbound transfer arrived: on_hand up.
-    TransferReceived(i64),
+    TransferReceived(Qty),
     /// A return arrived: inspection up.
-    ReturnReceived(i64),
+    ReturnReceived(Qty),
     /// Inspected and put back: inspection down, on_hand up.
-    ReturnRestocked(i64),
+    ReturnRestocked(Qty),
     /// Inspected and scrapped: inspection down.
-    ReturnScrapped(i64),
+    ReturnScrapped(Qty),
 }
 
 #[cfg(test)]
@@ -196,16 +208,16 @@ mod tests {
     fn deltas_older_than_a_snapshot_are_stale() {
         let mut s = row();
         s.apply(
-            &StockChange::Snapshot(vec![(Bucket::OnHand, 100)]),
+            &StockChange::Snapshot(vec![(Bucket::OnHand, Level::of(100))]),
             Timestamp(10),
         );
         assert_eq!(
-            s.apply(&StockChange::Receipt(5), Timestamp(9)),
+            s.apply(&StockChange::Receipt(Qty::of(5)), Timestamp(9)),
             Applied::Stale
         );
         assert_eq!(s.buckets.on_hand, 100);
         assert_eq!(
-            s.apply(&StockChange::Receipt(5), Timestamp(11)),
+            s.apply(&StockChange::Receipt(Qty::of(5)), Timestamp(11)),
             Applied::Changed
         );
         assert_eq!(s.buckets.on_hand, 105);
@@ -215,10 +227,10 @@ mod tests {
     fn an_older_snapshot_does_not_replace_a_newer_one() {
         let mut s = row();
         s.apply(
-            &StockChange::Snapshot(vec![(Bucket::OnHand, 100)]),
+            &StockChange::Snapshot(vec![(Bucket::OnHand, Level::of(100))]),
             Timestamp(10),
         );
-        let old = StockChange::Snapshot(vec![(Bucket::OnHand, 7)]);
+        let old = StockChange::Snapshot(vec![(Bucket::OnHand, Level::of(7))]);
         assert_eq!(s.apply(&old, Timestamp(5)), Applied::Stale);
         assert_eq!(s.buckets.on_hand, 100);
     }
@@ -227,17 +239,17 @@ mod tests {
     fn snapshots_are_tracked_per_bucket() {
         let mut s = row();
         s.apply(
-            &StockChange::Snapshot(vec![(Bucket::Picking, 3)]),
+            &StockChange::Snapshot(vec![(Bucket::Picking, Level::of(3))]),
             Timestamp(10),
         );
         // on_hand has never been snapshotted, so an old receipt still counts.
         assert_eq!(
-            s.apply(&StockChange::Receipt(4), Timestamp(1)),
+            s.apply(&StockChange::Receipt(Qty::of(4)), Timestamp(1)),
             Applied::Changed
         );
         // shipped touches both: on_hand moves, picking (snapshotted later) does not.
         assert_eq!(
-            s.apply(&StockChange::Shipped(2), Timestamp(2)),
+            s.apply(&StockChange::Shipped(Qty::of(2)), Timestamp(2)),
             Applied::Changed
         );
         assert_eq!((s.buckets.on_hand, s.buckets.picking), (2, 3));
@@ -246,10 +258,10 @@ mod tests {
     #[test]
     fn returns_flow_through_inspection() {
         let mut s = row();
-        s.apply(&StockChange::ReturnReceived(3), Timestamp(1));
+        s.apply(&StockChange::ReturnReceived(Qty::of(3)), Timestamp(1));
         assert_eq!((s.buckets.inspection, s.buckets.on_hand), (3, 0));
-        s.apply(&StockChange::ReturnRestocked(2), Timestamp(2));
-        s.apply(&StockChange::ReturnScrapped(1), Timestamp(3));
+        s.apply(&StockChange::ReturnRestocked(Qty::of(2)), Timestamp(2));
+        s.apply(&StockChange::ReturnScrapped(Qty::of(1)), Timestamp(3));
         assert_eq!((s.buckets.inspection, s.buckets.on_hand), (0, 2));
     }
 

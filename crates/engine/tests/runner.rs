@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crossdock_domain::Qty;
 use crossdock_domain::ledger::{Command, PlaceOrder};
 use crossdock_engine::config::EXAMPLE;
 use crossdock_engine::runner::policy::Backoff;
@@ -108,7 +109,7 @@ fn receipt(qty: i64) -> Command {
         sku: sku("SKU-1"),
         location: crossdock_domain::LocationCode::parse("east").unwrap(),
         change: EventChange::Stock {
-            change: StockChange::Receipt(qty),
+            change: StockChange::Receipt(Qty::of(qty)),
             kind: "receipt".into(),
             po_ref: None,
             order_ref: None,

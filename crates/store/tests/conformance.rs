@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use crossdock_domain::ledger::{AdvanceOrder, Command, EventChange, NewJob, Outcome, StockEvent};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::stock::{Bucket, StockChange};
-use crossdock_domain::{ChannelCode, Timestamp};
+use crossdock_domain::{ChannelCode, Delta, Level, Qty, Timestamp};
 use crossdock_store::{JobFinish, Store};
 use harness::*;
 
@@ -67,7 +67,7 @@ async fn racing_reservations_take_exactly_the_stock(h: Harness) {
             1,
             "SKU-HOT",
             "east",
-            StockChange::Receipt(100),
+            StockChange::Receipt(Qty::of(100)),
         )],
     )
     .await;
@@ -96,8 +96,20 @@ async fn racing_instances_respect_the_channel_cap(h: Harness) {
     h.run(
         1,
         vec![
-            event("e", 1, "SKU-HOT", "east", StockChange::Receipt(100)),
-            event("w", 1, "SKU-HOT", "west", StockChange::Receipt(100)),
+            event(
+                "e",
+                1,
+                "SKU-HOT",
+                "east",
+                StockChange::Receipt(Qty::of(100)),
+            ),
+            event(
+                "w",
+                1,
+                "SKU-HOT",
+                "west",
+                StockChange::Receipt(Qty::of(100)),
+            ),
         ],
     )
     .await;
@@ -132,7 +144,13 @@ async fn a_storm_of_duplicate_events_applies_once(h: Harness) {
     h.items(&["SKU-1"]).await;
     let outcomes = h
         .race(50, |_| {
-            event("dup-1", 5, "SKU-1", "east", StockChange::Receipt(7))
+            event(
+                "dup-1",
+                5,
+                "SKU-1",
+                "east",
+                StockChange::Receipt(Qty::of(7)),
+            )
         })
         .await;
     let mut applied = 0;
@@ -159,8 +177,20 @@ async fn a_storm_of_duplicate_events_applies_once(h: Harness) {
         .run(
             6,
             vec![
-                event("dup-2", 6, "SKU-1", "east", StockChange::Receipt(1)),
-                event("dup-2", 6, "SKU-1", "east", StockChange::Receipt(1)),
+                event(
+                    "dup-2",
+                    6,
+                    "SKU-1",
+                    "east",
+                    StockChange::Receipt(Qty::of(1)),
+                ),
+                event(
+                    "dup-2",
+                    6,
+                    "SKU-1",
+                    "east",
+                    StockChange::Receipt(Qty::of(1)),
+                ),
             ],
         )
         .await;
@@ -174,15 +204,27 @@ async fn events_older_than_a_snapshot_are_stale(h: Harness) {
         100,
         "SKU-1",
         "east",
-        StockChange::Snapshot(vec![(Bucket::OnHand, 40)]),
+        StockChange::Snapshot(vec![(Bucket::OnHand, Level::of(40))]),
     );
     let out = h
         .run(
             200,
             vec![
                 snap,
-                event("late", 50, "SKU-1", "east", StockChange::Receipt(5)),
-                event("new", 150, "SKU-1", "east", StockChange::Receipt(5)),
+                event(
+                    "late",
+                    50,
+                    "SKU-1",
+                    "east",
+                    StockChange::Receipt(Qty::of(5)),
+                ),
+                event(
+                    "new",
+                    150,
+                    "SKU-1",
+                    "east",
+                    StockChange::Receipt(Qty::of(5)),
+                ),
             ],
         )
         .await;
@@ -199,7 +241,7 @@ async fn events_older_than_a_snapshot_are_stale(h: Harness) {
                 60,
                 "SKU-1",
                 "east",
-                StockChange::Adjustment(-3),
+                StockChange::Adjustment(Delta::of(-3)),
             )],
         )
         .await;
@@ -219,7 +261,13 @@ async fn the_event_log_is_gap_free_and_filterable(h: Harness) {
     h.items(&["SKU-1", "SKU-2"]).await;
     h.race(30, |i| {
         let s = if i % 2 == 0 { "SKU-1" } else { "SKU-2" };
-        event(&format!("g{i}"), 1, s, "east", StockChange::Receipt(3))
+        event(
+            &format!("g{i}"),
+            1,
+            s,
+            "east",
+            StockChange::Receipt(Qty::of(3)),
+        )
     })
     .await;
     let all = h.store.events_after(0, 10_000, None).await.unwrap();
@@ -255,7 +303,13 @@ async fn release_and_expiry_return_units_once(h: Harness) {
     h.items(&["SKU-HOT"]).await;
     h.run(
         1,
-        vec![event("s", 1, "SKU-HOT", "east", StockChange::Receipt(10))],
+        vec![event(
+            "s",
+            1,
+            "SKU-HOT",
+            "east",
+            StockChange::Receipt(Qty::of(10)),
+        )],
     )
     .await;
     let mut soon = reserve("exp", "SKU-HOT", 3, "b2b");
@@ -320,7 +374,13 @@ async fn a_pick_consumes_the_reservation_it_names(h: Harness) {
     h.items(&["SKU-HOT"]).await;
     h.run(
         1,
-        vec![event("s", 1, "SKU-HOT", "east", StockChange::Receipt(10))],
+        vec![event(
+            "s",
+            1,
+            "SKU-HOT",
+            "east",
+            StockChange::Receipt(Qty::of(10)),
+        )],
     )
     .await;
     h.run(2, vec![reserve("a", "SKU-HOT", 4, "b2b")]).await;
@@ -355,7 +415,7 @@ async fn expected_receipts_round_trip(h: Harness) {
         (s.expected[0].qty, s.expected[0].eta),
         (30, Timestamp(3 * day))
     );
-    let mut receipt = event("rcv", 2, "SKU-1", "east", StockChange::Receipt(30));
+    let mut receipt = event("rcv", 2, "SKU-1", "east", StockChange::Receipt(Qty::of(30)));
     if let Command::Stock(StockEvent {
         change: EventChange::Stock { po_ref, .. },
         ..
@@ -373,7 +433,13 @@ async fn unknown_skus_are_rejected_and_not_remembered(h: Harness) {
     let out = h
         .run(
             1,
-            vec![event("u1", 1, "SKU-NEW", "east", StockChange::Receipt(5))],
+            vec![event(
+                "u1",
+                1,
+                "SKU-NEW",
+                "east",
+                StockChange::Receipt(Qty::of(5)),
+            )],
         )
         .await;
     assert!(matches!(&out[0], Outcome::Rejected { code, .. } if code.as_str() == "SKU_UNKNOWN"));
@@ -382,7 +448,13 @@ async fn unknown_skus_are_rejected_and_not_remembered(h: Harness) {
     let out = h
         .run(
             2,
-            vec![event("u1", 1, "SKU-NEW", "east", StockChange::Receipt(5))],
+            vec![event(
+                "u1",
+                1,
+                "SKU-NEW",
+                "east",
+                StockChange::Receipt(Qty::of(5)),
+            )],
         )
         .await;
     assert_eq!(out, vec![Outcome::Applied]);
@@ -393,8 +465,14 @@ async fn reopening_keeps_everything(h: Harness) {
     h.run(
         1,
         vec![
-            event("a", 1, "SKU-1", "east", StockChange::Receipt(9)),
-            event("b", 1, "SKU-2", "west", StockChange::ReturnReceived(4)),
+            event("a", 1, "SKU-1", "east", StockChange::Receipt(Qty::of(9))),
+            event(
+                "b",
+                1,
+                "SKU-2",
+                "west",
+                StockChange::ReturnReceived(Qty::of(4)),
+            ),
         ],
     )
     .await;
@@ -412,7 +490,13 @@ async fn reopening_keeps_everything(h: Harness) {
         &other,
         &h.estate,
         2,
-        vec![event("c", 2, "SKU-1", "east", StockChange::Receipt(1))],
+        vec![event(
+            "c",
+            2,
+            "SKU-1",
+            "east",
+            StockChange::Receipt(Qty::of(1)),
+        )],
     )
     .await;
     let next = h.store.events_after(last, 100, None).await.unwrap();
@@ -439,7 +523,7 @@ fn pick_for(event: &str, at: i64, qty: i64, order: &str) -> Command {
         sku: sku("SKU-HOT"),
         location: loc("east"),
         change: EventChange::Stock {
-            change: StockChange::PickOpened(qty),
+            change: StockChange::PickOpened(Qty::of(qty)),
             kind: "pick_opened".into(),
             po_ref: None,
             order_ref: Some(order.into()),
@@ -472,8 +556,14 @@ async fn stock_for_orders(h: &Harness) {
     h.run(
         1,
         vec![
-            event("o1", 1, "SKU-HOT", "east", StockChange::Receipt(50)),
-            event("o2", 1, "SKU-1", "east", StockChange::Receipt(50)),
+            event(
+                "o1",
+                1,
+                "SKU-HOT",
+                "east",
+                StockChange::Receipt(Qty::of(50)),
+            ),
+            event("o2", 1, "SKU-1", "east", StockChange::Receipt(Qty::of(50))),
         ],
     )
     .await;

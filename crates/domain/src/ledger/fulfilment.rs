@@ -14,6 +14,7 @@ use crate::error::ErrorCode;
 use crate::ids::{LocationCode, Sku};
 use crate::money::Money;
 use crate::order_state::OrderState;
+use crate::qty::{Delta, Qty};
 use crate::stock::StockChange;
 use crate::time::Timestamp;
 
@@ -449,8 +450,12 @@ impl Ledger<'_> {
         self.mark_shipped(s, sku, from_picks + from_reservation);
         let state = self.states.get_mut(sku).expect("shipment SKUs are loaded");
         let row = state.at_mut(&s.location);
-        row.apply(&StockChange::Shipped(qty - from_reservation), s.shipped_at);
-        row.apply(&StockChange::Adjustment(-from_reservation), s.shipped_at);
+        if let Ok(q) = Qty::new(qty - from_reservation) {
+            row.apply(&StockChange::Shipped(q), s.shipped_at);
+        }
+        if let Ok(d) = Delta::new(-from_reservation) {
+            row.apply(&StockChange::Adjustment(d), s.shipped_at);
+        }
         let buckets = row.buckets;
         self.writes.stock.insert((sku.clone(), s.location.clone()));
         self.writes.events.push(NewEvent {

@@ -5,13 +5,14 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 use crossdock_domain::ledger::{Command, EventChange, Outcome, StockEvent};
+use crossdock_domain::qty::QtyError;
 use crossdock_domain::stock::{Bucket, StockChange};
-use crossdock_domain::{ErrorCode, Estate, LocationCode, Sku, Timestamp};
+use crossdock_domain::{Delta, ErrorCode, Estate, Level, LocationCode, Qty, Sku, Timestamp};
 use crossdock_engine::Inventory;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{MAX_QTY, check_ref};
+use super::check_ref;
 use crate::extract::Json;
 use crate::problem::Problem;
 
@@ -77,6 +78,10 @@ fn invalid(detail: impl Into<String>) -> Rejection {
     (ErrorCode::ValidationFailed, detail.into())
 }
 
+fn bounded<Q>(kind: &str, q: Result<Q, QtyError>) -> Result<Q, Rejection> {
+    q.map_err(|err| invalid(format!("qty for {kind} {err}")))
+}
+
 /// Parses and checks one event against the estate.
 pub fn parse_event(raw: Value, estate: &Estate) -> Result<StockEvent, Rejection> {
     let e: EventIn = serde_json::from_value(raw).map_err(|e| invalid(e.to_string()))?;
@@ -98,13 +103,11 @@ pub fn parse_event(raw: Value, estate: &Estate) -> Result<StockEvent, Rejection>
         }
     }
     let kind = e.kind.as_str();
-    let positive = || match e.qty {
-        Some(q) if (1..=MAX_QTY).contains(&q) => Ok(q),
-        Some(q) => Err(invalid(format!(
-            "qty must be between 1 and {MAX_QTY} for {kind}, got {q}"
-        ))),
-        None => Err(invalid(format!("qty is required for {kind}"))),
+    let qty = || {
+        e.qty
+            .ok_or_else(|| invalid(format!("qty is required for {kind}")))
     };
+    let positive = || bounded(kind, Qty::new(qty()?));
     let stock = |change: StockChange| EventChange::Stock {
         change,
         kind: kind.to_string(),
@@ -117,39 +120,27 @@ pub fn parse_event(raw: Value, estate: &Estate) -> Result<StockEvent, Rejection>
                 .buckets
                 .as_ref()
                 .ok_or_else(|| invalid("buckets is required for snapshot"))?;
-            let values: Vec<(Bucket, i64)> = [
-                (Bucket::OnHand, b.on_hand),
-                (Bucket::Picking, b.picking),
-                (Bucket::TransferOut, b.transfer_out),
-                (Bucket::Inspection, b.inspection),
-            ]
-            .into_iter()
-            .filter_map(|(bucket, v)| v.map(|v| (bucket, v)))
-            .collect();
+            let mut values = Vec::new();
+            for (bucket, name, v) in [
+                (Bucket::OnHand, "on_hand", b.on_hand),
+                (Bucket::Picking, "picking", b.picking),
+                (Bucket::TransferOut, "transfer_out", b.transfer_out),
+                (Bucket::Inspection, "inspection", b.inspection),
+            ] {
+                if let Some(v) = v {
+                    let level =
+                        Level::new(v).map_err(|err| invalid(format!("buckets.{name} {err}")))?;
+                    values.push((bucket, level));
+                }
+            }
             if values.is_empty() {
                 return Err(invalid(
                     "buckets must set at least one of on_hand, picking, transfer_out, inspection",
                 ));
             }
-            if let Some((bucket, v)) = values.iter().find(|(_, v)| !(0..=MAX_QTY).contains(v)) {
-                return Err(invalid(format!(
-                    "buckets.{}: must be between 0 and {MAX_QTY}, got {v}",
-                    serde_json::to_value(bucket)
-                        .unwrap_or_default()
-                        .as_str()
-                        .unwrap_or("?")
-                )));
-            }
             stock(StockChange::Snapshot(values))
         }
-        "adjustment" => match e.qty {
-            Some(q) if q != 0 && q.abs() <= MAX_QTY => stock(StockChange::Adjustment(q)),
-            _ => {
-                return Err(invalid(
-                    "qty must be a non-zero whole number for adjustment",
-                ));
-            }
-        },
+        "adjustment" => stock(StockChange::Adjustment(bounded(kind, Delta::new(qty()?))?)),
         "expected_receipt" => {
             let po_ref = e
                 .po_ref
@@ -158,14 +149,7 @@ pub fn parse_event(raw: Value, estate: &Estate) -> Result<StockEvent, Rejection>
             let eta = e
                 .eta
                 .ok_or_else(|| invalid("eta is required for expected_receipt"))?;
-            let qty = match e.qty {
-                Some(q) if (0..=MAX_QTY).contains(&q) => q,
-                _ => {
-                    return Err(invalid(
-                        "qty must be between 0 and 1e9 for expected_receipt",
-                    ));
-                }
-            };
+            let qty = bounded(kind, Level::new(qty()?))?.get();
             EventChange::Expected { po_ref, qty, eta }
         }
         "receipt" => stock(StockChange::Receipt(positive()?)),

@@ -40,6 +40,3 @@ pub(crate) fn check_ref(field: &str, value: &str) -> Result<(), String> {
     }
     Ok(())
 }
-
-/// Largest quantity accepted in one event or reservation.
-pub(crate) const MAX_QTY: i64 = 1_000_000_000;

@@ -6,13 +6,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use crossdock_domain::ledger::{Command, Outcome, Reservation, ReserveRequest};
-use crossdock_domain::{ChannelCode, ErrorCode, LocationCode, Sku};
+use crossdock_domain::{ChannelCode, ErrorCode, LocationCode, Qty, Sku};
 use crossdock_engine::inventory::now;
 use crossdock_engine::{EngineError, Inventory};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{MAX_QTY, check_ref};
+use super::check_ref;
 use crate::extract::Json;
 use crate::problem::Problem;
 
@@ -73,12 +73,7 @@ async fn create(
         .channel(&body.channel)
         .ok_or_else(|| EngineError::ChannelUnknown(body.channel.clone()))?;
     let sku = Sku::parse(&body.sku).map_err(|e| Problem::invalid(format!("sku: {e}")))?;
-    if !(1..=MAX_QTY).contains(&body.qty) {
-        return Err(Problem::invalid(format!(
-            "qty must be between 1 and {MAX_QTY}, got {}",
-            body.qty
-        )));
-    }
+    let qty = Qty::new(body.qty).map_err(|e| Problem::invalid(format!("qty {e}")))?;
     check_ref("order_ref", &body.order_ref).map_err(Problem::invalid)?;
     let location = match &body.location {
         None => None,
@@ -98,7 +93,7 @@ async fn create(
     let request = ReserveRequest {
         id: Inventory::new_reservation_id(),
         sku,
-        qty: body.qty,
+        qty: qty.get(),
         channel: ChannelCode::clone(&channel.code),
         order_ref: body.order_ref,
         location,

@@ -1,0 +1,112 @@
+//! Bad input probed over HTTP against the real server, on SQLite and on PostgreSQL: none of
+//! it may crash the service, wrap the ledger or be taken silently.
+
+mod common;
+
+use common::{App, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const T1: &str = "2026-01-01T01:00:00Z";
+
+fn ev(id: &str, kind: &str, extra: Value) -> Value {
+    let mut e = json!({
+        "source": "wms", "source_event_id": id, "occurred_at": T1,
+        "sku": "SKU-1", "location": "east", "kind": kind,
+    });
+    e.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    e
+}
+
+/// Every event kind with quantities past its bounds is refused by index; the ledger stays
+/// what the in-bound events made it, and neither a reservation nor an order can take more.
+async fn extreme_quantities(app: App) {
+    app.post("/v1/items", json!({"items": [{"sku": "SKU-1"}]}))
+        .await;
+    let kinds = [
+        "receipt",
+        "adjustment",
+        "pick_opened",
+        "pick_cancelled",
+        "shipped",
+        "transfer_out",
+        "transfer_shipped",
+        "transfer_received",
+        "return_received",
+        "return_restocked",
+        "return_scrapped",
+        "expected_receipt",
+    ];
+    let bad = [
+        i64::MIN,
+        i64::MIN + 1,
+        -1_000_000_001,
+        1_000_000_001,
+        i64::MAX,
+    ];
+    let mut events = Vec::new();
+    for kind in kinds {
+        for q in bad {
+            events.push(ev(
+                &format!("{kind}{q}"),
+                kind,
+                json!({"qty": q, "po_ref": "PO-1", "eta": T1}),
+            ));
+        }
+    }
+    for bucket in ["on_hand", "picking", "transfer_out", "inspection"] {
+        for q in [i64::MIN, -1, 1_000_000_001, i64::MAX] {
+            events.push(ev(
+                &format!("snap-{bucket}{q}"),
+                "snapshot",
+                json!({"buckets": {bucket: q}}),
+            ));
+        }
+    }
+    let n = events.len();
+    let r = app.events(json!(events)).await;
+    assert_eq!(r["applied"], 0, "{r}");
+    let rejected = r["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), n, "{r}");
+    assert!(
+        rejected.iter().all(|x| x["code"] == "VALIDATION_FAILED"),
+        "{r}"
+    );
+
+    let r = app
+        .events(json!([ev("seed", "receipt", json!({"qty": 10}))]))
+        .await;
+    assert_eq!(r["applied"], 1, "{r}");
+    let (_, a) = app.get("/v1/availability/SKU-1?channel=b2b").await;
+    assert_eq!(a["available_now"], 8, "10 less the safety stock: {a}");
+
+    for qty in [json!(1_000_000_000), json!(1_000_000_001), json!(i64::MIN)] {
+        let (status, body) = app
+            .post(
+                "/v1/reservations",
+                json!({"sku": "SKU-1", "qty": qty, "channel": "b2b", "order_ref": "o1"}),
+            )
+            .await;
+        assert!(
+            status == StatusCode::CONFLICT || status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{qty}: {status} {body}"
+        );
+    }
+    let (_, a) = app.get("/v1/availability/SKU-1").await;
+    assert_eq!(a["locations"][0]["reserved"], 0, "{a}");
+    assert_eq!(a["locations"][0]["on_hand"], 10, "{a}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_extreme_quantities() {
+    extreme_quantities(spawn_app(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_extreme_quantities() {
+    if let Some(app) = spawn_app(true).await {
+        extreme_quantities(app).await;
+    }
+}
