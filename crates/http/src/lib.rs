@@ -15,6 +15,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 pub mod extract;
+mod json_keys;
 pub mod problem;
 pub mod v1;
 

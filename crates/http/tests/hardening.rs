@@ -110,3 +110,54 @@ async fn postgres_extreme_quantities() {
         extreme_quantities(app).await;
     }
 }
+
+/// A key named twice is refused at any depth, not read as whichever came last.
+async fn repeated_keys(app: App) {
+    app.post("/v1/items", json!({"items": [{"sku": "SKU-1"}]}))
+        .await;
+    let order = r#"{"channel": "b2b", "external_id": "D-1", "currency": "USD",
+        "customer": {"id": "C-1", "email": "a@example.com"},
+        "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "1.00", "qty": 5}],
+        "ship_to": {"name": "A", "line1": "1 Rd", "city": "X", "postal_code": "1",
+                    "country": "US"}}"#;
+    let event = r#"{"events": [{"source": "wms", "source_event_id": "d1", "sku": "SKU-1",
+        "occurred_at": "2026-01-01T00:00:00Z", "location": "east", "kind": "receipt",
+        "qty": 1, "qty": 1000}]}"#;
+    for (path, body, at) in [
+        ("/v1/orders", order, "duplicate key `qty` in lines[0]"),
+        (
+            "/v1/inventory/events",
+            event,
+            "duplicate key `qty` in events[0]",
+        ),
+    ] {
+        let res = app
+            .http
+            .post(format!("{}{path}", app.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let (status, p) = common::decode(res).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert_eq!(p["code"], "VALIDATION_FAILED");
+        assert!(p["detail"].as_str().unwrap().contains(at), "{p}");
+    }
+    let (_, a) = app.get("/v1/availability/SKU-1").await;
+    assert_eq!(a["locations"][0]["on_hand"], 0, "nothing was applied: {a}");
+    let (_, list) = app.get("/v1/orders").await;
+    assert_eq!(list["orders"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_repeated_keys() {
+    repeated_keys(spawn_app(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_repeated_keys() {
+    if let Some(app) = spawn_app(true).await {
+        repeated_keys(app).await;
+    }
+}
