@@ -405,3 +405,61 @@ async fn postgres_keys_and_validation() {
         keys_and_validation(app).await;
     }
 }
+
+/// A key first seen on a request that matched an existing order by its natural key is
+/// remembered for that order: the same key on another order is refused, and a storm of half
+/// keyed, half unkeyed deliveries makes one order with every repeat marked as a replay.
+async fn keys_seen_on_natural_replays(app: App) {
+    seed(&app).await;
+    let (status, replayed, first) = post_order(&app, &order("N-1001", 1), None).await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, None));
+    let (status, replayed, again) = post_order(&app, &order("N-1001", 1), Some("K1")).await;
+    assert_eq!(
+        (status, replayed.as_deref()),
+        (StatusCode::CREATED, Some("true"))
+    );
+    assert_eq!(again["id"], first["id"]);
+    let (status, _, p) = post_order(&app, &order("N-1002", 1), Some("K1")).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("IDEMPOTENCY_KEY_REUSED"))
+    );
+    assert_eq!(p["order_id"], first["id"]);
+    let (_, list) = app.get("/v1/orders?channel=b2b").await;
+    assert_eq!(list["orders"].as_array().unwrap().len(), 1, "no N-1002");
+
+    for round in 0..3 {
+        let body = order(&format!("S-{round}"), 1);
+        let mut tasks = Vec::new();
+        for i in 0..50 {
+            let (app, body) = (app.clone(), body.clone());
+            let key = (i % 2 == 0).then(|| format!("storm-{round}"));
+            tasks.push(tokio::spawn(async move {
+                post_order(&app, &body, key.as_deref()).await
+            }));
+        }
+        let (mut ids, mut replays) = (std::collections::HashSet::new(), 0);
+        for t in tasks {
+            let (status, replayed, body) = t.await.unwrap();
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            ids.insert(body["id"].as_str().unwrap().to_string());
+            replays += usize::from(replayed.as_deref() == Some("true"));
+        }
+        assert_eq!((ids.len(), replays), (1, 49), "round {round}");
+        let (status, _, p) =
+            post_order(&app, &order("S-other", 1), Some(&format!("storm-{round}"))).await;
+        assert_eq!(status, StatusCode::CONFLICT, "round {round}: {p}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keys_seen_on_natural_replays() {
+    keys_seen_on_natural_replays(spawn_app(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_keys_seen_on_natural_replays() {
+    if let Some(app) = spawn_app(true).await {
+        keys_seen_on_natural_replays(app).await;
+    }
+}

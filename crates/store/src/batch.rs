@@ -258,6 +258,14 @@ impl WriteSet {
                 out.jobs.push(JobRow::of(job, id, None, o.created_at.0));
             }
         }
+        for (key, prior) in &w.replay_keys {
+            out.idempotency.push((
+                key.clone(),
+                prior.order_id.clone(),
+                prior.request_hash.clone(),
+                prior.response.clone(),
+            ));
+        }
         for m in &w.order_moves {
             let a = &m.advance;
             for job in &a.jobs {

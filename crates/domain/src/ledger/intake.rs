@@ -140,7 +140,12 @@ impl Ledger<'_> {
             return replay_or_conflict(prior, p, "idempotency_key");
         }
         if let Some(prior) = self.priors.by_external_id.get(&natural) {
-            return replay_or_conflict(prior, p, "external_id");
+            let outcome = replay_or_conflict(prior, p, "external_id");
+            if let (Outcome::Replayed(prior), Some(key)) = (&outcome, &p.idempotency_key) {
+                self.priors.by_key.insert(key.clone(), prior.clone());
+                self.writes.replay_keys.push((key.clone(), prior.clone()));
+            }
+            return outcome;
         }
         if let Some(why) = &p.credit_hold {
             return Outcome::Rejected {

@@ -369,6 +369,9 @@ pub struct Writes {
     pub events: Vec<NewEvent>,
     /// Orders to insert, with their history and jobs.
     pub new_orders: Vec<std::sync::Arc<NewOrder>>,
+    /// `Idempotency-Key`s first seen on a replay by natural key: remembered for the order
+    /// they replayed, so the same key with another body is refused later.
+    pub replay_keys: Vec<(String, PriorIntake)>,
     /// Order moves to write, with their history and jobs.
     pub order_moves: Vec<OrderMove>,
     /// Shipments to write.
