@@ -57,6 +57,12 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// A value from an outside system has no mapping (an ERP status not configured).
     MappingFailed,
+    /// An invoice is in another currency than its order.
+    CurrencyMismatch,
+    /// An invoice id came again with another order, amount or currency.
+    InvoiceConflict,
+    /// A shipment left from a location the order holds no stock at.
+    WarehouseMismatch,
     /// The same event was delivered again.
     DuplicateEvent,
     /// The event is older than the last snapshot.
@@ -98,6 +104,9 @@ impl ErrorCode {
             ErrorCode::ReturnWindowClosed => "RETURN_WINDOW_CLOSED",
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::MappingFailed => "MAPPING_FAILED",
+            ErrorCode::CurrencyMismatch => "CURRENCY_MISMATCH",
+            ErrorCode::InvoiceConflict => "INVOICE_CONFLICT",
+            ErrorCode::WarehouseMismatch => "WAREHOUSE_MISMATCH",
             ErrorCode::DuplicateEvent => "DUPLICATE_EVENT",
             ErrorCode::StaleEvent => "STALE_EVENT",
             ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",

@@ -490,7 +490,8 @@ mod returns;
 mod types;
 
 pub use fulfilment::{
-    FailedJob, InvoiceRow, OrderDetail, RecordInvoice, RecordShipment, ReturnLine, ShipmentRow,
+    FailedJob, InvoiceRow, InvoiceSeen, OrderDetail, RecordInvoice, RecordShipment, ReturnLine,
+    ShipmentRow,
 };
 pub use intake::{NewOrder, PlaceOrder, PriorIntake, Priors};
 pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};

@@ -204,6 +204,20 @@ async fn order_to_cash(postgres: bool) {
         .sum();
     assert_eq!(format!("{captured:.2}"), "50.00");
 
+    // An invoice in another currency is refused and changes nothing.
+    let euros =
+        json!({"order_id": id, "invoice_id": "INV-EUR", "amount": "50.00", "currency": "EUR"});
+    let (status, p) = app.post("/v1/invoices", euros).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("CURRENCY_MISMATCH"))
+    );
+    assert!(p["detail"].as_str().unwrap().contains("EUR"), "{p}");
+    assert_eq!(
+        app.get(&format!("/v1/orders/{id}")).await.1["state"],
+        "shipped"
+    );
+
     // The invoice closes the order once the channel has it.
     let invoice =
         json!({"order_id": id, "invoice_id": "INV-1", "amount": "50.00", "currency": "USD"});
@@ -212,10 +226,18 @@ async fn order_to_cash(postgres: bool) {
         (status, i["state"].as_str()),
         (StatusCode::CREATED, Some("invoiced"))
     );
-    let (status, again) = app.post("/v1/invoices", invoice).await;
+    let (status, again) = app.post("/v1/invoices", invoice.clone()).await;
     assert_eq!(
         (status, again["duplicate"].as_bool()),
         (StatusCode::OK, Some(true))
+    );
+    // The same invoice number with another amount is a conflict, not a duplicate.
+    let mut changed = invoice;
+    changed["amount"] = json!("5.00");
+    let (status, p) = app.post("/v1/invoices", changed).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::CONFLICT, Some("INVOICE_CONFLICT"))
     );
     let o = app.wait_for_state(&id, "closed").await;
     assert_eq!(o["state"], "closed", "{o}");

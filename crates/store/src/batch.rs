@@ -358,7 +358,7 @@ pub(crate) struct OrderRowNow {
     pub returns: serde_json::Value,
     /// The ERP's id, once posted.
     pub erp_order_id: Option<String>,
-    /// Amounts of the invoices recorded, a JSON array of decimal strings.
+    /// The invoices recorded, a JSON array of `{invoice_id, amount, currency}`.
     pub invoiced: serde_json::Value,
 }
 
@@ -380,10 +380,16 @@ pub(crate) fn order_now(row: OrderRowNow) -> crate::Result<OrderNow> {
     detail.captured = Money::from_micros(row.captured);
     detail.last_shipped_at = row.last_shipped_at.map(crossdock_domain::Timestamp);
     detail.erp_order_id = row.erp_order_id;
-    for amount in row.invoiced.as_array().into_iter().flatten() {
-        let text = amount.as_str().unwrap_or_default();
-        let amount = Money::parse(text).map_err(|_| corrupt(format!("invoice amount `{text}`")))?;
+    for invoice in row.invoiced.as_array().into_iter().flatten() {
+        let text = |k: &str| invoice[k].as_str().unwrap_or_default().to_string();
+        let amount = Money::parse(&text("amount"))
+            .map_err(|_| corrupt(format!("invoice amount `{}`", text("amount"))))?;
         detail.invoiced = detail.invoiced.plus(amount).unwrap_or(detail.invoiced);
+        detail.invoices.push(crossdock_domain::ledger::InvoiceSeen {
+            invoice_id: text("invoice_id"),
+            amount,
+            currency: text("currency"),
+        });
     }
     if !row.returns.is_null() {
         detail.returns = serde_json::from_value(row.returns)

@@ -40,6 +40,21 @@ pub struct OrderDetail {
     pub erp_order_id: Option<String>,
     /// Total of the invoices recorded so far.
     pub invoiced: Money,
+    /// The order's currency (ISO 4217).
+    pub currency: String,
+    /// The invoices recorded so far.
+    pub invoices: Vec<InvoiceSeen>,
+}
+
+/// An invoice recorded against an order, as a repeat is compared with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceSeen {
+    /// The ERP's invoice number.
+    pub invoice_id: String,
+    /// Its amount.
+    pub amount: Money,
+    /// Its currency.
+    pub currency: String,
 }
 
 /// One line of a return authorisation.
@@ -76,6 +91,7 @@ impl OrderDetail {
         };
         Some(Self {
             channel: body.get("channel")?.as_str()?.to_string(),
+            currency: body.get("currency")?.as_str()?.to_string(),
             lines,
             payment,
             ..Self::default()
@@ -478,8 +494,37 @@ impl Ledger<'_> {
             );
         };
         let key = i.key();
+        if let Some(seen) = now
+            .detail
+            .invoices
+            .iter()
+            .find(|v| v.invoice_id == i.invoice_id)
+        {
+            if seen.amount == i.amount && seen.currency == i.currency {
+                return Outcome::Duplicate;
+            }
+            return rejected(
+                ErrorCode::InvoiceConflict,
+                format!(
+                    "invoice `{}` was recorded for {} {}; this delivery says {} {}",
+                    i.invoice_id, seen.amount, seen.currency, i.amount, i.currency
+                ),
+            );
+        }
         if self.seen.contains(&key) {
-            return Outcome::Duplicate;
+            return rejected(
+                ErrorCode::InvoiceConflict,
+                format!("invoice `{}` is recorded on another order", i.invoice_id),
+            );
+        }
+        if i.currency != now.detail.currency {
+            return rejected(
+                ErrorCode::CurrencyMismatch,
+                format!(
+                    "invoice `{}` is in {}; order `{}` is in {}",
+                    i.invoice_id, i.currency, i.order_id, now.detail.currency
+                ),
+            );
         }
         let to = match now.state {
             OrderState::Shipped => OrderState::Invoiced,
@@ -503,6 +548,11 @@ impl Ledger<'_> {
                 .invoiced
                 .plus(i.amount)
                 .unwrap_or(o.detail.invoiced);
+            o.detail.invoices.push(InvoiceSeen {
+                invoice_id: i.invoice_id.clone(),
+                amount: i.amount,
+                currency: i.currency.clone(),
+            });
         }
         self.writes.invoices.push(InvoiceRow {
             order_id: i.order_id.clone(),

@@ -174,6 +174,16 @@ async fn respond(inv: &Inventory, order_id: &str, outcome: Outcome) -> Result<Re
                     StatusCode::CONFLICT,
                     "See the order's state with GET /v1/orders/{id}; nothing was recorded.",
                 ),
+                ErrorCode::InvoiceConflict => (
+                    StatusCode::CONFLICT,
+                    "An invoice number is recorded once: send a correction (credit note or \
+                     new invoice) under its own invoice_id; nothing was recorded.",
+                ),
+                ErrorCode::CurrencyMismatch => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Invoice the order in its own currency (see GET /v1/orders/{id}); \
+                     nothing was recorded.",
+                ),
                 ErrorCode::ReturnWindowClosed => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "The channel's return window has passed; handle it as a goodwill case \

@@ -415,7 +415,8 @@ pub(super) async fn orders_now(
                 'qty', qty, 'received', received)), '[]'::jsonb)
                 FROM return_lines r WHERE r.order_id = o.id),
             o.erp_order_id,
-            (SELECT COALESCE(jsonb_agg(amount), '[]'::jsonb) FROM invoices i
+            (SELECT COALESCE(jsonb_agg(jsonb_build_object('invoice_id', invoice_id,
+                'amount', amount, 'currency', currency)), '[]'::jsonb) FROM invoices i
                 WHERE i.order_id = o.id)
          FROM orders o WHERE o.id = ANY($1)",
     )

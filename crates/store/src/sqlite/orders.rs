@@ -309,7 +309,8 @@ pub(super) fn orders_now(
             (SELECT json_group_array(json_object('rma_id', rma_id, 'sku', sku, 'qty', qty,
                 'received', received)) FROM return_lines r WHERE r.order_id = o.id),
             erp_order_id,
-            (SELECT json_group_array(amount) FROM invoices i WHERE i.order_id = o.id)
+            (SELECT json_group_array(json_object('invoice_id', invoice_id, 'amount', amount,
+                'currency', currency)) FROM invoices i WHERE i.order_id = o.id)
          FROM orders o WHERE id = ?1",
     )?;
     for id in ids {
