@@ -148,6 +148,19 @@ async fn order_to_cash(postgres: bool) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p["errors"].as_array().unwrap().len() >= 4, "{p}");
 
+    // A parcel from a location the order holds nothing at is refused: west's stock and
+    // east's reservation stay as they were.
+    let before = app.get("/v1/availability/SKU-1").await.1;
+    let mut elsewhere = shipment(&id, "X-west", json!([{"sku": "SKU-1", "qty": 1}]));
+    elsewhere["location"] = json!("west");
+    let (status, p) = app.post("/v1/shipments", elsewhere).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("WAREHOUSE_MISMATCH"))
+    );
+    assert!(p["detail"].as_str().unwrap().contains("at east"), "{p}");
+    assert_eq!(app.get("/v1/availability/SKU-1").await.1, before);
+
     // First parcel: one unit of SKU-1. The warehouse sends it twice.
     let first = shipment(&id, "WMS-1", json!([{"sku": "SKU-1", "qty": 1}]));
     let (status, s) = app.post("/v1/shipments", first.clone()).await;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{AdvanceOrder, Ledger, NewEvent, NewJob, Outcome, json_text};
+use super::{AdvanceOrder, Ledger, NewEvent, NewJob, Outcome, ReservationStatus, json_text};
 use crate::error::ErrorCode;
 use crate::ids::{LocationCode, Sku};
 use crate::money::Money;
@@ -337,6 +337,29 @@ impl Ledger<'_> {
                     format!("{qty} units of `{sku}` shipped but only {left} left to ship"),
                 );
             }
+            let held = self.held_by_order(&s.order_id, sku);
+            let here = held.get(&s.location).copied().unwrap_or(0);
+            if *qty > here {
+                let at: Vec<String> = held
+                    .iter()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(l, n)| format!("{n} at {l}"))
+                    .collect();
+                return rejected(
+                    ErrorCode::WarehouseMismatch,
+                    format!(
+                        "{qty} units of `{sku}` shipped from {} but order `{}` holds {here} \
+                         there (it holds {})",
+                        s.location,
+                        s.order_id,
+                        if at.is_empty() {
+                            "none".to_string()
+                        } else {
+                            at.join(", ")
+                        }
+                    ),
+                );
+            }
         }
         self.seen.insert(key);
         self.writes
@@ -445,6 +468,27 @@ impl Ledger<'_> {
             id: s.id.clone(),
             state: OrderState::Closed,
         }
+    }
+
+    /// Units of `sku` the order holds and has not shipped (reserved or on a pick ticket),
+    /// per location.
+    fn held_by_order(&self, order_id: &str, sku: &Sku) -> BTreeMap<LocationCode, i64> {
+        let mut held = BTreeMap::new();
+        let allocations = self
+            .reservations
+            .values()
+            .filter(|r| &r.sku == sku && r.order_ref == order_id)
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    ReservationStatus::Active | ReservationStatus::Consumed
+                )
+            })
+            .flat_map(|r| &r.allocations);
+        for a in allocations {
+            *held.entry(a.location.clone()).or_default() += a.qty - a.shipped;
+        }
+        held
     }
 
     /// Takes `qty` units of `sku` out of stock at the shipment's location. Units of the order
