@@ -2,7 +2,8 @@
 //!
 //! `sellable(s,l) = max(0, on_hand - picking - transfer_out - reserved - safety_stock(s,l))`.
 //! A channel's pool is the sum of `sellable` over its locations, less the ring fences of other
-//! channels still unreserved; then its own rule applies (`share`, `cap`).
+//! channels still unreserved (each at most what is sellable at the locations it shares with
+//! the fencing channel); then its own rule applies (`share`, `cap`).
 
 use serde::Serialize;
 
@@ -64,7 +65,18 @@ pub fn channel_figures(
         .iter()
         .map(|l| sellable_at(estate, state, l))
         .fold(0i64, i64::saturating_add);
-    let fenced = estate.fences_against(&channel.code, |c| state.reserved_by(c));
+    let fenced = estate.fences_against(
+        channel,
+        |c| state.reserved_by(c),
+        |fencing| {
+            channel
+                .locations
+                .iter()
+                .filter(|l| fencing.locations.contains(l))
+                .map(|l| sellable_at(estate, state, l))
+                .fold(0, i64::saturating_add)
+        },
+    );
     let pool = pool.saturating_sub(fenced).max(0);
     let available_now = match channel.allocation {
         Allocation::All | Allocation::RingFence { .. } => pool,
@@ -201,6 +213,21 @@ mod tests {
         s.at_mut(&loc("east")).buckets.on_hand = 12;
         assert_eq!(now(&e, &s, "marketplace"), 0);
         assert_eq!(now(&e, &s, "b2b"), 10);
+    }
+
+    #[test]
+    fn a_fence_holds_nothing_back_where_its_channel_cannot_draw() {
+        let e = example();
+        // Stock only at the drop-ship supplier, which b2b (fencing 20) does not use.
+        let mut s = SkuState::new(Sku::parse("SKU-1").unwrap());
+        s.at_mut(&loc("acme")).buckets.on_hand = 30;
+        // acme sells 28 (2 of safety stock).
+        assert_eq!(now(&e, &s, "web"), 22, "floor(0.8 * 28): nothing fenced");
+        assert_eq!(now(&e, &s, "b2b"), 0);
+        // 3 sellable at east, which both use: the fence holds those 3 and no more.
+        s.at_mut(&loc("east")).buckets.on_hand = 5;
+        assert_eq!(now(&e, &s, "web"), 22, "floor(0.8 * (31 - 3))");
+        assert_eq!(now(&e, &s, "b2b"), 3);
     }
 
     #[test]

@@ -281,21 +281,27 @@ impl Estate {
         self.channels.iter().find(|c| c.code.as_str() == code)
     }
 
-    /// Units fenced for channels other than `channel`, given how much each fencing channel
-    /// already holds reserved for this SKU.
+    /// Units fenced against `channel` by the other channels' ring fences. A fence holds its
+    /// units only at its own channel's locations, so against `channel` it holds at most what
+    /// is sellable at the locations the two share (`shared_sellable`), and never more than
+    /// the fence still unreserved (`reserved_by` the fencing channel).
     pub(crate) fn fences_against(
         &self,
-        channel: &ChannelCode,
+        channel: &Channel,
         reserved_by: impl Fn(&ChannelCode) -> i64,
+        shared_sellable: impl Fn(&Channel) -> i64,
     ) -> i64 {
         self.channels
             .iter()
-            .filter(|c| &c.code != channel)
+            .filter(|c| c.code != channel.code)
             .map(|c| match c.allocation {
-                Allocation::RingFence { units } => (units - reserved_by(&c.code)).max(0),
+                Allocation::RingFence { units } => {
+                    let left = units.saturating_sub(reserved_by(&c.code)).max(0);
+                    left.min(shared_sellable(c))
+                }
                 _ => 0,
             })
-            .sum()
+            .fold(0, i64::saturating_add)
     }
 }
 
