@@ -96,6 +96,31 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// Waits for Ctrl-C (SIGINT) or SIGTERM, the signal containers and systemd stop a service
+/// with, and names the one that came.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch SIGTERM; only Ctrl-C stops the hub");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
 /// The error and its causes on one line, each said once, without a backtrace.
 fn explain(e: &anyhow::Error) -> String {
     let mut text = e.to_string();
@@ -120,8 +145,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let shutdown = Shutdown::new();
             let trigger = shutdown.clone();
             tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                tracing::info!("shutting down");
+                let signal = stop_signal().await;
+                tracing::info!(
+                    signal,
+                    "shutting down: finishing in-flight requests, commits and calls"
+                );
                 trigger.trigger();
             });
             let inventory = crossdock_http::start(&config, &shutdown).await?;
@@ -177,9 +205,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "# each takes PUT /_sim/faults {{\"fail_next\":3}} (delay_ms, down_for_ms, \
                  max_per_sec, commit_then_stall, stall_ms); the ERP takes PUT \
                  /_sim/credit/ACCOUNT {{\"hold\":true}}, the fraud service PUT /_sim/flagged \
-                 [\"email\"]; Ctrl-C stops them"
+                 [\"email\"]; Ctrl-C or SIGTERM stops them"
             );
-            tokio::signal::ctrl_c().await?;
+            stop_signal().await;
         }
     }
     Ok(())

@@ -1,5 +1,5 @@
 //! `kill -9` the hub while it posts orders to the ERP, start it again: every accepted order
-//! reaches the (simulated) ERP exactly once. The hub runs as a real `crossdock serve` process
+//! reaches the (simulated) ERP exactly once. And SIGTERM stops it cleanly. The hub runs as a real `crossdock serve` process
 //! on the embedded store; the ERP runs in this test.
 
 use std::process::{Child, Command, Stdio};
@@ -182,4 +182,68 @@ async fn crash_and_restart(dir: &std::path::Path, store_url: &str) {
         "exactly one ERP sales order each: {seen:?}"
     );
     assert_eq!(erp.orders().len(), ORDERS);
+}
+
+/// SIGTERM, as containers and systemd send it, stops the hub the way Ctrl-C does: the
+/// process drains and exits 0 having said why, and what it accepted is there on restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_sigterm_drains_and_exits_cleanly() {
+    let dir = std::env::temp_dir().join(format!("crossdock-term-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("hub.db");
+    crossdock_store::sqlite::remove_files(&db);
+    let config = dir.join("crossdock.toml");
+    let text = crossdock_engine::config::EXAMPLE.replace(
+        "sqlite://crossdock.db",
+        &format!("sqlite://{}", db.display()),
+    );
+    std::fs::write(&config, text).unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let log = dir.join("term.log");
+    let mut hub = Command::new(env!("CARGO_BIN_EXE_crossdock"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("CROSSDOCK_LISTEN", format!("127.0.0.1:{port}"))
+        .env("CROSSDOCK_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_ready(&http, &base).await;
+    post(
+        &http,
+        format!("{base}/v1/items"),
+        json!({"items": [{"sku": "SKU-1"}]}),
+    )
+    .await;
+    let sent = Command::new("kill")
+        .args(["-TERM", &hub.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = hub.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the hub did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "exit {status}: {said}");
+    assert!(said.contains("SIGTERM"), "{said}");
+
+    let mut hub = serve(&config, port, &dir.join("again.log"));
+    wait_ready(&http, &base).await;
+    let res = http
+        .get(format!("{base}/v1/availability/SKU-1"))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "the item outlived the stop");
+    hub.kill().unwrap();
+    hub.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }
