@@ -124,6 +124,8 @@ struct FakeSystem {
     flaky: usize,
     /// Fail every call transiently.
     down: bool,
+    /// Fail every call transiently until then.
+    down_until: Mutex<Option<Instant>>,
     /// Refuse every call permanently.
     refuse: bool,
     /// How long each call takes.
@@ -150,7 +152,14 @@ impl Handler for FakeSystem {
                 code: "ERP_REJECTED",
                 error: "rejected: unknown customer".into(),
             }
-        } else if self.down || n <= self.flaky {
+        } else if self.down
+            || n <= self.flaky
+            || self
+                .down_until
+                .lock()
+                .unwrap()
+                .is_some_and(|t| Instant::now() < t)
+        {
             JobResult::Transient {
                 error: "503 Service Unavailable".into(),
                 retry_after: None,
@@ -394,5 +403,73 @@ async fn a_system_that_keeps_failing_opens_the_circuit() {
         );
         // Nothing failed for good: the outage is transient, the jobs wait.
         assert_eq!(count(e.inventory.store(), "failed").await, 0);
+    }
+}
+
+/// Backoffs of a minute: a job that failed during the outage would sit it out. Once a probe
+/// finds the system back, the circuit closes and the whole backlog is made due at once.
+fn slow_to_retry() -> SystemLimits {
+    SystemLimits {
+        breaker_failures: 3,
+        breaker_cool_down: Duration::from_millis(300),
+        backoff: Backoff {
+            base: Duration::from_secs(60),
+            max: Duration::from_secs(60),
+            max_attempts: 100,
+        },
+        ..fast()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_circuit_closes_the_backlog_goes_out_at_once() {
+    for (store, path) in stores().await {
+        let e = with_jobs(store, path, 40).await;
+        let system = Arc::new(FakeSystem::default());
+        *system.down_until.lock().unwrap() = Some(Instant::now() + Duration::from_millis(400));
+        let (stats, _) = run_until(&e, system.clone(), slow_to_retry(), |s| {
+            s.done.load(Ordering::Relaxed) == 40
+        })
+        .await;
+        // run_until gives up after 10 s, far less than the minute each failed job would
+        // otherwise wait.
+        assert_eq!(stats.done.load(Ordering::Relaxed), 40);
+        assert!(
+            stats.retried.load(Ordering::Relaxed) >= 3,
+            "the outage was seen"
+        );
+        assert_eq!(count(e.inventory.store(), "done").await, 40);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hastening_makes_a_systems_waiting_jobs_due_now() {
+    for (store, path) in stores().await {
+        let e = with_jobs(store, path, 10).await;
+        let store = e.inventory.store().clone();
+        // Every job fails once and is put off for a minute.
+        let system = Arc::new(FakeSystem {
+            flaky: 1,
+            ..Default::default()
+        });
+        let limits = SystemLimits {
+            breaker_failures: 1_000,
+            ..slow_to_retry()
+        };
+        let (stats, _) = run_until(&e, system.clone(), limits.clone(), |s| {
+            s.retried.load(Ordering::Relaxed) == 10
+        })
+        .await;
+        assert_eq!(stats.done.load(Ordering::Relaxed), 0);
+        let now = crossdock_engine::inventory::now();
+        assert_eq!(
+            store.hasten_jobs("erp", now).await.unwrap(),
+            0,
+            "other systems"
+        );
+        assert_eq!(store.hasten_jobs("fraud", now).await.unwrap(), 10);
+        let (stats, _) =
+            run_until(&e, system, limits, |s| s.done.load(Ordering::Relaxed) == 10).await;
+        assert_eq!(stats.done.load(Ordering::Relaxed), 10);
     }
 }

@@ -161,3 +161,28 @@ async fn postgres_repeated_keys() {
         repeated_keys(app).await;
     }
 }
+
+/// `POST /v1/jobs/retry?system=` answers how many waiting jobs it made due, and names the
+/// systems it knows when given another.
+async fn jobs_retry(app: App) {
+    let (status, r) = app.post("/v1/jobs/retry?system=erp", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r, json!({"system": "erp", "due": 0}));
+    let (status, p) = app.post("/v1/jobs/retry?system=mainframe", json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("erp, wms"), "{p}");
+    let (status, _) = app.post("/v1/jobs/retry", json!({})).await;
+    assert!(status.is_client_error());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_jobs_retry() {
+    jobs_retry(spawn_app(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_jobs_retry() {
+    if let Some(app) = spawn_app(true).await {
+        jobs_retry(app).await;
+    }
+}

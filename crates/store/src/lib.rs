@@ -266,6 +266,11 @@ pub trait Store: Send + Sync + 'static {
     fn purge_idempotency_keys(&self, before: Timestamp)
     -> impl Future<Output = Result<u64>> + Send;
 
+    /// Makes every job waiting for `system` (sitting out a backoff) due at `now`; returns
+    /// how many. For when the system is back: its backlog goes out at once, within its rate.
+    fn hasten_jobs(&self, system: &str, now: Timestamp)
+    -> impl Future<Output = Result<u64>> + Send;
+
     /// The last credit status recorded for `account`, with when it was checked.
     fn credit_status(
         &self,
@@ -382,6 +387,9 @@ impl Store for AnyStore {
     }
     async fn purge_idempotency_keys(&self, before: Timestamp) -> Result<u64> {
         delegate!(self, s => s.purge_idempotency_keys(before))
+    }
+    async fn hasten_jobs(&self, system: &str, now: Timestamp) -> Result<u64> {
+        delegate!(self, s => s.hasten_jobs(system, now))
     }
     async fn credit_status(&self, account: &str) -> Result<Option<(String, Timestamp)>> {
         delegate!(self, s => s.credit_status(account))

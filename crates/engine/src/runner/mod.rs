@@ -163,9 +163,18 @@ pub async fn run_system<H: Handler>(
             }
         };
         if jobs.is_empty() {
-            if limit == 1 {
-                // A probe slot with nothing to probe: let the circuit try again later.
-                breaker.lock().expect("breaker poisoned").failure(now().0);
+            let probing =
+                breaker.lock().expect("breaker poisoned").state() == BreakerState::HalfOpen;
+            if probing {
+                // Nothing due to probe with: make the backlog due (the open circuit still
+                // holds it back) so the next probe need not wait out a backoff.
+                breaker
+                    .lock()
+                    .expect("breaker poisoned")
+                    .probe_later(now().0);
+                if store.hasten_jobs(&system, now()).await.unwrap_or(0) > 0 {
+                    continue;
+                }
             }
             pause(limits.poll).await;
             continue;
@@ -220,30 +229,43 @@ async fn run_one<H: Handler>(
     let result = handler.run(&job).await;
     stats.in_flight.fetch_sub(1, Ordering::SeqCst);
     let t = now();
+    let system = job.system.as_str();
+    let healthy = !matches!(result, JobResult::Transient { .. });
+    if healthy && breaker.lock().expect("breaker poisoned").success() {
+        // The system is back: its backlog need not sit out each job's own backoff.
+        let due = store.hasten_jobs(system, t).await.unwrap_or(0);
+        tracing::info!(
+            system,
+            backlog_due = due,
+            "circuit closed: the system answers again"
+        );
+    }
     let finish = {
         let mut b = breaker.lock().expect("breaker poisoned");
         match result {
             JobResult::Held => {
-                b.success();
                 stats.failed.fetch_add(1, Ordering::Relaxed);
                 return;
             }
             JobResult::Done => {
-                b.success();
                 stats.done.fetch_add(1, Ordering::Relaxed);
                 JobFinish::Done
             }
             JobResult::Permanent { code, error } => {
                 // The system answered: it is healthy, the request was not.
-                b.success();
                 stats.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(system, job = job.id, order = job.order_id, code, %error,
+                    "job failed: opened its exception");
                 JobFinish::Failed {
                     code: code.to_string(),
                     error,
                 }
             }
             JobResult::Transient { error, retry_after } => {
-                b.failure(t.0);
+                if b.failure(t.0) {
+                    tracing::warn!(system, cool_down_ms = limits.breaker_cool_down.as_millis() as u64,
+                        %error, "circuit opened: the system keeps failing; its jobs wait");
+                }
                 let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
                 match limits
                     .backoff
@@ -258,8 +280,11 @@ async fn run_one<H: Handler>(
                     }
                     None => {
                         stats.failed.fetch_add(1, Ordering::Relaxed);
+                        let code = format!("{}_UNAVAILABLE", job.system.to_uppercase());
+                        tracing::warn!(system, job = job.id, order = job.order_id, code,
+                            attempts = attempt, %error, "job out of retries: opened its exception");
                         JobFinish::Failed {
-                            code: format!("{}_UNAVAILABLE", job.system.to_uppercase()),
+                            code,
                             error: format!("gave up after {attempt} tries: {error}"),
                         }
                     }

@@ -105,24 +105,38 @@ impl Breaker {
         }
     }
 
-    /// A call succeeded.
-    pub fn success(&mut self) {
+    /// A call succeeded. True when this closed a circuit that was open or probing.
+    pub fn success(&mut self) -> bool {
+        let was_open = !matches!(self.state, BreakerState::Closed { .. });
         self.state = BreakerState::Closed { failures: 0 };
+        was_open
     }
 
-    /// A call failed in a way that says the system is unwell (timeout, 5xx, 429).
-    pub fn failure(&mut self, now_ms: i64) {
+    /// A call failed in a way that says the system is unwell (timeout, 5xx, 429). True when
+    /// this opened a closed circuit (not when a probe failed and it stays open).
+    pub fn failure(&mut self, now_ms: i64) -> bool {
         let open = BreakerState::Open {
             until_ms: now_ms + self.cool_down.as_millis() as i64,
         };
-        self.state = match self.state {
-            BreakerState::Closed { failures } if failures + 1 < self.threshold => {
+        let (state, opened) = match self.state {
+            BreakerState::Closed { failures } if failures + 1 < self.threshold => (
                 BreakerState::Closed {
                     failures: failures + 1,
-                }
-            }
-            _ => open,
+                },
+                false,
+            ),
+            BreakerState::Closed { .. } => (open, true),
+            _ => (open, false),
         };
+        self.state = state;
+        opened
+    }
+
+    /// A probe slot found nothing to send: the next call may probe, from `now_ms` on.
+    pub fn probe_later(&mut self, now_ms: i64) {
+        if self.state == BreakerState::HalfOpen {
+            self.state = BreakerState::Open { until_ms: now_ms };
+        }
     }
 }
 

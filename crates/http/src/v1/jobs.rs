@@ -1,10 +1,14 @@
-//! `GET /v1/jobs?state=&system=&limit=`: the outbox queue, for operators.
+//! `GET /v1/jobs?state=&system=&limit=`: the outbox queue, for operators; and
+//! `POST /v1/jobs/retry?system=erp`: the system's waiting jobs due now, not after each one's
+//! own backoff (for when an operator knows the system is back).
 
 use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use crossdock_engine::Inventory;
+use crossdock_engine::config::SYSTEMS;
 use crossdock_store::JobFilter;
+use crossdock_store::Store;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -16,7 +20,38 @@ pub const STATES: &[&str] = &["ready", "leased", "done", "failed"];
 
 /// Routes.
 pub fn router() -> Router<Inventory> {
-    Router::new().route("/v1/jobs", get(list))
+    Router::new()
+        .route("/v1/jobs", get(list))
+        .route("/v1/jobs/retry", post(retry))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetryParams {
+    system: String,
+}
+
+async fn retry(
+    State(inv): State<Inventory>,
+    Query(p): Query<RetryParams>,
+) -> Result<Json<Value>, Problem> {
+    if !SYSTEMS.contains(&p.system.as_str()) {
+        return Err(Problem::invalid(format!(
+            "system must be one of {}",
+            SYSTEMS.join(", ")
+        )));
+    }
+    let due = inv
+        .store()
+        .hasten_jobs(&p.system, crossdock_engine::inventory::now())
+        .await
+        .map_err(crossdock_engine::EngineError::from)?;
+    tracing::info!(
+        system = p.system,
+        due,
+        "an operator made the system's waiting jobs due"
+    );
+    Ok(Json(json!({ "system": p.system, "due": due })))
 }
 
 #[derive(Deserialize)]

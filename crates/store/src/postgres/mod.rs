@@ -258,6 +258,15 @@ impl Store for PgStore {
         Ok(done.rows_affected())
     }
 
+    async fn hasten_jobs(&self, system: &str, now: Timestamp) -> Result<u64> {
+        let done = sqlx::query(crate::jobs::HASTEN)
+            .bind(system)
+            .bind(now.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn credit_status(&self, account: &str) -> Result<Option<(String, Timestamp)>> {
         let row: Option<(String, i64)> =
             sqlx::query_as("SELECT status, checked_at FROM credit_status WHERE account = $1")

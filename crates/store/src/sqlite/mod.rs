@@ -49,6 +49,7 @@ enum JobOp {
         Timestamp,
     ),
     PurgeKeys(Timestamp),
+    Hasten(String, Timestamp),
     RecordCredit(String, String, Timestamp),
 }
 
@@ -72,6 +73,10 @@ fn job_op(tx: &Connection, op: JobOp) -> Result<JobReply> {
             "DELETE FROM idempotency_keys WHERE created_at < ?1",
             [before.0],
         )? as u64),
+        JobOp::Hasten(system, now) => JobReply::Purged(
+            tx.prepare_cached(crate::jobs::HASTEN)?
+                .execute(rusqlite::named_params! {"$1": system, "$2": now.0})? as u64,
+        ),
         JobOp::RecordCredit(account, status, at) => {
             tx.prepare_cached(crate::jobs::RECORD_CREDIT)?
                 .execute(rusqlite::named_params! {"$1": account, "$2": status, "$3": at.0})?;
@@ -510,6 +515,13 @@ impl Store for SqliteStore {
         match self.jobs_op(JobOp::PurgeKeys(before)).await? {
             JobReply::Purged(n) => Ok(n),
             _ => unreachable!("a purge answers with a count"),
+        }
+    }
+
+    async fn hasten_jobs(&self, system: &str, now: Timestamp) -> Result<u64> {
+        match self.jobs_op(JobOp::Hasten(system.to_string(), now)).await? {
+            JobReply::Purged(n) => Ok(n),
+            _ => unreachable!("hastening answers with a count"),
         }
     }
 
