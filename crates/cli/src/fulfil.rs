@@ -42,9 +42,8 @@ async fn orders_in(inv: &Inventory, state: &str, limit: i64) -> anyhow::Result<V
     let orders = inv
         .orders(OrderFilter {
             state: Some(state.to_string()),
-            channel: None,
-            since: None,
             limit,
+            ..OrderFilter::default()
         })
         .await?;
     Ok(orders

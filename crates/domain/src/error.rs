@@ -14,6 +14,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// A field failed validation.
     ValidationFailed,
+    /// A query parameter is unknown to the route or malformed.
+    QueryInvalid,
     /// A quantity is not a positive whole number in range.
     QtyInvalid,
     /// A money amount is not a decimal string.
@@ -83,6 +85,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ErrorCode::ValidationFailed => "VALIDATION_FAILED",
+            ErrorCode::QueryInvalid => "QUERY_INVALID",
             ErrorCode::QtyInvalid => "QTY_INVALID",
             ErrorCode::DecimalInvalid => "DECIMAL_INVALID",
             ErrorCode::CurrencyInvalid => "CURRENCY_INVALID",

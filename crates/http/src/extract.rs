@@ -90,8 +90,15 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     }
 }
 
-/// Like `axum::extract::Query`, answering problems.
+/// Like `axum::extract::Query`, answering problems: a parameter the route does not know is
+/// 400 `QUERY_INVALID` (each route's parameters are declared with `deny_unknown_fields`, so a
+/// misspelt filter is never silently ignored); a value that does not parse is 422.
 pub struct Query<T>(pub T);
+
+/// The parameters of a route that takes none.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
 
 impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for Query<T> {
     type Rejection = Problem;
@@ -103,6 +110,19 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| Query(v))
-            .map_err(|e| Problem::invalid(e.body_text()))
+            .map_err(|e| {
+                let detail = e.body_text();
+                let detail = detail
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&detail);
+                if detail.contains("unknown field `") {
+                    Problem::new(StatusCode::BAD_REQUEST, ErrorCode::QueryInvalid, detail)
+                        .remediation(
+                            "Send only the parameters the route documents (GET /openapi.json).",
+                        )
+                } else {
+                    Problem::invalid(detail)
+                }
+            })
     }
 }

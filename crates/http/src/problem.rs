@@ -61,6 +61,7 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::PayloadTooLarge => "Payload too large",
         ErrorCode::UnsupportedMediaType => "Unsupported media type",
         ErrorCode::ValidationFailed => "Validation failed",
+        ErrorCode::QueryInvalid => "Unknown or malformed query parameter",
         ErrorCode::QtyInvalid => "Invalid quantity",
         ErrorCode::DecimalInvalid => "Invalid amount",
         ErrorCode::CurrencyInvalid => "Invalid currency",

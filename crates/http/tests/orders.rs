@@ -463,3 +463,82 @@ async fn postgres_keys_seen_on_natural_replays() {
         keys_seen_on_natural_replays(app).await;
     }
 }
+
+/// Every list pages with a cursor (`next_after`, sent back as `?after=`); orders are found by
+/// their channel's id; a parameter a route does not know is refused, not ignored.
+async fn lists_page_and_refuse_unknown_parameters(app: App) {
+    seed(&app).await;
+    for i in 0..25 {
+        let (status, _, _) = post_order(&app, &order(&format!("L-{i}"), 1), None).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    for (list, path) in [
+        ("orders", "/v1/orders?limit=10"),
+        ("jobs", "/v1/jobs?limit=10"),
+    ] {
+        let (mut seen, mut pages, mut next) = (Vec::new(), 0, None::<String>);
+        loop {
+            let url = match &next {
+                Some(after) => format!("{path}&after={after}"),
+                None => path.to_string(),
+            };
+            let (status, page) = app.get(&url).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            pages += 1;
+            for item in page[list].as_array().unwrap() {
+                seen.push(item["id"].as_str().unwrap().to_string());
+            }
+            match page["next_after"].as_str() {
+                Some(after) => next = Some(after.to_string()),
+                None => break,
+            }
+        }
+        let distinct: std::collections::HashSet<&String> = seen.iter().collect();
+        assert_eq!((seen.len(), distinct.len()), (25, 25), "{list}: {seen:?}");
+        assert_eq!(pages, 3, "{list}: 10 + 10 + 5");
+    }
+    let (_, all) = app.get("/v1/orders?limit=100").await;
+    let ids: Vec<&str> = all["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert!(all["next_after"].is_null());
+
+    let (_, found) = app.get("/v1/orders?external_id=L-7").await;
+    let found = found["orders"].as_array().unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["external_id"], "L-7");
+    assert!(ids.contains(&found[0]["id"].as_str().unwrap()));
+
+    for path in [
+        "/v1/orders?external_idx=L-7".to_string(),
+        format!("/v1/orders/{}?verbose=1", ids[0]),
+        "/v1/jobs?sytem=erp".to_string(),
+        "/v1/exceptions?order=1".to_string(),
+        "/v1/events?type=order.accepted".to_string(),
+        "/v1/availability/SKU-1?chanel=web".to_string(),
+    ] {
+        let (status, p) = app.get(&path).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("QUERY_INVALID")),
+            "{path}: {p}"
+        );
+    }
+    let (_, p) = app.get("/v1/orders?external_idx=L-7").await;
+    assert!(p["detail"].as_str().unwrap().contains("external_id"), "{p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_lists_page_and_refuse_unknown_parameters() {
+    lists_page_and_refuse_unknown_parameters(spawn_app(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_lists_page_and_refuse_unknown_parameters() {
+    if let Some(app) = spawn_app(true).await {
+        lists_page_and_refuse_unknown_parameters(app).await;
+    }
+}

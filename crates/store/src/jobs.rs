@@ -84,6 +84,8 @@ pub struct JobFilter {
     pub state: Option<String>,
     /// Only for this system.
     pub system: Option<String>,
+    /// Only jobs due after this one (a page's last id: the cursor to the next page).
+    pub after: Option<String>,
     /// At most this many, oldest due first.
     pub limit: i64,
 }
@@ -128,6 +130,8 @@ pub struct ExceptionFilter {
     pub status: Option<String>,
     /// Only opened at or after this time.
     pub since: Option<Timestamp>,
+    /// Only exceptions older than this one (a page's last id: the cursor to the next page).
+    pub after: Option<String>,
     /// At most this many, newest first.
     pub limit: i64,
 }

@@ -191,6 +191,10 @@ pub struct OrderFilter {
     pub channel: Option<String>,
     /// Only taken in at or after this time.
     pub since: Option<Timestamp>,
+    /// Only with this order id in its channel (the natural key's second half).
+    pub external_id: Option<String>,
+    /// Only orders older than this one (a page's last id: the cursor to the next page).
+    pub after: Option<String>,
     /// At most this many, newest first.
     pub limit: i64,
 }

@@ -889,6 +889,7 @@ async fn a_retried_job_waits_for_its_time_and_a_failed_one_stays_put(h: Harness)
             state: Some("failed".into()),
             system: Some("fraud".into()),
             limit: 10,
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -25,6 +25,7 @@ pub fn router() -> Router<Inventory> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ChannelParam {
     channel: Option<String>,
 }

@@ -19,6 +19,7 @@ pub fn router() -> Router<Inventory> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Params {
     after: Option<i64>,
     limit: Option<i64>,

@@ -14,7 +14,7 @@ use crossdock_store::{Exception, ExceptionAction, ExceptionFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::extract::{Json, Query};
+use crate::extract::{Json, NoParams, Query};
 use crate::problem::Problem;
 
 /// Exception statuses.
@@ -31,11 +31,13 @@ pub fn router() -> Router<Inventory> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Params {
     code: Option<String>,
     system: Option<String>,
     status: Option<String>,
     since: Option<String>,
+    after: Option<String>,
     limit: Option<i64>,
 }
 
@@ -66,9 +68,14 @@ async fn list(
         system: p.system,
         status: p.status,
         since,
+        after: p.after,
         limit,
     };
-    Ok(Json(json!({ "exceptions": inv.exceptions(filter).await? })))
+    let exceptions = inv.exceptions(filter).await?;
+    let next_after = super::next_page(&exceptions, limit, |e| &e.id);
+    Ok(Json(
+        json!({ "exceptions": exceptions, "next_after": next_after }),
+    ))
 }
 
 fn not_found(id: &str) -> Problem {
@@ -87,6 +94,7 @@ fn found(id: &str, e: Option<Exception>) -> Result<Json<Value>, Problem> {
 async fn show(
     State(inv): State<Inventory>,
     Path(id): Path<String>,
+    _: Query<NoParams>,
 ) -> Result<Json<Value>, Problem> {
     found(&id, inv.exception(&id).await?)
 }

@@ -55,9 +55,11 @@ async fn retry(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Params {
     state: Option<String>,
     system: Option<String>,
+    after: Option<String>,
     limit: Option<i64>,
 }
 
@@ -81,8 +83,10 @@ async fn list(
         .jobs(JobFilter {
             state: p.state,
             system: p.system,
+            after: p.after,
             limit,
         })
         .await?;
-    Ok(Json(json!({ "jobs": jobs })))
+    let next_after = super::next_page(&jobs, limit, |j| &j.id);
+    Ok(Json(json!({ "jobs": jobs, "next_after": next_after })))
 }

@@ -27,6 +27,14 @@ pub fn router() -> Router<Inventory> {
         .merge(fulfilment::router())
 }
 
+/// The cursor to a list's next page: the last item's id when the page is full (there may
+/// be more), none when the list ended. Send it back as `?after=`.
+pub(crate) fn next_page<T>(page: &[T], limit: i64, id: impl Fn(&T) -> &String) -> Option<String> {
+    (page.len() as i64 >= limit)
+        .then(|| page.last().map(|t| id(t).clone()))
+        .flatten()
+}
+
 /// Checks a free-text reference (source, event id, order or PO reference).
 pub(crate) fn check_ref(field: &str, value: &str) -> Result<(), String> {
     if value.trim().is_empty() {

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-use crate::extract::{Json, Query};
+use crate::extract::{Json, NoParams, Query};
 use crate::problem::Problem;
 
 /// Longest `Idempotency-Key` accepted.
@@ -187,6 +187,7 @@ async fn sync_credit_hold(
 async fn show(
     State(inv): State<Inventory>,
     Path(id): Path<String>,
+    _: Query<NoParams>,
 ) -> Result<Json<Value>, Problem> {
     match inv.order(&id).await? {
         Some(o) => Ok(Json(view(&inv, o))),
@@ -211,10 +212,13 @@ fn view(inv: &Inventory, o: crossdock_store::StoredOrder) -> Value {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListParams {
     state: Option<String>,
     channel: Option<String>,
     since: Option<String>,
+    external_id: Option<String>,
+    after: Option<String>,
     limit: Option<i64>,
 }
 
@@ -253,11 +257,14 @@ async fn list(
             state: state.map(|s| s.as_str().to_string()),
             channel: p.channel,
             since,
+            external_id: p.external_id,
+            after: p.after,
             limit,
         })
         .await?;
+    let next_after = super::next_page(&orders, limit, |o| &o.id);
     let orders: Vec<Value> = orders.into_iter().map(|o| view(&inv, o)).collect();
-    Ok(Json(json!({ "orders": orders })))
+    Ok(Json(json!({ "orders": orders, "next_after": next_after })))
 }
 
 /// Cancels an order: releases its reservations and queues the compensations that apply.
@@ -274,7 +281,7 @@ async fn cancel(
         correlation_id,
     }));
     match inv.submit_one(command).await? {
-        Outcome::OrderMoved { .. } => show(State(inv), Path(id)).await,
+        Outcome::OrderMoved { .. } => show(State(inv), Path(id), Query(NoParams {})).await,
         Outcome::Rejected { code, detail } => {
             let status = match code {
                 ErrorCode::OrderNotFound => StatusCode::NOT_FOUND,

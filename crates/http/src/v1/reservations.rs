@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::check_ref;
-use crate::extract::Json;
+use crate::extract::{Json, NoParams, Query};
 use crate::problem::Problem;
 
 /// Routes.
@@ -131,6 +131,7 @@ async fn create(
 async fn show(
     State(inv): State<Inventory>,
     Path(id): Path<String>,
+    _: Query<NoParams>,
 ) -> Result<Json<Value>, Problem> {
     match inv.reservation(&id).await? {
         Some(r) => Ok(Json(reservation_json(&r))),

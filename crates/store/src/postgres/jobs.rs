@@ -142,13 +142,16 @@ pub(super) async fn exceptions(pool: &PgPool, f: &ExceptionFilter) -> Result<Vec
         "SELECT {EXCEPTION_COLS} FROM exceptions
          WHERE ($1::text IS NULL OR code = $1) AND ($2::text IS NULL OR system = $2)
            AND ($3::text IS NULL OR status = $3) AND ($4::int8 IS NULL OR created_at >= $4)
-         ORDER BY created_at DESC, id LIMIT $5"
+           AND ($6::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM exceptions
+                WHERE id = $6))
+         ORDER BY created_at DESC, id DESC LIMIT $5"
     )))
     .bind(&f.code)
     .bind(&f.system)
     .bind(&f.status)
     .bind(f.since.map(|t| t.0))
     .bind(f.limit)
+    .bind(&f.after)
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(exception).collect())
@@ -206,11 +209,13 @@ pub(super) async fn list(pool: &PgPool, f: &JobFilter) -> Result<Vec<Job>> {
     let rows: Vec<JobTuple> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {JOB_COLS} FROM jobs
          WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR system = $2)
+           AND ($4::text IS NULL OR (run_at, id) > (SELECT run_at, id FROM jobs WHERE id = $4))
          ORDER BY run_at, id LIMIT $3"
     )))
     .bind(&f.state)
     .bind(&f.system)
     .bind(f.limit)
+    .bind(&f.after)
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(job).collect())

@@ -380,13 +380,17 @@ pub(super) async fn orders(
             erp_order_id, erp_status
          FROM orders
          WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR channel = $2)
-           AND ($3::int8 IS NULL OR created_at >= $3)
+           AND ($3::int8 IS NULL OR created_at >= $3) AND ($5::text IS NULL OR external_id = $5)
+           AND ($6::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM orders
+                WHERE id = $6))
          ORDER BY created_at DESC, id DESC LIMIT $4",
     )
     .bind(&f.state)
     .bind(&f.channel)
     .bind(f.since.map(|t| t.0))
     .bind(f.limit)
+    .bind(&f.external_id)
+    .bind(&f.after)
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(stored_order).collect())

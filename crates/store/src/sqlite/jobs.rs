@@ -137,11 +137,20 @@ pub(super) fn exceptions(conn: &Connection, f: &ExceptionFilter) -> Result<Vec<E
         "SELECT {EXCEPTION_COLS} FROM exceptions
          WHERE (?1 IS NULL OR code = ?1) AND (?2 IS NULL OR system = ?2)
            AND (?3 IS NULL OR status = ?3) AND (?4 IS NULL OR created_at >= ?4)
-         ORDER BY created_at DESC, id LIMIT ?5"
+           AND (?6 IS NULL OR (created_at, id) < (SELECT created_at, id FROM exceptions
+                WHERE id = ?6))
+         ORDER BY created_at DESC, id DESC LIMIT ?5"
     ))?;
     let rows = stmt
         .query_map(
-            params![f.code, f.system, f.status, f.since.map(|t| t.0), f.limit],
+            params![
+                f.code,
+                f.system,
+                f.status,
+                f.since.map(|t| t.0),
+                f.limit,
+                f.after
+            ],
             exception,
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -188,10 +197,12 @@ pub(super) fn act(
 pub(super) fn list(conn: &Connection, f: &JobFilter) -> Result<Vec<Job>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {JOB_COLS} FROM jobs WHERE (?1 IS NULL OR state = ?1)
-           AND (?2 IS NULL OR system = ?2) ORDER BY run_at, id LIMIT ?3"
+           AND (?2 IS NULL OR system = ?2)
+           AND (?4 IS NULL OR (run_at, id) > (SELECT run_at, id FROM jobs WHERE id = ?4))
+         ORDER BY run_at, id LIMIT ?3"
     ))?;
     let jobs = stmt
-        .query_map(params![f.state, f.system, f.limit], job)?
+        .query_map(params![f.state, f.system, f.limit, f.after], job)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(jobs)
 }

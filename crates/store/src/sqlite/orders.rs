@@ -282,12 +282,21 @@ pub(super) fn orders(conn: &Connection, f: &crate::OrderFilter) -> Result<Vec<cr
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ORDER_COLS} FROM orders
          WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR channel = ?2)
-           AND (?3 IS NULL OR created_at >= ?3)
+           AND (?3 IS NULL OR created_at >= ?3) AND (?5 IS NULL OR external_id = ?5)
+           AND (?6 IS NULL OR (created_at, id) < (SELECT created_at, id FROM orders
+                WHERE id = ?6))
          ORDER BY created_at DESC, id DESC LIMIT ?4"
     ))?;
     let rows = stmt
         .query_map(
-            params![f.state, f.channel, f.since.map(|t| t.0), f.limit],
+            params![
+                f.state,
+                f.channel,
+                f.since.map(|t| t.0),
+                f.limit,
+                f.external_id,
+                f.after
+            ],
             order_row,
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
