@@ -334,7 +334,7 @@ async fn serve(inv: &Inventory, shutdown: &Shutdown) -> anyhow::Result<String> {
     tokio::spawn(crossdock_http::serve(
         listener,
         inv.clone(),
-        2 << 20,
+        crossdock_engine::config::ServerConfig::default(),
         shutdown.clone(),
     ));
     Ok(base)

@@ -115,7 +115,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let server = tokio::spawn(crossdock_http::serve(
         listener,
         inventory.clone(),
-        config.server.max_body_bytes,
+        config.server.clone(),
         shutdown.clone(),
     ));
     println!("crossdock demo: hub on {base}, store {}", args.db.display());

@@ -161,8 +161,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 runners = workers.tasks.len(),
                 "crossdock serving"
             );
-            crossdock_http::serve(listener, inventory, config.server.max_body_bytes, shutdown)
-                .await?;
+            crossdock_http::serve(listener, inventory, config.server.clone(), shutdown).await?;
             for task in workers.tasks {
                 let _ = task.await;
             }

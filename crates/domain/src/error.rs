@@ -10,6 +10,10 @@ pub enum ErrorCode {
     MalformedJson,
     /// The request body is too large.
     PayloadTooLarge,
+    /// The request body did not arrive in time.
+    RequestTimeout,
+    /// The server has as many connections open as it takes.
+    ServerBusy,
     /// The request body is not JSON.
     UnsupportedMediaType,
     /// A field failed validation.
@@ -83,6 +87,8 @@ impl ErrorCode {
         match self {
             ErrorCode::MalformedJson => "MALFORMED_JSON",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::RequestTimeout => "REQUEST_TIMEOUT",
+            ErrorCode::ServerBusy => "SERVER_BUSY",
             ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ErrorCode::ValidationFailed => "VALIDATION_FAILED",
             ErrorCode::QueryInvalid => "QUERY_INVALID",

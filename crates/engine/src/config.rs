@@ -232,6 +232,15 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Largest request body accepted, in bytes; larger bodies get 413.
     pub max_body_bytes: usize,
+    /// Longest wait for a request's headers, in milliseconds; then the connection is closed.
+    pub header_timeout_ms: u64,
+    /// Longest wait for a request's whole body, in milliseconds; then 408
+    /// `REQUEST_TIMEOUT` and the connection is closed.
+    pub body_timeout_ms: u64,
+    /// A connection with nothing sent either way for this long, in milliseconds, is closed.
+    pub idle_timeout_ms: u64,
+    /// Most connections open at once; one more is answered 503 `SERVER_BUSY` and closed.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -239,6 +248,10 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 2 * 1024 * 1024,
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 30_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 4_096,
         }
     }
 }
@@ -441,6 +454,18 @@ impl Config {
         }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        for (key, ms) in [
+            ("server.header_timeout_ms", self.server.header_timeout_ms),
+            ("server.body_timeout_ms", self.server.body_timeout_ms),
+            ("server.idle_timeout_ms", self.server.idle_timeout_ms),
+        ] {
+            if !(100..=3_600_000).contains(&ms) {
+                return Err(invalid(key, "must be from 100 to 3600000 (one hour)"));
+            }
+        }
+        if self.server.max_connections < 16 {
+            return Err(invalid("server.max_connections", "must be at least 16"));
         }
         for (name, sys) in self.systems() {
             let key = |field: &str| format!("{name}.{field}");

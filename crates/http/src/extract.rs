@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::json_keys::check_unique_keys;
 use crate::problem::Problem;
+use crate::server::BodyTimeout;
 
 /// Like `axum::Json`, answering problems.
 pub struct Json<T>(pub T);
@@ -23,16 +24,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 Default::default(),
             )));
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| match e.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => too_large(),
-                _ => Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::MalformedJson,
-                    e.body_text(),
-                ),
-            })?;
+        let limit = req.extensions().get::<BodyTimeout>().map(|t| t.0);
+        let read = axum::body::Bytes::from_request(req, state);
+        let read = match limit {
+            Some(limit) => tokio::time::timeout(limit, read)
+                .await
+                .map_err(|_| too_slow(limit))?,
+            None => read.await,
+        };
+        let bytes = read.map_err(|e| match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+            _ => Problem::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::MalformedJson,
+                e.body_text(),
+            ),
+        })?;
         check_unique_keys(&bytes).map_err(Problem::invalid)?;
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Json(v)),
@@ -57,6 +64,18 @@ fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
         .to_ascii_lowercase();
     essence == "application/json"
         || essence.starts_with("application/") && essence.ends_with("+json")
+}
+
+fn too_slow(limit: std::time::Duration) -> Problem {
+    Problem::new(
+        StatusCode::REQUEST_TIMEOUT,
+        ErrorCode::RequestTimeout,
+        format!(
+            "the request body did not arrive within {} ms",
+            limit.as_millis()
+        ),
+    )
+    .remediation("Send the whole body at once, or raise server.body_timeout_ms.")
 }
 
 fn too_large() -> Problem {

@@ -9,6 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use crossdock_domain::ErrorCode;
+use crossdock_engine::config::ServerConfig;
 use crossdock_engine::{Config, EngineError, Inventory, Shutdown};
 use crossdock_store::AnyStore;
 use serde_json::json;
@@ -17,6 +18,7 @@ use tokio::net::TcpListener;
 pub mod extract;
 mod json_keys;
 pub mod problem;
+pub mod server;
 pub mod v1;
 
 use problem::Problem;
@@ -86,16 +88,15 @@ pub async fn start(config: &Config, shutdown: &Shutdown) -> Result<Inventory, St
     Ok(inventory)
 }
 
-/// Serves the API on `listener` until `shutdown` is triggered, then drains open requests.
+/// Serves the API on `listener` until `shutdown` is triggered, then drains open requests;
+/// `limits` bounds the body, the clocks and the connections (see [`server`]).
 pub async fn serve(
     listener: TcpListener,
     inventory: Inventory,
-    max_body_bytes: usize,
+    limits: ServerConfig,
     shutdown: Shutdown,
 ) -> Result<(), StartError> {
-    let app = router(inventory, max_body_bytes);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.wait().await })
-        .await?;
+    let app = router(inventory, limits.max_body_bytes);
+    server::run(listener, app, &limits, shutdown).await?;
     Ok(())
 }

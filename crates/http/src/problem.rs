@@ -59,6 +59,8 @@ fn title(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::MalformedJson => "Malformed JSON",
         ErrorCode::PayloadTooLarge => "Payload too large",
+        ErrorCode::RequestTimeout => "Request body too slow",
+        ErrorCode::ServerBusy => "Server busy",
         ErrorCode::UnsupportedMediaType => "Unsupported media type",
         ErrorCode::ValidationFailed => "Validation failed",
         ErrorCode::QueryInvalid => "Unknown or malformed query parameter",

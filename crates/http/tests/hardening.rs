@@ -186,3 +186,128 @@ async fn postgres_jobs_retry() {
         jobs_retry(app).await;
     }
 }
+
+mod slow_clients {
+    //! A client that is slow or silent cannot hold a socket for ever, and connections past
+    //! the cap are answered at once (SQLite; the listener does not depend on the store).
+    use std::time::{Duration, Instant};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::common::{App, spawn_app_tuned};
+
+    /// A server with short clocks: headers within `header_ms`, a body within 300 ms, idle
+    /// for 400 ms at most, 16 connections.
+    async fn app_with(header_ms: u64) -> App {
+        spawn_app_tuned(false, &[], |c| {
+            c.server.header_timeout_ms = header_ms;
+            c.server.body_timeout_ms = 300;
+            c.server.idle_timeout_ms = header_ms.max(400);
+            c.server.max_connections = 16;
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn app() -> App {
+        app_with(300).await
+    }
+
+    async fn connect(app: &App) -> TcpStream {
+        TcpStream::connect(app.base.trim_start_matches("http://"))
+            .await
+            .unwrap()
+    }
+
+    /// Reads until the server closes the connection (or 5 s pass); returns what came and
+    /// whether it was closed.
+    async fn read_to_close(s: &mut TcpStream) -> (String, bool) {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, s.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return (String::from_utf8_lossy(&got).into(), true),
+                Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+                Err(_) => return (String::from_utf8_lossy(&got).into(), false),
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_body_sent_a_byte_at_a_time_gets_408_and_is_closed() {
+        let app = app().await;
+        let mut s = connect(&app).await;
+        s.write_all(
+            b"POST /v1/items HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+              content-length: 100\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+        let (answer, closed) = read_to_close(&mut s).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("REQUEST_TIMEOUT"), "{answer}");
+        assert!(closed, "the connection is closed after the 408");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn silent_and_idle_connections_are_closed() {
+        let app = app().await;
+        // Connected, never a byte: closed once the headers are overdue.
+        let mut silent = connect(&app).await;
+        assert!(
+            read_to_close(&mut silent).await.1,
+            "a silent connection is closed"
+        );
+        // Half a request line: the same.
+        let mut partial = connect(&app).await;
+        partial.write_all(b"GET /healthz HT").await.unwrap();
+        assert!(
+            read_to_close(&mut partial).await.1,
+            "a stalled header is closed"
+        );
+        // One request served, then idle on keep-alive: closed after the idle timeout.
+        let mut idle = connect(&app).await;
+        idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let (answer, closed) = read_to_close(&mut idle).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(closed, "an idle keep-alive connection is closed");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn past_the_cap_a_connection_gets_503_at_once() {
+        // Clocks long enough that the 16 held connections stay open while the 17th comes.
+        let app = app_with(10_000).await;
+        let mut held = Vec::new();
+        for _ in 0..16 {
+            held.push(connect(&app).await);
+        }
+        // Give the server a moment to take all 16 before the next arrives.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut extra = connect(&app).await;
+        let (answer, closed) = read_to_close(&mut extra).await;
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(answer.contains("SERVER_BUSY"), "{answer}");
+        assert!(closed);
+        drop(held);
+        // Once the held connections are gone, the server answers again.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if app
+                .http
+                .get(format!("{}/healthz", app.base))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the server did not recover");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -43,7 +43,17 @@ pub async fn spawn_app(postgres: bool) -> Option<App> {
 /// Like [`spawn_app`], with the job runners started and the outside `systems` (name, base
 /// URL) configured.
 pub async fn spawn_app_with(postgres: bool, systems: &[(&str, String)]) -> Option<App> {
+    spawn_app_tuned(postgres, systems, |_| {}).await
+}
+
+/// Like [`spawn_app_with`], with the configuration changed by `tune` first.
+pub async fn spawn_app_tuned(
+    postgres: bool,
+    systems: &[(&str, String)],
+    tune: impl FnOnce(&mut Config),
+) -> Option<App> {
     let mut config = Config::parse(EXAMPLE).unwrap();
+    tune(&mut config);
     for (name, url) in systems {
         config.set_system(
             name,
@@ -104,7 +114,7 @@ pub async fn spawn_app_with(postgres: bool, systems: &[(&str, String)]) -> Optio
     tokio::spawn(crossdock_http::serve(
         listener,
         inventory,
-        config.server.max_body_bytes,
+        config.server.clone(),
         shutdown.clone(),
     ));
     Some(App {
