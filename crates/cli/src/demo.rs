@@ -20,7 +20,7 @@ use crossdock_engine::{Config, Shutdown};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::report::{Rng, table, thousands};
+use crate::report::{Rng, bytes, table, thousands, wal_size};
 
 /// Options for the demo.
 #[derive(clap::Args)]
@@ -350,6 +350,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for task in workers.tasks {
         let _ = task.await;
     }
+    inventory.store().checkpoint().await?;
+    println!(
+        "check: the store is {} with {} of WAL left beside it",
+        args.db.display(),
+        bytes(wal_size(&args.db))
+    );
     drop(sims);
     if oversells > 0
         || wms_applied != (wms_sent / 2) as i64

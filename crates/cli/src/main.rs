@@ -161,10 +161,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 runners = workers.tasks.len(),
                 "crossdock serving"
             );
+            let store = inventory.store().clone();
             crossdock_http::serve(listener, inventory, config.server.clone(), shutdown).await?;
             for task in workers.tasks {
                 let _ = task.await;
             }
+            store
+                .checkpoint()
+                .await
+                .context("cannot truncate the WAL")?;
+            tracing::info!("stopped");
         }
         Command::Migrate(ConfigArg { config }) => {
             init_logs(false);

@@ -72,6 +72,29 @@ impl Rng {
     }
 }
 
+/// The size of the SQLite WAL beside `db`, 0 when there is none.
+pub fn wal_size(db: &std::path::Path) -> u64 {
+    let mut p = db.as_os_str().to_owned();
+    p.push("-wal");
+    std::fs::metadata(p).map_or(0, |m| m.len())
+}
+
+/// Bytes for a person: `0 B`, `812 KB`, `6.5 GB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 || v >= 100.0 {
+        format!("{v:.0} {}", UNITS[unit])
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

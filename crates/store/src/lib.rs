@@ -327,6 +327,21 @@ impl AnyStore {
         }
     }
 
+    /// Copies SQLite's WAL back into the database and truncates it, for a clean stop (nothing
+    /// to do on PostgreSQL).
+    pub async fn checkpoint(&self) -> Result<()> {
+        match self {
+            AnyStore::Sqlite(s) => {
+                let c = s.checkpoint().await?;
+                if c.busy {
+                    tracing::warn!("the WAL could not be truncated: a reader held on");
+                }
+                Ok(())
+            }
+            AnyStore::Postgres(_) => Ok(()),
+        }
+    }
+
     /// How many batches may be committed at once with profit.
     pub fn writers(&self) -> usize {
         match self {

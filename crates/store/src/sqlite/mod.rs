@@ -10,10 +10,14 @@
 mod jobs;
 mod orders;
 mod sql;
+mod wal;
+
+pub use wal::Checkpoint;
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -37,6 +41,8 @@ enum Msg {
     Commit(Batch, Reply),
     /// Lease or finish outbox jobs.
     Jobs(JobOp, oneshot::Sender<Result<JobReply>>),
+    /// Copy the WAL back into the database and truncate it.
+    Checkpoint(oneshot::Sender<Result<Checkpoint>>),
 }
 
 enum JobOp {
@@ -199,31 +205,6 @@ fn open_reader(path: &Path) -> Result<Connection> {
 /// parsed again per batch.
 const STATEMENT_CACHE: usize = 128;
 
-/// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
-/// Copies the WAL back into the database file from a connection of its own, so commits never
-/// pay for it. Stops when `stop` is set.
-fn spawn_checkpointer(
-    path: &Path,
-    stop: Arc<std::sync::atomic::AtomicBool>,
-) -> Option<std::thread::JoinHandle<()>> {
-    let conn = Connection::open(path).ok()?;
-    conn.busy_timeout(BUSY_TIMEOUT).ok()?;
-    std::thread::Builder::new()
-        .name("crossdock-sqlite-checkpoint".into())
-        .spawn(move || {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                std::thread::sleep(CHECKPOINT_EVERY);
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
-                }
-            }
-            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-        })
-        .ok()
-}
-
 fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -273,6 +254,12 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, applies migrations and starts the
     /// writer thread.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with_wal_target(path, wal::WAL_TARGET).await
+    }
+
+    /// Like [`SqliteStore::open`], with the WAL made to start over past `wal_target` bytes
+    /// (see the `wal` module) instead of the default 64 MiB.
+    pub async fn open_with_wal_target(path: impl AsRef<Path>, wal_target: u64) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let lock = lock_file(&path)?;
         let (conn, next_seq) = tokio::task::spawn_blocking({
@@ -282,8 +269,10 @@ impl SqliteStore {
                 conn.busy_timeout(BUSY_TIMEOUT)?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 conn.pragma_update(None, "synchronous", "FULL")?;
-                // Checkpoints run on their own thread, not inside the writer's commits.
+                // Checkpoints run on their own thread, not inside the writer's commits; a WAL
+                // that starts over is cut back to the target size.
                 conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+                conn.pragma_update(None, "journal_size_limit", wal_target as i64)?;
                 // A page cache large enough for the hot part of the stock tables.
                 conn.pragma_update(None, "cache_size", -65_536)?;
                 conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -301,13 +290,12 @@ impl SqliteStore {
             .spawn({
                 let path = path.clone();
                 move || {
-                    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-                    let checkpointer = spawn_checkpointer(&path, stop.clone());
-                    write_loop(conn, next_seq, rx);
-                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                    if let Some(t) = checkpointer {
-                        let _ = t.join();
-                    }
+                    let commits = Arc::new(AtomicU64::new(0));
+                    let checkpointer = wal::Checkpointer::spawn(&path, commits.clone());
+                    let guard = wal::WalGuard::new(&path, wal_target);
+                    write_loop(conn, next_seq, rx, &commits, guard);
+                    // Stops the checkpointer, which truncates the WAL.
+                    drop(checkpointer);
                     drop(lock);
                 }
             })
@@ -319,6 +307,21 @@ impl SqliteStore {
                 idle: Mutex::new(Vec::new()),
             }),
         })
+    }
+
+    /// Copies the WAL back into the database and truncates it, between commits: for a clean
+    /// stop, or the end of a run that leaves the file behind.
+    pub async fn checkpoint(&self) -> Result<Checkpoint> {
+        let (tx, rx) = oneshot::channel();
+        self.writer
+            .send(Msg::Checkpoint(tx))
+            .map_err(|_| StoreError::WriterStopped)?;
+        rx.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// The WAL's size on disk now, in bytes.
+    pub fn wal_bytes(&self) -> u64 {
+        wal::wal_size(&self.readers.path)
     }
 
     async fn jobs_op(&self, op: JobOp) -> Result<JobReply> {
@@ -345,7 +348,13 @@ const MERGE_MAX: usize = 8192;
 
 /// Commits batches in arrival order. Everything waiting when the writer becomes free is
 /// merged into one transaction (group commit); each caller gets its own outcomes.
-fn write_loop(mut conn: Connection, mut next_seq: i64, rx: mpsc::Receiver<Msg>) {
+fn write_loop(
+    mut conn: Connection,
+    mut next_seq: i64,
+    rx: mpsc::Receiver<Msg>,
+    commits: &AtomicU64,
+    mut wal: wal::WalGuard,
+) {
     let mut cache = HashMap::new();
     let mut held: Option<Msg> = None;
     loop {
@@ -356,8 +365,14 @@ fn write_loop(mut conn: Connection, mut next_seq: i64, rx: mpsc::Receiver<Msg>) 
                 Err(_) => return,
             },
         };
+        commits.fetch_add(1, Ordering::Relaxed);
+        wal.after_commit(&conn);
         let first = match msg {
             Msg::Commit(batch, reply) => (batch, reply),
+            Msg::Checkpoint(reply) => {
+                let _ = reply.send(wal::checkpoint(&conn, "TRUNCATE").map_err(Into::into));
+                continue;
+            }
             Msg::Jobs(op, reply) => {
                 let mut ops = vec![(op, reply)];
                 while ops.len() < MERGE_MAX {
