@@ -182,6 +182,11 @@ pub struct Transition {
     pub correlation_id: String,
 }
 
+/// A read of the event log filtered by type looks at most this many events past `after`,
+/// so a rare type costs the same as a common one: the caller goes on from
+/// `after + TYPED_SCAN` (or the last event) when fewer than it asked for came back.
+pub const TYPED_SCAN: i64 = 20_000;
+
 /// Which orders to list.
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
@@ -210,7 +215,8 @@ pub trait Store: Send + Sync + 'static {
         skus: Option<Vec<Sku>>,
     ) -> impl Future<Output = Result<Vec<SkuState>>> + Send;
 
-    /// Events after `after`, oldest first, at most `limit`, optionally of the given types.
+    /// Events after `after`, oldest first, at most `limit`, optionally of the given types
+    /// (then among the next [`TYPED_SCAN`] events only).
     fn events_after(
         &self,
         after: i64,

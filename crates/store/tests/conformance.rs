@@ -56,6 +56,7 @@ conformance!(
     an_order_moves_once_with_its_history_and_next_jobs,
     cancelling_a_posted_order_releases_stock_and_queues_the_erp_cancellation,
     a_parcel_after_a_pick_that_used_up_a_reservation_takes_the_picked_units,
+    a_read_filtered_by_type_looks_at_a_bounded_window,
 );
 
 async fn racing_reservations_take_exactly_the_stock(h: Harness) {
@@ -1325,4 +1326,43 @@ async fn a_parcel_after_a_pick_that_used_up_a_reservation_takes_the_picked_units
     );
     let b = h.state("SKU-HOT").await.at(&loc("east")).unwrap().buckets;
     assert_eq!((b.on_hand, b.picking, b.reserved), (45, 0, 0));
+}
+
+async fn a_read_filtered_by_type_looks_at_a_bounded_window(h: Harness) {
+    use crossdock_store::TYPED_SCAN;
+    h.items(&["SKU-1"]).await;
+    // Enough receipts to push the log past one window, then one event of a rare type.
+    let mut batch = 0;
+    while h.store.last_seq().await.unwrap() <= TYPED_SCAN {
+        let receipts = (0..500)
+            .map(|i| {
+                let id = format!("w{batch}-{i}");
+                event(&id, 1, "SKU-1", "east", StockChange::Receipt(Qty::of(1)))
+            })
+            .collect();
+        h.run(1, receipts).await;
+        batch += 1;
+    }
+    let expect = Command::Stock(StockEvent {
+        source: "erp".into(),
+        source_event_id: "po-rare".into(),
+        occurred_at: Timestamp(2),
+        sku: sku("SKU-1"),
+        location: loc("east"),
+        change: EventChange::Expected {
+            po_ref: "PO-RARE".into(),
+            qty: 5,
+            eta: Timestamp(10),
+        },
+    });
+    h.run(2, vec![expect]).await;
+    let rare = || Some(vec!["receipt.expected".to_string()]);
+    let first = h.store.events_after(0, 10, rare()).await.unwrap();
+    assert!(first.is_empty(), "past the first window: {first:?}");
+    let next = h.store.events_after(TYPED_SCAN, 10, rare()).await.unwrap();
+    assert_eq!(next.len(), 1, "{next:?}");
+    assert!(next[0].seq > TYPED_SCAN && next[0].kind == "receipt.expected");
+    // Unfiltered pages are not windowed.
+    let all = h.store.events_after(0, 100, None).await.unwrap();
+    assert_eq!(all.len(), 100);
 }
