@@ -468,6 +468,16 @@ async fn hastening_makes_a_systems_waiting_jobs_due_now() {
             "other systems"
         );
         assert_eq!(store.hasten_jobs("fraud", now).await.unwrap(), 10);
+        let due = store
+            .jobs(JobFilter {
+                state: Some("ready".into()),
+                system: Some("fraud".into()),
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(due.iter().all(|j| j.run_at <= now), "all due");
         let (stats, _) =
             run_until(&e, system, limits, |s| s.done.load(Ordering::Relaxed) == 10).await;
         assert_eq!(stats.done.load(Ordering::Relaxed), 10);

@@ -176,9 +176,9 @@ pub(crate) const RECORD_CREDIT: &str = "INSERT INTO credit_status (account, stat
      status = excluded.status, checked_at = excluded.checked_at \
      WHERE credit_status.checked_at <= excluded.checked_at";
 
-/// Makes a system's waiting jobs due now (through the per-system index of ready jobs).
-/// Parameters: system, now.
-pub(crate) const HASTEN: &str = "UPDATE jobs SET run_at = $2 \
+/// Makes a system's waiting jobs due now (through the per-system index of ready jobs), each
+/// at the time it was written, so the backlog goes out oldest first. Parameters: system, now.
+pub(crate) const HASTEN: &str = "UPDATE jobs SET run_at = created_at \
      WHERE state = 'ready' AND system = $1 AND run_at > $2";
 
 /// Sets an exception's status. Parameters: exception id, status, now.

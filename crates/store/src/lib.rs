@@ -276,8 +276,9 @@ pub trait Store: Send + Sync + 'static {
     fn purge_idempotency_keys(&self, before: Timestamp)
     -> impl Future<Output = Result<u64>> + Send;
 
-    /// Makes every job waiting for `system` (sitting out a backoff) due at `now`; returns
-    /// how many. For when the system is back: its backlog goes out at once, within its rate.
+    /// Makes every job waiting for `system` (sitting out a backoff) due now, oldest first (each
+    /// as of when it was written); returns how many. For when the system is back: its backlog
+    /// goes out at once, in the order it came, within the system's rate.
     fn hasten_jobs(&self, system: &str, now: Timestamp)
     -> impl Future<Output = Result<u64>> + Send;
 

@@ -78,7 +78,9 @@ impl Default for SystemLimits {
             concurrency: 4,
             backoff: Backoff::default(),
             breaker_failures: 5,
-            breaker_cool_down: Duration::from_secs(10),
+            // One probe a second while a system is down: it is back within a second of
+            // answering again, at the cost of one call a second to a system that is not.
+            breaker_cool_down: Duration::from_secs(1),
             lease: Duration::from_secs(60),
             poll: Duration::from_millis(100),
         }
