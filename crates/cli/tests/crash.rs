@@ -247,3 +247,78 @@ async fn sqlite_sigterm_drains_and_exits_cleanly() {
     hub.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What an operator must hear of is logged at `info` or above: the ERP going down opens its
+/// circuit, its coming back closes it, and the backlog then reaches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_erp_outage_is_logged_as_it_opens_and_closes_the_circuit() {
+    let dir = std::env::temp_dir().join(format!("crossdock-logs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("hub.db");
+    crossdock_store::sqlite::remove_files(&db);
+    let erp = SimErp::default();
+    let (erp_url, _server) = erp.start().await.unwrap();
+    erp.set_faults(Faults {
+        down_for_ms: 2_000,
+        ..Faults::default()
+    });
+    let config = dir.join("crossdock.toml");
+    let text = crossdock_engine::config::EXAMPLE.replace(
+        "sqlite://crossdock.db",
+        &format!("sqlite://{}", db.display()),
+    ) + &format!("\n[erp]\nurl = \"{erp_url}\"\ntimeout_ms = 1000\n");
+    std::fs::write(&config, text).unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let log = dir.join("serve.log");
+    let mut hub = Command::new(env!("CARGO_BIN_EXE_crossdock"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("CROSSDOCK_LISTEN", format!("127.0.0.1:{port}"))
+        .env("CROSSDOCK_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_ready(&http, &base).await;
+    post(
+        &http,
+        format!("{base}/v1/items"),
+        json!({"items": [{"sku": "SKU-1"}]}),
+    )
+    .await;
+    post(
+        &http,
+        format!("{base}/v1/inventory/events"),
+        json!({"events": [{"source": "erp", "source_event_id": "seed",
+            "occurred_at": "2026-01-01T00:00:00Z", "sku": "SKU-1", "location": "east",
+            "kind": "receipt", "qty": 100}]}),
+    )
+    .await;
+    for i in 0..12 {
+        post(&http, format!("{base}/v1/orders"), json!({
+            "channel": "b2b", "external_id": format!("L-{i}"),
+            "customer": {"id": "C-1", "email": "a@b.c"}, "currency": "USD",
+            "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "9.99"}],
+            "ship_to": {"name": "A", "line1": "1 Rd", "city": "X", "postal_code": "1", "country": "US"}
+        }))
+        .await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let said = loop {
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        if (said.contains("circuit closed") && erp.stats().created == 12)
+            || Instant::now() > deadline
+        {
+            break said;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    hub.kill().unwrap();
+    hub.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(said.contains("circuit opened"), "{said}");
+    assert!(said.contains("circuit closed"), "{said}");
+    assert_eq!(erp.stats().created, 12, "{said}");
+}

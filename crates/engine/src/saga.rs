@@ -35,7 +35,7 @@ pub async fn load(inventory: &Inventory, job: &Job) -> Result<StepJob, JobResult
     };
     let order = load_order(inventory, job).await?;
     if order.state != step.from.as_str() {
-        tracing::info!(
+        tracing::debug!(
             job = job.id,
             state = order.state,
             "saga step no longer applies"
@@ -110,7 +110,7 @@ pub async fn complete(
         Ok((false, state)) if state == s.step.to => JobResult::Done,
         Ok((false, OrderState::Cancelled)) => compensate(inventory, job, &s.order.id).await,
         Ok((false, state)) => {
-            tracing::info!(job = job.id, state = state.as_str(), "order moved on");
+            tracing::debug!(job = job.id, state = state.as_str(), "order moved on");
             JobResult::Done
         }
         Err(result) => result,
@@ -178,8 +178,17 @@ pub async fn hold(inventory: &Inventory, job: &Job, s: &StepJob, hold: Hold) -> 
             error,
         }),
     };
+    let (order, step) = (s.order.id.clone(), job.kind.clone());
     match submit(inventory, advance).await {
-        Ok((true, _)) => JobResult::Held,
+        Ok((true, _)) => {
+            tracing::info!(
+                order,
+                step,
+                code,
+                "order held: opened its exception for a person"
+            );
+            JobResult::Held
+        }
         Ok(_) => JobResult::Done,
         Err(result) => result,
     }

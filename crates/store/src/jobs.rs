@@ -181,6 +181,10 @@ pub(crate) const RECORD_CREDIT: &str = "INSERT INTO credit_status (account, stat
 pub(crate) const HASTEN: &str = "UPDATE jobs SET run_at = created_at \
      WHERE state = 'ready' AND system = $1 AND run_at > $2";
 
+/// Counts a system's waiting jobs (through the per-system index of ready jobs). Parameter:
+/// system.
+pub(crate) const BACKLOG: &str = "SELECT COUNT(*) FROM jobs WHERE state = 'ready' AND system = $1";
+
 /// Sets an exception's status. Parameters: exception id, status, now.
 pub(crate) const SET_EXCEPTION_STATUS: &str =
     "UPDATE exceptions SET status = $2, updated_at = $3 WHERE id = $1";

@@ -276,6 +276,9 @@ pub trait Store: Send + Sync + 'static {
     fn purge_idempotency_keys(&self, before: Timestamp)
     -> impl Future<Output = Result<u64>> + Send;
 
+    /// How many jobs wait for `system` (ready, due or not).
+    fn backlog(&self, system: &str) -> impl Future<Output = Result<i64>> + Send;
+
     /// Makes every job waiting for `system` (sitting out a backoff) due now, oldest first (each
     /// as of when it was written); returns how many. For when the system is back: its backlog
     /// goes out at once, in the order it came, within the system's rate.
@@ -416,6 +419,10 @@ impl Store for AnyStore {
     }
     async fn hasten_jobs(&self, system: &str, now: Timestamp) -> Result<u64> {
         delegate!(self, s => s.hasten_jobs(system, now))
+    }
+
+    async fn backlog(&self, system: &str) -> Result<i64> {
+        delegate!(self, s => s.backlog(system))
     }
     async fn credit_status(&self, account: &str) -> Result<Option<(String, Timestamp)>> {
         delegate!(self, s => s.credit_status(account))

@@ -258,6 +258,13 @@ impl Store for PgStore {
         Ok(done.rows_affected())
     }
 
+    async fn backlog(&self, system: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(crate::jobs::BACKLOG)
+            .bind(system)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     async fn hasten_jobs(&self, system: &str, now: Timestamp) -> Result<u64> {
         let done = sqlx::query(crate::jobs::HASTEN)
             .bind(system)

@@ -533,6 +533,15 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn backlog(&self, system: &str) -> Result<i64> {
+        let system = system.to_string();
+        self.read(move |c| {
+            Ok(c.prepare_cached(crate::jobs::BACKLOG)?
+                .query_row(rusqlite::named_params! {"$1": system}, |r| r.get(0))?)
+        })
+        .await
+    }
+
     async fn hasten_jobs(&self, system: &str, now: Timestamp) -> Result<u64> {
         match self.jobs_op(JobOp::Hasten(system.to_string(), now)).await? {
             JobReply::Purged(n) => Ok(n),
