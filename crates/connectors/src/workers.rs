@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crossdock_domain::ledger::BACKORDER_DUE;
+use crossdock_engine::backorders::BackorderDue;
 use crossdock_engine::config::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
 use crossdock_engine::runner::policy::Backoff;
 use crossdock_engine::runner::{Handler, RunnerStats, SystemLimits, run_system};
@@ -82,6 +84,13 @@ pub fn start(
         inventory,
         INTERNAL,
         internal.clone(),
+        fast.clone(),
+        shutdown,
+    );
+    workers.spawn(
+        inventory,
+        BACKORDER_DUE.0,
+        Arc::new(BackorderDue::new(inventory.clone())),
         fast.clone(),
         shutdown,
     );

@@ -89,6 +89,7 @@ impl<'a> Ledger<'a> {
             Command::RecordShipment(s) => self.record_shipment(s),
             Command::RecordInvoice(i) => self.record_invoice(i),
             Command::OpenReturn(r) => self.open_return(r),
+            Command::AllocateBackorder(a) => self.allocate_backorder(a),
         }
     }
 
@@ -483,12 +484,14 @@ struct ReservationCreated<'a> {
     expires_at: Option<Timestamp>,
 }
 
+mod backorders;
 mod fulfilment;
 mod intake;
 mod moves;
 mod returns;
 mod types;
 
+pub use backorders::{BACKORDER_DUE, overdue_check};
 pub use fulfilment::{
     FailedJob, InvoiceRow, InvoiceSeen, OrderDetail, RecordInvoice, RecordShipment, ReturnLine,
     ShipmentRow,
@@ -497,8 +500,8 @@ pub use intake::{NewOrder, PlaceOrder, PriorIntake, Priors};
 pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
 pub use returns::{OpenReturn, ReturnRow};
 pub use types::{
-    Command, EventChange, Finished, JsonText, NewEvent, NewJob, Outcome, Reservation,
-    ReservationStatus, ReserveRequest, ReservedAt, StockEvent, Writes, json_text,
+    AllocateBackorder, Command, EventChange, Finished, JsonText, NewEvent, NewJob, Outcome,
+    Reservation, ReservationStatus, ReserveRequest, ReservedAt, StockEvent, Writes, json_text,
 };
 
 #[cfg(test)]

@@ -25,6 +25,12 @@ pub fn remediation(code: &str) -> &'static str {
              approval, a credit or pricing review there). Deal with it in the ERP, then retry \
              (the status is read again), or resolve to go on regardless, or cancel the order."
         }
+        "BACKORDER_OVERDUE" => {
+            "The order has waited past its channel's backorder horizon and stock has not come \
+             in. Check the purchase order's date with the supplier and tell the customer; \
+             retry this exception to look again, resolve it to keep the order waiting, or \
+             cancel the order."
+        }
         "FRAUD_SUSPECTED" => {
             "The fraud service scored the order at or above the hold score. Review the \
              customer, address and payment: resolve this exception to approve the order (it \

@@ -271,6 +271,9 @@ pub struct InventoryConfig {
     /// How long an order's `Idempotency-Key` is remembered, in hours (at least 24 is
     /// advised). Natural keys (channel, external_id) are kept forever.
     pub idempotency_key_ttl_hours: u64,
+    /// How often backordered orders are looked at again against the stock now sellable, in
+    /// milliseconds.
+    pub backorder_sweep_ms: u64,
 }
 
 impl Default for InventoryConfig {
@@ -281,6 +284,7 @@ impl Default for InventoryConfig {
             max_batch: 1024,
             refresh_ms: 200,
             idempotency_key_ttl_hours: 24,
+            backorder_sweep_ms: 1000,
         }
     }
 }

@@ -89,8 +89,8 @@ pub fn now() -> Timestamp {
 }
 
 impl Inventory {
-    /// Loads the projection and starts the committer, the expiry sweeper and (for
-    /// PostgreSQL) the refresher that picks up other instances' commits.
+    /// Loads the projection and starts the committer, the expiry and backorder sweepers and
+    /// (for PostgreSQL) the refresher that picks up other instances' commits.
     pub async fn start(
         estate: Estate,
         config: InventoryConfig,
@@ -116,6 +116,10 @@ impl Inventory {
         };
         tokio::spawn(expire_loop(inventory.clone(), shutdown.clone()));
         tokio::spawn(forget_keys_loop(inventory.clone(), shutdown.clone()));
+        tokio::spawn(crate::backorders::sweep_loop(
+            inventory.clone(),
+            shutdown.clone(),
+        ));
         if matches!(inventory.core.store, AnyStore::Postgres(_)) {
             tokio::spawn(refresh_loop(inventory.clone(), shutdown));
         }
@@ -291,9 +295,17 @@ impl Inventory {
         format!("corr_{}", ulid::Ulid::new().to_string().to_lowercase())
     }
 
-    /// A fresh order id.
+    /// A fresh order id. Ids taken in one process increase, even within a millisecond, so
+    /// orders sort by id in the order they came (backorders are served oldest first).
     pub fn new_order_id() -> String {
-        format!("ord_{}", ulid::Ulid::new().to_string().to_lowercase())
+        static IDS: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
+        let id = {
+            let mut ids = IDS.lock().unwrap_or_else(|e| e.into_inner());
+            ids.get_or_insert_with(ulid::Generator::new)
+                .generate()
+                .unwrap_or_else(|_| ulid::Ulid::new())
+        };
+        format!("ord_{}", id.to_string().to_lowercase())
     }
 
     /// The ERP's statuses and the canonical states they mean (`[erp] statuses`), for

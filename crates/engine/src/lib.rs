@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod backorders;
 pub mod config;
 pub mod credit;
 pub mod erp_status;

@@ -542,3 +542,63 @@ async fn postgres_lists_page_and_refuse_unknown_parameters() {
         lists_page_and_refuse_unknown_parameters(app).await;
     }
 }
+
+/// A backordered order is reserved on its own when stock arrives, and goes on through the
+/// saga (its first step queued); the receipt's sender need do nothing more.
+async fn backorders_move_when_stock_arrives(app: App) {
+    app.post(
+        "/v1/items",
+        json!({"items": [{"sku": "SKU-1"}, {"sku": "SKU-2"}]}),
+    )
+    .await;
+    let mut web = order("BO-1", 3);
+    web["channel"] = json!("web");
+    web["customer"] = json!({"id": "C-7", "email": "shopper@example.com"});
+    let (status, _, placed) = post_order(&app, &web, None).await;
+    assert_eq!(
+        (status, placed["state"].as_str()),
+        (StatusCode::CREATED, Some("backordered"))
+    );
+    let id = placed["id"].as_str().unwrap();
+    let (status, r) = app
+        .post(
+            "/v1/inventory/events",
+            json!({"events": [{"source": "acme", "source_event_id": "po-1-rcv",
+                "occurred_at": "2026-01-02T00:00:00Z", "sku": "SKU-1", "location": "acme",
+                "kind": "receipt", "qty": 40}, {"source": "erp", "source_event_id": "b",
+                "occurred_at": "2026-01-02T00:00:00Z", "sku": "SKU-2", "location": "east",
+                "kind": "receipt", "qty": 40}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let o = app.wait_for_state(id, "accepted").await;
+    assert_eq!(o["state"], "accepted", "{o}");
+    assert!(
+        o["reason"].as_str().unwrap().contains("from backorder"),
+        "{o}"
+    );
+    assert!(o["lines"][0]["reservation_id"].is_string(), "{o}");
+    let (_, jobs) = app.get("/v1/jobs?system=fraud").await;
+    assert!(
+        jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["order_id"] == id && j["kind"] == "screen_fraud"),
+        "{jobs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_backorders_move_when_stock_arrives() {
+    let app = common::spawn_app_tuned(false, &[], |c| c.inventory.backorder_sweep_ms = 50);
+    backorders_move_when_stock_arrives(app.await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_backorders_move_when_stock_arrives() {
+    let app = common::spawn_app_tuned(true, &[], |c| c.inventory.backorder_sweep_ms = 50);
+    if let Some(app) = app.await {
+        backorders_move_when_stock_arrives(app).await;
+    }
+}

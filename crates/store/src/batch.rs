@@ -35,6 +35,8 @@ pub(crate) struct WriteSet {
     pub idempotency: Vec<(String, String, String, JsonText)>,
     pub jobs: Vec<JobRow>,
     pub order_updates: Vec<OrderUpdate>,
+    /// (order id, lines JSON, reason): routing found for a backorder.
+    pub order_lines: Vec<(String, JsonText, String)>,
     pub shipments: Vec<ShipmentRow>,
     pub invoices: Vec<InvoiceRow>,
     pub returns: Vec<ReturnRow>,
@@ -124,13 +126,15 @@ pub(crate) struct JobRow {
     pub system: &'static str,
     pub order_id: String,
     pub run_at: i64,
+    pub created_at: i64,
     /// JSON text.
     pub payload: Option<String>,
 }
 
 impl JobRow {
-    /// The row for `job`, queued by order `order_id` at step `seq` (`None` at intake).
-    fn of(job: &NewJob, order_id: &str, seq: Option<i64>, run_at: i64) -> Self {
+    /// The row for `job`, queued by order `order_id` at step `seq` (`None` at intake) at
+    /// `now`; due after its delay.
+    fn of(job: &NewJob, order_id: &str, seq: Option<i64>, now: i64) -> Self {
         let mut id = format!("job_{}", order_id.trim_start_matches("ord_"));
         if let Some(seq) = seq {
             id.push_str(&format!("_{seq}"));
@@ -144,10 +148,40 @@ impl JobRow {
             kind: job.kind,
             system: job.system,
             order_id: order_id.to_string(),
-            run_at,
+            run_at: now.saturating_add(job.delay_ms),
+            created_at: now,
             payload: job.payload.as_ref().map(|p| p.to_string()),
         }
     }
+}
+
+/// One update per order: an order that moved more than once in a batch (shipped, invoiced
+/// and closed by its last parcel; reserved and accepted from backorder) ends in its last
+/// state, keeping any ERP id or status a move recorded. PostgreSQL's `UPDATE … FROM` would
+/// apply just one of several rows for the same order, and not a chosen one.
+fn merge_updates(updates: &mut Vec<OrderUpdate>) {
+    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut merged: Vec<OrderUpdate> = Vec::with_capacity(updates.len());
+    for u in updates.drain(..) {
+        match at.get(&u.id) {
+            Some(&i) => {
+                let m = &mut merged[i];
+                m.state = u.state;
+                m.at = u.at;
+                if u.erp_order_id.is_some() {
+                    m.erp_order_id = u.erp_order_id;
+                }
+                if u.erp_status.is_some() {
+                    m.erp_status = u.erp_status;
+                }
+            }
+            None => {
+                at.insert(u.id.clone(), merged.len());
+                merged.push(u);
+            }
+        }
+    }
+    *updates = merged;
 }
 
 /// Runs the ledger over a loaded batch.
@@ -294,6 +328,12 @@ impl WriteSet {
                 correlation_id: a.correlation_id.clone(),
             });
         }
+        merge_updates(&mut out.order_updates);
+        out.order_lines = w
+            .order_lines
+            .iter()
+            .map(|(id, lines, reason)| (id.clone(), lines.clone(), reason.clone()))
+            .collect();
         out.shipments = w.shipments.clone();
         out.invoices = w.invoices.clone();
         out.returns = w.returns.clone();

@@ -198,9 +198,12 @@ pub struct OrderFilter {
     pub since: Option<Timestamp>,
     /// Only with this order id in its channel (the natural key's second half).
     pub external_id: Option<String>,
-    /// Only orders older than this one (a page's last id: the cursor to the next page).
+    /// Only orders past this one in the list's order (a page's last id: the cursor to the
+    /// next page).
     pub after: Option<String>,
-    /// At most this many, newest first.
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
+    /// At most this many.
     pub limit: i64,
 }
 

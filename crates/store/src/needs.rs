@@ -84,6 +84,9 @@ impl Needs {
                     needs.order_ids.insert(i.order_id.clone());
                     needs.event_keys.insert(i.key());
                 }
+                Command::AllocateBackorder(a) => {
+                    needs.order_ids.insert(a.order_id.clone());
+                }
                 _ => {}
             }
         }

@@ -167,16 +167,21 @@ impl Ledger<'_> {
         if !unknown.is_empty() {
             return Outcome::Invalid(unknown);
         }
-        let (state, lines, reason) = self.reserve_lines(p);
+        let wanted: Vec<(&Sku, i64)> = p.order.lines.iter().map(|l| (&l.sku, l.qty)).collect();
+        let (state, lines, reason) = self.reserve_lines(&p.id, &p.order.channel, &wanted);
         let mut history = vec![OrderState::Received, OrderState::Validated];
         if state == OrderState::Accepted {
             history.push(OrderState::Reserved);
         }
         history.push(state);
-        let jobs = if state == OrderState::Accepted {
-            vec![crate::saga::first_step()]
-        } else {
-            Vec::new()
+        let jobs = match state {
+            OrderState::Accepted => vec![crate::saga::first_step()],
+            OrderState::Backordered => {
+                let channel = self.estate.channel(p.order.channel.as_str());
+                let horizon = channel.and_then(|c| c.backorder_horizon_days).unwrap_or(0);
+                vec![super::overdue_check(horizon)]
+            }
+            _ => Vec::new(),
         };
         let response = json_text(&IntakeAnswer {
             channel: &p.order.channel,
@@ -221,14 +226,19 @@ impl Ledger<'_> {
     }
 
     /// Reserves every line or none. Returns the state, the per-line plan and the reason.
-    fn reserve_lines(&mut self, p: &PlaceOrder) -> (OrderState, Vec<LinePlan>, String) {
+    pub(super) fn reserve_lines<'s>(
+        &mut self,
+        order_id: &str,
+        channel: &ChannelCode,
+        wanted: &[(&'s Sku, i64)],
+    ) -> (OrderState, Vec<LinePlan>, String) {
         let estate = self.estate;
         let channel = estate
-            .channel(p.order.channel.as_str())
+            .channel(channel.as_str())
             .expect("the order was checked against the estate");
-        let mut totals: BTreeMap<&Sku, i64> = BTreeMap::new();
-        for l in &p.order.lines {
-            *totals.entry(&l.sku).or_default() += l.qty;
+        let mut totals: BTreeMap<&'s Sku, i64> = BTreeMap::new();
+        for (sku, qty) in wanted {
+            *totals.entry(*sku).or_default() += qty;
         }
         let promisable: BTreeMap<&Sku, i64> = totals
             .keys()
@@ -255,15 +265,13 @@ impl Ledger<'_> {
             reason = "insufficient stock for the channel".to_string();
         } else if let Some(l) = single {
             reason = format!("single_location: {} fills every line", l.code);
-            plans = p
-                .order
-                .lines
+            plans = wanted
                 .iter()
-                .map(|line| {
+                .map(|(_, qty)| {
                     Some(Plan {
                         allocations: vec![Allocated {
                             location: l.code.clone(),
-                            qty: line.qty,
+                            qty: *qty,
                         }],
                         reason: "single_location",
                     })
@@ -283,26 +291,18 @@ impl Ledger<'_> {
         let (events, reservations) = (self.writes.events.len(), self.writes.new_reservations.len());
         let mut lines = Vec::new();
         let mut complete = !shortfall;
-        for (i, line) in p.order.lines.iter().enumerate() {
+        for (i, &(sku, qty)) in wanted.iter().enumerate() {
             let routed = if !complete {
                 None
             } else if let Some(Some(plan)) = plans.get(i) {
                 Some(plan.clone())
             } else {
-                plan(
-                    estate,
-                    &self.states[&line.sku],
-                    channel,
-                    line.qty,
-                    None,
-                    None,
-                )
-                .ok()
+                plan(estate, &self.states[sku], channel, qty, None, None).ok()
             };
             let mut lp = LinePlan {
                 line: i,
-                sku: line.sku.clone(),
-                qty: line.qty,
+                sku: sku.clone(),
+                qty,
                 reservation_id: None,
                 allocations: Vec::new(),
                 available: None,
@@ -310,11 +310,11 @@ impl Ledger<'_> {
             match routed {
                 Some(plan) => {
                     let req = ReserveRequest {
-                        id: format!("res_{}_{}", p.id.trim_start_matches("ord_"), i + 1),
-                        sku: line.sku.clone(),
-                        qty: line.qty,
-                        channel: p.order.channel.clone(),
-                        order_ref: p.id.clone(),
+                        id: format!("res_{}_{}", order_id.trim_start_matches("ord_"), i + 1),
+                        sku: sku.clone(),
+                        qty,
+                        channel: channel.code.clone(),
+                        order_ref: order_id.to_string(),
                         location: None,
                         ship_region: None,
                         expires_at: None,
@@ -325,7 +325,7 @@ impl Ledger<'_> {
                 }
                 None => {
                     complete = false;
-                    lp.available = Some(promisable[&line.sku]);
+                    lp.available = Some(promisable[sku]);
                 }
             }
             lines.push(lp);

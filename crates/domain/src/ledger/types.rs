@@ -206,6 +206,20 @@ pub enum Command {
     RecordInvoice(Box<RecordInvoice>),
     /// A return authorisation for shipped units.
     OpenReturn(Box<OpenReturn>),
+    /// Tries again to reserve a backordered order now that stock has come in.
+    AllocateBackorder(Box<AllocateBackorder>),
+}
+
+/// A request to reserve every line of a backordered order, oldest first within its channel
+/// (the caller submits them in that order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllocateBackorder {
+    /// The order.
+    pub order_id: String,
+    /// The SKUs on its lines, so the batch loads their stock.
+    pub skus: Vec<Sku>,
+    /// Correlation id recorded with the move.
+    pub correlation_id: String,
 }
 
 impl Command {
@@ -218,6 +232,7 @@ impl Command {
             Command::Release { .. } => vec![],
             Command::PlaceOrder(p) => p.order.lines.iter().map(|l| &l.sku).collect(),
             Command::RecordShipment(s) => s.lines.iter().map(|(sku, _)| sku).collect(),
+            Command::AllocateBackorder(a) => a.skus.iter().collect(),
             Command::AdvanceOrder(_)
             | Command::CancelOrder(_)
             | Command::RecordInvoice(_)
@@ -305,17 +320,26 @@ pub struct NewJob {
     pub key: Option<String>,
     /// What the job needs beyond the order (a shipment's lines, an amount to capture).
     pub payload: Option<Value>,
+    /// How long after it is written the job becomes due, in milliseconds.
+    pub delay_ms: i64,
 }
 
 impl NewJob {
-    /// A job with no key and no payload.
+    /// A job with no key and no payload, due at once.
     pub fn new(kind: &'static str, system: &'static str) -> Self {
         Self {
             kind,
             system,
             key: None,
             payload: None,
+            delay_ms: 0,
         }
+    }
+
+    /// The same job, due `delay_ms` after it is written.
+    pub fn after(mut self, delay_ms: i64) -> Self {
+        self.delay_ms = delay_ms;
+        self
     }
 
     /// The same job, told apart by `key` and carrying `payload`.
@@ -369,6 +393,8 @@ pub struct Writes {
     pub events: Vec<NewEvent>,
     /// Orders to insert, with their history and jobs.
     pub new_orders: Vec<std::sync::Arc<NewOrder>>,
+    /// Orders whose per-line routing changed (a backorder reserved): id, lines, reason.
+    pub order_lines: Vec<(String, JsonText, String)>,
     /// `Idempotency-Key`s first seen on a replay by natural key: remembered for the order
     /// they replayed, so the same key with another body is refused later.
     pub replay_keys: Vec<(String, PriorIntake)>,

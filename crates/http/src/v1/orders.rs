@@ -259,6 +259,7 @@ async fn list(
             since,
             external_id: p.external_id,
             after: p.after,
+            oldest_first: false,
             limit,
         })
         .await?;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crossdock_domain::Timestamp;
 use crossdock_domain::ledger::{PriorIntake, Priors};
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
 
 use crate::Result;
 use crate::batch::WriteSet;
@@ -85,6 +85,19 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
         .execute(&mut *conn)
         .await?;
     }
+    if !w.order_lines.is_empty() {
+        let l = &w.order_lines;
+        sqlx::query(
+            "UPDATE orders o SET lines = u.l::jsonb, reason = u.r, updated_at = $4
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS u(i, l, r) WHERE o.id = u.i",
+        )
+        .bind(l.iter().map(|x| x.0.as_str()).collect::<Vec<_>>())
+        .bind(l.iter().map(|x| &*x.1).collect::<Vec<_>>())
+        .bind(l.iter().map(|x| x.2.as_str()).collect::<Vec<_>>())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
     let o = &w.orders;
     if !o.is_empty() {
         sqlx::query(
@@ -156,8 +169,9 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
         sqlx::query(
             "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at,
                 payload)
-             SELECT i, k, s, o, 'ready', 0, t, t, p::jsonb FROM unnest($1::text[], $2::text[],
-                $3::text[], $4::text[], $5::int8[], $6::text[]) AS u(i, k, s, o, t, p)
+             SELECT i, k, s, o, 'ready', 0, t, c, p::jsonb FROM unnest($1::text[], $2::text[],
+                $3::text[], $4::text[], $5::int8[], $6::text[], $7::int8[])
+                AS u(i, k, s, o, t, p, c)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(j.iter().map(|x| x.id.clone()).collect::<Vec<_>>())
@@ -166,6 +180,7 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
         .bind(j.iter().map(|x| x.order_id.clone()).collect::<Vec<_>>())
         .bind(j.iter().map(|x| x.run_at).collect::<Vec<_>>())
         .bind(j.iter().map(|x| x.payload.clone()).collect::<Vec<_>>())
+        .bind(j.iter().map(|x| x.created_at).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await?;
     }
@@ -375,16 +390,21 @@ pub(super) async fn orders(
     pool: &PgPool,
     f: &crate::OrderFilter,
 ) -> Result<Vec<crate::StoredOrder>> {
-    let rows: Vec<OrderTuple> = sqlx::query_as(
+    let (past, order) = if f.oldest_first {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    let rows: Vec<OrderTuple> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT id, channel, external_id, state, reason, body, lines, created_at, updated_at,
             erp_order_id, erp_status
          FROM orders
          WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR channel = $2)
            AND ($3::int8 IS NULL OR created_at >= $3) AND ($5::text IS NULL OR external_id = $5)
-           AND ($6::text IS NULL OR (created_at, id) < (SELECT created_at, id FROM orders
+           AND ($6::text IS NULL OR (created_at, id) {past} (SELECT created_at, id FROM orders
                 WHERE id = $6))
-         ORDER BY created_at DESC, id DESC LIMIT $4",
-    )
+         ORDER BY created_at {order}, id {order} LIMIT $4"
+    )))
     .bind(&f.state)
     .bind(&f.channel)
     .bind(f.since.map(|t| t.0))

@@ -106,12 +106,24 @@ pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<
     }
     let mut stmt = conn.prepare_cached(
         "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at,
-            payload) VALUES (?1, ?2, ?3, ?4, 'ready', 0, ?5, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+            payload) VALUES (?1, ?2, ?3, ?4, 'ready', 0, ?5, ?7, ?6) ON CONFLICT (id) DO NOTHING",
     )?;
     for j in &w.jobs {
         stmt.execute(params![
-            j.id, j.kind, j.system, j.order_id, j.run_at, j.payload
+            j.id,
+            j.kind,
+            j.system,
+            j.order_id,
+            j.run_at,
+            j.payload,
+            j.created_at
         ])?;
+    }
+    let mut stmt = conn.prepare_cached(
+        "UPDATE orders SET lines = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1",
+    )?;
+    for (id, lines, reason) in &w.order_lines {
+        stmt.execute(params![id, &**lines, reason, now])?;
     }
     write_fulfilment(conn, w, now)
 }
@@ -279,13 +291,18 @@ pub(super) fn order(conn: &Connection, id: &str) -> Result<Option<crate::StoredO
 
 /// Orders matching a filter, newest first.
 pub(super) fn orders(conn: &Connection, f: &crate::OrderFilter) -> Result<Vec<crate::StoredOrder>> {
+    let (past, order) = if f.oldest_first {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ORDER_COLS} FROM orders
          WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR channel = ?2)
            AND (?3 IS NULL OR created_at >= ?3) AND (?5 IS NULL OR external_id = ?5)
-           AND (?6 IS NULL OR (created_at, id) < (SELECT created_at, id FROM orders
+           AND (?6 IS NULL OR (created_at, id) {past} (SELECT created_at, id FROM orders
                 WHERE id = ?6))
-         ORDER BY created_at DESC, id DESC LIMIT ?4"
+         ORDER BY created_at {order}, id {order} LIMIT ?4"
     ))?;
     let rows = stmt
         .query_map(
