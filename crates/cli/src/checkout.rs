@@ -19,12 +19,20 @@ use crate::report::{Rng, percentile_ms, table, thousands};
 
 /// What checkout did.
 pub struct Checkout {
-    /// Orders per state after intake (and `refused: credit hold` for the portal's 422s).
+    /// Orders sent.
+    pub sent: u64,
+    /// Orders per state after intake (and `refused: credit hold` for the portal's 422s), by
+    /// each order's first delivery: they add up to `sent`.
     pub states: BTreeMap<String, u64>,
-    /// Deliveries answered with the first response (`Idempotent-Replayed`).
+    /// Second deliveries answered with the first response (`Idempotent-Replayed`).
     pub replays: u64,
+    /// Second deliveries of an order the portal refused (credit hold): refused again, since
+    /// nothing was stored the first time.
+    pub refused_again: u64,
     /// Accepted orders from buyers the fraud service flags: held, not posted.
     pub flagged: u64,
+    /// When the ERP went down, and for how long.
+    pub outage: (Timestamp, Duration),
 }
 
 /// The buyer the fraud service flags.
@@ -39,14 +47,17 @@ fn style(template: &str) -> ProgressStyle {
         .progress_chars("=> ")
 }
 
-/// Places `orders` orders from the three channels, with duplicate deliveries and an ERP
-/// outage of `outage` in the middle; waits for the ERP to receive every accepted order.
+/// Places `orders` orders from the three channels, `rate` a second, with duplicate
+/// deliveries and an ERP outage of `outage` in the middle; waits for the ERP to receive every
+/// accepted order.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     http: &reqwest::Client,
     base: &str,
     sims: &SimSystems,
     skus: &[String],
     orders: usize,
+    rate: f64,
     outage: Duration,
     seed: u64,
 ) -> anyhow::Result<Checkout> {
@@ -56,6 +67,9 @@ pub async fn run(
     ));
     let next = Arc::new(AtomicU64::new(0));
     let replays = Arc::new(AtomicU64::new(0));
+    let refused_again = Arc::new(AtomicU64::new(0));
+    let outage_at = Arc::new(AtomicU64::new(0));
+    let started = tokio::time::Instant::now();
     let states = Arc::new(std::sync::Mutex::new(BTreeMap::<String, u64>::new()));
     let outage_started = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flagged = Arc::new(AtomicU64::new(0));
@@ -64,7 +78,8 @@ pub async fn run(
     let erp = &sims.erp;
     let mut tasks = Vec::new();
     for worker in 0..32u64 {
-        let flagged = flagged.clone();
+        let (flagged, refused_again, outage_at) =
+            (flagged.clone(), refused_again.clone(), outage_at.clone());
         let (http, base, next, replays, states, bar, skus, erp, outage_started) = (
             http.clone(),
             base.to_string(),
@@ -83,7 +98,13 @@ pub async fn run(
                 if i >= orders as u64 {
                     return Ok::<_, anyhow::Error>(());
                 }
+                // Orders come at the flash sale's pace, not all at once.
+                tokio::time::sleep_until(started + Duration::from_secs_f64(i as f64 / rate)).await;
                 if i == orders as u64 / 2 && !outage_started.swap(true, Ordering::SeqCst) {
+                    outage_at.store(
+                        crossdock_engine::inventory::now().0 as u64,
+                        Ordering::SeqCst,
+                    );
                     erp.set_faults(Faults {
                         down_for_ms: outage.as_millis() as u64,
                         ..Faults::default()
@@ -125,7 +146,7 @@ pub async fn run(
                     body["tax"] = json!({"amount": format!("{:.2}", 24.5 * qty as f64 * 0.07)});
                 }
                 let deliveries = if rng.chance(5) { 2 } else { 1 };
-                for _ in 0..deliveries {
+                for delivery in 0..deliveries {
                     let res = http
                         .post(format!("{base}/v1/orders"))
                         .json(&body)
@@ -133,8 +154,9 @@ pub async fn run(
                         .await?;
                     let replayed = res.headers().contains_key("idempotent-replayed");
                     let answer: Value = res.json().await?;
-                    if replayed {
-                        replays.fetch_add(1, Ordering::Relaxed);
+                    if delivery > 0 {
+                        let counter = if replayed { &replays } else { &refused_again };
+                        counter.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
                     let state = match answer["code"].as_str() {
@@ -178,27 +200,90 @@ pub async fn run(
     }
     posting.finish_with_message("posted");
     Ok(Checkout {
+        sent: orders as u64,
         states,
         replays: replays.load(Ordering::Relaxed),
+        refused_again: refused_again.load(Ordering::Relaxed),
         flagged,
+        outage: (Timestamp(outage_at.load(Ordering::SeqCst) as i64), outage),
     })
 }
 
-/// ERP posting lag (order taken in → erp_posted), p50 and p99 in milliseconds, from the
-/// histories of the 500 newest orders.
-pub async fn posting_lag(http: &reqwest::Client, base: &str) -> anyhow::Result<(f64, f64, usize)> {
-    let list: Value = http
-        .get(format!("{base}/v1/orders?limit=500"))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let ids = list["orders"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| o["id"].as_str().map(str::to_string));
-    lag(http, base, ids, "accepted", "erp_posted").await
+/// ERP posting lag (accepted → erp_posted, in microseconds) of every order accepted at
+/// intake: all of them, and those accepted while the ERP was down (they had to wait for it).
+pub struct PostingLag {
+    /// Every order's lag, sorted.
+    pub all: Vec<u64>,
+    /// Lags of the orders accepted during the outage, sorted.
+    pub during_outage: Vec<u64>,
+}
+
+/// Every order's id, paging through `GET /v1/orders` with its cursor.
+pub async fn all_order_ids(http: &reqwest::Client, base: &str) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut url = format!("{base}/v1/orders?limit=500");
+        if let Some(a) = &after {
+            url.push_str(&format!("&after={a}"));
+        }
+        let page: Value = http.get(url).send().await?.json().await?;
+        for o in page["orders"].as_array().into_iter().flatten() {
+            ids.extend(o["id"].as_str().map(str::to_string));
+        }
+        match page["next_after"].as_str() {
+            Some(a) => after = Some(a.to_string()),
+            None => return Ok(ids),
+        }
+    }
+}
+
+/// When the order (as `GET /v1/orders/{id}` shows it) first reached `state`.
+fn reached(order: &Value, state: &str) -> Option<Timestamp> {
+    order["history"]
+        .as_array()?
+        .iter()
+        .find(|t| t["to"] == state)
+        .and_then(|t| Timestamp::parse_rfc3339(t["at"].as_str()?).ok())
+}
+
+/// The posting lag of every order accepted at intake.
+pub async fn posting_lag(
+    http: &reqwest::Client,
+    base: &str,
+    outage: (Timestamp, Duration),
+) -> anyhow::Result<PostingLag> {
+    let (down, up) = (outage.0.0, outage.0.0 + outage.1.as_millis() as i64);
+    let mut lag = PostingLag {
+        all: Vec::new(),
+        during_outage: Vec::new(),
+    };
+    for id in all_order_ids(http, base).await? {
+        let full: Value = http
+            .get(format!("{base}/v1/orders/{id}"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let at_intake = full["history"].as_array().is_some_and(|h| {
+            h.iter()
+                .any(|t| t["to"] == "accepted" && t["actor"] == "intake")
+        });
+        if let (true, Some(a), Some(b)) = (
+            at_intake,
+            reached(&full, "accepted"),
+            reached(&full, "erp_posted"),
+        ) {
+            let us = (b.0 - a.0).max(0) as u64 * 1000;
+            lag.all.push(us);
+            if (down..up).contains(&a.0) {
+                lag.during_outage.push(us);
+            }
+        }
+    }
+    lag.all.sort_unstable();
+    lag.during_outage.sort_unstable();
+    Ok(lag)
 }
 
 /// Time from state `from` to state `to` in each order's history: p50, p99 (ms) and how many
@@ -218,15 +303,7 @@ pub async fn lag(
             .await?
             .json()
             .await?;
-        let at = |state: &str| {
-            full["history"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|t| t["to"] == state)
-                .and_then(|t| Timestamp::parse_rfc3339(t["at"].as_str()?).ok())
-        };
-        if let (Some(a), Some(b)) = (at(from), at(to)) {
+        if let (Some(a), Some(b)) = (reached(&full, from), reached(&full, to)) {
             lags.push(((b.0 - a.0).max(0) * 1000) as u64);
         }
     }
@@ -238,58 +315,92 @@ pub async fn lag(
     ))
 }
 
-/// The checkout table.
+/// The checkout table, with what the posting lag came from.
 pub fn print(
     c: &Checkout,
-    erp_created: u64,
-    erp_duplicates: u64,
-    erp_unavailable: u64,
-    lag: (f64, f64, usize),
+    erp: &crossdock_sim::erp::Stats,
+    erp_rate: f64,
+    lag: &PostingLag,
     exceptions: &[(String, u64)],
 ) {
-    let accepted = c.states.get("accepted").copied().unwrap_or(0);
+    let state = |s: &str| c.states.get(s).copied().unwrap_or(0);
+    let accepted = state("accepted");
     let posted = accepted - c.flagged;
+    let n = |v: u64| thousands(v as f64);
     let rows = vec![
-        vec!["orders accepted".into(), thousands(accepted as f64)],
         vec![
-            "  of which held for fraud review (not posted)".into(),
-            thousands(c.flagged as f64),
+            "orders sent (each counted once, by its first delivery)".into(),
+            n(c.sent),
+        ],
+        vec!["  accepted".into(), n(accepted)],
+        vec![
+            "    of which held for fraud review (not posted)".into(),
+            n(c.flagged),
         ],
         vec![
-            "orders refused: account on credit hold (B2B, checked in the request)".into(),
-            thousands(c.states.get("refused: credit hold").copied().unwrap_or(0) as f64),
+            "  refused: account on credit hold (B2B, checked in the request)".into(),
+            n(state("refused: credit hold")),
         ],
         vec![
-            "orders backordered (web takes backorders)".into(),
-            thousands(c.states.get("backordered").copied().unwrap_or(0) as f64),
+            "  backordered (web takes backorders)".into(),
+            n(state("backordered")),
         ],
         vec![
-            "orders rejected (no stock, no backorders)".into(),
-            thousands(c.states.get("rejected").copied().unwrap_or(0) as f64),
+            "  rejected (no stock, no backorders)".into(),
+            n(state("rejected")),
         ],
         vec![
-            "duplicate deliveries answered with the first response".into(),
-            thousands(c.replays as f64),
+            "second deliveries answered with the first response".into(),
+            n(c.replays),
         ],
-        vec!["ERP sales orders".into(), thousands(erp_created as f64)],
+        vec![
+            "second deliveries refused again (credit hold, nothing stored)".into(),
+            n(c.refused_again),
+        ],
+        vec!["ERP sales orders".into(), n(erp.created)],
         vec![
             "duplicate ERP orders".into(),
-            thousands(erp_created.saturating_sub(posted) as f64),
+            n(erp.created.saturating_sub(posted)),
         ],
         vec![
             "ERP calls refused during the outage (retried)".into(),
-            thousands(erp_unavailable as f64),
+            n(erp.unavailable),
         ],
         vec![
             "repeat posts the ERP recognised by reference".into(),
-            thousands(erp_duplicates as f64),
+            n(erp.duplicates),
         ],
         vec![
-            format!("ERP posting lag p50 / p99 (sample of {})", lag.2),
-            format!("{:.0} ms / {:.0} ms", lag.0, lag.1),
+            format!("ERP posting lag p50 / p99, every order ({})", lag.all.len()),
+            format!(
+                "{:.0} ms / {:.0} ms",
+                percentile_ms(&lag.all, 50.0),
+                percentile_ms(&lag.all, 99.0)
+            ),
+        ],
+        vec![
+            format!(
+                "  accepted while the ERP was down ({})",
+                lag.during_outage.len()
+            ),
+            format!(
+                "{:.0} ms / {:.0} ms",
+                percentile_ms(&lag.during_outage, 50.0),
+                percentile_ms(&lag.during_outage, 99.0)
+            ),
         ],
     ];
     println!("{}", table(&["checkout", ""], rows));
+    let outage = c.outage.1.as_secs_f64();
+    let p99 = percentile_ms(&lag.all, 99.0) / 1000.0;
+    println!(
+        "why the lag: the ERP was down {outage:.0} s; the {} orders accepted meanwhile waited \
+         for it. Its circuit probes once a second, so it closed within a second of the ERP \
+         answering, and the backlog went out oldest first at the ERP's limit of {erp_rate:.0}/s. \
+         p99 {p99:.1} s against a target of the outage + 2 s = {:.0} s.",
+        lag.during_outage.len(),
+        outage + 2.0
+    );
     if exceptions.is_empty() {
         println!("exceptions: none");
     } else {

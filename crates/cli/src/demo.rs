@@ -5,7 +5,8 @@
 //! warehouse resends every stock event (duplicate webhooks), some carts are abandoned and
 //! released, some lapse on their own. Then checkout: orders over `POST /v1/orders`, one in
 //! twenty delivered twice, and the ERP down for a while in the middle (see `checkout`). Then
-//! fulfilment: the warehouse ships, the ERP invoices, orders close (see `fulfil`). At the end
+//! stock arrives and the backorders move on their own (see `restock`). Then fulfilment: the
+//! warehouse ships, the ERP invoices, orders close (see `fulfil`). At the end
 //! the ledger is checked (no location promised more than it could sell), so is the ERP (one
 //! sales order per accepted order), and so is the money (captured = authorised).
 
@@ -34,6 +35,9 @@ pub struct Args {
     /// Orders placed at checkout.
     #[arg(long, default_value_t = 2000)]
     orders: usize,
+    /// Orders a second at checkout (the flash sale's pace).
+    #[arg(long, default_value_t = 150.0)]
+    order_rate: f64,
     /// Seconds the ERP is down in the middle of checkout.
     #[arg(long, default_value_t = 10)]
     outage_secs: u64,
@@ -42,7 +46,8 @@ pub struct Args {
     seed: u64,
 }
 
-const HOT: &str = "SKU-HOT";
+/// The scarce SKU everyone races for.
+pub const HOT: &str = "SKU-HOT";
 const HOT_UNITS: i64 = 37;
 const CHANNELS: [&str; 3] = ["web", "marketplace", "b2b"];
 
@@ -286,9 +291,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.orders, args.outage_secs
     );
     let outage = Duration::from_secs(args.outage_secs);
-    let checkout =
-        crate::checkout::run(&http, &base, &sims, &skus, args.orders, outage, args.seed).await?;
-    let lag = crate::checkout::posting_lag(&http, &base).await?;
+    let checkout = crate::checkout::run(
+        &http,
+        &base,
+        &sims,
+        &skus,
+        args.orders,
+        args.order_rate,
+        outage,
+        args.seed,
+    )
+    .await?;
+    let lag = crate::checkout::posting_lag(&http, &base, checkout.outage).await?;
     let exceptions = get(&http, &format!("{base}/v1/exceptions?limit=1000")).await?;
     let mut by_code: std::collections::BTreeMap<String, u64> = Default::default();
     for e in exceptions["exceptions"].as_array().into_iter().flatten() {
@@ -297,16 +311,27 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .or_default() += 1;
     }
     let erp_stats = erp.stats();
+    let erp_rate = config.system("erp").map_or(0.0, |s| s.rate_per_sec);
     crate::checkout::print(
         &checkout,
-        erp_stats.created,
-        erp_stats.duplicates,
-        erp_stats.unavailable,
-        lag,
+        &erp_stats,
+        erp_rate,
+        &lag,
         &by_code.into_iter().collect::<Vec<_>>(),
     );
     let accepted = checkout.states.get("accepted").copied().unwrap_or(0);
-    let posted = accepted - checkout.flagged;
+    let backordered = checkout.states.get("backordered").copied().unwrap_or(0);
+    let intake_total: u64 = checkout.states.values().sum();
+
+    println!(
+        "\nthen stock arrives: the purchase order for {HOT} is received at west, and the ERP \
+         books receipts for the rest; backorders are reserved oldest first and go on to the ERP"
+    );
+    let posted_before = accepted - checkout.flagged;
+    let from_backorder = crate::restock::run(&http, &base, erp, backordered, posted_before).await?;
+    crate::restock::print(&from_backorder);
+    let posted = posted_before + from_backorder.reserved - from_backorder.flagged;
+    let erp_stats = erp.stats();
     let duplicate_erp_orders = erp_stats.created.saturating_sub(posted);
 
     println!(
@@ -337,9 +362,31 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         wms_sent / 2
     );
     println!("check: oversells = {oversells}");
+    let refused = checkout
+        .states
+        .get("refused: credit hold")
+        .copied()
+        .unwrap_or(0);
+    let rejected = checkout.states.get("rejected").copied().unwrap_or(0);
     println!(
-        "check: {accepted} accepted orders ({} held for fraud review), {} ERP sales orders, duplicate ERP orders = {duplicate_erp_orders}",
-        checkout.flagged, erp_stats.created
+        "check: every order sent is accounted for: {} sent = {accepted} accepted + {refused} \
+         refused (credit hold) + {backordered} backordered + {rejected} rejected{}",
+        checkout.sent,
+        if intake_total == checkout.sent {
+            ""
+        } else {
+            "  MISMATCH"
+        }
+    );
+    println!(
+        "check: {} sales orders in the ERP = {accepted} accepted - {} held for fraud review + \
+         {} reserved from backorder - {} of those held; duplicate ERP orders = \
+         {duplicate_erp_orders}; {} still waiting for stock",
+        erp_stats.created,
+        checkout.flagged,
+        from_backorder.reserved,
+        from_backorder.flagged,
+        from_backorder.still_waiting
     );
     println!(
         "check: {} orders shipped, {} closed; captured {:.2} of {:.2} USD authorised",
@@ -358,6 +405,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     drop(sims);
     if oversells > 0
+        || intake_total != checkout.sent
         || wms_applied != (wms_sent / 2) as i64
         || erp_stats.created != posted
         || fulfilment.closed != fulfilment.orders

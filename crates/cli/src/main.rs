@@ -12,6 +12,7 @@ mod checkout;
 mod demo;
 mod fulfil;
 mod report;
+mod restock;
 
 #[derive(Parser)]
 #[command(
