@@ -52,9 +52,12 @@ pub struct Args {
     /// Directory for the SQLite files.
     #[arg(long, default_value_os_t = std::env::temp_dir())]
     dir: PathBuf,
-    /// Run only these parts (comma-separated); every part when not given.
+    /// Run only these parts (comma-separated); every part but `wal` when not given.
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Part>,
+    /// Seconds of each phase of the WAL benchmark.
+    #[arg(long, default_value_t = 600)]
+    wal_secs: u64,
 }
 
 /// A part of the benchmark, for `--only`.
@@ -70,11 +73,13 @@ enum Part {
     Http,
     /// Posting to the simulated ERP.
     Erp,
+    /// SQLite's WAL under a long mixed load (`--wal-secs` each, twice); only when named.
+    Wal,
 }
 
 impl Args {
     fn runs(&self, part: Part) -> bool {
-        self.only.is_empty() || self.only.contains(&part)
+        (self.only.is_empty() && part != Part::Wal) || self.only.contains(&part)
     }
 
     fn runs_any(&self, parts: &[Part]) -> bool {
@@ -139,7 +144,7 @@ fn sku(i: usize) -> Sku {
     Sku::parse(format!("B-{i:05}")).expect("valid sku")
 }
 
-async fn inventory(store: AnyStore) -> anyhow::Result<(Inventory, Shutdown)> {
+pub(crate) async fn inventory(store: AnyStore) -> anyhow::Result<(Inventory, Shutdown)> {
     let config = Config::parse(EXAMPLE)?;
     let shutdown = Shutdown::new();
     let inv = Inventory::start(
@@ -328,7 +333,7 @@ async fn ats_in_process(inv: &Inventory, secs: u64) -> Row {
 }
 
 /// Serves the API on a free port.
-async fn serve(inv: &Inventory, shutdown: &Shutdown) -> anyhow::Result<String> {
+pub(crate) async fn serve(inv: &Inventory, shutdown: &Shutdown) -> anyhow::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(crossdock_http::serve(
@@ -900,6 +905,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "crossdock bench: {cores} cores, {} SKUs, {} callers",
         SKUS, args.concurrency
     );
+    if args.only == [Part::Wal] {
+        return crate::wal_bench::run(&args.dir, args.wal_secs).await;
+    }
     let mut rows = Vec::new();
 
     // SQLite.
@@ -998,5 +1006,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "baseline: raw batched inserts of one reservation row and one event row per reservation, 1,000 per transaction, same database, same run"
     );
+    if args.runs(Part::Wal) {
+        crate::wal_bench::run(&args.dir, args.wal_secs).await?;
+    }
     Ok(())
 }

@@ -13,6 +13,7 @@ mod demo;
 mod fulfil;
 mod report;
 mod restock;
+mod wal_bench;
 
 #[derive(Parser)]
 #[command(
