@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use crossdock_domain::ledger::OrderDetail;
 use crossdock_engine::Inventory;
 use crossdock_sim::SimSystems;
 use crossdock_store::OrderFilter;
@@ -124,11 +125,11 @@ pub async fn run(
                     }
                 }
             }
-            let amount = o["order"]["payment"]["amount"]
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| "0.00".to_string());
-            f.authorised += amount.parse::<f64>().unwrap_or(0.0);
+            let authorised = o["order"]["payment"]["amount"].as_str().unwrap_or("0");
+            f.authorised += authorised.parse::<f64>().unwrap_or(0.0);
+            // The ERP invoices what the order is worth: its goods and their tax.
+            let amount = OrderDetail::from_body(&o["order"])
+                .map_or_else(|| "0.00".to_string(), |d| d.value().to_string());
             let invoice = json!({"order_id": id, "invoice_id": format!("INV-{}", f.orders + 1),
                                  "amount": amount, "currency": "USD"});
             http.post(format!("{base}/v1/invoices"))

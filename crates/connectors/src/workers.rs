@@ -5,9 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossdock_domain::ledger::BACKORDER_DUE;
+use crossdock_domain::ledger::{BACKORDER_DUE, MATCH_INVOICE};
 use crossdock_engine::backorders::BackorderDue;
 use crossdock_engine::config::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
+use crossdock_engine::invoices::InvoiceMatch;
 use crossdock_engine::runner::policy::Backoff;
 use crossdock_engine::runner::{Handler, RunnerStats, SystemLimits, run_system};
 use crossdock_engine::saga::{INTERNAL, InternalSteps};
@@ -91,6 +92,13 @@ pub fn start(
         inventory,
         BACKORDER_DUE.0,
         Arc::new(BackorderDue::new(inventory.clone())),
+        fast.clone(),
+        shutdown,
+    );
+    workers.spawn(
+        inventory,
+        MATCH_INVOICE.0,
+        Arc::new(InvoiceMatch::new(inventory.clone())),
         fast.clone(),
         shutdown,
     );

@@ -86,6 +86,9 @@ pub struct ChannelOrders {
     pub credit_check_sync: bool,
     /// The channel's own name for canonical states, where it differs.
     pub statuses: BTreeMap<crate::order_state::OrderState, String>,
+    /// How far an order's invoices may differ from its value (goods and tax) and still close
+    /// it; past this the order waits as `PRICE_MISMATCH`.
+    pub invoice_tolerance: crate::money::Money,
 }
 
 impl ChannelOrders {
@@ -122,6 +125,7 @@ impl Default for ChannelOrders {
             return_window_days: 30,
             credit_check_sync: false,
             statuses: BTreeMap::new(),
+            invoice_tolerance: crate::money::Money::from_micros(10_000),
         }
     }
 }

@@ -90,6 +90,7 @@ impl<'a> Ledger<'a> {
             Command::RecordInvoice(i) => self.record_invoice(i),
             Command::OpenReturn(r) => self.open_return(r),
             Command::AllocateBackorder(a) => self.allocate_backorder(a),
+            Command::MatchInvoices(m) => self.match_invoices(m),
         }
     }
 
@@ -487,6 +488,7 @@ struct ReservationCreated<'a> {
 mod backorders;
 mod fulfilment;
 mod intake;
+mod invoices;
 mod moves;
 mod returns;
 mod types;
@@ -497,6 +499,7 @@ pub use fulfilment::{
     ShipmentRow,
 };
 pub use intake::{NewOrder, PlaceOrder, PriorIntake, Priors};
+pub use invoices::{MATCH_INVOICE, MatchInvoices};
 pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
 pub use returns::{OpenReturn, ReturnRow};
 pub use types::{

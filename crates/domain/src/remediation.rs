@@ -37,8 +37,11 @@ pub fn remediation(code: &str) -> &'static str {
              continues without being screened again), or cancel the order."
         }
         "PRICE_MISMATCH" => {
-            "The order's prices differ from the ERP's. Confirm the price list, correct the \
-             order or the ERP, then retry."
+            "The ERP's invoices for this shipped order do not come to its value (goods and \
+             tax, within the channel's invoice_tolerance). Confirm the price list with the \
+             ERP: have it send a corrected invoice or credit note, then retry this exception \
+             to compare again; or resolve it to accept the invoices as they are (the order \
+             is invoiced and closes)."
         }
         "ADDRESS_INVALID" => "Correct the shipping address with the customer, then retry.",
         "WAREHOUSE_UNKNOWN" => {

@@ -330,6 +330,14 @@ pub struct ChannelConfig {
     /// what crossdock sends the channel and accepted in `?state=` filters.
     #[serde(default)]
     pub statuses: BTreeMap<OrderState, String>,
+    /// How far an order's invoices may differ from its value (goods and tax), a decimal
+    /// string such as `"0.01"` (the default); past it the order waits as `PRICE_MISMATCH`.
+    #[serde(default = "default_invoice_tolerance")]
+    pub invoice_tolerance: String,
+}
+
+fn default_invoice_tolerance() -> String {
+    "0.01".to_string()
 }
 
 /// When an account customer's credit is checked.
@@ -518,10 +526,11 @@ impl Config {
                 lead_time_days: l.lead_time_days,
             })
             .collect();
-        let channels = self
-            .channels
-            .iter()
-            .map(|c| Channel {
+        let channels =
+            self.channels
+                .iter()
+                .map(|c| {
+                    Ok(Channel {
                 code: c.code.clone(),
                 locations: c.locations.clone(),
                 allocation: c.allocation,
@@ -530,9 +539,20 @@ impl Config {
                     return_window_days: c.return_window_days,
                     credit_check_sync: c.credit_check == CreditCheck::Sync,
                     statuses: c.statuses.clone(),
+                    invoice_tolerance: crossdock_domain::money::Money::parse(&c.invoice_tolerance)
+                        .ok()
+                        .filter(|m| m.micros() >= 0)
+                        .ok_or_else(|| ConfigError::Invalid {
+                            key: format!("channels.{}.invoice_tolerance", c.code),
+                            message: format!(
+                                "must be a decimal amount of 0 or more such as \"0.01\", got `{}`",
+                                c.invoice_tolerance
+                            ),
+                        })?,
                 },
             })
-            .collect();
+                })
+                .collect::<Result<Vec<_>, ConfigError>>()?;
         let ss = &self.safety_stock;
         Ok(Estate::new(
             locations,

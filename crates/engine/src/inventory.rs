@@ -280,7 +280,11 @@ impl Inventory {
             return Ok(None);
         };
         let store = &self.core.store;
-        if crate::saga::release_hold(self, &exception).await? && action == ExceptionAction::Resolve
+        // Resolving a hold approves the order past its check; resolving a price mismatch
+        // accepts the invoices as they are: either way the job runs again, approved.
+        let approves = exception.code == "PRICE_MISMATCH";
+        if (crate::saga::release_hold(self, &exception).await? || approves)
+            && action == ExceptionAction::Resolve
         {
             let approved = serde_json::json!({"approved": true});
             store

@@ -8,6 +8,7 @@ pub mod config;
 pub mod credit;
 pub mod erp_status;
 pub mod inventory;
+pub mod invoices;
 pub mod projection;
 pub mod runner;
 pub mod saga;

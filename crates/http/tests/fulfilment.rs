@@ -896,3 +896,81 @@ async fn sqlite_cancelling_compensates_at_each_state() {
 async fn postgres_cancelling_compensates_at_each_state() {
     cancelling_compensates_at_each_state(true).await;
 }
+
+/// An invoice that does not come to the order's value (goods 47.00 and tax 3.00) does not
+/// close it: the order waits as `PRICE_MISMATCH`. A retry alone changes nothing; the ERP's
+/// invoice for the rest closes it. Resolving the exception accepts invoices as they are.
+async fn invoices_that_do_not_match_wait_for_a_person(postgres: bool) {
+    let Some((app, _sims)) = setup(postgres).await else {
+        return;
+    };
+    let invoice = |id: &str, number: &str, amount: &str| json!({"order_id": id, "invoice_id": number, "amount": amount, "currency": "USD"});
+    let id = place(&app, web_order("W-P", "buyer@example.com")).await;
+    app.wait_for_state(&id, "released").await;
+    ship_all(&app, &id, "WMS-P", 0).await;
+    let (status, i) = app
+        .post("/v1/invoices", invoice(&id, "INV-P1", "0.01"))
+        .await;
+    assert_eq!(
+        (status, i["state"].as_str(), i["code"].as_str()),
+        (StatusCode::CREATED, Some("shipped"), Some("PRICE_MISMATCH")),
+        "{i}"
+    );
+    assert!(i["detail"].as_str().unwrap().contains("worth 50.00"), "{i}");
+    let (_, ex) = app.get("/v1/exceptions?code=PRICE_MISMATCH").await;
+    let e = ex["exceptions"][0].clone();
+    assert_eq!(e["order_id"], id.as_str(), "{ex}");
+    let e = e["id"].as_str().unwrap().to_string();
+    app.post(&format!("/v1/exceptions/{e}/retry"), json!({}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.get(&format!("/v1/orders/{id}")).await.1["state"],
+        "shipped"
+    );
+    let (_, again) = app.get(&format!("/v1/exceptions/{e}")).await;
+    assert_eq!(
+        again["status"], "open",
+        "compared again, still short: {again}"
+    );
+    // The rest of the amount, invoiced: it comes to 50.00 and the order closes.
+    app.post("/v1/invoices", invoice(&id, "INV-P2", "49.99"))
+        .await;
+    let o = app.wait_for_state(&id, "closed").await;
+    assert_eq!(o["state"], "closed", "{o}");
+
+    // Another order, over-invoiced: resolving the exception accepts it and closes the order.
+    let id = place(&app, web_order("W-Q", "buyer@example.com")).await;
+    app.wait_for_state(&id, "released").await;
+    ship_all(&app, &id, "WMS-Q", 0).await;
+    let (_, i) = app
+        .post("/v1/invoices", invoice(&id, "INV-Q1", "75.00"))
+        .await;
+    assert_eq!(i["code"], "PRICE_MISMATCH", "{i}");
+    let (_, ex) = app
+        .get("/v1/exceptions?code=PRICE_MISMATCH&status=open")
+        .await;
+    let e = ex["exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["order_id"] == id.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(&format!("/v1/exceptions/{e}/resolve"), json!({}))
+        .await;
+    let o = app.wait_for_state(&id, "closed").await;
+    assert_eq!(o["state"], "closed", "{o}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_invoices_that_do_not_match_wait_for_a_person() {
+    invoices_that_do_not_match_wait_for_a_person(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_invoices_that_do_not_match_wait_for_a_person() {
+    invoices_that_do_not_match_wait_for_a_person(true).await;
+}

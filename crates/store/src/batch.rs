@@ -135,16 +135,8 @@ impl JobRow {
     /// The row for `job`, queued by order `order_id` at step `seq` (`None` at intake) at
     /// `now`; due after its delay.
     fn of(job: &NewJob, order_id: &str, seq: Option<i64>, now: i64) -> Self {
-        let mut id = format!("job_{}", order_id.trim_start_matches("ord_"));
-        if let Some(seq) = seq {
-            id.push_str(&format!("_{seq}"));
-        }
-        id.push_str(&format!("_{}", job.kind));
-        if let Some(key) = &job.key {
-            id.push_str(&format!("_{key}"));
-        }
         JobRow {
-            id,
+            id: job.id_for(order_id, seq),
             kind: job.kind,
             system: job.system,
             order_id: order_id.to_string(),

@@ -87,6 +87,9 @@ impl Needs {
                 Command::AllocateBackorder(a) => {
                     needs.order_ids.insert(a.order_id.clone());
                 }
+                Command::MatchInvoices(m) => {
+                    needs.order_ids.insert(m.order_id.clone());
+                }
                 _ => {}
             }
         }

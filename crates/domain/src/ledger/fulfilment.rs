@@ -42,6 +42,8 @@ pub struct OrderDetail {
     pub invoiced: Money,
     /// The order's currency (ISO 4217).
     pub currency: String,
+    /// The tax on the order, when the channel priced it.
+    pub tax: Money,
     /// The invoices recorded so far.
     pub invoices: Vec<InvoiceSeen>,
 }
@@ -89,9 +91,14 @@ impl OrderDetail {
             )),
             _ => None,
         };
+        let tax = match body.get("tax").and_then(|t| t.get("amount")) {
+            Some(a) if !a.is_null() => Money::parse(a.as_str()?).ok()?,
+            _ => Money::ZERO,
+        };
         Some(Self {
             channel: body.get("channel")?.as_str()?.to_string(),
             currency: body.get("currency")?.as_str()?.to_string(),
+            tax,
             lines,
             payment,
             ..Self::default()
@@ -144,6 +151,18 @@ impl OrderDetail {
             .fold(Money::default(), |sum, (_, qty, price)| {
                 price.times(*qty).and_then(|v| sum.plus(v)).unwrap_or(sum)
             })
+    }
+
+    /// What the order is worth as invoiced: the goods and the tax on them.
+    pub fn value(&self) -> Money {
+        self.goods_value()
+            .plus(self.tax)
+            .unwrap_or(self.goods_value())
+    }
+
+    /// True when the invoices recorded come to the order's value, give or take `tolerance`.
+    pub fn invoices_match(&self, tolerance: Money) -> bool {
+        (self.invoiced.micros() - self.value().micros()).abs() <= tolerance.micros()
     }
 
     /// True when the invoices recorded cover the goods' value (tax and freight only add).
@@ -453,6 +472,17 @@ impl Ledger<'_> {
                 state: to,
             };
         }
+        advance.from = OrderState::Shipped;
+        let detail = &self.orders[&s.order_id].detail;
+        if let Some((job, failed)) = self.price_mismatch(&s.order_id, detail) {
+            // Invoiced before the last parcel, but not for what the order is worth.
+            (advance.jobs, advance.fail_job) = (vec![job], Some(failed));
+            self.advance_order(&advance);
+            return Outcome::ShipmentRecorded {
+                id: s.id.clone(),
+                state: OrderState::Shipped,
+            };
+        }
         // Invoiced in full before the last parcel left (the invoice reaches the channel by its
         // own job): nothing more is coming, so the order is invoiced and closed now.
         advance.jobs.clear();
@@ -528,99 +558,5 @@ impl Ledger<'_> {
                          "buckets": buckets}),
             ),
         });
-    }
-
-    pub(super) fn record_invoice(&mut self, i: &RecordInvoice) -> Outcome {
-        let Some(now) = self.orders.get(&i.order_id).cloned() else {
-            return rejected(
-                ErrorCode::OrderNotFound,
-                format!("no order `{}`", i.order_id),
-            );
-        };
-        let key = i.key();
-        if let Some(seen) = now
-            .detail
-            .invoices
-            .iter()
-            .find(|v| v.invoice_id == i.invoice_id)
-        {
-            if seen.amount == i.amount && seen.currency == i.currency {
-                return Outcome::Duplicate;
-            }
-            return rejected(
-                ErrorCode::InvoiceConflict,
-                format!(
-                    "invoice `{}` was recorded for {} {}; this delivery says {} {}",
-                    i.invoice_id, seen.amount, seen.currency, i.amount, i.currency
-                ),
-            );
-        }
-        if self.seen.contains(&key) {
-            return rejected(
-                ErrorCode::InvoiceConflict,
-                format!("invoice `{}` is recorded on another order", i.invoice_id),
-            );
-        }
-        if i.currency != now.detail.currency {
-            return rejected(
-                ErrorCode::CurrencyMismatch,
-                format!(
-                    "invoice `{}` is in {}; order `{}` is in {}",
-                    i.invoice_id, i.currency, i.order_id, now.detail.currency
-                ),
-            );
-        }
-        let to = match now.state {
-            OrderState::Shipped => OrderState::Invoiced,
-            OrderState::PartiallyShipped | OrderState::Invoiced => now.state,
-            other => {
-                return rejected(
-                    ErrorCode::OrderStateConflict,
-                    format!(
-                        "order `{}` is {}; invoices are taken once it has shipped",
-                        i.order_id,
-                        other.as_str()
-                    ),
-                );
-            }
-        };
-        self.seen.insert(key.clone());
-        self.writes.source_events.push((key.0, key.1, self.now));
-        if let Some(o) = self.orders.get_mut(&i.order_id) {
-            o.detail.invoiced = o
-                .detail
-                .invoiced
-                .plus(i.amount)
-                .unwrap_or(o.detail.invoiced);
-            o.detail.invoices.push(InvoiceSeen {
-                invoice_id: i.invoice_id.clone(),
-                amount: i.amount,
-                currency: i.currency.clone(),
-            });
-        }
-        self.writes.invoices.push(InvoiceRow {
-            order_id: i.order_id.clone(),
-            invoice_id: i.invoice_id.clone(),
-            amount: i.amount,
-            currency: i.currency.clone(),
-        });
-        let invoice = json!({"invoice_id": i.invoice_id, "amount": i.amount.to_string(),
-                             "currency": i.currency});
-        self.writes.events.push(NewEvent {
-            kind: "invoice.recorded",
-            sku: None,
-            data: json_text(&json!({"order_id": i.order_id, "invoice": invoice})),
-        });
-        self.advance_order(&AdvanceOrder {
-            order_id: i.order_id.clone(),
-            from: now.state,
-            to,
-            actor: "invoice:erp".into(),
-            correlation_id: i.correlation_id.clone(),
-            erp_order_id: None,
-            erp_status: None,
-            jobs: vec![NewJob::new("push_invoice", "storefront").keyed(&i.invoice_id, invoice)],
-            fail_job: None,
-        })
     }
 }

@@ -208,6 +208,8 @@ pub enum Command {
     OpenReturn(Box<OpenReturn>),
     /// Tries again to reserve a backordered order now that stock has come in.
     AllocateBackorder(Box<AllocateBackorder>),
+    /// Compares a shipped order's invoices with its value again.
+    MatchInvoices(Box<super::MatchInvoices>),
 }
 
 /// A request to reserve every line of a backordered order, oldest first within its channel
@@ -234,6 +236,7 @@ impl Command {
             Command::RecordShipment(s) => s.lines.iter().map(|(sku, _)| sku).collect(),
             Command::AllocateBackorder(a) => a.skus.iter().collect(),
             Command::AdvanceOrder(_)
+            | Command::MatchInvoices(_)
             | Command::CancelOrder(_)
             | Command::RecordInvoice(_)
             | Command::OpenReturn(_) => vec![],
@@ -269,6 +272,12 @@ pub enum Outcome {
     OrderPlaced(std::sync::Arc<NewOrder>),
     /// The same order (same key, same body) was taken in before: its first answer.
     Replayed(PriorIntake),
+    /// The invoice was recorded, but the order's invoices do not come to its value: it
+    /// waits as `PRICE_MISMATCH`.
+    PriceMismatch {
+        /// What differs.
+        detail: String,
+    },
     /// The key was used before with a different body.
     KeyReused {
         /// Which key: `idempotency_key` or `external_id`.
@@ -340,6 +349,20 @@ impl NewJob {
     pub fn after(mut self, delay_ms: i64) -> Self {
         self.delay_ms = delay_ms;
         self
+    }
+
+    /// The job's id when order `order_id` queues it at history step `seq` (`None` at
+    /// intake): the same on every try, so a batch retried after a lost answer makes it once.
+    pub fn id_for(&self, order_id: &str, seq: Option<i64>) -> String {
+        let mut id = format!("job_{}", order_id.trim_start_matches("ord_"));
+        if let Some(seq) = seq {
+            id.push_str(&format!("_{seq}"));
+        }
+        id.push_str(&format!("_{}", self.kind));
+        if let Some(key) = &self.key {
+            id.push_str(&format!("_{key}"));
+        }
+        id
     }
 
     /// The same job, told apart by `key` and carrying `payload`.

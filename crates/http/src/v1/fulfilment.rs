@@ -157,6 +157,12 @@ async fn respond(inv: &Inventory, order_id: &str, outcome: Outcome) -> Result<Re
             StatusCode::CREATED,
             json!({"order_id": order_id, "state": state(s)}),
         ),
+        // Recorded, but the order waits for a person: the exception says why.
+        Outcome::PriceMismatch { detail } => (
+            StatusCode::CREATED,
+            json!({"order_id": order_id, "state": "shipped", "code": "PRICE_MISMATCH",
+                   "detail": detail}),
+        ),
         Outcome::Duplicate => {
             let now = inv.order(order_id).await?.map(|o| o.state);
             (
