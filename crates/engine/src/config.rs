@@ -313,8 +313,13 @@ pub struct ChannelConfig {
     pub code: ChannelCode,
     /// Locations whose stock feeds this channel.
     pub locations: Vec<LocationCode>,
-    /// Also show expected receipts due within this many days.
+    /// Take backorders: an order stock cannot fill waits this many days for it (then
+    /// `BACKORDER_OVERDUE`); availability also shows expected receipts due within them.
     pub backorder_horizon_days: Option<u32>,
+    /// How a backorder ships: `"ship_complete"` (the default and, for now, the only one:
+    /// every line waits until all can be held).
+    #[serde(default)]
+    pub backorders: BackorderPolicy,
     /// `{ rule = "share", pct = N }`, `{ rule = "cap", units = N }`,
     /// `{ rule = "ring_fence", units = N }` or `{ rule = "all" }` (the default).
     #[serde(default = "all")]
@@ -338,6 +343,18 @@ pub struct ChannelConfig {
 
 fn default_invoice_tolerance() -> String {
     "0.01".to_string()
+}
+
+/// How a channel's backorders ship.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackorderPolicy {
+    /// Every line waits until all of them can be held, then the order goes on whole.
+    #[default]
+    ShipComplete,
+    /// The lines in stock go on now, the rest as a part of their own (not supported yet:
+    /// refused when the configuration is checked).
+    ShipAvailable,
 }
 
 /// When an account customer's credit is checked.
@@ -448,6 +465,16 @@ impl Config {
                 "store.url",
                 "must start with sqlite:// or postgres://",
             ));
+        }
+        for c in &self.channels {
+            if c.backorders == BackorderPolicy::ShipAvailable {
+                return Err(ConfigError::Invalid {
+                    key: format!("channels.{}.backorders", c.code),
+                    message: "\"ship_available\" (ship what is in stock, the rest later as its \
+                              own part) is not supported yet; use \"ship_complete\""
+                        .into(),
+                });
+            }
         }
         if self.locations.is_empty() {
             return Err(invalid("locations", "define at least one [[locations]]"));
@@ -671,6 +698,18 @@ mod tests {
         assert!(e.contains("safety_stock.per_location.south"), "{e}");
         let e = error_for(|t| t.replace("sqlite://crossdock.db", "mysql://x"));
         assert!(e.contains("store.url"), "{e}");
+        let web = "backorder_horizon_days = 14";
+        let e = error_for(|t| t.replace(web, &format!("{web}\nbackorders = \"ship_available\"")));
+        assert!(
+            e.contains("channels.web.backorders") && e.contains("not supported"),
+            "{e}"
+        );
+        let ok = EXAMPLE.replace(web, &format!("{web}\nbackorders = \"ship_complete\""));
+        assert!(Config::parse(&ok).is_ok());
+        let e = error_for(|t| t.replace(web, &format!("{web}\ninvoice_tolerance = \"-1\"")));
+        assert!(e.contains("channels.web.invoice_tolerance"), "{e}");
+        let e = error_for(|t| t.replace("[server]", "[server]\nidle_timeout_ms = 5"));
+        assert!(e.contains("server.idle_timeout_ms"), "{e}");
     }
 
     #[test]

@@ -158,11 +158,14 @@ async fn respond(inv: &Inventory, order_id: &str, outcome: Outcome) -> Result<Re
             json!({"order_id": order_id, "state": state(s)}),
         ),
         // Recorded, but the order waits for a person: the exception says why.
-        Outcome::PriceMismatch { detail } => (
-            StatusCode::CREATED,
-            json!({"order_id": order_id, "state": "shipped", "code": "PRICE_MISMATCH",
+        Outcome::PriceMismatch { detail } => {
+            tracing::info!(order = order_id, %detail, "invoice does not match: PRICE_MISMATCH opened");
+            (
+                StatusCode::CREATED,
+                json!({"order_id": order_id, "state": "shipped", "code": "PRICE_MISMATCH",
                    "detail": detail}),
-        ),
+            )
+        }
         Outcome::Duplicate => {
             let now = inv.order(order_id).await?.map(|o| o.state);
             (
@@ -171,6 +174,9 @@ async fn respond(inv: &Inventory, order_id: &str, outcome: Outcome) -> Result<Re
             )
         }
         Outcome::Rejected { code, detail } => {
+            if code == ErrorCode::WarehouseMismatch {
+                tracing::warn!(order = order_id, %detail, "parcel refused: WAREHOUSE_MISMATCH");
+            }
             let (status, remediation) = match code {
                 ErrorCode::OrderNotFound => (
                     StatusCode::NOT_FOUND,
