@@ -745,6 +745,29 @@ mod fulfilment {
     }
 
     #[test]
+    fn an_invoice_short_of_the_order_waits_as_a_price_mismatch() {
+        let e = example();
+        let mut l = posted(&e);
+        l.apply(&ship("S1", 3));
+        assert_eq!(state_of(&l), OrderState::Shipped);
+        let out = l.apply(&invoice("INV-1", "0.01"));
+        assert!(matches!(out, Outcome::PriceMismatch { .. }), "{out:?}");
+        assert_eq!(
+            state_of(&l),
+            OrderState::Shipped,
+            "a 30.00 order is not closed by 0.01"
+        );
+        let failed = &l.writes.failed_jobs;
+        assert!(
+            failed.iter().any(|f| f.code == "PRICE_MISMATCH"),
+            "{failed:?}"
+        );
+        // The rest comes: 30.00 in all, and the order is invoiced.
+        l.apply(&invoice("INV-2", "29.99"));
+        assert_eq!(state_of(&l), OrderState::Invoiced);
+    }
+
+    #[test]
     fn an_invoice_for_part_of_an_order_waits_for_the_rest() {
         let e = example();
         let mut l = posted(&e);

@@ -42,8 +42,8 @@ pub struct OrderDetail {
     pub invoiced: Money,
     /// The order's currency (ISO 4217).
     pub currency: String,
-    /// The tax on the order, when the channel priced it.
-    pub tax: Money,
+    /// The tax on the order, when the channel priced it (else the ERP does).
+    pub tax: Option<Money>,
     /// The invoices recorded so far.
     pub invoices: Vec<InvoiceSeen>,
 }
@@ -92,8 +92,8 @@ impl OrderDetail {
             _ => None,
         };
         let tax = match body.get("tax").and_then(|t| t.get("amount")) {
-            Some(a) if !a.is_null() => Money::parse(a.as_str()?).ok()?,
-            _ => Money::ZERO,
+            Some(a) if !a.is_null() => Some(Money::parse(a.as_str()?).ok()?),
+            _ => None,
         };
         Some(Self {
             channel: body.get("channel")?.as_str()?.to_string(),
@@ -153,16 +153,23 @@ impl OrderDetail {
             })
     }
 
-    /// What the order is worth as invoiced: the goods and the tax on them.
+    /// What the order is worth as invoiced: the goods and the tax on them (as far as the
+    /// order knows its tax).
     pub fn value(&self) -> Money {
-        self.goods_value()
-            .plus(self.tax)
-            .unwrap_or(self.goods_value())
+        let goods = self.goods_value();
+        self.tax.and_then(|t| goods.plus(t)).unwrap_or(goods)
     }
 
     /// True when the invoices recorded come to the order's value, give or take `tolerance`.
+    /// An order that carries no tax leaves it to the ERP, whose tax (and freight) only add:
+    /// then any total from the goods' value up matches.
     pub fn invoices_match(&self, tolerance: Money) -> bool {
-        (self.invoiced.micros() - self.value().micros()).abs() <= tolerance.micros()
+        let (invoiced, value, tolerance) = (
+            self.invoiced.micros(),
+            self.value().micros(),
+            tolerance.micros(),
+        );
+        invoiced >= value - tolerance && (self.tax.is_none() || invoiced <= value + tolerance)
     }
 
     /// True when the invoices recorded cover the goods' value (tax and freight only add).

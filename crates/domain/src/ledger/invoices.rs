@@ -62,12 +62,14 @@ impl Ledger<'_> {
             code: "PRICE_MISMATCH".into(),
             error: format!(
                 "invoices for order {order_id} come to {} {} but the order is worth {} (goods \
-                 {}, tax {}), beyond the tolerance of {tolerance}",
+                 {}, {}), beyond the tolerance of {tolerance}",
                 detail.invoiced,
                 detail.currency,
                 detail.value(),
                 detail.goods_value(),
-                detail.tax
+                detail
+                    .tax
+                    .map_or_else(|| "tax left to the ERP".to_string(), |t| format!("tax {t}"))
             ),
         };
         Some((job, failed))
