@@ -12,10 +12,9 @@ use std::time::{Duration, Instant};
 
 use crossdock_domain::Timestamp;
 use crossdock_sim::{Faults, SimSystems};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::report::{Rng, percentile_ms, table, thousands};
+use crate::report::{Rng, percentile_ms, progress, table, thousands};
 
 /// What checkout did.
 pub struct Checkout {
@@ -41,12 +40,6 @@ pub const FLAGGED: &str = "mule@fraud.example";
 pub const ON_HOLD: &str = "SLOW-PAYER";
 const ACCOUNTS: [&str; 4] = ["ACME-TRADING", "BOLT-SUPPLY", "CRATE-CO", ON_HOLD];
 
-fn style(template: &str) -> ProgressStyle {
-    ProgressStyle::with_template(template)
-        .expect("valid template")
-        .progress_chars("=> ")
-}
-
 /// Places `orders` orders from the three channels, `rate` a second, with duplicate
 /// deliveries and an ERP outage of `outage` in the middle; waits for the ERP to receive every
 /// accepted order.
@@ -61,10 +54,10 @@ pub async fn run(
     outage: Duration,
     seed: u64,
 ) -> anyhow::Result<Checkout> {
-    let bar = ProgressBar::new(orders as u64);
-    bar.set_style(style(
+    let bar = progress(
+        orders as u64,
         "{spinner} checkout   [{bar:40}] {pos}/{len} orders {per_sec} {msg}",
-    ));
+    );
     let next = Arc::new(AtomicU64::new(0));
     let replays = Arc::new(AtomicU64::new(0));
     let refused_again = Arc::new(AtomicU64::new(0));
@@ -185,10 +178,10 @@ pub async fn run(
     // Flagged orders wait for a person; every other accepted order reaches the ERP.
     let accepted = states.get("accepted").copied().unwrap_or(0) - flagged;
 
-    let posting = ProgressBar::new(accepted);
-    posting.set_style(style(
+    let posting = progress(
+        accepted,
         "{spinner} ERP        [{bar:40}] {pos}/{len} sales orders {msg}",
-    ));
+    );
     let deadline = Instant::now() + outage + Duration::from_secs(120);
     loop {
         let created = erp.stats().created;
@@ -218,24 +211,36 @@ pub struct PostingLag {
     pub during_outage: Vec<u64>,
 }
 
-/// Every order's id, paging through `GET /v1/orders` with its cursor.
-pub async fn all_order_ids(http: &reqwest::Client, base: &str) -> anyhow::Result<Vec<String>> {
-    let mut ids = Vec::new();
+/// Every order `GET /v1/orders?QUERY` lists, paging through with its cursor.
+pub async fn list_orders(
+    http: &reqwest::Client,
+    base: &str,
+    query: &str,
+) -> anyhow::Result<Vec<Value>> {
+    let mut orders = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let mut url = format!("{base}/v1/orders?limit=500");
+        let mut url = format!("{base}/v1/orders?limit=500&{query}");
         if let Some(a) = &after {
             url.push_str(&format!("&after={a}"));
         }
         let page: Value = http.get(url).send().await?.json().await?;
-        for o in page["orders"].as_array().into_iter().flatten() {
-            ids.extend(o["id"].as_str().map(str::to_string));
-        }
+        orders.extend(page["orders"].as_array().cloned().unwrap_or_default());
         match page["next_after"].as_str() {
             Some(a) => after = Some(a.to_string()),
-            None => return Ok(ids),
+            None => return Ok(orders),
         }
     }
+}
+
+/// One order with its history, as `GET /v1/orders/{id}` shows it.
+async fn order(http: &reqwest::Client, base: &str, id: &str) -> anyhow::Result<Value> {
+    Ok(http
+        .get(format!("{base}/v1/orders/{id}"))
+        .send()
+        .await?
+        .json()
+        .await?)
 }
 
 /// When the order (as `GET /v1/orders/{id}` shows it) first reached `state`.
@@ -258,13 +263,8 @@ pub async fn posting_lag(
         all: Vec::new(),
         during_outage: Vec::new(),
     };
-    for id in all_order_ids(http, base).await? {
-        let full: Value = http
-            .get(format!("{base}/v1/orders/{id}"))
-            .send()
-            .await?
-            .json()
-            .await?;
+    for listed in list_orders(http, base, "").await? {
+        let full = order(http, base, listed["id"].as_str().unwrap_or_default()).await?;
         let at_intake = full["history"].as_array().is_some_and(|h| {
             h.iter()
                 .any(|t| t["to"] == "accepted" && t["actor"] == "intake")
@@ -297,12 +297,7 @@ pub async fn lag(
 ) -> anyhow::Result<(f64, f64, usize)> {
     let mut lags = Vec::new();
     for id in ids {
-        let full: Value = http
-            .get(format!("{base}/v1/orders/{id}"))
-            .send()
-            .await?
-            .json()
-            .await?;
+        let full = order(http, base, &id).await?;
         if let (Some(a), Some(b)) = (reached(&full, from), reached(&full, to)) {
             lags.push(((b.0 - a.0).max(0) * 1000) as u64);
         }

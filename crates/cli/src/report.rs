@@ -95,6 +95,17 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// A progress bar of `len` steps drawn with `template` (indicatif's syntax), `=> ` filling.
+pub fn progress(len: u64, template: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

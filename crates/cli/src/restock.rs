@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crossdock_sim::SimErp;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::report::{table, thousands};
+use crate::report::{progress, table, thousands};
 
 /// What the restock did.
 pub struct Restock {
@@ -29,20 +28,7 @@ pub struct Restock {
 }
 
 async fn backordered(http: &reqwest::Client, base: &str) -> anyhow::Result<Vec<Value>> {
-    let mut orders = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let mut url = format!("{base}/v1/orders?state=backordered&limit=500");
-        if let Some(a) = &after {
-            url.push_str(&format!("&after={a}"));
-        }
-        let page: Value = http.get(url).send().await?.json().await?;
-        orders.extend(page["orders"].as_array().cloned().unwrap_or_default());
-        match page["next_after"].as_str() {
-            Some(a) => after = Some(a.to_string()),
-            None => return Ok(orders),
-        }
-    }
+    crate::checkout::list_orders(http, base, "state=backordered").await
 }
 
 /// Books the receipts and waits until the backorders are reserved and every order not held
@@ -84,13 +70,9 @@ pub async fn run(
         .await?
         .error_for_status()?;
 
-    let bar = ProgressBar::new(waiting);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} restock    [{bar:40}] {pos}/{len} backorders reserved {msg}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
+    let bar = progress(
+        waiting,
+        "{spinner} restock    [{bar:40}] {pos}/{len} backorders reserved {msg}",
     );
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut left = orders.clone();
@@ -117,13 +99,9 @@ pub async fn run(
         .count() as u64;
     let reserved = moved.len() as u64;
     let expected = at_erp + reserved - flagged;
-    let posting = ProgressBar::new(expected);
-    posting.set_style(
-        ProgressStyle::with_template(
-            "{spinner} ERP        [{bar:40}] {pos}/{len} sales orders {msg}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
+    let posting = progress(
+        expected,
+        "{spinner} ERP        [{bar:40}] {pos}/{len} sales orders {msg}",
     );
     while Instant::now() < deadline + Duration::from_secs(60) {
         let created = erp.stats().created;

@@ -1,6 +1,6 @@
-//! `kill -9` the hub while it posts orders to the ERP, start it again: every accepted order
-//! reaches the (simulated) ERP exactly once. And SIGTERM stops it cleanly. The hub runs as a real `crossdock serve` process
-//! on the embedded store; the ERP runs in this test.
+//! The hub as a real `crossdock serve` process on the embedded store, with the ERP in this
+//! test: `kill -9` it while it posts orders, start it again, and every accepted order reaches
+//! the ERP exactly once; SIGTERM stops it cleanly; an ERP outage is logged as it happens.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,16 +19,49 @@ fn free_port() -> u16 {
 }
 
 fn serve(config: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
+    serve_logging(config, port, log, "warn")
+}
+
+/// `crossdock serve` on `port`, its log (at `level`) in `log`.
+fn serve_logging(config: &std::path::Path, port: u16, log: &std::path::Path, level: &str) -> Child {
     let log = std::fs::File::create(log).unwrap();
     Command::new(env!("CARGO_BIN_EXE_crossdock"))
         .args(["serve", "--config"])
         .arg(config)
         .env("CROSSDOCK_LISTEN", format!("127.0.0.1:{port}"))
-        .env("CROSSDOCK_LOG", "warn")
+        .env("CROSSDOCK_LOG", level)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .expect("the crossdock binary starts")
+}
+
+/// The example configuration on `store_url`, with `extra` appended, written in `dir`.
+fn hub_config(dir: &std::path::Path, store_url: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("crossdock.toml");
+    let text = crossdock_engine::config::EXAMPLE.replace("sqlite://crossdock.db", store_url);
+    std::fs::write(&path, text + extra).unwrap();
+    path
+}
+
+/// SKU-1 in the item master with `qty` units at east.
+async fn seed(http: &reqwest::Client, base: &str, qty: i64) {
+    let items = json!({"items": [{"sku": "SKU-1"}]});
+    post(http, format!("{base}/v1/items"), items).await;
+    let receipt = json!({"events": [{"source": "erp", "source_event_id": "seed",
+        "occurred_at": "2026-01-01T00:00:00Z", "sku": "SKU-1", "location": "east",
+        "kind": "receipt", "qty": qty}]});
+    post(http, format!("{base}/v1/inventory/events"), receipt).await;
+}
+
+/// A one-line b2b order for SKU-1.
+fn order(external_id: &str) -> Value {
+    json!({
+        "channel": "b2b", "external_id": external_id,
+        "customer": {"id": "C-1", "email": "a@b.c"}, "currency": "USD",
+        "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "9.99"}],
+        "ship_to": {"name": "A", "line1": "1 Rd", "city": "X", "postal_code": "1", "country": "US"}
+    })
 }
 
 async fn wait_ready(http: &reqwest::Client, base: &str) {
@@ -104,41 +137,22 @@ async fn crash_and_restart(dir: &std::path::Path, store_url: &str) {
         ..Faults::default()
     });
 
-    let config = dir.join("crossdock.toml");
-    let text = crossdock_engine::config::EXAMPLE.replace("sqlite://crossdock.db", store_url)
-        + &format!(
+    let config = hub_config(
+        dir,
+        store_url,
+        &format!(
             "\n[erp]\nurl = \"{erp_url}\"\ntimeout_ms = 1000\nrate_per_sec = 200\nconcurrency = 2\nlease_ms = 1500\n"
-        );
-    std::fs::write(&config, text).unwrap();
+        ),
+    );
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let mut hub = serve(&config, port, &dir.join("first.log"));
     wait_ready(&http, &base).await;
-
-    post(
-        &http,
-        format!("{base}/v1/items"),
-        json!({"items": [{"sku": "SKU-1"}]}),
-    )
-    .await;
-    post(
-        &http,
-        format!("{base}/v1/inventory/events"),
-        json!({"events": [{"source": "erp",
-        "source_event_id": "seed", "occurred_at": "2026-01-01T00:00:00Z", "sku": "SKU-1",
-        "location": "east", "kind": "receipt", "qty": 1000}]}),
-    )
-    .await;
+    seed(&http, &base, 1000).await;
     for i in 0..ORDERS {
-        let answer = post(&http, format!("{base}/v1/orders"), json!({
-            "channel": "b2b", "external_id": format!("K-{i}"),
-            "customer": {"id": "C-1", "email": "a@b.c"}, "currency": "USD",
-            "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "9.99"}],
-            "ship_to": {"name": "A", "line1": "1 Rd", "city": "X", "postal_code": "1", "country": "US"}
-        }))
-        .await;
+        let answer = post(&http, format!("{base}/v1/orders"), order(&format!("K-{i}"))).await;
         assert_eq!(answer["state"], "accepted");
     }
 
@@ -192,32 +206,14 @@ async fn sqlite_sigterm_drains_and_exits_cleanly() {
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("hub.db");
     crossdock_store::sqlite::remove_files(&db);
-    let config = dir.join("crossdock.toml");
-    let text = crossdock_engine::config::EXAMPLE.replace(
-        "sqlite://crossdock.db",
-        &format!("sqlite://{}", db.display()),
-    );
-    std::fs::write(&config, text).unwrap();
+    let config = hub_config(&dir, &format!("sqlite://{}", db.display()), "");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let log = dir.join("term.log");
-    let mut hub = Command::new(env!("CARGO_BIN_EXE_crossdock"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("CROSSDOCK_LISTEN", format!("127.0.0.1:{port}"))
-        .env("CROSSDOCK_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut hub = serve_logging(&config, port, &log, "info");
     wait_ready(&http, &base).await;
-    post(
-        &http,
-        format!("{base}/v1/items"),
-        json!({"items": [{"sku": "SKU-1"}]}),
-    )
-    .await;
+    seed(&http, &base, 10).await;
     let sent = Command::new("kill")
         .args(["-TERM", &hub.id().to_string()])
         .status()
@@ -262,48 +258,20 @@ async fn sqlite_an_erp_outage_is_logged_as_it_opens_and_closes_the_circuit() {
         down_for_ms: 2_000,
         ..Faults::default()
     });
-    let config = dir.join("crossdock.toml");
-    let text = crossdock_engine::config::EXAMPLE.replace(
-        "sqlite://crossdock.db",
+    let config = hub_config(
+        &dir,
         &format!("sqlite://{}", db.display()),
-    ) + &format!("\n[erp]\nurl = \"{erp_url}\"\ntimeout_ms = 1000\n");
-    std::fs::write(&config, text).unwrap();
+        &format!("\n[erp]\nurl = \"{erp_url}\"\ntimeout_ms = 1000\n"),
+    );
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let log = dir.join("serve.log");
-    let mut hub = Command::new(env!("CARGO_BIN_EXE_crossdock"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("CROSSDOCK_LISTEN", format!("127.0.0.1:{port}"))
-        .env("CROSSDOCK_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut hub = serve_logging(&config, port, &log, "info");
     wait_ready(&http, &base).await;
-    post(
-        &http,
-        format!("{base}/v1/items"),
-        json!({"items": [{"sku": "SKU-1"}]}),
-    )
-    .await;
-    post(
-        &http,
-        format!("{base}/v1/inventory/events"),
-        json!({"events": [{"source": "erp", "source_event_id": "seed",
-            "occurred_at": "2026-01-01T00:00:00Z", "sku": "SKU-1", "location": "east",
-            "kind": "receipt", "qty": 100}]}),
-    )
-    .await;
+    seed(&http, &base, 100).await;
     for i in 0..12 {
-        post(&http, format!("{base}/v1/orders"), json!({
-            "channel": "b2b", "external_id": format!("L-{i}"),
-            "customer": {"id": "C-1", "email": "a@b.c"}, "currency": "USD",
-            "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "9.99"}],
-            "ship_to": {"name": "A", "line1": "1 Rd", "city": "X", "postal_code": "1", "country": "US"}
-        }))
-        .await;
+        post(&http, format!("{base}/v1/orders"), order(&format!("L-{i}"))).await;
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     let said = loop {

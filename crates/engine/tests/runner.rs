@@ -12,8 +12,11 @@ use crossdock_engine::config::EXAMPLE;
 use crossdock_engine::runner::policy::Backoff;
 use crossdock_engine::runner::{Handler, JobResult, RunnerStats, SystemLimits, run_system};
 use crossdock_engine::{Config, Inventory, Shutdown};
-use crossdock_store::{AnyStore, Job, JobFilter, PgStore, SqliteStore, Store};
+use crossdock_store::{AnyStore, Job, JobFilter, Store};
 use serde_json::json;
+
+mod common;
+use common::stores;
 
 struct Estate {
     inventory: Inventory,
@@ -28,26 +31,6 @@ impl Drop for Estate {
             crossdock_store::sqlite::remove_files(p);
         }
     }
-}
-
-async fn stores() -> Vec<(AnyStore, Option<std::path::PathBuf>)> {
-    let path = std::env::temp_dir().join(format!("crossdock-runner-{}.db", ulid::Ulid::new()));
-    let mut out = vec![(
-        AnyStore::Sqlite(SqliteStore::open(&path).await.unwrap()),
-        Some(path),
-    )];
-    match std::env::var("CROSSDOCK_TEST_PG_URL") {
-        Ok(url) => {
-            let schema = format!("r_{}", ulid::Ulid::new().to_string().to_lowercase());
-            let pg = PgStore::connect_in_schema(&url, &schema, 8).await.unwrap();
-            out.push((AnyStore::Postgres(pg), None));
-        }
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CROSSDOCK_TEST_PG_URL is not set; CI must run the PostgreSQL suite")
-        }
-        Err(_) => eprintln!("skipping PostgreSQL: set CROSSDOCK_TEST_PG_URL to run it"),
-    }
-    out
 }
 
 /// `n` accepted orders, each with one `screen_fraud` job for the `fraud` system.
@@ -228,7 +211,7 @@ async fn run_until(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transient_failures_are_retried_until_done() {
-    for (store, path) in stores().await {
+    for (store, path) in stores("runner").await {
         let e = with_jobs(store, path, 20).await;
         let system = Arc::new(FakeSystem {
             flaky: 2,
@@ -262,7 +245,7 @@ async fn transient_failures_are_retried_until_done() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permanent_failures_and_spent_retries_fail_the_job() {
-    for (store, path) in stores().await {
+    for (store, path) in stores("runner").await {
         let e = with_jobs(store, path, 3).await;
         let refuse = Arc::new(FakeSystem {
             refuse: true,
@@ -293,7 +276,7 @@ async fn permanent_failures_and_spent_retries_fail_the_job() {
                 .all(|j| j.last_error.as_deref() == Some("rejected: unknown customer"))
         );
     }
-    for (store, path) in stores().await {
+    for (store, path) in stores("runner").await {
         let e = with_jobs(store, path, 2).await;
         let flaky = Arc::new(FakeSystem {
             flaky: 100,
@@ -338,7 +321,7 @@ async fn permanent_failures_and_spent_retries_fail_the_job() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_system_never_gets_more_than_its_limits() {
-    for (store, path) in stores().await {
+    for (store, path) in stores("runner").await {
         let e = with_jobs(store, path, 60).await;
         let system = Arc::new(FakeSystem {
             delay: Duration::from_millis(3),
@@ -373,7 +356,7 @@ async fn the_system_never_gets_more_than_its_limits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_system_that_keeps_failing_opens_the_circuit() {
-    for (store, path) in stores().await {
+    for (store, path) in stores("runner").await {
         let e = with_jobs(store, path, 30).await;
         let down = Arc::new(FakeSystem {
             down: true,
@@ -423,7 +406,7 @@ fn slow_to_retry() -> SystemLimits {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_circuit_closes_the_backlog_goes_out_at_once() {
-    for (store, path) in stores().await {
+    for (store, path) in stores("runner").await {
         let e = with_jobs(store, path, 40).await;
         let system = Arc::new(FakeSystem::default());
         *system.down_until.lock().unwrap() = Some(Instant::now() + Duration::from_millis(400));
@@ -444,7 +427,7 @@ async fn when_the_circuit_closes_the_backlog_goes_out_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hastening_makes_a_systems_waiting_jobs_due_now() {
-    for (store, path) in stores().await {
+    for (store, path) in stores("runner").await {
         let e = with_jobs(store, path, 10).await;
         let store = e.inventory.store().clone();
         // Every job fails once and is put off for a minute.
