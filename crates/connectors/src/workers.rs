@@ -5,10 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossdock_domain::ledger::{BACKORDER_DUE, MATCH_INVOICE};
+use crossdock_domain::ledger::{BACKORDER_DUE, MATCH_INVOICE, REVIEW_SHIPMENT};
 use crossdock_engine::backorders::BackorderDue;
 use crossdock_engine::config::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
 use crossdock_engine::invoices::InvoiceMatch;
+use crossdock_engine::parcels::ShipmentReview;
 use crossdock_engine::runner::policy::Backoff;
 use crossdock_engine::runner::{Handler, RunnerStats, SystemLimits, run_system};
 use crossdock_engine::saga::{INTERNAL, InternalSteps};
@@ -99,6 +100,13 @@ pub fn start(
         inventory,
         MATCH_INVOICE.0,
         Arc::new(InvoiceMatch::new(inventory.clone())),
+        fast.clone(),
+        shutdown,
+    );
+    workers.spawn(
+        inventory,
+        REVIEW_SHIPMENT.0,
+        Arc::new(ShipmentReview::new(inventory.clone())),
         fast.clone(),
         shutdown,
     );

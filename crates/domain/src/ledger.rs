@@ -491,6 +491,7 @@ mod intake;
 mod invoices;
 mod moves;
 mod returns;
+mod review;
 mod types;
 
 pub use backorders::{BACKORDER_DUE, overdue_check};
@@ -502,6 +503,7 @@ pub use intake::{NewOrder, PlaceOrder, PriorIntake, Priors};
 pub use invoices::{MATCH_INVOICE, MatchInvoices};
 pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
 pub use returns::{OpenReturn, ReturnRow};
+pub use review::REVIEW_SHIPMENT;
 pub use types::{
     AllocateBackorder, Command, EventChange, Finished, JsonText, NewEvent, NewJob, Outcome,
     Reservation, ReservationStatus, ReserveRequest, ReservedAt, StockEvent, Writes, json_text,

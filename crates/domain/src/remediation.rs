@@ -25,6 +25,13 @@ pub fn remediation(code: &str) -> &'static str {
              approval, a credit or pricing review there). Deal with it in the ERP, then retry \
              (the status is read again), or resolve to go on regardless, or cancel the order."
         }
+        "WAREHOUSE_MISMATCH" => {
+            "The warehouse reported a parcel from a location this order holds no stock at; \
+             nothing was booked. Ask the warehouse where it really left from: if it reported \
+             the wrong location, have it send the shipment again with the right one; if the \
+             goods did leave from there, correct both locations' stock with adjustment \
+             events, then retry this exception to book the parcel, or resolve it."
+        }
         "BACKORDER_OVERDUE" => {
             "The order has waited past its channel's backorder horizon and stock has not come \
              in. Check the purchase order's date with the supplier and tell the customer; \

@@ -9,6 +9,7 @@ pub mod credit;
 pub mod erp_status;
 pub mod inventory;
 pub mod invoices;
+pub mod parcels;
 pub mod projection;
 pub mod runner;
 pub mod saga;

@@ -160,6 +160,42 @@ async fn order_to_cash(postgres: bool) {
     );
     assert!(p["detail"].as_str().unwrap().contains("at east"), "{p}");
     assert_eq!(app.get("/v1/availability/SKU-1").await.1, before);
+    // ...and kept in the exception queue as sent, for a person; they decide it was handled.
+    let (_, ex) = app.get("/v1/exceptions?code=WAREHOUSE_MISMATCH").await;
+    let e = &ex["exceptions"][0];
+    assert_eq!(
+        (
+            e["order_id"].as_str(),
+            e["system"].as_str(),
+            e["status"].as_str()
+        ),
+        (Some(id.as_str()), Some("shipments"), Some("open")),
+        "{ex}"
+    );
+    assert!(
+        e["remediation"].as_str().unwrap().contains("right one"),
+        "{e}"
+    );
+    let e = e["id"].as_str().unwrap().to_string();
+    // Offered again, it is refused again: the exception reopens, stock untouched.
+    app.post(&format!("/v1/exceptions/{e}/retry"), json!({}))
+        .await;
+    let reopened = {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, x) = app.get(&format!("/v1/exceptions/{e}")).await;
+            if x["status"] == "open" && x["attempts"].as_i64() > Some(0)
+                || Instant::now() > deadline
+            {
+                break x;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    };
+    assert_eq!(reopened["status"], "open", "{reopened}");
+    assert_eq!(app.get("/v1/availability/SKU-1").await.1, before);
+    app.post(&format!("/v1/exceptions/{e}/resolve"), json!({}))
+        .await;
 
     // First parcel: one unit of SKU-1. The warehouse sends it twice.
     let first = shipment(&id, "WMS-1", json!([{"sku": "SKU-1", "qty": 1}]));
@@ -309,7 +345,7 @@ async fn order_to_cash(postgres: bool) {
         "{s}"
     );
 
-    let (_, ex) = app.get("/v1/exceptions").await;
+    let (_, ex) = app.get("/v1/exceptions?status=open").await;
     assert!(ex["exceptions"].as_array().unwrap().is_empty(), "{ex}");
 }
 
@@ -938,6 +974,11 @@ async fn invoices_that_do_not_match_wait_for_a_person(postgres: bool) {
         .await;
     let o = app.wait_for_state(&id, "closed").await;
     assert_eq!(o["state"], "closed", "{o}");
+    let (_, settled) = app.get(&format!("/v1/exceptions/{e}")).await;
+    assert_eq!(
+        settled["status"], "resolved",
+        "the mismatch is settled: {settled}"
+    );
 
     // Another order, over-invoiced: resolving the exception accepts it and closes the order.
     let id = place(&app, web_order("W-Q", "buyer@example.com")).await;

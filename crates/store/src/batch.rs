@@ -44,6 +44,8 @@ pub(crate) struct WriteSet {
     pub return_receipts: Vec<ReturnLine>,
     /// (job id, code, error, remediation): leased jobs a move ends as failed.
     pub failed_jobs: Vec<(String, String, String, &'static str)>,
+    /// (order id, code): open exceptions to close as resolved.
+    pub outgrown: Vec<(String, &'static str)>,
 }
 
 /// One `orders` row: the order as the ledger took it in, with its body and lines as JSON.
@@ -330,6 +332,7 @@ impl WriteSet {
         out.invoices = w.invoices.clone();
         out.returns = w.returns.clone();
         out.return_receipts = w.return_receipts.clone();
+        out.outgrown = w.outgrown.clone();
         out.failed_jobs = w
             .failed_jobs
             .iter()

@@ -159,6 +159,11 @@ pub(crate) const OPEN_EXCEPTION: &str = "INSERT INTO exceptions (id, code, syste
      last_error = excluded.last_error, attempts = excluded.attempts, \
      remediation = excluded.remediation, updated_at = excluded.updated_at";
 
+/// Closes an order's open exceptions of one code as resolved (the order outgrew them).
+/// Parameters: order id, code, now.
+pub(crate) const RESOLVE_OUTGROWN: &str = "UPDATE exceptions SET status = 'resolved', \
+     updated_at = $3 WHERE order_id = $1 AND code = $2 AND status <> 'resolved'";
+
 /// Puts an exception's failed job back in the queue. Parameters: exception id, now.
 pub(crate) const REQUEUE_JOB: &str = "UPDATE jobs SET state = 'ready', run_at = $2, \
      lease_owner = NULL, lease_until = NULL \

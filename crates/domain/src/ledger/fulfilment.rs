@@ -371,20 +371,19 @@ impl Ledger<'_> {
                     .filter(|(_, n)| **n > 0)
                     .map(|(l, n)| format!("{n} at {l}"))
                     .collect();
-                return rejected(
-                    ErrorCode::WarehouseMismatch,
-                    format!(
-                        "{qty} units of `{sku}` shipped from {} but order `{}` holds {here} \
-                         there (it holds {})",
-                        s.location,
-                        s.order_id,
-                        if at.is_empty() {
-                            "none".to_string()
-                        } else {
-                            at.join(", ")
-                        }
-                    ),
+                let detail = format!(
+                    "{qty} units of `{sku}` shipped from {} but order `{}` holds {here} there \
+                     (it holds {})",
+                    s.location,
+                    s.order_id,
+                    if at.is_empty() {
+                        "none".to_string()
+                    } else {
+                        at.join(", ")
+                    }
                 );
+                self.park_shipment(s, now.state, ErrorCode::WarehouseMismatch, detail.clone());
+                return rejected(ErrorCode::WarehouseMismatch, detail);
             }
         }
         self.seen.insert(key);

@@ -180,6 +180,10 @@ impl Ledger<'_> {
                 self.advance_order(&advance);
                 return Outcome::PriceMismatch { detail };
             }
+            // Matched now (a corrected invoice came): an earlier mismatch is settled.
+            self.writes
+                .outgrown
+                .push((i.order_id.clone(), "PRICE_MISMATCH"));
         }
         self.advance_order(&advance)
     }
@@ -207,6 +211,9 @@ impl Ledger<'_> {
                 detail: failed.error,
             };
         }
+        self.writes
+            .outgrown
+            .push((m.order_id.clone(), "PRICE_MISMATCH"));
         let mut advance = AdvanceOrder {
             order_id: m.order_id.clone(),
             from: OrderState::Shipped,

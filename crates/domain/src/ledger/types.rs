@@ -429,6 +429,9 @@ pub struct Writes {
     pub invoices: Vec<InvoiceRow>,
     /// Leased jobs to end as failed, opening their exceptions.
     pub failed_jobs: Vec<FailedJob>,
+    /// Open exceptions the order has outgrown, to close: (order id, code). A shipped order
+    /// whose invoices now match closes its `PRICE_MISMATCH`.
+    pub outgrown: Vec<(String, &'static str)>,
     /// Returns to write.
     pub returns: Vec<ReturnRow>,
     /// Return lines with their new received count.

@@ -260,6 +260,14 @@ async fn write_fulfilment(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Re
             .execute(&mut *conn)
             .await?;
     }
+    for (order_id, code) in &w.outgrown {
+        sqlx::query(crate::jobs::RESOLVE_OUTGROWN)
+            .bind(order_id)
+            .bind(*code)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
     for (job_id, code, error, remediation) in &w.failed_jobs {
         sqlx::query(crate::jobs::FAIL_JOB)
             .bind(job_id)

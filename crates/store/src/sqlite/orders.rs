@@ -187,6 +187,10 @@ fn write_fulfilment(conn: &Connection, w: &WriteSet, now: i64) -> Result<()> {
         )?
         .execute(params![l.rma_id, l.sku.as_str(), l.received])?;
     }
+    for (order_id, code) in &w.outgrown {
+        conn.prepare_cached(crate::jobs::RESOLVE_OUTGROWN)?
+            .execute(named_params! {"$1": order_id, "$2": code, "$3": now})?;
+    }
     for (job_id, code, error, remediation) in &w.failed_jobs {
         conn.prepare_cached(crate::jobs::FAIL_JOB)?
             .execute(named_params! {"$1": job_id, "$2": error})?;
