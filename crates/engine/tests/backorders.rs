@@ -10,7 +10,7 @@ use crossdock_engine::backorders::{BackorderDue, sweep};
 use crossdock_engine::config::EXAMPLE;
 use crossdock_engine::runner::{Handler, JobResult};
 use crossdock_engine::{Config, Inventory, Shutdown};
-use crossdock_store::{AnyStore, JobFilter};
+use crossdock_store::{AnyStore, JobFilter, Store};
 use serde_json::json;
 
 mod common;
@@ -194,6 +194,9 @@ async fn a_backorder_still_waiting_at_its_horizon_is_overdue() {
             due.run_at.0 - crossdock_engine::inventory::now().0 > fourteen_days - 60_000,
             "due at web's 14-day horizon: {due:?}"
         );
+        // Making the system's backlog due (a circuit closing) leaves it for its horizon.
+        let now = crossdock_engine::inventory::now();
+        assert_eq!(inv.store().hasten_jobs("backorders", now).await.unwrap(), 0);
         let handler = BackorderDue::new(inv.clone());
         match handler.run(due).await {
             JobResult::Permanent { code, error } => {

@@ -128,6 +128,8 @@ pub(crate) struct JobRow {
     pub system: &'static str,
     pub order_id: String,
     pub run_at: i64,
+    /// When it was first due: written, plus its delay. Hastening a backlog makes a job due
+    /// as of this, so the backlog goes out in order and a job meant for later stays there.
     pub created_at: i64,
     /// JSON text.
     pub payload: Option<String>,
@@ -143,7 +145,7 @@ impl JobRow {
             system: job.system,
             order_id: order_id.to_string(),
             run_at: now.saturating_add(job.delay_ms),
-            created_at: now,
+            created_at: now.saturating_add(job.delay_ms),
             payload: job.payload.as_ref().map(|p| p.to_string()),
         }
     }

@@ -182,9 +182,10 @@ pub(crate) const RECORD_CREDIT: &str = "INSERT INTO credit_status (account, stat
      WHERE credit_status.checked_at <= excluded.checked_at";
 
 /// Makes a system's waiting jobs due now (through the per-system index of ready jobs), each
-/// at the time it was written, so the backlog goes out oldest first. Parameters: system, now.
+/// as of when it was first due, so the backlog goes out oldest first; a job written to run
+/// later (a backorder's horizon) is left for then. Parameters: system, now.
 pub(crate) const HASTEN: &str = "UPDATE jobs SET run_at = created_at \
-     WHERE state = 'ready' AND system = $1 AND run_at > $2";
+     WHERE state = 'ready' AND system = $1 AND run_at > $2 AND created_at <= $2";
 
 /// Counts a system's waiting jobs (through the per-system index of ready jobs). Parameter:
 /// system.
