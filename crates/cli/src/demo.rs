@@ -362,6 +362,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         wms_sent / 2
     );
     println!("check: oversells = {oversells}");
+    let p99 = crate::report::percentile_ms(&lag.all, 99.0) / 1000.0;
+    let target = args.outage_secs as f64 + 2.0;
+    println!(
+        "check: ERP posting lag p99 {p99:.1} s against the outage + 2 s = {target:.0} s: {}",
+        if p99 <= target { "met" } else { "missed" }
+    );
     let refused = checkout
         .states
         .get("refused: credit hold")
