@@ -486,6 +486,7 @@ struct ReservationCreated<'a> {
 }
 
 mod backorders;
+mod detail;
 mod fulfilment;
 mod intake;
 mod invoices;
@@ -495,10 +496,8 @@ mod review;
 mod types;
 
 pub use backorders::{BACKORDER_DUE, overdue_check};
-pub use fulfilment::{
-    FailedJob, InvoiceRow, InvoiceSeen, OrderDetail, RecordInvoice, RecordShipment, ReturnLine,
-    ShipmentRow,
-};
+pub use detail::{InvoiceSeen, OrderDetail, ReturnLine};
+pub use fulfilment::{FailedJob, InvoiceRow, RecordInvoice, RecordShipment, ShipmentRow};
 pub use intake::{NewOrder, PlaceOrder, PriorIntake, Priors};
 pub use invoices::{MATCH_INVOICE, MatchInvoices};
 pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
