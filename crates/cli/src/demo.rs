@@ -21,7 +21,8 @@ use crossdock_engine::{Config, Shutdown};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::report::{Rng, bytes, table, thousands, wal_size};
+use crate::report::{Rng, bytes, table, thousands};
+use crossdock_store::sqlite::wal_size;
 
 /// Options for the demo.
 #[derive(clap::Args)]

@@ -72,13 +72,6 @@ impl Rng {
     }
 }
 
-/// The size of the SQLite WAL beside `db`, 0 when there is none.
-pub fn wal_size(db: &std::path::Path) -> u64 {
-    let mut p = db.as_os_str().to_owned();
-    p.push("-wal");
-    std::fs::metadata(p).map_or(0, |m| m.len())
-}
-
 /// Bytes for a person: `0 B`, `812 KB`, `6.5 GB`.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];

@@ -15,7 +15,8 @@ use crossdock_store::{AnyStore, SqliteStore};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use crate::report::{bytes, table, thousands, wal_size};
+use crate::report::{bytes, table, thousands};
+use crossdock_store::sqlite::wal_size;
 
 /// What one phase measured.
 pub struct WalRun {

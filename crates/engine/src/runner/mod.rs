@@ -167,18 +167,18 @@ pub async fn run_system<H: Handler>(
             }
         };
         if jobs.is_empty() {
-            let probing =
-                breaker.lock().expect("breaker poisoned").state() == BreakerState::HalfOpen;
-            if probing {
-                // Nothing due to probe with: make the backlog due (the open circuit still
-                // holds it back) so the next probe need not wait out a backoff.
-                breaker
-                    .lock()
-                    .expect("breaker poisoned")
-                    .probe_later(now().0);
-                if store.hasten_jobs(&system, now()).await.unwrap_or(0) > 0 {
-                    continue;
+            let probing = {
+                let mut b = breaker.lock().expect("breaker poisoned");
+                let probing = b.state() == BreakerState::HalfOpen;
+                if probing {
+                    b.probe_later(now().0);
                 }
+                probing
+            };
+            // Nothing due to probe with: make the backlog due (the open circuit still holds
+            // it back) so the next probe need not wait out a backoff.
+            if probing && store.hasten_jobs(&system, now()).await.unwrap_or(0) > 0 {
+                continue;
             }
             pause(limits.poll).await;
             continue;

@@ -12,7 +12,7 @@ mod orders;
 mod sql;
 mod wal;
 
-pub use wal::Checkpoint;
+pub use wal::{Checkpoint, wal_size};
 
 use std::collections::HashMap;
 use std::fs::File;

@@ -57,8 +57,8 @@ pub(super) fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<Chec
     })
 }
 
-/// The WAL's size on disk, 0 when there is none.
-pub(super) fn wal_size(db: &Path) -> u64 {
+/// The size of the WAL beside database file `db`, 0 when there is none.
+pub fn wal_size(db: &Path) -> u64 {
     let mut p = db.as_os_str().to_owned();
     p.push("-wal");
     std::fs::metadata(PathBuf::from(p)).map_or(0, |m| m.len())
