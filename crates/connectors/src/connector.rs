@@ -2,12 +2,14 @@
 //! call carries a reference the system dedupes on (the order id for the order's sales order,
 //! release, screening, tax and void; the shipment for a fulfilment, capture or tracking; the
 //! invoice number for an invoice), so a retry after an unknown outcome (a timeout after the
-//! system committed) never does the thing twice.
+//! system committed) never does the thing twice. A later part of an order (lines a
+//! backorder waited for, released after the first release went) is released and cancelled
+//! under its own reference, `{order id}:part{N}`.
 //!
 //! | system       | jobs                                                                    |
 //! |--------------|-------------------------------------------------------------------------|
 //! | `erp`        | `check_credit`, `post_sales_order`, `post_fulfilment`, `post_return`, `cancel_sales_order` |
-//! | `wms`        | `release_to_wms`, `cancel_release`                                      |
+//! | `wms`        | `release_to_wms`, `release_part`, `cancel_release`                      |
 //! | `payment`    | `capture_payment`, `void_authorization`                                 |
 //! | `fraud`      | `screen_fraud`                                                          |
 //! | `tax`        | `commit_tax`                                                            |
@@ -159,12 +161,37 @@ impl Connector {
     }
 
     async fn release_to_wms(&self, s: &StepJob) -> Result<Verdict, JobResult> {
-        let o = &s.order;
-        let body = json!({"reference": o.id, "channel": o.channel,
-                          "channel_order_id": o.external_id, "erp_order_id": o.erp_order_id,
-                          "lines": o.lines, "ship_to": o.order["ship_to"]});
-        self.remote.post("/releases", &body).await?;
+        self.remote.post("/releases", &release(&s.order, 1)).await?;
         Ok(Verdict::Pass(None))
+    }
+
+    /// Releases a later part of an order: not for an order cancelled before it went, and
+    /// cancelled again at once for one cancelled while it went (the cancellation queued then
+    /// may have reached the warehouse first).
+    async fn release_part(&self, job: &Job, order: &StoredOrder, part: u32) -> JobResult {
+        match OrderState::parse(&order.state) {
+            Some(OrderState::Cancelled) => return JobResult::Done,
+            Some(OrderState::OnHold) => {
+                return JobResult::Transient {
+                    error: format!("order {} is on hold; part {part} waits", order.id),
+                    retry_after: Some(Duration::from_secs(30)),
+                };
+            }
+            _ => {}
+        }
+        if let Err(result) = self.remote.post("/releases", &release(order, part)).await {
+            return result;
+        }
+        match saga::load_order(&self.inventory, job).await {
+            Ok(now) if now.state == OrderState::Cancelled.as_str() => {
+                let (path, body) = cancel_release(order, part);
+                match self.remote.post(&path, &body).await {
+                    Ok(_) => JobResult::Done,
+                    Err(result) => result,
+                }
+            }
+            _ => JobResult::Done,
+        }
     }
 
     /// Posts the sales order (the ERP finds the first one by reference on a repeat). A
@@ -216,6 +243,13 @@ impl Connector {
             Err(result) => return result,
         };
         let mut payload = job.payload.clone().unwrap_or(Value::Null);
+        let part = payload["part"]
+            .as_u64()
+            .and_then(|p| u32::try_from(p).ok())
+            .unwrap_or(1);
+        if job.kind == crossdock_domain::ledger::RELEASE_PART {
+            return self.release_part(job, &order, part).await;
+        }
         if self.system == "storefront" {
             // The channel hears of its order in its own terms: in the state the event left it
             // in (a parcel: partially shipped or shipped), else the state it is in now.
@@ -302,6 +336,37 @@ impl CreditSource for ErpCredit {
     }
 }
 
+/// The reference the warehouse knows part `part` of an order's release by.
+fn release_reference(order: &StoredOrder, part: u32) -> String {
+    if part <= 1 {
+        order.id.clone()
+    } else {
+        format!("{}:part{part}", order.id)
+    }
+}
+
+/// The release of part `part` of an order: the lines that go in it.
+fn release(order: &StoredOrder, part: u32) -> Value {
+    let lines: Vec<&Value> = (order.lines.as_array().into_iter().flatten())
+        .filter(|l| {
+            let in_part = l["part"].as_u64().unwrap_or(1) == u64::from(part);
+            in_part && !l["reservation_id"].is_null()
+        })
+        .collect();
+    json!({"reference": release_reference(order, part), "part": part, "channel": order.channel,
+           "channel_order_id": order.external_id, "erp_order_id": order.erp_order_id,
+           "lines": lines, "ship_to": order.order["ship_to"]})
+}
+
+/// The call that cancels part `part` of an order's release.
+fn cancel_release(order: &StoredOrder, part: u32) -> (String, Value) {
+    let reference = release_reference(order, part);
+    (
+        format!("/releases/{}/cancel", segment(&reference)),
+        json!({"reference": reference, "order_id": order.id, "part": part}),
+    )
+}
+
 /// The path and body of a follow-up job's call.
 fn follow_up_call(kind: &str, order: &StoredOrder, payload: &Value) -> Option<(String, Value)> {
     let erp_ref = segment(&order.id);
@@ -332,10 +397,10 @@ fn follow_up_call(kind: &str, order: &StoredOrder, payload: &Value) -> Option<(S
             format!("/sales-orders/{erp_ref}/cancel"),
             with_reference(&json!(order.id)),
         ),
-        "cancel_release" => (
-            format!("/releases/{erp_ref}/cancel"),
-            with_reference(&json!(order.id)),
-        ),
+        "cancel_release" => {
+            let part = payload["part"].as_u64().and_then(|p| u32::try_from(p).ok());
+            cancel_release(order, part.unwrap_or(1))
+        }
         "capture_payment" => (
             "/captures".to_string(),
             with_reference(&json!(format!(

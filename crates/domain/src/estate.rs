@@ -89,6 +89,20 @@ pub struct ChannelOrders {
     /// How far an order's invoices may differ from its value (goods and tax) and still close
     /// it; past this the order waits as `PRICE_MISMATCH`.
     pub invoice_tolerance: crate::money::Money,
+    /// How a backorder ships, when the channel takes backorders.
+    pub backorders: BackorderPolicy,
+}
+
+/// How a channel's backorders ship.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackorderPolicy {
+    /// Every line waits until all of them can be held, then the order goes on whole.
+    #[default]
+    ShipComplete,
+    /// The lines in stock are held and released now; the rest wait, and each group of them
+    /// that stock later fills is released as a part of its own.
+    ShipAvailable,
 }
 
 impl ChannelOrders {
@@ -126,6 +140,7 @@ impl Default for ChannelOrders {
             credit_check_sync: false,
             statuses: BTreeMap::new(),
             invoice_tolerance: crate::money::Money::from_micros(10_000),
+            backorders: BackorderPolicy::ShipComplete,
         }
     }
 }

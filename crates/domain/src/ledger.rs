@@ -495,17 +495,18 @@ mod returns;
 mod review;
 mod types;
 
-pub use backorders::{BACKORDER_DUE, overdue_check};
-pub use detail::{InvoiceSeen, OrderDetail, ReturnLine};
+pub use backorders::{BACKORDER_DUE, RELEASE_PART, overdue_check};
+pub use detail::{InvoiceSeen, OrderDetail, ReturnLine, Routing};
 pub use fulfilment::{FailedJob, InvoiceRow, RecordInvoice, RecordShipment, ShipmentRow};
-pub use intake::{NewOrder, PlaceOrder, PriorIntake, Priors};
+pub use intake::{LinePlan, NewOrder, PlaceOrder, PriorIntake, Priors};
 pub use invoices::{MATCH_INVOICE, MatchInvoices};
 pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
 pub use returns::{OpenReturn, ReturnRow};
 pub use review::REVIEW_SHIPMENT;
 pub use types::{
-    AllocateBackorder, Command, EventChange, Finished, JsonText, NewEvent, NewJob, Outcome,
-    Reservation, ReservationStatus, ReserveRequest, ReservedAt, StockEvent, Writes, json_text,
+    AllocateBackorder, Command, EventChange, Finished, JsonText, LinesUpdate, NewEvent, NewJob,
+    Outcome, Reservation, ReservationStatus, ReserveRequest, ReservedAt, StockEvent, Writes,
+    json_text,
 };
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::ids::LocationCode;
 use crate::sku::SkuState;
 
 /// Units taken from one location.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Allocated {
     /// The location.
     pub location: LocationCode,

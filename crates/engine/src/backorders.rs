@@ -1,17 +1,19 @@
 //! Backorders in motion: a sweep that offers stock as it arrives to the orders waiting for
 //! it, oldest first within each channel, and the handler that, at a channel's horizon, opens
-//! `BACKORDER_OVERDUE` for an order still waiting.
+//! `BACKORDER_OVERDUE` for an order with lines still waiting.
 //!
-//! The sweep reads the waiting orders oldest first, keeps those whose every line the
-//! channel could now promise (from the in-memory projection, so a sweep with nothing new
-//! costs no write), and submits them in that order in one batch: the ledger tries each in
-//! turn, so an older order takes the units before a younger one of its channel. A ledger that
-//! finds it cannot hold every line leaves the order waiting.
+//! The sweep reads the waiting orders oldest first and keeps those the channel could now
+//! serve (from the in-memory projection, so a sweep with nothing new costs no write): every
+//! waiting line on a channel that ships complete, any of them on one that ships what is
+//! available. It submits them in that order in one batch: the ledger tries each in turn, so
+//! an older order takes the units before a younger one of its channel. A ledger that finds it
+//! cannot hold what it needs leaves the order waiting.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crossdock_domain::ats::channel_figures;
+use crossdock_domain::estate::BackorderPolicy;
 use crossdock_domain::ledger::{AllocateBackorder, Command, Outcome};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::{Sku, Timestamp};
@@ -44,7 +46,7 @@ pub(crate) async fn sweep_loop(inventory: Inventory, shutdown: Shutdown) {
 pub async fn sweep(inventory: &Inventory) -> Result<usize, crate::EngineError> {
     let waiting = inventory
         .orders(OrderFilter {
-            state: Some(OrderState::Backordered.as_str().to_string()),
+            waiting: true,
             oldest_first: true,
             limit: SWEEP_LIMIT,
             ..OrderFilter::default()
@@ -54,11 +56,14 @@ pub async fn sweep(inventory: &Inventory) -> Result<usize, crate::EngineError> {
     let mut offered: BTreeMap<(String, Sku), i64> = BTreeMap::new();
     let mut commands = Vec::new();
     for order in &waiting {
-        let Some(lines) = wanted(order) else { continue };
-        if fits(inventory, order, &lines, &mut offered, t) {
+        let lines = waiting_lines(order);
+        if !lines.is_empty() && fits(inventory, order, &lines, &mut offered, t) {
+            let mut skus: Vec<Sku> = lines.into_iter().map(|(s, _)| s).collect();
+            skus.sort();
+            skus.dedup();
             commands.push(Command::AllocateBackorder(Box::new(AllocateBackorder {
                 order_id: order.id.clone(),
-                skus: lines.keys().cloned().collect(),
+                skus,
                 correlation_id: Inventory::new_correlation_id(),
             })));
         }
@@ -73,22 +78,26 @@ pub async fn sweep(inventory: &Inventory) -> Result<usize, crate::EngineError> {
         .count())
 }
 
-/// Units per SKU over an order's lines, from the stored canonical order.
-fn wanted(order: &StoredOrder) -> Option<BTreeMap<Sku, i64>> {
-    let mut lines = BTreeMap::new();
-    for l in order.order["lines"].as_array()? {
-        let sku = Sku::parse(l["sku"].as_str()?).ok()?;
-        *lines.entry(sku).or_default() += l["qty"].as_i64()?;
-    }
-    Some(lines)
+/// The lines of an order that wait for stock (SKU, units): those its stored routing holds
+/// nothing for, while the order can still go on.
+pub(crate) fn waiting_lines(order: &StoredOrder) -> Vec<(Sku, i64)> {
+    let on = OrderState::parse(&order.state).is_some_and(|s| !s.is_final());
+    let lines = order.lines.as_array().filter(|_| on);
+    lines
+        .into_iter()
+        .flatten()
+        .filter(|l| l["reservation_id"].is_null())
+        .filter_map(|l| Some((Sku::parse(l["sku"].as_str()?).ok()?, l["qty"].as_i64()?)))
+        .collect()
 }
 
-/// Whether the channel could promise every line now, after what this sweep already offered
-/// to older orders of the same channel.
+/// Whether the channel could now serve the order's waiting `lines` (all of them, or on a
+/// channel that ships what is available, any), after what this sweep already offered to
+/// older orders of the same channel; what it would take counts as offered.
 fn fits(
     inventory: &Inventory,
     order: &StoredOrder,
-    lines: &BTreeMap<Sku, i64>,
+    lines: &[(Sku, i64)],
     offered: &mut BTreeMap<(String, Sku), i64>,
     t: Timestamp,
 ) -> bool {
@@ -96,22 +105,28 @@ fn fits(
     let Some(channel) = estate.channel(&order.channel) else {
         return false;
     };
-    let fits = lines.iter().all(|(sku, qty)| {
+    let any = channel.orders.backorders == BackorderPolicy::ShipAvailable;
+    let mut taking: BTreeMap<(String, Sku), i64> = BTreeMap::new();
+    let mut all = true;
+    for (sku, qty) in lines {
         let Ok(state) = inventory.state(sku.as_str()) else {
-            return false;
+            all = false;
+            continue;
         };
+        let key = (order.channel.clone(), sku.clone());
         let now = channel_figures(estate, &state, channel, t).available_now;
-        let taken = offered
-            .get(&(order.channel.clone(), sku.clone()))
-            .copied()
-            .unwrap_or(0);
-        now - taken >= *qty
-    });
+        let taken =
+            offered.get(&key).copied().unwrap_or(0) + taking.get(&key).copied().unwrap_or(0);
+        if now - taken >= *qty {
+            *taking.entry(key).or_default() += qty;
+        } else {
+            all = false;
+        }
+    }
+    let fits = if any { !taking.is_empty() } else { all };
     if fits {
-        for (sku, qty) in lines {
-            *offered
-                .entry((order.channel.clone(), sku.clone()))
-                .or_default() += qty;
+        for (key, qty) in taking {
+            *offered.entry(key).or_default() += qty;
         }
     }
     fits
@@ -137,14 +152,26 @@ impl Handler for BackorderDue {
             return JobResult::Done;
         };
         match self.inventory.order(id).await {
-            Ok(Some(o)) if o.state == OrderState::Backordered.as_str() => {
+            Ok(Some(o)) if !waiting_lines(&o).is_empty() => {
                 let channel = self.inventory.estate().channel(&o.channel);
                 let days = channel.and_then(|c| c.backorder_horizon_days).unwrap_or(0);
-                tracing::info!(order = id, channel = o.channel, days, "backorder overdue");
+                let lines = waiting_lines(&o).len();
+                tracing::info!(
+                    order = id,
+                    channel = o.channel,
+                    days,
+                    lines,
+                    "backorder overdue"
+                );
+                let what = if o.state == OrderState::Backordered.as_str() {
+                    "has".to_string()
+                } else {
+                    format!("has {lines} line(s) that have")
+                };
                 JobResult::Permanent {
                     code: "BACKORDER_OVERDUE",
                     error: format!(
-                        "order {id} has waited past {}'s backorder horizon of {days} days \
+                        "order {id} {what} waited past {}'s backorder horizon of {days} days \
                          for stock",
                         o.channel
                     ),

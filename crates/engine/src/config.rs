@@ -316,8 +316,9 @@ pub struct ChannelConfig {
     /// Take backorders: an order stock cannot fill waits this many days for it (then
     /// `BACKORDER_OVERDUE`); availability also shows expected receipts due within them.
     pub backorder_horizon_days: Option<u32>,
-    /// How a backorder ships: `"ship_complete"` (the default and, for now, the only one:
-    /// every line waits until all can be held).
+    /// How a backorder ships: `"ship_complete"` (the default: every line waits until all
+    /// can be held) or `"ship_available"` (the lines in stock go on now, the rest later as a
+    /// part of their own).
     #[serde(default)]
     pub backorders: BackorderPolicy,
     /// `{ rule = "share", pct = N }`, `{ rule = "cap", units = N }`,
@@ -345,17 +346,7 @@ fn default_invoice_tolerance() -> String {
     "0.01".to_string()
 }
 
-/// How a channel's backorders ship.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BackorderPolicy {
-    /// Every line waits until all of them can be held, then the order goes on whole.
-    #[default]
-    ShipComplete,
-    /// The lines in stock go on now, the rest as a part of their own (not supported yet:
-    /// refused when the configuration is checked).
-    ShipAvailable,
-}
+pub use crossdock_domain::estate::BackorderPolicy;
 
 /// When an account customer's credit is checked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -466,16 +457,6 @@ impl Config {
                 "must start with sqlite:// or postgres://",
             ));
         }
-        for c in &self.channels {
-            if c.backorders == BackorderPolicy::ShipAvailable {
-                return Err(ConfigError::Invalid {
-                    key: format!("channels.{}.backorders", c.code),
-                    message: "\"ship_available\" (ship what is in stock, the rest later as its \
-                              own part) is not supported yet; use \"ship_complete\""
-                        .into(),
-                });
-            }
-        }
         if self.locations.is_empty() {
             return Err(invalid("locations", "define at least one [[locations]]"));
         }
@@ -566,6 +547,7 @@ impl Config {
                     return_window_days: c.return_window_days,
                     credit_check_sync: c.credit_check == CreditCheck::Sync,
                     statuses: c.statuses.clone(),
+                    backorders: c.backorders,
                     invoice_tolerance: crossdock_domain::money::Money::parse(&c.invoice_tolerance)
                         .ok()
                         .filter(|m| m.micros() >= 0)
@@ -619,7 +601,13 @@ impl Config {
             let locs: Vec<&str> = c.locations.iter().map(|l| l.as_str()).collect();
             let backorder = c
                 .backorder_horizon_days
-                .map(|d| format!(", backorders within {d} days"))
+                .map(|d| {
+                    let how = match c.backorders {
+                        BackorderPolicy::ShipComplete => "shipped complete",
+                        BackorderPolicy::ShipAvailable => "what is in stock ships now",
+                    };
+                    format!(", backorders within {d} days ({how})")
+                })
                 .unwrap_or_default();
             out.push_str(&format!(
                 "  {:<12} {} from {}{}\n",
@@ -699,13 +687,20 @@ mod tests {
         let e = error_for(|t| t.replace("sqlite://crossdock.db", "mysql://x"));
         assert!(e.contains("store.url"), "{e}");
         let web = "backorder_horizon_days = 14";
-        let e = error_for(|t| t.replace(web, &format!("{web}\nbackorders = \"ship_available\"")));
+        let e = error_for(|t| t.replace(web, &format!("{web}\nbackorders = \"ship_some\"")));
         assert!(
-            e.contains("channels.web.backorders") && e.contains("not supported"),
+            e.contains("backorders") && e.contains("ship_available"),
             "{e}"
         );
-        let ok = EXAMPLE.replace(web, &format!("{web}\nbackorders = \"ship_complete\""));
-        assert!(Config::parse(&ok).is_ok());
+        for policy in [
+            BackorderPolicy::ShipComplete,
+            BackorderPolicy::ShipAvailable,
+        ] {
+            let name = serde_json::to_value(policy).unwrap();
+            let ok = EXAMPLE.replace(web, &format!("{web}\nbackorders = {name}"));
+            let estate = Config::parse(&ok).unwrap().estate().unwrap();
+            assert_eq!(estate.channel("web").unwrap().orders.backorders, policy);
+        }
         let e = error_for(|t| t.replace(web, &format!("{web}\ninvoice_tolerance = \"-1\"")));
         assert!(e.contains("channels.web.invoice_tolerance"), "{e}");
         let e = error_for(|t| t.replace("[server]", "[server]\nidle_timeout_ms = 5"));

@@ -35,8 +35,8 @@ pub(crate) struct WriteSet {
     pub idempotency: Vec<(String, String, String, JsonText)>,
     pub jobs: Vec<JobRow>,
     pub order_updates: Vec<OrderUpdate>,
-    /// (order id, lines JSON, reason): routing found for a backorder.
-    pub order_lines: Vec<(String, JsonText, String)>,
+    /// Per-line routing that changed, at most one per order (the last).
+    pub order_lines: Vec<crossdock_domain::ledger::LinesUpdate>,
     pub shipments: Vec<ShipmentRow>,
     pub invoices: Vec<InvoiceRow>,
     pub returns: Vec<ReturnRow>,
@@ -178,6 +178,25 @@ fn merge_updates(updates: &mut Vec<OrderUpdate>) {
         }
     }
     *updates = merged;
+}
+
+/// The last routing update of each order, in the order first updated (a statement that
+/// updates from a list must not name a row twice).
+fn last_per_order(
+    updates: &[crossdock_domain::ledger::LinesUpdate],
+) -> Vec<crossdock_domain::ledger::LinesUpdate> {
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    let mut out: Vec<crossdock_domain::ledger::LinesUpdate> = Vec::with_capacity(updates.len());
+    for u in updates {
+        match at.get(u.order_id.as_str()) {
+            Some(&i) => out[i] = u.clone(),
+            None => {
+                at.insert(&u.order_id, out.len());
+                out.push(u.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Runs the ledger over a loaded batch.
@@ -325,11 +344,7 @@ impl WriteSet {
             });
         }
         merge_updates(&mut out.order_updates);
-        out.order_lines = w
-            .order_lines
-            .iter()
-            .map(|(id, lines, reason)| (id.clone(), lines.clone(), reason.clone()))
-            .collect();
+        out.order_lines = last_per_order(&w.order_lines);
         out.shipments = w.shipments.clone();
         out.invoices = w.invoices.clone();
         out.returns = w.returns.clone();
@@ -397,6 +412,10 @@ pub(crate) struct OrderRowNow {
     pub erp_order_id: Option<String>,
     /// The invoices recorded, a JSON array of `{invoice_id, amount, currency}`.
     pub invoiced: serde_json::Value,
+    /// How many releases the lines go in.
+    pub parts: i64,
+    /// The per-line routing and its reason, read only while lines wait for stock.
+    pub routing: Option<(serde_json::Value, String)>,
 }
 
 /// An order's state as a batch sees it.
@@ -431,6 +450,14 @@ pub(crate) fn order_now(row: OrderRowNow) -> crate::Result<OrderNow> {
     if !row.returns.is_null() {
         detail.returns = serde_json::from_value(row.returns)
             .map_err(|e| corrupt(format!("return lines: {e}")))?;
+    }
+    detail.parts = u32::try_from(row.parts.max(1)).unwrap_or(u32::MAX);
+    if let Some((lines, reason)) = row.routing {
+        detail.routing = Some(crossdock_domain::ledger::Routing {
+            plans: serde_json::from_value(lines)
+                .map_err(|e| corrupt(format!("order lines: {e}")))?,
+            reason,
+        });
     }
     Ok(OrderNow {
         state,

@@ -201,10 +201,18 @@ pub struct OrderFilter {
     /// Only orders past this one in the list's order (a page's last id: the cursor to the
     /// next page).
     pub after: Option<String>,
+    /// Only orders with lines waiting for stock.
+    pub waiting: bool,
     /// Oldest first instead of newest first.
     pub oldest_first: bool,
     /// At most this many.
     pub limit: i64,
+}
+
+/// The condition a list of orders adds for [`OrderFilter::waiting`]: written out, so the
+/// planner can use the partial index of waiting orders.
+pub(crate) fn waiting_clause(f: &OrderFilter) -> &'static str {
+    if f.waiting { "AND waiting > 0" } else { "" }
 }
 
 /// Storage for the inventory ledger. Both backends pass the same conformance suite.

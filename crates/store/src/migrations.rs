@@ -50,6 +50,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "reservations_by_order",
         sql: include_str!("../migrations/sqlite/0008_reservations_by_order.sql"),
     },
+    Migration {
+        version: 9,
+        name: "waiting_lines",
+        sql: include_str!("../migrations/sqlite/0009_waiting_lines.sql"),
+    },
 ];
 
 /// PostgreSQL's migrations, in order.
@@ -93,6 +98,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 8,
         name: "reservations_by_order",
         sql: include_str!("../migrations/postgres/0008_reservations_by_order.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "waiting_lines",
+        sql: include_str!("../migrations/postgres/0009_waiting_lines.sql"),
     },
 ];
 

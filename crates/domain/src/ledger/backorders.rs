@@ -1,17 +1,27 @@
-//! Backorders: an order stock could not fill waits as `backordered`; when stock comes in, the
-//! engine asks again, oldest first within each channel, and an order whose every line can
-//! now be held is reserved and goes on through the saga like one accepted at intake. A
-//! channel that takes backorders also gives each one a job due at its horizon, which opens
-//! `BACKORDER_OVERDUE` if the order is still waiting then.
+//! Backorders: an order stock could not fill waits; when stock comes in, the engine asks
+//! again, oldest first within each channel. On a channel that ships complete, an order whose
+//! every line can now be held is reserved and goes on through the saga like one accepted at
+//! intake. On a channel that ships what is available, each waiting line that stock can fill
+//! is held: before the order's first release they join it; after, they go to the warehouse
+//! as a part of their own (`release_part`). A channel that takes backorders also gives each
+//! waiting order a job due at its horizon, which opens `BACKORDER_OVERDUE` if lines still
+//! wait then.
 
-use super::{AdvanceOrder, AllocateBackorder, Ledger, Outcome, json_text};
+use super::{
+    AdvanceOrder, AllocateBackorder, Ledger, LinePlan, LinesUpdate, NewEvent, Outcome, Routing,
+    json_text,
+};
 use crate::error::ErrorCode;
 use crate::ids::{ChannelCode, Sku};
 use crate::ledger::NewJob;
 use crate::order_state::OrderState;
+use serde_json::json;
 
 /// The job due at a backorder's horizon: the system that runs it and its kind.
 pub const BACKORDER_DUE: (&str, &str) = ("backorders", "backorder_due");
+
+/// The job that releases a later part of an order to the warehouse.
+pub const RELEASE_PART: &str = "release_part";
 
 /// The job that checks, at the channel's horizon, whether a backorder is still waiting.
 pub fn overdue_check(horizon_days: u32) -> NewJob {
@@ -19,28 +29,59 @@ pub fn overdue_check(horizon_days: u32) -> NewJob {
     NewJob::new(kind, system).after(i64::from(horizon_days) * 86_400_000)
 }
 
+/// The job that releases part `part` (2 and up) of an order.
+pub fn release_part(part: u32) -> NewJob {
+    NewJob::new(RELEASE_PART, "wms").keyed(format!("part-{part}"), json!({ "part": part }))
+}
+
+/// The job that cancels the warehouse's release of part `part` (2 and up) of an order.
+pub fn cancel_part(part: u32) -> NewJob {
+    NewJob::new("cancel_release", "wms").keyed(format!("part-{part}"), json!({ "part": part }))
+}
+
+/// Whether lines held in `state` still join the order's first release: it has not gone
+/// (nor is it in flight) before the ERP has the order.
+fn first_release_pending(state: OrderState) -> bool {
+    matches!(
+        state,
+        OrderState::Backordered
+            | OrderState::Reserved
+            | OrderState::Accepted
+            | OrderState::Allocated
+            | OrderState::OnHold
+    )
+}
+
 impl Ledger<'_> {
     pub(super) fn allocate_backorder(&mut self, a: &AllocateBackorder) -> Outcome {
-        let Some(now) = self.orders.get(&a.order_id) else {
+        let Some(now) = self.orders.get(&a.order_id).cloned() else {
             return Outcome::Rejected {
                 code: ErrorCode::OrderNotFound,
                 detail: format!("no order `{}`", a.order_id),
             };
         };
-        if now.state != OrderState::Backordered {
-            return Outcome::OrderMoved {
-                moved: false,
-                state: now.state,
-            };
+        let unmoved = Outcome::OrderMoved {
+            moved: false,
+            state: now.state,
+        };
+        let routing = match now.detail.routing.clone() {
+            Some(r) => r,
+            // Waiting since before lines were stored with the order's routing.
+            None if now.state == OrderState::Backordered => Routing {
+                plans: (now.detail.lines.iter().enumerate())
+                    .map(|(line, (sku, qty, _))| waiting_line(line, sku, *qty))
+                    .collect(),
+                reason: String::new(),
+            },
+            None => return unmoved,
+        };
+        let wanted: Vec<(usize, &Sku, i64)> =
+            routing.waiting().map(|l| (l.line, &l.sku, l.qty)).collect();
+        if now.state.is_final() || wanted.is_empty() {
+            return unmoved;
         }
-        let lines: Vec<(Sku, i64)> = now
-            .detail
-            .lines
-            .iter()
-            .map(|(sku, qty, _)| (sku.clone(), *qty))
-            .collect();
         let channel = ChannelCode::parse(&now.detail.channel).ok();
-        let loaded = lines.iter().all(|(s, _)| self.states.contains_key(s));
+        let loaded = wanted.iter().all(|(_, s, _)| self.states.contains_key(*s));
         let Some(channel) = channel.filter(|c| loaded && self.estate.channel(c.as_str()).is_some())
         else {
             return Outcome::Rejected {
@@ -51,18 +92,64 @@ impl Ledger<'_> {
                 ),
             };
         };
-        let wanted: Vec<(&Sku, i64)> = lines.iter().map(|(s, q)| (s, *q)).collect();
-        let (state, plans, reason) = self.reserve_lines(&a.order_id, &channel, &wanted);
+        let (state, held, _) = self.reserve_lines(&a.order_id, &channel, &wanted);
         if state != OrderState::Accepted {
-            return Outcome::OrderMoved {
-                moved: false,
-                state: OrderState::Backordered,
-            };
+            return unmoved;
         }
-        let reason = format!("{reason} (from backorder)");
-        self.writes
-            .order_lines
-            .push((a.order_id.clone(), json_text(&plans), reason));
+        let part = if first_release_pending(now.state) {
+            1
+        } else {
+            routing.plans.iter().map(|l| l.part).max().unwrap_or(1) + 1
+        };
+        let mut plans = routing.plans.clone();
+        let mut taken = Vec::new();
+        for mut h in held {
+            if h.reservation_id.is_some() {
+                h.part = part;
+                taken.push(h.line);
+            }
+            if let Some(p) = plans.iter_mut().find(|p| p.line == h.line) {
+                *p = h;
+            }
+        }
+        for p in &mut plans {
+            p.backordered = p.reservation_id.is_none();
+        }
+        let waiting = super::intake::waiting(&plans);
+        let lines: Vec<String> = taken.iter().map(|l| (l + 1).to_string()).collect();
+        let reason = format!(
+            "from backorder: line{} {} held{}{}",
+            if lines.len() == 1 { "" } else { "s" },
+            lines.join(", "),
+            if part > 1 {
+                format!(" as part {part}")
+            } else {
+                String::new()
+            },
+            if waiting > 0 {
+                format!("; {waiting} still wait for stock")
+            } else {
+                String::new()
+            },
+        );
+        let parts = plans.iter().map(|l| l.part).max().unwrap_or(1);
+        self.writes.order_lines.push(LinesUpdate {
+            order_id: a.order_id.clone(),
+            lines: json_text(&plans),
+            reason: reason.clone(),
+            waiting,
+            parts,
+        });
+        self.writes.events.push(NewEvent {
+            kind: "order.backorder_allocated",
+            sku: None,
+            data: json_text(&json!({"id": a.order_id, "part": part, "lines": taken,
+                                    "waiting": waiting, "reason": reason})),
+        });
+        if let Some(o) = self.orders.get_mut(&a.order_id) {
+            o.detail.parts = parts;
+            o.detail.routing = (waiting > 0).then_some(Routing { plans, reason });
+        }
         let step = |from, to, jobs| AdvanceOrder {
             order_id: a.order_id.clone(),
             from,
@@ -74,11 +161,33 @@ impl Ledger<'_> {
             jobs,
             fail_job: None,
         };
-        self.advance_order(&step(OrderState::Backordered, OrderState::Reserved, vec![]));
-        self.advance_order(&step(
-            OrderState::Reserved,
-            OrderState::Accepted,
-            vec![crate::saga::first_step()],
-        ))
+        if now.state == OrderState::Backordered {
+            self.advance_order(&step(OrderState::Backordered, OrderState::Reserved, vec![]));
+            return self.advance_order(&step(
+                OrderState::Reserved,
+                OrderState::Accepted,
+                vec![crate::saga::first_step()],
+            ));
+        }
+        let jobs = if part > 1 {
+            vec![release_part(part)]
+        } else {
+            vec![]
+        };
+        self.advance_order(&step(now.state, now.state, jobs))
+    }
+}
+
+/// A line that waits for stock, as an order stored before routing was kept describes it.
+fn waiting_line(line: usize, sku: &Sku, qty: i64) -> LinePlan {
+    LinePlan {
+        line,
+        sku: sku.clone(),
+        qty,
+        reservation_id: None,
+        allocations: Vec::new(),
+        available: None,
+        backordered: true,
+        part: 1,
     }
 }

@@ -39,6 +39,27 @@ pub struct OrderDetail {
     pub tax: Option<Money>,
     /// The invoices recorded so far.
     pub invoices: Vec<InvoiceSeen>,
+    /// The per-line routing and its reason, loaded only while lines wait for stock.
+    pub routing: Option<Routing>,
+    /// How many releases its lines go to the warehouse in (more than one once stock for
+    /// waiting lines came after the first).
+    pub parts: u32,
+}
+
+/// An order's per-line routing as stored, and why it was routed so.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Routing {
+    /// One plan per line.
+    pub plans: Vec<super::LinePlan>,
+    /// The reason given.
+    pub reason: String,
+}
+
+impl Routing {
+    /// The lines that wait for stock.
+    pub fn waiting(&self) -> impl Iterator<Item = &super::LinePlan> {
+        self.plans.iter().filter(|l| l.reservation_id.is_none())
+    }
 }
 
 /// An invoice recorded against an order, as a repeat is compared with it.
@@ -94,6 +115,7 @@ impl OrderDetail {
             tax,
             lines,
             payment,
+            parts: 1,
             ..Self::default()
         })
     }

@@ -7,12 +7,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{JsonText, Ledger, NewEvent, NewJob, Outcome, ReserveRequest, json_text};
 use crate::ats::{channel_figures, sellable_at};
 use crate::error::ErrorCode;
-use crate::estate::LocationKind;
+use crate::estate::{BackorderPolicy, Channel, LocationKind};
 use crate::ids::{ChannelCode, Sku};
 use crate::order::{CanonicalOrder, FieldError};
 use crate::order_state::OrderState;
@@ -59,7 +59,7 @@ pub struct Priors {
 }
 
 /// Where one line's units come from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinePlan {
     /// Index of the line in the order.
     pub line: usize,
@@ -73,6 +73,29 @@ pub struct LinePlan {
     pub allocations: Vec<Allocated>,
     /// What the channel could promise, when the line could not be filled.
     pub available: Option<i64>,
+    /// True while the line waits for stock (no reservation yet).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backordered: bool,
+    /// The release the line goes to the warehouse in: 1 for the lines held at first, then
+    /// one more for each group of waiting lines that stock filled after the first release
+    /// could have gone.
+    #[serde(default = "first_part", skip_serializing_if = "is_first_part")]
+    pub part: u32,
+}
+
+fn first_part() -> u32 {
+    1
+}
+
+fn is_first_part(part: &u32) -> bool {
+    *part == 1
+}
+
+impl LinePlan {
+    /// True when the line holds stock and goes to the warehouse in `part`.
+    pub fn in_part(&self, part: u32) -> bool {
+        self.reservation_id.is_some() && self.part == part
+    }
 }
 
 /// An order to insert, with its history, its first jobs and its intake answer.
@@ -97,6 +120,11 @@ pub struct NewOrder {
 }
 
 impl NewOrder {
+    /// How many of its lines wait for stock.
+    pub fn waiting(&self) -> i64 {
+        waiting(&self.lines)
+    }
+
     /// `ord_…`
     pub fn id(&self) -> &str {
         &self.request.id
@@ -120,6 +148,11 @@ struct IntakeAnswer<'a> {
     lines: &'a [LinePlan],
     reason: &'a str,
     state: OrderState,
+}
+
+/// How many of `lines` wait for stock.
+pub fn waiting(lines: &[LinePlan]) -> i64 {
+    lines.iter().filter(|l| l.backordered).count() as i64
 }
 
 fn field(i: usize, code: ErrorCode, message: String) -> FieldError {
@@ -167,22 +200,24 @@ impl Ledger<'_> {
         if !unknown.is_empty() {
             return Outcome::Invalid(unknown);
         }
-        let wanted: Vec<(&Sku, i64)> = p.order.lines.iter().map(|l| (&l.sku, l.qty)).collect();
+        let wanted: Vec<(usize, &Sku, i64)> = (p.order.lines.iter().enumerate())
+            .map(|(i, l)| (i, &l.sku, l.qty))
+            .collect();
         let (state, lines, reason) = self.reserve_lines(&p.id, &p.order.channel, &wanted);
         let mut history = vec![OrderState::Received, OrderState::Validated];
         if state == OrderState::Accepted {
             history.push(OrderState::Reserved);
         }
         history.push(state);
-        let jobs = match state {
+        let mut jobs = match state {
             OrderState::Accepted => vec![crate::saga::first_step()],
-            OrderState::Backordered => {
-                let channel = self.estate.channel(p.order.channel.as_str());
-                let horizon = channel.and_then(|c| c.backorder_horizon_days).unwrap_or(0);
-                vec![super::overdue_check(horizon)]
-            }
             _ => Vec::new(),
         };
+        if waiting(&lines) > 0 {
+            let channel = self.estate.channel(p.order.channel.as_str());
+            let horizon = channel.and_then(|c| c.backorder_horizon_days).unwrap_or(0);
+            jobs.push(super::overdue_check(horizon));
+        }
         let response = json_text(&IntakeAnswer {
             channel: &p.order.channel,
             code: (state == OrderState::Rejected).then_some(ErrorCode::InsufficientStock),
@@ -225,27 +260,27 @@ impl Ledger<'_> {
         Outcome::OrderPlaced(placed)
     }
 
-    /// Reserves every line or none. Returns the state, the per-line plan and the reason.
+    /// Reserves every line or none; or, on a channel that ships what is available, every
+    /// line that stock can fill when not all can be. `wanted` is (line index, SKU, units).
+    /// Returns the state (`accepted` when anything is held), the per-line plan and the
+    /// reason.
     pub(super) fn reserve_lines<'s>(
         &mut self,
         order_id: &str,
         channel: &ChannelCode,
-        wanted: &[(&'s Sku, i64)],
+        wanted: &[(usize, &'s Sku, i64)],
     ) -> (OrderState, Vec<LinePlan>, String) {
         let estate = self.estate;
         let channel = estate
             .channel(channel.as_str())
             .expect("the order was checked against the estate");
         let mut totals: BTreeMap<&'s Sku, i64> = BTreeMap::new();
-        for (sku, qty) in wanted {
+        for (_, sku, qty) in wanted {
             *totals.entry(*sku).or_default() += qty;
         }
         let promisable: BTreeMap<&Sku, i64> = totals
             .keys()
-            .map(|s| {
-                let f = channel_figures(estate, &self.states[*s], channel, self.now);
-                (*s, f.available_now)
-            })
+            .map(|s| (*s, self.promisable(channel, s)))
             .collect();
         let shortfall = totals.iter().any(|(s, t)| *t > promisable[s]);
         let mut candidates: Vec<_> = channel
@@ -267,7 +302,7 @@ impl Ledger<'_> {
             reason = format!("single_location: {} fills every line", l.code);
             plans = wanted
                 .iter()
-                .map(|(_, qty)| {
+                .map(|(_, _, qty)| {
                     Some(Plan {
                         allocations: vec![Allocated {
                             location: l.code.clone(),
@@ -291,7 +326,7 @@ impl Ledger<'_> {
         let (events, reservations) = (self.writes.events.len(), self.writes.new_reservations.len());
         let mut lines = Vec::new();
         let mut complete = !shortfall;
-        for (i, &(sku, qty)) in wanted.iter().enumerate() {
+        for (i, &(line, sku, qty)) in wanted.iter().enumerate() {
             let routed = if !complete {
                 None
             } else if let Some(Some(plan)) = plans.get(i) {
@@ -300,29 +335,17 @@ impl Ledger<'_> {
                 plan(estate, &self.states[sku], channel, qty, None, None).ok()
             };
             let mut lp = LinePlan {
-                line: i,
+                line,
                 sku: sku.clone(),
                 qty,
                 reservation_id: None,
                 allocations: Vec::new(),
                 available: None,
+                backordered: false,
+                part: 1,
             };
             match routed {
-                Some(plan) => {
-                    let req = ReserveRequest {
-                        id: format!("res_{}_{}", order_id.trim_start_matches("ord_"), i + 1),
-                        sku: sku.clone(),
-                        qty,
-                        channel: channel.code.clone(),
-                        order_ref: order_id.to_string(),
-                        location: None,
-                        ship_region: None,
-                        expires_at: None,
-                    };
-                    let r = self.hold(&req, &plan);
-                    lp.reservation_id = Some(r.id);
-                    lp.allocations = plan.allocations;
-                }
+                Some(plan) => self.hold_line(order_id, channel, &mut lp, plan),
                 None => {
                     complete = false;
                     lp.available = Some(promisable[sku]);
@@ -344,20 +367,87 @@ impl Ledger<'_> {
             lp.reservation_id = None;
             lp.allocations.clear();
             lp.available = Some(promisable[&lp.sku]);
+            lp.backordered = channel.backorder_horizon_days.is_some();
         }
-        if channel.backorder_horizon_days.is_some() {
-            (
-                OrderState::Backordered,
-                lines,
-                "backordered: the channel takes backorders".into(),
-            )
-        } else {
-            (
+        if channel.backorder_horizon_days.is_none() {
+            return (
                 OrderState::Rejected,
                 lines,
                 "rejected: not enough stock and no backorders".into(),
-            )
+            );
         }
+        if channel.orders.backorders == BackorderPolicy::ShipAvailable {
+            let held = self.hold_what_fits(order_id, channel, &mut lines);
+            if held > 0 {
+                let reason = format!(
+                    "ship_available: {held} of {} lines held now, the rest wait for stock",
+                    lines.len()
+                );
+                return (OrderState::Accepted, lines, reason);
+            }
+        }
+        (
+            OrderState::Backordered,
+            lines,
+            "backordered: the channel takes backorders".into(),
+        )
+    }
+
+    /// What `channel` could promise of `sku` now.
+    fn promisable(&self, channel: &Channel, sku: &Sku) -> i64 {
+        channel_figures(self.estate, &self.states[sku], channel, self.now).available_now
+    }
+
+    /// Holds each waiting line of `lines` that the channel can promise and route now, in
+    /// line order; returns how many it held.
+    fn hold_what_fits(
+        &mut self,
+        order_id: &str,
+        channel: &Channel,
+        lines: &mut [LinePlan],
+    ) -> usize {
+        let mut held = 0;
+        for lp in lines.iter_mut().filter(|l| l.backordered) {
+            if lp.qty > self.promisable(channel, &lp.sku) {
+                continue;
+            }
+            let Ok(plan) = plan(
+                self.estate,
+                &self.states[&lp.sku],
+                channel,
+                lp.qty,
+                None,
+                None,
+            ) else {
+                continue;
+            };
+            self.hold_line(order_id, channel, lp, plan);
+            held += 1;
+        }
+        held
+    }
+
+    /// Reserves one line along `plan`.
+    fn hold_line(&mut self, order_id: &str, channel: &Channel, lp: &mut LinePlan, plan: Plan) {
+        let req = ReserveRequest {
+            id: format!(
+                "res_{}_{}",
+                order_id.trim_start_matches("ord_"),
+                lp.line + 1
+            ),
+            sku: lp.sku.clone(),
+            qty: lp.qty,
+            channel: channel.code.clone(),
+            order_ref: order_id.to_string(),
+            location: None,
+            ship_region: None,
+            expires_at: None,
+        };
+        let r = self.hold(&req, &plan);
+        lp.reservation_id = Some(r.id);
+        lp.allocations = plan.allocations;
+        lp.available = None;
+        lp.backordered = false;
     }
 }
 

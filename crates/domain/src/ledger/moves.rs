@@ -198,6 +198,20 @@ impl Ledger<'_> {
         for id in held {
             self.release(&id, false);
         }
+        if let Some(r) = &now.detail.routing {
+            // Lines waiting for stock wait no more.
+            let mut plans = r.plans.clone();
+            for p in &mut plans {
+                p.backordered = false;
+            }
+            self.writes.order_lines.push(super::LinesUpdate {
+                order_id: c.order_id.clone(),
+                lines: json_text(&plans),
+                reason: format!("{}; cancelled", r.reason),
+                waiting: 0,
+                parts: now.detail.parts,
+            });
+        }
         let mut jobs = compensations(now.state, &now.detail);
         jobs.retain(|j| Some(j.system) != c.from_system);
         self.advance_order(&AdvanceOrder {
@@ -233,6 +247,8 @@ pub fn compensations(state: OrderState, detail: &OrderDetail) -> Vec<NewJob> {
     if state == OrderState::Released {
         jobs.push(NewJob::new("cancel_release", "wms"));
     }
+    // Parts released later, each with its own reference.
+    jobs.extend((2..=detail.parts).map(super::backorders::cancel_part));
     jobs.push(NewJob::new("notify_cancelled", "storefront"));
     jobs
 }

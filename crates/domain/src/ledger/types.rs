@@ -395,6 +395,22 @@ pub fn json_text(value: &impl Serialize) -> JsonText {
         .into()
 }
 
+/// An order whose per-line routing changed: lines a backorder waited for reserved, or its
+/// waiting given up when it was cancelled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinesUpdate {
+    /// The order.
+    pub order_id: String,
+    /// Its lines' plans (JSON array of [`super::LinePlan`]).
+    pub lines: JsonText,
+    /// Why it is routed so.
+    pub reason: String,
+    /// How many lines still wait for stock.
+    pub waiting: i64,
+    /// The highest release part any of its lines goes in.
+    pub parts: u32,
+}
+
 /// Rows a store must write after a batch.
 #[derive(Debug, Default)]
 pub struct Writes {
@@ -416,8 +432,8 @@ pub struct Writes {
     pub events: Vec<NewEvent>,
     /// Orders to insert, with their history and jobs.
     pub new_orders: Vec<std::sync::Arc<NewOrder>>,
-    /// Orders whose per-line routing changed (a backorder reserved): id, lines, reason.
-    pub order_lines: Vec<(String, JsonText, String)>,
+    /// Orders whose per-line routing changed.
+    pub order_lines: Vec<LinesUpdate>,
     /// `Idempotency-Key`s first seen on a replay by natural key: remembered for the order
     /// they replayed, so the same key with another body is refused later.
     pub replay_keys: Vec<(String, PriorIntake)>,

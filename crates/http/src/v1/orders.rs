@@ -219,6 +219,8 @@ struct ListParams {
     since: Option<String>,
     external_id: Option<String>,
     after: Option<String>,
+    /// `true`: only orders with lines waiting for stock.
+    waiting: Option<bool>,
     limit: Option<i64>,
 }
 
@@ -259,6 +261,7 @@ async fn list(
             since,
             external_id: p.external_id,
             after: p.after,
+            waiting: p.waiting.unwrap_or(false),
             oldest_first: false,
             limit,
         })

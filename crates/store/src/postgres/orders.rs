@@ -88,12 +88,16 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
     if !w.order_lines.is_empty() {
         let l = &w.order_lines;
         sqlx::query(
-            "UPDATE orders o SET lines = u.l::jsonb, reason = u.r, updated_at = $4
-             FROM unnest($1::text[], $2::text[], $3::text[]) AS u(i, l, r) WHERE o.id = u.i",
+            "UPDATE orders o SET lines = u.l::jsonb, reason = u.r, waiting = u.w, parts = u.p,
+                updated_at = $6
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[])
+                AS u(i, l, r, w, p) WHERE o.id = u.i",
         )
-        .bind(l.iter().map(|x| x.0.as_str()).collect::<Vec<_>>())
-        .bind(l.iter().map(|x| &*x.1).collect::<Vec<_>>())
-        .bind(l.iter().map(|x| x.2.as_str()).collect::<Vec<_>>())
+        .bind(l.iter().map(|x| x.order_id.as_str()).collect::<Vec<_>>())
+        .bind(l.iter().map(|x| &*x.lines).collect::<Vec<_>>())
+        .bind(l.iter().map(|x| x.reason.as_str()).collect::<Vec<_>>())
+        .bind(l.iter().map(|x| x.waiting).collect::<Vec<_>>())
+        .bind(l.iter().map(|x| i64::from(x.parts)).collect::<Vec<_>>())
         .bind(now)
         .execute(&mut *conn)
         .await?;
@@ -102,11 +106,12 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
     if !o.is_empty() {
         sqlx::query(
             "INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id, body,
-            lines, reason, request_hash, response, correlation_id, created_at, updated_at)
-         SELECT i, c, e, s, b, cu, bo::jsonb, l::jsonb, r, h, re::jsonb, co, t, t
+            lines, reason, request_hash, response, correlation_id, created_at, updated_at,
+            waiting)
+         SELECT i, c, e, s, b, cu, bo::jsonb, l::jsonb, r, h, re::jsonb, co, t, t, w
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-            $13::int8[]) AS u(i, c, e, s, b, cu, bo, l, r, h, re, co, t)",
+            $13::int8[], $14::int4[]) AS u(i, c, e, s, b, cu, bo, l, r, h, re, co, t, w)",
         )
         .bind(o.iter().map(|x| x.id()).collect::<Vec<_>>())
         .bind(o.iter().map(|x| x.channel()).collect::<Vec<_>>())
@@ -121,6 +126,7 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
         .bind(o.iter().map(|x| x.response()).collect::<Vec<_>>())
         .bind(o.iter().map(|x| x.correlation_id()).collect::<Vec<_>>())
         .bind(o.iter().map(|x| x.created_at()).collect::<Vec<_>>())
+        .bind(o.iter().map(|x| x.new.waiting() as i32).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await?;
     }
@@ -403,6 +409,7 @@ pub(super) async fn orders(
     } else {
         ("<", "DESC")
     };
+    let waiting = crate::waiting_clause(f);
     let rows: Vec<OrderTuple> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT id, channel, external_id, state, reason, body, lines, created_at, updated_at,
             erp_order_id, erp_status
@@ -411,6 +418,7 @@ pub(super) async fn orders(
            AND ($3::int8 IS NULL OR created_at >= $3) AND ($5::text IS NULL OR external_id = $5)
            AND ($6::text IS NULL OR (created_at, id) {past} (SELECT created_at, id FROM orders
                 WHERE id = $6))
+           {waiting}
          ORDER BY created_at {order}, id {order} LIMIT $4"
     )))
     .bind(&f.state)
@@ -449,7 +457,9 @@ pub(super) async fn orders_now(
             o.erp_order_id,
             (SELECT COALESCE(jsonb_agg(jsonb_build_object('invoice_id', invoice_id,
                 'amount', amount, 'currency', currency)), '[]'::jsonb) FROM invoices i
-                WHERE i.order_id = o.id)
+                WHERE i.order_id = o.id),
+            o.parts::int8, CASE WHEN o.waiting > 0 THEN o.lines END,
+            CASE WHEN o.waiting > 0 THEN o.reason END
          FROM orders o WHERE o.id = ANY($1)",
     )
     .bind(&ids)
@@ -468,6 +478,11 @@ pub(super) async fn orders_now(
             returns: json(7)?,
             erp_order_id: r.try_get(8)?,
             invoiced: json(9)?,
+            parts: r.try_get(10)?,
+            routing: match r.try_get::<Option<Json>, _>(11)? {
+                Some(lines) => Some((lines.0, r.try_get(12)?)),
+                None => None,
+            },
         };
         out.insert(r.try_get(0)?, crate::batch::order_now(row)?);
     }

@@ -62,8 +62,9 @@ pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<
     }
     let mut stmt = conn.prepare_cached(
         "INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id, body,
-            lines, reason, request_hash, response, correlation_id, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+            lines, reason, request_hash, response, correlation_id, created_at, updated_at,
+            waiting)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
     )?;
     for o in &w.orders {
         stmt.execute(params![
@@ -79,7 +80,8 @@ pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<
             o.request_hash(),
             o.response(),
             o.correlation_id(),
-            o.created_at()
+            o.created_at(),
+            o.new.waiting()
         ])?;
     }
     let mut stmt = conn.prepare_cached(
@@ -120,10 +122,13 @@ pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<
         ])?;
     }
     let mut stmt = conn.prepare_cached(
-        "UPDATE orders SET lines = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1",
+        "UPDATE orders SET lines = ?2, reason = ?3, waiting = ?4, parts = ?5, updated_at = ?6
+         WHERE id = ?1",
     )?;
-    for (id, lines, reason) in &w.order_lines {
-        stmt.execute(params![id, &**lines, reason, now])?;
+    for u in &w.order_lines {
+        stmt.execute(params![
+            u.order_id, &*u.lines, u.reason, u.waiting, u.parts, now
+        ])?;
     }
     write_fulfilment(conn, w, now)
 }
@@ -300,12 +305,14 @@ pub(super) fn orders(conn: &Connection, f: &crate::OrderFilter) -> Result<Vec<cr
     } else {
         ("<", "DESC")
     };
+    let waiting = crate::waiting_clause(f);
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ORDER_COLS} FROM orders
          WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR channel = ?2)
            AND (?3 IS NULL OR created_at >= ?3) AND (?5 IS NULL OR external_id = ?5)
            AND (?6 IS NULL OR (created_at, id) {past} (SELECT created_at, id FROM orders
                 WHERE id = ?6))
+           {waiting}
          ORDER BY created_at {order}, id {order} LIMIT ?4"
     ))?;
     let rows = stmt
@@ -340,7 +347,8 @@ pub(super) fn orders_now(
                 'received', received)) FROM return_lines r WHERE r.order_id = o.id),
             erp_order_id,
             (SELECT json_group_array(json_object('invoice_id', invoice_id, 'amount', amount,
-                'currency', currency)) FROM invoices i WHERE i.order_id = o.id)
+                'currency', currency)) FROM invoices i WHERE i.order_id = o.id),
+            parts, CASE WHEN waiting > 0 THEN lines END, CASE WHEN waiting > 0 THEN reason END
          FROM orders o WHERE id = ?1",
     )?;
     for id in ids {
@@ -362,6 +370,11 @@ pub(super) fn orders_now(
                     returns: json(6)?,
                     erp_order_id: r.get(7)?,
                     invoiced: json(8)?,
+                    parts: r.get(9)?,
+                    routing: match r.get::<_, Option<String>>(10)? {
+                        Some(_) => Some((json(10)?, r.get(11)?)),
+                        None => None,
+                    },
                 })
             })
             .optional()?;
