@@ -1,9 +1,14 @@
 //! Backorders move when stock arrives, oldest first within a channel, and one still waiting
-//! at its channel's horizon opens `BACKORDER_OVERDUE`; on SQLite and PostgreSQL.
+//! at its channel's horizon opens `BACKORDER_OVERDUE`; a channel that ships what is available
+//! goes on with the lines in stock and releases the rest as their own part; on SQLite and
+//! PostgreSQL.
 
 use std::sync::Arc;
 
-use crossdock_domain::ledger::{Command, EventChange, Outcome, PlaceOrder, StockEvent};
+use crossdock_domain::ledger::{
+    AdvanceOrder, CancelOrder, Command, EventChange, Outcome, PlaceOrder, StockEvent,
+};
+use crossdock_domain::order_state::OrderState;
 use crossdock_domain::stock::StockChange;
 use crossdock_domain::{LocationCode, Qty, Sku, Timestamp};
 use crossdock_engine::backorders::{BackorderDue, sweep};
@@ -17,7 +22,17 @@ mod common;
 use common::stores;
 
 async fn start(store: AnyStore) -> (Inventory, Shutdown) {
-    let mut config = Config::parse(EXAMPLE).unwrap();
+    start_with(store, EXAMPLE).await
+}
+
+/// The example with web shipping what is available.
+fn ship_available() -> String {
+    let web = "backorder_horizon_days = 14";
+    EXAMPLE.replace(web, &format!("{web}\nbackorders = \"ship_available\""))
+}
+
+async fn start_with(store: AnyStore, config: &str) -> (Inventory, Shutdown) {
+    let mut config = Config::parse(config).unwrap();
     // The test sweeps by hand, so each sweep sees exactly the stock it set up.
     config.inventory.backorder_sweep_ms = 3_600_000;
     let shutdown = Shutdown::new();
@@ -29,23 +44,26 @@ async fn start(store: AnyStore) -> (Inventory, Shutdown) {
     )
     .await
     .unwrap();
-    inventory
-        .submit(vec![Command::UpsertItem {
-            sku: Sku::parse("SKU-1").unwrap(),
-            description: None,
-        }])
-        .await
-        .unwrap();
+    let items = ["SKU-1", "SKU-2"].map(|sku| Command::UpsertItem {
+        sku: Sku::parse(sku).unwrap(),
+        description: None,
+    });
+    inventory.submit(items.to_vec()).await.unwrap();
     (inventory, shutdown)
 }
 
 /// `qty` units received at the drop-ship supplier, which only web draws from.
 fn receipt(id: &str, qty: i64) -> Command {
+    receipt_of("SKU-1", id, qty)
+}
+
+/// `qty` units of `sku` received at the drop-ship supplier.
+fn receipt_of(sku: &str, id: &str, qty: i64) -> Command {
     Command::Stock(StockEvent {
         source: "acme".into(),
         source_event_id: id.into(),
         occurred_at: Timestamp(1),
-        sku: Sku::parse("SKU-1").unwrap(),
+        sku: Sku::parse(sku).unwrap(),
         location: LocationCode::parse("acme").unwrap(),
         change: EventChange::Stock {
             change: StockChange::Receipt(Qty::of(qty)),
@@ -57,9 +75,16 @@ fn receipt(id: &str, qty: i64) -> Command {
 }
 
 async fn web_order(inventory: &Inventory, external_id: &str, qty: i64) -> String {
+    web_order_of(inventory, external_id, &[("SKU-1", qty)]).await
+}
+
+async fn web_order_of(inventory: &Inventory, external_id: &str, lines: &[(&str, i64)]) -> String {
+    let lines: Vec<_> = (lines.iter())
+        .map(|(sku, qty)| json!({"sku": sku, "qty": qty, "unit_price": "1.00"}))
+        .collect();
     let raw = json!({"channel": "web", "external_id": external_id,
         "customer": {"id": "C", "email": "a@b.c"}, "currency": "USD",
-        "lines": [{"sku": "SKU-1", "qty": qty, "unit_price": "1.00"}],
+        "lines": lines,
         "ship_to": {"name": "A", "line1": "1", "city": "X", "postal_code": "1", "country": "US"}});
     let place = PlaceOrder {
         id: Inventory::new_order_id(),
@@ -212,6 +237,232 @@ async fn a_backorder_still_waiting_at_its_horizon_is_overdue() {
         inv.submit(vec![receipt("r", 10)]).await.unwrap();
         assert_eq!(sweep(&inv).await.unwrap(), 1);
         assert_eq!(handler.run(due).await, JobResult::Done);
+        if let Some(p) = path {
+            crossdock_store::sqlite::remove_files(&p);
+        }
+    }
+}
+
+async fn jobs_of(inventory: &Inventory, system: &str) -> Vec<crossdock_store::Job> {
+    let filter = JobFilter {
+        system: Some(system.into()),
+        limit: 100,
+        ..Default::default()
+    };
+    inventory.jobs(filter).await.unwrap()
+}
+
+async fn advance(inventory: &Inventory, id: &str, from: OrderState, to: OrderState) {
+    let a = AdvanceOrder {
+        order_id: id.into(),
+        from,
+        to,
+        actor: "test".into(),
+        correlation_id: "c".into(),
+        erp_order_id: None,
+        erp_status: None,
+        jobs: vec![],
+        fail_job: None,
+    };
+    let outcome = inventory
+        .submit_one(Command::AdvanceOrder(Box::new(a)))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::OrderMoved {
+            moved: true,
+            state: to
+        }
+    );
+}
+
+async fn reserved_at_acme(inventory: &Inventory, sku: &str) -> i64 {
+    let s = inventory.state(sku).unwrap();
+    s.at(&LocationCode::parse("acme").unwrap())
+        .map_or(0, |r| r.buckets.reserved)
+}
+
+/// Shipping what is available: the line in stock is held at once and the order goes on; the
+/// waiting line is overdue at the horizon until stock holds it; stock that comes after the
+/// ERP has the order makes a part of its own, released and (on a cancel) cancelled by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shipping_what_is_available_goes_on_and_releases_the_rest_as_its_own_part() {
+    for (store, path) in stores("ship_available").await {
+        let (inv, _stop) = start_with(store, &ship_available()).await;
+        // 10 at acme: web may promise floor(0.8 * (10 - 2 safety)) = 6 of SKU-1, none of SKU-2.
+        inv.submit(vec![receipt("r1", 10)]).await.unwrap();
+        let id = web_order_of(&inv, "SA-1", &[("SKU-1", 2), ("SKU-2", 3)]).await;
+        let o = inv.order(&id).await.unwrap().unwrap();
+        assert_eq!(o.state, "accepted", "{}", o.reason);
+        assert!(o.reason.contains("1 of 2 lines held"), "{}", o.reason);
+        assert!(o.lines[0]["reservation_id"].is_string(), "{}", o.lines);
+        assert_eq!(o.lines[0].get("backordered"), None, "{}", o.lines);
+        assert!(o.lines[1]["reservation_id"].is_null(), "{}", o.lines);
+        assert_eq!(o.lines[1]["backordered"], true, "{}", o.lines);
+        assert_eq!(o.lines[1]["available"], 0, "{}", o.lines);
+        assert_eq!(reserved_at_acme(&inv, "SKU-1").await, 2);
+        assert_eq!(
+            jobs_of(&inv, "fraud").await.len(),
+            1,
+            "the held line goes on now"
+        );
+        let due = jobs_of(&inv, "backorders").await;
+        assert_eq!(due.len(), 1, "the waiting line has its horizon");
+        let handler = BackorderDue::new(inv.clone());
+        match handler.run(&due[0]).await {
+            JobResult::Permanent { code, error } => {
+                assert_eq!(code, "BACKORDER_OVERDUE");
+                assert!(error.contains("1 line(s)"), "{error}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(sweep(&inv).await.unwrap(), 0, "no SKU-2 yet");
+
+        // The ERP has the order (its first release may be on its way) when SKU-2 comes in.
+        advance(&inv, &id, OrderState::Accepted, OrderState::Allocated).await;
+        advance(&inv, &id, OrderState::Allocated, OrderState::ErpPosted).await;
+        inv.submit(vec![receipt_of("SKU-2", "r2", 10)])
+            .await
+            .unwrap();
+        assert_eq!(sweep(&inv).await.unwrap(), 1);
+        assert_eq!(sweep(&inv).await.unwrap(), 0, "held once");
+        let o = inv.order(&id).await.unwrap().unwrap();
+        assert_eq!(o.state, "erp_posted", "no state changes for a part");
+        assert!(o.lines[1]["reservation_id"].is_string(), "{}", o.lines);
+        assert_eq!(o.lines[1]["part"], 2, "{}", o.lines);
+        assert_eq!(o.lines[0].get("part"), None, "{}", o.lines);
+        assert!(o.reason.contains("as part 2"), "{}", o.reason);
+        assert_eq!(reserved_at_acme(&inv, "SKU-2").await, 3);
+        let wms = jobs_of(&inv, "wms").await;
+        let kinds: Vec<(&str, Option<&serde_json::Value>)> = (wms.iter())
+            .map(|j| (j.kind.as_str(), j.payload.as_ref()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [("release_part", Some(&json!({"part": 2})))],
+            "the part goes by itself"
+        );
+        assert_eq!(handler.run(&due[0]).await, JobResult::Done, "nothing waits");
+
+        // Cancelled before its first release went: only the part's release is undone.
+        let cancel = CancelOrder {
+            order_id: id.clone(),
+            actor: "operator".into(),
+            from_system: None,
+            correlation_id: "c".into(),
+        };
+        inv.submit_one(Command::CancelOrder(Box::new(cancel)))
+            .await
+            .unwrap();
+        let wms = jobs_of(&inv, "wms").await;
+        let cancels: Vec<Option<&serde_json::Value>> = (wms.iter())
+            .filter(|j| j.kind == "cancel_release")
+            .map(|j| j.payload.as_ref())
+            .collect();
+        assert_eq!(cancels, [Some(&json!({"part": 2}))]);
+        assert_eq!(reserved_at_acme(&inv, "SKU-1").await, 0);
+        assert_eq!(reserved_at_acme(&inv, "SKU-2").await, 0);
+        if let Some(p) = path {
+            crossdock_store::sqlite::remove_files(&p);
+        }
+    }
+}
+
+/// An order that ships what is available and has nothing in stock waits whole; stock for one
+/// line takes it on with that line, and stock for the other, before its first release,
+/// joins that release. A cancelled one is offered nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_lines_join_the_first_release_while_it_has_not_gone() {
+    for (store, path) in stores("ship_available").await {
+        let (inv, _stop) = start_with(store, &ship_available()).await;
+        let id = web_order_of(&inv, "SA-2", &[("SKU-1", 2), ("SKU-2", 3)]).await;
+        let gone = web_order_of(&inv, "SA-3", &[("SKU-1", 1)]).await;
+        assert_eq!(state(&inv, &id).await, "backordered");
+        let cancel = CancelOrder {
+            order_id: gone.clone(),
+            actor: "operator".into(),
+            from_system: None,
+            correlation_id: "c".into(),
+        };
+        inv.submit_one(Command::CancelOrder(Box::new(cancel)))
+            .await
+            .unwrap();
+
+        inv.submit(vec![receipt_of("SKU-2", "r1", 10)])
+            .await
+            .unwrap();
+        assert_eq!(sweep(&inv).await.unwrap(), 1);
+        let o = inv.order(&id).await.unwrap().unwrap();
+        assert_eq!(o.state, "accepted");
+        assert!(o.lines[1]["reservation_id"].is_string(), "{}", o.lines);
+        assert_eq!(o.lines[0]["backordered"], true, "{}", o.lines);
+        let path_taken: Vec<&str> = o.history.iter().map(|t| t.to.as_str()).collect();
+        assert!(
+            path_taken.ends_with(&["backordered", "reserved", "accepted"]),
+            "{path_taken:?}"
+        );
+
+        inv.submit(vec![receipt("r2", 10)]).await.unwrap();
+        assert_eq!(
+            sweep(&inv).await.unwrap(),
+            1,
+            "the cancelled order is offered nothing"
+        );
+        let o = inv.order(&id).await.unwrap().unwrap();
+        assert_eq!(o.state, "accepted");
+        assert!(o.lines[0]["reservation_id"].is_string(), "{}", o.lines);
+        assert_eq!(o.lines[0].get("part"), None, "joins the first release");
+        assert!(jobs_of(&inv, "wms").await.is_empty(), "no part of its own");
+        assert_eq!(state(&inv, &gone).await, "cancelled");
+        assert_eq!(reserved_at_acme(&inv, "SKU-1").await, 2);
+        if let Some(p) = path {
+            crossdock_store::sqlite::remove_files(&p);
+        }
+    }
+}
+
+/// Racing sweeps over orders that went on with one line and wait for the other: each waiting
+/// line is held once, the oldest first, within what web may promise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_sweeps_hold_each_waiting_line_once() {
+    for (store, path) in stores("ship_available_race").await {
+        let (inv, _stop) = start_with(store, &ship_available()).await;
+        inv.submit(vec![receipt_of("SKU-2", "r0", 100)])
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for i in 0..20 {
+            let id = web_order_of(&inv, &format!("R-{i}"), &[("SKU-1", 1), ("SKU-2", 1)]).await;
+            assert_eq!(state(&inv, &id).await, "accepted");
+            ids.push(id);
+        }
+        inv.submit(vec![receipt("r", 12)]).await.unwrap();
+        let sweeps: Vec<_> = (0..4)
+            .map(|_| {
+                let inv = inv.clone();
+                tokio::spawn(async move { sweep(&inv).await.unwrap() })
+            })
+            .collect();
+        let mut moved = 0;
+        for s in sweeps {
+            moved += s.await.unwrap();
+        }
+        moved += sweep(&inv).await.unwrap();
+        assert_eq!(
+            moved, 9,
+            "as with whole orders: 9 of 10 sellable may be promised"
+        );
+        let mut held = Vec::new();
+        for id in &ids {
+            let o = inv.order(id).await.unwrap().unwrap();
+            if o.lines[0]["reservation_id"].is_string() {
+                held.push(id.clone());
+            }
+        }
+        assert_eq!(held, ids[..9].to_vec(), "the oldest nine");
+        assert_eq!(reserved_at_acme(&inv, "SKU-1").await, 9, "none twice");
+        assert_eq!(reserved_at_acme(&inv, "SKU-2").await, 20);
         if let Some(p) = path {
             crossdock_store::sqlite::remove_files(&p);
         }
