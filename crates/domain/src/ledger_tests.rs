@@ -580,6 +580,94 @@ mod intake {
         }
         assert!(l.finish().writes.new_orders.is_empty());
     }
+
+    /// The SKUs `stocked` has.
+    const SKUS: [&str; 2] = ["SKU-HOT", "SKU-B"];
+
+    /// An order for `lines` (index in [`SKUS`], units) on `channel`.
+    fn random_order(n: usize, channel: &str, lines: &[(usize, i64)]) -> Command {
+        let lines: Vec<_> = (lines.iter())
+            .map(|(s, q)| json!({"sku": SKUS[*s], "qty": q, "unit_price": "1.00"}))
+            .collect();
+        Command::PlaceOrder(std::sync::Arc::new(order(
+            &format!("p{n}"),
+            channel,
+            json!(lines),
+        )))
+    }
+
+    proptest! {
+        /// Web ships what is available, b2b ships complete: whatever the stock and the
+        /// orders, an order holds no more of a SKU than its channel could promise before it,
+        /// every line is held in full or not at all, a line not held waits only on a channel
+        /// that takes backorders, and a b2b order holds every line or none.
+        #[test]
+        fn shipping_what_is_available_never_holds_past_what_could_be_promised(
+            ops in proptest::collection::vec(
+                prop_oneof![
+                    (0..2usize, 0..3usize, 1i64..30).prop_map(|(s, l, q)| (None, vec![(s, q)], l)),
+                    (proptest::bool::ANY, proptest::collection::vec((0..2usize, 1i64..15), 1..4))
+                        .prop_map(|(web, lines)| (Some(web), lines, 0)),
+                ],
+                1..40,
+            )
+        ) {
+            let e = example();
+            let mut channels = e.channels().to_vec();
+            for c in channels.iter_mut().filter(|c| c.code.as_str() == "web") {
+                c.orders.backorders = crate::estate::BackorderPolicy::ShipAvailable;
+            }
+            let e = Estate::new(e.locations().to_vec(), channels, e.safety_stock().clone()).unwrap();
+            let mut l = stocked(&e);
+            for (i, (web, lines, li)) in ops.into_iter().enumerate() {
+                let Some(web) = web else {
+                    let mut c = stock(&format!("s{i}"), i as i64, LOCS[li],
+                        StockChange::Receipt(Qty::of(lines[0].1)));
+                    if let Command::Stock(ev) = &mut c {
+                        ev.sku = sku(SKUS[lines[0].0]);
+                    }
+                    l.apply(&c);
+                    continue;
+                };
+                let channel = if web { "web" } else { "b2b" };
+                let ch = e.channel(channel).unwrap();
+                let before: Vec<i64> = SKUS.iter()
+                    .map(|s| channel_figures(&e, &l.states[&sku(s)], ch, Timestamp(0)).available_now)
+                    .collect();
+                let o = placed(l.apply(&random_order(i, channel, &lines)));
+                for (si, s) in SKUS.iter().enumerate() {
+                    let held: i64 = o.lines.iter()
+                        .filter(|lp| lp.sku.as_str() == *s && lp.reservation_id.is_some())
+                        .map(|lp| lp.qty)
+                        .sum();
+                    prop_assert!(held <= before[si], "{s}: held {held} of {} promisable: {:?}", before[si], o.lines);
+                }
+                for lp in &o.lines {
+                    let routed: i64 = lp.allocations.iter().map(|a| a.qty).sum();
+                    prop_assert_eq!(routed, if lp.reservation_id.is_some() { lp.qty } else { 0 });
+                    prop_assert_eq!(lp.backordered, lp.reservation_id.is_none() && web);
+                }
+                let held = o.lines.iter().filter(|lp| lp.reservation_id.is_some()).count();
+                if !web {
+                    prop_assert!(held == 0 || held == o.lines.len(), "b2b ships complete");
+                }
+                prop_assert_eq!(o.state == OrderState::Accepted, held > 0);
+                for location in LOCS {
+                    for s in SKUS {
+                        let open: i64 = l.reservations.values()
+                            .filter(|r| r.status == ReservationStatus::Active && r.sku.as_str() == s)
+                            .flat_map(|r| &r.allocations)
+                            .filter(|a| a.location.as_str() == location)
+                            .map(|a| a.qty - a.consumed)
+                            .sum();
+                        let reserved = l.states[&sku(s)].at(&loc(location))
+                            .map_or(0, |r| r.buckets.reserved);
+                        prop_assert_eq!(open, reserved, "reserved drifted: {} at {}", s, location);
+                    }
+                }
+            }
+        }
+    }
 }
 
 mod fulfilment {

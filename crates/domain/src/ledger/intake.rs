@@ -377,7 +377,8 @@ impl Ledger<'_> {
             );
         }
         if channel.orders.backorders == BackorderPolicy::ShipAvailable {
-            let held = self.hold_what_fits(order_id, channel, &mut lines);
+            let budget = promisable.iter().map(|(s, n)| ((*s).clone(), *n)).collect();
+            let held = self.hold_what_fits(order_id, channel, &mut lines, budget);
             if held > 0 {
                 let reason = format!(
                     "ship_available: {held} of {} lines held now, the rest wait for stock",
@@ -399,16 +400,21 @@ impl Ledger<'_> {
     }
 
     /// Holds each waiting line of `lines` that the channel can promise and route now, in
-    /// line order; returns how many it held.
+    /// line order; returns how many it held. What the lines hold of a SKU together stays
+    /// within `budget`, what the channel could promise of it before the order, as a whole
+    /// order's lines do (a channel's share is of what is left, so it grows back a little
+    /// after each hold).
     fn hold_what_fits(
         &mut self,
         order_id: &str,
         channel: &Channel,
         lines: &mut [LinePlan],
+        mut budget: BTreeMap<Sku, i64>,
     ) -> usize {
         let mut held = 0;
         for lp in lines.iter_mut().filter(|l| l.backordered) {
-            if lp.qty > self.promisable(channel, &lp.sku) {
+            let left = budget.get(&lp.sku).copied().unwrap_or(0);
+            if lp.qty > left.min(self.promisable(channel, &lp.sku)) {
                 continue;
             }
             let Ok(plan) = plan(
@@ -422,6 +428,7 @@ impl Ledger<'_> {
                 continue;
             };
             self.hold_line(order_id, channel, lp, plan);
+            budget.insert(lp.sku.clone(), left - lp.qty);
             held += 1;
         }
         held
