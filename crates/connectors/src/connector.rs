@@ -243,12 +243,8 @@ impl Connector {
             Err(result) => return result,
         };
         let mut payload = job.payload.clone().unwrap_or(Value::Null);
-        let part = payload["part"]
-            .as_u64()
-            .and_then(|p| u32::try_from(p).ok())
-            .unwrap_or(1);
         if job.kind == crossdock_domain::ledger::RELEASE_PART {
-            return self.release_part(job, &order, part).await;
+            return self.release_part(job, &order, part_of(&payload)).await;
         }
         if self.system == "storefront" {
             // The channel hears of its order in its own terms: in the state the event left it
@@ -336,6 +332,14 @@ impl CreditSource for ErpCredit {
     }
 }
 
+/// The part of an order's release a job is for: its payload's `part`, else the first.
+fn part_of(payload: &Value) -> u32 {
+    payload["part"]
+        .as_u64()
+        .and_then(|p| u32::try_from(p).ok())
+        .unwrap_or(1)
+}
+
 /// The reference the warehouse knows part `part` of an order's release by.
 fn release_reference(order: &StoredOrder, part: u32) -> String {
     if part <= 1 {
@@ -397,10 +401,7 @@ fn follow_up_call(kind: &str, order: &StoredOrder, payload: &Value) -> Option<(S
             format!("/sales-orders/{erp_ref}/cancel"),
             with_reference(&json!(order.id)),
         ),
-        "cancel_release" => {
-            let part = payload["part"].as_u64().and_then(|p| u32::try_from(p).ok());
-            cancel_release(order, part.unwrap_or(1))
-        }
+        "cancel_release" => cancel_release(order, part_of(payload)),
         "capture_payment" => (
             "/captures".to_string(),
             with_reference(&json!(format!(

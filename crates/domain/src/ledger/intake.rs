@@ -91,13 +91,6 @@ fn is_first_part(part: &u32) -> bool {
     *part == 1
 }
 
-impl LinePlan {
-    /// True when the line holds stock and goes to the warehouse in `part`.
-    pub fn in_part(&self, part: u32) -> bool {
-        self.reservation_id.is_some() && self.part == part
-    }
-}
-
 /// An order to insert, with its history, its first jobs and its intake answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOrder {
@@ -151,7 +144,7 @@ struct IntakeAnswer<'a> {
 }
 
 /// How many of `lines` wait for stock.
-pub fn waiting(lines: &[LinePlan]) -> i64 {
+pub(super) fn waiting(lines: &[LinePlan]) -> i64 {
     lines.iter().filter(|l| l.backordered).count() as i64
 }
 
