@@ -52,6 +52,9 @@ pub enum StoreError {
     /// A stored row could not be read back.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The database's applied migrations are not the binary's.
+    #[error("{0}")]
+    MigrationDrift(String),
     /// A migration failed.
     #[error("migration {version} ({name}) failed: {source}")]
     Migration {

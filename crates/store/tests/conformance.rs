@@ -1366,3 +1366,60 @@ async fn a_read_filtered_by_type_looks_at_a_bounded_window(h: Harness) {
     let all = h.store.events_after(0, 100, None).await.unwrap();
     assert_eq!(all.len(), 100);
 }
+
+/// Opening a database whose applied migration 2 has another checksum than this build's is
+/// refused, naming the file; one whose migrations were applied before checksums were kept
+/// opens and has them recorded.
+#[tokio::test]
+async fn sqlite_a_tampered_migration_is_refused_at_open() {
+    // A store let go releases the file once its writer thread has finished.
+    async fn reopen(path: &std::path::Path) -> crossdock_store::Result<()> {
+        for _ in 0..100 {
+            match crossdock_store::SqliteStore::open(path).await {
+                Err(crossdock_store::StoreError::Locked(_)) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                }
+                other => return other.map(drop),
+            }
+        }
+        panic!("the file stayed locked")
+    }
+    let path = std::env::temp_dir().join(format!("crossdock-drift-{}.db", ulid::Ulid::new()));
+    reopen(&path).await.unwrap();
+    let tamper = |sql: &str| {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(sql).unwrap();
+    };
+    tamper("UPDATE crossdock_migrations SET checksum = NULL");
+    reopen(&path).await.unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let unrecorded: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM crossdock_migrations WHERE checksum IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(unrecorded, 0, "recorded on the next start");
+    drop(c);
+    tamper("UPDATE crossdock_migrations SET checksum = 'edited' WHERE version = 2");
+    let err = reopen(&path).await.expect_err("refused").to_string();
+    assert!(err.contains("migrations/sqlite/0002_orders.sql"), "{err}");
+    crossdock_store::sqlite::remove_files(&path);
+}
+
+#[tokio::test]
+async fn postgres_a_tampered_migration_is_refused_at_open() {
+    let Some(h) = harness::postgres(1).await else {
+        return;
+    };
+    let crossdock_store::AnyStore::Postgres(pg) = &h.store else {
+        unreachable!()
+    };
+    sqlx::query("UPDATE crossdock_migrations SET checksum = 'edited' WHERE version = 2")
+        .execute(pg.pool())
+        .await
+        .unwrap();
+    let err = h.reopen().await.err().expect("refused").to_string();
+    assert!(err.contains("migrations/postgres/0002_orders.sql"), "{err}");
+}

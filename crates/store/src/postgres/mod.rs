@@ -18,7 +18,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Executor};
 
 use crate::batch::{self, WriteSet};
-use crate::migrations::{LEDGER_TABLE, POSTGRES};
+use crate::migrations::{self, Applied, LEDGER_TABLE, POSTGRES};
 use crate::needs::Needs;
 use crate::{Batch, Committed, EventRecord, Result, Store, StoreError};
 
@@ -137,14 +137,37 @@ async fn migrate(pool: &PgPool) -> Result<()> {
         .await?;
     let result = async {
         sqlx::raw_sql(LEDGER_TABLE).execute(&mut *conn).await?;
-        for m in POSTGRES {
-            let done: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM crossdock_migrations WHERE version = $1)",
-            )
-            .bind(m.version)
-            .fetch_one(&mut *conn)
+        sqlx::raw_sql("ALTER TABLE crossdock_migrations ADD COLUMN IF NOT EXISTS checksum TEXT")
+            .execute(&mut *conn)
             .await?;
-            if done {
+        let applied: Vec<Applied> = sqlx::query_as::<_, (i64, String, Option<String>)>(
+            "SELECT version, name, checksum FROM crossdock_migrations ORDER BY version",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(version, name, checksum)| Applied {
+            version,
+            name,
+            checksum,
+        })
+        .collect();
+        let unrecorded = migrations::check("postgres", POSTGRES, &applied)?;
+        for (version, checksum) in &unrecorded {
+            sqlx::query("UPDATE crossdock_migrations SET checksum = $2 WHERE version = $1")
+                .bind(version)
+                .bind(checksum)
+                .execute(&mut *conn)
+                .await?;
+        }
+        if !unrecorded.is_empty() {
+            tracing::info!(
+                migrations = unrecorded.len(),
+                "recorded the checksums of migrations applied before checksums were kept"
+            );
+        }
+        for m in POSTGRES {
+            if applied.iter().any(|a| a.version == m.version) {
                 continue;
             }
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -153,24 +176,26 @@ async fn migrate(pool: &PgPool) -> Result<()> {
                 .await
                 .map_err(|e| StoreError::Migration {
                     version: m.version,
-                    name: m.name,
+                    name: m.name(),
                     source: Box::new(e.into()),
                 })?;
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as i64);
             sqlx::query(
-                "INSERT INTO crossdock_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                "INSERT INTO crossdock_migrations (version, name, applied_at, checksum)
+                 VALUES ($1, $2, $3, $4)",
             )
             .bind(m.version)
-            .bind(m.name)
+            .bind(m.name())
             .bind(now)
+            .bind(m.checksum())
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
             tracing::info!(
                 version = m.version,
-                name = m.name,
+                name = m.name(),
                 "applied postgres migration"
             );
         }

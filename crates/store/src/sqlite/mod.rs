@@ -27,7 +27,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use tokio::sync::oneshot;
 
 use crate::batch::{self, WriteSet};
-use crate::migrations::{LEDGER_TABLE, SQLITE};
+use crate::migrations::{self, Applied, LEDGER_TABLE, SQLITE};
 use crate::needs::Needs;
 use crate::{Batch, Committed, EventRecord, Result, Store, StoreError};
 
@@ -220,30 +220,58 @@ pub fn create_schema(conn: &mut Connection) -> Result<()> {
 
 fn migrate(conn: &mut Connection) -> Result<()> {
     conn.execute_batch(LEDGER_TABLE)?;
-    for m in SQLITE {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let done: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM crossdock_migrations WHERE version = ?1)",
-            [m.version],
-            |r| r.get(0),
+    let has_checksums: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('crossdock_migrations')
+            WHERE name = 'checksum')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_checksums {
+        conn.execute_batch("ALTER TABLE crossdock_migrations ADD COLUMN checksum TEXT")?;
+    }
+    let applied = conn
+        .prepare("SELECT version, name, checksum FROM crossdock_migrations ORDER BY version")?
+        .query_map([], |r| {
+            Ok(Applied {
+                version: r.get(0)?,
+                name: r.get(1)?,
+                checksum: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let unrecorded = migrations::check("sqlite", SQLITE, &applied)?;
+    for (version, checksum) in &unrecorded {
+        conn.execute(
+            "UPDATE crossdock_migrations SET checksum = ?2 WHERE version = ?1",
+            params![version, checksum],
         )?;
-        if done {
+    }
+    if !unrecorded.is_empty() {
+        tracing::info!(
+            migrations = unrecorded.len(),
+            "recorded the checksums of migrations applied before checksums were kept"
+        );
+    }
+    for m in SQLITE {
+        if applied.iter().any(|a| a.version == m.version) {
             continue;
         }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let fail = |e: rusqlite::Error| StoreError::Migration {
             version: m.version,
-            name: m.name,
+            name: m.name(),
             source: Box::new(e.into()),
         };
         tx.execute_batch(m.sql).map_err(fail)?;
         tx.execute(
-            "INSERT INTO crossdock_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-            params![m.version, m.name, now_millis()],
+            "INSERT INTO crossdock_migrations (version, name, applied_at, checksum)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![m.version, m.name(), now_millis(), m.checksum()],
         )?;
         tx.commit()?;
         tracing::info!(
             version = m.version,
-            name = m.name,
+            name = m.name(),
             "applied sqlite migration"
         );
     }

@@ -91,6 +91,19 @@ pub async fn postgres(instances: usize) -> Option<Harness> {
     })
 }
 
+impl Harness {
+    /// Opens the same data again, as a restart would.
+    #[allow(dead_code)]
+    pub async fn reopen(&self) -> crossdock_store::Result<AnyStore> {
+        match &self.cleanup {
+            Cleanup::Schema(url, schema) => Ok(AnyStore::Postgres(
+                PgStore::connect_in_schema(url, schema, 1).await?,
+            )),
+            Cleanup::File(path) => Ok(AnyStore::Sqlite(SqliteStore::open(path).await?)),
+        }
+    }
+}
+
 pub fn sku(s: &str) -> Sku {
     Sku::parse(s).unwrap()
 }
