@@ -1372,17 +1372,10 @@ async fn a_read_filtered_by_type_looks_at_a_bounded_window(h: Harness) {
 /// opens and has them recorded.
 #[tokio::test]
 async fn sqlite_a_tampered_migration_is_refused_at_open() {
-    // A store let go releases the file once its writer thread has finished.
     async fn reopen(path: &std::path::Path) -> crossdock_store::Result<()> {
-        for _ in 0..100 {
-            match crossdock_store::SqliteStore::open(path).await {
-                Err(crossdock_store::StoreError::Locked(_)) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await
-                }
-                other => return other.map(drop),
-            }
-        }
-        panic!("the file stayed locked")
+        let free = crossdock_store::sqlite::released(path, std::time::Duration::from_secs(5));
+        assert!(free.await, "the file stayed locked");
+        crossdock_store::SqliteStore::open(path).await.map(drop)
     }
     let path = std::env::temp_dir().join(format!("crossdock-drift-{}.db", ulid::Ulid::new()));
     reopen(&path).await.unwrap();

@@ -191,6 +191,22 @@ pub fn remove_files(path: &Path) {
     }
 }
 
+/// Waits (at most `timeout`) until no store holds the database at `path`, and says whether
+/// none does. A store let go releases the file once its writer thread has finished its last
+/// commit and its checkpoint, a moment after the last handle is dropped.
+pub async fn released(path: &Path, timeout: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match lock_file(path) {
+            Ok(_) => return true,
+            Err(_) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await
+            }
+            Err(_) => return false,
+        }
+    }
+}
+
 fn open_reader(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,

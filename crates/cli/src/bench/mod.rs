@@ -19,6 +19,13 @@ use serde_json::json;
 
 use crate::report::{percentile_ms, table, thousands};
 
+mod baselines;
+mod intake;
+
+use baselines::{
+    order_body, pg_baseline, pg_order_baseline, sqlite_baseline, sqlite_order_baseline,
+};
+
 /// Options for the benchmark.
 #[derive(clap::Args)]
 pub struct Args {
@@ -37,6 +44,9 @@ pub struct Args {
     /// Reservations per HTTP run.
     #[arg(long, default_value_t = 30_000)]
     http_reservations: u64,
+    /// Orders per HTTP intake run over `--connections` (a tenth of them over one).
+    #[arg(long, default_value_t = 20_000)]
+    http_orders: u64,
     /// Seconds each read benchmark runs.
     #[arg(long, default_value_t = 5)]
     secs: u64,
@@ -71,6 +81,9 @@ enum Part {
     Reads,
     /// Reservations over HTTP.
     Http,
+    /// Order intake over HTTP with the saga's runners working, on a fresh store, over
+    /// `--connections` connections and over one.
+    Intake,
     /// Posting to the simulated ERP.
     Erp,
     /// SQLite's WAL under a long mixed load (`--wal-secs` each, twice); only when named.
@@ -228,17 +241,28 @@ fn reservation(i: u64, shape: Shape) -> Command {
     })
 }
 
-/// The `i`-th web order: two lines, one unit each, as a storefront would send it.
-fn web_order(i: u64, estate: &crossdock_domain::Estate) -> Command {
-    let raw = json!({
+/// The `i`-th order of `lines` lines (1 or 2), one unit each, as a storefront would send it.
+fn order_json(i: u64, lines: u64) -> serde_json::Value {
+    let lines: Vec<serde_json::Value> = [("19.99", 0), ("5.00", 500)]
+        .iter()
+        .take(lines as usize)
+        .map(|(price, k)| {
+            json!({"sku": Shape::Even.sku(i + k).as_str(), "qty": 1, "unit_price": price})
+        })
+        .collect();
+    json!({
         "channel": "b2b", "external_id": format!("B-{i}"),
         "customer": {"id": format!("C-{}", i % 5000), "email": "buyer@example.com"},
         "currency": "USD",
-        "lines": [{"sku": Shape::Even.sku(i).as_str(), "qty": 1, "unit_price": "19.99"},
-                  {"sku": Shape::Even.sku(i + 500).as_str(), "qty": 1, "unit_price": "5.00"}],
+        "lines": lines,
         "ship_to": {"name": "A Buyer", "line1": "1 Dock Rd", "city": "Newark",
                     "postal_code": "07105", "country": "US"}
-    });
+    })
+}
+
+/// The `i`-th order of `lines` lines, as intake takes it in.
+fn web_order(i: u64, lines: u64, estate: &crossdock_domain::Estate) -> Command {
+    let raw = order_json(i, lines);
     let order = crossdock_domain::order::parse_order(&raw, estate).expect("a valid order");
     Command::PlaceOrder(std::sync::Arc::new(crossdock_domain::ledger::PlaceOrder {
         id: Inventory::new_order_id(),
@@ -387,15 +411,49 @@ async fn ats_http(base: &str, connections: usize, secs: u64) -> anyhow::Result<R
 
 /// POST reservations over `connections` connections.
 async fn reserve_http(base: &str, n: u64, connections: usize, label: &str) -> anyhow::Result<Row> {
+    let body = |i: u64| {
+        json!({"sku": sku(i as usize % SKUS).as_str(), "qty": 1, "channel": "b2b",
+               "order_ref": format!("h{i}"), "ttl_seconds": 0})
+    };
+    post_http(
+        base,
+        "/v1/reservations",
+        n,
+        connections,
+        label,
+        body,
+        |_| true,
+    )
+    .await
+}
+
+/// POSTs `n` bodies made by `body` to `path` over `connections` keep-alive connections;
+/// fails on any answer but 201 with a body `taken` accepts. Latency is per request.
+async fn post_http(
+    base: &str,
+    path: &str,
+    n: u64,
+    connections: usize,
+    label: &str,
+    body: impl Fn(u64) -> serde_json::Value + Send + Sync + 'static,
+    taken: fn(&serde_json::Value) -> bool,
+) -> anyhow::Result<Row> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(connections)
         .build()?;
-    let next = Arc::new(AtomicU64::new(0));
+    let url = format!("{base}{path}");
+    let (next, body) = (Arc::new(AtomicU64::new(0)), Arc::new(body));
     let pb = bar(n, label);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (client, base, next, pb) = (client.clone(), base.to_string(), next.clone(), pb.clone());
+        let (client, url, next, pb, body) = (
+            client.clone(),
+            url.clone(),
+            next.clone(),
+            pb.clone(),
+            body.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             loop {
@@ -403,13 +461,15 @@ async fn reserve_http(base: &str, n: u64, connections: usize, label: &str) -> an
                 if i >= n {
                     return Ok::<_, anyhow::Error>(lat);
                 }
-                let body = json!({"sku": sku(i as usize % SKUS).as_str(), "qty": 1,
-                                  "channel": "b2b", "order_ref": format!("h{i}"), "ttl_seconds": 0});
                 let t = Instant::now();
-                let res = client.post(format!("{base}/v1/reservations")).json(&body).send().await?;
-                anyhow::ensure!(res.status() == reqwest::StatusCode::CREATED, "status {}", res.status());
-                res.bytes().await?;
+                let res = client.post(&url).json(&body(i)).send().await?;
+                let status = res.status();
+                let answer: serde_json::Value = res.json().await?;
                 lat.push(t.elapsed().as_micros() as u64);
+                anyhow::ensure!(
+                    status == reqwest::StatusCode::CREATED && taken(&answer),
+                    "status {status}: {answer}"
+                );
                 if i % 256 == 0 {
                     pb.set_position(i);
                 }
@@ -432,236 +492,6 @@ async fn reserve_http(base: &str, n: u64, connections: usize, label: &str) -> an
     })
 }
 
-/// Raw batched inserts into SQLite of the rows a reservation writes (a reservation row and
-/// an event row), 1,000 to a transaction, same pragmas: what the disk and SQLite allow.
-fn sqlite_baseline(dir: &std::path::Path, n: u64) -> anyhow::Result<f64> {
-    let path = dir.join(format!(
-        "crossdock-bench-baseline-{}.db",
-        std::process::id()
-    ));
-    crossdock_store::sqlite::remove_files(&path);
-    let mut conn = rusqlite::Connection::open(&path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.execute_batch(
-        "CREATE TABLE reservations (id TEXT PRIMARY KEY, sku TEXT NOT NULL, channel TEXT NOT NULL,
-           order_ref TEXT NOT NULL, qty INTEGER NOT NULL, created_at INTEGER NOT NULL,
-           expires_at INTEGER, status TEXT NOT NULL, allocations TEXT NOT NULL) WITHOUT ROWID;
-         CREATE TABLE events (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, sku TEXT,
-           recorded_at INTEGER NOT NULL, data TEXT NOT NULL);",
-    )?;
-    let start = Instant::now();
-    let mut i = 0u64;
-    while i < n {
-        let tx = conn.transaction()?;
-        {
-            let mut r = tx.prepare_cached(
-                "INSERT INTO reservations VALUES (?1, ?2, 'b2b', ?3, 1, 0, NULL, 'active', ?4)",
-            )?;
-            let mut e = tx.prepare_cached(
-                "INSERT INTO events VALUES (?1, 'reservation.created', ?2, 0, ?3)",
-            )?;
-            for _ in 0..1000.min(n - i) {
-                let id = Inventory::new_reservation_id();
-                let s = sku(i as usize % SKUS).to_string();
-                r.execute(rusqlite::params![
-                    id,
-                    s,
-                    format!("o{i}"),
-                    r#"[{"location":"east","qty":1,"consumed":0}]"#
-                ])?;
-                e.execute(rusqlite::params![
-                    i as i64 + 1,
-                    s,
-                    format!(r#"{{"id":"{id}","sku":"{s}"}}"#)
-                ])?;
-                i += 1;
-            }
-        }
-        tx.commit()?;
-    }
-    let rate = n as f64 / start.elapsed().as_secs_f64();
-    drop(conn);
-    crossdock_store::sqlite::remove_files(&path);
-    Ok(rate)
-}
-
-/// The stored body of the bench's orders, for the baselines to write.
-fn order_body(estate: &crossdock_domain::Estate) -> anyhow::Result<String> {
-    let Command::PlaceOrder(sample) = web_order(0, estate) else {
-        unreachable!("web_order places an order")
-    };
-    Ok(serde_json::to_string(&sample.order)?)
-}
-
-/// Raw batched statements into SQLite, on crossdock's own schema, of the rows one two-line
-/// order writes at intake: the order, four history rows, two reservations, two stock and two
-/// channel counters updated, one job, nine events (accepted, two reservations, six
-/// availability changes); 1,000 orders to a transaction. What SQLite allows for the same
-/// rows, with none of the deciding.
-fn sqlite_order_baseline(dir: &std::path::Path, n: u64, body: &str) -> anyhow::Result<f64> {
-    let path = dir.join(format!("crossdock-bench-orders-{}.db", std::process::id()));
-    crossdock_store::sqlite::remove_files(&path);
-    let mut conn = rusqlite::Connection::open(&path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.set_prepared_statement_cache_capacity(64);
-    crossdock_store::sqlite::create_schema(&mut conn)?;
-    for i in 0..SKUS {
-        conn.execute(
-            "INSERT INTO stock VALUES (?1, 'east', 1000000, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0)",
-            [sku(i).to_string()],
-        )?;
-    }
-    let lines = json!([{"line": 0, "sku": "SKU-00000", "qty": 1, "reservation_id": "res_01jf7z3k9q2w8e4r6t5y7u1i0o",
-                        "allocations": [{"location": "east", "qty": 1}], "available": null},
-                       {"line": 1, "sku": "SKU-00500", "qty": 1, "reservation_id": "res_01jf7z3k9q2w8e4r6t5y7u1i0p",
-                        "allocations": [{"location": "east", "qty": 1}], "available": null}])
-    .to_string();
-    let response =
-        json!({"id": "ord_01jf7z3k9q2w8e4r6t5y7u1i0o", "channel": "b2b", "state": "accepted",
-                          "external_id": "B-0", "reason": "east fills every line", "lines": lines,
-                          "created_at": "2026-11-27T10:00:00Z"})
-        .to_string();
-    let start = Instant::now();
-    let mut i = 0u64;
-    let mut seq = 0i64;
-    while i < n {
-        let tx = conn.transaction()?;
-        for _ in 0..1000.min(n - i) {
-            let id = Inventory::new_order_id();
-            tx.prepare_cached(
-                "INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id,
-                    body, lines, reason, request_hash, response, correlation_id, created_at,
-                    updated_at) VALUES (?1, 'b2b', ?2, 'accepted', NULL, 'C-1', ?3, ?4,
-                    'east fills every line', ?5, ?6, ?7, 0, 0)",
-            )?
-            .execute(rusqlite::params![
-                id,
-                format!("B-{i}"),
-                body,
-                lines,
-                "0".repeat(64),
-                response,
-                Inventory::new_correlation_id()
-            ])?;
-            for (n, to) in ["received", "validated", "reserved", "accepted"]
-                .iter()
-                .enumerate()
-            {
-                tx.prepare_cached(
-                    "INSERT INTO order_history VALUES (?1, ?2, NULL, ?3, 0, 'intake', 'c')",
-                )?
-                .execute(rusqlite::params![id, n as i64 + 1, to])?;
-            }
-            for line in [i, i + 500] {
-                let s = sku(line as usize % SKUS).to_string();
-                tx.prepare_cached(
-                    "INSERT INTO reservations VALUES (?1, ?2, 'b2b', ?3, 1, 0, NULL, 'active', ?4)",
-                )?
-                .execute(rusqlite::params![
-                    Inventory::new_reservation_id(),
-                    s,
-                    id,
-                    r#"[{"location":"east","qty":1,"consumed":0}]"#
-                ])?;
-                tx.prepare_cached(
-                    "UPDATE stock SET reserved = reserved + 1 WHERE sku = ?1 AND location = 'east'",
-                )?
-                .execute([&s])?;
-                tx.prepare_cached(
-                    "INSERT INTO channel_reserved VALUES (?1, 'b2b', 1)
-                     ON CONFLICT (sku, channel) DO UPDATE SET qty = qty + 1",
-                )?
-                .execute([&s])?;
-            }
-            tx.prepare_cached(
-                "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at)
-                 VALUES (?1, 'screen_fraud', 'fraud', ?2, 'ready', 0, 0, 0)",
-            )?
-            .execute(rusqlite::params![format!("job_{id}"), id])?;
-            let mut event = |kind: &str, data: &str| -> rusqlite::Result<usize> {
-                seq += 1;
-                tx.prepare_cached("INSERT INTO events VALUES (?1, ?2, 'SKU-00000', 0, ?3)")?
-                    .execute(rusqlite::params![seq, kind, data])
-            };
-            event("order.accepted", &response)?;
-            for _ in 0..2 {
-                event(
-                    "reservation.created",
-                    r#"{"id":"res_01jf7z3k9q2w8e4r6t5y7u1i0o","sku":"SKU-00000","channel":"b2b","order_ref":"ord_01jf7z3k9q2w8e4r6t5y7u1i0o","qty":1,"allocations":[{"location":"east","qty":1}]}"#,
-                )?;
-            }
-            for _ in 0..6 {
-                event(
-                    "availability.changed",
-                    r#"{"sku":"SKU-00000","channel":"web","available_now":812,"available_backorder":0,"next_eta":null}"#,
-                )?;
-            }
-            i += 1;
-        }
-        tx.commit()?;
-    }
-    let rate = n as f64 / start.elapsed().as_secs_f64();
-    drop(conn);
-    crossdock_store::sqlite::remove_files(&path);
-    Ok(rate)
-}
-
-/// The same rows into PostgreSQL with array-bound inserts, 1,000 to a transaction.
-async fn pg_baseline(store: &PgStore, n: u64) -> anyhow::Result<f64> {
-    let pool = store.pool();
-    sqlx::raw_sql(
-        "CREATE TABLE baseline_reservations (id TEXT PRIMARY KEY, sku TEXT NOT NULL,
-           channel TEXT NOT NULL, order_ref TEXT NOT NULL, qty BIGINT NOT NULL,
-           created_at BIGINT NOT NULL, expires_at BIGINT, status TEXT NOT NULL,
-           allocations TEXT NOT NULL);
-         CREATE TABLE baseline_events (seq BIGINT PRIMARY KEY, type TEXT NOT NULL, sku TEXT,
-           recorded_at BIGINT NOT NULL, data JSONB NOT NULL);",
-    )
-    .execute(pool)
-    .await?;
-    let start = Instant::now();
-    let mut i = 0u64;
-    while i < n {
-        let k = 1000.min(n - i);
-        let ids: Vec<String> = (0..k).map(|_| Inventory::new_reservation_id()).collect();
-        let skus: Vec<String> = (i..i + k)
-            .map(|j| sku(j as usize % SKUS).to_string())
-            .collect();
-        let orders: Vec<String> = (i..i + k).map(|j| format!("o{j}")).collect();
-        let seqs: Vec<i64> = (i..i + k).map(|j| j as i64 + 1).collect();
-        let data: Vec<String> = ids
-            .iter()
-            .zip(&skus)
-            .map(|(id, s)| format!(r#"{{"id":"{id}","sku":"{s}"}}"#))
-            .collect();
-        let mut tx = pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO baseline_reservations SELECT id, s, 'b2b', o, 1, 0, NULL, 'active',
-               '[{\"location\":\"east\",\"qty\":1,\"consumed\":0}]'
-             FROM unnest($1::text[], $2::text[], $3::text[]) AS t(id, s, o)",
-        )
-        .bind(&ids)
-        .bind(&skus)
-        .bind(&orders)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO baseline_events SELECT q, 'reservation.created', s, 0, d::jsonb
-             FROM unnest($1::int8[], $2::text[], $3::text[]) AS t(q, s, d)",
-        )
-        .bind(&seqs)
-        .bind(&skus)
-        .bind(&data)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        i += k;
-    }
-    Ok(n as f64 / start.elapsed().as_secs_f64())
-}
-
 /// Durable intake of two-line orders, in-process, next to `baseline` (orders a second).
 async fn intake_row(
     inv: &Inventory,
@@ -671,117 +501,11 @@ async fn intake_row(
 ) -> anyhow::Result<Row> {
     let label = format!("orders (2 lines), in-process, {backend}");
     let mut row = commit_in_process(inv, args.orders, args.concurrency, &label, |i, inv| {
-        web_order(i, inv.estate())
+        web_order(i, 2, inv.estate())
     })
     .await?;
     row.baseline = Some(baseline);
     Ok(row)
-}
-
-/// The rows of [`sqlite_order_baseline`] into PostgreSQL tables of the same shape, each
-/// kind in one array-bound statement per 1,000 orders.
-async fn pg_order_baseline(store: &PgStore, n: u64, body: &str) -> anyhow::Result<f64> {
-    let pool = store.pool();
-    sqlx::raw_sql(
-        "CREATE TABLE bo_orders (id TEXT PRIMARY KEY, channel TEXT NOT NULL, external_id TEXT
-           NOT NULL, state TEXT NOT NULL, body JSONB NOT NULL, lines JSONB NOT NULL,
-           response JSONB NOT NULL, created_at BIGINT NOT NULL, UNIQUE (channel, external_id));
-         CREATE TABLE bo_history (order_id TEXT, seq BIGINT, to_state TEXT NOT NULL,
-           at BIGINT NOT NULL, PRIMARY KEY (order_id, seq));
-         CREATE TABLE bo_reservations (id TEXT PRIMARY KEY, sku TEXT NOT NULL,
-           order_ref TEXT NOT NULL, allocations TEXT NOT NULL);
-         CREATE TABLE bo_stock (sku TEXT PRIMARY KEY, reserved BIGINT NOT NULL);
-         CREATE TABLE bo_channel_reserved (sku TEXT PRIMARY KEY, qty BIGINT NOT NULL);
-         CREATE TABLE bo_jobs (id TEXT PRIMARY KEY, order_id TEXT NOT NULL, state TEXT NOT NULL);
-         CREATE TABLE bo_events (seq BIGINT PRIMARY KEY, type TEXT NOT NULL, data JSONB NOT NULL);
-         INSERT INTO bo_stock SELECT 'SKU-' || lpad(g::text, 5, '0'), 0
-           FROM generate_series(0, 999) g;",
-    )
-    .execute(pool)
-    .await?;
-    let event = r#"{"sku":"SKU-00000","channel":"web","available_now":812}"#;
-    let start = Instant::now();
-    let (mut i, mut seq) = (0u64, 0i64);
-    while i < n {
-        let k = 1000.min(n - i);
-        let ids: Vec<String> = (0..k).map(|_| Inventory::new_order_id()).collect();
-        let ext: Vec<String> = (i..i + k).map(|j| format!("B-{j}")).collect();
-        let lines: Vec<String> = (i..i + k)
-            .flat_map(|j| [j, j + 500])
-            .map(|j| sku(j as usize % SKUS).to_string())
-            .collect();
-        let line_orders: Vec<String> = ids.iter().flat_map(|id| [id.clone(), id.clone()]).collect();
-        let mut tx = pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO bo_orders SELECT i, 'b2b', e, 'accepted', $3::jsonb, '[]'::jsonb,
-               $3::jsonb, 0 FROM unnest($1::text[], $2::text[]) AS t(i, e)",
-        )
-        .bind(&ids)
-        .bind(&ext)
-        .bind(body)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO bo_history SELECT i, s, 'accepted', 0
-             FROM unnest($1::text[]) AS t(i), generate_series(1, 4) s",
-        )
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
-        let res: Vec<String> = lines
-            .iter()
-            .map(|_| Inventory::new_reservation_id())
-            .collect();
-        sqlx::query(
-            "INSERT INTO bo_reservations SELECT r, s, o, '[{\"location\":\"east\",\"qty\":1}]'
-             FROM unnest($1::text[], $2::text[], $3::text[]) AS t(r, s, o)",
-        )
-        .bind(&res)
-        .bind(&lines)
-        .bind(&line_orders)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE bo_stock b SET reserved = b.reserved + u.n
-             FROM (SELECT s, count(*) AS n FROM unnest($1::text[]) AS t(s) GROUP BY s) u
-             WHERE b.sku = u.s",
-        )
-        .bind(&lines)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO bo_channel_reserved SELECT s, count(*) FROM unnest($1::text[]) AS t(s)
-             GROUP BY s ON CONFLICT (sku) DO UPDATE SET qty = bo_channel_reserved.qty + excluded.qty",
-        )
-        .bind(&lines)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO bo_jobs SELECT 'job_' || i, i, 'ready' FROM unnest($1::text[]) AS t(i)",
-        )
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
-        let seqs: Vec<i64> = (0..k as i64 * 9).map(|q| seq + q + 1).collect();
-        seq += k as i64 * 9;
-        sqlx::query(
-            "INSERT INTO bo_events SELECT q, 'availability.changed', $2::jsonb
-             FROM unnest($1::int8[]) AS t(q)",
-        )
-        .bind(&seqs)
-        .bind(event)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        i += k;
-    }
-    let rate = n as f64 / start.elapsed().as_secs_f64();
-    // Write the baseline's pages out now rather than during the next measurement (needs a
-    // superuser; without one the next figure may pay for them).
-    let _ = sqlx::raw_sql("DROP TABLE bo_orders, bo_history, bo_reservations, bo_stock, bo_channel_reserved, bo_jobs, bo_events; CHECKPOINT")
-        .execute(pool)
-        .await;
-    Ok(rate)
 }
 
 /// In-process reservations on one backend, spread evenly and shaped like a flash sale.
@@ -823,7 +547,7 @@ async fn erp_posting(inv: &Inventory, n: u64, limit: f64) -> anyhow::Result<(f64
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
         let orders: Vec<Command> = chunk
             .iter()
-            .map(|i| web_order(1_000_000 + i, inv.estate()))
+            .map(|i| web_order(1_000_000 + i, 2, inv.estate()))
             .collect();
         for o in inv.submit(orders).await? {
             if let Outcome::OrderPlaced(p) = o {
@@ -924,7 +648,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .transpose()?,
         orders: args
             .runs(Part::Orders)
-            .then(|| sqlite_order_baseline(&args.dir, args.orders, &order_body(inv.estate())?))
+            .then(|| {
+                sqlite_order_baseline(&args.dir, args.orders, 2, &order_body(inv.estate(), 2)?)
+            })
             .transpose()?,
     };
     rows.extend(backend_rows(&inv, &shutdown, &args, "SQLite", baselines).await?);
@@ -941,7 +667,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     shutdown.trigger();
     drop(inv);
+    crossdock_store::sqlite::released(&path, Duration::from_secs(30)).await;
     crossdock_store::sqlite::remove_files(&path);
+    let one_line = order_body(&Config::parse(EXAMPLE)?.estate()?, 1)?;
+    if args.runs(Part::Intake) {
+        let path = args
+            .dir
+            .join(format!("crossdock-bench-intake-{}.db", std::process::id()));
+        crossdock_store::sqlite::remove_files(&path);
+        let baseline = sqlite_order_baseline(&args.dir, args.http_orders, 1, &one_line)?;
+        let store = AnyStore::Sqlite(SqliteStore::open(&path).await.context("open sqlite")?);
+        rows.extend(intake::rows(store, &args, "SQLite", baseline).await?);
+        crossdock_store::sqlite::released(&path, Duration::from_secs(30)).await;
+        crossdock_store::sqlite::remove_files(&path);
+    }
 
     // PostgreSQL.
     if let Some(url) = &args.pg {
@@ -955,8 +694,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             baselines.reservations = Some(pg_baseline(&pg, args.reservations).await?);
         }
         if args.runs(Part::Orders) {
-            let body = order_body(inv.estate())?;
-            baselines.orders = Some(pg_order_baseline(&pg, args.orders, &body).await?);
+            let body = order_body(inv.estate(), 2)?;
+            baselines.orders = Some(pg_order_baseline(&pg, args.orders, 2, &body).await?);
         }
         rows.extend(backend_rows(&inv, &shutdown, &args, "PostgreSQL", baselines).await?);
         shutdown.trigger();
@@ -964,6 +703,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema))
             .execute(pg.pool())
             .await?;
+        if args.runs(Part::Intake) {
+            let schema = format!("bench_intake_{}", std::process::id());
+            let pg = PgStore::connect_in_schema(url, &schema, 16)
+                .await
+                .context("connect to PostgreSQL")?;
+            let baseline = pg_order_baseline(&pg, args.http_orders, 1, &one_line).await?;
+            let store = AnyStore::Postgres(pg.clone());
+            rows.extend(intake::rows(store, &args, "PostgreSQL", baseline).await?);
+            let drop_schema = format!("DROP SCHEMA \"{schema}\" CASCADE");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema))
+                .execute(pg.pool())
+                .await?;
+        }
     } else {
         println!("PostgreSQL: skipped (pass --pg URL or set CROSSDOCK_BENCH_PG_URL)");
     }
@@ -1004,7 +756,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         println!("{line}");
     }
     println!(
-        "baseline: raw batched inserts of one reservation row and one event row per reservation, 1,000 per transaction, same database, same run"
+        "baselines, same database, same run, 1,000 to a transaction: for reservations, raw \
+         inserts of one reservation row and one event row each; for orders, raw statements \
+         of the rows the same order writes at intake"
     );
     if args.runs(Part::Wal) {
         crate::wal_bench::run(&args.dir, args.wal_secs).await?;
