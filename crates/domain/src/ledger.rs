@@ -400,27 +400,28 @@ impl<'a> Ledger<'a> {
         Outcome::Released(r.clone())
     }
 
-    /// Ends the batch: appends `availability.changed` for every SKU and channel whose figures
-    /// moved, and hands back the states and writes.
+    /// Ends the batch: appends one `availability.changed` for every SKU whose figures moved on
+    /// any channel, carrying every channel's figures as the batch left them, and hands back
+    /// the states and writes.
     pub fn finish(mut self) -> Finished {
         for (sku, state) in &self.states {
             let after = all_figures(self.estate, state, self.now);
-            let before = &self.before[sku];
-            for ((b, a), channel) in before.iter().zip(&after).zip(self.estate.channels()) {
-                if b != a {
-                    self.writes.events.push(NewEvent {
-                        kind: "availability.changed",
-                        sku: Some(sku.clone()),
-                        data: json_text(&AvailabilityChanged {
-                            sku,
-                            channel: &channel.code,
-                            available_now: a.available_now,
-                            available_backorder: a.available_backorder,
-                            next_eta: a.next_eta,
-                        }),
-                    });
-                }
+            if self.before[sku] == after {
+                continue;
             }
+            let channels = (self.estate.channels().iter().zip(&after))
+                .map(|(channel, a)| ChannelAvailability {
+                    channel: &channel.code,
+                    available_now: a.available_now,
+                    available_backorder: a.available_backorder,
+                    next_eta: a.next_eta,
+                })
+                .collect();
+            self.writes.events.push(NewEvent {
+                kind: "availability.changed",
+                sku: Some(sku.clone()),
+                data: json_text(&AvailabilityChanged { sku, channels }),
+            });
         }
         Finished {
             states: self.states,
@@ -462,10 +463,16 @@ fn set_expected(
     }
 }
 
-/// The data of `availability.changed`.
+/// The data of `availability.changed`: a SKU's figures on every channel.
 #[derive(serde::Serialize)]
 struct AvailabilityChanged<'a> {
     sku: &'a Sku,
+    channels: Vec<ChannelAvailability<'a>>,
+}
+
+/// One channel's figures in `availability.changed`.
+#[derive(serde::Serialize)]
+struct ChannelAvailability<'a> {
     channel: &'a crate::ids::ChannelCode,
     available_now: i64,
     available_backorder: i64,

@@ -284,11 +284,12 @@ async fn contract(app: App) {
     assert_eq!(avail["next_after"], everything["next_after"], "{avail}");
     let avail = avail["events"].as_array().unwrap();
     assert!(avail.iter().all(|e| e["type"] == "availability.changed"));
-    assert!(
-        avail
-            .iter()
-            .any(|e| e["data"]["channel"] == "web" && e["data"]["sku"] == "SKU-1")
-    );
+    // One event per SKU a commit moved, carrying every channel's figures.
+    let sku1 = avail.iter().find(|e| e["data"]["sku"] == "SKU-1").unwrap();
+    let channels: Vec<&Value> = (sku1["data"]["channels"].as_array().unwrap().iter())
+        .map(|c| &c["channel"])
+        .collect();
+    assert_eq!(channels, ["web", "marketplace", "b2b"], "{sku1}");
     let (_, page) = app.get("/v1/events?after=2&limit=2").await;
     assert_eq!(page["next_after"], 4);
     let (status, p) = app.get("/v1/events?after=abc").await;

@@ -180,7 +180,9 @@ async fn keys_and_validation(app: App) {
         .iter()
         .map(|t| t["to"].as_str().unwrap())
         .collect();
-    assert_eq!(path, vec!["received", "validated", "reserved", "accepted"]);
+    // Intake records one transition: to the state it decided, in one commit.
+    assert_eq!(path, vec!["accepted"]);
+    assert_eq!(o["history"][0]["from"], Value::Null);
     assert!(o["lines"][0]["reservation_id"].is_string());
     let (status, p) = app.get("/v1/orders/ord_nope").await;
     assert_eq!(

@@ -102,7 +102,7 @@ pub struct NewOrder {
     pub lines: Vec<LinePlan>,
     /// Why it was routed or refused this way.
     pub reason: String,
-    /// Transitions made at intake, oldest first.
+    /// Transitions intake records, oldest first: one, from nothing to the state it decided.
     pub history: Vec<OrderState>,
     /// Outbox jobs to create: (kind, target system).
     pub jobs: Vec<NewJob>,
@@ -197,11 +197,9 @@ impl Ledger<'_> {
             .map(|(i, l)| (i, &l.sku, l.qty))
             .collect();
         let (state, lines, reason) = self.reserve_lines(&p.id, &p.order.channel, &wanted);
-        let mut history = vec![OrderState::Received, OrderState::Validated];
-        if state == OrderState::Accepted {
-            history.push(OrderState::Reserved);
-        }
-        history.push(state);
+        // Received, validated and (when accepted) reserved happen inside this one commit:
+        // intake records a single transition, to the state it decided.
+        let history = vec![state];
         let mut jobs = match state {
             OrderState::Accepted => vec![crate::saga::first_step()],
             _ => Vec::new(),
