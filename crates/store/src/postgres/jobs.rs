@@ -43,23 +43,61 @@ fn job(t: JobTuple) -> Job {
     }
 }
 
-/// Leases due jobs and jobs whose lease lapsed.
+/// Leases due jobs and jobs whose lease lapsed, of each system named in turn (each found
+/// through its own partial indexes, so one system's backlog never slows another's leases),
+/// or of every system.
 pub(super) async fn lease(pool: &PgPool, req: &LeaseRequest) -> Result<Vec<Job>> {
+    let Some(systems) = &req.systems else {
+        return lease_any(pool, req).await;
+    };
+    let mut jobs = Vec::new();
+    for system in systems {
+        let left = req.limit - jobs.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let rows: Vec<JobTuple> = sqlx::query_as(AssertSqlSafe(format!(
+            "WITH ready AS (
+                SELECT id, run_at AS at FROM jobs
+                WHERE state = 'ready' AND system = $4 AND run_at <= $3
+                ORDER BY run_at LIMIT $5 FOR UPDATE SKIP LOCKED),
+             lapsed AS (
+                SELECT id, lease_until AS at FROM jobs
+                WHERE state = 'leased' AND system = $4 AND lease_until <= $3
+                ORDER BY lease_until LIMIT $5 FOR UPDATE SKIP LOCKED)
+             UPDATE jobs SET state = 'leased', lease_owner = $1, lease_until = $2,
+                attempts = attempts + 1
+             WHERE id IN (SELECT id FROM (SELECT * FROM ready UNION ALL SELECT * FROM lapsed) d
+                ORDER BY at LIMIT $5)
+             RETURNING {JOB_COLS}"
+        )))
+        .bind(&req.owner)
+        .bind(req.now.0 + req.lease_ms)
+        .bind(req.now.0)
+        .bind(system)
+        .bind(left)
+        .fetch_all(pool)
+        .await?;
+        jobs.extend(rows.into_iter().map(job));
+    }
+    Ok(jobs)
+}
+
+/// Leases due jobs of every system, oldest first.
+async fn lease_any(pool: &PgPool, req: &LeaseRequest) -> Result<Vec<Job>> {
     let rows: Vec<JobTuple> = sqlx::query_as(AssertSqlSafe(format!(
         "UPDATE jobs SET state = 'leased', lease_owner = $1, lease_until = $2,
             attempts = attempts + 1
          WHERE id IN (
             SELECT id FROM jobs
-            WHERE ((state = 'ready' AND run_at <= $3) OR (state = 'leased' AND lease_until <= $3))
-              AND ($4::text[] IS NULL OR system = ANY($4))
-            ORDER BY run_at LIMIT $5
+            WHERE (state = 'ready' AND run_at <= $3) OR (state = 'leased' AND lease_until <= $3)
+            ORDER BY run_at LIMIT $4
             FOR UPDATE SKIP LOCKED)
          RETURNING {JOB_COLS}"
     )))
     .bind(&req.owner)
     .bind(req.now.0 + req.lease_ms)
     .bind(req.now.0)
-    .bind(&req.systems)
     .bind(req.limit)
     .fetch_all(pool)
     .await?;
