@@ -3,7 +3,7 @@
 //! This is the part of the configuration the inventory arithmetic depends on. It is plain data,
 //! checked once by [`Estate::new`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -209,12 +209,14 @@ pub enum EstateError {
     NegativeSafetyStock,
 }
 
-/// Locations, channels and safety stock, checked for consistency.
+/// Locations, channels and safety stock, checked for consistency; and which of the saga's
+/// systems crossdock stands in for itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Estate {
     locations: Vec<Location>,
     channels: Vec<Channel>,
     safety_stock: SafetyStock,
+    in_house: BTreeSet<String>,
 }
 
 impl Estate {
@@ -272,6 +274,7 @@ impl Estate {
             locations,
             channels,
             safety_stock,
+            in_house: BTreeSet::new(),
         })
     }
 
@@ -283,6 +286,20 @@ impl Estate {
     /// All channels, in configuration order.
     pub fn channels(&self) -> &[Channel] {
         &self.channels
+    }
+
+    /// The same estate with crossdock standing in for `systems` (optional checks whose
+    /// system is not configured, which pass unchecked): their steps need no call, so they
+    /// run inside the transaction that makes them due.
+    pub fn with_in_house(mut self, systems: impl IntoIterator<Item = String>) -> Self {
+        self.in_house.extend(systems);
+        self
+    }
+
+    /// Whether crossdock runs `system`'s saga steps itself: its own (`saga`), and the
+    /// systems it was told it stands in for.
+    pub fn in_house(&self, system: &str) -> bool {
+        system == crate::saga::INTERNAL || self.in_house.contains(system)
     }
 
     /// The safety stock rules.

@@ -450,7 +450,7 @@ mod intake {
                 .iter()
                 .all(|lp| lp.allocations[0].location.as_str() == "west")
         );
-        assert_eq!(o.history.last(), Some(&OrderState::Accepted));
+        assert_eq!(o.history, [(OrderState::Accepted, "intake")]);
         assert_eq!(o.jobs, vec![NewJob::new("screen_fraud", "fraud")]);
     }
 

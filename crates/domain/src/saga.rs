@@ -6,10 +6,17 @@
 //! accepted → `screen_fraud` → `check_credit` → `commit_tax` → `allocate` (allocated) →
 //! `post_sales_order` (erp_posted) → `release_to_wms` (released). Shipments and invoices
 //! come in from outside and queue the jobs that follow them.
+//!
+//! Steps that call no outside system (`allocate`, and the checks of optional systems that
+//! are not configured, which crossdock passes itself: see [`Estate::in_house`]) are not
+//! queued as jobs of their own: they run inside the transaction that makes them due (intake,
+//! or the end of the step before), and only the first step that calls out is queued.
 
 use serde_json::Value;
 
+use crate::estate::Estate;
 use crate::ledger::NewJob;
+use crate::order::CanonicalOrder;
 use crate::order_state::OrderState;
 
 /// One step.
@@ -78,20 +85,45 @@ pub fn first_step() -> NewJob {
     NewJob::new(STEPS[0].kind, STEPS[0].system)
 }
 
+/// What decides which steps apply to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts {
+    /// The customer buys on account (its credit is checked).
+    pub account: bool,
+    /// The channel priced tax (it is committed).
+    pub tax: bool,
+}
+
+impl Facts {
+    /// The facts of an order as taken in.
+    pub fn of(order: &CanonicalOrder) -> Self {
+        Self {
+            account: order.customer.account.is_some(),
+            tax: order.tax.is_some(),
+        }
+    }
+
+    /// The facts of a stored canonical order.
+    pub fn of_stored(order: &Value) -> Self {
+        Self {
+            account: !order["customer"]["account"].is_null(),
+            tax: !order["tax"].is_null(),
+        }
+    }
+
+    /// Whether `step` has anything to do for the order.
+    pub fn apply(self, step: &Step) -> bool {
+        match step.kind {
+            "check_credit" => self.account,
+            "commit_tax" => self.tax,
+            _ => true,
+        }
+    }
+}
+
 /// Whether `step` has anything to do for `order` (the stored canonical order).
 pub fn applies(step: &Step, order: &Value) -> bool {
-    let present = |field: &str, inner: Option<&str>| {
-        let v = &order[field];
-        match inner {
-            Some(f) => !v[f].is_null(),
-            None => !v.is_null(),
-        }
-    };
-    match step.kind {
-        "check_credit" => present("customer", Some("account")),
-        "commit_tax" => present("tax", None),
-        _ => true,
-    }
+    Facts::of_stored(order).apply(step)
 }
 
 /// The job to queue once `kind` is done for `order`; `None` after the last step.
@@ -101,6 +133,28 @@ pub fn next_job(kind: &str, order: &Value) -> Option<NewJob> {
         .iter()
         .find(|s| applies(s, order))
         .map(|s| NewJob::new(s.kind, s.system))
+}
+
+/// How an order goes on from the step at `next` in [`STEPS`]: the steps that apply and run
+/// in-house, passed at once (in order), then the job of the first step that calls an outside
+/// system; `None` when none is left.
+pub fn go_on(next: usize, facts: Facts, estate: &Estate) -> (Vec<Step>, Option<NewJob>) {
+    let mut passed = Vec::new();
+    for s in STEPS.iter().skip(next).filter(|s| facts.apply(s)) {
+        if !estate.in_house(s.system) {
+            return (passed, Some(NewJob::new(s.kind, s.system)));
+        }
+        passed.push(*s);
+    }
+    (passed, None)
+}
+
+/// How an order goes on once step `kind` is done (see [`go_on`]).
+pub fn go_on_after(kind: &str, facts: Facts, estate: &Estate) -> (Vec<Step>, Option<NewJob>) {
+    match STEPS.iter().position(|s| s.kind == kind) {
+        Some(at) => go_on(at + 1, facts, estate),
+        None => (Vec::new(), None),
+    }
 }
 
 #[cfg(test)]
@@ -142,5 +196,50 @@ mod tests {
         assert_eq!(kinds(&b2b).len(), STEPS.len());
         assert_eq!(next_job("release_to_wms", &b2b), None);
         assert_eq!(next_job("no_such_step", &b2b), None);
+    }
+
+    #[test]
+    fn in_house_steps_pass_at_once_up_to_the_first_outside_call() {
+        let web = Facts {
+            account: false,
+            tax: false,
+        };
+        let kinds = |steps: Vec<Step>| steps.iter().map(|s| s.kind).collect::<Vec<_>>();
+        // Fraud configured: only the screening is queued.
+        let estate = crate::estate::fixtures::example();
+        let (passed, job) = go_on(0, web, &estate);
+        assert_eq!((kinds(passed), job), (vec![], Some(first_step())));
+        let (passed, job) = go_on_after("screen_fraud", web, &estate);
+        assert_eq!(
+            (kinds(passed), job),
+            (
+                vec!["allocate"],
+                Some(NewJob::new("post_sales_order", "erp"))
+            )
+        );
+        // Fraud and tax stood in for: intake goes straight to allocated; a credit check
+        // still calls the ERP.
+        let estate = estate.with_in_house(["fraud".to_string(), "tax".to_string()]);
+        let (passed, job) = go_on(0, web, &estate);
+        assert_eq!(
+            (kinds(passed), job),
+            (
+                vec!["screen_fraud", "allocate"],
+                Some(NewJob::new("post_sales_order", "erp"))
+            )
+        );
+        let b2b = Facts {
+            account: true,
+            tax: true,
+        };
+        let (passed, job) = go_on(0, b2b, &estate);
+        assert_eq!(
+            (kinds(passed), job),
+            (
+                vec!["screen_fraud"],
+                Some(NewJob::new("check_credit", "erp"))
+            )
+        );
+        assert_eq!(go_on_after("release_to_wms", b2b, &estate), (vec![], None));
     }
 }

@@ -571,7 +571,14 @@ impl Config {
                 per_location: ss.per_location.clone(),
                 per_sku: ss.per_sku.clone(),
             },
-        )?)
+        )?
+        // Optional checks whose system is not configured pass unchecked, in-house.
+        .with_in_house(
+            OPTIONAL_SYSTEMS
+                .iter()
+                .filter(|s| self.system(s).is_none())
+                .map(|s| s.to_string()),
+        ))
     }
 
     /// A few lines saying what this configuration sets up.

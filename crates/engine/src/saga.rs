@@ -8,7 +8,7 @@
 
 use crossdock_domain::ledger::{AdvanceOrder, Command, FailedJob, NewJob, Outcome};
 use crossdock_domain::order_state::OrderState;
-use crossdock_domain::saga::{Step, next_job, step};
+use crossdock_domain::saga::{Facts, Step, go_on_after, step};
 use crossdock_store::{Exception, Job, StoredOrder};
 
 use crate::Inventory;
@@ -94,18 +94,32 @@ pub async fn complete(
     erp: Option<ErpOrder>,
 ) -> JobResult {
     let (erp_order_id, erp_status) = erp.map_or((None, None), |e| (Some(e.id), e.status));
-    let advance = AdvanceOrder {
+    let step = |from, to, actor: &str| AdvanceOrder {
         order_id: s.order.id.clone(),
-        from: s.step.from,
-        to: s.step.to,
-        actor: job.kind.clone(),
+        from,
+        to,
+        actor: actor.to_string(),
         correlation_id: job.id.clone(),
-        erp_order_id,
-        erp_status,
-        jobs: next_job(s.step.kind, &s.order.order).into_iter().collect(),
+        erp_order_id: None,
+        erp_status: None,
+        jobs: vec![],
         fail_job: None,
     };
-    match submit(inventory, advance).await {
+    let mut moves = vec![AdvanceOrder {
+        erp_order_id,
+        erp_status,
+        ..step(s.step.from, s.step.to, &job.kind)
+    }];
+    // The steps after it that call no outside system pass in the same transaction.
+    let facts = Facts::of_stored(&s.order.order);
+    let (passed, next) = go_on_after(s.step.kind, facts, inventory.estate());
+    for p in passed.iter().filter(|p| p.from != p.to) {
+        moves.push(step(p.from, p.to, p.kind));
+    }
+    if let Some(last) = moves.last_mut() {
+        last.jobs.extend(next);
+    }
+    match submit_all(inventory, moves).await {
         Ok((true, _)) => JobResult::Done,
         Ok((false, state)) if state == s.step.to => JobResult::Done,
         Ok((false, OrderState::Cancelled)) => compensate(inventory, job, &s.order.id).await,
@@ -199,11 +213,25 @@ pub async fn submit(
     inventory: &Inventory,
     advance: AdvanceOrder,
 ) -> Result<(bool, OrderState), JobResult> {
-    match inventory
-        .submit_one(Command::AdvanceOrder(Box::new(advance)))
+    submit_all(inventory, vec![advance]).await
+}
+
+/// Submits moves that follow one another, in one transaction; `(moved, state now)` of the
+/// first (the later ones move only if it did), or how the job should end.
+async fn submit_all(
+    inventory: &Inventory,
+    moves: Vec<AdvanceOrder>,
+) -> Result<(bool, OrderState), JobResult> {
+    let commands = moves
+        .into_iter()
+        .map(|m| Command::AdvanceOrder(Box::new(m)))
+        .collect();
+    let first = inventory
+        .submit(commands)
         .await
-    {
-        Ok(Outcome::OrderMoved { moved, state }) => Ok((moved, state)),
+        .map(|o| o.into_iter().next());
+    match first {
+        Ok(Some(Outcome::OrderMoved { moved, state })) => Ok((moved, state)),
         Ok(other) => Err(mapping(format!("could not move the order: {other:?}"))),
         Err(e) => Err(JobResult::Transient {
             error: e.to_string(),

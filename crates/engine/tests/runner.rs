@@ -33,9 +33,12 @@ impl Drop for Estate {
     }
 }
 
-/// `n` accepted orders, each with one `screen_fraud` job for the `fraud` system.
+/// `n` accepted orders, each with one `screen_fraud` job for the `fraud` system (configured
+/// here, so its screening is a call of its own).
 async fn with_jobs(store: AnyStore, path: Option<std::path::PathBuf>, n: usize) -> Estate {
-    let config = Config::parse(EXAMPLE).unwrap();
+    let mut config = Config::parse(EXAMPLE).unwrap();
+    let fraud = crossdock_engine::config::SystemSettings::at("http://127.0.0.1:9");
+    config.set_system("fraud", fraud);
     let shutdown = Shutdown::new();
     let inventory = Inventory::start(
         config.estate().unwrap(),

@@ -191,8 +191,9 @@ async fn keys_and_validation(app: App) {
     );
     let (_, rejected) = app.get("/v1/orders?state=rejected").await;
     assert_eq!(rejected["orders"].as_array().unwrap().len(), 1);
-    // Each accepted order wrote its first outbox job in the same transaction.
-    let (status, jobs) = app.get("/v1/jobs?state=ready&system=fraud").await;
+    // Each accepted order wrote its first outbox job in the same transaction: the credit
+    // check (fraud screening is not configured, so it passed in that transaction too).
+    let (status, jobs) = app.get("/v1/jobs?state=ready&system=erp").await;
     assert_eq!(status, StatusCode::OK);
     let accepted = app.get("/v1/orders?state=accepted").await.1["orders"]
         .as_array()
@@ -204,7 +205,7 @@ async fn keys_and_validation(app: App) {
             .as_array()
             .unwrap()
             .iter()
-            .all(|j| j["kind"] == "screen_fraud")
+            .all(|j| j["kind"] == "check_credit")
     );
     let (status, p) = app.get("/v1/jobs?state=lost").await;
     assert_eq!(
@@ -224,7 +225,7 @@ async fn exception_queue(app: App) {
     use crossdock_store::{JobFinish, LeaseRequest, Store};
     seed(&app).await;
     let (_, _, placed) = post_order(&app, &order("X-1", 1), None).await;
-    // The fraud service refuses the order's job: it becomes an exception.
+    // The ERP refuses the order's credit check: it becomes an exception.
     let now = crossdock_engine::inventory::now();
     let lease = LeaseRequest {
         owner: "w".into(),
@@ -248,7 +249,7 @@ async fn exception_queue(app: App) {
     assert_eq!(e["order_id"], placed["id"]);
     assert_eq!(
         (e["system"].as_str(), e["attempts"].as_i64()),
-        (Some("fraud"), Some(1))
+        (Some("erp"), Some(1))
     );
     assert!(e["remediation"].as_str().unwrap().contains("ERP refused"));
     let id = e["id"].as_str().unwrap().to_string();
@@ -265,7 +266,7 @@ async fn exception_queue(app: App) {
         (status, r["status"].as_str()),
         (StatusCode::OK, Some("retrying"))
     );
-    let (_, jobs) = app.get("/v1/jobs?state=ready&system=fraud").await;
+    let (_, jobs) = app.get("/v1/jobs?state=ready&system=erp").await;
     assert!(
         jobs["jobs"]
             .as_array()

@@ -283,14 +283,14 @@ impl WriteSet {
                 lines: to_json(&o.lines),
             });
             let mut from = None;
-            for (i, to) in o.history.iter().enumerate() {
+            for (i, (to, actor)) in o.history.iter().enumerate() {
                 out.history.push(HistoryRow {
                     order_id: id.to_string(),
                     seq: i as i64 + 1,
                     from_state: from,
                     to_state: to.as_str(),
                     at: o.created_at.0,
-                    actor: "intake".to_string(),
+                    actor: actor.to_string(),
                     correlation_id: request.correlation_id.clone(),
                 });
                 from = Some(to.as_str());

@@ -298,7 +298,10 @@ async fn commit_in_process(
                 }
                 match inv.submit_one(make(i, &inv)).await? {
                     Outcome::Reserved(_) => {}
-                    Outcome::OrderPlaced(o) if o.state.as_str() == "accepted" => {}
+                    // Accepted at intake (and maybe allocated in the same commit).
+                    Outcome::OrderPlaced(o)
+                        if o.history.first().map(|h| h.0)
+                            == Some(crossdock_domain::order_state::OrderState::Accepted) => {}
                     other => anyhow::bail!("refused: {other:?}"),
                 }
                 if i % 1024 == 0 {

@@ -17,6 +17,7 @@ use crate::ids::{ChannelCode, Sku};
 use crate::order::{CanonicalOrder, FieldError};
 use crate::order_state::OrderState;
 use crate::routing::{Allocated, Plan, plan};
+use crate::saga::Facts;
 use crate::sku::SkuState;
 use crate::time::Timestamp;
 
@@ -102,8 +103,9 @@ pub struct NewOrder {
     pub lines: Vec<LinePlan>,
     /// Why it was routed or refused this way.
     pub reason: String,
-    /// Transitions intake records, oldest first: one, from nothing to the state it decided.
-    pub history: Vec<OrderState>,
+    /// Transitions intake records, oldest first, with who made each: from nothing to the
+    /// state intake decided, then those of the saga's steps passed in the same commit.
+    pub history: Vec<(OrderState, &'static str)>,
     /// Outbox jobs to create: (kind, target system).
     pub jobs: Vec<NewJob>,
     /// The intake answer, kept for replays.
@@ -198,12 +200,18 @@ impl Ledger<'_> {
             .collect();
         let (state, lines, reason) = self.reserve_lines(&p.id, &p.order.channel, &wanted);
         // Received, validated and (when accepted) reserved happen inside this one commit:
-        // intake records a single transition, to the state it decided.
-        let history = vec![state];
-        let mut jobs = match state {
-            OrderState::Accepted => vec![crate::saga::first_step()],
-            _ => Vec::new(),
-        };
+        // intake records a single transition, to the state it decided. An accepted order then
+        // passes the saga's steps that call no outside system in the same commit, and the
+        // first step that calls out is queued.
+        let mut history = vec![(state, "intake")];
+        let mut jobs = Vec::new();
+        if state == OrderState::Accepted {
+            let (passed, next) = crate::saga::go_on(0, Facts::of(&p.order), self.estate);
+            for step in passed.iter().filter(|s| s.from != s.to) {
+                history.push((step.to, step.kind));
+            }
+            jobs.extend(next);
+        }
         if waiting(&lines) > 0 {
             let channel = self.estate.channel(p.order.channel.as_str());
             let horizon = channel.and_then(|c| c.backorder_horizon_days).unwrap_or(0);
@@ -228,9 +236,18 @@ impl Ledger<'_> {
             sku: None,
             data: response.clone(),
         });
+        for w in history.windows(2) {
+            let ((from, _), (to, actor)) = (w[0], w[1]);
+            self.writes.events.push(NewEvent {
+                kind: "order.state_changed",
+                sku: None,
+                data: json_text(&serde_json::json!({"id": p.id, "from": from, "to": to,
+                    "actor": actor, "correlation_id": p.correlation_id, "erp_order_id": null})),
+            });
+        }
         let placed = Arc::new(NewOrder {
             request: p.clone(),
-            state,
+            state: history.last().map_or(state, |(s, _)| *s),
             lines,
             reason,
             history,
