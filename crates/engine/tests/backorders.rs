@@ -119,7 +119,8 @@ async fn stock_that_arrives_reserves_backorders_oldest_first() {
         // 6 at acme: web may promise floor(0.8 * (6 - 2 safety)) = 3, enough for the older.
         inv.submit(vec![receipt("r1", 6)]).await.unwrap();
         assert_eq!(sweep(&inv).await.unwrap(), 1);
-        assert_eq!(state(&inv, &older).await, "accepted");
+        // Reserved, accepted and (fraud screening not configured) allocated in one commit.
+        assert_eq!(state(&inv, &older).await, "allocated");
         assert_eq!(
             state(&inv, &younger).await,
             "backordered",
@@ -130,26 +131,20 @@ async fn stock_that_arrives_reserves_backorders_oldest_first() {
         assert_eq!(o.lines[0]["allocations"][0]["location"], "acme");
         let path_taken: Vec<&str> = o.history.iter().map(|t| t.to.as_str()).collect();
         assert!(
-            path_taken.ends_with(&["backordered", "reserved", "accepted"]),
+            path_taken.ends_with(&["backordered", "reserved", "accepted", "allocated"]),
             "{path_taken:?}"
         );
         // It goes on through the saga like an order accepted at intake.
-        let fraud = inv
-            .jobs(JobFilter {
-                system: Some("fraud".into()),
-                ..JobFilter {
-                    limit: 10,
-                    ..Default::default()
-                }
-            })
-            .await
-            .unwrap();
-        assert_eq!(fraud.len(), 1);
-        assert_eq!(fraud[0].order_id.as_deref(), Some(older.as_str()));
+        let erp = jobs_of(&inv, "erp").await;
+        assert_eq!(erp.len(), 1);
+        assert_eq!(
+            (erp[0].kind.as_str(), erp[0].order_id.as_deref()),
+            ("post_sales_order", Some(older.as_str()))
+        );
 
         inv.submit(vec![receipt("r2", 10)]).await.unwrap();
         assert_eq!(sweep(&inv).await.unwrap(), 1);
-        assert_eq!(state(&inv, &younger).await, "accepted");
+        assert_eq!(state(&inv, &younger).await, "allocated");
         let s = inv.state("SKU-1").unwrap();
         let acme = s.at(&LocationCode::parse("acme").unwrap()).unwrap().buckets;
         assert_eq!((acme.on_hand, acme.reserved), (16, 5));
@@ -185,7 +180,7 @@ async fn racing_sweeps_reserve_each_backorder_once_within_what_web_may_promise()
         assert_eq!(moved, 9, "each order once, within what web may promise");
         let mut accepted = Vec::new();
         for id in &ids {
-            if state(&inv, id).await == "accepted" {
+            if state(&inv, id).await == "allocated" {
                 accepted.push(id.clone());
             }
         }
@@ -392,12 +387,12 @@ async fn waiting_lines_join_the_first_release_while_it_has_not_gone() {
             .unwrap();
         assert_eq!(sweep(&inv).await.unwrap(), 1);
         let o = inv.order(&id).await.unwrap().unwrap();
-        assert_eq!(o.state, "accepted");
+        assert_eq!(o.state, "allocated");
         assert!(o.lines[1]["reservation_id"].is_string(), "{}", o.lines);
         assert_eq!(o.lines[0]["backordered"], true, "{}", o.lines);
         let path_taken: Vec<&str> = o.history.iter().map(|t| t.to.as_str()).collect();
         assert!(
-            path_taken.ends_with(&["backordered", "reserved", "accepted"]),
+            path_taken.ends_with(&["backordered", "reserved", "accepted", "allocated"]),
             "{path_taken:?}"
         );
 
@@ -408,7 +403,7 @@ async fn waiting_lines_join_the_first_release_while_it_has_not_gone() {
             "the cancelled order is offered nothing"
         );
         let o = inv.order(&id).await.unwrap().unwrap();
-        assert_eq!(o.state, "accepted");
+        assert_eq!(o.state, "allocated");
         assert!(o.lines[0]["reservation_id"].is_string(), "{}", o.lines);
         assert_eq!(o.lines[0].get("part"), None, "joins the first release");
         assert!(jobs_of(&inv, "wms").await.is_empty(), "no part of its own");

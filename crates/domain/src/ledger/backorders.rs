@@ -162,12 +162,30 @@ impl Ledger<'_> {
             fail_job: None,
         };
         if now.state == OrderState::Backordered {
-            self.advance_order(&step(OrderState::Backordered, OrderState::Reserved, vec![]));
-            return self.advance_order(&step(
-                OrderState::Reserved,
-                OrderState::Accepted,
-                vec![crate::saga::first_step()],
-            ));
+            // On through the saga as at intake: its in-house steps pass in this commit.
+            let facts = crate::saga::Facts {
+                account: now.detail.account,
+                tax: now.detail.tax.is_some(),
+            };
+            let (passed, next) = crate::saga::go_on(0, facts, self.estate);
+            let mut moves = vec![
+                step(OrderState::Backordered, OrderState::Reserved, vec![]),
+                step(OrderState::Reserved, OrderState::Accepted, vec![]),
+            ];
+            for p in passed.iter().filter(|p| p.from != p.to) {
+                moves.push(AdvanceOrder {
+                    actor: p.kind.into(),
+                    ..step(p.from, p.to, vec![])
+                });
+            }
+            if let Some(last) = moves.last_mut() {
+                last.jobs.extend(next);
+            }
+            let mut outcome = None;
+            for m in &moves {
+                outcome = Some(self.advance_order(m));
+            }
+            return outcome.expect("a backorder makes at least two moves");
         }
         let jobs = if part > 1 {
             vec![release_part(part)]

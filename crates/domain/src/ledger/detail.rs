@@ -44,6 +44,8 @@ pub struct OrderDetail {
     /// How many releases its lines go to the warehouse in (more than one once stock for
     /// waiting lines came after the first).
     pub parts: u32,
+    /// The customer buys on account.
+    pub account: bool,
 }
 
 /// An order's per-line routing as stored, and why it was routed so.
@@ -116,6 +118,10 @@ impl OrderDetail {
             lines,
             payment,
             parts: 1,
+            account: body
+                .get("customer")
+                .and_then(|c| c.get("account"))
+                .is_some_and(|a| !a.is_null()),
             ..Self::default()
         })
     }
