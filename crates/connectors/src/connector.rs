@@ -19,6 +19,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crossdock_domain::ErrorCode;
 use crossdock_domain::ledger::AdvanceOrder;
 use crossdock_domain::order_state::OrderState;
 use crossdock_engine::Inventory;
@@ -115,7 +116,7 @@ impl Connector {
                 self.fraud_hold_score
             );
             Verdict::Hold(saga::Hold {
-                code: "FRAUD_SUSPECTED",
+                code: ErrorCode::FraudSuspected,
                 error: why,
                 erp: None,
             })
@@ -142,7 +143,7 @@ impl Connector {
         Ok(if on_hold {
             let why = format!("the ERP has account `{account}` on credit hold");
             Verdict::Hold(saga::Hold {
-                code: "CUSTOMER_ON_CREDIT_HOLD",
+                code: ErrorCode::CustomerOnCreditHold,
                 error: why,
                 erp: None,
             })
@@ -212,7 +213,7 @@ impl Connector {
         let answer = self.remote.post("/sales-orders", &body).await?;
         let Some(id) = answer["erp_order_id"].as_str() else {
             return Err(JobResult::Permanent {
-                code: "ERP_REJECTED",
+                code: ErrorCode::ErpRejected,
                 error: format!("ERP answered without erp_order_id: {answer}"),
             });
         };
@@ -228,7 +229,7 @@ impl Connector {
                 status.unwrap_or_default()
             );
             return Ok(Verdict::Hold(saga::Hold {
-                code: "ERP_ORDER_HELD",
+                code: ErrorCode::ErpOrderHeld,
                 error: why,
                 erp: Some(erp),
             }));
@@ -267,7 +268,7 @@ impl Connector {
         }
         let Some((path, body)) = follow_up_call(&job.kind, &order, &payload) else {
             return JobResult::Permanent {
-                code: "MAPPING_FAILED",
+                code: ErrorCode::MappingFailed,
                 error: format!(
                     "the {} connector has no job named `{}`",
                     self.system, job.kind

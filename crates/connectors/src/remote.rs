@@ -16,20 +16,7 @@ pub struct Remote {
     /// Name in messages, e.g. `ERP`.
     name: String,
     /// Exception code for a refusal, e.g. `ERP_REJECTED`.
-    rejected: &'static str,
-}
-
-/// The exception code when `system` refuses a call.
-pub fn rejected_code(system: &str) -> &'static str {
-    match system {
-        "erp" => "ERP_REJECTED",
-        "wms" => "WMS_REJECTED",
-        "payment" => "PAYMENT_REJECTED",
-        "fraud" => "FRAUD_REJECTED",
-        "tax" => "TAX_REJECTED",
-        "storefront" => "CHANNEL_REJECTED",
-        _ => "MAPPING_FAILED",
-    }
+    rejected: crossdock_domain::ErrorCode,
 }
 
 impl Remote {
@@ -39,7 +26,7 @@ impl Remote {
             http: reqwest::Client::builder().timeout(timeout).build()?,
             base: base_url.trim_end_matches('/').to_string(),
             name: system.to_uppercase(),
-            rejected: rejected_code(system),
+            rejected: crossdock_domain::ErrorCode::rejected_by(system),
         })
     }
 

@@ -73,6 +73,38 @@ pub enum ErrorCode {
     DuplicateEvent,
     /// The event is older than the last snapshot.
     StaleEvent,
+    /// The ERP did not answer through every retry.
+    ErpUnavailable,
+    /// The ERP refused the call.
+    ErpRejected,
+    /// The ERP created the sales order in a status configured to mean on hold.
+    ErpOrderHeld,
+    /// The warehouse did not answer through every retry.
+    WmsUnavailable,
+    /// The warehouse refused the call.
+    WmsRejected,
+    /// The payment service did not answer through every retry.
+    PaymentUnavailable,
+    /// The payment service refused the call.
+    PaymentRejected,
+    /// The fraud service did not answer through every retry.
+    FraudUnavailable,
+    /// The fraud service refused the call.
+    FraudRejected,
+    /// The fraud service scored the order at or above the hold score.
+    FraudSuspected,
+    /// The tax service did not answer through every retry.
+    TaxUnavailable,
+    /// The tax service refused the call.
+    TaxRejected,
+    /// The storefront did not answer through every retry.
+    ChannelUnavailable,
+    /// The storefront refused the call.
+    ChannelRejected,
+    /// A shipped order's invoices do not come to its value.
+    PriceMismatch,
+    /// A backorder waited past its channel's horizon.
+    BackorderOverdue,
     /// The store could not be reached or refused the write.
     StoreUnavailable,
     /// The resource does not exist.
@@ -82,6 +114,154 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code.
+    pub const ALL: [ErrorCode; 52] = [
+        ErrorCode::MalformedJson,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::RequestTimeout,
+        ErrorCode::ServerBusy,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::ValidationFailed,
+        ErrorCode::QueryInvalid,
+        ErrorCode::QtyInvalid,
+        ErrorCode::DecimalInvalid,
+        ErrorCode::CurrencyInvalid,
+        ErrorCode::AddressInvalid,
+        ErrorCode::SkuUnknown,
+        ErrorCode::WarehouseUnknown,
+        ErrorCode::ChannelUnknown,
+        ErrorCode::LocationNotInChannel,
+        ErrorCode::InsufficientStock,
+        ErrorCode::ReservationNotFound,
+        ErrorCode::ReservationClosed,
+        ErrorCode::OrderNotFound,
+        ErrorCode::ExceptionNotFound,
+        ErrorCode::OrderNotCancellable,
+        ErrorCode::OrderStateConflict,
+        ErrorCode::SkuNotOnOrder,
+        ErrorCode::QtyExceedsOrder,
+        ErrorCode::CustomerOnCreditHold,
+        ErrorCode::ReturnWindowClosed,
+        ErrorCode::IdempotencyKeyReused,
+        ErrorCode::MappingFailed,
+        ErrorCode::CurrencyMismatch,
+        ErrorCode::InvoiceConflict,
+        ErrorCode::WarehouseMismatch,
+        ErrorCode::DuplicateEvent,
+        ErrorCode::StaleEvent,
+        ErrorCode::ErpUnavailable,
+        ErrorCode::ErpRejected,
+        ErrorCode::ErpOrderHeld,
+        ErrorCode::WmsUnavailable,
+        ErrorCode::WmsRejected,
+        ErrorCode::PaymentUnavailable,
+        ErrorCode::PaymentRejected,
+        ErrorCode::FraudUnavailable,
+        ErrorCode::FraudRejected,
+        ErrorCode::FraudSuspected,
+        ErrorCode::TaxUnavailable,
+        ErrorCode::TaxRejected,
+        ErrorCode::ChannelUnavailable,
+        ErrorCode::ChannelRejected,
+        ErrorCode::PriceMismatch,
+        ErrorCode::BackorderOverdue,
+        ErrorCode::StoreUnavailable,
+        ErrorCode::NotFound,
+        ErrorCode::Internal,
+    ];
+
+    /// The code `s` names, in its wire form.
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The code for an outside system (`erp`, `wms`, `payment`, `fraud`, `tax`,
+    /// `storefront`) refusing a call; `MAPPING_FAILED` for a system with no such code.
+    pub fn rejected_by(system: &str) -> ErrorCode {
+        match system {
+            "erp" => ErrorCode::ErpRejected,
+            "wms" => ErrorCode::WmsRejected,
+            "payment" => ErrorCode::PaymentRejected,
+            "fraud" => ErrorCode::FraudRejected,
+            "tax" => ErrorCode::TaxRejected,
+            "storefront" => ErrorCode::ChannelRejected,
+            _ => ErrorCode::MappingFailed,
+        }
+    }
+
+    /// The code for a system that did not answer through every retry. crossdock's own
+    /// runners (the saga's in-house steps, backorders, invoices, parcels) fail that way only
+    /// when the store does.
+    pub fn unavailable(system: &str) -> ErrorCode {
+        match system {
+            "erp" => ErrorCode::ErpUnavailable,
+            "wms" => ErrorCode::WmsUnavailable,
+            "payment" => ErrorCode::PaymentUnavailable,
+            "fraud" => ErrorCode::FraudUnavailable,
+            "tax" => ErrorCode::TaxUnavailable,
+            "storefront" => ErrorCode::ChannelUnavailable,
+            _ => ErrorCode::StoreUnavailable,
+        }
+    }
+
+    /// A short, human title (problem+json's `title`).
+    pub fn title(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedJson => "Malformed JSON",
+            ErrorCode::PayloadTooLarge => "Payload too large",
+            ErrorCode::RequestTimeout => "Request body too slow",
+            ErrorCode::ServerBusy => "Server busy",
+            ErrorCode::UnsupportedMediaType => "Unsupported media type",
+            ErrorCode::ValidationFailed => "Validation failed",
+            ErrorCode::QueryInvalid => "Unknown or malformed query parameter",
+            ErrorCode::QtyInvalid => "Invalid quantity",
+            ErrorCode::DecimalInvalid => "Invalid amount",
+            ErrorCode::CurrencyInvalid => "Invalid currency",
+            ErrorCode::AddressInvalid => "Invalid address",
+            ErrorCode::SkuUnknown => "Unknown SKU",
+            ErrorCode::WarehouseUnknown => "Unknown location",
+            ErrorCode::ChannelUnknown => "Unknown channel",
+            ErrorCode::LocationNotInChannel => "Location does not feed the channel",
+            ErrorCode::InsufficientStock => "Insufficient stock",
+            ErrorCode::ReservationNotFound => "Reservation not found",
+            ErrorCode::ReservationClosed => "Reservation already closed",
+            ErrorCode::OrderNotFound => "Order not found",
+            ErrorCode::ExceptionNotFound => "Exception not found",
+            ErrorCode::OrderNotCancellable => "Order can no longer be cancelled",
+            ErrorCode::OrderStateConflict => "Order is not in a state that allows this",
+            ErrorCode::SkuNotOnOrder => "SKU is not on the order",
+            ErrorCode::QtyExceedsOrder => "Quantity exceeds what is left on the order",
+            ErrorCode::CustomerOnCreditHold => "Customer on credit hold",
+            ErrorCode::ReturnWindowClosed => "Return window closed",
+            ErrorCode::IdempotencyKeyReused => "Idempotency key reused",
+            ErrorCode::MappingFailed => "No mapping for a value",
+            ErrorCode::CurrencyMismatch => "Currency differs from the order's",
+            ErrorCode::InvoiceConflict => "Invoice number already recorded differently",
+            ErrorCode::WarehouseMismatch => "Shipped from a location the order holds nothing at",
+            ErrorCode::DuplicateEvent => "Duplicate event",
+            ErrorCode::StaleEvent => "Stale event",
+            ErrorCode::ErpUnavailable => "ERP unavailable",
+            ErrorCode::ErpRejected => "ERP refused the call",
+            ErrorCode::ErpOrderHeld => "ERP holds the sales order",
+            ErrorCode::WmsUnavailable => "Warehouse unavailable",
+            ErrorCode::WmsRejected => "Warehouse refused the call",
+            ErrorCode::PaymentUnavailable => "Payment service unavailable",
+            ErrorCode::PaymentRejected => "Payment service refused the call",
+            ErrorCode::FraudUnavailable => "Fraud service unavailable",
+            ErrorCode::FraudRejected => "Fraud service refused the call",
+            ErrorCode::FraudSuspected => "Suspected fraud",
+            ErrorCode::TaxUnavailable => "Tax service unavailable",
+            ErrorCode::TaxRejected => "Tax service refused the call",
+            ErrorCode::ChannelUnavailable => "Storefront unavailable",
+            ErrorCode::ChannelRejected => "Storefront refused the call",
+            ErrorCode::PriceMismatch => "Invoices do not match the order's value",
+            ErrorCode::BackorderOverdue => "Backorder overdue",
+            ErrorCode::StoreUnavailable => "Store unavailable",
+            ErrorCode::NotFound => "Not found",
+            ErrorCode::Internal => "Internal error",
+        }
+    }
+
     /// The code as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -118,6 +298,22 @@ impl ErrorCode {
             ErrorCode::WarehouseMismatch => "WAREHOUSE_MISMATCH",
             ErrorCode::DuplicateEvent => "DUPLICATE_EVENT",
             ErrorCode::StaleEvent => "STALE_EVENT",
+            ErrorCode::ErpUnavailable => "ERP_UNAVAILABLE",
+            ErrorCode::ErpRejected => "ERP_REJECTED",
+            ErrorCode::ErpOrderHeld => "ERP_ORDER_HELD",
+            ErrorCode::WmsUnavailable => "WMS_UNAVAILABLE",
+            ErrorCode::WmsRejected => "WMS_REJECTED",
+            ErrorCode::PaymentUnavailable => "PAYMENT_UNAVAILABLE",
+            ErrorCode::PaymentRejected => "PAYMENT_REJECTED",
+            ErrorCode::FraudUnavailable => "FRAUD_UNAVAILABLE",
+            ErrorCode::FraudRejected => "FRAUD_REJECTED",
+            ErrorCode::FraudSuspected => "FRAUD_SUSPECTED",
+            ErrorCode::TaxUnavailable => "TAX_UNAVAILABLE",
+            ErrorCode::TaxRejected => "TAX_REJECTED",
+            ErrorCode::ChannelUnavailable => "CHANNEL_UNAVAILABLE",
+            ErrorCode::ChannelRejected => "CHANNEL_REJECTED",
+            ErrorCode::PriceMismatch => "PRICE_MISMATCH",
+            ErrorCode::BackorderOverdue => "BACKORDER_OVERDUE",
             ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Internal => "INTERNAL",
@@ -136,10 +332,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wire_form_matches_serde() {
-        for code in [ErrorCode::InsufficientStock, ErrorCode::WarehouseUnknown] {
+    fn every_code_has_one_wire_form_a_title_and_parses_back() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            assert!(!code.title().is_empty());
+        }
+        assert_eq!(ErrorCode::parse("NO_SUCH_CODE"), None);
+        for system in ["erp", "wms", "payment", "fraud", "tax", "storefront"] {
+            assert!(
+                ErrorCode::rejected_by(system)
+                    .as_str()
+                    .ends_with("_REJECTED")
+            );
+            assert!(
+                ErrorCode::unavailable(system)
+                    .as_str()
+                    .ends_with("_UNAVAILABLE")
+            );
         }
     }
 }

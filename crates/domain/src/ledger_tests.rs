@@ -847,7 +847,7 @@ mod fulfilment {
         );
         let failed = &l.writes.failed_jobs;
         assert!(
-            failed.iter().any(|f| f.code == "PRICE_MISMATCH"),
+            failed.iter().any(|f| f.code == ErrorCode::PriceMismatch),
             "{failed:?}"
         );
         // The rest comes: 30.00 in all, and the order is invoiced.

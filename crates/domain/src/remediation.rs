@@ -1,73 +1,91 @@
 //! What an operator should do about each exception code, in plain language.
 
-/// Remediation steps for an exception `code`.
+use crate::error::ErrorCode;
+
+/// For a code no step is written for.
+const GENERIC: &str =
+    "Read the last error, correct the cause in the named system, then retry or resolve.";
+
+/// Remediation steps for an exception's stored `code`.
 pub fn remediation(code: &str) -> &'static str {
-    match code {
-        "ERP_UNAVAILABLE" => {
-            "The ERP did not answer through every retry. Check that it is up and reachable \
+    ErrorCode::parse(code).map_or(GENERIC, ErrorCode::steps)
+}
+
+impl ErrorCode {
+    /// What an operator should do about an exception with this code: its own steps, or
+    /// general ones.
+    pub fn steps(self) -> &'static str {
+        self.remediation().unwrap_or(GENERIC)
+    }
+
+    /// What an operator should do about an exception with this code, where steps are
+    /// written for it.
+    pub fn remediation(self) -> Option<&'static str> {
+        use ErrorCode::*;
+        Some(match self {
+            ErpUnavailable => {
+                "The ERP did not answer through every retry. Check that it is up and reachable \
              (its status page, network, credentials), then retry; nothing was posted twice."
-        }
-        "ERP_REJECTED" => {
-            "The ERP refused the sales order. Read the last error for the field it named, fix \
+            }
+            ErpRejected => {
+                "The ERP refused the sales order. Read the last error for the field it named, fix \
              the order or the master data in the ERP (customer, item, price), then retry."
-        }
-        "ITEM_UNKNOWN_IN_ERP" => {
-            "An item on the order does not exist in the ERP. Create or map the item in the \
-             ERP, then retry."
-        }
-        "CUSTOMER_ON_CREDIT_HOLD" => {
-            "The customer is on credit hold. Release the hold in the ERP or take payment, \
+            }
+            CustomerOnCreditHold => {
+                "The customer is on credit hold. Release the hold in the ERP or take payment, \
              then retry (the credit check runs again); resolve to approve the order past the \
              check; or cancel the order."
-        }
-        "ERP_ORDER_HELD" => {
-            "The ERP created the sales order in a status configured to mean on hold (an \
+            }
+            ErpOrderHeld => {
+                "The ERP created the sales order in a status configured to mean on hold (an \
              approval, a credit or pricing review there). Deal with it in the ERP, then retry \
              (the status is read again), or resolve to go on regardless, or cancel the order."
-        }
-        "WAREHOUSE_MISMATCH" => {
-            "The warehouse reported a parcel from a location this order holds no stock at; \
+            }
+            WarehouseMismatch => {
+                "The warehouse reported a parcel from a location this order holds no stock at; \
              nothing was booked. Ask the warehouse where it really left from: if it reported \
              the wrong location, have it send the shipment again with the right one; if the \
              goods did leave from there, correct both locations' stock with adjustment \
              events, then retry this exception to book the parcel, or resolve it."
-        }
-        "BACKORDER_OVERDUE" => {
-            "The order has waited past its channel's backorder horizon and stock has not come \
+            }
+            BackorderOverdue => {
+                "The order has waited past its channel's backorder horizon and stock has not come \
              in. Check the purchase order's date with the supplier and tell the customer; \
              retry this exception to look again, resolve it to keep the order waiting, or \
              cancel the order."
-        }
-        "FRAUD_SUSPECTED" => {
-            "The fraud service scored the order at or above the hold score. Review the \
+            }
+            FraudSuspected => {
+                "The fraud service scored the order at or above the hold score. Review the \
              customer, address and payment: resolve this exception to approve the order (it \
              continues without being screened again), or cancel the order."
-        }
-        "PRICE_MISMATCH" => {
-            "The ERP's invoices for this shipped order do not come to its value (goods and \
+            }
+            PriceMismatch => {
+                "The ERP's invoices for this shipped order do not come to its value (goods and \
              tax, within the channel's invoice_tolerance). Confirm the price list with the \
              ERP: have it send a corrected invoice or credit note, then retry this exception \
              to compare again; or resolve it to accept the invoices as they are (the order \
              is invoiced and closes)."
-        }
-        "ADDRESS_INVALID" => "Correct the shipping address with the customer, then retry.",
-        "WAREHOUSE_UNKNOWN" => {
-            "A location is not known to the warehouse system. Map it in the configuration, \
+            }
+            AddressInvalid => "Correct the shipping address with the customer, then retry.",
+            WarehouseUnknown => {
+                "A location is not known to the warehouse system. Map it in the configuration, \
              then retry."
-        }
-        "MAPPING_FAILED" => {
-            "The data could not be transformed for the target system. Fix the mapping, then \
+            }
+            MappingFailed => {
+                "The data could not be transformed for the target system. Fix the mapping, then \
              retry."
-        }
-        code if code.ends_with("_REJECTED") => {
-            "The system refused the call. Read the last error for what it named, correct the \
+            }
+            WmsRejected | PaymentRejected | FraudRejected | TaxRejected | ChannelRejected => {
+                "The system refused the call. Read the last error for what it named, correct the \
              data there or edit the job's payload, then retry."
-        }
-        code if code.ends_with("_UNAVAILABLE") => {
-            "The system did not answer through every retry. Check that it is up and \
+            }
+            WmsUnavailable | PaymentUnavailable | FraudUnavailable | TaxUnavailable
+            | ChannelUnavailable | StoreUnavailable => {
+                "The system did not answer through every retry. Check that it is up and \
              reachable, then retry."
-        }
-        _ => "Read the last error, correct the cause in the named system, then retry or resolve.",
+            }
+            _ => return None,
+        })
     }
 }
 
@@ -76,9 +94,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_code_has_steps() {
+    fn every_code_an_exception_opens_with_has_steps() {
         assert!(remediation("ERP_UNAVAILABLE").contains("retry"));
         assert!(remediation("WMS_UNAVAILABLE").contains("reachable"));
-        assert!(!remediation("SOMETHING_NEW").is_empty());
+        assert_eq!(remediation("SOMETHING_NEW"), GENERIC);
+        for system in ["erp", "wms", "payment", "fraud", "tax", "storefront"] {
+            for code in [
+                ErrorCode::rejected_by(system),
+                ErrorCode::unavailable(system),
+            ] {
+                assert!(code.remediation().is_some(), "{code}");
+            }
+        }
+        for code in [
+            ErrorCode::CustomerOnCreditHold,
+            ErrorCode::ErpOrderHeld,
+            ErrorCode::FraudSuspected,
+            ErrorCode::PriceMismatch,
+            ErrorCode::BackorderOverdue,
+            ErrorCode::WarehouseMismatch,
+            ErrorCode::MappingFailed,
+        ] {
+            assert!(code.remediation().is_some(), "{code}");
+        }
     }
 }

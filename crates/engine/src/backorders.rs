@@ -169,7 +169,7 @@ impl Handler for BackorderDue {
                     format!("has {lines} line(s) that have")
                 };
                 JobResult::Permanent {
-                    code: "BACKORDER_OVERDUE",
+                    code: crossdock_domain::ErrorCode::BackorderOverdue,
                     error: format!(
                         "order {id} {what} waited past {}'s backorder horizon of {days} days \
                          for stock",

@@ -38,7 +38,7 @@ impl Handler for InvoiceMatch {
         }));
         match self.inventory.submit_one(command).await {
             Ok(Outcome::PriceMismatch { detail }) => JobResult::Permanent {
-                code: "PRICE_MISMATCH",
+                code: crossdock_domain::ErrorCode::PriceMismatch,
                 error: detail,
             },
             Ok(_) => JobResult::Done,

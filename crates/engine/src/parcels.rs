@@ -31,7 +31,7 @@ impl Handler for ShipmentReview {
             Ok(r) => r,
             Err(errors) => {
                 return JobResult::Permanent {
-                    code: "VALIDATION_FAILED",
+                    code: crossdock_domain::ErrorCode::ValidationFailed,
                     error: format!("the kept parcel no longer reads: {errors:?}"),
                 };
             }
@@ -48,11 +48,11 @@ impl Handler for ShipmentReview {
                 ..
             }) => JobResult::Held,
             Ok(Outcome::Rejected { code, detail }) => JobResult::Permanent {
-                code: code.as_str(),
+                code,
                 error: detail,
             },
             Ok(other) => JobResult::Permanent {
-                code: "INTERNAL",
+                code: crossdock_domain::ErrorCode::Internal,
                 error: format!("unexpected outcome {other:?}"),
             },
             Err(e) => JobResult::Transient {

@@ -70,7 +70,7 @@ pub async fn load_order(inventory: &Inventory, job: &Job) -> Result<StoredOrder,
 
 fn mapping(error: String) -> JobResult {
     JobResult::Permanent {
-        code: "MAPPING_FAILED",
+        code: crossdock_domain::ErrorCode::MappingFailed,
         error,
     }
 }
@@ -165,7 +165,7 @@ async fn compensate(inventory: &Inventory, job: &Job, order_id: &str) -> JobResu
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hold {
     /// The exception's code, e.g. `FRAUD_SUSPECTED`.
-    pub code: &'static str,
+    pub code: crossdock_domain::ErrorCode,
     /// Why, for operators.
     pub error: String,
     /// The ERP's sales order, when the ERP already has it (so a cancel undoes it).
@@ -188,7 +188,7 @@ pub async fn hold(inventory: &Inventory, job: &Job, s: &StepJob, hold: Hold) -> 
         jobs: vec![],
         fail_job: Some(FailedJob {
             job_id: job.id.clone(),
-            code: code.to_string(),
+            code,
             error,
         }),
     };
@@ -198,7 +198,7 @@ pub async fn hold(inventory: &Inventory, job: &Job, s: &StepJob, hold: Hold) -> 
             tracing::info!(
                 order,
                 step,
-                code,
+                code = code.as_str(),
                 "order held: opened its exception for a person"
             );
             JobResult::Held

@@ -220,7 +220,7 @@ async fn a_backorder_still_waiting_at_its_horizon_is_overdue() {
         let handler = BackorderDue::new(inv.clone());
         match handler.run(due).await {
             JobResult::Permanent { code, error } => {
-                assert_eq!(code, "BACKORDER_OVERDUE");
+                assert_eq!(code, crossdock_domain::ErrorCode::BackorderOverdue);
                 assert!(
                     error.contains(&waiting) && error.contains("14 days"),
                     "{error}"
@@ -306,7 +306,7 @@ async fn shipping_what_is_available_goes_on_and_releases_the_rest_as_its_own_par
         let handler = BackorderDue::new(inv.clone());
         match handler.run(&due[0]).await {
             JobResult::Permanent { code, error } => {
-                assert_eq!(code, "BACKORDER_OVERDUE");
+                assert_eq!(code, crossdock_domain::ErrorCode::BackorderOverdue);
                 assert!(error.contains("1 line(s)"), "{error}");
             }
             other => panic!("{other:?}"),

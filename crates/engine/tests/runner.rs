@@ -135,7 +135,7 @@ impl Handler for FakeSystem {
         };
         if self.refuse {
             JobResult::Permanent {
-                code: "ERP_REJECTED",
+                code: crossdock_domain::ErrorCode::ErpRejected,
                 error: "rejected: unknown customer".into(),
             }
         } else if self.down

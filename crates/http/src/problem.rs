@@ -55,47 +55,6 @@ impl Problem {
     }
 }
 
-fn title(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::MalformedJson => "Malformed JSON",
-        ErrorCode::PayloadTooLarge => "Payload too large",
-        ErrorCode::RequestTimeout => "Request body too slow",
-        ErrorCode::ServerBusy => "Server busy",
-        ErrorCode::UnsupportedMediaType => "Unsupported media type",
-        ErrorCode::ValidationFailed => "Validation failed",
-        ErrorCode::QueryInvalid => "Unknown or malformed query parameter",
-        ErrorCode::QtyInvalid => "Invalid quantity",
-        ErrorCode::DecimalInvalid => "Invalid amount",
-        ErrorCode::CurrencyInvalid => "Invalid currency",
-        ErrorCode::AddressInvalid => "Invalid address",
-        ErrorCode::SkuUnknown => "Unknown SKU",
-        ErrorCode::WarehouseUnknown => "Unknown location",
-        ErrorCode::ChannelUnknown => "Unknown channel",
-        ErrorCode::LocationNotInChannel => "Location does not feed the channel",
-        ErrorCode::InsufficientStock => "Insufficient stock",
-        ErrorCode::ReservationNotFound => "Reservation not found",
-        ErrorCode::ReservationClosed => "Reservation already closed",
-        ErrorCode::OrderNotFound => "Order not found",
-        ErrorCode::ExceptionNotFound => "Exception not found",
-        ErrorCode::OrderNotCancellable => "Order can no longer be cancelled",
-        ErrorCode::OrderStateConflict => "Order is not in a state that allows this",
-        ErrorCode::SkuNotOnOrder => "SKU is not on the order",
-        ErrorCode::QtyExceedsOrder => "Quantity exceeds what is left on the order",
-        ErrorCode::CustomerOnCreditHold => "Customer on credit hold",
-        ErrorCode::ReturnWindowClosed => "Return window closed",
-        ErrorCode::IdempotencyKeyReused => "Idempotency key reused",
-        ErrorCode::MappingFailed => "No mapping for a value",
-        ErrorCode::CurrencyMismatch => "Currency differs from the order's",
-        ErrorCode::InvoiceConflict => "Invoice number already recorded differently",
-        ErrorCode::WarehouseMismatch => "Shipped from a location the order holds nothing at",
-        ErrorCode::DuplicateEvent => "Duplicate event",
-        ErrorCode::StaleEvent => "Stale event",
-        ErrorCode::StoreUnavailable => "Store unavailable",
-        ErrorCode::NotFound => "Not found",
-        ErrorCode::Internal => "Internal error",
-    }
-}
-
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {
@@ -103,7 +62,7 @@ impl IntoResponse for Problem {
         }
         let mut body = json!({
             "type": format!("urn:crossdock:problem:{}", self.code.as_str().to_lowercase().replace('_', "-")),
-            "title": title(self.code),
+            "title": self.code.title(),
             "status": self.status.as_u16(),
             "code": self.code.as_str(),
             "detail": self.detail,

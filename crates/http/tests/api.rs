@@ -399,6 +399,17 @@ async fn contract(app: App) {
     ] {
         assert!(doc["paths"][path].is_object(), "openapi.json lacks {path}");
     }
+    // The document names every code an answer or an exception can carry, and no other.
+    let listed: Vec<&str> = (doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter())
+    .map(|c| c.as_str().unwrap())
+    .collect();
+    let codes: Vec<&str> = (crossdock_domain::ErrorCode::ALL.iter())
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(listed, codes);
 }
 
 async fn racing_reservations(app: App) {

@@ -11,7 +11,6 @@ use crossdock_domain::ledger::{
     Finished, InvoiceRow, JsonText, Ledger, NewJob, NewOrder, OrderNow, Outcome, Priors,
     Reservation, ReturnLine, ReturnRow, ShipmentRow,
 };
-use crossdock_domain::remediation::remediation;
 
 use crate::Batch;
 use crate::rows::{ExpectedRow, ReservationRow, StockRow};
@@ -349,13 +348,15 @@ impl WriteSet {
         out.invoices = w.invoices.clone();
         out.returns = w.returns.clone();
         out.return_receipts = w.return_receipts.clone();
-        out.outgrown = w.outgrown.clone();
+        out.outgrown = (w.outgrown.iter())
+            .map(|(order, code)| (order.clone(), code.as_str()))
+            .collect();
         out.failed_jobs = w
             .failed_jobs
             .iter()
             .map(|f| {
-                let steps = remediation(&f.code);
-                (f.job_id.clone(), f.code.clone(), f.error.clone(), steps)
+                let steps = f.code.steps();
+                (f.job_id.clone(), f.code.to_string(), f.error.clone(), steps)
             })
             .collect();
         out.events = w

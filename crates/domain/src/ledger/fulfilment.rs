@@ -113,7 +113,7 @@ pub struct FailedJob {
     /// The job.
     pub job_id: String,
     /// Stable business code, e.g. `FRAUD_SUSPECTED`.
-    pub code: String,
+    pub code: ErrorCode,
     /// Why, for operators.
     pub error: String,
 }

@@ -59,7 +59,7 @@ impl Ledger<'_> {
         let seq = self.orders.get(order_id).map_or(0, |o| o.transitions);
         let failed = FailedJob {
             job_id: job.id_for(order_id, Some(seq)),
-            code: "PRICE_MISMATCH".into(),
+            code: ErrorCode::PriceMismatch,
             error: format!(
                 "invoices for order {order_id} come to {} {} but the order is worth {} (goods \
                  {}, {}), beyond the tolerance of {tolerance}",
@@ -183,7 +183,7 @@ impl Ledger<'_> {
             // Matched now (a corrected invoice came): an earlier mismatch is settled.
             self.writes
                 .outgrown
-                .push((i.order_id.clone(), "PRICE_MISMATCH"));
+                .push((i.order_id.clone(), ErrorCode::PriceMismatch));
         }
         self.advance_order(&advance)
     }
@@ -213,7 +213,7 @@ impl Ledger<'_> {
         }
         self.writes
             .outgrown
-            .push((m.order_id.clone(), "PRICE_MISMATCH"));
+            .push((m.order_id.clone(), ErrorCode::PriceMismatch));
         let mut advance = AdvanceOrder {
             order_id: m.order_id.clone(),
             from: OrderState::Shipped,

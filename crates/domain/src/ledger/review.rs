@@ -37,7 +37,7 @@ impl Ledger<'_> {
         let seq = self.orders.get(&s.order_id).map_or(0, |o| o.transitions);
         let failed = FailedJob {
             job_id: job.id_for(&s.order_id, Some(seq)),
-            code: code.as_str().to_string(),
+            code,
             error,
         };
         self.advance_order(&AdvanceOrder {

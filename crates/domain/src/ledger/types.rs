@@ -447,7 +447,7 @@ pub struct Writes {
     pub failed_jobs: Vec<FailedJob>,
     /// Open exceptions the order has outgrown, to close: (order id, code). A shipped order
     /// whose invoices now match closes its `PRICE_MISMATCH`.
-    pub outgrown: Vec<(String, &'static str)>,
+    pub outgrown: Vec<(String, crate::error::ErrorCode)>,
     /// Returns to write.
     pub returns: Vec<ReturnRow>,
     /// Return lines with their new received count.

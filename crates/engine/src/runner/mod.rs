@@ -37,7 +37,7 @@ pub enum JobResult {
     /// Trying again will not help: the system refused the request itself.
     Permanent {
         /// Stable business code for the exception, e.g. `ERP_REJECTED`.
-        code: &'static str,
+        code: crossdock_domain::error::ErrorCode,
         /// What happened.
         error: String,
     },
@@ -296,8 +296,8 @@ async fn run_one<H: Handler>(
             JobResult::Permanent { code, error } => {
                 // The system answered: it is healthy, the request was not.
                 stats.failed.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(system, job = job.id, order = job.order_id, code, %error,
-                    "job failed: opened its exception");
+                tracing::info!(system, job = job.id, order = job.order_id, code = code.as_str(),
+                    %error, "job failed: opened its exception");
                 JobFinish::Failed {
                     code: code.to_string(),
                     error,
@@ -322,11 +322,12 @@ async fn run_one<H: Handler>(
                     }
                     None => {
                         stats.failed.fetch_add(1, Ordering::Relaxed);
-                        let code = format!("{}_UNAVAILABLE", job.system.to_uppercase());
-                        tracing::warn!(system, job = job.id, order = job.order_id, code,
-                            attempts = attempt, %error, "job out of retries: opened its exception");
+                        let code = crossdock_domain::error::ErrorCode::unavailable(&job.system);
+                        tracing::warn!(system, job = job.id, order = job.order_id,
+                            code = code.as_str(), attempts = attempt, %error,
+                            "job out of retries: opened its exception");
                         JobFinish::Failed {
-                            code,
+                            code: code.to_string(),
                             error: format!("gave up after {attempt} tries: {error}"),
                         }
                     }
