@@ -151,11 +151,17 @@ impl Handler for BackorderDue {
         let Some(id) = &job.order_id else {
             return JobResult::Done;
         };
-        match self.inventory.order(id).await {
-            Ok(Some(o)) if !waiting_lines(&o).is_empty() => {
+        let order = self.inventory.order(id).await;
+        let waiting = order
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .map_or(0, |o| waiting_lines(o).len());
+        match order {
+            Ok(Some(o)) if waiting > 0 => {
                 let channel = self.inventory.estate().channel(&o.channel);
                 let days = channel.and_then(|c| c.backorder_horizon_days).unwrap_or(0);
-                let lines = waiting_lines(&o).len();
+                let lines = waiting;
                 tracing::info!(
                     order = id,
                     channel = o.channel,

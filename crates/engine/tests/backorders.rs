@@ -272,6 +272,20 @@ async fn advance(inventory: &Inventory, id: &str, from: OrderState, to: OrderSta
     );
 }
 
+/// An operator cancels order `id`.
+async fn cancel(inventory: &Inventory, id: &str) {
+    let cancel = CancelOrder {
+        order_id: id.into(),
+        actor: "operator".into(),
+        from_system: None,
+        correlation_id: "c".into(),
+    };
+    inventory
+        .submit_one(Command::CancelOrder(Box::new(cancel)))
+        .await
+        .unwrap();
+}
+
 async fn reserved_at_acme(inventory: &Inventory, sku: &str) -> i64 {
     let s = inventory.state(sku).unwrap();
     s.at(&LocationCode::parse("acme").unwrap())
@@ -339,15 +353,7 @@ async fn shipping_what_is_available_goes_on_and_releases_the_rest_as_its_own_par
         assert_eq!(handler.run(&due[0]).await, JobResult::Done, "nothing waits");
 
         // Cancelled before its first release went: only the part's release is undone.
-        let cancel = CancelOrder {
-            order_id: id.clone(),
-            actor: "operator".into(),
-            from_system: None,
-            correlation_id: "c".into(),
-        };
-        inv.submit_one(Command::CancelOrder(Box::new(cancel)))
-            .await
-            .unwrap();
+        cancel(&inv, &id).await;
         let wms = jobs_of(&inv, "wms").await;
         let cancels: Vec<Option<&serde_json::Value>> = (wms.iter())
             .filter(|j| j.kind == "cancel_release")
@@ -372,15 +378,7 @@ async fn waiting_lines_join_the_first_release_while_it_has_not_gone() {
         let id = web_order_of(&inv, "SA-2", &[("SKU-1", 2), ("SKU-2", 3)]).await;
         let gone = web_order_of(&inv, "SA-3", &[("SKU-1", 1)]).await;
         assert_eq!(state(&inv, &id).await, "backordered");
-        let cancel = CancelOrder {
-            order_id: gone.clone(),
-            actor: "operator".into(),
-            from_system: None,
-            correlation_id: "c".into(),
-        };
-        inv.submit_one(Command::CancelOrder(Box::new(cancel)))
-            .await
-            .unwrap();
+        cancel(&inv, &gone).await;
 
         inv.submit(vec![receipt_of("SKU-2", "r1", 10)])
             .await

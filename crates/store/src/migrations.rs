@@ -85,32 +85,27 @@ fn short(checksum: &str) -> &str {
     checksum.get(..12).unwrap_or(checksum)
 }
 
-/// The migrations of `$dir`, each `$version => $file`.
+/// Each backend's migrations, from one list of files (every migration exists for both):
+/// `migrations/sqlite/…` and `migrations/postgres/…`.
 macro_rules! migrations {
-    ($dir:literal: $($version:literal => $file:literal),* $(,)?) => {
-        &[$(Migration {
+    ($($version:literal => $file:literal),* $(,)?) => {
+        /// SQLite's migrations, in order.
+        pub(crate) const SQLITE: &[Migration] = &[$(Migration {
             version: $version,
             file: $file,
-            sql: include_str!(concat!("../migrations/", $dir, "/", $file)),
-        }),*]
+            sql: include_str!(concat!("../migrations/sqlite/", $file)),
+        }),*];
+
+        /// PostgreSQL's migrations, in order.
+        pub(crate) const POSTGRES: &[Migration] = &[$(Migration {
+            version: $version,
+            file: $file,
+            sql: include_str!(concat!("../migrations/postgres/", $file)),
+        }),*];
     };
 }
 
-/// SQLite's migrations, in order.
-pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
-    1 => "0001_inventory.sql",
-    2 => "0002_orders.sql",
-    3 => "0003_fulfilment.sql",
-    4 => "0004_returns.sql",
-    5 => "0005_credit.sql",
-    6 => "0006_jobs_by_system.sql",
-    7 => "0007_erp_status.sql",
-    8 => "0008_reservations_by_order.sql",
-    9 => "0009_waiting_lines.sql",
-);
-
-/// PostgreSQL's migrations, in order.
-pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
+migrations!(
     1 => "0001_inventory.sql",
     2 => "0002_orders.sql",
     3 => "0003_fulfilment.sql",

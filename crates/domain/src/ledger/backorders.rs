@@ -69,7 +69,10 @@ impl Ledger<'_> {
             // Waiting since before lines were stored with the order's routing.
             None if now.state == OrderState::Backordered => Routing {
                 plans: (now.detail.lines.iter().enumerate())
-                    .map(|(line, (sku, qty, _))| waiting_line(line, sku, *qty))
+                    .map(|(line, (sku, qty, _))| LinePlan {
+                        backordered: true,
+                        ..LinePlan::unheld(line, sku, *qty)
+                    })
                     .collect(),
                 reason: String::new(),
             },
@@ -193,19 +196,5 @@ impl Ledger<'_> {
             vec![]
         };
         self.advance_order(&step(now.state, now.state, jobs))
-    }
-}
-
-/// A line that waits for stock, as an order stored before routing was kept describes it.
-fn waiting_line(line: usize, sku: &Sku, qty: i64) -> LinePlan {
-    LinePlan {
-        line,
-        sku: sku.clone(),
-        qty,
-        reservation_id: None,
-        allocations: Vec::new(),
-        available: None,
-        backordered: true,
-        part: 1,
     }
 }

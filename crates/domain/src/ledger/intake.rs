@@ -84,6 +84,22 @@ pub struct LinePlan {
     pub part: u32,
 }
 
+impl LinePlan {
+    /// Line `line` of `qty` units of `sku`, holding nothing yet.
+    pub(super) fn unheld(line: usize, sku: &Sku, qty: i64) -> Self {
+        Self {
+            line,
+            sku: sku.clone(),
+            qty,
+            reservation_id: None,
+            allocations: Vec::new(),
+            available: None,
+            backordered: false,
+            part: 1,
+        }
+    }
+}
+
 fn first_part() -> u32 {
     1
 }
@@ -342,16 +358,7 @@ impl Ledger<'_> {
             } else {
                 plan(estate, &self.states[sku], channel, qty, None, None).ok()
             };
-            let mut lp = LinePlan {
-                line,
-                sku: sku.clone(),
-                qty,
-                reservation_id: None,
-                allocations: Vec::new(),
-                available: None,
-                backordered: false,
-                part: 1,
-            };
+            let mut lp = LinePlan::unheld(line, sku, qty);
             match routed {
                 Some(plan) => self.hold_line(order_id, channel, &mut lp, plan),
                 None => {
