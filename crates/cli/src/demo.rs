@@ -111,19 +111,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let erp = &sims.erp;
     let shutdown = Shutdown::new();
-    let inventory = crossdock_http::start(&config, &shutdown)
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hub = crossdock_http::run(&config, listener, shutdown.clone())
         .await
         .context("cannot start the hub")?;
-    let workers = crossdock_connectors::workers::start(&config, &inventory, &shutdown)
-        .context("cannot start the job runners")?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let server = tokio::spawn(crossdock_http::serve(
-        listener,
-        inventory.clone(),
-        config.server.clone(),
-        shutdown.clone(),
-    ));
+    let base = hub.base_url();
+    let inventory = hub.inventory().clone();
     println!("crossdock demo: hub on {base}, store {}", args.db.display());
 
     let http = reqwest::Client::new();
@@ -400,11 +393,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         fulfilment.orders, fulfilment.closed, fulfilment.captured, fulfilment.authorised
     );
     shutdown.trigger();
-    let _ = server.await;
-    for task in workers.tasks {
-        let _ = task.await;
-    }
-    inventory.store().checkpoint().await?;
+    hub.stopped().await?;
     println!(
         "check: the store is {} with {} of WAL left beside it",
         args.db.display(),

@@ -154,24 +154,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
                 trigger.trigger();
             });
-            let inventory = crossdock_http::start(&config, &shutdown).await?;
-            let workers = crossdock_connectors::workers::start(&config, &inventory, &shutdown)
-                .context("cannot start the job runners")?;
+            let hub = crossdock_http::run(&config, listener, shutdown).await?;
             tracing::info!(
-                addr = %config.server.listen,
-                backend = inventory.store().backend(),
-                runners = workers.tasks.len(),
+                addr = %hub.addr(),
+                backend = hub.store().backend(),
+                runners = hub.workers().tasks.len(),
                 "crossdock serving"
             );
-            let store = inventory.store().clone();
-            crossdock_http::serve(listener, inventory, config.server.clone(), shutdown).await?;
-            for task in workers.tasks {
-                let _ = task.await;
-            }
-            store
-                .checkpoint()
-                .await
-                .context("cannot truncate the WAL")?;
+            hub.stopped().await?;
             tracing::info!("stopped");
         }
         Command::Migrate(ConfigArg { config }) => {

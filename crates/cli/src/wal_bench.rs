@@ -9,8 +9,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use crossdock_engine::Config;
-use crossdock_engine::config::EXAMPLE;
 use crossdock_store::{AnyStore, SqliteStore};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -47,10 +45,8 @@ async fn phase(
     let store = SqliteStore::open_with_wal_target(&path, target)
         .await
         .context("open sqlite")?;
-    let (inv, shutdown) = crate::bench::inventory(AnyStore::Sqlite(store)).await?;
-    let config = Config::parse(EXAMPLE)?;
-    let workers = crossdock_connectors::workers::start(&config, &inv, &shutdown)?;
-    let base = crate::bench::serve(&inv, &shutdown).await?;
+    let (hub, shutdown) = crate::bench::start_hub(AnyStore::Sqlite(store)).await?;
+    let base = hub.base_url();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
@@ -138,10 +134,7 @@ async fn phase(
     let end_wal = wal_size(&path);
     let db = std::fs::metadata(&path).map_or(0, |m| m.len());
     shutdown.trigger();
-    for t in workers.tasks {
-        let _ = t.await;
-    }
-    drop(inv);
+    hub.stopped().await?;
     crossdock_store::sqlite::remove_files(&path);
     Ok(WalRun {
         name,

@@ -129,8 +129,12 @@ impl Connector {
         let account = s.order.order["customer"]["account"]
             .as_str()
             .unwrap_or_default();
-        let intake = s.order.created_at.plus_millis(-INTAKE_CHECK_MS);
-        match self.inventory.credit_clear_since(account, intake).await {
+        let taken_at = s.order.created_at;
+        match self
+            .inventory
+            .credit_checked_at_intake(account, taken_at)
+            .await
+        {
             Ok(true) => return Ok(Verdict::Pass(None)),
             Ok(false) => {}
             Err(e) => tracing::warn!(account, error = %e, "cannot read the credit status"),
@@ -303,10 +307,6 @@ impl Connector {
         }
     }
 }
-
-/// How long before an order's intake a clear credit answer still counts as its check: the
-/// in-request check answers at most the request's credit timeout before the order is written.
-const INTAKE_CHECK_MS: i64 = 5_000;
 
 /// Asks the ERP whether `account` is on credit hold.
 async fn credit_hold(remote: &Remote, account: &str) -> Result<bool, JobResult> {

@@ -8,12 +8,13 @@ use std::time::Duration;
 use crossdock_domain::ledger::{BACKORDER_DUE, MATCH_INVOICE, REVIEW_SHIPMENT};
 use crossdock_engine::backorders::BackorderDue;
 use crossdock_engine::config::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
+use crossdock_engine::credit::Credit;
 use crossdock_engine::invoices::InvoiceMatch;
 use crossdock_engine::parcels::ShipmentReview;
 use crossdock_engine::runner::policy::Backoff;
 use crossdock_engine::runner::{Handler, RunnerStats, SystemLimits, run_system};
 use crossdock_engine::saga::{INTERNAL, InternalSteps};
-use crossdock_engine::{Config, Inventory, Shutdown};
+use crossdock_engine::{Config, Inventory, Outside, Shutdown};
 
 use crate::connector::Connector;
 
@@ -60,6 +61,20 @@ pub fn limits(settings: &SystemSettings) -> SystemLimits {
         lease: Duration::from_millis(settings.lease_ms),
         ..SystemLimits::default()
     }
+}
+
+/// What the inventory service is told at start about the configured outside systems: the
+/// ERP as the source of credit answers inside requests, and its own statuses.
+pub fn outside(config: &Config) -> Result<Outside, reqwest::Error> {
+    let Some(erp) = config.system("erp") else {
+        return Ok(Outside::default());
+    };
+    let wait = Duration::from_millis(config.saga.credit_check_timeout_ms);
+    let remote = crate::remote::Remote::new("erp", &erp.url, wait)?;
+    Ok(Outside {
+        credit: Credit::new(Arc::new(crate::connector::ErpCredit(remote)), &config.saga),
+        erp_statuses: erp.statuses.clone(),
+    })
 }
 
 /// Starts the runners.
@@ -113,18 +128,6 @@ pub fn start(
     for system in SYSTEMS {
         match config.system(system) {
             Some(settings) => {
-                if system == "erp" {
-                    inventory.set_erp_statuses(settings.statuses.clone());
-                    let remote = crate::remote::Remote::new(
-                        system,
-                        &settings.url,
-                        Duration::from_millis(config.saga.credit_check_timeout_ms),
-                    )?;
-                    inventory.set_credit_source(
-                        Arc::new(crate::connector::ErpCredit(remote)),
-                        Duration::from_millis(config.saga.credit_check_timeout_ms),
-                    );
-                }
                 let connector = Connector::new(
                     system,
                     &settings.url,

@@ -90,10 +90,20 @@ pub struct SagaConfig {
     /// `credit_check = "sync"`), in milliseconds; past it the last known status is used.
     #[serde(default = "default_credit_timeout")]
     pub credit_check_timeout_ms: u64,
+    /// How long a clear credit answer from the ERP stands as a new order's credit check, in
+    /// milliseconds: an order taken in on a `credit_check = "sync"` channel was checked in its
+    /// request, and the saga's credit step does not ask again within this time. A hold is
+    /// always asked again.
+    #[serde(default = "default_credit_answer_valid")]
+    pub credit_answer_valid_ms: u64,
 }
 
 fn default_credit_timeout() -> u64 {
     800
+}
+
+fn default_credit_answer_valid() -> u64 {
+    5_000
 }
 
 impl Default for SagaConfig {
@@ -101,6 +111,7 @@ impl Default for SagaConfig {
         Self {
             fraud_hold_score: default_hold_score(),
             credit_check_timeout_ms: default_credit_timeout(),
+            credit_answer_valid_ms: default_credit_answer_valid(),
         }
     }
 }

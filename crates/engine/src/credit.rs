@@ -1,6 +1,12 @@
-//! Credit status of account customers. The ERP owns it; crossdock asks (as a saga step, or
-//! inside the intake request for a channel with `credit_check = "sync"`), remembers the last
-//! answer per account, and falls back on it when the ERP does not answer in time.
+//! Credit status of account customers, and the one rule for it at intake.
+//!
+//! The ERP owns credit status. crossdock asks as a saga step, and also inside the intake
+//! request for a channel with `credit_check = "sync"`, waiting at most
+//! `[saga] credit_check_timeout_ms` for the answer; past that it falls back on the last answer
+//! it remembers for the account. A clear answer given while an order was being taken in is that
+//! order's credit check already: the saga's step does not ask again while the answer is younger
+//! than `[saga] credit_answer_valid_ms`. A hold is never taken from memory, since it may have
+//! been lifted.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,8 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossdock_domain::Timestamp;
+use crossdock_domain::order::CanonicalOrder;
 use crossdock_store::Store;
 
+use crate::config::SagaConfig;
 use crate::inventory::now;
 use crate::{EngineError, Inventory};
 
@@ -22,11 +30,32 @@ pub trait CreditSource: Send + Sync + 'static {
     ) -> Pin<Box<dyn Future<Output = Result<bool, String>> + Send + 'a>>;
 }
 
-/// A source and how long to wait for it inside a request.
+/// The credit source, how long a request waits for it, and how long a clear answer stands.
 #[derive(Clone)]
-pub(crate) struct CreditLine {
-    pub source: Arc<dyn CreditSource>,
-    pub timeout: Duration,
+pub struct Credit {
+    source: Option<Arc<dyn CreditSource>>,
+    wait: Duration,
+    valid: Duration,
+}
+
+impl Credit {
+    /// Asks `source` with `[saga]`'s settings.
+    pub fn new(source: Arc<dyn CreditSource>, saga: &SagaConfig) -> Self {
+        Self {
+            source: Some(source),
+            wait: Duration::from_millis(saga.credit_check_timeout_ms),
+            valid: Duration::from_millis(saga.credit_answer_valid_ms),
+        }
+    }
+
+    /// No source (no ERP configured): requests go by the last known status alone.
+    pub fn none() -> Self {
+        Self {
+            source: None,
+            wait: Duration::ZERO,
+            valid: Duration::ZERO,
+        }
+    }
 }
 
 /// The answer to a credit check made inside a request.
@@ -44,22 +73,37 @@ fn word(on_hold: bool) -> &'static str {
 }
 
 impl Inventory {
-    /// Asks `source` for credit status in requests, waiting at most `timeout`.
-    pub fn set_credit_source(&self, source: Arc<dyn CreditSource>, timeout: Duration) {
-        *self.credit_line().write().expect("credit lock poisoned") =
-            Some(CreditLine { source, timeout });
+    /// The intake check of a channel with `credit_check = "sync"`: why `order` is refused
+    /// (its account is on hold, by the ERP's answer now or, past the wait, the last known
+    /// one), or `None` to take it in. Orders of other channels, and orders with no account,
+    /// are not checked here.
+    pub async fn intake_credit_hold(
+        &self,
+        order: &CanonicalOrder,
+    ) -> Result<Option<String>, EngineError> {
+        let sync = self
+            .estate()
+            .channel(order.channel.as_str())
+            .is_some_and(|c| c.orders.credit_check_sync);
+        let Some(account) = order.customer.account.as_deref().filter(|_| sync) else {
+            return Ok(None);
+        };
+        let answer = self.check_credit_now(account).await?;
+        Ok((answer.on_hold == Some(true)).then(|| match answer.from {
+            "erp" => format!("the ERP has account `{account}` on credit hold"),
+            _ => format!(
+                "account `{account}` was on credit hold when last checked (the ERP did not \
+                 answer in time)"
+            ),
+        }))
     }
 
-    /// Checks `account` now: the ERP's answer within the timeout (remembered), else the
-    /// last known status, else unknown.
+    /// Checks `account` now: the ERP's answer within the wait (remembered), else the last
+    /// known status, else unknown.
     pub async fn check_credit_now(&self, account: &str) -> Result<CreditAnswer, EngineError> {
-        let line = self
-            .credit_line()
-            .read()
-            .expect("credit lock poisoned")
-            .clone();
-        if let Some(line) = line {
-            match tokio::time::timeout(line.timeout, line.source.on_hold(account)).await {
+        let credit = self.credit();
+        if let Some(source) = &credit.source {
+            match tokio::time::timeout(credit.wait, source.on_hold(account)).await {
                 Ok(Ok(on_hold)) => {
                     self.record_credit(account, on_hold).await?;
                     return Ok(CreditAnswer {
@@ -85,17 +129,17 @@ impl Inventory {
         })
     }
 
-    /// Whether the ERP last said `account` is clear, no earlier than `since`. A clear answer
-    /// given while an order was being taken in (the in-request check of a channel with
-    /// `credit_check = "sync"`) is that order's credit check already; a hold is never taken
-    /// from memory, since it may have been lifted.
-    pub async fn credit_clear_since(
+    /// Whether the order taken in at `taken_at` for `account` had its credit checked clear
+    /// then, so the saga's credit step need not ask the ERP again (see the module docs).
+    pub async fn credit_checked_at_intake(
         &self,
         account: &str,
-        since: Timestamp,
+        taken_at: Timestamp,
     ) -> Result<bool, EngineError> {
+        let valid = i64::try_from(self.credit().valid.as_millis()).unwrap_or(i64::MAX);
+        let since = taken_at.plus_millis(-valid);
         let known = self.store().credit_status(account).await?;
-        Ok(matches!(known, Some((status, at)) if status == word(false) && at >= since))
+        Ok(matches!(known, Some((status, at)) if status == word(false) && at > since))
     }
 
     /// Remembers the ERP's answer for `account`.

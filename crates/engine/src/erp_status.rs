@@ -96,7 +96,7 @@ impl Inventory {
         change: ErpStatusChange,
     ) -> Result<ErpStatusApplied, ErpStatusError> {
         let statuses = self.erp_statuses();
-        let Some(means) = state_meant(&statuses, &change.status) else {
+        let Some(means) = state_meant(statuses, &change.status) else {
             let known: Vec<&str> = statuses.keys().map(String::as_str).collect();
             return Err(ErpStatusError::Refused(
                 ErrorCode::MappingFailed,

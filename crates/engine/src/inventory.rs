@@ -1,12 +1,14 @@
 //! The inventory service: takes stock events, reservations and releases, commits them in
 //! groups (one transaction for everything waiting), and answers availability from memory.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossdock_domain::ats::{ChannelAvailability, channel_availability};
 use crossdock_domain::ledger::{Command, Outcome, Reservation};
+use crossdock_domain::order_state::OrderState;
 use crossdock_domain::{Estate, Sku, SkuState, Timestamp};
 use crossdock_store::{
     AnyStore, Batch, EventRecord, Exception, ExceptionAction, ExceptionFilter, Job, JobFilter,
@@ -15,6 +17,7 @@ use crossdock_store::{
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::config::InventoryConfig;
+use crate::credit::Credit;
 use crate::projection::Projection;
 use crate::shutdown::Shutdown;
 
@@ -56,10 +59,26 @@ struct Core {
     projection: Projection,
     batches: AtomicU64,
     commands: AtomicU64,
-    credit: std::sync::RwLock<Option<crate::credit::CreditLine>>,
-    erp_statuses: std::sync::RwLock<
-        std::collections::BTreeMap<String, crossdock_domain::order_state::OrderState>,
-    >,
+    outside: Outside,
+}
+
+/// What the service is told about the outside systems, at start and for good.
+#[derive(Clone)]
+pub struct Outside {
+    /// Where credit status comes from, for checks made inside requests.
+    pub credit: Credit,
+    /// The ERP's statuses and the canonical states they mean (`[erp] statuses`), for status
+    /// changes the ERP pushes.
+    pub erp_statuses: BTreeMap<String, OrderState>,
+}
+
+impl Default for Outside {
+    fn default() -> Self {
+        Self {
+            credit: Credit::none(),
+            erp_statuses: BTreeMap::new(),
+        }
+    }
 }
 
 /// Counters, for reports and benchmarks.
@@ -89,12 +108,23 @@ pub fn now() -> Timestamp {
 }
 
 impl Inventory {
-    /// Loads the projection and starts the committer, the expiry and backorder sweepers and
-    /// (for PostgreSQL) the refresher that picks up other instances' commits.
+    /// [`Inventory::start_with`] knowing no outside system.
     pub async fn start(
         estate: Estate,
         config: InventoryConfig,
         store: AnyStore,
+        shutdown: Shutdown,
+    ) -> Result<Self, EngineError> {
+        Self::start_with(estate, config, store, Outside::default(), shutdown).await
+    }
+
+    /// Loads the projection and starts the committer, the expiry and backorder sweepers and
+    /// (for PostgreSQL) the refresher that picks up other instances' commits.
+    pub async fn start_with(
+        estate: Estate,
+        config: InventoryConfig,
+        store: AnyStore,
+        outside: Outside,
         shutdown: Shutdown,
     ) -> Result<Self, EngineError> {
         let projection = Projection::load(&store).await?;
@@ -104,8 +134,7 @@ impl Inventory {
             projection,
             batches: AtomicU64::new(0),
             commands: AtomicU64::new(0),
-            credit: std::sync::RwLock::new(None),
-            erp_statuses: Default::default(),
+            outside,
         });
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         tokio::spawn(commit_loop(core.clone(), rx, config.max_batch));
@@ -312,31 +341,13 @@ impl Inventory {
         format!("ord_{}", id.to_string().to_lowercase())
     }
 
-    /// The ERP's statuses and the canonical states they mean (`[erp] statuses`), for
-    /// status changes the ERP pushes.
-    pub fn set_erp_statuses(
-        &self,
-        statuses: std::collections::BTreeMap<String, crossdock_domain::order_state::OrderState>,
-    ) {
-        *self
-            .core
-            .erp_statuses
-            .write()
-            .expect("statuses lock poisoned") = statuses;
+    /// The ERP's statuses and the canonical states they mean.
+    pub(crate) fn erp_statuses(&self) -> &BTreeMap<String, OrderState> {
+        &self.core.outside.erp_statuses
     }
 
-    pub(crate) fn erp_statuses(
-        &self,
-    ) -> std::collections::BTreeMap<String, crossdock_domain::order_state::OrderState> {
-        self.core
-            .erp_statuses
-            .read()
-            .expect("statuses lock poisoned")
-            .clone()
-    }
-
-    pub(crate) fn credit_line(&self) -> &std::sync::RwLock<Option<crate::credit::CreditLine>> {
-        &self.core.credit
+    pub(crate) fn credit(&self) -> &Credit {
+        &self.core.outside.credit
     }
 
     /// A fresh return (RMA) id.

@@ -16,5 +16,5 @@ pub mod saga;
 pub mod shutdown;
 
 pub use config::Config;
-pub use inventory::{EngineError, Inventory, now};
+pub use inventory::{EngineError, Inventory, Outside, now};
 pub use shutdown::Shutdown;

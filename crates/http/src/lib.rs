@@ -1,5 +1,6 @@
 //! crossdock's HTTP API: axum routes under `/v1`, problem+json errors, health checks and
-//! the OpenAPI document. [`serve`] is the one entry point for `main`, the demo and the tests.
+//! the OpenAPI document; and [`run`], the composition root that `serve`, the demo, the
+//! benchmarks and the tests start the hub with.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -9,18 +10,17 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use crossdock_domain::ErrorCode;
-use crossdock_engine::config::ServerConfig;
-use crossdock_engine::{Config, EngineError, Inventory, Shutdown};
-use crossdock_store::AnyStore;
+use crossdock_engine::{EngineError, Inventory};
 use serde_json::json;
-use tokio::net::TcpListener;
 
+mod app;
 pub mod extract;
 mod json_keys;
 pub mod problem;
 pub mod server;
 pub mod v1;
 
+pub use app::{Hub, run, run_with_store};
 use problem::Problem;
 
 /// The OpenAPI document served at `/openapi.json`.
@@ -70,33 +70,10 @@ pub enum StartError {
     /// The inventory service could not start.
     #[error("{0}")]
     Engine(#[from] EngineError),
+    /// A connector could not be built (its HTTP client).
+    #[error("cannot start the connectors: {0}")]
+    Connector(reqwest::Error),
     /// The listener failed.
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),
-}
-
-/// Opens the store (applying migrations) and starts the inventory service.
-pub async fn start(config: &Config, shutdown: &Shutdown) -> Result<Inventory, StartError> {
-    let store = AnyStore::open(&config.store.url).await?;
-    let inventory = Inventory::start(
-        config.estate()?,
-        config.inventory.clone(),
-        store,
-        shutdown.clone(),
-    )
-    .await?;
-    Ok(inventory)
-}
-
-/// Serves the API on `listener` until `shutdown` is triggered, then drains open requests;
-/// `limits` bounds the body, the clocks and the connections (see [`server`]).
-pub async fn serve(
-    listener: TcpListener,
-    inventory: Inventory,
-    limits: ServerConfig,
-    shutdown: Shutdown,
-) -> Result<(), StartError> {
-    let app = router(inventory, limits.max_body_bytes);
-    server::run(listener, app, &limits, shutdown).await?;
-    Ok(())
 }

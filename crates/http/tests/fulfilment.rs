@@ -7,16 +7,24 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{App, spawn_app_with};
+use common::{App, spawn_app_tuned};
 use crossdock_sim::{Faults, SimService, SimSystems};
 use crossdock_store::Store;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn setup(postgres: bool) -> Option<(App, SimSystems)> {
+    setup_tuned(postgres, |_| {}).await
+}
+
+/// [`setup`] with the configuration changed by `tune` first.
+async fn setup_tuned(
+    postgres: bool,
+    tune: impl FnOnce(&mut crossdock_engine::Config),
+) -> Option<(App, SimSystems)> {
     let sims = SimSystems::start().await.unwrap();
     let systems: Vec<(&str, String)> = sims.urls.clone();
-    let app = spawn_app_with(postgres, &systems).await?;
+    let app = spawn_app_tuned(postgres, &systems, tune).await?;
     app.post(
         "/v1/items",
         json!({"items": [{"sku": "SKU-1"}, {"sku": "SKU-2"}]}),
@@ -664,6 +672,20 @@ async fn the_b2b_portal_checks_credit_in_the_request(postgres: bool) {
         (StatusCode::CREATED, Some("accepted")),
         "{p}"
     );
+}
+
+/// Past `credit_answer_valid_ms`, the answer given in the request no longer stands as the
+/// order's check: the saga's step asks the ERP again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_credit_answer_is_asked_again() {
+    let tune = |c: &mut crossdock_engine::Config| c.saga.credit_answer_valid_ms = 0;
+    let Some((app, sims)) = setup_tuned(false, tune).await else {
+        return;
+    };
+    let id = place(&app, b2b_order("B-0", "GOOD-PAYER")).await;
+    let o = app.wait_for_state(&id, "released").await;
+    assert_eq!(o["state"], "released", "{o}");
+    assert_eq!(sims.erp.credit_checks(), 2, "the request's and the saga's");
 }
 
 async fn cancelling_compensates_at_each_state(postgres: bool) {

@@ -6,8 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use crossdock_engine::config::EXAMPLE;
-use crossdock_engine::{Config, Inventory};
+use crossdock_engine::Inventory;
 use crossdock_store::{AnyStore, Store};
 
 use super::{Args, Row, order_json, post_http};
@@ -36,17 +35,15 @@ pub(super) async fn rows(
     backend: &str,
     baseline: f64,
 ) -> anyhow::Result<Vec<Row>> {
-    let (inv, shutdown) = super::inventory(store).await?;
-    let config = Config::parse(EXAMPLE)?;
-    let workers = crossdock_connectors::workers::start(&config, &inv, &shutdown)?;
-    let base = super::serve(&inv, &shutdown).await?;
+    let (hub, shutdown) = super::start_hub(store).await?;
+    let (inv, base) = (hub.inventory(), hub.base_url());
     let mut rows = Vec::new();
     let runs = [
         (args.connections, args.http_orders, 2_000_000),
         (1, (args.http_orders / 10).max(1), 3_000_000),
     ];
     for (connections, n, first) in runs {
-        settle(&inv).await?;
+        settle(inv).await?;
         let label = format!("orders (1 line), HTTP, {backend}, {connections} conn");
         let body = move |i: u64| order_json(first + i, 1);
         let accepted = |a: &serde_json::Value| a["state"] == "accepted";
@@ -56,8 +53,6 @@ pub(super) async fn rows(
         rows.push(row);
     }
     shutdown.trigger();
-    for t in workers.tasks {
-        t.await?;
-    }
+    hub.stopped().await?;
     Ok(rows)
 }

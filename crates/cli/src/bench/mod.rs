@@ -13,6 +13,7 @@ use crossdock_domain::ledger::{Command, NewJob, Outcome, ReserveRequest};
 use crossdock_domain::{ChannelCode, Sku};
 use crossdock_engine::config::EXAMPLE;
 use crossdock_engine::{Config, Inventory, Shutdown};
+use crossdock_http::Hub;
 use crossdock_store::{AnyStore, PgStore, SqliteStore};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -110,12 +111,12 @@ struct Baselines {
 /// The parts that run on every backend: reservations and order intake in-process, ATS reads
 /// (on SQLite; they read memory, whatever the store), and reservations over HTTP.
 async fn backend_rows(
-    inv: &Inventory,
-    shutdown: &Shutdown,
+    hub: &Hub,
     args: &Args,
     backend: &str,
     baselines: Baselines,
 ) -> anyhow::Result<Vec<Row>> {
+    let (inv, base) = (hub.inventory(), hub.base_url());
     let mut rows = Vec::new();
     if let (true, Some(b)) = (args.runs(Part::Reservations), baselines.reservations) {
         rows.extend(reservation_rows(inv, args, backend, b).await?);
@@ -123,7 +124,6 @@ async fn backend_rows(
     if let Some(b) = baselines.orders {
         rows.push(intake_row(inv, args, backend, b).await?);
     }
-    let base = serve(inv, shutdown).await?;
     if backend == "SQLite" && args.secs > 0 && args.runs(Part::Reads) {
         rows.push(ats_in_process(inv, args.secs).await);
         rows.push(ats_http(&base, args.connections, args.secs).await?);
@@ -157,16 +157,14 @@ fn sku(i: usize) -> Sku {
     Sku::parse(format!("B-{i:05}")).expect("valid sku")
 }
 
-pub(crate) async fn inventory(store: AnyStore) -> anyhow::Result<(Inventory, Shutdown)> {
+/// The hub on `store`, as `serve` runs it (the example configuration, its runners beside),
+/// on a free port, with 1,000 SKUs in deep stock.
+pub(crate) async fn start_hub(store: AnyStore) -> anyhow::Result<(Hub, Shutdown)> {
     let config = Config::parse(EXAMPLE)?;
     let shutdown = Shutdown::new();
-    let inv = Inventory::start(
-        config.estate()?,
-        config.inventory.clone(),
-        store,
-        shutdown.clone(),
-    )
-    .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hub = crossdock_http::run_with_store(&config, store, listener, shutdown.clone()).await?;
+    let inv = hub.inventory();
     // 1,000 SKUs with deep stock everywhere, so every reservation succeeds.
     let items = (0..SKUS)
         .map(|i| Command::UpsertItem {
@@ -193,7 +191,7 @@ pub(crate) async fn inventory(store: AnyStore) -> anyhow::Result<(Inventory, Shu
         .collect::<Result<Vec<_>, _>>()
         .map_err(|(c, d)| anyhow::anyhow!("{c}: {d}"))?;
     inv.submit(parsed).await?;
-    Ok((inv, shutdown))
+    Ok((hub, shutdown))
 }
 
 fn bar(len: u64, what: &str) -> ProgressBar {
@@ -357,19 +355,6 @@ async fn ats_in_process(inv: &Inventory, secs: u64) -> Row {
         baseline: None,
         latency: None,
     }
-}
-
-/// Serves the API on a free port.
-pub(crate) async fn serve(inv: &Inventory, shutdown: &Shutdown) -> anyhow::Result<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(crossdock_http::serve(
-        listener,
-        inv.clone(),
-        crossdock_engine::config::ServerConfig::default(),
-        shutdown.clone(),
-    ));
-    Ok(base)
 }
 
 /// GET availability over `connections` keep-alive connections for `secs`.
@@ -643,7 +628,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .join(format!("crossdock-bench-{}.db", std::process::id()));
     crossdock_store::sqlite::remove_files(&path);
     let store = AnyStore::Sqlite(SqliteStore::open(&path).await.context("open sqlite")?);
-    let (inv, shutdown) = inventory(store).await?;
+    let (hub, shutdown) = start_hub(store).await?;
+    let inv = hub.inventory().clone();
     let baselines = Baselines {
         reservations: args
             .runs_any(&[Part::Reservations, Part::Http])
@@ -656,7 +642,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             })
             .transpose()?,
     };
-    rows.extend(backend_rows(&inv, &shutdown, &args, "SQLite", baselines).await?);
+    rows.extend(backend_rows(&hub, &args, "SQLite", baselines).await?);
     let mut erp_line = None;
     if args.runs(Part::Erp) {
         let limit = args.erp_rate;
@@ -670,6 +656,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     shutdown.trigger();
     drop(inv);
+    hub.stopped().await?;
     crossdock_store::sqlite::released(&path, Duration::from_secs(30)).await;
     crossdock_store::sqlite::remove_files(&path);
     let one_line = order_body(&Config::parse(EXAMPLE)?.estate()?, 1)?;
@@ -691,17 +678,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let pg = PgStore::connect_in_schema(url, &schema, 16)
             .await
             .context("connect to PostgreSQL")?;
-        let (inv, shutdown) = inventory(AnyStore::Postgres(pg.clone())).await?;
+        let (hub, shutdown) = start_hub(AnyStore::Postgres(pg.clone())).await?;
         let mut baselines = Baselines::default();
         if args.runs_any(&[Part::Reservations, Part::Http]) {
             baselines.reservations = Some(pg_baseline(&pg, args.reservations).await?);
         }
         if args.runs(Part::Orders) {
-            let body = order_body(inv.estate(), 2)?;
+            let body = order_body(hub.inventory().estate(), 2)?;
             baselines.orders = Some(pg_order_baseline(&pg, args.orders, 2, &body).await?);
         }
-        rows.extend(backend_rows(&inv, &shutdown, &args, "PostgreSQL", baselines).await?);
+        rows.extend(backend_rows(&hub, &args, "PostgreSQL", baselines).await?);
         shutdown.trigger();
+        hub.stopped().await?;
         let drop_schema = format!("DROP SCHEMA \"{schema}\" CASCADE");
         sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema))
             .execute(pg.pool())

@@ -108,7 +108,7 @@ async fn create(
     let idempotency_key = header_text(&headers, "idempotency-key")?;
     let correlation_id = correlation_id(&headers)?;
     let order = parse_order(&body, inv.estate()).map_err(|e| invalid(e, FIX_ORDER))?;
-    let credit_hold = sync_credit_hold(&inv, &order).await?;
+    let credit_hold = inv.intake_credit_hold(&order).await?;
     let place = PlaceOrder {
         id: Inventory::new_order_id(),
         order,
@@ -159,29 +159,6 @@ async fn create(
             format!("unexpected outcome {other:?}"),
         )),
     }
-}
-
-/// For a channel with `credit_check = "sync"`, asks the ERP (or falls back on the last known
-/// status) whether the account is on hold; the reason when it is.
-async fn sync_credit_hold(
-    inv: &Inventory,
-    order: &crossdock_domain::order::CanonicalOrder,
-) -> Result<Option<String>, Problem> {
-    let sync = inv
-        .estate()
-        .channel(order.channel.as_str())
-        .is_some_and(|c| c.orders.credit_check_sync);
-    let Some(account) = order.customer.account.as_deref().filter(|_| sync) else {
-        return Ok(None);
-    };
-    let answer = inv.check_credit_now(account).await?;
-    Ok((answer.on_hold == Some(true)).then(|| match answer.from {
-        "erp" => format!("the ERP has account `{account}` on credit hold"),
-        _ => format!(
-            "account `{account}` was on credit hold when last checked (the ERP did not answer \
-             in time)"
-        ),
-    }))
 }
 
 async fn show(

@@ -5,7 +5,7 @@ use crossdock_domain::order_state::OrderState;
 use std::sync::Arc;
 
 use crossdock_engine::config::EXAMPLE;
-use crossdock_engine::{Config, Inventory, Shutdown};
+use crossdock_engine::{Config, Shutdown};
 use crossdock_store::{AnyStore, PgStore, SqliteStore};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -40,8 +40,7 @@ pub async fn spawn_app(postgres: bool) -> Option<App> {
     spawn_app_with(postgres, &[]).await
 }
 
-/// Like [`spawn_app`], with the job runners started and the outside `systems` (name, base
-/// URL) configured.
+/// Like [`spawn_app`], with the outside `systems` (name, base URL) configured.
 pub async fn spawn_app_with(postgres: bool, systems: &[(&str, String)]) -> Option<App> {
     spawn_app_tuned(postgres, systems, |_| {}).await
 }
@@ -98,25 +97,11 @@ pub async fn spawn_app_tuned(
         )
     };
     let shutdown = Shutdown::new();
-    let inventory = Inventory::start(
-        config.estate().unwrap(),
-        config.inventory.clone(),
-        store.clone(),
-        shutdown.clone(),
-    )
-    .await
-    .unwrap();
-    if !systems.is_empty() {
-        crossdock_connectors::workers::start(&config, &inventory, &shutdown).unwrap();
-    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(crossdock_http::serve(
-        listener,
-        inventory,
-        config.server.clone(),
-        shutdown.clone(),
-    ));
+    let hub = crossdock_http::run_with_store(&config, store.clone(), listener, shutdown.clone())
+        .await
+        .unwrap();
+    let base = hub.base_url();
     Some(App {
         base,
         http: reqwest::Client::new(),

@@ -1,0 +1,105 @@
+//! The composition root: [`run`] builds the store, the inventory service, the job runners and
+//! the API server from one configuration. `serve`, the demo, the benchmarks and the tests all
+//! start the hub through it, so there is one wiring to read and to keep right.
+
+use std::net::SocketAddr;
+
+use crossdock_connectors::workers::{self, Workers};
+use crossdock_engine::{Config, Inventory, Shutdown};
+use crossdock_store::AnyStore;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::StartError;
+
+/// A running hub. It stops when its [`Shutdown`] is triggered; [`Hub::stopped`] waits for that.
+pub struct Hub {
+    inventory: Inventory,
+    workers: Workers,
+    addr: SocketAddr,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens the store named by `config` (applying migrations) and runs the hub on `listener`.
+pub async fn run(
+    config: &Config,
+    listener: TcpListener,
+    shutdown: Shutdown,
+) -> Result<Hub, StartError> {
+    let store = AnyStore::open(&config.store.url).await?;
+    run_with_store(config, store, listener, shutdown).await
+}
+
+/// [`run`] on a store already open (a test's own PostgreSQL schema, a benchmark's fresh file);
+/// `config.store` is not read.
+pub async fn run_with_store(
+    config: &Config,
+    store: AnyStore,
+    listener: TcpListener,
+    shutdown: Shutdown,
+) -> Result<Hub, StartError> {
+    let outside = workers::outside(config).map_err(StartError::Connector)?;
+    let inventory = Inventory::start_with(
+        config.estate()?,
+        config.inventory.clone(),
+        store,
+        outside,
+        shutdown.clone(),
+    )
+    .await?;
+    let workers = workers::start(config, &inventory, &shutdown).map_err(StartError::Connector)?;
+    let addr = listener.local_addr()?;
+    let app = crate::router(inventory.clone(), config.server.max_body_bytes);
+    let limits = config.server.clone();
+    let server =
+        tokio::spawn(async move { crate::server::run(listener, app, &limits, shutdown).await });
+    Ok(Hub {
+        inventory,
+        workers,
+        addr,
+        server,
+    })
+}
+
+impl Hub {
+    /// The inventory service.
+    pub fn inventory(&self) -> &Inventory {
+        &self.inventory
+    }
+
+    /// The store.
+    pub fn store(&self) -> &AnyStore {
+        self.inventory.store()
+    }
+
+    /// The address the API listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API's base URL, `http://host:port`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The job runners.
+    pub fn workers(&self) -> &Workers {
+        &self.workers
+    }
+
+    /// Waits, after the shutdown was triggered, for the server to drain its requests and the
+    /// runners to finish their tries in flight, then truncates the store's WAL.
+    pub async fn stopped(self) -> Result<(), StartError> {
+        match self.server.await {
+            Ok(served) => served?,
+            Err(e) => tracing::error!(error = %e, "the API server task failed"),
+        }
+        for task in self.workers.tasks {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "a job runner failed");
+            }
+        }
+        self.inventory.store().checkpoint().await?;
+        Ok(())
+    }
+}
