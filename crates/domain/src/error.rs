@@ -204,6 +204,34 @@ impl ErrorCode {
         }
     }
 
+    /// The HTTP status of an answer this code is the cause of. A request body that fails
+    /// validation is answered 422 whatever its one field's code (an order line's
+    /// `SKU_UNKNOWN` is a field of the order, not a missing resource). The codes only
+    /// exceptions carry have the status an outside call of that kind would get.
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            MalformedJson | QueryInvalid => 400,
+            RequestTimeout => 408,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            SkuUnknown | ChannelUnknown | ReservationNotFound | OrderNotFound
+            | ExceptionNotFound | NotFound => 404,
+            InsufficientStock | ReservationClosed | OrderNotCancellable | OrderStateConflict
+            | IdempotencyKeyReused | InvoiceConflict | DuplicateEvent | StaleEvent
+            | ErpOrderHeld | FraudSuspected | PriceMismatch | BackorderOverdue => 409,
+            ValidationFailed | QtyInvalid | DecimalInvalid | CurrencyInvalid | AddressInvalid
+            | WarehouseUnknown | LocationNotInChannel | SkuNotOnOrder | QtyExceedsOrder
+            | CustomerOnCreditHold | ReturnWindowClosed | MappingFailed | CurrencyMismatch
+            | WarehouseMismatch => 422,
+            Internal => 500,
+            ErpRejected | WmsRejected | PaymentRejected | FraudRejected | TaxRejected
+            | ChannelRejected => 502,
+            ServerBusy | StoreUnavailable | ErpUnavailable | WmsUnavailable
+            | PaymentUnavailable | FraudUnavailable | TaxUnavailable | ChannelUnavailable => 503,
+        }
+    }
+
     /// A short, human title (problem+json's `title`).
     pub fn title(self) -> &'static str {
         match self {
@@ -340,6 +368,7 @@ mod tests {
             assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
             assert!(seen.insert(code.as_str()), "{code} twice");
             assert!(!code.title().is_empty());
+            assert!((400..600).contains(&code.status()), "{code}");
         }
         assert_eq!(ErrorCode::parse("NO_SUCH_CODE"), None);
         for system in ["erp", "wms", "payment", "fraud", "tax", "storefront"] {

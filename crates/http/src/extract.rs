@@ -34,11 +34,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         };
         let bytes = read.map_err(|e| match e.status() {
             StatusCode::PAYLOAD_TOO_LARGE => too_large(),
-            _ => Problem::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::MalformedJson,
-                e.body_text(),
-            ),
+            _ => Problem::new(ErrorCode::MalformedJson, e.body_text()),
         })?;
         check_unique_keys(&bytes).map_err(Problem::invalid)?;
         match axum::Json::<T>::from_bytes(&bytes) {
@@ -68,7 +64,6 @@ fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
 
 fn too_slow(limit: std::time::Duration) -> Problem {
     Problem::new(
-        StatusCode::REQUEST_TIMEOUT,
         ErrorCode::RequestTimeout,
         format!(
             "the request body did not arrive within {} ms",
@@ -80,7 +75,6 @@ fn too_slow(limit: std::time::Duration) -> Problem {
 
 fn too_large() -> Problem {
     Problem::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::PayloadTooLarge,
         "the request body is larger than the server accepts",
     )
@@ -91,15 +85,12 @@ fn problem(rejection: JsonRejection) -> Problem {
     let text = rejection.body_text();
     match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => too_large(),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::UnsupportedMediaType,
-            text,
-        )
-        .remediation("Send the body as JSON with Content-Type: application/json."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(ErrorCode::UnsupportedMediaType, text)
+            .remediation("Send the body as JSON with Content-Type: application/json."),
         StatusCode::UNPROCESSABLE_ENTITY => Problem::invalid(text),
-        _ => Problem::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, text)
-            .remediation("Send a valid JSON document."),
+        _ => {
+            Problem::new(ErrorCode::MalformedJson, text).remediation("Send a valid JSON document.")
+        }
     }
 }
 
@@ -135,10 +126,9 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
                     .strip_prefix("Failed to deserialize query string: ")
                     .unwrap_or(&detail);
                 if detail.contains("unknown field `") {
-                    Problem::new(StatusCode::BAD_REQUEST, ErrorCode::QueryInvalid, detail)
-                        .remediation(
-                            "Send only the parameters the route documents (GET /openapi.json).",
-                        )
+                    Problem::new(ErrorCode::QueryInvalid, detail).remediation(
+                        "Send only the parameters the route documents (GET /openapi.json).",
+                    )
                 } else {
                     Problem::invalid(detail)
                 }

@@ -6,7 +6,7 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use crossdock_domain::ErrorCode;
@@ -40,7 +40,7 @@ pub fn router(inventory: Inventory, max_body_bytes: usize) -> Router {
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
         )
         .fallback(|| async {
-            Problem::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route")
+            Problem::new(ErrorCode::NotFound, "no such route")
                 .remediation("See /openapi.json for the routes this server has.")
         })
         .layer(DefaultBodyLimit::max(max_body_bytes))

@@ -17,8 +17,21 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// A problem with a status, a code and a sentence for a person.
-    pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
+    /// A problem with a code (which gives the status, [`ErrorCode::status`]) and a sentence
+    /// for a person.
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        let status =
+            StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self::with_status(status, code, detail)
+    }
+
+    /// A request body that failed validation: 422, with the code of its one failing field
+    /// (or `VALIDATION_FAILED` for several), whatever status that code has on its own.
+    pub fn in_body(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+
+    fn with_status(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -30,11 +43,7 @@ impl Problem {
 
     /// 422 VALIDATION_FAILED.
     pub fn invalid(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::ValidationFailed,
-            detail,
-        )
+        Self::new(ErrorCode::ValidationFailed, detail)
     }
 
     /// Says what to do about it.
@@ -85,28 +94,19 @@ impl IntoResponse for Problem {
 impl From<EngineError> for Problem {
     fn from(e: EngineError) -> Self {
         match &e {
-            EngineError::SkuUnknown(_) => {
-                Problem::new(StatusCode::NOT_FOUND, ErrorCode::SkuUnknown, e.to_string())
-                    .remediation("Add the SKU with POST /v1/items, or sync the item master.")
+            EngineError::SkuUnknown(_) => Problem::new(ErrorCode::SkuUnknown, e.to_string())
+                .remediation("Add the SKU with POST /v1/items, or sync the item master."),
+            EngineError::ChannelUnknown(_) => {
+                Problem::new(ErrorCode::ChannelUnknown, e.to_string()).remediation(
+                    "Use a channel code defined under [[channels]] in the configuration.",
+                )
             }
-            EngineError::ChannelUnknown(_) => Problem::new(
-                StatusCode::NOT_FOUND,
-                ErrorCode::ChannelUnknown,
-                e.to_string(),
-            )
-            .remediation("Use a channel code defined under [[channels]] in the configuration."),
-            EngineError::StoreUnavailable(_) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::StoreUnavailable,
-                e.to_string(),
-            )
-            .remediation("Nothing was written. Retry; if it persists, check the database."),
-            EngineError::ShuttingDown => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::StoreUnavailable,
-                e.to_string(),
-            )
-            .remediation("Retry against another instance or after the restart."),
+            EngineError::StoreUnavailable(_) => {
+                Problem::new(ErrorCode::StoreUnavailable, e.to_string())
+                    .remediation("Nothing was written. Retry; if it persists, check the database.")
+            }
+            EngineError::ShuttingDown => Problem::new(ErrorCode::StoreUnavailable, e.to_string())
+                .remediation("Retry against another instance or after the restart."),
         }
     }
 }

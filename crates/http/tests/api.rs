@@ -410,6 +410,25 @@ async fn contract(app: App) {
         .map(|c| c.as_str())
         .collect();
     assert_eq!(listed, codes);
+    // A code a response names is answered with that response's status (422 takes any
+    // field's code), so the document and the server cannot disagree on it.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                let text = response["description"].as_str().unwrap_or_default();
+                let named = text
+                    .split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+                    .filter_map(crossdock_domain::ErrorCode::parse);
+                for code in named {
+                    assert!(
+                        status == "422" || status == &code.status().to_string(),
+                        "{method} {path}: {status} names {code}, answered {}",
+                        code.status()
+                    );
+                }
+            }
+        }
+    }
 }
 
 async fn racing_reservations(app: App) {

@@ -5,7 +5,6 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use crossdock_domain::ledger::{CancelOrder, Command, Outcome};
 use crossdock_domain::{ErrorCode, Timestamp};
@@ -79,11 +78,7 @@ async fn list(
 }
 
 fn not_found(id: &str) -> Problem {
-    Problem::new(
-        StatusCode::NOT_FOUND,
-        ErrorCode::ExceptionNotFound,
-        format!("no exception `{id}`"),
-    )
+    Problem::new(ErrorCode::ExceptionNotFound, format!("no exception `{id}`"))
 }
 
 fn found(id: &str, e: Option<Exception>) -> Result<Json<Value>, Problem> {
@@ -154,10 +149,10 @@ async fn cancel_order(
     let e = inv.exception(&id).await?.ok_or_else(|| not_found(&id))?;
     let order_id = e.order_id.clone().ok_or_else(|| {
         Problem::new(
-            StatusCode::CONFLICT,
-            ErrorCode::OrderNotFound,
-            format!("exception `{id}` concerns no order"),
+            ErrorCode::OrderNotCancellable,
+            format!("exception `{id}` concerns no order, so there is none to cancel"),
         )
+        .remediation("Retry or resolve the exception instead.")
     })?;
     let command = Command::CancelOrder(Box::new(CancelOrder {
         order_id: order_id.clone(),
@@ -168,11 +163,10 @@ async fn cancel_order(
     match inv.submit_one(command).await? {
         Outcome::OrderMoved { .. } => {}
         Outcome::Rejected { code, detail } => {
-            return Err(Problem::new(StatusCode::CONFLICT, code, detail));
+            return Err(Problem::new(code, detail));
         }
         other => {
             return Err(Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
                 ErrorCode::Internal,
                 format!("unexpected outcome {other:?}"),
             ));

@@ -48,27 +48,23 @@ async fn erp_status(
         }
         Err(ErpStatusError::Engine(e)) => Err(e.into()),
         Err(ErpStatusError::Refused(code, detail)) => {
-            let (status, remediation) = match code {
-                ErrorCode::OrderNotFound => (
-                    StatusCode::NOT_FOUND,
-                    "Send crossdock's order id (the reference on the sales order).",
-                ),
-                ErrorCode::OrderStateConflict => (
-                    StatusCode::CONFLICT,
-                    "The order moved on while the status was applied; send the status again.",
-                ),
-                ErrorCode::MappingFailed => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
+            let remediation = match code {
+                ErrorCode::OrderNotFound => {
+                    "Send crossdock's order id (the reference on the sales order)."
+                }
+                ErrorCode::OrderStateConflict => {
+                    "The order moved on while the status was applied; send the status again."
+                }
+                ErrorCode::MappingFailed => {
                     "Map the status to a canonical state under [erp] statuses in the \
-                     configuration, then send it again; nothing was recorded.",
-                ),
-                _ => (
-                    StatusCode::CONFLICT,
+                     configuration, then send it again; nothing was recorded."
+                }
+                _ => {
                     "The status was recorded on the order, but the order is too far along \
-                     to follow it; see GET /v1/orders/{id} and settle it with the ERP.",
-                ),
+                     to follow it; see GET /v1/orders/{id} and settle it with the ERP."
+                }
             };
-            Err(Problem::new(status, code, detail).remediation(remediation))
+            Err(Problem::new(code, detail).remediation(remediation))
         }
     }
 }
@@ -177,40 +173,31 @@ async fn respond(inv: &Inventory, order_id: &str, outcome: Outcome) -> Result<Re
             if code == ErrorCode::WarehouseMismatch {
                 tracing::warn!(order = order_id, %detail, "parcel refused: WAREHOUSE_MISMATCH");
             }
-            let (status, remediation) = match code {
-                ErrorCode::OrderNotFound => (
-                    StatusCode::NOT_FOUND,
-                    "Send crossdock's order id (the reference on the release or sales order).",
-                ),
-                ErrorCode::OrderStateConflict => (
-                    StatusCode::CONFLICT,
-                    "See the order's state with GET /v1/orders/{id}; nothing was recorded.",
-                ),
-                ErrorCode::InvoiceConflict => (
-                    StatusCode::CONFLICT,
+            let remediation = match code {
+                ErrorCode::OrderNotFound => {
+                    "Send crossdock's order id (the reference on the release or sales order)."
+                }
+                ErrorCode::OrderStateConflict => {
+                    "See the order's state with GET /v1/orders/{id}; nothing was recorded."
+                }
+                ErrorCode::InvoiceConflict => {
                     "An invoice number is recorded once: send a correction (credit note or \
-                     new invoice) under its own invoice_id; nothing was recorded.",
-                ),
-                ErrorCode::CurrencyMismatch => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                     new invoice) under its own invoice_id; nothing was recorded."
+                }
+                ErrorCode::CurrencyMismatch => {
                     "Invoice the order in its own currency (see GET /v1/orders/{id}); \
-                     nothing was recorded.",
-                ),
-                ErrorCode::ReturnWindowClosed => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                     nothing was recorded."
+                }
+                ErrorCode::ReturnWindowClosed => {
                     "The channel's return window has passed; handle it as a goodwill case \
-                     outside the standard flow, or widen return_window_days for the channel.",
-                ),
-                _ => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Correct the lines or location against the order; nothing was recorded.",
-                ),
+                     outside the standard flow, or widen return_window_days for the channel."
+                }
+                _ => "Correct the lines or location against the order; nothing was recorded.",
             };
-            return Err(Problem::new(status, code, detail).remediation(remediation));
+            return Err(Problem::new(code, detail).remediation(remediation));
         }
         other => {
             return Err(Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
                 ErrorCode::Internal,
                 format!("unexpected outcome {other:?}"),
             ));

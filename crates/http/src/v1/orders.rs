@@ -79,7 +79,7 @@ pub(crate) fn invalid(errors: Vec<FieldError>, remediation: &str) -> Problem {
         [one] => one.message.clone(),
         many => format!("{} fields failed validation", many.len()),
     };
-    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    Problem::in_body(code, detail)
         .with("errors", serde_json::to_value(&errors).unwrap_or_default())
         .remediation(remediation)
 }
@@ -131,7 +131,6 @@ async fn create(
             &correlation_id,
         )),
         Outcome::KeyReused { key, order_id } => Err(Problem::new(
-            StatusCode::CONFLICT,
             ErrorCode::IdempotencyKeyReused,
             format!("this {key} was used for order {order_id} with a different body"),
         )
@@ -144,17 +143,13 @@ async fn create(
         Outcome::Rejected {
             code: ErrorCode::CustomerOnCreditHold,
             detail,
-        } => Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::CustomerOnCreditHold,
-            detail,
-        )
-        .remediation(
-            "Nothing was stored. Release the hold in the ERP (or take payment), then send the \
+        } => Err(
+            Problem::new(ErrorCode::CustomerOnCreditHold, detail).remediation(
+                "Nothing was stored. Release the hold in the ERP (or take payment), then send the \
              order again.",
-        )),
+            ),
+        ),
         other => Err(Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Internal,
             format!("unexpected outcome {other:?}"),
         )),
@@ -169,7 +164,6 @@ async fn show(
     match inv.order(&id).await? {
         Some(o) => Ok(Json(view(&inv, o))),
         None => Err(Problem::new(
-            StatusCode::NOT_FOUND,
             ErrorCode::OrderNotFound,
             format!("no order `{id}`"),
         )),
@@ -263,15 +257,8 @@ async fn cancel(
     }));
     match inv.submit_one(command).await? {
         Outcome::OrderMoved { .. } => show(State(inv), Path(id), Query(NoParams {})).await,
-        Outcome::Rejected { code, detail } => {
-            let status = match code {
-                ErrorCode::OrderNotFound => StatusCode::NOT_FOUND,
-                _ => StatusCode::CONFLICT,
-            };
-            Err(Problem::new(status, code, detail))
-        }
+        Outcome::Rejected { code, detail } => Err(Problem::new(code, detail)),
         other => Err(Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Internal,
             format!("unexpected outcome {other:?}"),
         )),

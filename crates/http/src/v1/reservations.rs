@@ -53,15 +53,7 @@ pub fn reservation_json(r: &Reservation) -> Value {
 }
 
 fn problem_for(code: ErrorCode, detail: String) -> Problem {
-    let status = match code {
-        ErrorCode::SkuUnknown | ErrorCode::ChannelUnknown | ErrorCode::ReservationNotFound => {
-            StatusCode::NOT_FOUND
-        }
-        ErrorCode::InsufficientStock | ErrorCode::ReservationClosed => StatusCode::CONFLICT,
-        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    Problem::new(status, code, detail)
+    Problem::new(code, detail)
 }
 
 async fn create(
