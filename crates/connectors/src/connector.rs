@@ -20,7 +20,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use crossdock_domain::ErrorCode;
-use crossdock_domain::ledger::AdvanceOrder;
+use crossdock_domain::ledger::{AdvanceOrder, LinePlan};
 use crossdock_domain::order_state::OrderState;
 use crossdock_engine::Inventory;
 use crossdock_engine::credit::CreditSource;
@@ -105,9 +105,9 @@ impl Connector {
 
     async fn screen_fraud(&self, s: &StepJob) -> Result<Verdict, JobResult> {
         let o = &s.order;
-        let body = json!({"reference": o.id, "customer": o.order["customer"],
-                          "ship_to": o.order["ship_to"], "lines": o.order["lines"],
-                          "currency": o.order["currency"], "payment": o.order["payment"]});
+        let c = &o.order;
+        let body = json!({"reference": o.id, "customer": c.customer, "ship_to": c.ship_to,
+                          "lines": c.lines, "currency": c.currency, "payment": c.payment});
         let answer = self.remote.post("/screen", &body).await?;
         let score = answer["score"].as_u64().unwrap_or(0);
         Ok(if score >= u64::from(self.fraud_hold_score) {
@@ -126,8 +126,12 @@ impl Connector {
     }
 
     async fn check_credit(&self, s: &StepJob) -> Result<Verdict, JobResult> {
-        let account = s.order.order["customer"]["account"]
-            .as_str()
+        let account = s
+            .order
+            .order
+            .customer
+            .account
+            .as_deref()
             .unwrap_or_default();
         let taken_at = s.order.created_at;
         match self
@@ -158,9 +162,10 @@ impl Connector {
 
     async fn commit_tax(&self, s: &StepJob) -> Result<Verdict, JobResult> {
         let o = &s.order;
-        let tax = &o.order["tax"];
-        let body = json!({"reference": o.id, "amount": tax["amount"],
-                          "provider_ref": tax["provider_ref"], "currency": o.order["currency"]});
+        let tax = o.order.tax.as_ref();
+        let body = json!({"reference": o.id, "amount": tax.map(|t| t.amount),
+                          "provider_ref": tax.and_then(|t| t.provider_ref.as_deref()),
+                          "currency": o.order.currency});
         self.remote.post("/transactions/commit", &body).await?;
         Ok(Verdict::Pass(None))
     }
@@ -174,9 +179,9 @@ impl Connector {
     /// cancelled again at once for one cancelled while it went (the cancellation queued then
     /// may have reached the warehouse first).
     async fn release_part(&self, job: &Job, order: &StoredOrder, part: u32) -> JobResult {
-        match OrderState::parse(&order.state) {
-            Some(OrderState::Cancelled) => return JobResult::Done,
-            Some(OrderState::OnHold) => {
+        match order.state {
+            OrderState::Cancelled => return JobResult::Done,
+            OrderState::OnHold => {
                 return JobResult::Transient {
                     error: format!("order {} is on hold; part {part} waits", order.id),
                     retry_after: Some(Duration::from_secs(30)),
@@ -188,7 +193,7 @@ impl Connector {
             return result;
         }
         match saga::load_order(&self.inventory, job).await {
-            Ok(now) if now.state == OrderState::Cancelled.as_str() => {
+            Ok(now) if now.state == OrderState::Cancelled => {
                 let (path, body) = cancel_release(order, part);
                 match self.remote.post(&path, &body).await {
                     Ok(_) => JobResult::Done,
@@ -208,11 +213,11 @@ impl Connector {
             "external_ref": o.id,
             "channel": o.channel,
             "channel_order_id": o.external_id,
-            "business_unit": o.order["business_unit"],
-            "customer": o.order["customer"],
-            "currency": o.order["currency"],
-            "lines": o.order["lines"],
-            "ship_to": o.order["ship_to"],
+            "business_unit": o.order.business_unit,
+            "customer": o.order.customer,
+            "currency": o.order.currency,
+            "lines": o.order.lines,
+            "ship_to": o.order.ship_to,
         });
         let answer = self.remote.post("/sales-orders", &body).await?;
         let Some(id) = answer["erp_order_id"].as_str() else {
@@ -257,13 +262,12 @@ impl Connector {
             let state = payload["state"]
                 .as_str()
                 .and_then(OrderState::parse)
-                .or_else(|| OrderState::parse(&order.state));
+                .unwrap_or(order.state);
             let status = self
                 .inventory
                 .estate()
                 .channel(&order.channel)
-                .zip(state)
-                .map(|(c, s)| c.orders.status_name(s).to_string());
+                .map(|c| c.orders.status_name(state).to_string());
             match payload.as_object_mut() {
                 Some(fields) => drop(fields.remove("state")),
                 None => payload = json!({}),
@@ -352,15 +356,12 @@ fn release_reference(order: &StoredOrder, part: u32) -> String {
 
 /// The release of part `part` of an order: the lines that go in it.
 fn release(order: &StoredOrder, part: u32) -> Value {
-    let lines: Vec<&Value> = (order.lines.as_array().into_iter().flatten())
-        .filter(|l| {
-            let in_part = l["part"].as_u64().unwrap_or(1) == u64::from(part);
-            in_part && !l["reservation_id"].is_null()
-        })
+    let lines: Vec<&LinePlan> = (order.lines.iter())
+        .filter(|l| l.part == part && l.reservation_id.is_some())
         .collect();
     json!({"reference": release_reference(order, part), "part": part, "channel": order.channel,
            "channel_order_id": order.external_id, "erp_order_id": order.erp_order_id,
-           "lines": lines, "ship_to": order.order["ship_to"]})
+           "lines": lines, "ship_to": order.order.ship_to})
 }
 
 /// The call that cancels part `part` of an order's release.

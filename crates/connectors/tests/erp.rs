@@ -196,7 +196,7 @@ async fn every_order_reaches_the_erp_exactly_once_through_outages_and_lost_answe
         assert!(
             orders
                 .iter()
-                .all(|o| o.state == "erp_posted" && o.erp_order_id.is_some())
+                .all(|o| o.state.as_str() == "erp_posted" && o.erp_order_id.is_some())
         );
         let mut erp_ids: Vec<_> = orders
             .iter()

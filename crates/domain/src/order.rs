@@ -3,7 +3,7 @@
 //! Every problem is reported at once, each with the field's path (`lines[1].qty`), a stable
 //! code and a sentence, so a channel can fix a rejected order in one go.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::ErrorCode;
@@ -28,7 +28,7 @@ pub struct FieldError {
 }
 
 /// Who is buying.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
     /// The channel's customer id.
     pub id: String,
@@ -39,7 +39,7 @@ pub struct Customer {
 }
 
 /// One order line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
     /// The SKU.
     pub sku: Sku,
@@ -50,7 +50,7 @@ pub struct OrderLine {
 }
 
 /// Where the order ships.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Address {
     /// Recipient.
     pub name: String,
@@ -69,7 +69,7 @@ pub struct Address {
 }
 
 /// A payment authorisation taken by the channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
     /// The payment provider's authorisation reference.
     pub authorization: String,
@@ -78,7 +78,7 @@ pub struct Payment {
 }
 
 /// Tax as priced by the tax provider.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tax {
     /// Tax amount.
     pub amount: Money,
@@ -87,7 +87,7 @@ pub struct Tax {
 }
 
 /// A web order in crossdock's canonical shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CanonicalOrder {
     /// The selling channel.
     pub channel: ChannelCode,

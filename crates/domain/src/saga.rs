@@ -12,8 +12,6 @@
 //! queued as jobs of their own: they run inside the transaction that makes them due (intake,
 //! or the end of the step before), and only the first step that calls out is queued.
 
-use serde_json::Value;
-
 use crate::estate::Estate;
 use crate::ledger::NewJob;
 use crate::order::CanonicalOrder;
@@ -103,14 +101,6 @@ impl Facts {
         }
     }
 
-    /// The facts of a stored canonical order.
-    pub fn of_stored(order: &Value) -> Self {
-        Self {
-            account: !order["customer"]["account"].is_null(),
-            tax: !order["tax"].is_null(),
-        }
-    }
-
     /// Whether `step` has anything to do for the order.
     pub fn apply(self, step: &Step) -> bool {
         match step.kind {
@@ -121,17 +111,13 @@ impl Facts {
     }
 }
 
-/// Whether `step` has anything to do for `order` (the stored canonical order).
-pub fn applies(step: &Step, order: &Value) -> bool {
-    Facts::of_stored(order).apply(step)
-}
-
-/// The job to queue once `kind` is done for `order`; `None` after the last step.
-pub fn next_job(kind: &str, order: &Value) -> Option<NewJob> {
+/// The job to queue once `kind` is done for an order with these facts; `None` after the
+/// last step.
+pub fn next_job(kind: &str, facts: Facts) -> Option<NewJob> {
     let at = STEPS.iter().position(|s| s.kind == kind)?;
     STEPS[at + 1..]
         .iter()
-        .find(|s| applies(s, order))
+        .find(|s| facts.apply(s))
         .map(|s| NewJob::new(s.kind, s.system))
 }
 
@@ -160,7 +146,6 @@ pub fn go_on_after(kind: &str, facts: Facts, estate: &Estate) -> (Vec<Step>, Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn steps_chain_through_the_states_in_order() {
@@ -174,18 +159,23 @@ mod tests {
 
     #[test]
     fn steps_that_do_not_apply_are_skipped() {
-        let web = json!({"customer": {"id": "c1", "account": null}, "tax": null});
-        let b2b = json!({"customer": {"id": "c1", "account": "ACME"},
-                         "tax": {"amount": "1.00"}});
-        let kinds = |order: &Value| {
+        let web = Facts {
+            account: false,
+            tax: false,
+        };
+        let b2b = Facts {
+            account: true,
+            tax: true,
+        };
+        let kinds = |facts: Facts| {
             let mut out = vec![first_step().kind];
-            while let Some(j) = next_job(out.last().unwrap(), order) {
+            while let Some(j) = next_job(out.last().unwrap(), facts) {
                 out.push(j.kind);
             }
             out
         };
         assert_eq!(
-            kinds(&web),
+            kinds(web),
             [
                 "screen_fraud",
                 "allocate",
@@ -193,9 +183,9 @@ mod tests {
                 "release_to_wms"
             ]
         );
-        assert_eq!(kinds(&b2b).len(), STEPS.len());
-        assert_eq!(next_job("release_to_wms", &b2b), None);
-        assert_eq!(next_job("no_such_step", &b2b), None);
+        assert_eq!(kinds(b2b).len(), STEPS.len());
+        assert_eq!(next_job("release_to_wms", b2b), None);
+        assert_eq!(next_job("no_such_step", b2b), None);
     }
 
     #[test]

@@ -81,13 +81,12 @@ pub async fn sweep(inventory: &Inventory) -> Result<usize, crate::EngineError> {
 /// The lines of an order that wait for stock (SKU, units): those its stored routing holds
 /// nothing for, while the order can still go on.
 pub(crate) fn waiting_lines(order: &StoredOrder) -> Vec<(Sku, i64)> {
-    let on = OrderState::parse(&order.state).is_some_and(|s| !s.is_final());
-    let lines = order.lines.as_array().filter(|_| on);
-    lines
-        .into_iter()
-        .flatten()
-        .filter(|l| l["reservation_id"].is_null())
-        .filter_map(|l| Some((Sku::parse(l["sku"].as_str()?).ok()?, l["qty"].as_i64()?)))
+    if order.state.is_final() {
+        return Vec::new();
+    }
+    (order.lines.iter())
+        .filter(|l| l.reservation_id.is_none())
+        .map(|l| (l.sku.clone(), l.qty))
         .collect()
 }
 
@@ -169,7 +168,7 @@ impl Handler for BackorderDue {
                     lines,
                     "backorder overdue"
                 );
-                let what = if o.state == OrderState::Backordered.as_str() {
+                let what = if o.state == OrderState::Backordered {
                     "has".to_string()
                 } else {
                     format!("has {lines} line(s) that have")

@@ -21,7 +21,7 @@ use crossdock_domain::ErrorCode;
 use crossdock_domain::inbound::ErpStatusChange;
 use crossdock_domain::ledger::{AdvanceOrder, CancelOrder, Command, Outcome};
 use crossdock_domain::order_state::OrderState;
-use crossdock_domain::saga::next_job;
+use crossdock_domain::saga::{Facts, next_job};
 use crossdock_store::ExceptionAction;
 
 use crate::{EngineError, Inventory};
@@ -118,23 +118,21 @@ impl Inventory {
                 format!("no order `{}`", change.order_id),
             ));
         };
-        let state = OrderState::parse(&order.state).ok_or_else(|| {
-            EngineError::StoreUnavailable(format!("order state `{}`", order.state))
-        })?;
+        let state = order.state;
         // Held by a status pushed here (not by a step's exception): the actor says so.
         let held_by_push = order
             .history
             .iter()
             .rev()
-            .find(|t| t.to == "on_hold")
-            .is_some_and(|t| t.actor == ERP_ACTOR && t.from.as_deref() == Some("erp_posted"));
+            .find(|t| t.to == OrderState::OnHold)
+            .is_some_and(|t| t.actor == ERP_ACTOR && t.from == Some(OrderState::ErpPosted));
         let (to, jobs, action) = match (means, state) {
             (OrderState::OnHold, OrderState::ErpPosted) => {
                 (OrderState::OnHold, vec![], ErpStatusAction::Held)
             }
             (m, OrderState::OnHold) if m != OrderState::OnHold && held_by_push => (
                 OrderState::ErpPosted,
-                next_job("post_sales_order", &order.order)
+                next_job("post_sales_order", Facts::of(&order.order))
                     .into_iter()
                     .collect(),
                 ErpStatusAction::HoldReleased,
@@ -183,7 +181,7 @@ impl Inventory {
                 .history
                 .iter()
                 .rev()
-                .find(|t| t.to == "on_hold")
+                .find(|t| t.to == OrderState::OnHold)
                 .and_then(|t| t.correlation_id.strip_prefix("job_"))
                 .map(|rest| format!("exc_{rest}"));
             if let Some(id) = exception
@@ -194,9 +192,7 @@ impl Inventory {
                 self.act_on_exception(&id, ExceptionAction::Retry, None)
                     .await?;
                 let now = self.order(&change.order_id).await?;
-                let state = now
-                    .and_then(|o| OrderState::parse(&o.state))
-                    .unwrap_or(state);
+                let state = now.map_or(state, |o| o.state);
                 return Ok(ErpStatusApplied {
                     means,
                     action: ErpStatusAction::HoldReleased,

@@ -34,10 +34,10 @@ pub async fn load(inventory: &Inventory, job: &Job) -> Result<StepJob, JobResult
         return Err(mapping(format!("no saga step named `{}`", job.kind)));
     };
     let order = load_order(inventory, job).await?;
-    if order.state != step.from.as_str() {
+    if order.state != step.from {
         tracing::debug!(
             job = job.id,
-            state = order.state,
+            state = order.state.as_str(),
             "saga step no longer applies"
         );
         return Err(JobResult::Done);
@@ -111,7 +111,7 @@ pub async fn complete(
         ..step(s.step.from, s.step.to, &job.kind)
     }];
     // The steps after it that call no outside system pass in the same transaction.
-    let facts = Facts::of_stored(&s.order.order);
+    let facts = Facts::of(&s.order.order);
     let (passed, next) = go_on_after(s.step.kind, facts, inventory.estate());
     for p in passed.iter().filter(|p| p.from != p.to) {
         moves.push(step(p.from, p.to, p.kind));
@@ -252,11 +252,10 @@ pub async fn release_hold(
     let Some(order) = inventory.order(order_id).await? else {
         return Ok(false);
     };
-    let held_by_job = order.history.iter().rev().find(|t| t.to == "on_hold");
+    let held_by_job = (order.history.iter().rev()).find(|t| t.to == OrderState::OnHold);
     let Some(from) = held_by_job
-        .filter(|t| order.state == "on_hold" && t.correlation_id == exception.job_id)
-        .and_then(|t| t.from.as_deref())
-        .and_then(OrderState::parse)
+        .filter(|t| order.state == OrderState::OnHold && t.correlation_id == exception.job_id)
+        .and_then(|t| t.from)
     else {
         return Ok(false);
     };

@@ -104,7 +104,13 @@ async fn web_order_of(inventory: &Inventory, external_id: &str, lines: &[(&str, 
 }
 
 async fn state(inventory: &Inventory, id: &str) -> String {
-    inventory.order(id).await.unwrap().unwrap().state
+    inventory
+        .order(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .state
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,8 +133,8 @@ async fn stock_that_arrives_reserves_backorders_oldest_first() {
             "1 left: not enough"
         );
         let o = inv.order(&older).await.unwrap().unwrap();
-        assert!(o.lines[0]["reservation_id"].is_string(), "{}", o.lines);
-        assert_eq!(o.lines[0]["allocations"][0]["location"], "acme");
+        assert!(o.lines[0].reservation_id.is_some(), "{:?}", o.lines);
+        assert_eq!(o.lines[0].allocations[0].location.as_str(), "acme");
         let path_taken: Vec<&str> = o.history.iter().map(|t| t.to.as_str()).collect();
         assert!(
             path_taken.ends_with(&["backordered", "reserved", "accepted", "allocated"]),
@@ -304,13 +310,13 @@ async fn shipping_what_is_available_goes_on_and_releases_the_rest_as_its_own_par
         let id = web_order_of(&inv, "SA-1", &[("SKU-1", 2), ("SKU-2", 3)]).await;
         let o = inv.order(&id).await.unwrap().unwrap();
         // Accepted, and allocated in the same commit: fraud screening is not configured.
-        assert_eq!(o.state, "allocated", "{}", o.reason);
+        assert_eq!(o.state.as_str(), "allocated", "{}", o.reason);
         assert!(o.reason.contains("1 of 2 lines held"), "{}", o.reason);
-        assert!(o.lines[0]["reservation_id"].is_string(), "{}", o.lines);
-        assert_eq!(o.lines[0].get("backordered"), None, "{}", o.lines);
-        assert!(o.lines[1]["reservation_id"].is_null(), "{}", o.lines);
-        assert_eq!(o.lines[1]["backordered"], true, "{}", o.lines);
-        assert_eq!(o.lines[1]["available"], 0, "{}", o.lines);
+        assert!(o.lines[0].reservation_id.is_some(), "{:?}", o.lines);
+        assert!(!o.lines[0].backordered, "{:?}", o.lines);
+        assert!(o.lines[1].reservation_id.is_none(), "{:?}", o.lines);
+        assert!(o.lines[1].backordered, "{:?}", o.lines);
+        assert_eq!(o.lines[1].available, Some(0), "{:?}", o.lines);
         assert_eq!(reserved_at_acme(&inv, "SKU-1").await, 2);
         let erp = jobs_of(&inv, "erp").await;
         assert_eq!(erp.len(), 1, "the held line goes on now");
@@ -335,10 +341,14 @@ async fn shipping_what_is_available_goes_on_and_releases_the_rest_as_its_own_par
         assert_eq!(sweep(&inv).await.unwrap(), 1);
         assert_eq!(sweep(&inv).await.unwrap(), 0, "held once");
         let o = inv.order(&id).await.unwrap().unwrap();
-        assert_eq!(o.state, "erp_posted", "no state changes for a part");
-        assert!(o.lines[1]["reservation_id"].is_string(), "{}", o.lines);
-        assert_eq!(o.lines[1]["part"], 2, "{}", o.lines);
-        assert_eq!(o.lines[0].get("part"), None, "{}", o.lines);
+        assert_eq!(
+            o.state.as_str(),
+            "erp_posted",
+            "no state changes for a part"
+        );
+        assert!(o.lines[1].reservation_id.is_some(), "{:?}", o.lines);
+        assert_eq!(o.lines[1].part, 2, "{:?}", o.lines);
+        assert_eq!(o.lines[0].part, 1, "{:?}", o.lines);
         assert!(o.reason.contains("as part 2"), "{}", o.reason);
         assert_eq!(reserved_at_acme(&inv, "SKU-2").await, 3);
         let wms = jobs_of(&inv, "wms").await;
@@ -385,9 +395,9 @@ async fn waiting_lines_join_the_first_release_while_it_has_not_gone() {
             .unwrap();
         assert_eq!(sweep(&inv).await.unwrap(), 1);
         let o = inv.order(&id).await.unwrap().unwrap();
-        assert_eq!(o.state, "allocated");
-        assert!(o.lines[1]["reservation_id"].is_string(), "{}", o.lines);
-        assert_eq!(o.lines[0]["backordered"], true, "{}", o.lines);
+        assert_eq!(o.state.as_str(), "allocated");
+        assert!(o.lines[1].reservation_id.is_some(), "{:?}", o.lines);
+        assert!(o.lines[0].backordered, "{:?}", o.lines);
         let path_taken: Vec<&str> = o.history.iter().map(|t| t.to.as_str()).collect();
         assert!(
             path_taken.ends_with(&["backordered", "reserved", "accepted", "allocated"]),
@@ -401,9 +411,9 @@ async fn waiting_lines_join_the_first_release_while_it_has_not_gone() {
             "the cancelled order is offered nothing"
         );
         let o = inv.order(&id).await.unwrap().unwrap();
-        assert_eq!(o.state, "allocated");
-        assert!(o.lines[0]["reservation_id"].is_string(), "{}", o.lines);
-        assert_eq!(o.lines[0].get("part"), None, "joins the first release");
+        assert_eq!(o.state.as_str(), "allocated");
+        assert!(o.lines[0].reservation_id.is_some(), "{:?}", o.lines);
+        assert_eq!(o.lines[0].part, 1, "joins the first release");
         assert!(jobs_of(&inv, "wms").await.is_empty(), "no part of its own");
         assert_eq!(state(&inv, &gone).await, "cancelled");
         assert_eq!(reserved_at_acme(&inv, "SKU-1").await, 2);
@@ -447,7 +457,7 @@ async fn racing_sweeps_hold_each_waiting_line_once() {
         let mut held = Vec::new();
         for id in &ids {
             let o = inv.order(id).await.unwrap().unwrap();
-            if o.lines[0]["reservation_id"].is_string() {
+            if o.lines[0].reservation_id.is_some() {
                 held.push(id.clone());
             }
         }

@@ -19,6 +19,7 @@ pub mod jobs;
 mod migrations;
 mod needs;
 pub mod postgres;
+mod records;
 mod rows;
 pub mod sqlite;
 
@@ -26,6 +27,7 @@ pub use jobs::{
     Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish, LeaseRequest,
 };
 pub use postgres::PgStore;
+pub use records::{Invoice, Return, ReturnedUnits, Shipment, StoredOrder, Transition, Units};
 pub use sqlite::SqliteStore;
 
 /// A storage failure.
@@ -108,81 +110,6 @@ pub struct EventRecord {
     pub sku: Option<String>,
     /// The payload.
     pub data: serde_json::Value,
-}
-
-/// An order as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoredOrder {
-    /// `ord_…`
-    pub id: String,
-    /// The selling channel.
-    pub channel: String,
-    /// The channel's order id.
-    pub external_id: String,
-    /// Canonical state.
-    pub state: String,
-    /// Why it was routed or refused as it was.
-    pub reason: String,
-    /// The order as taken in.
-    pub order: serde_json::Value,
-    /// Per-line routing: locations, reservations.
-    pub lines: serde_json::Value,
-    /// The ERP's id for the order, once posted.
-    pub erp_order_id: Option<String>,
-    /// The ERP's own status for its sales order, as it last said.
-    pub erp_status: Option<String>,
-    /// Transitions, oldest first (empty in lists).
-    pub history: Vec<Transition>,
-    /// Shipments, oldest first (empty in lists): id, source, source_event_id, location,
-    /// carrier, tracking_number, lines, capture, shipped_at.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub shipments: Vec<serde_json::Value>,
-    /// Invoices from the ERP (empty in lists): invoice_id, amount, currency, received_at.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub invoices: Vec<serde_json::Value>,
-    /// Returns (empty in lists): rma_id, reason, opened_at, lines with units received.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub returns: Vec<serde_json::Value>,
-    /// When it was taken in.
-    pub created_at: Timestamp,
-    /// When it last changed.
-    pub updated_at: Timestamp,
-}
-
-/// A stored shipment row (with `capture_micros`, and `shipped_at` in milliseconds) as the
-/// API shows it.
-pub(crate) fn shipment_view(mut raw: serde_json::Value) -> serde_json::Value {
-    let micros = raw["capture_micros"].as_i64().unwrap_or(0);
-    if let Some(obj) = raw.as_object_mut() {
-        obj.remove("capture_micros");
-        let capture = crossdock_domain::money::Money::from_micros(micros);
-        obj.insert("capture".into(), capture.to_string().into());
-    }
-    times_view(raw, &["shipped_at"])
-}
-
-/// A stored row with times in milliseconds under `keys`, as the API shows it (RFC 3339).
-pub(crate) fn times_view(mut raw: serde_json::Value, keys: &[&str]) -> serde_json::Value {
-    for key in keys {
-        let at = Timestamp(raw[*key].as_i64().unwrap_or(0));
-        raw[*key] = serde_json::to_value(at).unwrap_or_default();
-    }
-    raw
-}
-
-/// One recorded move between states.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Transition {
-    /// Previous state (none for the first).
-    pub from: Option<String>,
-    /// New state.
-    pub to: String,
-    /// When.
-    pub at: Timestamp,
-    /// Who or what moved it.
-    pub actor: String,
-    /// Correlation id of the request or job.
-    pub correlation_id: String,
 }
 
 /// A read of the event log filtered by type looks at most this many events past `after`,

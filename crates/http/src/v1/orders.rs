@@ -175,8 +175,7 @@ fn view(inv: &Inventory, o: crossdock_store::StoredOrder) -> Value {
     let channel_status = inv
         .estate()
         .channel(&o.channel)
-        .zip(crossdock_domain::order_state::OrderState::parse(&o.state))
-        .map(|(c, s)| c.orders.status_name(s).to_string());
+        .map(|c| c.orders.status_name(o.state).to_string());
     let mut v = serde_json::to_value(o).unwrap_or_default();
     v["channel_status"] = json!(channel_status);
     v

@@ -4,11 +4,14 @@
 use std::collections::BTreeSet;
 
 use crossdock_domain::Timestamp;
-use crossdock_domain::ledger::{PriorIntake, Priors};
+use crossdock_domain::ledger::{LinePlan, PriorIntake, Priors};
+use crossdock_domain::order::CanonicalOrder;
+use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
 
 use crate::Result;
 use crate::batch::WriteSet;
+use crate::records::{self, InvoiceRow, ReturnRow, ShipmentRow};
 
 /// Earlier intakes with the natural keys or idempotency keys a batch's orders use.
 pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs) -> Result<Priors> {
@@ -298,20 +301,20 @@ type OrderTuple = (
     String,
     String,
     String,
-    sqlx::types::Json<serde_json::Value>,
-    sqlx::types::Json<serde_json::Value>,
+    Json<CanonicalOrder>,
+    Json<Vec<LinePlan>>,
     i64,
     i64,
     Option<String>,
     Option<String>,
 );
 
-fn stored_order(t: OrderTuple) -> crate::StoredOrder {
-    crate::StoredOrder {
+fn stored_order(t: OrderTuple) -> Result<crate::StoredOrder> {
+    Ok(crate::StoredOrder {
         id: t.0,
         channel: t.1,
         external_id: t.2,
-        state: t.3,
+        state: records::state(&t.3)?,
         reason: t.4,
         order: t.5.0,
         lines: t.6.0,
@@ -323,7 +326,7 @@ fn stored_order(t: OrderTuple) -> crate::StoredOrder {
         returns: Vec::new(),
         created_at: Timestamp(t.7),
         updated_at: Timestamp(t.8),
-    }
+    })
 }
 
 /// An order with its history.
@@ -335,7 +338,7 @@ pub(super) async fn order(pool: &PgPool, id: &str) -> Result<Option<crate::Store
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    let Some(mut order) = row.map(stored_order) else {
+    let Some(mut order) = row.map(stored_order).transpose()? else {
         return Ok(None);
     };
     let history: Vec<(Option<String>, String, i64, String, String)> = sqlx::query_as(
@@ -347,15 +350,17 @@ pub(super) async fn order(pool: &PgPool, id: &str) -> Result<Option<crate::Store
     .await?;
     order.history = history
         .into_iter()
-        .map(|(from, to, at, actor, correlation_id)| crate::Transition {
-            from,
-            to,
-            at: Timestamp(at),
-            actor,
-            correlation_id,
+        .map(|(from, to, at, actor, correlation_id)| {
+            Ok(crate::Transition {
+                from: from.as_deref().map(records::state).transpose()?,
+                to: records::state(&to)?,
+                at: Timestamp(at),
+                actor,
+                correlation_id,
+            })
         })
-        .collect();
-    let shipments: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
+        .collect::<Result<_>>()?;
+    let shipments: Vec<Json<ShipmentRow>> = sqlx::query_scalar(
         "SELECT jsonb_build_object('id', s.id, 'source', s.source, 'source_event_id',
             s.source_event_id, 'location', s.location, 'carrier', s.carrier, 'tracking_number',
             s.tracking_number, 'capture_micros', s.capture_micros, 'shipped_at', s.shipped_at,
@@ -366,11 +371,8 @@ pub(super) async fn order(pool: &PgPool, id: &str) -> Result<Option<crate::Store
     .bind(id)
     .fetch_all(pool)
     .await?;
-    order.shipments = shipments
-        .into_iter()
-        .map(|j| crate::shipment_view(j.0))
-        .collect();
-    let invoices: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
+    order.shipments = shipments.into_iter().map(|j| j.0.into()).collect();
+    let invoices: Vec<Json<InvoiceRow>> = sqlx::query_scalar(
         "SELECT jsonb_build_object('invoice_id', invoice_id, 'amount', amount, 'currency',
             currency, 'received_at', created_at) FROM invoices WHERE order_id = $1
          ORDER BY created_at",
@@ -378,11 +380,8 @@ pub(super) async fn order(pool: &PgPool, id: &str) -> Result<Option<crate::Store
     .bind(id)
     .fetch_all(pool)
     .await?;
-    order.invoices = invoices
-        .into_iter()
-        .map(|j| crate::times_view(j.0, &["received_at"]))
-        .collect();
-    let returns: Vec<sqlx::types::Json<serde_json::Value>> = sqlx::query_scalar(
+    order.invoices = invoices.into_iter().map(|j| j.0.into()).collect();
+    let returns: Vec<Json<ReturnRow>> = sqlx::query_scalar(
         "SELECT jsonb_build_object('rma_id', id, 'reason', reason, 'opened_at', created_at,
             'lines', (SELECT COALESCE(jsonb_agg(jsonb_build_object('sku', l.sku, 'qty', l.qty,
                 'received', l.received) ORDER BY l.sku), '[]'::jsonb)
@@ -392,10 +391,7 @@ pub(super) async fn order(pool: &PgPool, id: &str) -> Result<Option<crate::Store
     .bind(id)
     .fetch_all(pool)
     .await?;
-    order.returns = returns
-        .into_iter()
-        .map(|j| crate::times_view(j.0, &["opened_at"]))
-        .collect();
+    order.returns = returns.into_iter().map(|j| j.0.into()).collect();
     Ok(Some(order))
 }
 
@@ -429,7 +425,7 @@ pub(super) async fn orders(
     .bind(&f.after)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(stored_order).collect())
+    rows.into_iter().map(stored_order).collect()
 }
 
 /// The current state, number of transitions and detail of each order in `ids`.

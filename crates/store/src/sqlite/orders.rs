@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, named_params, params};
 
 use crate::Result;
 use crate::batch::WriteSet;
+use crate::records::{self, InvoiceRow, ReturnRow, ShipmentRow};
 
 /// Earlier intakes with the natural keys or idempotency keys a batch's orders use.
 pub(super) fn priors(conn: &Connection, needs: &crate::needs::Needs) -> Result<Priors> {
@@ -215,19 +216,31 @@ const ORDER_COLS: &str =
     "id, channel, external_id, state, reason, body, lines, created_at, updated_at, erp_order_id,
      erp_status";
 
+/// A value read back from column `i`, or the column's conversion failure.
+fn typed<T>(i: usize, read: std::result::Result<T, crate::StoreError>) -> rusqlite::Result<T> {
+    read.map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
+}
+
+/// A JSON document in column `i`, read back as `T`.
+fn document<T: serde::de::DeserializeOwned>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+    what: &str,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    typed(i, records::decode(what, &text))
+}
+
 fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::StoredOrder> {
-    let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
-        let text: String = r.get(i)?;
-        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
-    };
+    let state: String = r.get(3)?;
     Ok(crate::StoredOrder {
         id: r.get(0)?,
         channel: r.get(1)?,
         external_id: r.get(2)?,
-        state: r.get(3)?,
+        state: typed(3, records::state(&state))?,
         reason: r.get(4)?,
-        order: json(5)?,
-        lines: json(6)?,
+        order: document(r, 5, "order body")?,
+        lines: document(r, 6, "order lines")?,
         erp_order_id: r.get(9)?,
         erp_status: r.get(10)?,
         history: Vec::new(),
@@ -252,19 +265,16 @@ pub(super) fn order(conn: &Connection, id: &str) -> Result<Option<crate::StoredO
     )?;
     order.history = stmt
         .query_map([id], |r| {
+            let (from, to): (Option<String>, String) = (r.get(0)?, r.get(1)?);
             Ok(crate::Transition {
-                from: r.get(0)?,
-                to: r.get(1)?,
+                from: from.map(|f| typed(0, records::state(&f))).transpose()?,
+                to: typed(1, records::state(&to))?,
                 at: crossdock_domain::Timestamp(r.get(2)?),
                 actor: r.get(3)?,
                 correlation_id: r.get(4)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let json = |r: &rusqlite::Row<'_>| {
-        let text: String = r.get(0)?;
-        Ok(serde_json::from_str(&text).unwrap_or_default())
-    };
     let mut stmt = conn.prepare_cached(
         "SELECT json_object('id', s.id, 'source', s.source, 'source_event_id',
             s.source_event_id, 'location', s.location, 'carrier', s.carrier, 'tracking_number',
@@ -274,16 +284,16 @@ pub(super) fn order(conn: &Connection, id: &str) -> Result<Option<crate::StoredO
          FROM shipments s WHERE s.order_id = ?1 ORDER BY s.shipped_at, s.id",
     )?;
     order.shipments = stmt
-        .query_map([id], json)?
-        .map(|r| r.map(crate::shipment_view))
+        .query_map([id], |r| document::<ShipmentRow>(r, 0, "shipment"))?
+        .map(|r| r.map(Into::into))
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut stmt = conn.prepare_cached(
         "SELECT json_object('invoice_id', invoice_id, 'amount', amount, 'currency', currency,
             'received_at', created_at) FROM invoices WHERE order_id = ?1 ORDER BY created_at",
     )?;
     order.invoices = stmt
-        .query_map([id], json)?
-        .map(|r| r.map(|v| crate::times_view(v, &["received_at"])))
+        .query_map([id], |r| document::<InvoiceRow>(r, 0, "invoice"))?
+        .map(|r| r.map(Into::into))
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut stmt = conn.prepare_cached(
         "SELECT json_object('rma_id', id, 'reason', reason, 'opened_at', created_at, 'lines',
@@ -292,8 +302,8 @@ pub(super) fn order(conn: &Connection, id: &str) -> Result<Option<crate::StoredO
          FROM returns r WHERE order_id = ?1 ORDER BY created_at, id",
     )?;
     order.returns = stmt
-        .query_map([id], json)?
-        .map(|r| r.map(|v| crate::times_view(v, &["opened_at"])))
+        .query_map([id], |r| document::<ReturnRow>(r, 0, "return"))?
+        .map(|r| r.map(Into::into))
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Some(order))
 }
