@@ -19,9 +19,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use crossdock_domain::ErrorCode;
 use crossdock_domain::ledger::{AdvanceOrder, LinePlan};
 use crossdock_domain::order_state::OrderState;
+use crossdock_domain::{ErrorCode, JobKind};
 use crossdock_engine::Inventory;
 use crossdock_engine::credit::CreditSource;
 use crossdock_engine::runner::{Handler, JobResult};
@@ -87,12 +87,12 @@ impl Connector {
             Ok(s) => s,
             Err(result) => return result,
         };
-        let verdict = match job.kind.as_str() {
-            "screen_fraud" if !s.approved => self.screen_fraud(&s).await,
-            "check_credit" if !s.approved => self.check_credit(&s).await,
-            "commit_tax" => self.commit_tax(&s).await,
-            "post_sales_order" => self.post_sales_order(&s).await,
-            "release_to_wms" => self.release_to_wms(&s).await,
+        let verdict = match job.kind {
+            JobKind::ScreenFraud if !s.approved => self.screen_fraud(&s).await,
+            JobKind::CheckCredit if !s.approved => self.check_credit(&s).await,
+            JobKind::CommitTax => self.commit_tax(&s).await,
+            JobKind::PostSalesOrder => self.post_sales_order(&s).await,
+            JobKind::ReleaseToWms => self.release_to_wms(&s).await,
             // Approved past a check by an operator.
             _ => Ok(Verdict::Pass(None)),
         };
@@ -253,7 +253,7 @@ impl Connector {
             Err(result) => return result,
         };
         let mut payload = job.payload.clone().unwrap_or(Value::Null);
-        if job.kind == crossdock_domain::ledger::RELEASE_PART {
+        if job.kind == JobKind::ReleasePart {
             return self.release_part(job, &order, part_of(&payload)).await;
         }
         if self.system == "storefront" {
@@ -274,7 +274,7 @@ impl Connector {
             }
             payload["status"] = json!(status);
         }
-        let Some((path, body)) = follow_up_call(&job.kind, &order, &payload) else {
+        let Some((path, body)) = follow_up_call(job.kind, &order, &payload) else {
             return JobResult::Permanent {
                 code: ErrorCode::MappingFailed,
                 error: format!(
@@ -286,7 +286,7 @@ impl Connector {
         if let Err(result) = self.remote.post(&path, &body).await {
             return result;
         }
-        if job.kind == "push_invoice" {
+        if job.kind == JobKind::PushInvoice {
             return self.close(job, &order).await;
         }
         JobResult::Done
@@ -298,7 +298,7 @@ impl Connector {
             order_id: order.id.clone(),
             from: OrderState::Invoiced,
             to: OrderState::Closed,
-            actor: job.kind.clone(),
+            actor: job.kind.to_string(),
             correlation_id: job.id.clone(),
             erp_order_id: None,
             erp_status: None,
@@ -374,7 +374,7 @@ fn cancel_release(order: &StoredOrder, part: u32) -> (String, Value) {
 }
 
 /// The path and body of a follow-up job's call.
-fn follow_up_call(kind: &str, order: &StoredOrder, payload: &Value) -> Option<(String, Value)> {
+fn follow_up_call(kind: JobKind, order: &StoredOrder, payload: &Value) -> Option<(String, Value)> {
     let erp_ref = segment(&order.id);
     let channel_order = format!(
         "/channels/{}/orders/{}",
@@ -391,20 +391,20 @@ fn follow_up_call(kind: &str, order: &StoredOrder, payload: &Value) -> Option<(S
         body
     };
     Some(match kind {
-        "post_fulfilment" => (
+        JobKind::PostFulfilment => (
             format!("/sales-orders/{erp_ref}/fulfilments"),
             with_reference(&payload["shipment_id"]),
         ),
-        "post_return" => (
+        JobKind::PostReturn => (
             format!("/sales-orders/{erp_ref}/returns"),
             with_reference(&payload["rma_id"]),
         ),
-        "cancel_sales_order" => (
+        JobKind::CancelSalesOrder => (
             format!("/sales-orders/{erp_ref}/cancel"),
             with_reference(&json!(order.id)),
         ),
-        "cancel_release" => cancel_release(order, part_of(payload)),
-        "capture_payment" => (
+        JobKind::CancelRelease => cancel_release(order, part_of(payload)),
+        JobKind::CapturePayment => (
             "/captures".to_string(),
             with_reference(&json!(format!(
                 "{}:{}",
@@ -412,16 +412,16 @@ fn follow_up_call(kind: &str, order: &StoredOrder, payload: &Value) -> Option<(S
                 payload["shipment_id"].as_str().unwrap_or_default()
             ))),
         ),
-        "void_authorization" => ("/voids".to_string(), with_reference(&json!(order.id))),
-        "publish_tracking" => (
+        JobKind::VoidAuthorization => ("/voids".to_string(), with_reference(&json!(order.id))),
+        JobKind::PublishTracking => (
             format!("{channel_order}/tracking"),
             with_reference(&payload["shipment_id"]),
         ),
-        "push_invoice" => (
+        JobKind::PushInvoice => (
             format!("{channel_order}/invoices"),
             with_reference(&payload["invoice_id"]),
         ),
-        "notify_cancelled" => (
+        JobKind::NotifyCancelled => (
             format!("{channel_order}/cancellation"),
             with_reference(&json!(order.id)),
         ),
@@ -431,7 +431,7 @@ fn follow_up_call(kind: &str, order: &StoredOrder, payload: &Value) -> Option<(S
 
 impl Handler for Connector {
     async fn run(&self, job: &Job) -> JobResult {
-        if crossdock_domain::saga::step(&job.kind).is_some() {
+        if crossdock_domain::saga::step(job.kind).is_some() {
             self.step(job).await
         } else {
             self.follow_up(job).await

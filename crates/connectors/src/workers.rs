@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossdock_domain::ledger::{BACKORDER_DUE, MATCH_INVOICE, REVIEW_SHIPMENT};
+use crossdock_domain::JobKind;
 use crossdock_engine::backorders::BackorderDue;
 use crossdock_engine::config::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
 use crossdock_engine::credit::Credit;
@@ -106,21 +106,21 @@ pub fn start(
     );
     workers.spawn(
         inventory,
-        BACKORDER_DUE.0,
+        JobKind::BackorderDue.system(),
         Arc::new(BackorderDue::new(inventory.clone())),
         fast.clone(),
         shutdown,
     );
     workers.spawn(
         inventory,
-        MATCH_INVOICE.0,
+        JobKind::MatchInvoice.system(),
         Arc::new(InvoiceMatch::new(inventory.clone())),
         fast.clone(),
         shutdown,
     );
     workers.spawn(
         inventory,
-        REVIEW_SHIPMENT.0,
+        JobKind::ReviewShipment.system(),
         Arc::new(ShipmentReview::new(inventory.clone())),
         fast.clone(),
         shutdown,

@@ -2,6 +2,7 @@
 //! PostgreSQL: outages, an answer lost after the ERP committed, and the ERP's own rate limit.
 //! Every order must reach the ERP exactly once.
 
+use crossdock_domain::JobKind;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -107,7 +108,7 @@ async fn allocated_orders(store: AnyStore, n: usize) -> (Inventory, Shutdown) {
                 correlation_id: "c".into(),
                 erp_order_id: None,
                 erp_status: None,
-                jobs: vec![NewJob::new("post_sales_order", "erp")],
+                jobs: vec![NewJob::new(JobKind::PostSalesOrder)],
                 fail_job: None,
             }))
         })

@@ -502,14 +502,13 @@ mod returns;
 mod review;
 mod types;
 
-pub use backorders::{BACKORDER_DUE, RELEASE_PART, overdue_check};
+pub use backorders::overdue_check;
 pub use detail::{InvoiceSeen, OrderDetail, ReturnLine, Routing};
 pub use fulfilment::{FailedJob, InvoiceRow, RecordInvoice, RecordShipment, ShipmentRow};
 pub use intake::{LinePlan, NewOrder, PlaceOrder, PriorIntake, Priors};
-pub use invoices::{MATCH_INVOICE, MatchInvoices};
+pub use invoices::MatchInvoices;
 pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
 pub use returns::{OpenReturn, ReturnRow};
-pub use review::REVIEW_SHIPMENT;
 pub use types::{
     AllocateBackorder, Command, EventChange, Finished, JsonText, LinesUpdate, NewEvent, NewJob,
     Outcome, Reservation, ReservationStatus, ReserveRequest, ReservedAt, StockEvent, Writes,

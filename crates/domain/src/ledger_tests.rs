@@ -4,6 +4,7 @@ use super::*;
 use crate::ats::sellable_at;
 use crate::estate::fixtures::example;
 use crate::ids::ChannelCode;
+use crate::job::JobKind;
 use crate::qty::{Delta, Level, MAX_QTY, Qty};
 use crate::stock::Bucket;
 
@@ -451,7 +452,7 @@ mod intake {
                 .all(|lp| lp.allocations[0].location.as_str() == "west")
         );
         assert_eq!(o.history, [(OrderState::Accepted, "intake")]);
-        assert_eq!(o.jobs, vec![NewJob::new("screen_fraud", "fraud")]);
+        assert_eq!(o.jobs, vec![NewJob::new(JobKind::ScreenFraud)]);
     }
 
     #[test]
@@ -786,7 +787,7 @@ mod fulfilment {
             .order_moves
             .iter()
             .flat_map(|m| &m.advance.jobs)
-            .filter(|j| j.kind == "capture_payment")
+            .filter(|j| j.kind == JobKind::CapturePayment)
             .map(|j| {
                 j.payload.as_ref().unwrap()["amount"]
                     .as_str()

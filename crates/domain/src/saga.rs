@@ -13,6 +13,7 @@
 //! or the end of the step before), and only the first step that calls out is queued.
 
 use crate::estate::Estate;
+use crate::job::JobKind;
 use crate::ledger::NewJob;
 use crate::order::CanonicalOrder;
 use crate::order_state::OrderState;
@@ -20,10 +21,8 @@ use crate::order_state::OrderState;
 /// One step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
-    /// The job kind.
-    pub kind: &'static str,
-    /// The system that runs it.
-    pub system: &'static str,
+    /// The job kind (which names the system that runs it).
+    pub kind: JobKind,
     /// The state the order must be in.
     pub from: OrderState,
     /// The state it leaves the order in.
@@ -31,56 +30,50 @@ pub struct Step {
 }
 
 /// The system name of steps crossdock runs itself.
-pub const INTERNAL: &str = "saga";
+pub const INTERNAL: &str = JobKind::Allocate.system();
 
 /// Every step, in order.
 pub const STEPS: [Step; 6] = [
     Step {
-        kind: "screen_fraud",
-        system: "fraud",
+        kind: JobKind::ScreenFraud,
         from: OrderState::Accepted,
         to: OrderState::Accepted,
     },
     Step {
-        kind: "check_credit",
-        system: "erp",
+        kind: JobKind::CheckCredit,
         from: OrderState::Accepted,
         to: OrderState::Accepted,
     },
     Step {
-        kind: "commit_tax",
-        system: "tax",
+        kind: JobKind::CommitTax,
         from: OrderState::Accepted,
         to: OrderState::Accepted,
     },
     Step {
-        kind: "allocate",
-        system: INTERNAL,
+        kind: JobKind::Allocate,
         from: OrderState::Accepted,
         to: OrderState::Allocated,
     },
     Step {
-        kind: "post_sales_order",
-        system: "erp",
+        kind: JobKind::PostSalesOrder,
         from: OrderState::Allocated,
         to: OrderState::ErpPosted,
     },
     Step {
-        kind: "release_to_wms",
-        system: "wms",
+        kind: JobKind::ReleaseToWms,
         from: OrderState::ErpPosted,
         to: OrderState::Released,
     },
 ];
 
-/// The step named `kind`.
-pub fn step(kind: &str) -> Option<Step> {
+/// The step of jobs of `kind`.
+pub fn step(kind: JobKind) -> Option<Step> {
     STEPS.iter().copied().find(|s| s.kind == kind)
 }
 
 /// The job every accepted order starts with.
 pub fn first_step() -> NewJob {
-    NewJob::new(STEPS[0].kind, STEPS[0].system)
+    NewJob::new(STEPS[0].kind)
 }
 
 /// What decides which steps apply to an order.
@@ -104,8 +97,8 @@ impl Facts {
     /// Whether `step` has anything to do for the order.
     pub fn apply(self, step: &Step) -> bool {
         match step.kind {
-            "check_credit" => self.account,
-            "commit_tax" => self.tax,
+            JobKind::CheckCredit => self.account,
+            JobKind::CommitTax => self.tax,
             _ => true,
         }
     }
@@ -113,12 +106,12 @@ impl Facts {
 
 /// The job to queue once `kind` is done for an order with these facts; `None` after the
 /// last step.
-pub fn next_job(kind: &str, facts: Facts) -> Option<NewJob> {
+pub fn next_job(kind: JobKind, facts: Facts) -> Option<NewJob> {
     let at = STEPS.iter().position(|s| s.kind == kind)?;
     STEPS[at + 1..]
         .iter()
         .find(|s| facts.apply(s))
-        .map(|s| NewJob::new(s.kind, s.system))
+        .map(|s| NewJob::new(s.kind))
 }
 
 /// How an order goes on from the step at `next` in [`STEPS`]: the steps that apply and run
@@ -127,8 +120,8 @@ pub fn next_job(kind: &str, facts: Facts) -> Option<NewJob> {
 pub fn go_on(next: usize, facts: Facts, estate: &Estate) -> (Vec<Step>, Option<NewJob>) {
     let mut passed = Vec::new();
     for s in STEPS.iter().skip(next).filter(|s| facts.apply(s)) {
-        if !estate.in_house(s.system) {
-            return (passed, Some(NewJob::new(s.kind, s.system)));
+        if !estate.in_house(s.kind.system()) {
+            return (passed, Some(NewJob::new(s.kind)));
         }
         passed.push(*s);
     }
@@ -136,7 +129,7 @@ pub fn go_on(next: usize, facts: Facts, estate: &Estate) -> (Vec<Step>, Option<N
 }
 
 /// How an order goes on once step `kind` is done (see [`go_on`]).
-pub fn go_on_after(kind: &str, facts: Facts, estate: &Estate) -> (Vec<Step>, Option<NewJob>) {
+pub fn go_on_after(kind: JobKind, facts: Facts, estate: &Estate) -> (Vec<Step>, Option<NewJob>) {
     match STEPS.iter().position(|s| s.kind == kind) {
         Some(at) => go_on(at + 1, facts, estate),
         None => (Vec::new(), None),
@@ -169,10 +162,10 @@ mod tests {
         };
         let kinds = |facts: Facts| {
             let mut out = vec![first_step().kind];
-            while let Some(j) = next_job(out.last().unwrap(), facts) {
+            while let Some(j) = next_job(*out.last().unwrap(), facts) {
                 out.push(j.kind);
             }
-            out
+            out.iter().map(|k| k.as_str()).collect::<Vec<_>>()
         };
         assert_eq!(
             kinds(web),
@@ -184,8 +177,7 @@ mod tests {
             ]
         );
         assert_eq!(kinds(b2b).len(), STEPS.len());
-        assert_eq!(next_job("release_to_wms", b2b), None);
-        assert_eq!(next_job("no_such_step", b2b), None);
+        assert_eq!(next_job(JobKind::ReleaseToWms, b2b), None);
     }
 
     #[test]
@@ -194,18 +186,15 @@ mod tests {
             account: false,
             tax: false,
         };
-        let kinds = |steps: Vec<Step>| steps.iter().map(|s| s.kind).collect::<Vec<_>>();
+        let kinds = |steps: Vec<Step>| steps.iter().map(|s| s.kind.as_str()).collect::<Vec<_>>();
         // Fraud configured: only the screening is queued.
         let estate = crate::estate::fixtures::example();
         let (passed, job) = go_on(0, web, &estate);
         assert_eq!((kinds(passed), job), (vec![], Some(first_step())));
-        let (passed, job) = go_on_after("screen_fraud", web, &estate);
+        let (passed, job) = go_on_after(JobKind::ScreenFraud, web, &estate);
         assert_eq!(
             (kinds(passed), job),
-            (
-                vec!["allocate"],
-                Some(NewJob::new("post_sales_order", "erp"))
-            )
+            (vec!["allocate"], Some(NewJob::new(JobKind::PostSalesOrder)))
         );
         // Fraud and tax stood in for: intake goes straight to allocated; a credit check
         // still calls the ERP.
@@ -215,7 +204,7 @@ mod tests {
             (kinds(passed), job),
             (
                 vec!["screen_fraud", "allocate"],
-                Some(NewJob::new("post_sales_order", "erp"))
+                Some(NewJob::new(JobKind::PostSalesOrder))
             )
         );
         let b2b = Facts {
@@ -227,9 +216,12 @@ mod tests {
             (kinds(passed), job),
             (
                 vec!["screen_fraud"],
-                Some(NewJob::new("check_credit", "erp"))
+                Some(NewJob::new(JobKind::CheckCredit))
             )
         );
-        assert_eq!(go_on_after("release_to_wms", b2b, &estate), (vec![], None));
+        assert_eq!(
+            go_on_after(JobKind::ReleaseToWms, b2b, &estate),
+            (vec![], None)
+        );
     }
 }

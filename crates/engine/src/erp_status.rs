@@ -17,11 +17,11 @@
 
 use std::collections::BTreeMap;
 
-use crossdock_domain::ErrorCode;
 use crossdock_domain::inbound::ErpStatusChange;
 use crossdock_domain::ledger::{AdvanceOrder, CancelOrder, Command, Outcome};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::saga::{Facts, next_job};
+use crossdock_domain::{ErrorCode, JobKind};
 use crossdock_store::ExceptionAction;
 
 use crate::{EngineError, Inventory};
@@ -132,7 +132,7 @@ impl Inventory {
             }
             (m, OrderState::OnHold) if m != OrderState::OnHold && held_by_push => (
                 OrderState::ErpPosted,
-                next_job("post_sales_order", Facts::of(&order.order))
+                next_job(JobKind::PostSalesOrder, Facts::of(&order.order))
                     .into_iter()
                     .collect(),
                 ErpStatusAction::HoldReleased,

@@ -33,7 +33,7 @@ impl Handler for InvoiceMatch {
         let command = Command::MatchInvoices(Box::new(MatchInvoices {
             order_id,
             approved,
-            actor: job.kind.clone(),
+            actor: job.kind.to_string(),
             correlation_id: job.id.clone(),
         }));
         match self.inventory.submit_one(command).await {

@@ -6,6 +6,7 @@
 //! system is not configured and that may pass unchecked (fraud, tax), and the steps crossdock
 //! runs itself (`allocate`), are run by [`InternalSteps`].
 
+use crossdock_domain::JobKind;
 use crossdock_domain::ledger::{AdvanceOrder, Command, FailedJob, NewJob, Outcome};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::saga::{Facts, Step, go_on_after, step};
@@ -30,7 +31,7 @@ pub struct StepJob {
 /// order (an exception), or the order has moved on (held, cancelled, or the step already
 /// ran: done, nothing to do).
 pub async fn load(inventory: &Inventory, job: &Job) -> Result<StepJob, JobResult> {
-    let Some(step) = step(&job.kind) else {
+    let Some(step) = step(job.kind) else {
         return Err(mapping(format!("no saga step named `{}`", job.kind)));
     };
     let order = load_order(inventory, job).await?;
@@ -94,7 +95,7 @@ pub async fn complete(
     erp: Option<ErpOrder>,
 ) -> JobResult {
     let (erp_order_id, erp_status) = erp.map_or((None, None), |e| (Some(e.id), e.status));
-    let step = |from, to, actor: &str| AdvanceOrder {
+    let step = |from, to, actor: JobKind| AdvanceOrder {
         order_id: s.order.id.clone(),
         from,
         to,
@@ -108,7 +109,7 @@ pub async fn complete(
     let mut moves = vec![AdvanceOrder {
         erp_order_id,
         erp_status,
-        ..step(s.step.from, s.step.to, &job.kind)
+        ..step(s.step.from, s.step.to, job.kind)
     }];
     // The steps after it that call no outside system pass in the same transaction.
     let facts = Facts::of(&s.order.order);
@@ -132,23 +133,23 @@ pub async fn complete(
 }
 
 /// The job that undoes what `kind` did outside, for an order cancelled while it ran.
-fn compensation(kind: &str) -> Option<NewJob> {
+fn compensation(kind: JobKind) -> Option<NewJob> {
     match kind {
-        "post_sales_order" => Some(NewJob::new("cancel_sales_order", "erp")),
-        "release_to_wms" => Some(NewJob::new("cancel_release", "wms")),
+        JobKind::PostSalesOrder => Some(NewJob::new(JobKind::CancelSalesOrder)),
+        JobKind::ReleaseToWms => Some(NewJob::new(JobKind::CancelRelease)),
         _ => None,
     }
 }
 
 async fn compensate(inventory: &Inventory, job: &Job, order_id: &str) -> JobResult {
-    let Some(undo) = compensation(&job.kind) else {
+    let Some(undo) = compensation(job.kind) else {
         return JobResult::Done;
     };
     let advance = AdvanceOrder {
         order_id: order_id.to_string(),
         from: OrderState::Cancelled,
         to: OrderState::Cancelled,
-        actor: job.kind.clone(),
+        actor: job.kind.to_string(),
         correlation_id: job.id.clone(),
         erp_order_id: None,
         erp_status: None,
@@ -181,7 +182,7 @@ pub async fn hold(inventory: &Inventory, job: &Job, s: &StepJob, hold: Hold) -> 
         order_id: s.order.id.clone(),
         from: s.step.from,
         to: OrderState::OnHold,
-        actor: job.kind.clone(),
+        actor: job.kind.to_string(),
         correlation_id: job.id.clone(),
         erp_order_id,
         erp_status,
@@ -192,7 +193,7 @@ pub async fn hold(inventory: &Inventory, job: &Job, s: &StepJob, hold: Hold) -> 
             error,
         }),
     };
-    let (order, step) = (s.order.id.clone(), job.kind.clone());
+    let (order, step) = (s.order.id.clone(), job.kind.as_str());
     match submit(inventory, advance).await {
         Ok((true, _)) => {
             tracing::info!(

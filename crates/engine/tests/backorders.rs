@@ -3,6 +3,7 @@
 //! goes on with the lines in stock and releases the rest as their own part; on SQLite and
 //! PostgreSQL.
 
+use crossdock_domain::JobKind;
 use std::sync::Arc;
 
 use crossdock_domain::ledger::{
@@ -320,7 +321,7 @@ async fn shipping_what_is_available_goes_on_and_releases_the_rest_as_its_own_par
         assert_eq!(reserved_at_acme(&inv, "SKU-1").await, 2);
         let erp = jobs_of(&inv, "erp").await;
         assert_eq!(erp.len(), 1, "the held line goes on now");
-        assert_eq!(erp[0].kind, "post_sales_order");
+        assert_eq!(erp[0].kind.as_str(), "post_sales_order");
         let due = jobs_of(&inv, "backorders").await;
         assert_eq!(due.len(), 1, "the waiting line has its horizon");
         let handler = BackorderDue::new(inv.clone());
@@ -366,7 +367,7 @@ async fn shipping_what_is_available_goes_on_and_releases_the_rest_as_its_own_par
         cancel(&inv, &id).await;
         let wms = jobs_of(&inv, "wms").await;
         let cancels: Vec<Option<&serde_json::Value>> = (wms.iter())
-            .filter(|j| j.kind == "cancel_release")
+            .filter(|j| j.kind == JobKind::CancelRelease)
             .map(|j| j.payload.as_ref())
             .collect();
         assert_eq!(cancels, [Some(&json!({"part": 2}))]);

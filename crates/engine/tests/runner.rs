@@ -1,6 +1,7 @@
 //! The job runner against a real store (SQLite, and PostgreSQL when configured), with
 //! handlers that stand for an outside system: flaky, slow, refusing or down.
 
+use crossdock_domain::JobState;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -176,7 +177,7 @@ fn fast() -> SystemLimits {
 async fn count(store: &AnyStore, state: &str) -> usize {
     store
         .jobs(JobFilter {
-            state: Some(state.into()),
+            state: Some(JobState::parse(state).unwrap()),
             limit: 10_000,
             ..Default::default()
         })
@@ -267,7 +268,7 @@ async fn permanent_failures_and_spent_retries_fail_the_job() {
             .inventory
             .store()
             .jobs(JobFilter {
-                state: Some("failed".into()),
+                state: Some(crossdock_domain::JobState::Failed),
                 limit: 10,
                 ..Default::default()
             })
@@ -305,7 +306,7 @@ async fn permanent_failures_and_spent_retries_fail_the_job() {
             .inventory
             .store()
             .jobs(JobFilter {
-                state: Some("failed".into()),
+                state: Some(crossdock_domain::JobState::Failed),
                 limit: 10,
                 ..Default::default()
             })
@@ -456,7 +457,7 @@ async fn hastening_makes_a_systems_waiting_jobs_due_now() {
         assert_eq!(store.hasten_jobs("fraud", now).await.unwrap(), 10);
         let due = store
             .jobs(JobFilter {
-                state: Some("ready".into()),
+                state: Some(crossdock_domain::JobState::Ready),
                 system: Some("fraud".into()),
                 limit: 100,
                 ..Default::default()

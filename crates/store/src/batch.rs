@@ -140,8 +140,8 @@ impl JobRow {
     fn of(job: &NewJob, order_id: &str, seq: Option<i64>, now: i64) -> Self {
         JobRow {
             id: job.id_for(order_id, seq),
-            kind: job.kind,
-            system: job.system,
+            kind: job.kind.as_str(),
+            system: job.system(),
             order_id: order_id.to_string(),
             run_at: now.saturating_add(job.delay_ms),
             created_at: now.saturating_add(job.delay_ms),

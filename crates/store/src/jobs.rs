@@ -1,6 +1,7 @@
 //! The outbox: jobs written in business transactions, leased by workers, finished once.
 
 use crossdock_domain::Timestamp;
+use crossdock_domain::{JobKind, JobState};
 use serde::Serialize;
 
 /// A unit of work for an outside system, written with the business change that needs it.
@@ -9,13 +10,13 @@ pub struct Job {
     /// `job_…`
     pub id: String,
     /// What to do, e.g. `post_sales_order`.
-    pub kind: String,
+    pub kind: JobKind,
     /// The outside system it targets, e.g. `erp`.
     pub system: String,
     /// The order it belongs to.
     pub order_id: Option<String>,
-    /// `ready`, `leased`, `done` or `failed`.
-    pub state: String,
+    /// Where it stands.
+    pub state: JobState,
     /// Times it has been leased.
     pub attempts: i64,
     /// Not before this time.
@@ -81,7 +82,7 @@ impl JobFinish {
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {
     /// Only in this state.
-    pub state: Option<String>,
+    pub state: Option<JobState>,
     /// Only for this system.
     pub system: Option<String>,
     /// Only jobs due after this one (a page's last id: the cursor to the next page).

@@ -5,7 +5,7 @@ use crossdock_domain::ledger::LinePlan;
 use crossdock_domain::money::Money;
 use crossdock_domain::order::CanonicalOrder;
 use crossdock_domain::order_state::OrderState;
-use crossdock_domain::{Sku, Timestamp};
+use crossdock_domain::{JobKind, JobState, Sku, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -205,6 +205,16 @@ impl From<ReturnRow> for Return {
 /// A stored state name, read back.
 pub(crate) fn state(text: &str) -> Result<OrderState, StoreError> {
     OrderState::parse(text).ok_or_else(|| StoreError::Corrupt(format!("order state `{text}`")))
+}
+
+/// A stored job kind, read back.
+pub(crate) fn job_kind(text: &str) -> Result<JobKind, StoreError> {
+    JobKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("job kind `{text}`")))
+}
+
+/// A stored job state, read back.
+pub(crate) fn job_state(text: &str) -> Result<JobState, StoreError> {
+    JobState::parse(text).ok_or_else(|| StoreError::Corrupt(format!("job state `{text}`")))
 }
 
 /// A stored JSON document (an order's body, its line plans, a built row), read back.

@@ -2,6 +2,7 @@
 
 mod harness;
 
+use crossdock_domain::JobKind;
 use std::collections::HashSet;
 
 use crossdock_domain::ledger::{AdvanceOrder, Command, EventChange, NewJob, Outcome, StockEvent};
@@ -776,7 +777,7 @@ async fn racing_workers_take_each_job_once(h: Harness) {
     let done = h
         .store
         .jobs(crossdock_store::JobFilter {
-            state: Some("done".into()),
+            state: Some(crossdock_domain::JobState::Done),
             limit: 100,
             ..Default::default()
         })
@@ -785,7 +786,7 @@ async fn racing_workers_take_each_job_once(h: Harness) {
     assert_eq!(done.len(), 40);
     assert!(
         done.iter()
-            .all(|j| j.kind == "screen_fraud" && j.attempts == 1)
+            .all(|j| j.kind == JobKind::ScreenFraud && j.attempts == 1)
     );
 }
 
@@ -890,7 +891,7 @@ async fn a_retried_job_waits_for_its_time_and_a_failed_one_stays_put(h: Harness)
     let failed = h
         .store
         .jobs(crossdock_store::JobFilter {
-            state: Some("failed".into()),
+            state: Some(crossdock_domain::JobState::Failed),
             system: Some("fraud".into()),
             limit: 10,
             ..Default::default()
@@ -913,7 +914,7 @@ fn advance(id: &str, from: OrderState, to: OrderState, erp: Option<&str>) -> Com
         correlation_id: "corr-9".into(),
         erp_order_id: erp.map(str::to_string),
         erp_status: None,
-        jobs: vec![NewJob::new("post_sales_order", "erp")],
+        jobs: vec![NewJob::new(JobKind::PostSalesOrder)],
         fail_job: None,
     }))
 }
@@ -962,7 +963,7 @@ async fn an_order_moves_once_with_its_history_and_next_jobs(h: Harness) {
         1,
         "the next job is written once, with the move"
     );
-    assert_eq!(erp_jobs[0].kind, "post_sales_order");
+    assert_eq!(erp_jobs[0].kind.as_str(), "post_sales_order");
 
     let out = h
         .run(

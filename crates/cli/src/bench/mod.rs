@@ -554,7 +554,7 @@ async fn erp_posting(inv: &Inventory, n: u64, limit: f64) -> anyhow::Result<(f64
                 correlation_id: "bench".into(),
                 erp_order_id: None,
                 erp_status: None,
-                jobs: vec![NewJob::new("post_sales_order", "erp")],
+                jobs: vec![NewJob::new(crossdock_domain::JobKind::PostSalesOrder)],
                 fail_job: None,
             }))
         })

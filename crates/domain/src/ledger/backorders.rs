@@ -13,30 +13,24 @@ use super::{
 };
 use crate::error::ErrorCode;
 use crate::ids::{ChannelCode, Sku};
+use crate::job::JobKind;
 use crate::ledger::NewJob;
 use crate::order_state::OrderState;
 use serde_json::json;
 
-/// The job due at a backorder's horizon: the system that runs it and its kind.
-pub const BACKORDER_DUE: (&str, &str) = ("backorders", "backorder_due");
-
-/// The job that releases a later part of an order to the warehouse.
-pub const RELEASE_PART: &str = "release_part";
-
 /// The job that checks, at the channel's horizon, whether a backorder is still waiting.
 pub fn overdue_check(horizon_days: u32) -> NewJob {
-    let (system, kind) = BACKORDER_DUE;
-    NewJob::new(kind, system).after(i64::from(horizon_days) * 86_400_000)
+    NewJob::new(JobKind::BackorderDue).after(i64::from(horizon_days) * 86_400_000)
 }
 
 /// The job that releases part `part` (2 and up) of an order.
 pub fn release_part(part: u32) -> NewJob {
-    NewJob::new(RELEASE_PART, "wms").keyed(format!("part-{part}"), json!({ "part": part }))
+    NewJob::new(JobKind::ReleasePart).keyed(format!("part-{part}"), json!({ "part": part }))
 }
 
 /// The job that cancels the warehouse's release of part `part` (2 and up) of an order.
 pub fn cancel_part(part: u32) -> NewJob {
-    NewJob::new("cancel_release", "wms").keyed(format!("part-{part}"), json!({ "part": part }))
+    NewJob::new(JobKind::CancelRelease).keyed(format!("part-{part}"), json!({ "part": part }))
 }
 
 /// Whether lines held in `state` still join the order's first release: it has not gone
@@ -177,7 +171,7 @@ impl Ledger<'_> {
             ];
             for p in passed.iter().filter(|p| p.from != p.to) {
                 moves.push(AdvanceOrder {
-                    actor: p.kind.into(),
+                    actor: p.kind.as_str().into(),
                     ..step(p.from, p.to, vec![])
                 });
             }

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::error::ErrorCode;
 use crate::ids::{LocationCode, Sku};
+use crate::job::JobKind;
 use crate::money::Money;
 use crate::order_state::OrderState;
 use crate::qty::{Delta, Qty};
@@ -261,13 +262,13 @@ impl Ledger<'_> {
         let mut tracking = shipment.clone();
         tracking["state"] = json!(to);
         let mut jobs = vec![
-            NewJob::new("publish_tracking", "storefront").keyed(&s.id, tracking),
-            NewJob::new("post_fulfilment", "erp").keyed(&s.id, shipment.clone()),
+            NewJob::new(JobKind::PublishTracking).keyed(&s.id, tracking),
+            NewJob::new(JobKind::PostFulfilment).keyed(&s.id, shipment.clone()),
         ];
         if let Some((authorization, _)) = &detail.payment
             && capture.micros() > 0
         {
-            jobs.push(NewJob::new("capture_payment", "payment").keyed(
+            jobs.push(NewJob::new(JobKind::CapturePayment).keyed(
                 &s.id,
                 json!({"shipment_id": s.id, "authorization": authorization,
                        "amount": capture.to_string()}),

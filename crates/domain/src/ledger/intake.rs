@@ -224,7 +224,7 @@ impl Ledger<'_> {
         if state == OrderState::Accepted {
             let (passed, next) = crate::saga::go_on(0, Facts::of(&p.order), self.estate);
             for step in passed.iter().filter(|s| s.from != s.to) {
-                history.push((step.to, step.kind));
+                history.push((step.to, step.kind.as_str()));
             }
             jobs.extend(next);
         }

@@ -12,10 +12,8 @@ use super::{
     Outcome, RecordInvoice, json_text,
 };
 use crate::error::ErrorCode;
+use crate::job::JobKind;
 use crate::order_state::OrderState;
-
-/// The job a price mismatch opens its exception on: the system that runs it and its kind.
-pub const MATCH_INVOICE: (&str, &str) = ("invoices", "match_invoice");
 
 /// A request to compare a shipped order's invoices with its value again.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,8 +48,7 @@ impl Ledger<'_> {
         if detail.invoices_match(tolerance) {
             return None;
         }
-        let (system, kind) = MATCH_INVOICE;
-        let job = NewJob::new(kind, system).keyed(
+        let job = NewJob::new(JobKind::MatchInvoice).keyed(
             format!("{}", detail.invoices.len()),
             json!({"invoiced": detail.invoiced.to_string(), "value": detail.value().to_string()}),
         );
@@ -156,7 +153,7 @@ impl Ledger<'_> {
             sku: None,
             data: json_text(&json!({"order_id": i.order_id, "invoice": invoice})),
         });
-        let push = NewJob::new("push_invoice", "storefront").keyed(&i.invoice_id, invoice);
+        let push = NewJob::new(JobKind::PushInvoice).keyed(&i.invoice_id, invoice);
         let mut advance = AdvanceOrder {
             order_id: i.order_id.clone(),
             from: now.state,

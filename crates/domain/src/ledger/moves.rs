@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{FailedJob, Ledger, NewEvent, NewJob, OrderDetail, Outcome, json_text};
 use crate::error::ErrorCode;
+use crate::job::JobKind;
 use crate::order_state::OrderState;
 
 /// A request to move an order.
@@ -213,7 +214,7 @@ impl Ledger<'_> {
             });
         }
         let mut jobs = compensations(now.state, &now.detail);
-        jobs.retain(|j| Some(j.system) != c.from_system);
+        jobs.retain(|j| Some(j.system()) != c.from_system);
         self.advance_order(&AdvanceOrder {
             order_id: c.order_id.clone(),
             from: now.state,
@@ -233,7 +234,7 @@ impl Ledger<'_> {
 pub fn compensations(state: OrderState, detail: &OrderDetail) -> Vec<NewJob> {
     let mut jobs = Vec::new();
     if let Some((authorization, amount)) = &detail.payment {
-        jobs.push(NewJob::new("void_authorization", "payment").keyed(
+        jobs.push(NewJob::new(JobKind::VoidAuthorization).keyed(
             "void",
             json!({"authorization": authorization, "amount": amount.to_string()}),
         ));
@@ -242,13 +243,13 @@ pub fn compensations(state: OrderState, detail: &OrderDetail) -> Vec<NewJob> {
     if detail.erp_order_id.is_some()
         || matches!(state, OrderState::ErpPosted | OrderState::Released)
     {
-        jobs.push(NewJob::new("cancel_sales_order", "erp"));
+        jobs.push(NewJob::new(JobKind::CancelSalesOrder));
     }
     if state == OrderState::Released {
-        jobs.push(NewJob::new("cancel_release", "wms"));
+        jobs.push(NewJob::new(JobKind::CancelRelease));
     }
     // Parts released later, each with its own reference.
     jobs.extend((2..=detail.parts).map(super::backorders::cancel_part));
-    jobs.push(NewJob::new("notify_cancelled", "storefront"));
+    jobs.push(NewJob::new(JobKind::NotifyCancelled));
     jobs
 }

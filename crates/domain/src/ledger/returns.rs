@@ -12,6 +12,7 @@ use serde_json::json;
 use super::{AdvanceOrder, Ledger, NewEvent, NewJob, Outcome, ReturnLine, json_text};
 use crate::error::ErrorCode;
 use crate::ids::Sku;
+use crate::job::JobKind;
 use crate::order_state::OrderState;
 use crate::time::Timestamp;
 
@@ -164,7 +165,7 @@ impl Ledger<'_> {
             correlation_id: r.correlation_id.clone(),
             erp_order_id: None,
             erp_status: None,
-            jobs: vec![NewJob::new("post_return", "erp").keyed(&r.id, rma)],
+            jobs: vec![NewJob::new(JobKind::PostReturn).keyed(&r.id, rma)],
             fail_job: None,
         });
         Outcome::ReturnOpened {

@@ -7,10 +7,8 @@ use serde_json::json;
 
 use super::{AdvanceOrder, FailedJob, Ledger, NewJob, RecordShipment};
 use crate::error::ErrorCode;
+use crate::job::JobKind;
 use crate::order_state::OrderState;
-
-/// The job a refused parcel waits on: the system that runs it and its kind.
-pub const REVIEW_SHIPMENT: (&str, &str) = ("shipments", "review_shipment");
 
 impl Ledger<'_> {
     /// Opens the exception for parcel `s`, refused with `code`, on the order (in `state`,
@@ -31,8 +29,7 @@ impl Ledger<'_> {
             "source_event_id": s.source_event_id, "location": s.location, "lines": lines,
             "carrier": s.carrier, "tracking_number": s.tracking_number,
             "shipped_at": s.shipped_at});
-        let (system, kind) = REVIEW_SHIPMENT;
-        let job = NewJob::new(kind, system).keyed(&s.source_event_id, parcel);
+        let job = NewJob::new(JobKind::ReviewShipment).keyed(&s.source_event_id, parcel);
         // A move that keeps the state records its jobs at the order's last step.
         let seq = self.orders.get(&s.order_id).map_or(0, |o| o.transitions);
         let failed = FailedJob {

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::error::ErrorCode;
 use crate::ids::{ChannelCode, LocationCode, Sku};
+use crate::job::JobKind;
 use crate::order::FieldError;
 use crate::order_state::OrderState;
 use crate::sku::SkuState;
@@ -321,10 +322,8 @@ pub enum Outcome {
 /// An outbox job to create with a batch's writes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewJob {
-    /// What to do, e.g. `post_sales_order`.
-    pub kind: &'static str,
-    /// The system that does it, e.g. `erp`.
-    pub system: &'static str,
+    /// What to do; the kind names the system that does it.
+    pub kind: JobKind,
     /// Tells apart jobs of one kind queued by one move (a shipment's id).
     pub key: Option<String>,
     /// What the job needs beyond the order (a shipment's lines, an amount to capture).
@@ -334,11 +333,15 @@ pub struct NewJob {
 }
 
 impl NewJob {
+    /// The system that runs it, e.g. `erp`.
+    pub fn system(&self) -> &'static str {
+        self.kind.system()
+    }
+
     /// A job with no key and no payload, due at once.
-    pub fn new(kind: &'static str, system: &'static str) -> Self {
+    pub fn new(kind: JobKind) -> Self {
         Self {
             kind,
-            system,
             key: None,
             payload: None,
             delay_ms: 0,

@@ -5,6 +5,7 @@
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
+use crossdock_domain::JobState;
 use crossdock_engine::Inventory;
 use crossdock_engine::config::SYSTEMS;
 use crossdock_store::JobFilter;
@@ -14,9 +15,6 @@ use serde_json::{Value, json};
 
 use crate::extract::{Json, Query};
 use crate::problem::Problem;
-
-/// Job states.
-pub const STATES: &[&str] = &["ready", "leased", "done", "failed"];
 
 /// Routes.
 pub fn router() -> Router<Inventory> {
@@ -67,21 +65,20 @@ async fn list(
     State(inv): State<Inventory>,
     Query(p): Query<Params>,
 ) -> Result<Json<Value>, Problem> {
-    if let Some(s) = &p.state
-        && !STATES.contains(&s.as_str())
-    {
-        return Err(Problem::invalid(format!(
-            "state must be one of {}",
-            STATES.join(", ")
-        )));
-    }
+    let state = match p.state.as_deref() {
+        None => None,
+        Some(s) => Some(JobState::parse(s).ok_or_else(|| {
+            let states: Vec<&str> = JobState::ALL.iter().map(|s| s.as_str()).collect();
+            Problem::invalid(format!("state must be one of {}", states.join(", ")))
+        })?),
+    };
     let limit = p.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(Problem::invalid("limit must be between 1 and 1000"));
     }
     let jobs = inv
         .jobs(JobFilter {
-            state: p.state,
+            state,
             system: p.system,
             after: p.after,
             limit,

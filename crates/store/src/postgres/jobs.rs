@@ -9,6 +9,7 @@ use crate::jobs::{
     EXCEPTION_COLS, Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish,
     LeaseRequest, OPEN_EXCEPTION, REQUEUE_JOB, SET_EXCEPTION_STATUS,
 };
+use crate::records;
 
 const JOB_COLS: &str = "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error, \
      payload";
@@ -27,20 +28,20 @@ type JobTuple = (
     Option<sqlx::types::Json<serde_json::Value>>,
 );
 
-fn job(t: JobTuple) -> Job {
-    Job {
+fn job(t: JobTuple) -> Result<Job> {
+    Ok(Job {
         id: t.0,
-        kind: t.1,
+        kind: records::job_kind(&t.1)?,
         system: t.2,
         order_id: t.3,
-        state: t.4,
+        state: records::job_state(&t.4)?,
         attempts: t.5,
         run_at: Timestamp(t.6),
         lease_owner: t.7,
         lease_until: t.8.map(Timestamp),
         last_error: t.9,
         payload: t.10.map(|p| p.0),
-    }
+    })
 }
 
 /// Leases due jobs and jobs whose lease lapsed, of each system named in turn (each found
@@ -78,7 +79,9 @@ pub(super) async fn lease(pool: &PgPool, req: &LeaseRequest) -> Result<Vec<Job>>
         .bind(left)
         .fetch_all(pool)
         .await?;
-        jobs.extend(rows.into_iter().map(job));
+        for row in rows {
+            jobs.push(job(row)?);
+        }
     }
     Ok(jobs)
 }
@@ -101,7 +104,7 @@ async fn lease_any(pool: &PgPool, req: &LeaseRequest) -> Result<Vec<Job>> {
     .bind(req.limit)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(job).collect())
+    rows.into_iter().map(job).collect()
 }
 
 /// Ends a leased job, if `owner` still holds it; a failure opens the job's exception in the
@@ -250,11 +253,11 @@ pub(super) async fn list(pool: &PgPool, f: &JobFilter) -> Result<Vec<Job>> {
            AND ($4::text IS NULL OR (run_at, id) > (SELECT run_at, id FROM jobs WHERE id = $4))
          ORDER BY run_at, id LIMIT $3"
     )))
-    .bind(&f.state)
+    .bind(f.state.map(crossdock_domain::JobState::as_str))
     .bind(&f.system)
     .bind(f.limit)
     .bind(&f.after)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(job).collect())
+    rows.into_iter().map(job).collect()
 }

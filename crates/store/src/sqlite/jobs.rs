@@ -9,17 +9,20 @@ use crate::jobs::{
     EXCEPTION_COLS, Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish,
     LeaseRequest, OPEN_EXCEPTION, REQUEUE_JOB, SET_EXCEPTION_STATUS,
 };
+use crate::records;
+use crossdock_domain::JobState;
 
 const JOB_COLS: &str = "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error, \
      payload";
 
 fn job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
+    let (kind, state): (String, String) = (r.get(1)?, r.get(4)?);
     Ok(Job {
         id: r.get(0)?,
-        kind: r.get(1)?,
+        kind: super::orders::typed(1, records::job_kind(&kind))?,
         system: r.get(2)?,
         order_id: r.get(3)?,
-        state: r.get(4)?,
+        state: super::orders::typed(4, records::job_state(&state))?,
         attempts: r.get(5)?,
         run_at: Timestamp(r.get(6)?),
         lease_owner: r.get(7)?,
@@ -202,7 +205,10 @@ pub(super) fn list(conn: &Connection, f: &JobFilter) -> Result<Vec<Job>> {
          ORDER BY run_at, id LIMIT ?3"
     ))?;
     let jobs = stmt
-        .query_map(params![f.state, f.system, f.limit, f.after], job)?
+        .query_map(
+            params![f.state.map(JobState::as_str), f.system, f.limit, f.after],
+            job,
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(jobs)
 }

@@ -217,7 +217,10 @@ const ORDER_COLS: &str =
      erp_status";
 
 /// A value read back from column `i`, or the column's conversion failure.
-fn typed<T>(i: usize, read: std::result::Result<T, crate::StoreError>) -> rusqlite::Result<T> {
+pub(super) fn typed<T>(
+    i: usize,
+    read: std::result::Result<T, crate::StoreError>,
+) -> rusqlite::Result<T> {
     read.map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
 }
 

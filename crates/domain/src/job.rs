@@ -1,0 +1,157 @@
+//! What an outbox job does and where it stands. Every kind has one system that runs it: an
+//! outside system's role (`erp`, `wms`, `payment`, `fraud`, `tax`, `storefront`) or one of
+//! crossdock's own runners (`saga`, `backorders`, `invoices`, `shipments`).
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! job_kinds {
+    ($($(#[$doc:meta])* $kind:ident = $name:literal by $system:literal,)+) => {
+        /// What a job does. Its stored and wire form is its snake_case name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum JobKind {
+            $($(#[$doc])* $kind,)+
+        }
+
+        impl JobKind {
+            /// Every kind.
+            pub const ALL: &'static [JobKind] = &[$(JobKind::$kind,)+];
+
+            /// The stored and wire form, e.g. `post_sales_order`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(JobKind::$kind => $name,)+
+                }
+            }
+
+            /// The system that runs jobs of this kind.
+            pub const fn system(self) -> &'static str {
+                match self {
+                    $(JobKind::$kind => $system,)+
+                }
+            }
+        }
+    };
+}
+
+job_kinds! {
+    /// The saga asks the fraud service to score the order.
+    ScreenFraud = "screen_fraud" by "fraud",
+    /// The saga asks the ERP whether the account is on credit hold.
+    CheckCredit = "check_credit" by "erp",
+    /// The saga commits the channel's priced tax with the tax service.
+    CommitTax = "commit_tax" by "tax",
+    /// The saga assigns the order to its warehouses (in-house).
+    Allocate = "allocate" by "saga",
+    /// The saga creates the sales order in the ERP.
+    PostSalesOrder = "post_sales_order" by "erp",
+    /// The saga releases the order to the warehouse.
+    ReleaseToWms = "release_to_wms" by "wms",
+    /// A later part of a backordered order goes to the warehouse.
+    ReleasePart = "release_part" by "wms",
+    /// A cancelled order's sales order is cancelled in the ERP.
+    CancelSalesOrder = "cancel_sales_order" by "erp",
+    /// A cancelled order's release (or a part of it) is cancelled in the warehouse.
+    CancelRelease = "cancel_release" by "wms",
+    /// A cancelled order's payment authorisation is voided.
+    VoidAuthorization = "void_authorization" by "payment",
+    /// The storefront hears its order was cancelled.
+    NotifyCancelled = "notify_cancelled" by "storefront",
+    /// A shipment is posted to the ERP as a fulfilment.
+    PostFulfilment = "post_fulfilment" by "erp",
+    /// A shipment captures its part of the payment.
+    CapturePayment = "capture_payment" by "payment",
+    /// The storefront gets a shipment's tracking.
+    PublishTracking = "publish_tracking" by "storefront",
+    /// The storefront gets the ERP's invoice.
+    PushInvoice = "push_invoice" by "storefront",
+    /// A return is posted to the ERP.
+    PostReturn = "post_return" by "erp",
+    /// A backorder is checked at its channel's horizon.
+    BackorderDue = "backorder_due" by "backorders",
+    /// A shipped order's invoices are matched against its value.
+    MatchInvoice = "match_invoice" by "invoices",
+    /// A parcel for an order that holds nothing at its location is reviewed.
+    ReviewShipment = "review_shipment" by "shipments",
+}
+
+impl JobKind {
+    /// The kind named `s`, in its stored form.
+    pub fn parse(s: &str) -> Option<JobKind> {
+        JobKind::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for JobKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting for its time and a worker.
+    Ready,
+    /// A worker holds it until its lease lapses.
+    Leased,
+    /// Finished.
+    Done,
+    /// Out of attempts or refused for good: an exception stands for it.
+    Failed,
+}
+
+impl JobState {
+    /// Every state.
+    pub const ALL: [JobState; 4] = [
+        JobState::Ready,
+        JobState::Leased,
+        JobState::Done,
+        JobState::Failed,
+    ];
+
+    /// The stored and wire form.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JobState::Ready => "ready",
+            JobState::Leased => "leased",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    /// The state named `s`, in its stored form.
+    pub fn parse(s: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for JobState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_states_read_back_from_their_stored_form() {
+        for kind in JobKind::ALL {
+            assert_eq!(JobKind::parse(kind.as_str()), Some(*kind));
+            let json = serde_json::to_string(kind).unwrap();
+            assert_eq!(json, format!("\"{kind}\""));
+        }
+        for state in JobState::ALL {
+            assert_eq!(JobState::parse(state.as_str()), Some(state));
+            assert_eq!(
+                serde_json::to_string(&state).unwrap(),
+                format!("\"{state}\"")
+            );
+        }
+        assert_eq!(JobKind::parse("no_such_job"), None);
+        assert_eq!(JobKind::BackorderDue.system(), "backorders");
+    }
+}
