@@ -1,4 +1,5 @@
-//! What an outbox job does and where it stands. Every kind has one system that runs it: an
+//! What an outbox job does and where it stands, and where the exception of a failed job
+//! stands. Every kind has one system that runs it: an
 //! outside system's role (`erp`, `wms`, `payment`, `fraud`, `tax`, `storefront`) or one of
 //! crossdock's own runners (`saga`, `backorders`, `invoices`, `shipments`).
 
@@ -133,6 +134,47 @@ impl std::fmt::Display for JobState {
     }
 }
 
+/// Where an exception stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionStatus {
+    /// Waiting for a person.
+    Open,
+    /// Its job runs again; it closes when the job succeeds, or opens again when it fails.
+    Retrying,
+    /// Closed: the job succeeded, or a person handled it.
+    Resolved,
+}
+
+impl ExceptionStatus {
+    /// Every status.
+    pub const ALL: [ExceptionStatus; 3] = [
+        ExceptionStatus::Open,
+        ExceptionStatus::Retrying,
+        ExceptionStatus::Resolved,
+    ];
+
+    /// The stored and wire form.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ExceptionStatus::Open => "open",
+            ExceptionStatus::Retrying => "retrying",
+            ExceptionStatus::Resolved => "resolved",
+        }
+    }
+
+    /// The status named `s`, in its stored form.
+    pub fn parse(s: &str) -> Option<ExceptionStatus> {
+        ExceptionStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for ExceptionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +192,11 @@ mod tests {
                 serde_json::to_string(&state).unwrap(),
                 format!("\"{state}\"")
             );
+        }
+        for status in ExceptionStatus::ALL {
+            assert_eq!(ExceptionStatus::parse(status.as_str()), Some(status));
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{status}\""));
         }
         assert_eq!(JobKind::parse("no_such_job"), None);
         assert_eq!(JobKind::BackorderDue.system(), "backorders");

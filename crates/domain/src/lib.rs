@@ -30,7 +30,7 @@ pub mod time;
 pub use error::ErrorCode;
 pub use estate::{Allocation, Channel, ChannelOrders, Estate, Location, LocationKind, SafetyStock};
 pub use ids::{ChannelCode, LocationCode, Sku};
-pub use job::{JobKind, JobState};
+pub use job::{ExceptionStatus, JobKind, JobState};
 pub use qty::{Delta, Level, MAX_QTY, Qty};
 pub use sku::{ExpectedReceipt, SkuState};
 pub use time::Timestamp;

@@ -21,7 +21,7 @@ use crossdock_domain::inbound::ErpStatusChange;
 use crossdock_domain::ledger::{AdvanceOrder, CancelOrder, Command, Outcome};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::saga::{Facts, next_job};
-use crossdock_domain::{ErrorCode, JobKind};
+use crossdock_domain::{ErrorCode, ExceptionStatus, JobKind};
 use crossdock_store::ExceptionAction;
 
 use crate::{EngineError, Inventory};
@@ -186,8 +186,8 @@ impl Inventory {
                 .map(|rest| format!("exc_{rest}"));
             if let Some(id) = exception
                 && let Some(e) = self.exception(&id).await?
-                && e.code == "ERP_ORDER_HELD"
-                && e.status == "open"
+                && e.code == ErrorCode::ErpOrderHeld
+                && e.status == ExceptionStatus::Open
             {
                 self.act_on_exception(&id, ExceptionAction::Retry, None)
                     .await?;

@@ -311,7 +311,7 @@ impl Inventory {
         let store = &self.core.store;
         // Resolving a hold approves the order past its check; resolving a price mismatch
         // accepts the invoices as they are: either way the job runs again, approved.
-        let approves = exception.code == "PRICE_MISMATCH";
+        let approves = exception.code == crossdock_domain::ErrorCode::PriceMismatch;
         if (crate::saga::release_hold(self, &exception).await? || approves)
             && action == ExceptionAction::Resolve
         {

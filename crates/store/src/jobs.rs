@@ -1,7 +1,7 @@
 //! The outbox: jobs written in business transactions, leased by workers, finished once.
 
 use crossdock_domain::Timestamp;
-use crossdock_domain::{JobKind, JobState};
+use crossdock_domain::{ErrorCode, ExceptionStatus, JobKind, JobState};
 use serde::Serialize;
 
 /// A unit of work for an outside system, written with the business change that needs it.
@@ -97,15 +97,15 @@ pub struct Exception {
     /// `exc_…`
     pub id: String,
     /// Stable business code.
-    pub code: String,
+    pub code: ErrorCode,
     /// The outside system involved.
     pub system: String,
     /// The order it concerns.
     pub order_id: Option<String>,
     /// The job that failed.
     pub job_id: String,
-    /// `open`, `retrying` or `resolved`.
-    pub status: String,
+    /// Where it stands.
+    pub status: ExceptionStatus,
     /// The first error seen.
     pub first_error: String,
     /// The latest error seen.
@@ -124,11 +124,11 @@ pub struct Exception {
 #[derive(Debug, Clone, Default)]
 pub struct ExceptionFilter {
     /// Only with this code.
-    pub code: Option<String>,
+    pub code: Option<ErrorCode>,
     /// Only for this system.
     pub system: Option<String>,
     /// Only in this status.
-    pub status: Option<String>,
+    pub status: Option<ExceptionStatus>,
     /// Only opened at or after this time.
     pub since: Option<Timestamp>,
     /// Only exceptions older than this one (a page's last id: the cursor to the next page).
@@ -198,10 +198,10 @@ pub(crate) const SET_EXCEPTION_STATUS: &str =
 
 impl ExceptionAction {
     /// The status the action leaves the exception in.
-    pub(crate) fn status(self) -> &'static str {
+    pub(crate) fn status(self) -> ExceptionStatus {
         match self {
-            ExceptionAction::Retry => "retrying",
-            ExceptionAction::Resolve => "resolved",
+            ExceptionAction::Retry => ExceptionStatus::Retrying,
+            ExceptionAction::Resolve => ExceptionStatus::Resolved,
         }
     }
 }

@@ -115,6 +115,7 @@ migrations!(
     7 => "0007_erp_status.sql",
     8 => "0008_reservations_by_order.sql",
     9 => "0009_waiting_lines.sql",
+    10 => "0010_legacy_exception_codes.sql",
 );
 
 /// Creates the table that records applied migrations.

@@ -5,7 +5,7 @@ use crossdock_domain::ledger::LinePlan;
 use crossdock_domain::money::Money;
 use crossdock_domain::order::CanonicalOrder;
 use crossdock_domain::order_state::OrderState;
-use crossdock_domain::{JobKind, JobState, Sku, Timestamp};
+use crossdock_domain::{ErrorCode, ExceptionStatus, JobKind, JobState, Sku, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -215,6 +215,17 @@ pub(crate) fn job_kind(text: &str) -> Result<JobKind, StoreError> {
 /// A stored job state, read back.
 pub(crate) fn job_state(text: &str) -> Result<JobState, StoreError> {
     JobState::parse(text).ok_or_else(|| StoreError::Corrupt(format!("job state `{text}`")))
+}
+
+/// A stored exception code, read back.
+pub(crate) fn error_code(text: &str) -> Result<ErrorCode, StoreError> {
+    ErrorCode::parse(text).ok_or_else(|| StoreError::Corrupt(format!("exception code `{text}`")))
+}
+
+/// A stored exception status, read back.
+pub(crate) fn exception_status(text: &str) -> Result<ExceptionStatus, StoreError> {
+    ExceptionStatus::parse(text)
+        .ok_or_else(|| StoreError::Corrupt(format!("exception status `{text}`")))
 }
 
 /// A stored JSON document (an order's body, its line plans, a built row), read back.

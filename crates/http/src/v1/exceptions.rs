@@ -6,6 +6,7 @@
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
+use crossdock_domain::ExceptionStatus;
 use crossdock_domain::ledger::{CancelOrder, Command, Outcome};
 use crossdock_domain::{ErrorCode, Timestamp};
 use crossdock_engine::Inventory;
@@ -15,9 +16,6 @@ use serde_json::{Value, json};
 
 use crate::extract::{Json, NoParams, Query};
 use crate::problem::Problem;
-
-/// Exception statuses.
-pub const STATUSES: &[&str] = &["open", "retrying", "resolved"];
 
 /// Routes.
 pub fn router() -> Router<Inventory> {
@@ -44,14 +42,20 @@ async fn list(
     State(inv): State<Inventory>,
     Query(p): Query<Params>,
 ) -> Result<Json<Value>, Problem> {
-    if let Some(s) = &p.status
-        && !STATUSES.contains(&s.as_str())
-    {
-        return Err(Problem::invalid(format!(
-            "status must be one of {}",
-            STATUSES.join(", ")
-        )));
-    }
+    let status = match p.status.as_deref() {
+        None => None,
+        Some(s) => Some(ExceptionStatus::parse(s).ok_or_else(|| {
+            let all: Vec<&str> = ExceptionStatus::ALL.iter().map(|s| s.as_str()).collect();
+            Problem::invalid(format!("status must be one of {}", all.join(", ")))
+        })?),
+    };
+    let code = match p.code.as_deref() {
+        None => None,
+        Some(c) => Some(ErrorCode::parse(c).ok_or_else(|| {
+            Problem::invalid(format!("code `{c}` is not a code crossdock raises"))
+                .remediation("See the Problem schema's code list in /openapi.json.")
+        })?),
+    };
     let since = match &p.since {
         None => None,
         Some(t) => {
@@ -63,9 +67,9 @@ async fn list(
         return Err(Problem::invalid("limit must be between 1 and 1000"));
     }
     let filter = ExceptionFilter {
-        code: p.code,
+        code,
         system: p.system,
-        status: p.status,
+        status,
         since,
         after: p.after,
         limit,

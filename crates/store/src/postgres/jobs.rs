@@ -10,6 +10,7 @@ use crate::jobs::{
     LeaseRequest, OPEN_EXCEPTION, REQUEUE_JOB, SET_EXCEPTION_STATUS,
 };
 use crate::records;
+use crossdock_domain::{ErrorCode, ExceptionStatus};
 
 const JOB_COLS: &str = "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error, \
      payload";
@@ -160,21 +161,21 @@ type ExceptionTuple = (
     i64,
 );
 
-fn exception(t: ExceptionTuple) -> Exception {
-    Exception {
+fn exception(t: ExceptionTuple) -> Result<Exception> {
+    Ok(Exception {
         id: t.0,
-        code: t.1,
+        code: records::error_code(&t.1)?,
         system: t.2,
         order_id: t.3,
         job_id: t.4,
-        status: t.5,
+        status: records::exception_status(&t.5)?,
         first_error: t.6,
         last_error: t.7,
         attempts: t.8,
         remediation: t.9,
         created_at: Timestamp(t.10),
         updated_at: Timestamp(t.11),
-    }
+    })
 }
 
 /// Exceptions matching a filter, newest first.
@@ -187,15 +188,15 @@ pub(super) async fn exceptions(pool: &PgPool, f: &ExceptionFilter) -> Result<Vec
                 WHERE id = $6))
          ORDER BY created_at DESC, id DESC LIMIT $5"
     )))
-    .bind(&f.code)
+    .bind(f.code.map(ErrorCode::as_str))
     .bind(&f.system)
-    .bind(&f.status)
+    .bind(f.status.map(ExceptionStatus::as_str))
     .bind(f.since.map(|t| t.0))
     .bind(f.limit)
     .bind(&f.after)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(exception).collect())
+    rows.into_iter().map(exception).collect()
 }
 
 /// One exception.
@@ -206,7 +207,7 @@ pub(super) async fn exception_by_id(pool: &PgPool, id: &str) -> Result<Option<Ex
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(exception))
+    row.map(exception).transpose()
 }
 
 /// Retries or resolves an exception.
@@ -237,7 +238,7 @@ pub(super) async fn act(
     }
     sqlx::query(SET_EXCEPTION_STATUS)
         .bind(id)
-        .bind(action.status())
+        .bind(action.status().as_str())
         .bind(now.0)
         .execute(&mut *tx)
         .await?;

@@ -10,7 +10,7 @@ use crate::jobs::{
     LeaseRequest, OPEN_EXCEPTION, REQUEUE_JOB, SET_EXCEPTION_STATUS,
 };
 use crate::records;
-use crossdock_domain::JobState;
+use crossdock_domain::{ErrorCode, ExceptionStatus, JobState};
 
 const JOB_COLS: &str = "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error, \
      payload";
@@ -118,13 +118,14 @@ pub(super) fn finish(
 }
 
 fn exception(r: &rusqlite::Row<'_>) -> rusqlite::Result<Exception> {
+    let (code, status): (String, String) = (r.get(1)?, r.get(5)?);
     Ok(Exception {
         id: r.get(0)?,
-        code: r.get(1)?,
+        code: super::orders::typed(1, records::error_code(&code))?,
         system: r.get(2)?,
         order_id: r.get(3)?,
         job_id: r.get(4)?,
-        status: r.get(5)?,
+        status: super::orders::typed(5, records::exception_status(&status))?,
         first_error: r.get(6)?,
         last_error: r.get(7)?,
         attempts: r.get(8)?,
@@ -147,9 +148,9 @@ pub(super) fn exceptions(conn: &Connection, f: &ExceptionFilter) -> Result<Vec<E
     let rows = stmt
         .query_map(
             params![
-                f.code,
+                f.code.map(ErrorCode::as_str),
                 f.system,
-                f.status,
+                f.status.map(ExceptionStatus::as_str),
                 f.since.map(|t| t.0),
                 f.limit,
                 f.after
@@ -190,7 +191,7 @@ pub(super) fn act(
     conn.prepare_cached(SET_EXCEPTION_STATUS)?
         .execute(named_params! {
             "$1": id,
-            "$2": action.status(),
+            "$2": action.status().as_str(),
             "$3": now.0,
         })?;
     exception_by_id(conn, id)
