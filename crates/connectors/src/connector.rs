@@ -23,7 +23,7 @@ use crossdock_domain::ledger::{AdvanceOrder, LinePlan};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::{ErrorCode, JobKind};
 use crossdock_engine::Inventory;
-use crossdock_engine::credit::CreditSource;
+use crossdock_engine::credit::{Credit, CreditSource};
 use crossdock_engine::runner::{Handler, JobResult};
 use crossdock_engine::saga::{self, StepJob};
 use crossdock_store::{Job, StoredOrder};
@@ -46,6 +46,7 @@ pub struct Connector {
     inventory: Inventory,
     fraud_hold_score: u32,
     statuses: std::collections::BTreeMap<String, OrderState>,
+    credit: Option<Credit>,
 }
 
 impl Connector {
@@ -63,7 +64,15 @@ impl Connector {
             inventory,
             fraud_hold_score: 80,
             statuses: Default::default(),
+            credit: None,
         })
+    }
+
+    /// The credit use case, for the ERP's credit step: an answer given at intake stands as
+    /// the order's check, and the step's own answer is remembered for later requests.
+    pub fn with_credit(mut self, credit: Credit) -> Self {
+        self.credit = Some(credit);
+        self
     }
 
     /// The system's own statuses and the canonical states they mean.
@@ -133,19 +142,18 @@ impl Connector {
             .account
             .as_deref()
             .unwrap_or_default();
-        let taken_at = s.order.created_at;
-        match self
-            .inventory
-            .credit_checked_at_intake(account, taken_at)
-            .await
-        {
-            Ok(true) => return Ok(Verdict::Pass(None)),
-            Ok(false) => {}
-            Err(e) => tracing::warn!(account, error = %e, "cannot read the credit status"),
+        if let Some(credit) = &self.credit {
+            match credit.checked_at_intake(account, s.order.created_at).await {
+                Ok(true) => return Ok(Verdict::Pass(None)),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(account, error = %e, "cannot read the credit status"),
+            }
         }
         let on_hold = credit_hold(&self.remote, account).await?;
         // Remembered for intake requests that cannot wait for the ERP.
-        if let Err(e) = self.inventory.record_credit(account, on_hold).await {
+        if let Some(credit) = &self.credit
+            && let Err(e) = credit.record(account, on_hold).await
+        {
             tracing::warn!(account, error = %e, "cannot remember the credit status");
         }
         Ok(if on_hold {

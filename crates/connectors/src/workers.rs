@@ -8,13 +8,13 @@ use std::time::Duration;
 use crossdock_domain::JobKind;
 use crossdock_engine::backorders::BackorderDue;
 use crossdock_engine::config::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
-use crossdock_engine::credit::Credit;
+use crossdock_engine::credit::{Credit, CreditSource};
 use crossdock_engine::invoices::InvoiceMatch;
 use crossdock_engine::parcels::ShipmentReview;
 use crossdock_engine::runner::policy::Backoff;
 use crossdock_engine::runner::{Handler, RunnerStats, SystemLimits, run_system};
 use crossdock_engine::saga::{INTERNAL, InternalSteps};
-use crossdock_engine::{Config, Inventory, Outside, Shutdown};
+use crossdock_engine::{Config, Inventory, Shutdown};
 
 use crate::connector::Connector;
 
@@ -63,24 +63,21 @@ pub fn limits(settings: &SystemSettings) -> SystemLimits {
     }
 }
 
-/// What the inventory service is told at start about the configured outside systems: the
-/// ERP as the source of credit answers inside requests, and its own statuses.
-pub fn outside(config: &Config) -> Result<Outside, reqwest::Error> {
+/// The configured ERP as the source of credit answers inside requests (none without an ERP).
+pub fn credit_source(config: &Config) -> Result<Option<Arc<dyn CreditSource>>, reqwest::Error> {
     let Some(erp) = config.system("erp") else {
-        return Ok(Outside::default());
+        return Ok(None);
     };
     let wait = Duration::from_millis(config.saga.credit_check_timeout_ms);
     let remote = crate::remote::Remote::new("erp", &erp.url, wait)?;
-    Ok(Outside {
-        credit: Credit::new(Arc::new(crate::connector::ErpCredit(remote)), &config.saga),
-        erp_statuses: erp.statuses.clone(),
-    })
+    Ok(Some(Arc::new(crate::connector::ErpCredit(remote))))
 }
 
-/// Starts the runners.
+/// Starts the runners; the ERP's credit step goes through `credit`.
 pub fn start(
     config: &Config,
     inventory: &Inventory,
+    credit: &Credit,
     shutdown: &Shutdown,
 ) -> Result<Workers, reqwest::Error> {
     let mut workers = Workers {
@@ -135,7 +132,8 @@ pub fn start(
                     inventory.clone(),
                 )?
                 .with_fraud_hold_score(config.saga.fraud_hold_score)
-                .with_statuses(settings.statuses.clone());
+                .with_statuses(settings.statuses.clone())
+                .with_credit(credit.clone());
                 workers.spawn(
                     inventory,
                     system,

@@ -299,7 +299,7 @@ impl Estate {
     /// Whether crossdock runs `system`'s saga steps itself: its own (`saga`), and the
     /// systems it was told it stands in for.
     pub fn in_house(&self, system: &str) -> bool {
-        system == crate::saga::INTERNAL || self.in_house.contains(system)
+        system == crate::job::JobKind::Allocate.system() || self.in_house.contains(system)
     }
 
     /// The safety stock rules.

@@ -4,6 +4,7 @@
 //! crossdock's own runners (`saga`, `backorders`, `invoices`, `shipments`).
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 macro_rules! job_kinds {
     ($($(#[$doc:meta])* $kind:ident = $name:literal by $system:literal,)+) => {
@@ -172,6 +173,63 @@ impl ExceptionStatus {
 impl std::fmt::Display for ExceptionStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// An outbox job to create with a batch's writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    /// What to do; the kind names the system that does it.
+    pub kind: JobKind,
+    /// Tells apart jobs of one kind queued by one move (a shipment's id).
+    pub key: Option<String>,
+    /// What the job needs beyond the order (a shipment's lines, an amount to capture).
+    pub payload: Option<Value>,
+    /// How long after it is written the job becomes due, in milliseconds.
+    pub delay_ms: i64,
+}
+
+impl NewJob {
+    /// The system that runs it, e.g. `erp`.
+    pub fn system(&self) -> &'static str {
+        self.kind.system()
+    }
+
+    /// A job with no key and no payload, due at once.
+    pub fn new(kind: JobKind) -> Self {
+        Self {
+            kind,
+            key: None,
+            payload: None,
+            delay_ms: 0,
+        }
+    }
+
+    /// The same job, due `delay_ms` after it is written.
+    pub fn after(mut self, delay_ms: i64) -> Self {
+        self.delay_ms = delay_ms;
+        self
+    }
+
+    /// The job's id when order `order_id` queues it at history step `seq` (`None` at
+    /// intake): the same on every try, so a batch retried after a lost answer makes it once.
+    pub fn id_for(&self, order_id: &str, seq: Option<i64>) -> String {
+        let mut id = format!("job_{}", order_id.trim_start_matches("ord_"));
+        if let Some(seq) = seq {
+            id.push_str(&format!("_{seq}"));
+        }
+        id.push_str(&format!("_{}", self.kind));
+        if let Some(key) = &self.key {
+            id.push_str(&format!("_{key}"));
+        }
+        id
+    }
+
+    /// The same job, told apart by `key` and carrying `payload`.
+    pub fn keyed(mut self, key: impl Into<String>, payload: Value) -> Self {
+        self.key = Some(key.into());
+        self.payload = Some(payload);
+        self
     }
 }
 

@@ -502,6 +502,9 @@ mod returns;
 mod review;
 mod types;
 
+/// The jobs a batch queues (defined with the job kinds, so the saga needs nothing of the
+/// ledger).
+pub use crate::job::NewJob;
 pub use backorders::overdue_check;
 pub use detail::{InvoiceSeen, OrderDetail, ReturnLine, Routing};
 pub use fulfilment::{FailedJob, InvoiceRow, RecordInvoice, RecordShipment, ShipmentRow};
@@ -510,9 +513,8 @@ pub use invoices::MatchInvoices;
 pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
 pub use returns::{OpenReturn, ReturnRow};
 pub use types::{
-    AllocateBackorder, Command, EventChange, Finished, JsonText, LinesUpdate, NewEvent, NewJob,
-    Outcome, Reservation, ReservationStatus, ReserveRequest, ReservedAt, StockEvent, Writes,
-    json_text,
+    AllocateBackorder, Command, EventChange, Finished, JsonText, LinesUpdate, NewEvent, Outcome,
+    Reservation, ReservationStatus, ReserveRequest, ReservedAt, StockEvent, Writes, json_text,
 };
 
 #[cfg(test)]

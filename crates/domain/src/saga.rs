@@ -13,8 +13,7 @@
 //! or the end of the step before), and only the first step that calls out is queued.
 
 use crate::estate::Estate;
-use crate::job::JobKind;
-use crate::ledger::NewJob;
+use crate::job::{JobKind, NewJob};
 use crate::order::CanonicalOrder;
 use crate::order_state::OrderState;
 

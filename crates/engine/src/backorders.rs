@@ -26,8 +26,9 @@ use crate::shutdown::Shutdown;
 /// Most waiting orders looked at in one sweep (the oldest).
 const SWEEP_LIMIT: i64 = 2_000;
 
-/// Offers arriving stock to backordered orders until `shutdown`.
-pub(crate) async fn sweep_loop(inventory: Inventory, shutdown: Shutdown) {
+/// Offers arriving stock to backordered orders every `backorder_sweep_ms` until `shutdown`
+/// (the composition root starts it beside the inventory service).
+pub async fn sweep_loop(inventory: Inventory, shutdown: Shutdown) {
     let every = Duration::from_millis(inventory.config().backorder_sweep_ms.max(10));
     loop {
         tokio::select! {

@@ -30,32 +30,14 @@ pub trait CreditSource: Send + Sync + 'static {
     ) -> Pin<Box<dyn Future<Output = Result<bool, String>> + Send + 'a>>;
 }
 
-/// The credit source, how long a request waits for it, and how long a clear answer stands.
+/// The credit use case: the ERP as the source, how long a request waits for it, and how long
+/// a clear answer stands. Cheap to clone.
 #[derive(Clone)]
 pub struct Credit {
+    inventory: Inventory,
     source: Option<Arc<dyn CreditSource>>,
     wait: Duration,
     valid: Duration,
-}
-
-impl Credit {
-    /// Asks `source` with `[saga]`'s settings.
-    pub fn new(source: Arc<dyn CreditSource>, saga: &SagaConfig) -> Self {
-        Self {
-            source: Some(source),
-            wait: Duration::from_millis(saga.credit_check_timeout_ms),
-            valid: Duration::from_millis(saga.credit_answer_valid_ms),
-        }
-    }
-
-    /// No source (no ERP configured): requests go by the last known status alone.
-    pub fn none() -> Self {
-        Self {
-            source: None,
-            wait: Duration::ZERO,
-            valid: Duration::ZERO,
-        }
-    }
 }
 
 /// The answer to a credit check made inside a request.
@@ -72,23 +54,34 @@ fn word(on_hold: bool) -> &'static str {
     if on_hold { "hold" } else { "ok" }
 }
 
-impl Inventory {
+impl Credit {
+    /// Asks `source` (none: no ERP configured, requests go by the last known status alone)
+    /// with `[saga]`'s settings.
+    pub fn new(
+        inventory: Inventory,
+        source: Option<Arc<dyn CreditSource>>,
+        saga: &SagaConfig,
+    ) -> Self {
+        Self {
+            inventory,
+            source,
+            wait: Duration::from_millis(saga.credit_check_timeout_ms),
+            valid: Duration::from_millis(saga.credit_answer_valid_ms),
+        }
+    }
+
     /// The intake check of a channel with `credit_check = "sync"`: why `order` is refused
     /// (its account is on hold, by the ERP's answer now or, past the wait, the last known
     /// one), or `None` to take it in. Orders of other channels, and orders with no account,
     /// are not checked here.
-    pub async fn intake_credit_hold(
-        &self,
-        order: &CanonicalOrder,
-    ) -> Result<Option<String>, EngineError> {
-        let sync = self
-            .estate()
+    pub async fn intake_hold(&self, order: &CanonicalOrder) -> Result<Option<String>, EngineError> {
+        let sync = (self.inventory.estate())
             .channel(order.channel.as_str())
             .is_some_and(|c| c.orders.credit_check_sync);
         let Some(account) = order.customer.account.as_deref().filter(|_| sync) else {
             return Ok(None);
         };
-        let answer = self.check_credit_now(account).await?;
+        let answer = self.check_now(account).await?;
         Ok((answer.on_hold == Some(true)).then(|| match answer.from {
             "erp" => format!("the ERP has account `{account}` on credit hold"),
             _ => format!(
@@ -100,12 +93,11 @@ impl Inventory {
 
     /// Checks `account` now: the ERP's answer within the wait (remembered), else the last
     /// known status, else unknown.
-    pub async fn check_credit_now(&self, account: &str) -> Result<CreditAnswer, EngineError> {
-        let credit = self.credit();
-        if let Some(source) = &credit.source {
-            match tokio::time::timeout(credit.wait, source.on_hold(account)).await {
+    pub async fn check_now(&self, account: &str) -> Result<CreditAnswer, EngineError> {
+        if let Some(source) = &self.source {
+            match tokio::time::timeout(self.wait, source.on_hold(account)).await {
                 Ok(Ok(on_hold)) => {
-                    self.record_credit(account, on_hold).await?;
+                    self.record(account, on_hold).await?;
                     return Ok(CreditAnswer {
                         on_hold: Some(on_hold),
                         from: "erp",
@@ -116,7 +108,7 @@ impl Inventory {
                 Err(_) => tracing::debug!(account, "credit check timed out"),
             }
         }
-        let known = self.store().credit_status(account).await?;
+        let known = self.inventory.store().credit_status(account).await?;
         Ok(match known {
             Some((status, _)) => CreditAnswer {
                 on_hold: Some(status == "hold"),
@@ -131,20 +123,20 @@ impl Inventory {
 
     /// Whether the order taken in at `taken_at` for `account` had its credit checked clear
     /// then, so the saga's credit step need not ask the ERP again (see the module docs).
-    pub async fn credit_checked_at_intake(
+    pub async fn checked_at_intake(
         &self,
         account: &str,
         taken_at: Timestamp,
     ) -> Result<bool, EngineError> {
-        let valid = i64::try_from(self.credit().valid.as_millis()).unwrap_or(i64::MAX);
+        let valid = i64::try_from(self.valid.as_millis()).unwrap_or(i64::MAX);
         let since = taken_at.plus_millis(-valid);
-        let known = self.store().credit_status(account).await?;
+        let known = self.inventory.store().credit_status(account).await?;
         Ok(matches!(known, Some((status, at)) if status == word(false) && at > since))
     }
 
     /// Remembers the ERP's answer for `account`.
-    pub async fn record_credit(&self, account: &str, on_hold: bool) -> Result<(), EngineError> {
-        self.store()
+    pub async fn record(&self, account: &str, on_hold: bool) -> Result<(), EngineError> {
+        (self.inventory.store())
             .record_credit_status(account, word(on_hold), now())
             .await?;
         Ok(())

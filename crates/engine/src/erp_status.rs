@@ -16,6 +16,7 @@
 //! Every status is recorded on the order, whatever follows from it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crossdock_domain::inbound::ErpStatusChange;
 use crossdock_domain::ledger::{AdvanceOrder, CancelOrder, Command, Outcome};
@@ -89,13 +90,26 @@ pub fn state_meant(statuses: &BTreeMap<String, OrderState>, status: &str) -> Opt
         .or_else(|| OrderState::parse(status))
 }
 
-impl Inventory {
+/// The ERP status use case: the ERP's statuses and the canonical states they mean
+/// (`[erp] statuses`), applied to the orders they name. Cheap to clone.
+#[derive(Clone)]
+pub struct ErpStatuses {
+    inventory: Inventory,
+    statuses: Arc<BTreeMap<String, OrderState>>,
+}
+
+impl ErpStatuses {
+    /// Applies `statuses` to `inventory`'s orders.
+    pub fn new(inventory: Inventory, statuses: BTreeMap<String, OrderState>) -> Self {
+        Self {
+            inventory,
+            statuses: Arc::new(statuses),
+        }
+    }
+
     /// Applies a status the ERP pushed for one of its sales orders (see the module docs).
-    pub async fn apply_erp_status(
-        &self,
-        change: ErpStatusChange,
-    ) -> Result<ErpStatusApplied, ErpStatusError> {
-        let statuses = self.erp_statuses();
+    pub async fn apply(&self, change: ErpStatusChange) -> Result<ErpStatusApplied, ErpStatusError> {
+        let statuses = &*self.statuses;
         let Some(means) = state_meant(statuses, &change.status) else {
             let known: Vec<&str> = statuses.keys().map(String::as_str).collect();
             return Err(ErpStatusError::Refused(
@@ -112,7 +126,7 @@ impl Inventory {
                 ),
             ));
         };
-        let Some(order) = self.order(&change.order_id).await? else {
+        let Some(order) = self.inventory.order(&change.order_id).await? else {
             return Err(ErpStatusError::Refused(
                 ErrorCode::OrderNotFound,
                 format!("no order `{}`", change.order_id),
@@ -151,6 +165,7 @@ impl Inventory {
             fail_job: None,
         };
         let moved = match self
+            .inventory
             .submit_one(Command::AdvanceOrder(Box::new(advance)))
             .await?
         {
@@ -185,13 +200,14 @@ impl Inventory {
                 .and_then(|t| t.correlation_id.strip_prefix("job_"))
                 .map(|rest| format!("exc_{rest}"));
             if let Some(id) = exception
-                && let Some(e) = self.exception(&id).await?
+                && let Some(e) = self.inventory.exception(&id).await?
                 && e.code == ErrorCode::ErpOrderHeld
                 && e.status == ExceptionStatus::Open
             {
-                self.act_on_exception(&id, ExceptionAction::Retry, None)
+                self.inventory
+                    .act_on_exception(&id, ExceptionAction::Retry, None)
                     .await?;
-                let now = self.order(&change.order_id).await?;
+                let now = self.inventory.order(&change.order_id).await?;
                 let state = now.map_or(state, |o| o.state);
                 return Ok(ErpStatusApplied {
                     means,
@@ -219,6 +235,7 @@ impl Inventory {
             correlation_id: change.correlation_id.clone(),
         };
         match self
+            .inventory
             .submit_one(Command::CancelOrder(Box::new(cancel)))
             .await?
         {

@@ -1,23 +1,19 @@
 //! The inventory service: takes stock events, reservations and releases, commits them in
 //! groups (one transaction for everything waiting), and answers availability from memory.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossdock_domain::ats::{ChannelAvailability, channel_availability};
 use crossdock_domain::ledger::{Command, Outcome, Reservation};
-use crossdock_domain::order_state::OrderState;
 use crossdock_domain::{Estate, Sku, SkuState, Timestamp};
 use crossdock_store::{
-    AnyStore, Batch, EventRecord, Exception, ExceptionAction, ExceptionFilter, Job, JobFilter,
-    OrderFilter, Store, StoredOrder,
+    AnyStore, Batch, EventRecord, Job, JobFilter, OrderFilter, Store, StoredOrder,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::config::InventoryConfig;
-use crate::credit::Credit;
 use crate::projection::Projection;
 use crate::shutdown::Shutdown;
 
@@ -59,26 +55,6 @@ struct Core {
     projection: Projection,
     batches: AtomicU64,
     commands: AtomicU64,
-    outside: Outside,
-}
-
-/// What the service is told about the outside systems, at start and for good.
-#[derive(Clone)]
-pub struct Outside {
-    /// Where credit status comes from, for checks made inside requests.
-    pub credit: Credit,
-    /// The ERP's statuses and the canonical states they mean (`[erp] statuses`), for status
-    /// changes the ERP pushes.
-    pub erp_statuses: BTreeMap<String, OrderState>,
-}
-
-impl Default for Outside {
-    fn default() -> Self {
-        Self {
-            credit: Credit::none(),
-            erp_statuses: BTreeMap::new(),
-        }
-    }
 }
 
 /// Counters, for reports and benchmarks.
@@ -108,23 +84,13 @@ pub fn now() -> Timestamp {
 }
 
 impl Inventory {
-    /// [`Inventory::start_with`] knowing no outside system.
+    /// Loads the projection and starts the committer, the reservation expiry and
+    /// idempotency-key sweepers and (for PostgreSQL) the refresher that picks up other
+    /// instances' commits.
     pub async fn start(
         estate: Estate,
         config: InventoryConfig,
         store: AnyStore,
-        shutdown: Shutdown,
-    ) -> Result<Self, EngineError> {
-        Self::start_with(estate, config, store, Outside::default(), shutdown).await
-    }
-
-    /// Loads the projection and starts the committer, the expiry and backorder sweepers and
-    /// (for PostgreSQL) the refresher that picks up other instances' commits.
-    pub async fn start_with(
-        estate: Estate,
-        config: InventoryConfig,
-        store: AnyStore,
-        outside: Outside,
         shutdown: Shutdown,
     ) -> Result<Self, EngineError> {
         let projection = Projection::load(&store).await?;
@@ -134,7 +100,6 @@ impl Inventory {
             projection,
             batches: AtomicU64::new(0),
             commands: AtomicU64::new(0),
-            outside,
         });
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
         tokio::spawn(commit_loop(core.clone(), rx, config.max_batch));
@@ -145,10 +110,6 @@ impl Inventory {
         };
         tokio::spawn(expire_loop(inventory.clone(), shutdown.clone()));
         tokio::spawn(forget_keys_loop(inventory.clone(), shutdown.clone()));
-        tokio::spawn(crate::backorders::sweep_loop(
-            inventory.clone(),
-            shutdown.clone(),
-        ));
         if matches!(inventory.core.store, AnyStore::Postgres(_)) {
             tokio::spawn(refresh_loop(inventory.clone(), shutdown));
         }
@@ -286,43 +247,6 @@ impl Inventory {
         Ok(self.core.store.jobs(filter).await?)
     }
 
-    /// Exceptions matching `filter`, from the store.
-    pub async fn exceptions(&self, filter: ExceptionFilter) -> Result<Vec<Exception>, EngineError> {
-        Ok(self.core.store.exceptions(filter).await?)
-    }
-
-    /// One exception, from the store.
-    pub async fn exception(&self, id: &str) -> Result<Option<Exception>, EngineError> {
-        Ok(self.core.store.exception(id).await?)
-    }
-
-    /// Retries (with an edited payload, when given) or resolves an exception. When the
-    /// exception's job put its order on hold (fraud, credit), the order first goes back to
-    /// where it was: a retry runs the check again, a resolve approves the order past it.
-    pub async fn act_on_exception(
-        &self,
-        id: &str,
-        action: ExceptionAction,
-        payload: Option<serde_json::Value>,
-    ) -> Result<Option<Exception>, EngineError> {
-        let Some(exception) = self.exception(id).await? else {
-            return Ok(None);
-        };
-        let store = &self.core.store;
-        // Resolving a hold approves the order past its check; resolving a price mismatch
-        // accepts the invoices as they are: either way the job runs again, approved.
-        let approves = exception.code == crossdock_domain::ErrorCode::PriceMismatch;
-        if (crate::saga::release_hold(self, &exception).await? || approves)
-            && action == ExceptionAction::Resolve
-        {
-            let approved = serde_json::json!({"approved": true});
-            store
-                .act_on_exception(id, ExceptionAction::Retry, Some(approved), now())
-                .await?;
-        }
-        Ok(store.act_on_exception(id, action, payload, now()).await?)
-    }
-
     /// A fresh correlation id, for requests that bring none.
     pub fn new_correlation_id() -> String {
         format!("corr_{}", ulid::Ulid::new().to_string().to_lowercase())
@@ -339,15 +263,6 @@ impl Inventory {
                 .unwrap_or_else(|_| ulid::Ulid::new())
         };
         format!("ord_{}", id.to_string().to_lowercase())
-    }
-
-    /// The ERP's statuses and the canonical states they mean.
-    pub(crate) fn erp_statuses(&self) -> &BTreeMap<String, OrderState> {
-        &self.core.outside.erp_statuses
-    }
-
-    pub(crate) fn credit(&self) -> &Credit {
-        &self.core.outside.credit
     }
 
     /// A fresh return (RMA) id.

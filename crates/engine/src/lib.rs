@@ -7,6 +7,7 @@ pub mod backorders;
 pub mod config;
 pub mod credit;
 pub mod erp_status;
+pub mod exceptions;
 pub mod inventory;
 pub mod invoices;
 pub mod parcels;
@@ -16,5 +17,5 @@ pub mod saga;
 pub mod shutdown;
 
 pub use config::Config;
-pub use inventory::{EngineError, Inventory, Outside, now};
+pub use inventory::{EngineError, Inventory, now};
 pub use shutdown::Shutdown;

@@ -5,12 +5,15 @@
 use std::net::SocketAddr;
 
 use crossdock_connectors::workers::{self, Workers};
+use crossdock_engine::backorders;
+use crossdock_engine::credit::Credit;
+use crossdock_engine::erp_status::ErpStatuses;
 use crossdock_engine::{Config, Inventory, Shutdown};
 use crossdock_store::AnyStore;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::StartError;
+use crate::{AppState, StartError};
 
 /// A running hub. It stops when its [`Shutdown`] is triggered; [`Hub::stopped`] waits for that.
 pub struct Hub {
@@ -38,18 +41,27 @@ pub async fn run_with_store(
     listener: TcpListener,
     shutdown: Shutdown,
 ) -> Result<Hub, StartError> {
-    let outside = workers::outside(config).map_err(StartError::Connector)?;
-    let inventory = Inventory::start_with(
+    let inventory = Inventory::start(
         config.estate()?,
         config.inventory.clone(),
         store,
-        outside,
         shutdown.clone(),
     )
     .await?;
-    let workers = workers::start(config, &inventory, &shutdown).map_err(StartError::Connector)?;
+    tokio::spawn(backorders::sweep_loop(inventory.clone(), shutdown.clone()));
+    let source = workers::credit_source(config).map_err(StartError::Connector)?;
+    let credit = Credit::new(inventory.clone(), source, &config.saga);
+    let statuses = config.system("erp").map(|e| e.statuses.clone());
+    let erp_statuses = ErpStatuses::new(inventory.clone(), statuses.unwrap_or_default());
+    let workers =
+        workers::start(config, &inventory, &credit, &shutdown).map_err(StartError::Connector)?;
     let addr = listener.local_addr()?;
-    let app = crate::router(inventory.clone(), config.server.max_body_bytes);
+    let state = AppState {
+        inventory: inventory.clone(),
+        credit,
+        erp_statuses,
+    };
+    let app = crate::router(state, config.server.max_body_bytes);
     let limits = config.server.clone();
     let server =
         tokio::spawn(async move { crate::server::run(listener, app, &limits, shutdown).await });

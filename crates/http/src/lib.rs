@@ -5,11 +5,13 @@
 #![warn(missing_docs)]
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use crossdock_domain::ErrorCode;
+use crossdock_engine::credit::Credit;
+use crossdock_engine::erp_status::ErpStatuses;
 use crossdock_engine::{EngineError, Inventory};
 use serde_json::json;
 
@@ -26,8 +28,37 @@ use problem::Problem;
 /// The OpenAPI document served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
+/// What the routes work with: the inventory service and the use cases beside it.
+#[derive(Clone)]
+pub struct AppState {
+    /// The inventory service: intake, reservations, availability, reads.
+    pub inventory: Inventory,
+    /// Credit checks inside intake requests.
+    pub credit: Credit,
+    /// The statuses the ERP pushes.
+    pub erp_statuses: ErpStatuses,
+}
+
+impl FromRef<AppState> for Inventory {
+    fn from_ref(state: &AppState) -> Self {
+        state.inventory.clone()
+    }
+}
+
+impl FromRef<AppState> for Credit {
+    fn from_ref(state: &AppState) -> Self {
+        state.credit.clone()
+    }
+}
+
+impl FromRef<AppState> for ErpStatuses {
+    fn from_ref(state: &AppState) -> Self {
+        state.erp_statuses.clone()
+    }
+}
+
 /// Every route, with the body limit applied.
-pub fn router(inventory: Inventory, max_body_bytes: usize) -> Router {
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .merge(v1::router())
         .route(
@@ -44,7 +75,7 @@ pub fn router(inventory: Inventory, max_body_bytes: usize) -> Router {
                 .remediation("See /openapi.json for the routes this server has.")
         })
         .layer(DefaultBodyLimit::max(max_body_bytes))
-        .with_state(inventory)
+        .with_state(state)
 }
 
 async fn readyz(State(inv): State<Inventory>) -> impl IntoResponse {

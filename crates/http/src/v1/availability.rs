@@ -11,6 +11,7 @@ use crossdock_engine::{EngineError, Inventory};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::extract::{Json, Query};
 use crate::problem::Problem;
 
@@ -18,7 +19,7 @@ use crate::problem::Problem;
 pub const MAX_SKUS: usize = 1_000;
 
 /// Routes.
-pub fn router() -> Router<Inventory> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/availability/{sku}", get(sku_availability))
         .route("/v1/availability/query", post(query))

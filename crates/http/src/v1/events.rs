@@ -11,6 +11,7 @@ use crossdock_store::{Store, TYPED_SCAN};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::extract::{Json, Query};
 use crate::problem::Problem;
 
@@ -18,7 +19,7 @@ use crate::problem::Problem;
 pub const MAX_LIMIT: i64 = 1_000;
 
 /// Routes.
-pub fn router() -> Router<Inventory> {
+pub fn router() -> Router<AppState> {
     Router::new().route("/v1/events", get(list))
 }
 

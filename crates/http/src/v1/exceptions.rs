@@ -14,11 +14,12 @@ use crossdock_store::{Exception, ExceptionAction, ExceptionFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::extract::{Json, NoParams, Query};
 use crate::problem::Problem;
 
 /// Routes.
-pub fn router() -> Router<Inventory> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/exceptions", get(list))
         .route("/v1/exceptions/{id}", get(show))

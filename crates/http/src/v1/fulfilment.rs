@@ -14,14 +14,16 @@ use crossdock_domain::inbound::{parse_erp_status, parse_invoice, parse_return, p
 use crossdock_domain::ledger::{Command, Outcome};
 use crossdock_engine::Inventory;
 use crossdock_engine::erp_status::ErpStatusError;
+use crossdock_engine::erp_status::ErpStatuses;
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::extract::Json;
 use crate::problem::Problem;
 use crate::v1::orders::{correlation_id, header_text, invalid};
 
 /// Routes.
-pub fn router() -> Router<Inventory> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/shipments", post(shipment))
         .route("/v1/invoices", post(invoice))
@@ -32,14 +34,14 @@ pub fn router() -> Router<Inventory> {
 /// A status the ERP pushes for a sales order: mapped through `[erp] statuses`, then acted
 /// on (a cancel, a lifted hold) or recorded.
 async fn erp_status(
-    State(inv): State<Inventory>,
+    State(statuses): State<ErpStatuses>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, Problem> {
     let change = parse_erp_status(&body, correlation_id(&headers)?)
         .map_err(|e| invalid(e, "Correct the listed fields and send the status again."))?;
     let (order_id, status) = (change.order_id.clone(), change.status.clone());
-    match inv.apply_erp_status(change).await {
+    match statuses.apply(change).await {
         Ok(applied) => {
             let body = json!({"order_id": order_id, "erp_status": status,
                               "means": applied.means, "action": applied.action.as_str(),

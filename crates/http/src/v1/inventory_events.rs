@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::check_ref;
+use crate::AppState;
 use crate::extract::Json;
 use crate::problem::Problem;
 
@@ -37,7 +38,7 @@ pub const KINDS: &[&str] = &[
 ];
 
 /// Routes.
-pub fn router() -> Router<Inventory> {
+pub fn router() -> Router<AppState> {
     Router::new().route("/v1/inventory/events", post(post_events))
 }
 

@@ -9,6 +9,7 @@ use crossdock_engine::Inventory;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::extract::Json;
 use crate::problem::Problem;
 
@@ -16,7 +17,7 @@ use crate::problem::Problem;
 pub const MAX_ITEMS: usize = 1_000;
 
 /// Routes.
-pub fn router() -> Router<Inventory> {
+pub fn router() -> Router<AppState> {
     Router::new().route("/v1/items", post(upsert_items))
 }
 

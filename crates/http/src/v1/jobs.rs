@@ -13,11 +13,12 @@ use crossdock_store::Store;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::AppState;
 use crate::extract::{Json, Query};
 use crate::problem::Problem;
 
 /// Routes.
-pub fn router() -> Router<Inventory> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/jobs", get(list))
         .route("/v1/jobs/retry", post(retry))

@@ -1,7 +1,7 @@
 //! Version 1 of the API: one module per resource, each with its own router.
 
+use crate::AppState;
 use axum::Router;
-use crossdock_engine::Inventory;
 
 pub mod availability;
 pub mod events;
@@ -14,7 +14,7 @@ pub mod orders;
 pub mod reservations;
 
 /// Every `/v1` route.
-pub fn router() -> Router<Inventory> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .merge(items::router())
         .merge(inventory_events::router())

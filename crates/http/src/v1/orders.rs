@@ -15,12 +15,14 @@ use crossdock_domain::Timestamp;
 use crossdock_domain::ledger::{CancelOrder, Command, JsonText, Outcome, PlaceOrder};
 use crossdock_domain::order::{FieldError, parse_order};
 use crossdock_engine::Inventory;
+use crossdock_engine::credit::Credit;
 use crossdock_store::OrderFilter;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
+use crate::AppState;
 use crate::extract::{Json, NoParams, Query};
 use crate::problem::Problem;
 
@@ -32,7 +34,7 @@ const FIX_ORDER: &str = "Correct the listed fields and send the order again; not
 pub const MAX_LIST: i64 = 500;
 
 /// Routes.
-pub fn router() -> Router<Inventory> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/orders", get(list).post(create))
         .route("/v1/orders/{id}", get(show))
@@ -102,13 +104,14 @@ fn answer(id: &str, response: JsonText, replayed: bool, correlation_id: &str) ->
 
 async fn create(
     State(inv): State<Inventory>,
+    State(credit): State<Credit>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, Problem> {
     let idempotency_key = header_text(&headers, "idempotency-key")?;
     let correlation_id = correlation_id(&headers)?;
     let order = parse_order(&body, inv.estate()).map_err(|e| invalid(e, FIX_ORDER))?;
-    let credit_hold = inv.intake_credit_hold(&order).await?;
+    let credit_hold = credit.intake_hold(&order).await?;
     let place = PlaceOrder {
         id: Inventory::new_order_id(),
         order,

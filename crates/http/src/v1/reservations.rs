@@ -13,11 +13,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::check_ref;
+use crate::AppState;
 use crate::extract::{Json, NoParams, Query};
 use crate::problem::Problem;
 
 /// Routes.
-pub fn router() -> Router<Inventory> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/reservations", post(create))
         .route("/v1/reservations/{id}", get(show).delete(release))
