@@ -292,6 +292,19 @@ async fn contract(app: App) {
     assert_eq!(channels, ["web", "marketplace", "b2b"], "{sku1}");
     let (_, page) = app.get("/v1/events?after=2&limit=2").await;
     assert_eq!(page["next_after"], 4);
+    // A cursor at the end of the range reads nothing, and neither overflows nor fails.
+    for types in ["", "&types=availability.changed"] {
+        let far = i64::MAX - 1;
+        let (status, page) = app.get(&format!("/v1/events?after={far}{types}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(
+            (
+                page["events"].as_array().map(Vec::len),
+                page["next_after"].as_i64()
+            ),
+            (Some(0), Some(far))
+        );
+    }
     let (status, p) = app.get("/v1/events?after=abc").await;
     assert_eq!(
         (status, p["code"].as_str()),

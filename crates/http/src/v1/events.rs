@@ -58,7 +58,7 @@ async fn list(
         // A filtered read looked at a window of the log: go on from its end.
         _ if typed => {
             let last = inv.store().last_seq().await.map_err(EngineError::from)?;
-            (after + TYPED_SCAN).min(last).max(after)
+            after.saturating_add(TYPED_SCAN).min(last).max(after)
         }
         _ => after,
     };

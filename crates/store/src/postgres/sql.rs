@@ -430,7 +430,7 @@ pub(super) async fn events_after(
 ) -> Result<Vec<EventRecord>> {
     let rows: Vec<EventTuple> = sqlx::query_as(
         "SELECT seq, type, sku, recorded_at, data FROM events
-             WHERE seq > $1 AND ($3::text[] IS NULL OR (type = ANY($3) AND seq <= $1 + $4))
+             WHERE seq > $1 AND ($3::text[] IS NULL OR (type = ANY($3) AND seq - $1 <= $4))
              ORDER BY seq LIMIT $2",
     )
     .bind(after)

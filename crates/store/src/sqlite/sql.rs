@@ -295,7 +295,7 @@ pub(super) fn events_after(
         Some(types) => {
             let json = serde_json::to_string(types).expect("strings serialise");
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {COLS} FROM events WHERE seq > ?1 AND seq <= ?1 + ?4
+                "SELECT {COLS} FROM events WHERE seq > ?1 AND seq - ?1 <= ?4
                  AND type IN (SELECT value FROM json_each(?3)) ORDER BY seq LIMIT ?2"
             ))?;
             let mut rows = stmt.query(params![after, limit, json, crate::TYPED_SCAN])?;
