@@ -26,6 +26,7 @@ pub mod saga;
 pub mod sku;
 pub mod stock;
 pub mod time;
+pub mod wire;
 
 pub use error::ErrorCode;
 pub use estate::{Allocation, Channel, ChannelOrders, Estate, Location, LocationKind, SafetyStock};

@@ -255,7 +255,7 @@ impl Reader {
 
     /// `path.qty`: a whole number from 1 to [`MAX_LINE_QTY`].
     pub(crate) fn qty(&mut self, obj: &Map<String, Value>, path: &str) -> Option<i64> {
-        match obj.get("qty").and_then(Value::as_i64) {
+        match obj.get("qty").and_then(crate::wire::whole) {
             Some(q) if (1..=MAX_LINE_QTY).contains(&q) => Some(q),
             _ => {
                 self.fail(

@@ -121,11 +121,19 @@ async fn contract(app: App) {
     let (_, east) = app.get("/v1/availability/SKU-1").await;
     assert_eq!(east["locations"][0]["on_hand"], 105);
 
-    // Reservations.
+    // Reservations. A whole number may come as a float without a fraction (10.0), as JSON
+    // Schema's `integer` allows; a fraction is refused.
+    let (status, p) = app
+        .post(
+            "/v1/reservations",
+            json!({"sku": "SKU-1", "qty": 2.5, "channel": "b2b", "order_ref": "SO-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     let (status, res) = app
         .post(
             "/v1/reservations",
-            json!({"sku": "SKU-1", "qty": 10, "channel": "b2b", "order_ref": "SO-1"}),
+            json!({"sku": "SKU-1", "qty": 10.0, "channel": "b2b", "order_ref": "SO-1"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{res}");

@@ -7,6 +7,7 @@ use axum::routing::post;
 use crossdock_domain::ledger::{Command, EventChange, Outcome, StockEvent};
 use crossdock_domain::qty::QtyError;
 use crossdock_domain::stock::{Bucket, StockChange};
+use crossdock_domain::wire::whole_number_opt;
 use crossdock_domain::{Delta, ErrorCode, Estate, Level, LocationCode, Qty, Sku, Timestamp};
 use crossdock_engine::Inventory;
 use serde::Deserialize;
@@ -57,6 +58,7 @@ struct EventIn {
     sku: String,
     location: String,
     kind: String,
+    #[serde(default, deserialize_with = "whole_number_opt")]
     qty: Option<i64>,
     buckets: Option<BucketsIn>,
     po_ref: Option<String>,
@@ -67,9 +69,13 @@ struct EventIn {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BucketsIn {
+    #[serde(default, deserialize_with = "whole_number_opt")]
     on_hand: Option<i64>,
+    #[serde(default, deserialize_with = "whole_number_opt")]
     picking: Option<i64>,
+    #[serde(default, deserialize_with = "whole_number_opt")]
     transfer_out: Option<i64>,
+    #[serde(default, deserialize_with = "whole_number_opt")]
     inspection: Option<i64>,
 }
 

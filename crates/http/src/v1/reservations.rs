@@ -6,6 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use crossdock_domain::ledger::{Command, Outcome, Reservation, ReserveRequest};
+use crossdock_domain::wire::{whole_number, whole_number_opt};
 use crossdock_domain::{ChannelCode, ErrorCode, LocationCode, Qty, Sku};
 use crossdock_engine::inventory::now;
 use crossdock_engine::{EngineError, Inventory};
@@ -28,11 +29,13 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 struct ReserveIn {
     sku: String,
+    #[serde(deserialize_with = "whole_number")]
     qty: i64,
     channel: String,
     order_ref: String,
     location: Option<String>,
     ship_region: Option<String>,
+    #[serde(default, deserialize_with = "whole_number_opt")]
     ttl_seconds: Option<u64>,
 }
 
