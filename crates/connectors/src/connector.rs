@@ -303,11 +303,11 @@ impl Connector {
     /// Closes an invoiced order once its invoice reached the channel.
     async fn close(&self, job: &Job, order: &StoredOrder) -> JobResult {
         let advance = AdvanceOrder {
-            order_id: order.id.clone(),
+            order_id: order.id.to_string(),
             from: OrderState::Invoiced,
             to: OrderState::Closed,
             actor: job.kind.to_string(),
-            correlation_id: job.id.clone(),
+            correlation_id: job.id.to_string(),
             erp_order_id: None,
             erp_status: None,
             jobs: vec![],
@@ -356,7 +356,7 @@ fn part_of(payload: &Value) -> u32 {
 /// The reference the warehouse knows part `part` of an order's release by.
 fn release_reference(order: &StoredOrder, part: u32) -> String {
     if part <= 1 {
-        order.id.clone()
+        order.id.to_string()
     } else {
         format!("{}:part{part}", order.id)
     }

@@ -30,7 +30,7 @@ pub mod wire;
 
 pub use error::ErrorCode;
 pub use estate::{Allocation, Channel, ChannelOrders, Estate, Location, LocationKind, SafetyStock};
-pub use ids::{ChannelCode, LocationCode, Sku};
+pub use ids::{ChannelCode, ExceptionId, JobId, LocationCode, OrderId, ReservationId, Sku};
 pub use job::{ExceptionStatus, JobKind, JobState};
 pub use qty::{Delta, Level, MAX_QTY, Qty};
 pub use sku::{ExpectedReceipt, SkuState};

@@ -63,7 +63,7 @@ pub async fn sweep(inventory: &Inventory) -> Result<usize, crate::EngineError> {
             skus.sort();
             skus.dedup();
             commands.push(Command::AllocateBackorder(Box::new(AllocateBackorder {
-                order_id: order.id.clone(),
+                order_id: order.id.to_string(),
                 skus,
                 correlation_id: Inventory::new_correlation_id(),
             })));
@@ -163,7 +163,7 @@ impl Handler for BackorderDue {
                 let days = channel.and_then(|c| c.backorder_horizon_days).unwrap_or(0);
                 let lines = waiting;
                 tracing::info!(
-                    order = id,
+                    order = %id,
                     channel = o.channel,
                     days,
                     lines,

@@ -22,7 +22,7 @@ use crossdock_domain::inbound::ErpStatusChange;
 use crossdock_domain::ledger::{AdvanceOrder, CancelOrder, Command, Outcome};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::saga::{Facts, next_job};
-use crossdock_domain::{ErrorCode, ExceptionStatus, JobKind};
+use crossdock_domain::{ErrorCode, ExceptionStatus, JobId, JobKind};
 use crossdock_store::ExceptionAction;
 
 use crate::{EngineError, Inventory};
@@ -197,8 +197,8 @@ impl ErpStatuses {
                 .iter()
                 .rev()
                 .find(|t| t.to == OrderState::OnHold)
-                .and_then(|t| t.correlation_id.strip_prefix("job_"))
-                .map(|rest| format!("exc_{rest}"));
+                .and_then(|t| JobId::parse(t.correlation_id.as_str()).ok())
+                .map(|job| job.exception_id());
             if let Some(id) = exception
                 && let Some(e) = self.inventory.exception(&id).await?
                 && e.code == ErrorCode::ErpOrderHeld

@@ -31,10 +31,10 @@ impl Handler for InvoiceMatch {
             .as_ref()
             .is_some_and(|p| p["approved"] == serde_json::Value::Bool(true));
         let command = Command::MatchInvoices(Box::new(MatchInvoices {
-            order_id,
+            order_id: order_id.to_string(),
             approved,
             actor: job.kind.to_string(),
-            correlation_id: job.id.clone(),
+            correlation_id: job.id.to_string(),
         }));
         match self.inventory.submit_one(command).await {
             Ok(Outcome::PriceMismatch { detail }) => JobResult::Permanent {

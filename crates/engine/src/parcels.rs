@@ -27,7 +27,7 @@ impl Handler for ShipmentReview {
             return JobResult::Done;
         };
         let id = Inventory::new_shipment_id();
-        let record = match parse_shipment(parcel, id, job.id.clone(), now()) {
+        let record = match parse_shipment(parcel, id, job.id.to_string(), now()) {
             Ok(r) => r,
             Err(errors) => {
                 return JobResult::Permanent {

@@ -37,7 +37,7 @@ pub async fn load(inventory: &Inventory, job: &Job) -> Result<StepJob, JobResult
     let order = load_order(inventory, job).await?;
     if order.state != step.from {
         tracing::debug!(
-            job = job.id,
+            job = %job.id,
             state = order.state.as_str(),
             "saga step no longer applies"
         );
@@ -96,11 +96,11 @@ pub async fn complete(
 ) -> JobResult {
     let (erp_order_id, erp_status) = erp.map_or((None, None), |e| (Some(e.id), e.status));
     let step = |from, to, actor: JobKind| AdvanceOrder {
-        order_id: s.order.id.clone(),
+        order_id: s.order.id.to_string(),
         from,
         to,
         actor: actor.to_string(),
-        correlation_id: job.id.clone(),
+        correlation_id: job.id.to_string(),
         erp_order_id: None,
         erp_status: None,
         jobs: vec![],
@@ -125,7 +125,7 @@ pub async fn complete(
         Ok((false, state)) if state == s.step.to => JobResult::Done,
         Ok((false, OrderState::Cancelled)) => compensate(inventory, job, &s.order.id).await,
         Ok((false, state)) => {
-            tracing::debug!(job = job.id, state = state.as_str(), "order moved on");
+            tracing::debug!(job = %job.id, state = state.as_str(), "order moved on");
             JobResult::Done
         }
         Err(result) => result,
@@ -150,7 +150,7 @@ async fn compensate(inventory: &Inventory, job: &Job, order_id: &str) -> JobResu
         from: OrderState::Cancelled,
         to: OrderState::Cancelled,
         actor: job.kind.to_string(),
-        correlation_id: job.id.clone(),
+        correlation_id: job.id.to_string(),
         erp_order_id: None,
         erp_status: None,
         jobs: vec![undo],
@@ -179,16 +179,16 @@ pub async fn hold(inventory: &Inventory, job: &Job, s: &StepJob, hold: Hold) -> 
     let Hold { code, error, erp } = hold;
     let (erp_order_id, erp_status) = erp.map_or((None, None), |e| (Some(e.id), e.status));
     let advance = AdvanceOrder {
-        order_id: s.order.id.clone(),
+        order_id: s.order.id.to_string(),
         from: s.step.from,
         to: OrderState::OnHold,
         actor: job.kind.to_string(),
-        correlation_id: job.id.clone(),
+        correlation_id: job.id.to_string(),
         erp_order_id,
         erp_status,
         jobs: vec![],
         fail_job: Some(FailedJob {
-            job_id: job.id.clone(),
+            job_id: job.id.to_string(),
             code,
             error,
         }),
@@ -197,7 +197,7 @@ pub async fn hold(inventory: &Inventory, job: &Job, s: &StepJob, hold: Hold) -> 
     match submit(inventory, advance).await {
         Ok((true, _)) => {
             tracing::info!(
-                order,
+                order = %order,
                 step,
                 code = code.as_str(),
                 "order held: opened its exception for a person"
@@ -255,17 +255,19 @@ pub async fn release_hold(
     };
     let held_by_job = (order.history.iter().rev()).find(|t| t.to == OrderState::OnHold);
     let Some(from) = held_by_job
-        .filter(|t| order.state == OrderState::OnHold && t.correlation_id == exception.job_id)
+        .filter(|t| {
+            order.state == OrderState::OnHold && t.correlation_id == exception.job_id.as_str()
+        })
         .and_then(|t| t.from)
     else {
         return Ok(false);
     };
     let advance = AdvanceOrder {
-        order_id: order_id.clone(),
+        order_id: order_id.to_string(),
         from: OrderState::OnHold,
         to: from,
         actor: "operator".into(),
-        correlation_id: exception.id.clone(),
+        correlation_id: exception.id.to_string(),
         erp_order_id: None,
         erp_status: None,
         jobs: vec![],

@@ -130,7 +130,7 @@ impl Handler for FakeSystem {
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         let n = {
             let mut tries = self.tries.lock().unwrap();
-            let t = tries.entry(job.id.clone()).or_default();
+            let t = tries.entry(job.id.to_string()).or_default();
             *t += 1;
             *t
         };

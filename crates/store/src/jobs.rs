@@ -1,20 +1,22 @@
 //! The outbox: jobs written in business transactions, leased by workers, finished once.
 
 use crossdock_domain::Timestamp;
-use crossdock_domain::{ErrorCode, ExceptionStatus, JobKind, JobState};
+use crossdock_domain::{
+    ErrorCode, ExceptionId, ExceptionStatus, JobId, JobKind, JobState, OrderId,
+};
 use serde::Serialize;
 
 /// A unit of work for an outside system, written with the business change that needs it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Job {
     /// `job_…`
-    pub id: String,
+    pub id: JobId,
     /// What to do, e.g. `post_sales_order`.
     pub kind: JobKind,
     /// The outside system it targets, e.g. `erp`.
     pub system: String,
     /// The order it belongs to.
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     /// Where it stands.
     pub state: JobState,
     /// Times it has been leased.
@@ -95,15 +97,15 @@ pub struct JobFilter {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Exception {
     /// `exc_…`
-    pub id: String,
+    pub id: ExceptionId,
     /// Stable business code.
     pub code: ErrorCode,
     /// The outside system involved.
     pub system: String,
     /// The order it concerns.
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     /// The job that failed.
-    pub job_id: String,
+    pub job_id: JobId,
     /// Where it stands.
     pub status: ExceptionStatus,
     /// The first error seen.

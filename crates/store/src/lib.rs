@@ -69,6 +69,12 @@ pub enum StoreError {
     },
 }
 
+impl From<crossdock_domain::ids::IdError> for StoreError {
+    fn from(e: crossdock_domain::ids::IdError) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
 /// Shorthand for store results.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

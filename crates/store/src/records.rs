@@ -5,7 +5,7 @@ use crossdock_domain::ledger::LinePlan;
 use crossdock_domain::money::Money;
 use crossdock_domain::order::CanonicalOrder;
 use crossdock_domain::order_state::OrderState;
-use crossdock_domain::{ErrorCode, ExceptionStatus, JobKind, JobState, Sku, Timestamp};
+use crossdock_domain::{ErrorCode, ExceptionStatus, JobKind, JobState, OrderId, Sku, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -14,7 +14,7 @@ use crate::StoreError;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredOrder {
     /// `ord_…`
-    pub id: String,
+    pub id: OrderId,
     /// The selling channel.
     pub channel: String,
     /// The channel's order id.

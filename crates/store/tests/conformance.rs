@@ -768,7 +768,7 @@ async fn racing_workers_take_each_job_once(h: Harness) {
     for w in workers {
         all.extend(w.await.unwrap());
     }
-    let unique: HashSet<&String> = all.iter().collect();
+    let unique: HashSet<&crossdock_domain::JobId> = all.iter().collect();
     assert_eq!(
         (all.len(), unique.len()),
         (40, 40),
@@ -1201,7 +1201,7 @@ async fn cancelling_a_posted_order_releases_stock_and_queues_the_erp_cancellatio
     .await;
     let cancel = |n: &str| {
         Command::CancelOrder(Box::new(CancelOrder {
-            order_id: id.clone(),
+            order_id: id.to_string(),
             actor: n.into(),
             from_system: None,
             correlation_id: "corr-c".into(),

@@ -72,7 +72,7 @@ async fn codes(store: &impl Store) -> Vec<(String, ErrorCode, ExceptionStatus)> 
         ..Default::default()
     };
     let mut all: Vec<_> = (store.exceptions(filter).await.unwrap().into_iter())
-        .map(|e| (e.id, e.code, e.status))
+        .map(|e| (e.id.to_string(), e.code, e.status))
         .collect();
     all.sort_by(|a, b| a.0.cmp(&b.0));
     all

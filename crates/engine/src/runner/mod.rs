@@ -296,7 +296,7 @@ async fn run_one<H: Handler>(
             JobResult::Permanent { code, error } => {
                 // The system answered: it is healthy, the request was not.
                 stats.failed.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(system, job = job.id, order = job.order_id, code = code.as_str(),
+                tracing::info!(system, job = %job.id, order = job.order_id.as_deref(), code = code.as_str(),
                     %error, "job failed: opened its exception");
                 JobFinish::Failed {
                     code: code.to_string(),
@@ -323,7 +323,7 @@ async fn run_one<H: Handler>(
                     None => {
                         stats.failed.fetch_add(1, Ordering::Relaxed);
                         let code = crossdock_domain::error::ErrorCode::unavailable(&job.system);
-                        tracing::warn!(system, job = job.id, order = job.order_id,
+                        tracing::warn!(system, job = %job.id, order = job.order_id.as_deref(),
                             code = code.as_str(), attempts = attempt, %error,
                             "job out of retries: opened its exception");
                         JobFinish::Failed {
@@ -337,8 +337,8 @@ async fn run_one<H: Handler>(
     };
     match store.finish_job(&job.id, owner, finish, t).await {
         Ok(true) => {}
-        Ok(false) => tracing::warn!(job = job.id, "lease lapsed before the job finished"),
-        Err(e) => tracing::warn!(job = job.id, error = %e, "cannot record the job's end"),
+        Ok(false) => tracing::warn!(job = %job.id, "lease lapsed before the job finished"),
+        Err(e) => tracing::warn!(job = %job.id, error = %e, "cannot record the job's end"),
     }
 }
 

@@ -76,7 +76,7 @@ async fn list(
         limit,
     };
     let exceptions = inv.exceptions(filter).await?;
-    let next_after = super::next_page(&exceptions, limit, |e| &e.id);
+    let next_after = super::next_page(&exceptions, limit, |e| e.id.as_str());
     Ok(Json(
         json!({ "exceptions": exceptions, "next_after": next_after }),
     ))
@@ -160,7 +160,7 @@ async fn cancel_order(
         .remediation("Retry or resolve the exception instead.")
     })?;
     let command = Command::CancelOrder(Box::new(CancelOrder {
-        order_id: order_id.clone(),
+        order_id: order_id.to_string(),
         actor: format!("exception {id}"),
         from_system: None,
         correlation_id: id.clone(),

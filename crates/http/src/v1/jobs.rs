@@ -85,6 +85,6 @@ async fn list(
             limit,
         })
         .await?;
-    let next_after = super::next_page(&jobs, limit, |j| &j.id);
+    let next_after = super::next_page(&jobs, limit, |j| j.id.as_str());
     Ok(Json(json!({ "jobs": jobs, "next_after": next_after })))
 }

@@ -29,9 +29,9 @@ pub fn router() -> Router<AppState> {
 
 /// The cursor to a list's next page: the last item's id when the page is full (there may
 /// be more), none when the list ended. Send it back as `?after=`.
-pub(crate) fn next_page<T>(page: &[T], limit: i64, id: impl Fn(&T) -> &String) -> Option<String> {
+pub(crate) fn next_page<T>(page: &[T], limit: i64, id: impl Fn(&T) -> &str) -> Option<String> {
     (page.len() as i64 >= limit)
-        .then(|| page.last().map(|t| id(t).clone()))
+        .then(|| page.last().map(|t| id(t).to_string()))
         .flatten()
 }
 

@@ -239,7 +239,7 @@ async fn list(
             limit,
         })
         .await?;
-    let next_after = super::next_page(&orders, limit, |o| &o.id);
+    let next_after = super::next_page(&orders, limit, |o| o.id.as_str());
     let orders: Vec<Value> = orders.into_iter().map(|o| view(&inv, o)).collect();
     Ok(Json(json!({ "orders": orders, "next_after": next_after })))
 }

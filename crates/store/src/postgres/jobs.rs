@@ -10,7 +10,7 @@ use crate::jobs::{
     LeaseRequest, OPEN_EXCEPTION, REQUEUE_JOB, SET_EXCEPTION_STATUS,
 };
 use crate::records;
-use crossdock_domain::{ErrorCode, ExceptionStatus};
+use crossdock_domain::{ErrorCode, ExceptionId, ExceptionStatus, JobId, OrderId};
 
 const JOB_COLS: &str = "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error, \
      payload";
@@ -31,10 +31,10 @@ type JobTuple = (
 
 fn job(t: JobTuple) -> Result<Job> {
     Ok(Job {
-        id: t.0,
+        id: JobId::parse(t.0)?,
         kind: records::job_kind(&t.1)?,
         system: t.2,
-        order_id: t.3,
+        order_id: t.3.map(OrderId::parse).transpose()?,
         state: records::job_state(&t.4)?,
         attempts: t.5,
         run_at: Timestamp(t.6),
@@ -163,11 +163,11 @@ type ExceptionTuple = (
 
 fn exception(t: ExceptionTuple) -> Result<Exception> {
     Ok(Exception {
-        id: t.0,
+        id: ExceptionId::parse(t.0)?,
         code: records::error_code(&t.1)?,
         system: t.2,
-        order_id: t.3,
-        job_id: t.4,
+        order_id: t.3.map(OrderId::parse).transpose()?,
+        job_id: JobId::parse(t.4)?,
         status: records::exception_status(&t.5)?,
         first_error: t.6,
         last_error: t.7,

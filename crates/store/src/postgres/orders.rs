@@ -311,7 +311,7 @@ type OrderTuple = (
 
 fn stored_order(t: OrderTuple) -> Result<crate::StoredOrder> {
     Ok(crate::StoredOrder {
-        id: t.0,
+        id: crossdock_domain::OrderId::parse(t.0)?,
         channel: t.1,
         external_id: t.2,
         state: records::state(&t.3)?,

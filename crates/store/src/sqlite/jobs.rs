@@ -4,13 +4,14 @@
 use crossdock_domain::Timestamp;
 use rusqlite::{Connection, OptionalExtension, named_params, params};
 
+use super::orders::{id, opt_id};
 use crate::Result;
 use crate::jobs::{
     EXCEPTION_COLS, Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish,
     LeaseRequest, OPEN_EXCEPTION, REQUEUE_JOB, SET_EXCEPTION_STATUS,
 };
 use crate::records;
-use crossdock_domain::{ErrorCode, ExceptionStatus, JobState};
+use crossdock_domain::{ErrorCode, ExceptionId, ExceptionStatus, JobId, JobState, OrderId};
 
 const JOB_COLS: &str = "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error, \
      payload";
@@ -18,10 +19,10 @@ const JOB_COLS: &str = "id, kind, system, order_id, state, attempts, run_at, lea
 fn job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     let (kind, state): (String, String) = (r.get(1)?, r.get(4)?);
     Ok(Job {
-        id: r.get(0)?,
+        id: id(r, 0, JobId::parse)?,
         kind: super::orders::typed(1, records::job_kind(&kind))?,
         system: r.get(2)?,
-        order_id: r.get(3)?,
+        order_id: opt_id(r, 3, OrderId::parse)?,
         state: super::orders::typed(4, records::job_state(&state))?,
         attempts: r.get(5)?,
         run_at: Timestamp(r.get(6)?),
@@ -120,11 +121,11 @@ pub(super) fn finish(
 fn exception(r: &rusqlite::Row<'_>) -> rusqlite::Result<Exception> {
     let (code, status): (String, String) = (r.get(1)?, r.get(5)?);
     Ok(Exception {
-        id: r.get(0)?,
+        id: id(r, 0, ExceptionId::parse)?,
         code: super::orders::typed(1, records::error_code(&code))?,
         system: r.get(2)?,
-        order_id: r.get(3)?,
-        job_id: r.get(4)?,
+        order_id: opt_id(r, 3, OrderId::parse)?,
+        job_id: id(r, 4, JobId::parse)?,
         status: super::orders::typed(5, records::exception_status(&status))?,
         first_error: r.get(6)?,
         last_error: r.get(7)?,

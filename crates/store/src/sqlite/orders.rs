@@ -7,6 +7,8 @@ use crossdock_domain::ledger::{PriorIntake, Priors};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, named_params, params};
 
+use crossdock_domain::OrderId;
+
 use crate::Result;
 use crate::batch::WriteSet;
 use crate::records::{self, InvoiceRow, ReturnRow, ShipmentRow};
@@ -224,6 +226,27 @@ pub(super) fn typed<T>(
     read.map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
 }
 
+/// An id in column `i`, checked by `parse`.
+pub(super) fn id<T, E: Into<crate::StoreError>>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+    parse: fn(String) -> std::result::Result<T, E>,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    typed(i, parse(text).map_err(Into::into))
+}
+
+/// An id in column `i` that may be NULL, checked by `parse`.
+pub(super) fn opt_id<T, E: Into<crate::StoreError>>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+    parse: fn(String) -> std::result::Result<T, E>,
+) -> rusqlite::Result<Option<T>> {
+    let text: Option<String> = r.get(i)?;
+    text.map(|t| typed(i, parse(t).map_err(Into::into)))
+        .transpose()
+}
+
 /// A JSON document in column `i`, read back as `T`.
 fn document<T: serde::de::DeserializeOwned>(
     r: &rusqlite::Row<'_>,
@@ -237,7 +260,7 @@ fn document<T: serde::de::DeserializeOwned>(
 fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::StoredOrder> {
     let state: String = r.get(3)?;
     Ok(crate::StoredOrder {
-        id: r.get(0)?,
+        id: id(r, 0, OrderId::parse)?,
         channel: r.get(1)?,
         external_id: r.get(2)?,
         state: typed(3, records::state(&state))?,
