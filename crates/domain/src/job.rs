@@ -90,89 +90,65 @@ impl std::fmt::Display for JobKind {
     }
 }
 
-/// Where a job stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    /// Waiting for its time and a worker.
-    Ready,
-    /// A worker holds it until its lease lapses.
-    Leased,
-    /// Finished.
-    Done,
-    /// Out of attempts or refused for good: an exception stands for it.
-    Failed,
-}
-
-impl JobState {
-    /// Every state.
-    pub const ALL: [JobState; 4] = [
-        JobState::Ready,
-        JobState::Leased,
-        JobState::Done,
-        JobState::Failed,
-    ];
-
-    /// The stored and wire form.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            JobState::Ready => "ready",
-            JobState::Leased => "leased",
-            JobState::Done => "done",
-            JobState::Failed => "failed",
+/// An enum whose stored and wire form is each variant's snake_case name, with every value,
+/// the text of each, and the value named by a text.
+macro_rules! named_states {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
         }
-    }
 
-    /// The state named `s`, in its stored form.
-    pub fn parse(s: &str) -> Option<JobState> {
-        JobState::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
 
-impl std::fmt::Display for JobState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+            /// The stored and wire form.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
 
-/// Where an exception stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExceptionStatus {
-    /// Waiting for a person.
-    Open,
-    /// Its job runs again; it closes when the job succeeds, or opens again when it fails.
-    Retrying,
-    /// Closed: the job succeeded, or a person handled it.
-    Resolved,
-}
-
-impl ExceptionStatus {
-    /// Every status.
-    pub const ALL: [ExceptionStatus; 3] = [
-        ExceptionStatus::Open,
-        ExceptionStatus::Retrying,
-        ExceptionStatus::Resolved,
-    ];
-
-    /// The stored and wire form.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ExceptionStatus::Open => "open",
-            ExceptionStatus::Retrying => "retrying",
-            ExceptionStatus::Resolved => "resolved",
+            /// The value named `s`, in its stored form.
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|k| k.as_str() == s)
+            }
         }
-    }
 
-    /// The status named `s`, in its stored form.
-    pub fn parse(s: &str) -> Option<ExceptionStatus> {
-        ExceptionStatus::ALL.into_iter().find(|k| k.as_str() == s)
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_states! {
+    /// Where a job stands.
+    JobState {
+        /// Waiting for its time and a worker.
+        Ready = "ready",
+        /// A worker holds it until its lease lapses.
+        Leased = "leased",
+        /// Finished.
+        Done = "done",
+        /// Out of attempts or refused for good: an exception stands for it.
+        Failed = "failed",
     }
 }
 
-impl std::fmt::Display for ExceptionStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+named_states! {
+    /// Where an exception stands.
+    ExceptionStatus {
+        /// Waiting for a person.
+        Open = "open",
+        /// Its job runs again; it closes when the job succeeds, or opens again when it fails.
+        Retrying = "retrying",
+        /// Closed: the job succeeded, or a person handled it.
+        Resolved = "resolved",
     }
 }
 
@@ -245,15 +221,13 @@ mod tests {
             assert_eq!(json, format!("\"{kind}\""));
         }
         for state in JobState::ALL {
-            assert_eq!(JobState::parse(state.as_str()), Some(state));
-            assert_eq!(
-                serde_json::to_string(&state).unwrap(),
-                format!("\"{state}\"")
-            );
+            assert_eq!(JobState::parse(state.as_str()), Some(*state));
+            let json = serde_json::to_string(state).unwrap();
+            assert_eq!(json, format!("\"{state}\""));
         }
         for status in ExceptionStatus::ALL {
-            assert_eq!(ExceptionStatus::parse(status.as_str()), Some(status));
-            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(ExceptionStatus::parse(status.as_str()), Some(*status));
+            let json = serde_json::to_string(status).unwrap();
             assert_eq!(json, format!("\"{status}\""));
         }
         assert_eq!(JobKind::parse("no_such_job"), None);

@@ -43,13 +43,8 @@ async fn list(
     State(inv): State<Inventory>,
     Query(p): Query<Params>,
 ) -> Result<Json<Value>, Problem> {
-    let status = match p.status.as_deref() {
-        None => None,
-        Some(s) => Some(ExceptionStatus::parse(s).ok_or_else(|| {
-            let all: Vec<&str> = ExceptionStatus::ALL.iter().map(|s| s.as_str()).collect();
-            Problem::invalid(format!("status must be one of {}", all.join(", ")))
-        })?),
-    };
+    let (statuses, name) = (ExceptionStatus::ALL, ExceptionStatus::as_str);
+    let status = super::one_of("status", p.status.as_deref(), statuses, name)?;
     let code = match p.code.as_deref() {
         None => None,
         Some(c) => Some(ErrorCode::parse(c).ok_or_else(|| {

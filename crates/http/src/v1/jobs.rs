@@ -66,13 +66,7 @@ async fn list(
     State(inv): State<Inventory>,
     Query(p): Query<Params>,
 ) -> Result<Json<Value>, Problem> {
-    let state = match p.state.as_deref() {
-        None => None,
-        Some(s) => Some(JobState::parse(s).ok_or_else(|| {
-            let states: Vec<&str> = JobState::ALL.iter().map(|s| s.as_str()).collect();
-            Problem::invalid(format!("state must be one of {}", states.join(", ")))
-        })?),
-    };
+    let state = super::one_of("state", p.state.as_deref(), JobState::ALL, JobState::as_str)?;
     let limit = p.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(Problem::invalid("limit must be between 1 and 1000"));

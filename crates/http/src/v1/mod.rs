@@ -35,6 +35,29 @@ pub(crate) fn next_page<T>(page: &[T], limit: i64, id: impl Fn(&T) -> &str) -> O
         .flatten()
 }
 
+/// A query parameter that must name one of `all` (`as_str` gives each one's name): `None`
+/// when absent, 422 listing the names when it names none of them.
+pub(crate) fn one_of<T: Copy>(
+    param: &str,
+    value: Option<&str>,
+    all: &[T],
+    as_str: fn(T) -> &'static str,
+) -> Result<Option<T>, crate::problem::Problem> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    match all.iter().copied().find(|t| as_str(*t) == value) {
+        Some(t) => Ok(Some(t)),
+        None => {
+            let names: Vec<&str> = all.iter().map(|t| as_str(*t)).collect();
+            Err(crate::problem::Problem::invalid(format!(
+                "{param} must be one of {}",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
 /// Checks a free-text reference (source, event id, order or PO reference).
 pub(crate) fn check_ref(field: &str, value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
