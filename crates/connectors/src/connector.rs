@@ -364,7 +364,9 @@ fn release_reference(order: &StoredOrder, part: u32) -> String {
 
 /// The release of part `part` of an order: the lines that go in it.
 fn release(order: &StoredOrder, part: u32) -> Value {
-    let lines: Vec<&LinePlan> = (order.lines.iter())
+    let lines: Vec<&LinePlan> = order
+        .lines
+        .iter()
         .filter(|l| l.part == part && l.reservation_id.is_some())
         .collect();
     json!({"reference": release_reference(order, part), "part": part, "channel": order.channel,

@@ -85,7 +85,9 @@ pub(crate) fn waiting_lines(order: &StoredOrder) -> Vec<(Sku, i64)> {
     if order.state.is_final() {
         return Vec::new();
     }
-    (order.lines.iter())
+    order
+        .lines
+        .iter()
         .filter(|l| l.reservation_id.is_none())
         .map(|l| (l.sku.clone(), l.qty))
         .collect()

@@ -75,7 +75,9 @@ impl Credit {
     /// one), or `None` to take it in. Orders of other channels, and orders with no account,
     /// are not checked here.
     pub async fn intake_hold(&self, order: &CanonicalOrder) -> Result<Option<String>, EngineError> {
-        let sync = (self.inventory.estate())
+        let sync = self
+            .inventory
+            .estate()
             .channel(order.channel.as_str())
             .is_some_and(|c| c.orders.credit_check_sync);
         let Some(account) = order.customer.account.as_deref().filter(|_| sync) else {
@@ -136,7 +138,8 @@ impl Credit {
 
     /// Remembers the ERP's answer for `account`.
     pub async fn record(&self, account: &str, on_hold: bool) -> Result<(), EngineError> {
-        (self.inventory.store())
+        self.inventory
+            .store()
             .record_credit_status(account, word(on_hold), now())
             .await?;
         Ok(())

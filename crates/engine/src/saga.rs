@@ -253,7 +253,11 @@ pub async fn release_hold(
     let Some(order) = inventory.order(order_id).await? else {
         return Ok(false);
     };
-    let held_by_job = (order.history.iter().rev()).find(|t| t.to == OrderState::OnHold);
+    let held_by_job = order
+        .history
+        .iter()
+        .rev()
+        .find(|t| t.to == OrderState::OnHold);
     let Some(from) = held_by_job
         .filter(|t| {
             order.state == OrderState::OnHold && t.correlation_id == exception.job_id.as_str()
