@@ -3,6 +3,8 @@
 
 mod common;
 
+use crossdock_domain::order_state::OrderState;
+use crossdock_domain::{ExceptionStatus, JobState};
 use std::time::Duration;
 
 use common::{App, decode, spawn_app};
@@ -431,6 +433,42 @@ async fn contract(app: App) {
         .map(|c| c.as_str())
         .collect();
     assert_eq!(listed, codes);
+    // The document's lists of states are the server's.
+    let names = |list: &serde_json::Value| -> Vec<String> {
+        let list = list
+            .as_array()
+            .unwrap_or_else(|| panic!("not a list: {list}"));
+        list.iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let query = |path: &str, param: &str| {
+        let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let p = params.iter().find(|p| p["name"] == param).unwrap();
+        names(&p["schema"]["enum"])
+    };
+    let orders: Vec<String> = (OrderState::ALL.iter())
+        .map(|s| s.as_str().into())
+        .collect();
+    let order_states = names(&doc["components"]["schemas"]["Order"]["properties"]["state"]["enum"]);
+    assert_eq!(
+        (order_states, query("/v1/orders", "state")),
+        (orders.clone(), orders)
+    );
+    let jobs: Vec<String> = (JobState::ALL.iter()).map(|s| s.as_str().into()).collect();
+    assert_eq!(query("/v1/jobs", "state"), jobs);
+    let statuses: Vec<String> = (ExceptionStatus::ALL.iter())
+        .map(|s| s.as_str().into())
+        .collect();
+    let exception = &doc["components"]["schemas"]["Exception"]["properties"]["status"]["enum"];
+    assert_eq!(
+        (names(exception), query("/v1/exceptions", "status")),
+        (statuses.clone(), statuses)
+    );
+    let codes: Vec<String> = (crossdock_domain::ErrorCode::ALL.iter())
+        .map(|c| c.as_str().into())
+        .collect();
+    assert_eq!(query("/v1/exceptions", "code"), codes);
     // A code a response names is answered with that response's status (422 takes any
     // field's code), so the document and the server cannot disagree on it.
     for (path, item) in doc["paths"].as_object().unwrap() {
