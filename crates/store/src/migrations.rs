@@ -43,6 +43,27 @@ pub(crate) struct Applied {
     pub checksum: Option<String>,
 }
 
+/// Says, once the checksums of `count` migrations applied before checksums were kept have
+/// been recorded, that they were.
+pub(crate) fn recorded(count: usize) {
+    if count > 0 {
+        tracing::info!(
+            migrations = count,
+            "recorded the checksums of migrations applied before checksums were kept"
+        );
+    }
+}
+
+/// The binary's migrations the database has not applied yet, in order.
+pub(crate) fn pending<'a>(
+    known: &'a [Migration],
+    applied: &'a [Applied],
+) -> impl Iterator<Item = &'a Migration> {
+    known
+        .iter()
+        .filter(|m| !applied.iter().any(|a| a.version == m.version))
+}
+
 /// Compares what the database has applied with the binary's migrations. Returns the
 /// (version, checksum) of those applied before checksums were kept, to record now; refuses
 /// a database with a migration the binary lacks or one whose text has changed since.

@@ -61,10 +61,7 @@ pub(super) fn sqlite_baseline(dir: &std::path::Path, n: u64) -> anyhow::Result<f
         }
         tx.commit()?;
     }
-    let rate = n as f64 / start.elapsed().as_secs_f64();
-    drop(conn);
-    crossdock_store::sqlite::remove_files(&path);
-    Ok(rate)
+    Ok(finish_sqlite(n, start, conn, &path))
 }
 
 /// The stored body of the bench's orders of `lines` lines, for the baselines to write.
@@ -183,10 +180,7 @@ pub(super) fn sqlite_order_baseline(
         }
         tx.commit()?;
     }
-    let rate = n as f64 / start.elapsed().as_secs_f64();
-    drop(conn);
-    crossdock_store::sqlite::remove_files(&path);
-    Ok(rate)
+    Ok(finish_sqlite(n, start, conn, &path))
 }
 
 /// The same rows into PostgreSQL with array-bound inserts, 1,000 to a transaction.
@@ -355,4 +349,17 @@ pub(super) async fn pg_order_baseline(
         .execute(pool)
         .await;
     Ok(rate)
+}
+
+/// Rows a second for `n` rows written since `start`, once the baseline's file is gone.
+fn finish_sqlite(
+    n: u64,
+    start: Instant,
+    conn: rusqlite::Connection,
+    path: &std::path::Path,
+) -> f64 {
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    drop(conn);
+    crossdock_store::sqlite::remove_files(path);
+    rate
 }

@@ -160,16 +160,8 @@ async fn migrate(pool: &PgPool) -> Result<()> {
                 .execute(&mut *conn)
                 .await?;
         }
-        if !unrecorded.is_empty() {
-            tracing::info!(
-                migrations = unrecorded.len(),
-                "recorded the checksums of migrations applied before checksums were kept"
-            );
-        }
-        for m in POSTGRES {
-            if applied.iter().any(|a| a.version == m.version) {
-                continue;
-            }
+        migrations::recorded(unrecorded.len());
+        for m in migrations::pending(POSTGRES, &applied) {
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             sqlx::raw_sql(m.sql)
                 .execute(&mut *tx)

@@ -262,16 +262,8 @@ fn migrate(conn: &mut Connection) -> Result<()> {
             params![version, checksum],
         )?;
     }
-    if !unrecorded.is_empty() {
-        tracing::info!(
-            migrations = unrecorded.len(),
-            "recorded the checksums of migrations applied before checksums were kept"
-        );
-    }
-    for m in SQLITE {
-        if applied.iter().any(|a| a.version == m.version) {
-            continue;
-        }
+    migrations::recorded(unrecorded.len());
+    for m in migrations::pending(SQLITE, &applied) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let fail = |e: rusqlite::Error| StoreError::Migration {
             version: m.version,
