@@ -9,6 +9,7 @@
 mod jobs;
 mod orders;
 mod sql;
+mod write;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -112,7 +113,7 @@ impl PgStore {
         let orders = orders::orders_now(&mut tx, &needs.order_ids).await?;
         let (outcomes, finished) = batch::run(batch, states, reservations, seen, priors, orders);
         let writes = WriteSet::of(&finished, batch.now.0);
-        let seqs = sql::write(&mut tx, &writes, batch.now.0).await?;
+        let seqs = write::write(&mut tx, &writes, batch.now.0).await?;
         tx.commit().await?;
         Ok(Committed {
             outcomes,

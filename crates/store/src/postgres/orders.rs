@@ -61,8 +61,9 @@ pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs)
     Ok(priors)
 }
 
-/// Writes new orders, their history, idempotency keys and jobs.
-pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Result<()> {
+/// Writes what moves change in orders already stored (state, lines), and fulfilment: the
+/// writes a batch makes rarely. New orders are written with the rows every batch writes.
+pub(super) async fn write_moves(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Result<()> {
     if !w.order_updates.is_empty() {
         let u = &w.order_updates;
         sqlx::query(
@@ -102,94 +103,6 @@ pub(super) async fn write_orders(conn: &mut PgConnection, w: &WriteSet, now: i64
         .bind(l.iter().map(|x| x.waiting).collect::<Vec<_>>())
         .bind(l.iter().map(|x| i64::from(x.parts)).collect::<Vec<_>>())
         .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    let o = &w.orders;
-    if !o.is_empty() {
-        sqlx::query(
-            "INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id, body,
-            lines, reason, request_hash, response, correlation_id, created_at, updated_at,
-            waiting)
-         SELECT i, c, e, s, b, cu, bo::jsonb, l::jsonb, r, h, re::jsonb, co, t, t, w
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-            $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-            $13::int8[], $14::int4[]) AS u(i, c, e, s, b, cu, bo, l, r, h, re, co, t, w)",
-        )
-        .bind(o.iter().map(|x| x.id()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.channel()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.external_id()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.state()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.business_unit()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.customer_id()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.body.as_str()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.lines.as_str()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.reason()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.request_hash()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.response()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.correlation_id()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.created_at()).collect::<Vec<_>>())
-        .bind(o.iter().map(|x| x.new.waiting() as i32).collect::<Vec<_>>())
-        .execute(&mut *conn)
-        .await?;
-    }
-    let h = &w.history;
-    if !h.is_empty() {
-        sqlx::query(
-        "INSERT INTO order_history (order_id, seq, from_state, to_state, at, actor, correlation_id)
-         SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[],
-            $6::text[], $7::text[])",
-    )
-    .bind(h.iter().map(|x| x.order_id.clone()).collect::<Vec<_>>())
-    .bind(h.iter().map(|x| x.seq).collect::<Vec<_>>())
-    .bind(
-        h.iter()
-            .map(|x| x.from_state.map(str::to_string))
-            .collect::<Vec<_>>(),
-    )
-    .bind(h.iter().map(|x| x.to_state.to_string()).collect::<Vec<_>>())
-    .bind(h.iter().map(|x| x.at).collect::<Vec<_>>())
-    .bind(h.iter().map(|x| x.actor.clone()).collect::<Vec<_>>())
-    .bind(
-        h.iter()
-            .map(|x| x.correlation_id.clone())
-            .collect::<Vec<_>>(),
-    )
-    .execute(&mut *conn)
-    .await?;
-    }
-    if !w.idempotency.is_empty() {
-        let k = &w.idempotency;
-        sqlx::query(
-            "INSERT INTO idempotency_keys (key, order_id, request_hash, response, created_at)
-             SELECT k, o, h, r::jsonb, $5 FROM unnest($1::text[], $2::text[], $3::text[],
-                $4::text[]) AS u(k, o, h, r)",
-        )
-        .bind(k.iter().map(|x| x.0.clone()).collect::<Vec<_>>())
-        .bind(k.iter().map(|x| x.1.clone()).collect::<Vec<_>>())
-        .bind(k.iter().map(|x| x.2.clone()).collect::<Vec<_>>())
-        .bind(k.iter().map(|x| &*x.3).collect::<Vec<_>>())
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    if !w.jobs.is_empty() {
-        let j = &w.jobs;
-        sqlx::query(
-            "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at,
-                payload)
-             SELECT i, k, s, o, 'ready', 0, t, c, p::jsonb FROM unnest($1::text[], $2::text[],
-                $3::text[], $4::text[], $5::int8[], $6::text[], $7::int8[])
-                AS u(i, k, s, o, t, p, c)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(j.iter().map(|x| x.id.clone()).collect::<Vec<_>>())
-        .bind(j.iter().map(|x| x.kind.to_string()).collect::<Vec<_>>())
-        .bind(j.iter().map(|x| x.system.to_string()).collect::<Vec<_>>())
-        .bind(j.iter().map(|x| x.order_id.clone()).collect::<Vec<_>>())
-        .bind(j.iter().map(|x| x.run_at).collect::<Vec<_>>())
-        .bind(j.iter().map(|x| x.payload.clone()).collect::<Vec<_>>())
-        .bind(j.iter().map(|x| x.created_at).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await?;
     }
