@@ -25,6 +25,12 @@ use crate::{Batch, Committed, EventRecord, Result, Store, StoreError};
 
 /// Advisory lock key held while migrating, so instances starting together migrate once.
 const MIGRATION_LOCK: i64 = 0x6372_6f73_7364_6f63;
+/// Batches one instance commits at once, at most. Two keep one batch reading and deciding
+/// while the other holds the event sequence through its commit; more only split the same
+/// requests into smaller batches, each paying its round trips (measured over HTTP at 64
+/// connections on two cores: one or two writers 3,100–3,400 orders/s, four 2,700–2,800,
+/// eight 2,250, same hour).
+const WRITERS: usize = 2;
 /// Times a batch is retried after a deadlock, serialisation failure or a duplicate key
 /// written by another instance at the same moment.
 const RETRIES: usize = 5;
@@ -73,7 +79,7 @@ impl PgStore {
         migrate(&pool).await?;
         Ok(Self {
             pool,
-            writers: (max_connections as usize / 2).clamp(1, 4),
+            writers: (max_connections as usize / 2).clamp(1, WRITERS),
         })
     }
 
