@@ -61,8 +61,8 @@ pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs)
     Ok(priors)
 }
 
-/// Writes what moves change in orders already stored (state, lines), and fulfilment: the
-/// writes a batch makes rarely. New orders are written with the rows every batch writes.
+/// Writes what moves change in orders already stored (state, lines). New orders are written
+/// after these, with the rows every batch writes.
 pub(super) async fn write_moves(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Result<()> {
     if !w.order_updates.is_empty() {
         let u = &w.order_updates;
@@ -106,11 +106,16 @@ pub(super) async fn write_moves(conn: &mut PgConnection, w: &WriteSet, now: i64)
         .execute(&mut *conn)
         .await?;
     }
-    write_fulfilment(conn, w, now).await
+    Ok(())
 }
 
-/// Writes shipments, invoices, and jobs a move ended as failed (with their exceptions).
-async fn write_fulfilment(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Result<()> {
+/// Writes shipments, invoices, and jobs a move ended as failed (with their exceptions),
+/// after the batch's new jobs: a job may be made and failed in one batch.
+pub(super) async fn write_fulfilment(
+    conn: &mut PgConnection,
+    w: &WriteSet,
+    now: i64,
+) -> Result<()> {
     for s in &w.shipments {
         sqlx::query(
             "INSERT INTO shipments (id, order_id, source, source_event_id, location, carrier,

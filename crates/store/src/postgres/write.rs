@@ -19,6 +19,7 @@ pub(super) async fn write(
     write_rare(conn, w, now).await?;
     super::orders::write_moves(conn, w, now).await?;
     write_rows(conn, w, now).await?;
+    super::orders::write_fulfilment(conn, w, now).await?;
     append_events(conn, w, now).await
 }
 
@@ -96,8 +97,8 @@ async fn write_rare(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Result<(
 }
 
 /// The rows nearly every batch writes, in one statement. Each part writes a table no other
-/// part touches (the parts of one statement do not see each other's rows), and the rows
-/// that update a stored order were written before, as they always were.
+/// part touches (the parts of one statement do not see each other's rows); what updates a
+/// stored order is written before, and what fails a job (perhaps one made here) after.
 const WRITE_ROWS: &str = "WITH
   stock_rows AS (
     INSERT INTO stock (sku, location, on_hand, picking, transfer_out, inspection, reserved,
