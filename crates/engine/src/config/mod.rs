@@ -1,17 +1,18 @@
 //! Configuration: one TOML file, every field documented, unknown keys refused, checked after
 //! loading. `CROSSDOCK_STORE_URL` and `CROSSDOCK_LISTEN` override the file.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
+use crossdock_domain::Allocation;
 use crossdock_domain::estate::EstateError;
-use crossdock_domain::order_state::OrderState;
-use crossdock_domain::{
-    Allocation, Channel, ChannelCode, ChannelOrders, Estate, Location, LocationCode, LocationKind,
-    SafetyStock, Sku,
-};
 use serde::Deserialize;
+
+mod estate;
+mod systems;
+
+pub use estate::{BackorderPolicy, ChannelConfig, CreditCheck, LocationConfig, SafetyStockConfig};
+pub use systems::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
 
 /// Why a configuration was refused. The message names the key and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -120,86 +121,6 @@ fn default_hold_score() -> u32 {
     80
 }
 
-/// Every outside system crossdock calls, by its job `system` name.
-pub const SYSTEMS: [&str; 6] = ["erp", "wms", "payment", "fraud", "tax", "storefront"];
-
-/// The systems whose jobs pass without a call when they are not configured.
-pub const OPTIONAL_SYSTEMS: [&str; 2] = ["fraud", "tax"];
-
-/// An outside system: `[erp]`, `[wms]`, `[payment]`, `[fraud]`, `[tax]`, `[storefront]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SystemSettings {
-    /// Base URL of the system's REST API.
-    pub url: String,
-    /// Longest wait for one answer, in milliseconds.
-    #[serde(default = "default_timeout_ms")]
-    pub timeout_ms: u64,
-    /// Most calls a second, on average.
-    #[serde(default = "default_rate")]
-    pub rate_per_sec: f64,
-    /// Calls allowed at once above the average.
-    #[serde(default = "default_burst")]
-    pub burst: u32,
-    /// Calls in flight at once.
-    #[serde(default = "default_concurrency")]
-    pub concurrency: usize,
-    /// Tries before a call becomes an exception (`ERP_UNAVAILABLE`).
-    #[serde(default = "default_attempts")]
-    pub max_attempts: u32,
-    /// How long a worker holds a job before another (after a crash) may take it over, in
-    /// milliseconds. Longer than `timeout_ms`.
-    #[serde(default = "default_lease_ms")]
-    pub lease_ms: u64,
-    /// The system's own statuses and the canonical states they mean, e.g. for the ERP
-    /// `{ "Pending Approval" = "on_hold" }`: a sales order the ERP creates in a status that
-    /// means `on_hold` holds the order (`ERP_ORDER_HELD`) until an operator retries or
-    /// resolves it. Statuses the ERP pushes later (`POST /v1/erp-statuses`) read the same map.
-    #[serde(default)]
-    pub statuses: BTreeMap<String, OrderState>,
-}
-
-impl SystemSettings {
-    /// A system at `url` with the default limits.
-    pub fn at(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            timeout_ms: default_timeout_ms(),
-            rate_per_sec: default_rate(),
-            burst: default_burst(),
-            concurrency: default_concurrency(),
-            max_attempts: default_attempts(),
-            lease_ms: default_lease_ms(),
-            statuses: BTreeMap::new(),
-        }
-    }
-
-    /// The canonical state the system's `status` means, when configured.
-    pub fn state_of(&self, status: &str) -> Option<OrderState> {
-        self.statuses.get(status).copied()
-    }
-}
-
-fn default_lease_ms() -> u64 {
-    30_000
-}
-
-fn default_timeout_ms() -> u64 {
-    5_000
-}
-fn default_rate() -> f64 {
-    50.0
-}
-fn default_burst() -> u32 {
-    5
-}
-fn default_concurrency() -> usize {
-    4
-}
-fn default_attempts() -> u32 {
-    10
-}
-
 /// `[store]`
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -300,133 +221,7 @@ impl Default for InventoryConfig {
     }
 }
 
-/// `[[locations]]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LocationConfig {
-    /// Unique code, as stock events name it.
-    pub code: LocationCode,
-    /// `warehouse`, `store`, `dropship` or `3pl`.
-    pub kind: LocationKind,
-    /// Routing preference: lower is preferred.
-    pub priority: u32,
-    /// Region, to prefer a nearby location among equal priorities.
-    pub region: Option<String>,
-    /// Days from order to shipment (drop-ship suppliers).
-    pub lead_time_days: Option<u32>,
-}
-
-/// `[[channels]]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChannelConfig {
-    /// Unique code, as requests name it.
-    pub code: ChannelCode,
-    /// Locations whose stock feeds this channel.
-    pub locations: Vec<LocationCode>,
-    /// Take backorders: an order stock cannot fill waits this many days for it (then
-    /// `BACKORDER_OVERDUE`); availability also shows expected receipts due within them.
-    pub backorder_horizon_days: Option<u32>,
-    /// How a backorder ships: `"ship_complete"` (the default: every line waits until all
-    /// can be held) or `"ship_available"` (the lines in stock go on now, the rest later as a
-    /// part of their own).
-    #[serde(default)]
-    pub backorders: BackorderPolicy,
-    /// `{ rule = "share", pct = N }`, `{ rule = "cap", units = N }`,
-    /// `{ rule = "ring_fence", units = N }` or `{ rule = "all" }` (the default).
-    #[serde(default = "all")]
-    pub allocation: Allocation,
-    /// Days after the last shipment within which a return may be opened.
-    #[serde(default = "default_return_window")]
-    pub return_window_days: u32,
-    /// `"async"` (the default: a saga step after intake) or `"sync"` (checked with the ERP
-    /// inside the intake request, for a B2B portal that must say "on hold" at once).
-    #[serde(default)]
-    pub credit_check: CreditCheck,
-    /// The channel's names for canonical states, e.g. `{ shipped = "fulfilled" }`: used in
-    /// what crossdock sends the channel and accepted in `?state=` filters.
-    #[serde(default)]
-    pub statuses: BTreeMap<OrderState, String>,
-    /// How far an order's invoices may differ from its value (goods and tax), a decimal
-    /// string such as `"0.01"` (the default); past it the order waits as `PRICE_MISMATCH`.
-    #[serde(default = "default_invoice_tolerance")]
-    pub invoice_tolerance: String,
-}
-
-fn default_invoice_tolerance() -> String {
-    "0.01".to_string()
-}
-
-pub use crossdock_domain::estate::BackorderPolicy;
-
-/// When an account customer's credit is checked.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CreditCheck {
-    /// After intake, as a saga step.
-    #[default]
-    Async,
-    /// Inside the intake request, with a short timeout and the last known status to fall
-    /// back on.
-    Sync,
-}
-
-fn default_return_window() -> u32 {
-    30
-}
-
-fn all() -> Allocation {
-    Allocation::All
-}
-
-/// `[safety_stock]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SafetyStockConfig {
-    /// Units held back when nothing more specific applies.
-    pub default: i64,
-    /// Per location code.
-    pub per_location: BTreeMap<LocationCode, i64>,
-    /// Per SKU; wins over the per-location value.
-    pub per_sku: BTreeMap<Sku, i64>,
-}
-
 impl Config {
-    /// Sets outside system `name` (one of [`SYSTEMS`]); other names are ignored.
-    pub fn set_system(&mut self, name: &str, settings: SystemSettings) {
-        let slot = match name {
-            "erp" => &mut self.erp,
-            "wms" => &mut self.wms,
-            "payment" => &mut self.payment,
-            "fraud" => &mut self.fraud,
-            "tax" => &mut self.tax,
-            "storefront" => &mut self.storefront,
-            _ => return,
-        };
-        *slot = Some(settings);
-    }
-
-    /// The settings of outside system `name` (one of [`SYSTEMS`]), when configured.
-    pub fn system(&self, name: &str) -> Option<&SystemSettings> {
-        match name {
-            "erp" => self.erp.as_ref(),
-            "wms" => self.wms.as_ref(),
-            "payment" => self.payment.as_ref(),
-            "fraud" => self.fraud.as_ref(),
-            "tax" => self.tax.as_ref(),
-            "storefront" => self.storefront.as_ref(),
-            _ => None,
-        }
-    }
-
-    /// Every configured outside system with its name.
-    pub fn systems(&self) -> Vec<(&'static str, &SystemSettings)> {
-        SYSTEMS
-            .into_iter()
-            .filter_map(|name| self.system(name).map(|s| (name, s)))
-            .collect()
-    }
-
     /// Reads, parses and checks the file at `path`, then applies environment overrides.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -532,66 +327,6 @@ impl Config {
         Ok(())
     }
 
-    /// The estate the inventory rules run on.
-    pub fn estate(&self) -> Result<Estate, ConfigError> {
-        let locations = self
-            .locations
-            .iter()
-            .map(|l| Location {
-                code: l.code.clone(),
-                kind: l.kind,
-                priority: l.priority,
-                region: l.region.clone(),
-                lead_time_days: l.lead_time_days,
-            })
-            .collect();
-        let channels =
-            self.channels
-                .iter()
-                .map(|c| {
-                    Ok(Channel {
-                code: c.code.clone(),
-                locations: c.locations.clone(),
-                allocation: c.allocation,
-                backorder_horizon_days: c.backorder_horizon_days,
-                orders: ChannelOrders {
-                    return_window_days: c.return_window_days,
-                    credit_check_sync: c.credit_check == CreditCheck::Sync,
-                    statuses: c.statuses.clone(),
-                    backorders: c.backorders,
-                    invoice_tolerance: crossdock_domain::money::Money::parse(&c.invoice_tolerance)
-                        .ok()
-                        .filter(|m| m.micros() >= 0)
-                        .ok_or_else(|| ConfigError::Invalid {
-                            key: format!("channels.{}.invoice_tolerance", c.code),
-                            message: format!(
-                                "must be a decimal amount of 0 or more such as \"0.01\", got `{}`",
-                                c.invoice_tolerance
-                            ),
-                        })?,
-                },
-            })
-                })
-                .collect::<Result<Vec<_>, ConfigError>>()?;
-        let ss = &self.safety_stock;
-        Ok(Estate::new(
-            locations,
-            channels,
-            SafetyStock {
-                default: ss.default,
-                per_location: ss.per_location.clone(),
-                per_sku: ss.per_sku.clone(),
-            },
-        )?
-        // Optional checks whose system is not configured pass unchecked, in-house.
-        .with_in_house(
-            OPTIONAL_SYSTEMS
-                .iter()
-                .filter(|s| self.system(s).is_none())
-                .map(|s| s.to_string()),
-        ))
-    }
-
     /// A few lines saying what this configuration sets up.
     pub fn summary(&self) -> String {
         let mut out = format!(
@@ -662,7 +397,7 @@ impl Config {
 }
 
 /// The example configuration from the README; `crossdock demo` and the tests run on it.
-pub const EXAMPLE: &str = include_str!("../../../crossdock.example.toml");
+pub const EXAMPLE: &str = include_str!("../../../../crossdock.example.toml");
 
 #[cfg(test)]
 mod tests {
