@@ -47,9 +47,14 @@ pub(super) async fn rows(
         let label = format!("orders (1 line), HTTP, {backend}, {connections} conn");
         let body = move |i: u64| order_json(first + i, 1);
         let accepted = |a: &serde_json::Value| a["state"] == "accepted";
+        let before = inv.stats();
         let mut row =
             post_http(&base, "/v1/orders", n, connections, &label, body, accepted).await?;
+        let after = inv.stats();
         row.baseline = Some(baseline);
+        let commits = after.batches.saturating_sub(before.batches).max(1);
+        row.per_commit =
+            Some(after.commands.saturating_sub(before.commands) as f64 / commits as f64);
         rows.push(row);
     }
     shutdown.trigger();

@@ -145,6 +145,8 @@ struct Row {
     secs: f64,
     baseline: Option<f64>,
     latency: Option<(f64, f64)>,
+    /// Commands the store committed per transaction during the run, where it was counted.
+    per_commit: Option<f64>,
 }
 
 impl Row {
@@ -319,6 +321,7 @@ async fn commit_in_process(
         secs,
         baseline: None,
         latency: None,
+        per_commit: None,
     })
 }
 
@@ -354,6 +357,7 @@ async fn ats_in_process(inv: &Inventory, secs: u64) -> Row {
         secs: start.elapsed().as_secs_f64(),
         baseline: None,
         latency: None,
+        per_commit: None,
     }
 }
 
@@ -394,6 +398,7 @@ async fn ats_http(base: &str, connections: usize, secs: u64) -> anyhow::Result<R
         secs,
         baseline: None,
         latency: Some((percentile_ms(&all, 50.0), percentile_ms(&all, 99.0))),
+        per_commit: None,
     })
 }
 
@@ -477,6 +482,7 @@ async fn post_http(
         secs,
         baseline: None,
         latency: Some((percentile_ms(&all, 50.0), percentile_ms(&all, 99.0))),
+        per_commit: None,
     })
 }
 
@@ -728,6 +734,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     if let Some(line) = erp_line {
         println!("{line}");
+    }
+    let batching: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.per_commit.map(|n| format!("{} {n:.1}", r.name)))
+        .collect();
+    if !batching.is_empty() {
+        println!(
+            "commands per commit (group commit): {}",
+            batching.join("; ")
+        );
     }
     println!(
         "baselines, same database, same run, 1,000 to a transaction: for reservations, raw \
