@@ -2,9 +2,10 @@
 //!
 //! A batch holds its SKUs still with transaction-scoped advisory locks taken in a fixed order
 //! (so channel rules that read a SKU's whole pool decide on a pool nobody else is changing),
-//! then reads, decides in Rust and writes everything with array-bound statements: about a dozen
-//! round trips per batch, whatever its size. The event sequence comes from one counter row
-//! taken last, which keeps the log gap-free and visible in order.
+//! then reads, decides in Rust and writes everything with array-bound statements: seven round
+//! trips for an intake batch (begin, locks, state, earlier intakes, rows, events, commit),
+//! whatever its size. The event sequence comes from one counter row taken last, which keeps
+//! the log gap-free and visible in order.
 
 mod jobs;
 mod orders;

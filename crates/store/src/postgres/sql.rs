@@ -1,5 +1,6 @@
-//! PostgreSQL statements. Every read and write binds arrays, so a batch costs the same few
-//! round trips whatever its size.
+//! PostgreSQL reads: locks, the SKUs' state, reservations, seen events and the event log.
+//! Every read binds arrays, so a batch costs the same few round trips whatever its size;
+//! the writes are in `write.rs`.
 
 use std::collections::{BTreeSet, HashSet};
 
