@@ -518,5 +518,5 @@ pub use types::{
 };
 
 #[cfg(test)]
-#[path = "ledger_tests.rs"]
+#[path = "ledger_tests/mod.rs"]
 mod tests;
