@@ -1,5 +1,6 @@
 //! crossdock's use cases: configuration, the inventory service (group commit, the
-//! in-memory availability projection, reservation expiry) and shutdown.
+//! in-memory availability projection, reservation expiry), order intake, credit, the saga's
+//! steps, exceptions and shutdown.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -8,6 +9,7 @@ pub mod config;
 pub mod credit;
 pub mod erp_status;
 pub mod exceptions;
+pub mod intake;
 pub mod inventory;
 pub mod invoices;
 pub mod parcels;

@@ -8,6 +8,7 @@ use crossdock_connectors::workers::{self, Workers};
 use crossdock_engine::backorders;
 use crossdock_engine::credit::Credit;
 use crossdock_engine::erp_status::ErpStatuses;
+use crossdock_engine::intake::Intake;
 use crossdock_engine::{Config, Inventory, Shutdown};
 use crossdock_store::AnyStore;
 use tokio::net::TcpListener;
@@ -58,7 +59,7 @@ pub async fn run_with_store(
     let addr = listener.local_addr()?;
     let state = AppState {
         inventory: inventory.clone(),
-        credit,
+        intake: Intake::new(inventory.clone(), credit),
         erp_statuses,
     };
     let app = crate::router(state, config.server.max_body_bytes);

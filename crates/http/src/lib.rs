@@ -10,8 +10,8 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use crossdock_domain::ErrorCode;
-use crossdock_engine::credit::Credit;
 use crossdock_engine::erp_status::ErpStatuses;
+use crossdock_engine::intake::Intake;
 use crossdock_engine::{EngineError, Inventory};
 use serde_json::json;
 
@@ -31,10 +31,10 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 /// What the routes work with: the inventory service and the use cases beside it.
 #[derive(Clone)]
 pub struct AppState {
-    /// The inventory service: intake, reservations, availability, reads.
+    /// The inventory service: reservations, availability, reads.
     pub inventory: Inventory,
-    /// Credit checks inside intake requests.
-    pub credit: Credit,
+    /// Order intake (with its credit check) and cancelling.
+    pub intake: Intake,
     /// The statuses the ERP pushes.
     pub erp_statuses: ErpStatuses,
 }
@@ -45,9 +45,9 @@ impl FromRef<AppState> for Inventory {
     }
 }
 
-impl FromRef<AppState> for Credit {
+impl FromRef<AppState> for Intake {
     fn from_ref(state: &AppState) -> Self {
-        state.credit.clone()
+        state.intake.clone()
     }
 }
 

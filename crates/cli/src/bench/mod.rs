@@ -267,7 +267,7 @@ fn web_order(i: u64, lines: u64, estate: &crossdock_domain::Estate) -> Command {
     Command::PlaceOrder(std::sync::Arc::new(crossdock_domain::ledger::PlaceOrder {
         id: Inventory::new_order_id(),
         order,
-        request_hash: crossdock_http::v1::orders::request_hash(&raw),
+        request_hash: crossdock_engine::intake::request_hash(&raw),
         idempotency_key: None,
         correlation_id: Inventory::new_correlation_id(),
         credit_hold: None,

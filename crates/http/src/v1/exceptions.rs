@@ -7,9 +7,9 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use crossdock_domain::ExceptionStatus;
-use crossdock_domain::ledger::{CancelOrder, Command, Outcome};
 use crossdock_domain::{ErrorCode, Timestamp};
 use crossdock_engine::Inventory;
+use crossdock_engine::intake::Intake;
 use crossdock_store::{Exception, ExceptionAction, ExceptionFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -144,6 +144,7 @@ async fn resolve(
 /// compensations) and resolves the exception.
 async fn cancel_order(
     State(inv): State<Inventory>,
+    State(intake): State<Intake>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     let e = inv.exception(&id).await?.ok_or_else(|| not_found(&id))?;
@@ -154,24 +155,10 @@ async fn cancel_order(
         )
         .remediation("Retry or resolve the exception instead.")
     })?;
-    let command = Command::CancelOrder(Box::new(CancelOrder {
-        order_id: order_id.to_string(),
-        actor: format!("exception {id}"),
-        from_system: None,
-        correlation_id: id.clone(),
-    }));
-    match inv.submit_one(command).await? {
-        Outcome::OrderMoved { .. } => {}
-        Outcome::Rejected { code, detail } => {
-            return Err(Problem::new(code, detail));
-        }
-        other => {
-            return Err(Problem::new(
-                ErrorCode::Internal,
-                format!("unexpected outcome {other:?}"),
-            ));
-        }
-    }
+    intake
+        .cancel(&order_id, format!("exception {id}"), id.clone())
+        .await
+        .map_err(super::orders::cancel_problem)?;
     let resolved = inv
         .act_on_exception(&id, ExceptionAction::Resolve, None)
         .await?;

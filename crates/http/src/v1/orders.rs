@@ -12,15 +12,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use crossdock_domain::ErrorCode;
 use crossdock_domain::Timestamp;
-use crossdock_domain::ledger::{CancelOrder, Command, JsonText, Outcome, PlaceOrder};
-use crossdock_domain::order::{FieldError, parse_order};
+use crossdock_domain::ledger::JsonText;
+use crossdock_domain::order::FieldError;
 use crossdock_engine::Inventory;
-use crossdock_engine::credit::Credit;
+use crossdock_engine::intake::{CancelError, Intake, IntakeError};
 use crossdock_store::OrderFilter;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use std::sync::Arc;
 
 use crate::AppState;
 use crate::extract::{Json, NoParams, Query};
@@ -39,13 +37,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/orders", get(list).post(create))
         .route("/v1/orders/{id}", get(show))
         .route("/v1/orders/{id}/cancel", axum::routing::post(cancel))
-}
-
-/// Hash of a body, independent of key order and whitespace.
-pub fn request_hash(body: &Value) -> String {
-    // serde_json's maps are sorted, so equal documents print the same.
-    let digest = Sha256::digest(body.to_string().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, Problem> {
@@ -103,59 +94,45 @@ fn answer(id: &str, response: JsonText, replayed: bool, correlation_id: &str) ->
 }
 
 async fn create(
-    State(inv): State<Inventory>,
-    State(credit): State<Credit>,
+    State(intake): State<Intake>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, Problem> {
     let idempotency_key = header_text(&headers, "idempotency-key")?;
     let correlation_id = correlation_id(&headers)?;
-    let order = parse_order(&body, inv.estate()).map_err(|e| invalid(e, FIX_ORDER))?;
-    let credit_hold = credit.intake_hold(&order).await?;
-    let place = PlaceOrder {
-        id: Inventory::new_order_id(),
-        order,
-        request_hash: request_hash(&body),
-        idempotency_key,
-        correlation_id: correlation_id.clone(),
-        credit_hold,
-    };
-    match inv.submit_one(Command::PlaceOrder(Arc::new(place))).await? {
-        Outcome::OrderPlaced(placed) => Ok(answer(
-            placed.id(),
-            placed.response.clone(),
-            false,
-            &correlation_id,
-        )),
-        Outcome::Replayed(prior) => Ok(answer(
-            &prior.order_id,
-            prior.response,
-            true,
-            &correlation_id,
-        )),
-        Outcome::KeyReused { key, order_id } => Err(Problem::new(
-            ErrorCode::IdempotencyKeyReused,
-            format!("this {key} was used for order {order_id} with a different body"),
-        )
-        .with("order_id", order_id)
-        .with("key", key)
-        .remediation(
-            "Send the same body to get the first answer again, or use a new key for a new order.",
-        )),
-        Outcome::Invalid(errors) => Err(invalid(errors, FIX_ORDER)),
-        Outcome::Rejected {
-            code: ErrorCode::CustomerOnCreditHold,
-            detail,
-        } => Err(
-            Problem::new(ErrorCode::CustomerOnCreditHold, detail).remediation(
-                "Nothing was stored. Release the hold in the ERP (or take payment), then send the \
-             order again.",
+    let taken = intake
+        .place(&body, idempotency_key, correlation_id.clone())
+        .await
+        .map_err(intake_problem)?;
+    Ok(answer(
+        &taken.order_id,
+        taken.answer,
+        taken.replayed,
+        &correlation_id,
+    ))
+}
+
+/// The answer to an order that was not taken in.
+fn intake_problem(e: IntakeError) -> Problem {
+    let detail = e.to_string();
+    match e {
+        IntakeError::Invalid(errors) => invalid(errors, FIX_ORDER),
+        IntakeError::KeyReused { key, order_id } => {
+            Problem::new(ErrorCode::IdempotencyKeyReused, detail)
+                .with("order_id", order_id)
+                .with("key", key)
+                .remediation(
+                    "Send the same body to get the first answer again, or use a new key for a \
+                     new order.",
+                )
+        }
+        IntakeError::CreditHold(_) => Problem::new(ErrorCode::CustomerOnCreditHold, detail)
+            .remediation(
+                "Nothing was stored. Release the hold in the ERP (or take payment), then send \
+                 the order again.",
             ),
-        ),
-        other => Err(Problem::new(
-            ErrorCode::Internal,
-            format!("unexpected outcome {other:?}"),
-        )),
+        IntakeError::Engine(e) => e.into(),
+        IntakeError::Unexpected(_) => Problem::new(ErrorCode::Internal, detail),
     }
 }
 
@@ -247,22 +224,23 @@ async fn list(
 /// Cancels an order: releases its reservations and queues the compensations that apply.
 async fn cancel(
     State(inv): State<Inventory>,
+    State(intake): State<Intake>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     let correlation_id = correlation_id(&headers)?;
-    let command = Command::CancelOrder(Box::new(CancelOrder {
-        order_id: id.clone(),
-        actor: "api".into(),
-        from_system: None,
-        correlation_id,
-    }));
-    match inv.submit_one(command).await? {
-        Outcome::OrderMoved { .. } => show(State(inv), Path(id), Query(NoParams {})).await,
-        Outcome::Rejected { code, detail } => Err(Problem::new(code, detail)),
-        other => Err(Problem::new(
-            ErrorCode::Internal,
-            format!("unexpected outcome {other:?}"),
-        )),
+    intake
+        .cancel(&id, "api".into(), correlation_id)
+        .await
+        .map_err(cancel_problem)?;
+    show(State(inv), Path(id), Query(NoParams {})).await
+}
+
+/// The answer to a cancel that did not happen.
+pub(crate) fn cancel_problem(e: CancelError) -> Problem {
+    match e {
+        CancelError::Refused { code, detail } => Problem::new(code, detail),
+        CancelError::Engine(e) => e.into(),
+        e @ CancelError::Unexpected(_) => Problem::new(ErrorCode::Internal, e.to_string()),
     }
 }
