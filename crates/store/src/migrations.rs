@@ -137,6 +137,7 @@ migrations!(
     8 => "0008_reservations_by_order.sql",
     9 => "0009_waiting_lines.sql",
     10 => "0010_legacy_exception_codes.sql",
+    11 => "0011_answers_as_given.sql",
 );
 
 /// Creates the table that records applied migrations.

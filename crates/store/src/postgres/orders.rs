@@ -20,7 +20,8 @@ pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs)
     if !needs.order_keys.is_empty() {
         let (channels, ids): (Vec<String>, Vec<String>) = needs.order_keys.iter().cloned().unzip();
         let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
-            "SELECT channel, external_id, id, request_hash, response::text FROM orders
+            "SELECT channel, external_id, id, request_hash, COALESCE(answer, response::text)
+             FROM orders
                  WHERE (channel, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
         )
         .bind(&channels)
@@ -41,7 +42,8 @@ pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs)
     if !needs.idempotency_keys.is_empty() {
         let keys: Vec<String> = needs.idempotency_keys.iter().cloned().collect();
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT key, order_id, request_hash, response::text FROM idempotency_keys
+            "SELECT key, order_id, request_hash, COALESCE(answer, response::text)
+             FROM idempotency_keys
              WHERE key = ANY($1)",
         )
         .bind(&keys)

@@ -125,9 +125,9 @@ const WRITE_ROWS: &str = "WITH
         $21::int8[], $22::int8[], $23::text[], $24::text[])),
   order_rows AS (
     INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id, body,
-        lines, reason, request_hash, response, correlation_id, created_at, updated_at,
+        lines, reason, request_hash, answer, correlation_id, created_at, updated_at,
         waiting)
-    SELECT i, c, e, s, b, cu, bo::jsonb, l::jsonb, r, h, re::jsonb, co, t, t, w
+    SELECT i, c, e, s, b, cu, bo::jsonb, l::jsonb, r, h, re, co, t, t, w
     FROM unnest($25::text[], $26::text[], $27::text[], $28::text[], $29::text[],
         $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::text[],
         $36::text[], $37::int8[], $38::int4[]) AS u(i, c, e, s, b, cu, bo, l, r, h, re, co, t, w)),
@@ -136,8 +136,8 @@ const WRITE_ROWS: &str = "WITH
     SELECT * FROM unnest($39::text[], $40::int8[], $41::text[], $42::text[], $43::int8[],
         $44::text[], $45::text[])),
   key_rows AS (
-    INSERT INTO idempotency_keys (key, order_id, request_hash, response, created_at)
-    SELECT k, o, h, r::jsonb, $1 FROM unnest($46::text[], $47::text[], $48::text[],
+    INSERT INTO idempotency_keys (key, order_id, request_hash, answer, created_at)
+    SELECT k, o, h, r, $1 FROM unnest($46::text[], $47::text[], $48::text[],
         $49::text[]) AS u(k, o, h, r)),
   job_rows AS (
     INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at, payload)

@@ -54,6 +54,7 @@ conformance!(
     unknown_skus_are_rejected_and_not_remembered,
     reopening_keeps_everything,
     a_storm_of_the_same_order_makes_one_order,
+    a_replay_answers_with_the_first_answers_bytes,
     an_order_is_kept_with_its_history_and_jobs,
     a_reused_idempotency_key_with_another_body_conflicts,
     expired_idempotency_keys_are_forgotten_but_natural_keys_are_not,

@@ -97,6 +97,58 @@ pub(crate) async fn a_storm_of_the_same_order_makes_one_order(h: Harness) {
     assert_eq!(listed.len(), 1);
 }
 
+/// A replay, by natural key or by idempotency key, answers with the first answer's very
+/// bytes; on PostgreSQL an answer kept before migration 11 (as JSONB) still replays.
+pub(crate) async fn a_replay_answers_with_the_first_answers_bytes(h: Harness) {
+    stock_for_orders(&h).await;
+    let first = match &h
+        .run(2, vec![place("W-B", 1, Some("key-W-B"), "body-B")])
+        .await[..]
+    {
+        [Outcome::OrderPlaced(placed)] => placed.response.to_string(),
+        other => panic!("unexpected {other:?}"),
+    };
+    let replays = h
+        .run(
+            3,
+            vec![
+                place("W-B", 1, None, "body-B"),
+                place("W-B", 1, Some("key-W-B"), "body-B"),
+            ],
+        )
+        .await;
+    for o in &replays {
+        match o {
+            Outcome::Replayed(prior) => assert_eq!(prior.response.to_string(), first),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let crossdock_store::AnyStore::Postgres(pg) = &h.store else {
+        return;
+    };
+    sqlx::raw_sql(
+        "UPDATE orders SET response = answer::jsonb, answer = NULL;
+         UPDATE idempotency_keys SET response = answer::jsonb, answer = NULL;",
+    )
+    .execute(pg.pool())
+    .await
+    .unwrap();
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    for o in h
+        .run(4, vec![place("W-B", 1, Some("key-W-B"), "body-B")])
+        .await
+    {
+        match o {
+            Outcome::Replayed(prior) => {
+                let answer: serde_json::Value =
+                    serde_json::from_str(&prior.response.to_string()).unwrap();
+                assert_eq!(answer, first);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
 pub(crate) async fn an_order_is_kept_with_its_history_and_jobs(h: Harness) {
     stock_for_orders(&h).await;
     let out = h.run(2, vec![place("K-1", 2, None, "h1")]).await;
