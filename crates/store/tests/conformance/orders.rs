@@ -141,7 +141,7 @@ pub(crate) async fn a_replay_answers_with_the_first_answers_bytes(h: Harness) {
         match o {
             Outcome::Replayed(prior) => {
                 let answer: serde_json::Value =
-                    serde_json::from_str(&prior.response.to_string()).unwrap();
+                    serde_json::from_str(prior.response.as_ref()).unwrap();
                 assert_eq!(answer, first);
             }
             other => panic!("unexpected {other:?}"),
