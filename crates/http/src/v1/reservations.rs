@@ -56,10 +56,6 @@ pub fn reservation_json(r: &Reservation) -> Value {
     })
 }
 
-fn problem_for(code: ErrorCode, detail: String) -> Problem {
-    Problem::new(code, detail)
-}
-
 async fn create(
     State(inv): State<Inventory>,
     Json(body): Json<ReserveIn>,
@@ -78,7 +74,7 @@ async fn create(
                 .ok()
                 .filter(|c| inv.estate().location(c.as_str()).is_some())
                 .ok_or_else(|| {
-                    problem_for(
+                    Problem::new(
                         ErrorCode::WarehouseUnknown,
                         format!("location `{l}` is not configured"),
                     )
@@ -106,7 +102,7 @@ async fn create(
             )
                 .into_response())
         }
-        Outcome::Insufficient { available } => Err(problem_for(
+        Outcome::Insufficient { available } => Err(Problem::new(
             ErrorCode::InsufficientStock,
             format!(
                 "{} units of {} requested for {}, {available} available",
@@ -116,8 +112,8 @@ async fn create(
         .with("requested", body.qty)
         .with("available", available)
         .remediation("Reserve at most the available quantity, or take a backorder.")),
-        Outcome::Rejected { code, detail } => Err(problem_for(code, detail)),
-        other => Err(problem_for(
+        Outcome::Rejected { code, detail } => Err(Problem::new(code, detail)),
+        other => Err(Problem::new(
             ErrorCode::Internal,
             format!("unexpected {other:?}"),
         )),
@@ -131,7 +127,7 @@ async fn show(
 ) -> Result<Json<Value>, Problem> {
     match inv.reservation(&id).await? {
         Some(r) => Ok(Json(reservation_json(&r))),
-        None => Err(problem_for(
+        None => Err(Problem::new(
             ErrorCode::ReservationNotFound,
             format!("no reservation `{id}`"),
         )),
@@ -150,13 +146,13 @@ async fn release(
         .await?
     {
         Outcome::Released(r) => Ok(Json(reservation_json(&r))),
-        Outcome::AlreadyClosed(r) => Err(problem_for(
+        Outcome::AlreadyClosed(r) => Err(Problem::new(
             ErrorCode::ReservationClosed,
             format!("reservation `{id}` is already {}", r.status.as_str()),
         )
         .with("reservation_status", r.status.as_str())),
-        Outcome::Rejected { code, detail } => Err(problem_for(code, detail)),
-        other => Err(problem_for(
+        Outcome::Rejected { code, detail } => Err(Problem::new(code, detail)),
+        other => Err(Problem::new(
             ErrorCode::Internal,
             format!("unexpected {other:?}"),
         )),
