@@ -25,6 +25,7 @@ pub mod routing;
 pub mod saga;
 pub mod sku;
 pub mod stock;
+pub mod stock_events;
 pub mod time;
 pub mod wire;
 

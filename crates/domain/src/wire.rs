@@ -1,6 +1,8 @@
-//! Whole numbers as JSON Schema reads them: `integer` is any number without a fraction, so
-//! `6471.0` is the integer 6471, as a client library that writes every number as a float
-//! sends it. Every whole-number field the API reads takes both forms, and nothing else.
+//! Rules every inbound body shares. Whole numbers as JSON Schema reads them: `integer` is any
+//! number without a fraction, so `6471.0` is the integer 6471, as a client library that
+//! writes every number as a float sends it; every whole-number field read takes both forms,
+//! and nothing else. And free-text references (sources, event ids, order and PO references):
+//! not blank, at most 128 characters, no control characters.
 
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -38,6 +40,20 @@ pub fn whole_number_opt<'de, D: Deserializer<'de>, T: TryFrom<i64>>(
         Value::Null => Ok(None),
         v => convert(&v).map(Some),
     }
+}
+
+/// Checks a free-text reference (source, event id, order or PO reference).
+pub fn check_ref(field: &str, value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Err(format!("{field} must not be empty"));
+    }
+    if value.chars().count() > 128 {
+        return Err(format!("{field} must be at most 128 characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!("{field} must not contain control characters"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

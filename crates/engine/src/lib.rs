@@ -17,6 +17,7 @@ pub mod projection;
 pub mod runner;
 pub mod saga;
 pub mod shutdown;
+pub mod stock_events;
 
 pub use config::Config;
 pub use inventory::{EngineError, Inventory, now};

@@ -9,6 +9,7 @@ use crossdock_engine::backorders;
 use crossdock_engine::credit::Credit;
 use crossdock_engine::erp_status::ErpStatuses;
 use crossdock_engine::intake::Intake;
+use crossdock_engine::stock_events::StockEvents;
 use crossdock_engine::{Config, Inventory, Shutdown};
 use crossdock_store::AnyStore;
 use tokio::net::TcpListener;
@@ -60,6 +61,7 @@ pub async fn run_with_store(
     let state = AppState {
         inventory: inventory.clone(),
         intake: Intake::new(inventory.clone(), credit),
+        stock_events: StockEvents::new(inventory.clone()),
         erp_statuses,
     };
     let app = crate::router(state, config.server.max_body_bytes);

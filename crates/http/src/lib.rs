@@ -12,6 +12,7 @@ use axum::routing::get;
 use crossdock_domain::ErrorCode;
 use crossdock_engine::erp_status::ErpStatuses;
 use crossdock_engine::intake::Intake;
+use crossdock_engine::stock_events::StockEvents;
 use crossdock_engine::{EngineError, Inventory};
 use serde_json::json;
 
@@ -35,6 +36,8 @@ pub struct AppState {
     pub inventory: Inventory,
     /// Order intake (with its credit check) and cancelling.
     pub intake: Intake,
+    /// Stock events.
+    pub stock_events: StockEvents,
     /// The statuses the ERP pushes.
     pub erp_statuses: ErpStatuses,
 }
@@ -48,6 +51,12 @@ impl FromRef<AppState> for Inventory {
 impl FromRef<AppState> for Intake {
     fn from_ref(state: &AppState) -> Self {
         state.intake.clone()
+    }
+}
+
+impl FromRef<AppState> for StockEvents {
+    fn from_ref(state: &AppState) -> Self {
+        state.stock_events.clone()
     }
 }
 

@@ -26,7 +26,7 @@ async fn extreme_quantities(app: App) {
     app.post("/v1/items", json!({"items": [{"sku": "SKU-1"}]}))
         .await;
     // Every kind that carries a quantity (a snapshot carries buckets, below).
-    let kinds = crossdock_http::v1::inventory_events::KINDS
+    let kinds = crossdock_domain::stock_events::KINDS
         .iter()
         .filter(|k| **k != "snapshot");
     let bad = [

@@ -187,9 +187,7 @@ pub(crate) async fn start_hub(store: AnyStore) -> anyhow::Result<(Hub, Shutdown)
     }
     let parsed = events
         .into_iter()
-        .map(|e| {
-            crossdock_http::v1::inventory_events::parse_event(e, inv.estate()).map(Command::Stock)
-        })
+        .map(|e| crossdock_domain::stock_events::parse_event(e, inv.estate()).map(Command::Stock))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|(c, d)| anyhow::anyhow!("{c}: {d}"))?;
     inv.submit(parsed).await?;

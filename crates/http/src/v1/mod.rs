@@ -58,16 +58,4 @@ pub(crate) fn one_of<T: Copy>(
     }
 }
 
-/// Checks a free-text reference (source, event id, order or PO reference).
-pub(crate) fn check_ref(field: &str, value: &str) -> Result<(), String> {
-    if value.trim().is_empty() {
-        return Err(format!("{field} must not be empty"));
-    }
-    if value.chars().count() > 128 {
-        return Err(format!("{field} must be at most 128 characters"));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(format!("{field} must not contain control characters"));
-    }
-    Ok(())
-}
+pub(crate) use crossdock_domain::wire::check_ref;
