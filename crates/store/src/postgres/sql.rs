@@ -3,6 +3,7 @@
 //! the writes are in `write.rs`.
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::LazyLock;
 
 use crossdock_domain::ledger::Reservation;
 use crossdock_domain::{Sku, SkuState, Timestamp};
@@ -80,6 +81,46 @@ pub(super) async fn lock(conn: &mut PgConnection, needs: &crate::needs::Needs) -
     Ok(())
 }
 
+/// The statement reading SKUs' state, built once: items, stock, channel totals and expected
+/// receipts, each row tagged with its table, for the SKUs in `$1` (or, with `$1` null, all).
+fn states_sql(by_sku: bool) -> String {
+    // Each wanted SKU looked up by index on its own (the `OFFSET 0` keeps the planner from
+    // turning the lookups into a join): on tables of a few thousand rows a generic plan
+    // would otherwise hash-join against a full scan of each table, ten times slower.
+    let from = |table: &str| match by_sku {
+        true => format!(
+            "unnest($1::text[]) AS wanted(key),
+             LATERAL (SELECT * FROM {table} WHERE sku = wanted.key OFFSET 0) AS found"
+        ),
+        false => format!("{table} WHERE $1::text[] IS NULL"),
+    };
+    let (from_items, from_stock, from_channels, from_expected) = (
+        from("items"),
+        from("stock"),
+        from("channel_reserved"),
+        from("expected_receipts"),
+    );
+    format!(
+        "SELECT 0, sku, NULL, NULL, NULL::int8, NULL::int8, NULL::int8, NULL::int8, NULL::int8,
+                NULL::int8, NULL::int8, NULL::int8, NULL::int8
+         FROM {from_items}
+         UNION ALL
+         SELECT 1, sku, location, NULL, on_hand, picking, transfer_out, inspection, reserved,
+                on_hand_snapshot_at, picking_snapshot_at, transfer_out_snapshot_at,
+                inspection_snapshot_at
+         FROM {from_stock}
+         UNION ALL
+         SELECT 2, sku, channel, NULL, qty, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+         FROM {from_channels}
+         UNION ALL
+         SELECT 3, sku, location, po_ref, qty, eta, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+         FROM {from_expected}"
+    )
+}
+
+static STATES_OF_SKUS: LazyLock<String> = LazyLock::new(|| states_sql(true));
+static STATES_OF_ALL: LazyLock<String> = LazyLock::new(|| states_sql(false));
+
 /// The state of the given SKUs (or of all), for those the item master knows: items, stock,
 /// channel totals and expected receipts in one statement (one round trip), each row tagged
 /// with the table it came from.
@@ -91,22 +132,6 @@ pub(super) async fn load_states(
     if names.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Vec::new());
     }
-    // Each wanted SKU looked up by index on its own (the `OFFSET 0` keeps the planner from
-    // turning the lookups into a join): on tables of a few thousand rows a generic plan
-    // would otherwise hash-join against a full scan of each table, ten times slower.
-    let from = |table: &str| match names {
-        Some(_) => format!(
-            "unnest($1::text[]) AS wanted(key),
-             LATERAL (SELECT * FROM {table} WHERE sku = wanted.key OFFSET 0) AS found"
-        ),
-        None => format!("{table} WHERE $1::text[] IS NULL"),
-    };
-    let (from_items, from_stock, from_channels, from_expected) = (
-        from("items"),
-        from("stock"),
-        from("channel_reserved"),
-        from("expected_receipts"),
-    );
     type Tagged = (
         i32,
         String,
@@ -122,25 +147,15 @@ pub(super) async fn load_states(
         Option<i64>,
         Option<i64>,
     );
-    let rows: Vec<Tagged> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT 0, sku, NULL, NULL, NULL::int8, NULL::int8, NULL::int8, NULL::int8, NULL::int8,
-                NULL::int8, NULL::int8, NULL::int8, NULL::int8
-         FROM {from_items}
-         UNION ALL
-         SELECT 1, sku, location, NULL, on_hand, picking, transfer_out, inspection, reserved,
-                on_hand_snapshot_at, picking_snapshot_at, transfer_out_snapshot_at,
-                inspection_snapshot_at
-         FROM {from_stock}
-         UNION ALL
-         SELECT 2, sku, channel, NULL, qty, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-         FROM {from_channels}
-         UNION ALL
-         SELECT 3, sku, location, po_ref, qty, eta, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-         FROM {from_expected}"
-    )))
-    .bind(&names)
-    .fetch_all(&mut *conn)
-    .await?;
+    let sql = if names.is_some() {
+        &STATES_OF_SKUS
+    } else {
+        &STATES_OF_ALL
+    };
+    let rows: Vec<Tagged> = sqlx::query_as(sql.as_str())
+        .bind(&names)
+        .fetch_all(&mut *conn)
+        .await?;
     let (mut items, mut stock, mut chans, mut expected) = (vec![], vec![], vec![], vec![]);
     let missing = |what: &str| crate::StoreError::Corrupt(format!("{what} is null"));
     for (table, sku, a, b, n0, n1, n2, n3, n4, s0, s1, s2, s3) in rows {
