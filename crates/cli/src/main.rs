@@ -15,6 +15,12 @@ mod report;
 mod restock;
 mod wal_bench;
 
+/// The hub allocates many small, short-lived values per request (bodies, rows, answers):
+/// under glibc's allocator they took about a quarter of the hub's CPU in a profile of HTTP
+/// intake; mimalloc cut the process's CPU for the same run by an eighth.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "crossdock",
