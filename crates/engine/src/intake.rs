@@ -9,9 +9,9 @@ use crossdock_domain::ErrorCode;
 use crossdock_domain::ledger::{CancelOrder, Command, JsonText, Outcome, PlaceOrder};
 use crossdock_domain::order::{FieldError, parse_order};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::credit::Credit;
+use crate::inventory::sha256_hex;
 use crate::{EngineError, Inventory};
 
 /// Takes orders in and cancels them. Cheap to clone.
@@ -80,8 +80,7 @@ pub enum CancelError {
 /// key reused for another order.
 pub fn request_hash(body: &Value) -> String {
     // serde_json's maps are sorted, so equal documents print the same.
-    let digest = Sha256::digest(body.to_string().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex(body.to_string().as_bytes(), 32)
 }
 
 impl Intake {

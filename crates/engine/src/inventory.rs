@@ -83,6 +83,18 @@ pub fn now() -> Timestamp {
     )
 }
 
+/// The first `bytes` bytes of `input`'s SHA-256, in lowercase hex: for ids and hashes that
+/// must come out the same for the same input.
+pub(crate) fn sha256_hex(input: &[u8], bytes: usize) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(input);
+    digest
+        .iter()
+        .take(bytes)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl Inventory {
     /// Loads the projection and starts the committer, the reservation expiry and
     /// idempotency-key sweepers and (for PostgreSQL) the refresher that picks up other

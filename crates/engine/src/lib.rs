@@ -1,6 +1,7 @@
 //! crossdock's use cases: configuration, the inventory service (group commit, the
-//! in-memory availability projection, reservation expiry), order intake, credit, the saga's
-//! steps, exceptions and shutdown.
+//! in-memory availability projection, reservation expiry), order intake, reservations, stock
+//! events, fulfilment (shipments, invoices, returns), credit, the saga's steps, exceptions
+//! and shutdown.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -9,11 +10,13 @@ pub mod config;
 pub mod credit;
 pub mod erp_status;
 pub mod exceptions;
+pub mod fulfilment;
 pub mod intake;
 pub mod inventory;
 pub mod invoices;
 pub mod parcels;
 pub mod projection;
+pub mod reservations;
 pub mod runner;
 pub mod saga;
 pub mod shutdown;

@@ -8,7 +8,9 @@ use crossdock_connectors::workers::{self, Workers};
 use crossdock_engine::backorders;
 use crossdock_engine::credit::Credit;
 use crossdock_engine::erp_status::ErpStatuses;
+use crossdock_engine::fulfilment::Fulfilment;
 use crossdock_engine::intake::Intake;
+use crossdock_engine::reservations::Reservations;
 use crossdock_engine::stock_events::StockEvents;
 use crossdock_engine::{Config, Inventory, Shutdown};
 use crossdock_store::AnyStore;
@@ -61,6 +63,8 @@ pub async fn run_with_store(
     let state = AppState {
         inventory: inventory.clone(),
         intake: Intake::new(inventory.clone(), credit),
+        reservations: Reservations::new(inventory.clone()),
+        fulfilment: Fulfilment::new(inventory.clone()),
         stock_events: StockEvents::new(inventory.clone()),
         erp_statuses,
     };

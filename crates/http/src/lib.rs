@@ -11,7 +11,9 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use crossdock_domain::ErrorCode;
 use crossdock_engine::erp_status::ErpStatuses;
+use crossdock_engine::fulfilment::Fulfilment;
 use crossdock_engine::intake::Intake;
+use crossdock_engine::reservations::Reservations;
 use crossdock_engine::stock_events::StockEvents;
 use crossdock_engine::{EngineError, Inventory};
 use serde_json::json;
@@ -32,10 +34,14 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 /// What the routes work with: the inventory service and the use cases beside it.
 #[derive(Clone)]
 pub struct AppState {
-    /// The inventory service: reservations, availability, reads.
+    /// The inventory service: availability and reads.
     pub inventory: Inventory,
     /// Order intake (with its credit check) and cancelling.
     pub intake: Intake,
+    /// Reservations placed and released.
+    pub reservations: Reservations,
+    /// Shipments, invoices and returns.
+    pub fulfilment: Fulfilment,
     /// Stock events.
     pub stock_events: StockEvents,
     /// The statuses the ERP pushes.
@@ -51,6 +57,18 @@ impl FromRef<AppState> for Inventory {
 impl FromRef<AppState> for Intake {
     fn from_ref(state: &AppState) -> Self {
         state.intake.clone()
+    }
+}
+
+impl FromRef<AppState> for Reservations {
+    fn from_ref(state: &AppState) -> Self {
+        state.reservations.clone()
+    }
+}
+
+impl FromRef<AppState> for Fulfilment {
+    fn from_ref(state: &AppState) -> Self {
+        state.fulfilment.clone()
     }
 }
 

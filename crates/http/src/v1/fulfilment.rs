@@ -10,11 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use crossdock_domain::ErrorCode;
-use crossdock_domain::inbound::{parse_erp_status, parse_invoice, parse_return, parse_shipment};
-use crossdock_domain::ledger::{Command, Outcome};
-use crossdock_engine::Inventory;
-use crossdock_engine::erp_status::ErpStatusError;
-use crossdock_engine::erp_status::ErpStatuses;
+use crossdock_domain::inbound::parse_erp_status;
+use crossdock_engine::erp_status::{ErpStatusError, ErpStatuses};
+use crossdock_engine::fulfilment::{Booked, Fulfilment, FulfilmentError, Recorded};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -72,138 +70,121 @@ async fn erp_status(
 }
 
 async fn shipment(
-    State(inv): State<Inventory>,
+    State(fulfilment): State<Fulfilment>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, Problem> {
-    let id = Inventory::new_shipment_id();
-    let record = parse_shipment(
-        &body,
-        id,
-        correlation_id(&headers)?,
-        crossdock_engine::now(),
+    let recorded = fulfilment
+        .record_shipment(&body, correlation_id(&headers)?)
+        .await;
+    respond(
+        recorded,
+        "Correct the listed fields and send the shipment again.",
     )
-    .map_err(|e| invalid(e, "Correct the listed fields and send the shipment again."))?;
-    let order_id = record.order_id.clone();
-    let outcome = inv
-        .submit_one(Command::RecordShipment(Box::new(record)))
-        .await?;
-    respond(&inv, &order_id, outcome).await
 }
 
 async fn invoice(
-    State(inv): State<Inventory>,
+    State(fulfilment): State<Fulfilment>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, Problem> {
-    let record = parse_invoice(&body, correlation_id(&headers)?)
-        .map_err(|e| invalid(e, "Correct the listed fields and send the invoice again."))?;
-    let order_id = record.order_id.clone();
-    let outcome = inv
-        .submit_one(Command::RecordInvoice(Box::new(record)))
-        .await?;
-    respond(&inv, &order_id, outcome).await
+    let recorded = fulfilment
+        .record_invoice(&body, correlation_id(&headers)?)
+        .await;
+    respond(
+        recorded,
+        "Correct the listed fields and send the invoice again.",
+    )
 }
 
 async fn open_return(
-    State(inv): State<Inventory>,
+    State(fulfilment): State<Fulfilment>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, Problem> {
-    let mut record = parse_return(&body, Inventory::new_rma_id(), correlation_id(&headers)?)
-        .map_err(|e| invalid(e, "Correct the listed fields and send the return again."))?;
-    // With the channel's reference (or, lacking one, an Idempotency-Key), the RMA's id is the
-    // same on every delivery, so a repeat opens nothing more.
-    if record.return_ref.is_none() {
-        record.return_ref = header_text(&headers, "idempotency-key")?;
-    }
-    if let Some(r) = &record.return_ref {
-        record.id = rma_id_for(&record.order_id, r);
-    }
-    let (order_id, id) = (record.order_id.clone(), record.id.clone());
-    let outcome = inv
-        .submit_one(Command::OpenReturn(Box::new(record)))
-        .await?;
-    if outcome == Outcome::Duplicate {
-        let body = json!({"rma_id": id, "order_id": order_id, "duplicate": true});
-        return Ok((StatusCode::OK, axum::Json(body)).into_response());
-    }
-    respond(&inv, &order_id, outcome).await
+    // Lacking the channel's own reference, an Idempotency-Key makes the return once only.
+    let key = header_text(&headers, "idempotency-key")?;
+    let recorded = fulfilment
+        .open_return(&body, key, correlation_id(&headers)?)
+        .await;
+    respond(
+        recorded,
+        "Correct the listed fields and send the return again.",
+    )
 }
 
-/// The RMA id for a channel's return reference on an order.
-fn rma_id_for(order_id: &str, return_ref: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(format!("{order_id}\n{return_ref}").as_bytes());
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    format!("rma_{hex}")
-}
-
-/// 201 with the order's state now; 200 for a repeat; the refusal as a problem.
-async fn respond(inv: &Inventory, order_id: &str, outcome: Outcome) -> Result<Response, Problem> {
-    let state = |s: crossdock_domain::order_state::OrderState| s.as_str().to_string();
-    let (status, body) = match outcome {
-        Outcome::ShipmentRecorded { id, state: s } => (
-            StatusCode::CREATED,
-            json!({"id": id, "order_id": order_id, "state": state(s)}),
-        ),
-        Outcome::ReturnOpened { id, closes } => (
-            StatusCode::CREATED,
-            json!({"rma_id": id, "order_id": order_id, "window_closes": closes}),
-        ),
-        Outcome::OrderMoved { state: s, .. } => (
-            StatusCode::CREATED,
-            json!({"order_id": order_id, "state": state(s)}),
-        ),
-        // Recorded, but the order waits for a person: the exception says why.
-        Outcome::PriceMismatch { detail } => {
-            tracing::info!(order = order_id, %detail, "invoice does not match: PRICE_MISMATCH opened");
-            (
-                StatusCode::CREATED,
-                json!({"order_id": order_id, "state": "shipped", "code": "PRICE_MISMATCH",
-                   "detail": detail}),
-            )
+/// 201 with the order's state now; 200 for a repeat; the refusal as a problem, with what to
+/// do (`fix_fields` for fields that did not read).
+fn respond(
+    recorded: Result<Recorded, FulfilmentError>,
+    fix_fields: &str,
+) -> Result<Response, Problem> {
+    let Recorded { order_id, booked } = match recorded {
+        Ok(r) => r,
+        Err(FulfilmentError::Invalid(errors)) => return Err(invalid(errors, fix_fields)),
+        Err(FulfilmentError::Refused { code, detail }) => {
+            return Err(Problem::new(code, detail).remediation(refused_remediation(code)));
         }
-        Outcome::Duplicate => {
-            let now = inv.order(order_id).await?.map(|o| o.state);
-            (
-                StatusCode::OK,
-                json!({"order_id": order_id, "state": now, "duplicate": true}),
-            )
-        }
-        Outcome::Rejected { code, detail } => {
-            if code == ErrorCode::WarehouseMismatch {
-                tracing::warn!(order = order_id, %detail, "parcel refused: WAREHOUSE_MISMATCH");
-            }
-            let remediation = match code {
-                ErrorCode::OrderNotFound => {
-                    "Send crossdock's order id (the reference on the release or sales order)."
-                }
-                ErrorCode::OrderStateConflict => {
-                    "See the order's state with GET /v1/orders/{id}; nothing was recorded."
-                }
-                ErrorCode::InvoiceConflict => {
-                    "An invoice number is recorded once: send a correction (credit note or \
-                     new invoice) under its own invoice_id; nothing was recorded."
-                }
-                ErrorCode::CurrencyMismatch => {
-                    "Invoice the order in its own currency (see GET /v1/orders/{id}); \
-                     nothing was recorded."
-                }
-                ErrorCode::ReturnWindowClosed => {
-                    "The channel's return window has passed; handle it as a goodwill case \
-                     outside the standard flow, or widen return_window_days for the channel."
-                }
-                _ => "Correct the lines or location against the order; nothing was recorded.",
-            };
-            return Err(Problem::new(code, detail).remediation(remediation));
-        }
-        other => {
-            return Err(Problem::new(
-                ErrorCode::Internal,
-                format!("unexpected outcome {other:?}"),
-            ));
+        Err(FulfilmentError::Engine(e)) => return Err(e.into()),
+        Err(e @ FulfilmentError::Unexpected(_)) => {
+            return Err(Problem::new(ErrorCode::Internal, e.to_string()));
         }
     };
+    let (status, body) = match booked {
+        Booked::Shipment { id, state } => (
+            StatusCode::CREATED,
+            json!({"id": id, "order_id": order_id, "state": state.as_str()}),
+        ),
+        Booked::Invoice { state } => (
+            StatusCode::CREATED,
+            json!({"order_id": order_id, "state": state.as_str()}),
+        ),
+        // Recorded, but the order waits for a person: the exception says why.
+        Booked::PriceMismatch { detail } => (
+            StatusCode::CREATED,
+            json!({"order_id": order_id, "state": "shipped", "code": "PRICE_MISMATCH",
+                   "detail": detail}),
+        ),
+        Booked::Return {
+            rma_id,
+            window_closes,
+        } => (
+            StatusCode::CREATED,
+            json!({"rma_id": rma_id, "order_id": order_id, "window_closes": window_closes}),
+        ),
+        Booked::Duplicate { state } => (
+            StatusCode::OK,
+            json!({"order_id": order_id, "state": state, "duplicate": true}),
+        ),
+        Booked::DuplicateReturn { rma_id } => (
+            StatusCode::OK,
+            json!({"rma_id": rma_id, "order_id": order_id, "duplicate": true}),
+        ),
+    };
     Ok((status, axum::Json(body)).into_response())
+}
+
+/// What to do about a shipment, invoice or return refused with `code`.
+fn refused_remediation(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::OrderNotFound => {
+            "Send crossdock's order id (the reference on the release or sales order)."
+        }
+        ErrorCode::OrderStateConflict => {
+            "See the order's state with GET /v1/orders/{id}; nothing was recorded."
+        }
+        ErrorCode::InvoiceConflict => {
+            "An invoice number is recorded once: send a correction (credit note or \
+             new invoice) under its own invoice_id; nothing was recorded."
+        }
+        ErrorCode::CurrencyMismatch => {
+            "Invoice the order in its own currency (see GET /v1/orders/{id}); \
+             nothing was recorded."
+        }
+        ErrorCode::ReturnWindowClosed => {
+            "The channel's return window has passed; handle it as a goodwill case \
+             outside the standard flow, or widen return_window_days for the channel."
+        }
+        _ => "Correct the lines or location against the order; nothing was recorded.",
+    }
 }

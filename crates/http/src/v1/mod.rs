@@ -57,5 +57,3 @@ pub(crate) fn one_of<T: Copy>(
         }
     }
 }
-
-pub(crate) use crossdock_domain::wire::check_ref;

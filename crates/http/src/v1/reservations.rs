@@ -5,15 +5,13 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use crossdock_domain::ledger::{Command, Outcome, Reservation, ReserveRequest};
+use crossdock_domain::ErrorCode;
+use crossdock_domain::ledger::Reservation;
 use crossdock_domain::wire::{whole_number, whole_number_opt};
-use crossdock_domain::{ChannelCode, ErrorCode, LocationCode, Qty, Sku};
-use crossdock_engine::inventory::now;
-use crossdock_engine::{EngineError, Inventory};
+use crossdock_engine::reservations::{Hold, ReleaseError, Reservations, ReserveError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::check_ref;
 use crate::AppState;
 use crate::extract::{Json, NoParams, Query};
 use crate::problem::Problem;
@@ -57,43 +55,20 @@ pub fn reservation_json(r: &Reservation) -> Value {
 }
 
 async fn create(
-    State(inv): State<Inventory>,
+    State(reservations): State<Reservations>,
     Json(body): Json<ReserveIn>,
 ) -> Result<Response, Problem> {
-    let channel = inv
-        .estate()
-        .channel(&body.channel)
-        .ok_or_else(|| EngineError::ChannelUnknown(body.channel.clone()))?;
-    let sku = Sku::parse(&body.sku).map_err(|e| Problem::invalid(format!("sku: {e}")))?;
-    let qty = Qty::new(body.qty).map_err(|e| Problem::invalid(format!("qty {e}")))?;
-    check_ref("order_ref", &body.order_ref).map_err(Problem::invalid)?;
-    let location = match &body.location {
-        None => None,
-        Some(l) => Some(
-            LocationCode::parse(l)
-                .ok()
-                .filter(|c| inv.estate().location(c.as_str()).is_some())
-                .ok_or_else(|| {
-                    Problem::new(
-                        ErrorCode::WarehouseUnknown,
-                        format!("location `{l}` is not configured"),
-                    )
-                })?,
-        ),
-    };
-    let t = now();
-    let request = ReserveRequest {
-        id: Inventory::new_reservation_id(),
-        sku,
-        qty: qty.get(),
-        channel: ChannelCode::clone(&channel.code),
+    let hold = Hold {
+        sku: body.sku,
+        qty: body.qty,
+        channel: body.channel,
         order_ref: body.order_ref,
-        location,
+        location: body.location,
         ship_region: body.ship_region,
-        expires_at: inv.expiry(t, body.ttl_seconds),
+        ttl_seconds: body.ttl_seconds,
     };
-    match inv.submit_one(Command::Reserve(request)).await? {
-        Outcome::Reserved(r) => {
+    match reservations.reserve(hold).await {
+        Ok(r) => {
             let location = format!("/v1/reservations/{}", r.id);
             Ok((
                 StatusCode::CREATED,
@@ -102,30 +77,31 @@ async fn create(
             )
                 .into_response())
         }
-        Outcome::Insufficient { available } => Err(Problem::new(
-            ErrorCode::InsufficientStock,
-            format!(
-                "{} units of {} requested for {}, {available} available",
-                body.qty, body.sku, body.channel
-            ),
-        )
-        .with("requested", body.qty)
-        .with("available", available)
-        .remediation("Reserve at most the available quantity, or take a backorder.")),
-        Outcome::Rejected { code, detail } => Err(Problem::new(code, detail)),
-        other => Err(Problem::new(
-            ErrorCode::Internal,
-            format!("unexpected {other:?}"),
-        )),
+        Err(
+            e @ ReserveError::Insufficient {
+                requested,
+                available,
+                ..
+            },
+        ) => Err(Problem::new(ErrorCode::InsufficientStock, e.to_string())
+            .with("requested", requested)
+            .with("available", available)
+            .remediation("Reserve at most the available quantity, or take a backorder.")),
+        Err(ReserveError::Invalid(detail)) => Err(Problem::invalid(detail)),
+        Err(ReserveError::Refused { code, detail }) => Err(Problem::new(code, detail)),
+        Err(ReserveError::Engine(e)) => Err(e.into()),
+        Err(e @ ReserveError::Unexpected(_)) => {
+            Err(Problem::new(ErrorCode::Internal, e.to_string()))
+        }
     }
 }
 
 async fn show(
-    State(inv): State<Inventory>,
+    State(reservations): State<Reservations>,
     Path(id): Path<String>,
     _: Query<NoParams>,
 ) -> Result<Json<Value>, Problem> {
-    match inv.reservation(&id).await? {
+    match reservations.get(&id).await? {
         Some(r) => Ok(Json(reservation_json(&r))),
         None => Err(Problem::new(
             ErrorCode::ReservationNotFound,
@@ -135,26 +111,20 @@ async fn show(
 }
 
 async fn release(
-    State(inv): State<Inventory>,
+    State(reservations): State<Reservations>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    match inv
-        .submit_one(Command::Release {
-            id: id.clone(),
-            expired: false,
-        })
-        .await?
-    {
-        Outcome::Released(r) => Ok(Json(reservation_json(&r))),
-        Outcome::AlreadyClosed(r) => Err(Problem::new(
+    match reservations.release(&id).await {
+        Ok(r) => Ok(Json(reservation_json(&r))),
+        Err(ReleaseError::Closed(r)) => Err(Problem::new(
             ErrorCode::ReservationClosed,
             format!("reservation `{id}` is already {}", r.status.as_str()),
         )
         .with("reservation_status", r.status.as_str())),
-        Outcome::Rejected { code, detail } => Err(Problem::new(code, detail)),
-        other => Err(Problem::new(
-            ErrorCode::Internal,
-            format!("unexpected {other:?}"),
-        )),
+        Err(ReleaseError::Refused { code, detail }) => Err(Problem::new(code, detail)),
+        Err(ReleaseError::Engine(e)) => Err(e.into()),
+        Err(e @ ReleaseError::Unexpected(_)) => {
+            Err(Problem::new(ErrorCode::Internal, e.to_string()))
+        }
     }
 }
