@@ -1,7 +1,7 @@
 //! crossdock's use cases: configuration, the inventory service (group commit, the
-//! in-memory availability projection, reservation expiry), order intake, reservations, stock
-//! events, fulfilment (shipments, invoices, returns), credit, the saga's steps, exceptions
-//! and shutdown.
+//! in-memory availability projection, reservation expiry), the item master, order intake,
+//! reservations, stock events, fulfilment (shipments, invoices, returns), credit, the saga's
+//! steps, exceptions and shutdown.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -14,6 +14,7 @@ pub mod fulfilment;
 pub mod intake;
 pub mod inventory;
 pub mod invoices;
+pub mod items;
 pub mod parcels;
 pub mod projection;
 pub mod reservations;

@@ -10,6 +10,7 @@ use crossdock_engine::credit::Credit;
 use crossdock_engine::erp_status::ErpStatuses;
 use crossdock_engine::fulfilment::Fulfilment;
 use crossdock_engine::intake::Intake;
+use crossdock_engine::items::Items;
 use crossdock_engine::reservations::Reservations;
 use crossdock_engine::stock_events::StockEvents;
 use crossdock_engine::{Config, Inventory, Shutdown};
@@ -63,6 +64,7 @@ pub async fn run_with_store(
     let state = AppState {
         inventory: inventory.clone(),
         intake: Intake::new(inventory.clone(), credit),
+        items: Items::new(inventory.clone()),
         reservations: Reservations::new(inventory.clone()),
         fulfilment: Fulfilment::new(inventory.clone()),
         stock_events: StockEvents::new(inventory.clone()),

@@ -13,6 +13,7 @@ use crossdock_domain::ErrorCode;
 use crossdock_engine::erp_status::ErpStatuses;
 use crossdock_engine::fulfilment::Fulfilment;
 use crossdock_engine::intake::Intake;
+use crossdock_engine::items::Items;
 use crossdock_engine::reservations::Reservations;
 use crossdock_engine::stock_events::StockEvents;
 use crossdock_engine::{EngineError, Inventory};
@@ -38,6 +39,8 @@ pub struct AppState {
     pub inventory: Inventory,
     /// Order intake (with its credit check) and cancelling.
     pub intake: Intake,
+    /// The item master.
+    pub items: Items,
     /// Reservations placed and released.
     pub reservations: Reservations,
     /// Shipments, invoices and returns.
@@ -57,6 +60,12 @@ impl FromRef<AppState> for Inventory {
 impl FromRef<AppState> for Intake {
     fn from_ref(state: &AppState) -> Self {
         state.intake.clone()
+    }
+}
+
+impl FromRef<AppState> for Items {
+    fn from_ref(state: &AppState) -> Self {
+        state.items.clone()
     }
 }
 

@@ -3,9 +3,7 @@
 use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
-use crossdock_domain::Sku;
-use crossdock_domain::ledger::{Command, Outcome};
-use crossdock_engine::Inventory;
+use crossdock_engine::items::Items;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -27,15 +25,8 @@ struct ItemsIn {
     items: Vec<Value>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ItemIn {
-    sku: String,
-    description: Option<String>,
-}
-
 async fn upsert_items(
-    State(inv): State<Inventory>,
+    State(items): State<Items>,
     Json(body): Json<ItemsIn>,
 ) -> Result<Json<Value>, Problem> {
     if body.items.len() > MAX_ITEMS {
@@ -44,39 +35,15 @@ async fn upsert_items(
             body.items.len()
         )));
     }
-    let mut rejected = Vec::new();
-    let mut commands = Vec::new();
-    for (index, raw) in body.items.into_iter().enumerate() {
-        let parsed = serde_json::from_value::<ItemIn>(raw)
-            .map_err(|e| e.to_string())
-            .and_then(|i| {
-                let sku = Sku::parse(&i.sku).map_err(|e| format!("sku: {e}"))?;
-                if i.description
-                    .as_ref()
-                    .is_some_and(|d| d.chars().count() > 500)
-                {
-                    return Err("description must be at most 500 characters".to_string());
-                }
-                Ok(Command::UpsertItem {
-                    sku,
-                    description: i.description,
-                })
-            });
-        match parsed {
-            Ok(c) => commands.push(c),
-            Err(detail) => rejected.push(json!({
-                "index": index, "code": "VALIDATION_FAILED", "detail": detail
-            })),
-        }
-    }
-    let outcomes = inv.submit(commands).await?;
-    let created = outcomes
+    let upserted = items.upsert(body.items).await?;
+    let rejected: Vec<Value> = upserted
+        .rejected
         .iter()
-        .filter(|o| matches!(o, Outcome::ItemCreated))
-        .count();
+        .map(|(index, detail)| json!({"index": index, "code": "VALIDATION_FAILED", "detail": detail}))
+        .collect();
     Ok(Json(json!({
-        "created": created,
-        "existing": outcomes.len() - created,
+        "created": upserted.created,
+        "existing": upserted.existing,
         "rejected": rejected,
     })))
 }
