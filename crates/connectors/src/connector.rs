@@ -303,7 +303,7 @@ impl Connector {
     /// Closes an invoiced order once its invoice reached the channel.
     async fn close(&self, job: &Job, order: &StoredOrder) -> JobResult {
         let advance = AdvanceOrder {
-            order_id: order.id.to_string(),
+            order_id: order.id.clone(),
             from: OrderState::Invoiced,
             to: OrderState::Closed,
             actor: job.kind.to_string(),

@@ -7,10 +7,10 @@
 //! An invoice: `{"order_id", "invoice_id", "amount", "currency"}`.
 //! A return: `{"order_id", "lines": [{"sku", "qty"}], "reason"?, "return_ref"?}`.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::ErrorCode;
-use crate::ids::{LocationCode, Sku};
+use crate::ids::{LocationCode, OrderId, Sku};
 use crate::ledger::{OpenReturn, RecordInvoice, RecordShipment};
 use crate::money::Money;
 use crate::order::{FieldError, MAX_LINES, Reader};
@@ -27,6 +27,22 @@ fn object<'v>(
             message: format!("the {what} must be a JSON object"),
         }]
     })
+}
+
+/// The body's `order_id`: crossdock's own id for the order (`ord_…`), required.
+fn read_order_id(r: &mut Reader, obj: &Map<String, Value>) -> Option<OrderId> {
+    let text = r.text(obj, "", "order_id", 128, false, ErrorCode::ValidationFailed)?;
+    match OrderId::parse(text) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            r.fail(
+                "order_id",
+                ErrorCode::ValidationFailed,
+                format!("order_id: {e}"),
+            );
+            None
+        }
+    }
 }
 
 /// Checks a wire shipment. `id` and `correlation_id` are the caller's; `now` stands in for a
@@ -54,7 +70,7 @@ pub fn parse_shipment(
         ],
     );
     let invalid = ErrorCode::ValidationFailed;
-    let order_id = r.text(obj, "", "order_id", 128, false, invalid);
+    let order_id = read_order_id(&mut r, obj);
     let source = r
         .text(obj, "", "source", 64, true, invalid)
         .unwrap_or_else(|| "wms".to_string());
@@ -159,7 +175,7 @@ pub fn parse_return(
     let mut r = Reader { errors: Vec::new() };
     r.unknown_keys(obj, "", &["order_id", "lines", "reason", "return_ref"]);
     let invalid = ErrorCode::ValidationFailed;
-    let order_id = r.text(obj, "", "order_id", 128, false, invalid);
+    let order_id = read_order_id(&mut r, obj);
     let reason = r.text(obj, "", "reason", 500, true, invalid);
     let return_ref = r.text(obj, "", "return_ref", 128, true, invalid);
     let lines = lines(&mut r, obj);
@@ -185,7 +201,7 @@ pub fn parse_invoice(
     let mut r = Reader { errors: Vec::new() };
     r.unknown_keys(obj, "", &["order_id", "invoice_id", "amount", "currency"]);
     let invalid = ErrorCode::ValidationFailed;
-    let order_id = r.text(obj, "", "order_id", 128, false, invalid);
+    let order_id = read_order_id(&mut r, obj);
     let invoice_id = r.text(obj, "", "invoice_id", 128, false, invalid);
     let amount: Option<Money> = r.money(obj, "", "amount");
     let currency = r
@@ -219,7 +235,7 @@ pub fn parse_invoice(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErpStatusChange {
     /// The order (the reference the ERP was given when the sales order was posted).
-    pub order_id: String,
+    pub order_id: OrderId,
     /// The ERP's own status, e.g. `Pending Fulfillment`.
     pub status: String,
     /// The ERP's id for its sales order, when it says.
@@ -237,7 +253,7 @@ pub fn parse_erp_status(
     let mut r = Reader { errors: Vec::new() };
     r.unknown_keys(obj, "", &["order_id", "status", "erp_order_id"]);
     let invalid = ErrorCode::ValidationFailed;
-    let order_id = r.text(obj, "", "order_id", 128, false, invalid);
+    let order_id = read_order_id(&mut r, obj);
     let status = r.text(obj, "", "status", 128, false, invalid);
     let erp_order_id = r.text(obj, "", "erp_order_id", 128, true, invalid);
     match (order_id, status) {
@@ -295,6 +311,23 @@ mod tests {
         ] {
             assert!(fields.contains(&expected), "{expected:?} in {fields:?}");
         }
+    }
+
+    #[test]
+    fn an_order_id_that_is_not_ours_is_named() {
+        let mut v = shipment();
+        v["order_id"] = json!("SO-1001");
+        let errors = parse(&v).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "order_id");
+        assert!(
+            errors[0].message.contains("`ord_`"),
+            "{}",
+            errors[0].message
+        );
+        let status = json!({"order_id": "SO-1001", "status": "Billed"});
+        let errors = parse_erp_status(&status, "c".into()).unwrap_err();
+        assert_eq!(errors[0].field, "order_id");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::ats::{Figures, all_figures, channel_figures};
 use crate::error::ErrorCode;
 use crate::estate::Estate;
-use crate::ids::{LocationCode, Sku};
+use crate::ids::{LocationCode, OrderId, Sku};
 use crate::qty::{MAX_QTY, Qty};
 use crate::routing::plan;
 use crate::sku::{ExpectedReceipt, SkuState};
@@ -27,7 +27,7 @@ pub struct Ledger<'a> {
     reservations: HashMap<String, Reservation>,
     seen: HashSet<(String, String)>,
     priors: Priors,
-    orders: HashMap<String, OrderNow>,
+    orders: HashMap<OrderId, OrderNow>,
     writes: Writes,
 }
 

@@ -63,7 +63,7 @@ pub async fn sweep(inventory: &Inventory) -> Result<usize, crate::EngineError> {
             skus.sort();
             skus.dedup();
             commands.push(Command::AllocateBackorder(Box::new(AllocateBackorder {
-                order_id: order.id.to_string(),
+                order_id: order.id.clone(),
                 skus,
                 correlation_id: Inventory::new_correlation_id(),
             })));

@@ -4,12 +4,12 @@
 //! transaction. The API's `POST /v1/shipments`, `/v1/invoices` and `/v1/returns` call it,
 //! and so will every warehouse, ERP and storefront connector that hears of them.
 
-use crossdock_domain::ErrorCode;
 use crossdock_domain::inbound::{parse_invoice, parse_return, parse_shipment};
 use crossdock_domain::ledger::{Command, Outcome};
 use crossdock_domain::order::FieldError;
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::time::Timestamp;
+use crossdock_domain::{ErrorCode, OrderId};
 use serde_json::Value;
 
 use crate::inventory::{now, sha256_hex};
@@ -25,7 +25,7 @@ pub struct Fulfilment {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recorded {
     /// The order it belongs to.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// What became of it.
     pub booked: Booked,
 }
@@ -172,7 +172,7 @@ impl Fulfilment {
 
     async fn booked(
         &self,
-        order_id: String,
+        order_id: OrderId,
         outcome: Outcome,
     ) -> Result<Recorded, FulfilmentError> {
         let booked = match outcome {

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use crossdock_domain::ErrorCode;
 use crossdock_domain::ledger::{CancelOrder, Command, JsonText, Outcome, PlaceOrder};
 use crossdock_domain::order::{FieldError, parse_order};
+use crossdock_domain::{ErrorCode, OrderId};
 use serde_json::Value;
 
 use crate::credit::Credit;
@@ -24,8 +24,8 @@ pub struct Intake {
 /// An order taken in.
 #[derive(Debug, Clone)]
 pub struct Taken {
-    /// The order's id (`ord_…`).
-    pub order_id: String,
+    /// The order's id.
+    pub order_id: OrderId,
     /// The intake answer, as first given.
     pub answer: JsonText,
     /// True when this was an earlier intake answered again.
@@ -44,7 +44,7 @@ pub enum IntakeError {
         /// Which key: `idempotency_key` or `external_id`.
         key: &'static str,
         /// The order the key belongs to.
-        order_id: String,
+        order_id: OrderId,
     },
     /// The account is on credit hold (checked in the request, on a `sync` channel).
     #[error("{0}")]
@@ -112,7 +112,7 @@ impl Intake {
             .await?;
         match outcome {
             Outcome::OrderPlaced(placed) => Ok(Taken {
-                order_id: placed.id().to_string(),
+                order_id: placed.id().clone(),
                 answer: placed.response.clone(),
                 replayed: false,
             }),
@@ -139,8 +139,15 @@ impl Intake {
         actor: String,
         correlation_id: String,
     ) -> Result<(), CancelError> {
+        // A text that is not an order id names no order.
+        let Ok(order_id) = OrderId::parse(order_id) else {
+            return Err(CancelError::Refused {
+                code: ErrorCode::OrderNotFound,
+                detail: format!("no order `{order_id}`"),
+            });
+        };
         let command = Command::CancelOrder(Box::new(CancelOrder {
-            order_id: order_id.to_string(),
+            order_id,
             actor,
             from_system: None,
             correlation_id,

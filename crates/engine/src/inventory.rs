@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossdock_domain::ats::{ChannelAvailability, channel_availability};
 use crossdock_domain::ledger::{Command, Outcome, Reservation};
-use crossdock_domain::{Estate, Sku, SkuState, Timestamp};
+use crossdock_domain::{Estate, OrderId, Sku, SkuState, Timestamp};
 use crossdock_store::{
     AnyStore, Batch, EventRecord, Job, JobFilter, OrderFilter, Store, StoredOrder,
 };
@@ -266,7 +266,7 @@ impl Inventory {
 
     /// A fresh order id. Ids taken in one process increase, even within a millisecond, so
     /// orders sort by id in the order they came (backorders are served oldest first).
-    pub fn new_order_id() -> String {
+    pub fn new_order_id() -> OrderId {
         static IDS: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
         let id = {
             let mut ids = IDS.lock().unwrap_or_else(|e| e.into_inner());
@@ -274,7 +274,7 @@ impl Inventory {
                 .generate()
                 .unwrap_or_else(|_| ulid::Ulid::new())
         };
-        format!("ord_{}", id.to_string().to_lowercase())
+        OrderId::with_unique(&id.to_string().to_lowercase())
     }
 
     /// A fresh return (RMA) id.

@@ -31,7 +31,7 @@ impl Handler for InvoiceMatch {
             .as_ref()
             .is_some_and(|p| p["approved"] == serde_json::Value::Bool(true));
         let command = Command::MatchInvoices(Box::new(MatchInvoices {
-            order_id: order_id.to_string(),
+            order_id,
             approved,
             actor: job.kind.to_string(),
             correlation_id: job.id.to_string(),

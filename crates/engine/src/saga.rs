@@ -6,10 +6,10 @@
 //! system is not configured and that may pass unchecked (fraud, tax), and the steps crossdock
 //! runs itself (`allocate`), are run by [`InternalSteps`].
 
-use crossdock_domain::JobKind;
 use crossdock_domain::ledger::{AdvanceOrder, Command, FailedJob, NewJob, Outcome};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::saga::{Facts, Step, go_on_after, step};
+use crossdock_domain::{JobKind, OrderId};
 use crossdock_store::{Exception, Job, StoredOrder};
 
 use crate::Inventory;
@@ -96,7 +96,7 @@ pub async fn complete(
 ) -> JobResult {
     let (erp_order_id, erp_status) = erp.map_or((None, None), |e| (Some(e.id), e.status));
     let step = |from, to, actor: JobKind| AdvanceOrder {
-        order_id: s.order.id.to_string(),
+        order_id: s.order.id.clone(),
         from,
         to,
         actor: actor.to_string(),
@@ -141,12 +141,12 @@ fn compensation(kind: JobKind) -> Option<NewJob> {
     }
 }
 
-async fn compensate(inventory: &Inventory, job: &Job, order_id: &str) -> JobResult {
+async fn compensate(inventory: &Inventory, job: &Job, order_id: &OrderId) -> JobResult {
     let Some(undo) = compensation(job.kind) else {
         return JobResult::Done;
     };
     let advance = AdvanceOrder {
-        order_id: order_id.to_string(),
+        order_id: order_id.clone(),
         from: OrderState::Cancelled,
         to: OrderState::Cancelled,
         actor: job.kind.to_string(),
@@ -179,7 +179,7 @@ pub async fn hold(inventory: &Inventory, job: &Job, s: &StepJob, hold: Hold) -> 
     let Hold { code, error, erp } = hold;
     let (erp_order_id, erp_status) = erp.map_or((None, None), |e| (Some(e.id), e.status));
     let advance = AdvanceOrder {
-        order_id: s.order.id.to_string(),
+        order_id: s.order.id.clone(),
         from: s.step.from,
         to: OrderState::OnHold,
         actor: job.kind.to_string(),
@@ -267,7 +267,7 @@ pub async fn release_hold(
         return Ok(false);
     };
     let advance = AdvanceOrder {
-        order_id: order_id.to_string(),
+        order_id: order_id.clone(),
         from: OrderState::OnHold,
         to: from,
         actor: "operator".into(),

@@ -11,7 +11,7 @@ use crossdock_domain::ledger::{
 };
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::stock::StockChange;
-use crossdock_domain::{LocationCode, Qty, Sku, Timestamp};
+use crossdock_domain::{LocationCode, OrderId, Qty, Sku, Timestamp};
 use crossdock_engine::backorders::{BackorderDue, sweep};
 use crossdock_engine::config::EXAMPLE;
 use crossdock_engine::runner::{Handler, JobResult};
@@ -101,7 +101,7 @@ async fn web_order_of(inventory: &Inventory, external_id: &str, lines: &[(&str, 
         .await
         .unwrap();
     assert!(matches!(outcome, Outcome::OrderPlaced(_)), "{outcome:?}");
-    id
+    id.to_string()
 }
 
 async fn state(inventory: &Inventory, id: &str) -> String {
@@ -256,7 +256,7 @@ async fn jobs_of(inventory: &Inventory, system: &str) -> Vec<crossdock_store::Jo
 
 async fn advance(inventory: &Inventory, id: &str, from: OrderState, to: OrderState) {
     let a = AdvanceOrder {
-        order_id: id.into(),
+        order_id: OrderId::parse(id).unwrap(),
         from,
         to,
         actor: "test".into(),
@@ -282,7 +282,7 @@ async fn advance(inventory: &Inventory, id: &str, from: OrderState, to: OrderSta
 /// An operator cancels order `id`.
 async fn cancel(inventory: &Inventory, id: &str) {
     let cancel = CancelOrder {
-        order_id: id.into(),
+        order_id: OrderId::parse(id).unwrap(),
         actor: "operator".into(),
         from_system: None,
         correlation_id: "c".into(),

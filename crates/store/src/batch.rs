@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crossdock_domain::SkuState;
+use crossdock_domain::{OrderId, SkuState};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -205,7 +205,7 @@ pub(crate) fn run(
     reservations: Vec<Reservation>,
     seen: HashSet<(String, String)>,
     priors: Priors,
-    orders: HashMap<String, OrderNow>,
+    orders: HashMap<OrderId, OrderNow>,
 ) -> (Vec<Outcome>, Finished) {
     let mut ledger = Ledger::new(&batch.estate, batch.now, states, reservations, seen)
         .with_priors(priors)
@@ -309,7 +309,7 @@ impl WriteSet {
         for (key, prior) in &w.replay_keys {
             out.idempotency.push((
                 key.clone(),
-                prior.order_id.clone(),
+                prior.order_id.to_string(),
                 prior.request_hash.clone(),
                 prior.response.clone(),
             ));
@@ -322,7 +322,7 @@ impl WriteSet {
             }
             if m.changes_row() {
                 out.order_updates.push(OrderUpdate {
-                    id: a.order_id.clone(),
+                    id: a.order_id.to_string(),
                     state: a.to.as_str(),
                     erp_order_id: a.erp_order_id.clone(),
                     erp_status: a.erp_status.clone(),
@@ -333,7 +333,7 @@ impl WriteSet {
                 continue;
             }
             out.history.push(HistoryRow {
-                order_id: a.order_id.clone(),
+                order_id: a.order_id.to_string(),
                 seq: m.seq,
                 from_state: Some(a.from.as_str()),
                 to_state: a.to.as_str(),

@@ -62,33 +62,35 @@ impl Needs {
                     needs.idempotency_keys.extend(p.idempotency_key.clone());
                 }
                 Command::AdvanceOrder(a) => {
-                    needs.order_ids.insert(a.order_id.clone());
+                    needs.order_ids.insert(a.order_id.to_string());
                 }
                 Command::CancelOrder(c) => {
-                    needs.order_ids.insert(c.order_id.clone());
+                    needs.order_ids.insert(c.order_id.to_string());
                 }
                 Command::RecordShipment(s) => {
-                    needs.order_ids.insert(s.order_id.clone());
+                    needs.order_ids.insert(s.order_id.to_string());
                     needs
                         .event_keys
                         .insert((s.source.clone(), s.source_event_id.clone()));
                     for (sku, _) in &s.lines {
-                        needs.order_refs.insert((sku.clone(), s.order_id.clone()));
+                        needs
+                            .order_refs
+                            .insert((sku.clone(), s.order_id.to_string()));
                     }
                 }
                 Command::OpenReturn(r) => {
-                    needs.order_ids.insert(r.order_id.clone());
+                    needs.order_ids.insert(r.order_id.to_string());
                     needs.event_keys.extend(r.key());
                 }
                 Command::RecordInvoice(i) => {
-                    needs.order_ids.insert(i.order_id.clone());
+                    needs.order_ids.insert(i.order_id.to_string());
                     needs.event_keys.insert(i.key());
                 }
                 Command::AllocateBackorder(a) => {
-                    needs.order_ids.insert(a.order_id.clone());
+                    needs.order_ids.insert(a.order_id.to_string());
                 }
                 Command::MatchInvoices(m) => {
-                    needs.order_ids.insert(m.order_id.clone());
+                    needs.order_ids.insert(m.order_id.to_string());
                 }
                 _ => {}
             }
@@ -103,7 +105,7 @@ impl Needs {
         commands
             .iter()
             .filter_map(|c| match c {
-                Command::CancelOrder(c) => Some(c.order_id.clone()),
+                Command::CancelOrder(c) => Some(c.order_id.to_string()),
                 _ => None,
             })
             .collect()

@@ -115,7 +115,7 @@ pub(super) fn sqlite_order_baseline(
     while i < n {
         let tx = conn.transaction()?;
         for _ in 0..1000.min(n - i) {
-            let id = Inventory::new_order_id();
+            let id = Inventory::new_order_id().to_string();
             tx.prepare_cached(
                 "INSERT INTO orders (id, channel, external_id, state, business_unit, customer_id,
                     body, lines, reason, request_hash, response, correlation_id, created_at,
@@ -268,7 +268,9 @@ pub(super) async fn pg_order_baseline(
     let (mut i, mut seq) = (0u64, 0i64);
     while i < n {
         let k = 1000.min(n - i);
-        let ids: Vec<String> = (0..k).map(|_| Inventory::new_order_id()).collect();
+        let ids: Vec<String> = (0..k)
+            .map(|_| Inventory::new_order_id().to_string())
+            .collect();
         let ext: Vec<String> = (i..i + k).map(|j| format!("B-{j}")).collect();
         let line_skus: Vec<String> = (i..i + k)
             .flat_map(|j| (0..lines).map(move |k| j + 500 * k))

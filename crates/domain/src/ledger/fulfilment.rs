@@ -14,7 +14,7 @@ use super::{
     AdvanceOrder, Ledger, NewEvent, NewJob, OrderDetail, Outcome, ReservationStatus, json_text,
 };
 use crate::error::ErrorCode;
-use crate::ids::{LocationCode, Sku};
+use crate::ids::{LocationCode, OrderId, Sku};
 use crate::job::JobKind;
 use crate::money::Money;
 use crate::order_state::OrderState;
@@ -28,7 +28,7 @@ pub struct RecordShipment {
     /// `shp_…`, chosen by the caller.
     pub id: String,
     /// The order shipped.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// The reporting system (`wms`, a 3PL's name).
     pub source: String,
     /// The system's own id for the shipment: a repeat is a no-op.
@@ -51,7 +51,7 @@ pub struct RecordShipment {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordInvoice {
     /// The order invoiced.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// The ERP's invoice number: a repeat is a no-op.
     pub invoice_id: String,
     /// Invoice total.
@@ -75,7 +75,7 @@ pub struct ShipmentRow {
     /// `shp_…`
     pub id: String,
     /// The order.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// Reporting system.
     pub source: String,
     /// Its id for the shipment.
@@ -98,7 +98,7 @@ pub struct ShipmentRow {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InvoiceRow {
     /// The order.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// The ERP's number.
     pub invoice_id: String,
     /// Total.

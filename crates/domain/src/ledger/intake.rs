@@ -13,7 +13,7 @@ use super::{JsonText, Ledger, NewEvent, NewJob, Outcome, ReserveRequest, json_te
 use crate::ats::{channel_figures, sellable_at};
 use crate::error::ErrorCode;
 use crate::estate::{BackorderPolicy, Channel, LocationKind};
-use crate::ids::{ChannelCode, Sku};
+use crate::ids::{ChannelCode, OrderId, Sku};
 use crate::order::{CanonicalOrder, FieldError};
 use crate::order_state::OrderState;
 use crate::routing::{Allocated, Plan, plan};
@@ -25,7 +25,7 @@ use crate::time::Timestamp;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlaceOrder {
     /// Identifier to give the order (`ord_…`).
-    pub id: String,
+    pub id: OrderId,
     /// The checked order.
     pub order: CanonicalOrder,
     /// Hash of the request body, to tell a replay from a reused key.
@@ -43,7 +43,7 @@ pub struct PlaceOrder {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PriorIntake {
     /// The order it made.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// Hash of its request body.
     pub request_hash: String,
     /// Its answer, given again on a replay.
@@ -137,7 +137,7 @@ impl NewOrder {
     }
 
     /// `ord_…`
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &OrderId {
         &self.request.id
     }
 

@@ -12,6 +12,7 @@ use super::{
     Outcome, RecordInvoice, json_text,
 };
 use crate::error::ErrorCode;
+use crate::ids::OrderId;
 use crate::job::JobKind;
 use crate::order_state::OrderState;
 
@@ -19,7 +20,7 @@ use crate::order_state::OrderState;
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchInvoices {
     /// The order.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// Accept the invoices as they are (an operator resolved the mismatch).
     pub approved: bool,
     /// Who asks (the job).
@@ -180,7 +181,7 @@ impl Ledger<'_> {
             // Matched now (a corrected invoice came): an earlier mismatch is settled.
             self.writes
                 .outgrown
-                .push((i.order_id.clone(), ErrorCode::PriceMismatch));
+                .push((i.order_id.to_string(), ErrorCode::PriceMismatch));
         }
         self.advance_order(&advance)
     }
@@ -210,7 +211,7 @@ impl Ledger<'_> {
         }
         self.writes
             .outgrown
-            .push((m.order_id.clone(), ErrorCode::PriceMismatch));
+            .push((m.order_id.to_string(), ErrorCode::PriceMismatch));
         let mut advance = AdvanceOrder {
             order_id: m.order_id.clone(),
             from: OrderState::Shipped,

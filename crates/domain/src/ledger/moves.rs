@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{FailedJob, Ledger, NewEvent, NewJob, OrderDetail, Outcome, json_text};
 use crate::error::ErrorCode;
+use crate::ids::OrderId;
 use crate::job::JobKind;
 use crate::order_state::OrderState;
 
@@ -16,7 +17,7 @@ use crate::order_state::OrderState;
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdvanceOrder {
     /// The order.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// The state it must be in now.
     pub from: OrderState,
     /// The state to move it to.
@@ -40,7 +41,7 @@ pub struct AdvanceOrder {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CancelOrder {
     /// The order.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// Who cancels (an operator, the channel, an exception's cancel).
     pub actor: String,
     /// The outside system the cancel came from (`erp` when the ERP cancelled its sales
@@ -88,7 +89,7 @@ impl OrderMove {
 
 impl Ledger<'_> {
     /// Current states of the orders this batch moves.
-    pub fn with_orders(mut self, orders: HashMap<String, OrderNow>) -> Self {
+    pub fn with_orders(mut self, orders: HashMap<OrderId, OrderNow>) -> Self {
         self.orders = orders;
         self
     }

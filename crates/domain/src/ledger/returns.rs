@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{AdvanceOrder, Ledger, NewEvent, NewJob, Outcome, ReturnLine, json_text};
 use crate::error::ErrorCode;
-use crate::ids::Sku;
+use crate::ids::{OrderId, Sku};
 use crate::job::JobKind;
 use crate::order_state::OrderState;
 use crate::time::Timestamp;
@@ -24,7 +24,7 @@ pub struct OpenReturn {
     /// `rma_…`, chosen by the caller.
     pub id: String,
     /// The order.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// SKU and units to take back.
     pub lines: Vec<(Sku, i64)>,
     /// Why, as the customer said.
@@ -49,7 +49,7 @@ pub struct ReturnRow {
     /// `rma_…`
     pub id: String,
     /// The order.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// Why.
     pub reason: Option<String>,
     /// SKU and units authorised.
@@ -177,7 +177,10 @@ impl Ledger<'_> {
     /// Counts `qty` units of `sku` received back against `order`'s open return lines; when
     /// every unit shipped is back, the order is returned.
     pub(super) fn receive_return(&mut self, order: &str, sku: &Sku, qty: i64, correlation: &str) {
-        let Some(now) = self.orders.get_mut(order) else {
+        let Ok(order) = OrderId::parse(order) else {
+            return;
+        };
+        let Some(now) = self.orders.get_mut(&order) else {
             return;
         };
         let mut left = qty;
@@ -193,7 +196,7 @@ impl Ledger<'_> {
         let state = now.state;
         if now.detail.all_returned() && state.can_move_to(OrderState::Returned) {
             self.advance_order(&AdvanceOrder {
-                order_id: order.to_string(),
+                order_id: order.clone(),
                 from: state,
                 to: OrderState::Returned,
                 actor: "return_received".into(),

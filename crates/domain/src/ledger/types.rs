@@ -10,7 +10,7 @@ use super::{
     PriorIntake, RecordInvoice, RecordShipment, ReturnLine, ReturnRow, ShipmentRow,
 };
 use crate::error::ErrorCode;
-use crate::ids::{ChannelCode, LocationCode, Sku};
+use crate::ids::{ChannelCode, LocationCode, OrderId, Sku};
 use crate::order::FieldError;
 use crate::order_state::OrderState;
 use crate::sku::SkuState;
@@ -216,7 +216,7 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AllocateBackorder {
     /// The order.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// The SKUs on its lines, so the batch loads their stock.
     pub skus: Vec<Sku>,
     /// Correlation id recorded with the move.
@@ -282,7 +282,7 @@ pub enum Outcome {
         /// Which key: `idempotency_key` or `external_id`.
         key: &'static str,
         /// The order the key belongs to.
-        order_id: String,
+        order_id: OrderId,
     },
     /// The order was moved (`moved`), or was not because it is no longer in the expected
     /// state; `state` is where it stands now.
@@ -344,7 +344,7 @@ pub fn json_text(value: &impl Serialize) -> JsonText {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinesUpdate {
     /// The order.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// Its lines' plans (JSON array of [`super::LinePlan`]).
     pub lines: JsonText,
     /// Why it is routed so.

@@ -28,7 +28,7 @@ fn posted(e: &Estate) -> Ledger<'_> {
     )
     .with_orders(
         [(
-            "ord_1".to_string(),
+            ord("ord_1"),
             OrderNow {
                 state: OrderState::ErpPosted,
                 transitions: 6,
@@ -50,7 +50,7 @@ fn posted(e: &Estate) -> Ledger<'_> {
 fn ship(event: &str, qty: i64) -> Command {
     Command::RecordShipment(Box::new(RecordShipment {
         id: format!("shp_{event}"),
-        order_id: "ord_1".into(),
+        order_id: ord("ord_1"),
         source: "wms".into(),
         source_event_id: event.into(),
         location: loc("east"),
@@ -128,7 +128,7 @@ fn shipped_units_leave_once_whether_or_not_a_pick_was_opened() {
 
 fn invoice(id: &str, amount: &str) -> Command {
     Command::RecordInvoice(Box::new(crate::ledger::RecordInvoice {
-        order_id: "ord_1".into(),
+        order_id: ord("ord_1"),
         invoice_id: id.into(),
         amount: crate::money::Money::parse(amount).unwrap(),
         currency: "USD".into(),
@@ -219,7 +219,7 @@ fn split(e: &Estate) -> Ledger<'_> {
         vec![],
         HashSet::new(),
     )
-    .with_orders([("ord_1".to_string(), now)].into());
+    .with_orders([(ord("ord_1"), now)].into());
     l.apply(&stock("r1", 1, "east", StockChange::Receipt(Qty::of(100))));
     l.apply(&stock("r2", 1, "west", StockChange::Receipt(Qty::of(100))));
     for (id, qty, at) in [
@@ -312,7 +312,7 @@ fn returns_stay_within_what_shipped_and_the_window() {
     let open = |id: &str, qty: i64| {
         Command::OpenReturn(Box::new(OpenReturn {
             id: id.into(),
-            order_id: "ord_1".into(),
+            order_id: ord("ord_1"),
             lines: vec![(sku("SKU-HOT"), qty)],
             reason: None,
             return_ref: None,

@@ -15,7 +15,7 @@ fn order(external_id: &str, channel: &str, lines: serde_json::Value) -> PlaceOrd
         "ship_to": {"name": "A", "line1": "1 Rd", "city": "X", "postal_code": "1", "country": "US"}
     });
     PlaceOrder {
-        id: format!("ord_{external_id}"),
+        id: ord(&format!("ord_{external_id}")),
         order: parse_order(&raw, &example()).unwrap(),
         request_hash: format!("h-{external_id}-{lines}"),
         idempotency_key: None,
@@ -129,7 +129,7 @@ fn the_same_order_twice_is_a_replay_and_a_changed_one_a_conflict() {
     let first = placed(l.apply(&Command::PlaceOrder(std::sync::Arc::new(p.clone()))));
     match l.apply(&Command::PlaceOrder(std::sync::Arc::new(p.clone()))) {
         Outcome::Replayed(prior) => {
-            assert_eq!(prior.order_id, first.id());
+            assert_eq!(&prior.order_id, first.id());
             assert_eq!(prior.response, first.response);
         }
         other => panic!("{other:?}"),
@@ -162,7 +162,7 @@ fn an_idempotency_key_from_an_earlier_batch_replays() {
     priors.by_key.insert(
         "key-1".into(),
         crate::ledger::PriorIntake {
-            order_id: "ord_old".into(),
+            order_id: ord("ord_old"),
             request_hash: p.request_hash.clone(),
             response: r#"{"id":"ord_old"}"#.into(),
         },

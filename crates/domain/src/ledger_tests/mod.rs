@@ -3,7 +3,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::ats::sellable_at;
 use crate::estate::fixtures::example;
-use crate::ids::ChannelCode;
+use crate::ids::{ChannelCode, OrderId};
 use crate::job::JobKind;
 use crate::qty::{Delta, Level, MAX_QTY, Qty};
 use crate::stock::Bucket;
@@ -14,6 +14,10 @@ fn sku(s: &str) -> Sku {
 fn loc(s: &str) -> LocationCode {
     LocationCode::parse(s).unwrap()
 }
+fn ord(s: &str) -> OrderId {
+    OrderId::parse(s).unwrap()
+}
+
 fn chan(s: &str) -> ChannelCode {
     ChannelCode::parse(s).unwrap()
 }

@@ -119,7 +119,7 @@ fn intake_problem(e: IntakeError) -> Problem {
         IntakeError::Invalid(errors) => invalid(errors, FIX_ORDER),
         IntakeError::KeyReused { key, order_id } => {
             Problem::new(ErrorCode::IdempotencyKeyReused, detail)
-                .with("order_id", order_id)
+                .with("order_id", order_id.as_str())
                 .with("key", key)
                 .remediation(
                     "Send the same body to get the first answer again, or use a new key for a \

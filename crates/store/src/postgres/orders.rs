@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use crossdock_domain::Timestamp;
 use crossdock_domain::ledger::{LinePlan, PriorIntake, Priors};
 use crossdock_domain::order::CanonicalOrder;
+use crossdock_domain::{OrderId, Timestamp};
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
 
@@ -32,7 +32,7 @@ pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs)
             priors.by_external_id.insert(
                 (channel, external_id),
                 PriorIntake {
-                    order_id,
+                    order_id: OrderId::parse(order_id)?,
                     request_hash,
                     response: response.into(),
                 },
@@ -53,7 +53,7 @@ pub(super) async fn priors(conn: &mut PgConnection, needs: &crate::needs::Needs)
             priors.by_key.insert(
                 key,
                 PriorIntake {
-                    order_id,
+                    order_id: OrderId::parse(order_id)?,
                     request_hash,
                     response: response.into(),
                 },
@@ -125,7 +125,7 @@ pub(super) async fn write_fulfilment(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&s.id)
-        .bind(&s.order_id)
+        .bind(s.order_id.as_str())
         .bind(&s.source)
         .bind(&s.source_event_id)
         .bind(s.location.as_str())
@@ -141,7 +141,7 @@ pub(super) async fn write_fulfilment(
              SELECT $1, $2, k, q FROM unnest($3::text[], $4::int8[]) AS u(k, q)",
         )
         .bind(&s.id)
-        .bind(&s.order_id)
+        .bind(s.order_id.as_str())
         .bind(s.lines.iter().map(|l| l.0.to_string()).collect::<Vec<_>>())
         .bind(s.lines.iter().map(|l| l.1).collect::<Vec<_>>())
         .execute(&mut *conn)
@@ -153,7 +153,7 @@ pub(super) async fn write_fulfilment(
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&i.invoice_id)
-        .bind(&i.order_id)
+        .bind(i.order_id.as_str())
         .bind(i.amount.to_string())
         .bind(&i.currency)
         .bind(now)
@@ -165,7 +165,7 @@ pub(super) async fn write_fulfilment(
             "INSERT INTO returns (id, order_id, reason, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(&r.id)
-        .bind(&r.order_id)
+        .bind(r.order_id.as_str())
         .bind(&r.reason)
         .bind(now)
         .execute(&mut *conn)
@@ -175,7 +175,7 @@ pub(super) async fn write_fulfilment(
              SELECT $1, $2, k, q, 0 FROM unnest($3::text[], $4::int8[]) AS u(k, q)",
         )
         .bind(&r.id)
-        .bind(&r.order_id)
+        .bind(r.order_id.as_str())
         .bind(r.lines.iter().map(|l| l.0.to_string()).collect::<Vec<_>>())
         .bind(r.lines.iter().map(|l| l.1).collect::<Vec<_>>())
         .execute(&mut *conn)
@@ -352,7 +352,7 @@ pub(super) async fn orders(
 pub(super) async fn orders_now(
     conn: &mut PgConnection,
     ids: &BTreeSet<String>,
-) -> Result<std::collections::HashMap<String, crossdock_domain::ledger::OrderNow>> {
+) -> Result<std::collections::HashMap<OrderId, crossdock_domain::ledger::OrderNow>> {
     if ids.is_empty() {
         return Ok(Default::default());
     }
@@ -400,7 +400,10 @@ pub(super) async fn orders_now(
                 None => None,
             },
         };
-        out.insert(r.try_get(0)?, crate::batch::order_now(row)?);
+        out.insert(
+            OrderId::parse(r.try_get::<String, _>(0)?)?,
+            crate::batch::order_now(row)?,
+        );
     }
     Ok(out)
 }

@@ -47,7 +47,7 @@ pub(super) fn priors(conn: &Connection, needs: &crate::needs::Needs) -> Result<P
 fn prior_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PriorIntake> {
     let response: String = r.get(2)?;
     Ok(PriorIntake {
-        order_id: r.get(0)?,
+        order_id: id(r, 0, OrderId::parse)?,
         request_hash: r.get(1)?,
         response: response.into(),
     })
@@ -130,7 +130,12 @@ pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<
     )?;
     for u in &w.order_lines {
         stmt.execute(params![
-            u.order_id, &*u.lines, u.reason, u.waiting, u.parts, now
+            u.order_id.as_str(),
+            &*u.lines,
+            u.reason,
+            u.waiting,
+            u.parts,
+            now
         ])?;
     }
     write_fulfilment(conn, w, now)
@@ -149,7 +154,7 @@ fn write_fulfilment(conn: &Connection, w: &WriteSet, now: i64) -> Result<()> {
     for s in &w.shipments {
         shipment.execute(params![
             s.id,
-            s.order_id,
+            s.order_id.as_str(),
             s.source,
             s.source_event_id,
             s.location.as_str(),
@@ -160,7 +165,7 @@ fn write_fulfilment(conn: &Connection, w: &WriteSet, now: i64) -> Result<()> {
             now
         ])?;
         for (sku, qty) in &s.lines {
-            line.execute(params![s.id, s.order_id, sku.as_str(), qty])?;
+            line.execute(params![s.id, s.order_id.as_str(), sku.as_str(), qty])?;
         }
     }
     let mut stmt = conn.prepare_cached(
@@ -170,7 +175,7 @@ fn write_fulfilment(conn: &Connection, w: &WriteSet, now: i64) -> Result<()> {
     for i in &w.invoices {
         stmt.execute(params![
             i.invoice_id,
-            i.order_id,
+            i.order_id.as_str(),
             i.amount.to_string(),
             i.currency,
             now
@@ -180,13 +185,13 @@ fn write_fulfilment(conn: &Connection, w: &WriteSet, now: i64) -> Result<()> {
         conn.prepare_cached(
             "INSERT INTO returns (id, order_id, reason, created_at) VALUES (?1, ?2, ?3, ?4)",
         )?
-        .execute(params![r.id, r.order_id, r.reason, now])?;
+        .execute(params![r.id, r.order_id.as_str(), r.reason, now])?;
         for (sku, qty) in &r.lines {
             conn.prepare_cached(
                 "INSERT INTO return_lines (rma_id, order_id, sku, qty, received)
                  VALUES (?1, ?2, ?3, ?4, 0)",
             )?
-            .execute(params![r.id, r.order_id, sku.as_str(), qty])?;
+            .execute(params![r.id, r.order_id.as_str(), sku.as_str(), qty])?;
         }
     }
     for l in &w.return_receipts {
@@ -371,7 +376,7 @@ pub(super) fn orders(conn: &Connection, f: &crate::OrderFilter) -> Result<Vec<cr
 pub(super) fn orders_now(
     conn: &Connection,
     ids: &BTreeSet<String>,
-) -> Result<std::collections::HashMap<String, crossdock_domain::ledger::OrderNow>> {
+) -> Result<std::collections::HashMap<OrderId, crossdock_domain::ledger::OrderNow>> {
     let mut out = std::collections::HashMap::new();
     let mut stmt = conn.prepare_cached(
         "SELECT state, (SELECT COUNT(*) FROM order_history h WHERE h.order_id = o.id), body,
@@ -415,7 +420,7 @@ pub(super) fn orders_now(
             })
             .optional()?;
         if let Some(row) = row {
-            out.insert(id.clone(), crate::batch::order_now(row)?);
+            out.insert(OrderId::parse(id.clone())?, crate::batch::order_now(row)?);
         }
     }
     Ok(out)

@@ -201,7 +201,7 @@ pub(crate) async fn a_retried_job_waits_for_its_time_and_a_failed_one_stays_put(
 
 pub(crate) fn advance(id: &str, from: OrderState, to: OrderState, erp: Option<&str>) -> Command {
     Command::AdvanceOrder(Box::new(AdvanceOrder {
-        order_id: id.into(),
+        order_id: OrderId::parse(id).unwrap(),
         from,
         to,
         actor: "screen_fraud".into(),

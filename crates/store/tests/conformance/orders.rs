@@ -30,7 +30,7 @@ pub(crate) fn place(external_id: &str, qty: i64, key: Option<&str>, hash: &str) 
     });
     let order = crossdock_domain::order::parse_order(&raw, &estate()).unwrap();
     Command::PlaceOrder(std::sync::Arc::new(crossdock_domain::ledger::PlaceOrder {
-        id: format!("ord_{}", ulid::Ulid::new().to_string().to_lowercase()),
+        id: OrderId::with_unique(&ulid::Ulid::new().to_string().to_lowercase()),
         order,
         request_hash: hash.to_string(),
         idempotency_key: key.map(str::to_string),
@@ -76,7 +76,7 @@ pub(crate) async fn a_storm_of_the_same_order_makes_one_order(h: Harness) {
     for o in &outcomes {
         match o {
             Outcome::OrderPlaced(_) => {}
-            Outcome::Replayed(prior) => assert_eq!(prior.order_id, placed[0]),
+            Outcome::Replayed(prior) => assert_eq!(prior.order_id.as_str(), placed[0]),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -168,7 +168,7 @@ pub(crate) async fn an_order_is_kept_with_its_history_and_jobs(h: Harness) {
     let r = h.store.reservation(r1).await.unwrap().unwrap();
     assert_eq!(
         (r.order_ref.as_str(), r.qty, r.expires_at),
-        (placed.id(), 2, None)
+        (placed.id().as_str(), 2, None)
     );
     // Too much for a channel without backorders: rejected, kept, nothing held.
     let out = h.run(3, vec![place("K-2", 500, None, "h2")]).await;
@@ -317,7 +317,7 @@ pub(crate) async fn cancelling_a_posted_order_releases_stock_and_queues_the_erp_
     .await;
     let cancel = |n: &str| {
         Command::CancelOrder(Box::new(CancelOrder {
-            order_id: id.to_string(),
+            order_id: OrderId::parse(id.as_str()).unwrap(),
             actor: n.into(),
             from_system: None,
             correlation_id: "corr-c".into(),
@@ -378,7 +378,7 @@ pub(crate) async fn a_parcel_after_a_pick_that_used_up_a_reservation_takes_the_p
                     "country": "US"}
     });
     let order = crossdock_domain::order::parse_order(&raw, &estate()).unwrap();
-    let id = "ord_01twolines".to_string();
+    let id = OrderId::parse("ord_01twolines").unwrap();
     let placed = Command::PlaceOrder(std::sync::Arc::new(crossdock_domain::ledger::PlaceOrder {
         id: id.clone(),
         order,
