@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::ids::{JobId, OrderId};
+
 macro_rules! job_kinds {
     ($($(#[$doc:meta])* $kind:ident = $name:literal by $system:literal,)+) => {
         /// What a job does. Its stored and wire form is its snake_case name.
@@ -189,8 +191,8 @@ impl NewJob {
 
     /// The job's id when order `order_id` queues it at history step `seq` (`None` at
     /// intake): the same on every try, so a batch retried after a lost answer makes it once.
-    pub fn id_for(&self, order_id: &str, seq: Option<i64>) -> String {
-        let mut id = format!("job_{}", order_id.trim_start_matches("ord_"));
+    pub fn id_for(&self, order_id: &str, seq: Option<i64>) -> JobId {
+        let mut id = order_id.trim_start_matches(OrderId::PREFIX).to_string();
         if let Some(seq) = seq {
             id.push_str(&format!("_{seq}"));
         }
@@ -198,7 +200,7 @@ impl NewJob {
         if let Some(key) = &self.key {
             id.push_str(&format!("_{key}"));
         }
-        id
+        JobId::with_unique(&id)
     }
 
     /// The same job, told apart by `key` and carrying `payload`.

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::ats::{Figures, all_figures, channel_figures};
 use crate::error::ErrorCode;
 use crate::estate::Estate;
-use crate::ids::{LocationCode, OrderId, Sku};
+use crate::ids::{LocationCode, OrderId, ReservationId, Sku};
 use crate::qty::{MAX_QTY, Qty};
 use crate::routing::plan;
 use crate::sku::{ExpectedReceipt, SkuState};
@@ -24,7 +24,7 @@ pub struct Ledger<'a> {
     now: Timestamp,
     states: BTreeMap<Sku, SkuState>,
     before: BTreeMap<Sku, Vec<Figures>>,
-    reservations: HashMap<String, Reservation>,
+    reservations: HashMap<ReservationId, Reservation>,
     seen: HashSet<(String, String)>,
     priors: Priors,
     orders: HashMap<OrderId, OrderNow>,
@@ -201,7 +201,7 @@ impl<'a> Ledger<'a> {
         qty: i64,
     ) -> i64 {
         let mut left = qty;
-        let mut ids: Vec<&String> = self
+        let mut ids: Vec<&ReservationId> = self
             .reservations
             .values()
             .filter(|r| {
@@ -210,7 +210,7 @@ impl<'a> Ledger<'a> {
             .map(|r| &r.id)
             .collect();
         ids.sort();
-        let ids: Vec<String> = ids.into_iter().cloned().collect();
+        let ids: Vec<ReservationId> = ids.into_iter().cloned().collect();
         for id in ids {
             if left == 0 {
                 break;
@@ -355,7 +355,7 @@ impl<'a> Ledger<'a> {
         reservation
     }
 
-    fn release(&mut self, id: &str, expired: bool) -> Outcome {
+    fn release(&mut self, id: &ReservationId, expired: bool) -> Outcome {
         let Some(r) = self.reservations.get_mut(id) else {
             return rejected(
                 ErrorCode::ReservationNotFound,
@@ -386,7 +386,7 @@ impl<'a> Ledger<'a> {
         } else {
             ReservationStatus::Released
         };
-        self.writes.changed_reservations.insert(id.to_string());
+        self.writes.changed_reservations.insert(id.clone());
         self.writes.events.push(NewEvent {
             kind: if expired {
                 "reservation.expired"

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossdock_domain::ats::{ChannelAvailability, channel_availability};
 use crossdock_domain::ledger::{Command, Outcome, Reservation};
-use crossdock_domain::{Estate, OrderId, Sku, SkuState, Timestamp};
+use crossdock_domain::{Estate, OrderId, ReservationId, Sku, SkuState, Timestamp};
 use crossdock_store::{
     AnyStore, Batch, EventRecord, Job, JobFilter, OrderFilter, Store, StoredOrder,
 };
@@ -185,8 +185,8 @@ impl Inventory {
     }
 
     /// A fresh reservation id.
-    pub fn new_reservation_id() -> String {
-        format!("res_{}", ulid::Ulid::new().to_string().to_lowercase())
+    pub fn new_reservation_id() -> ReservationId {
+        ReservationId::with_unique(&ulid::Ulid::new().to_string().to_lowercase())
     }
 
     /// The SKU's state as the projection has it.

@@ -5,7 +5,7 @@
 
 use crossdock_domain::ledger::{Command, Outcome, Reservation, ReserveRequest};
 use crossdock_domain::wire::check_ref;
-use crossdock_domain::{ChannelCode, ErrorCode, LocationCode, Qty, Sku};
+use crossdock_domain::{ChannelCode, ErrorCode, LocationCode, Qty, ReservationId, Sku};
 
 use crate::inventory::now;
 use crate::{EngineError, Inventory};
@@ -143,10 +143,14 @@ impl Reservations {
 
     /// Gives the units of reservation `id` back to the channel.
     pub async fn release(&self, id: &str) -> Result<Reservation, ReleaseError> {
-        let command = Command::Release {
-            id: id.to_string(),
-            expired: false,
+        // A text that is not a reservation id names no reservation.
+        let Ok(id) = ReservationId::parse(id) else {
+            return Err(ReleaseError::Refused {
+                code: ErrorCode::ReservationNotFound,
+                detail: format!("no reservation `{id}`"),
+            });
         };
+        let command = Command::Release { id, expired: false };
         match self.inventory.submit_one(command).await? {
             Outcome::Released(r) => Ok(r),
             Outcome::AlreadyClosed(r) => Err(ReleaseError::Closed(Box::new(r))),

@@ -188,7 +188,7 @@ pub async fn hold(inventory: &Inventory, job: &Job, s: &StepJob, hold: Hold) -> 
         erp_status,
         jobs: vec![],
         fail_job: Some(FailedJob {
-            job_id: job.id.to_string(),
+            job_id: job.id.clone(),
             code,
             error,
         }),

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crossdock_domain::{OrderId, SkuState};
+use crossdock_domain::{OrderId, ReservationId, SkuState};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -139,7 +139,7 @@ impl JobRow {
     /// `now`; due after its delay.
     fn of(job: &NewJob, order_id: &str, seq: Option<i64>, now: i64) -> Self {
         JobRow {
-            id: job.id_for(order_id, seq),
+            id: job.id_for(order_id, seq).into(),
             kind: job.kind.as_str(),
             system: job.system(),
             order_id: order_id.to_string(),
@@ -265,7 +265,7 @@ impl WriteSet {
                 )),
             }
         }
-        let new: HashSet<&String> = w.new_reservations.iter().collect();
+        let new: HashSet<&ReservationId> = w.new_reservations.iter().collect();
         for id in &w.new_reservations {
             out.new_reservations
                 .push(ReservationRow::from_domain(&finished.reservations[id]));
@@ -356,7 +356,12 @@ impl WriteSet {
             .iter()
             .map(|f| {
                 let steps = f.code.steps();
-                (f.job_id.clone(), f.code.to_string(), f.error.clone(), steps)
+                (
+                    f.job_id.to_string(),
+                    f.code.to_string(),
+                    f.error.clone(),
+                    steps,
+                )
             })
             .collect();
         out.events = w

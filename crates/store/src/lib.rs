@@ -11,7 +11,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crossdock_domain::ledger::{Command, Outcome, Reservation};
-use crossdock_domain::{Estate, Sku, SkuState, Timestamp};
+use crossdock_domain::{Estate, ReservationId, Sku, SkuState, Timestamp};
 use serde::Serialize;
 
 mod batch;
@@ -251,7 +251,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         now: Timestamp,
         limit: i64,
-    ) -> impl Future<Output = Result<Vec<String>>> + Send;
+    ) -> impl Future<Output = Result<Vec<ReservationId>>> + Send;
 }
 
 /// Either backend, chosen at run time from the URL.
@@ -340,7 +340,7 @@ impl Store for AnyStore {
     async fn reservation(&self, id: &str) -> Result<Option<Reservation>> {
         delegate!(self, s => s.reservation(id))
     }
-    async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {
+    async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<ReservationId>> {
         delegate!(self, s => s.due_reservations(now, limit))
     }
     async fn order(&self, id: &str) -> Result<Option<StoredOrder>> {

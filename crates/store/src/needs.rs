@@ -34,7 +34,7 @@ impl Needs {
             needs.skus.extend(c.skus().into_iter().cloned());
             match c {
                 Command::Release { id, .. } => {
-                    needs.reservation_ids.insert(id.clone());
+                    needs.reservation_ids.insert(id.to_string());
                 }
                 Command::Stock(e) => {
                     needs.event_keys.insert(e.key());
@@ -116,7 +116,7 @@ impl Needs {
         commands
             .iter()
             .filter_map(|c| match c {
-                Command::Release { id, .. } => Some(id.clone()),
+                Command::Release { id, .. } => Some(id.to_string()),
                 _ => None,
             })
             .collect()

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use crossdock_domain::ledger::{Reservation, ReservationStatus, ReservedAt};
 use crossdock_domain::stock::{Buckets, LocationStock};
-use crossdock_domain::{ChannelCode, ExpectedReceipt, LocationCode, Sku, SkuState, Timestamp};
+use crossdock_domain::{
+    ChannelCode, ExpectedReceipt, LocationCode, ReservationId, Sku, SkuState, Timestamp,
+};
 
 use crate::{Result, StoreError};
 
@@ -72,7 +74,7 @@ fn location(s: &str) -> Result<LocationCode> {
 impl ReservationRow {
     pub fn from_domain(r: &Reservation) -> Self {
         Self {
-            id: r.id.clone(),
+            id: r.id.to_string(),
             sku: r.sku.to_string(),
             channel: r.channel.to_string(),
             order_ref: r.order_ref.clone(),
@@ -98,7 +100,7 @@ impl ReservationRow {
             created_at: Timestamp(self.created_at),
             expires_at: self.expires_at.map(Timestamp),
             allocations,
-            id: self.id,
+            id: ReservationId::parse(self.id)?,
         })
     }
 }

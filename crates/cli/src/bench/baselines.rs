@@ -43,7 +43,7 @@ pub(super) fn sqlite_baseline(dir: &std::path::Path, n: u64) -> anyhow::Result<f
                 "INSERT INTO events VALUES (?1, 'reservation.created', ?2, 0, ?3)",
             )?;
             for _ in 0..1000.min(n - i) {
-                let id = Inventory::new_reservation_id();
+                let id = Inventory::new_reservation_id().to_string();
                 let s = sku(i as usize % SKUS).to_string();
                 r.execute(rusqlite::params![
                     id,
@@ -141,7 +141,7 @@ pub(super) fn sqlite_order_baseline(
                     "INSERT INTO reservations VALUES (?1, ?2, 'b2b', ?3, 1, 0, NULL, 'active', ?4)",
                 )?
                 .execute(rusqlite::params![
-                    Inventory::new_reservation_id(),
+                    Inventory::new_reservation_id().to_string(),
                     s,
                     id,
                     r#"[{"location":"east","qty":1,"consumed":0}]"#
@@ -200,7 +200,9 @@ pub(super) async fn pg_baseline(store: &PgStore, n: u64) -> anyhow::Result<f64> 
     let mut i = 0u64;
     while i < n {
         let k = 1000.min(n - i);
-        let ids: Vec<String> = (0..k).map(|_| Inventory::new_reservation_id()).collect();
+        let ids: Vec<String> = (0..k)
+            .map(|_| Inventory::new_reservation_id().to_string())
+            .collect();
         let skus: Vec<String> = (i..i + k)
             .map(|j| sku(j as usize % SKUS).to_string())
             .collect();
@@ -298,7 +300,7 @@ pub(super) async fn pg_order_baseline(
         .await?;
         let res: Vec<String> = line_skus
             .iter()
-            .map(|_| Inventory::new_reservation_id())
+            .map(|_| Inventory::new_reservation_id().to_string())
             .collect();
         sqlx::query(
             "INSERT INTO bo_reservations SELECT r, s, o, '[{\"location\":\"east\",\"qty\":1}]'

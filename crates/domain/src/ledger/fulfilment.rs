@@ -14,7 +14,7 @@ use super::{
     AdvanceOrder, Ledger, NewEvent, NewJob, OrderDetail, Outcome, ReservationStatus, json_text,
 };
 use crate::error::ErrorCode;
-use crate::ids::{LocationCode, OrderId, Sku};
+use crate::ids::{JobId, LocationCode, OrderId, ReservationId, Sku};
 use crate::job::JobKind;
 use crate::money::Money;
 use crate::order_state::OrderState;
@@ -112,7 +112,7 @@ pub struct InvoiceRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailedJob {
     /// The job.
-    pub job_id: String,
+    pub job_id: JobId,
     /// Stable business code, e.g. `FRAUD_SUSPECTED`.
     pub code: ErrorCode,
     /// Why, for operators.
@@ -127,7 +127,7 @@ impl Ledger<'_> {
     /// Counts `qty` consumed units of the order's reservations of `sku` at the shipment's
     /// location as shipped, oldest reservation first.
     fn mark_shipped(&mut self, s: &RecordShipment, sku: &Sku, qty: i64) {
-        let mut ids: Vec<String> = self
+        let mut ids: Vec<ReservationId> = self
             .reservations
             .values()
             .filter(|r| &r.sku == sku && r.order_ref == s.order_id)

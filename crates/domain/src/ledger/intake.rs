@@ -13,7 +13,7 @@ use super::{JsonText, Ledger, NewEvent, NewJob, Outcome, ReserveRequest, json_te
 use crate::ats::{channel_figures, sellable_at};
 use crate::error::ErrorCode;
 use crate::estate::{BackorderPolicy, Channel, LocationKind};
-use crate::ids::{ChannelCode, OrderId, Sku};
+use crate::ids::{ChannelCode, OrderId, ReservationId, Sku};
 use crate::order::{CanonicalOrder, FieldError};
 use crate::order_state::OrderState;
 use crate::routing::{Allocated, Plan, plan};
@@ -69,7 +69,7 @@ pub struct LinePlan {
     /// Units ordered.
     pub qty: i64,
     /// The reservation holding them, when accepted.
-    pub reservation_id: Option<String>,
+    pub reservation_id: Option<ReservationId>,
     /// Locations and units.
     pub allocations: Vec<Allocated>,
     /// What the channel could promise, when the line could not be filled.
@@ -452,11 +452,11 @@ impl Ledger<'_> {
     /// Reserves one line along `plan`.
     fn hold_line(&mut self, order_id: &str, channel: &Channel, lp: &mut LinePlan, plan: Plan) {
         let req = ReserveRequest {
-            id: format!(
-                "res_{}_{}",
-                order_id.trim_start_matches("ord_"),
+            id: ReservationId::with_unique(&format!(
+                "{}_{}",
+                order_id.trim_start_matches(OrderId::PREFIX),
                 lp.line + 1
-            ),
+            )),
             sku: lp.sku.clone(),
             qty: lp.qty,
             channel: channel.code.clone(),

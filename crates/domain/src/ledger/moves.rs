@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{FailedJob, Ledger, NewEvent, NewJob, OrderDetail, Outcome, json_text};
 use crate::error::ErrorCode;
-use crate::ids::OrderId;
+use crate::ids::{OrderId, ReservationId};
 use crate::job::JobKind;
 use crate::order_state::OrderState;
 
@@ -190,7 +190,7 @@ impl Ledger<'_> {
                 ),
             };
         }
-        let mut held: Vec<String> = self
+        let mut held: Vec<ReservationId> = self
             .reservations
             .values()
             .filter(|r| r.order_ref == c.order_id && r.status == super::ReservationStatus::Active)

@@ -10,7 +10,7 @@ use super::{
     PriorIntake, RecordInvoice, RecordShipment, ReturnLine, ReturnRow, ShipmentRow,
 };
 use crate::error::ErrorCode;
-use crate::ids::{ChannelCode, LocationCode, OrderId, Sku};
+use crate::ids::{ChannelCode, LocationCode, OrderId, ReservationId, Sku};
 use crate::order::FieldError;
 use crate::order_state::OrderState;
 use crate::sku::SkuState;
@@ -76,7 +76,7 @@ fn is_zero(n: &i64) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reservation {
     /// `res_…` identifier.
-    pub id: String,
+    pub id: ReservationId,
     /// The SKU held.
     pub sku: Sku,
     /// The channel it was taken for.
@@ -106,7 +106,7 @@ impl Reservation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReserveRequest {
     /// Identifier to give the reservation.
-    pub id: String,
+    pub id: ReservationId,
     /// The SKU.
     pub sku: Sku,
     /// Units wanted, at least 1.
@@ -189,7 +189,7 @@ pub enum Command {
     /// Returns a reservation's open units.
     Release {
         /// The reservation.
-        id: String,
+        id: ReservationId,
         /// True when its time ran out rather than a caller releasing it.
         expired: bool,
     },
@@ -367,9 +367,9 @@ pub struct Writes {
     /// Expected receipts to upsert (or delete, if gone from the state).
     pub expected: BTreeSet<(Sku, LocationCode, String)>,
     /// Reservations to insert.
-    pub new_reservations: Vec<String>,
+    pub new_reservations: Vec<ReservationId>,
     /// Existing reservations whose status or consumption changed.
-    pub changed_reservations: BTreeSet<String>,
+    pub changed_reservations: BTreeSet<ReservationId>,
     /// Source event keys to remember, with the time the event happened.
     pub source_events: Vec<(String, String, Timestamp)>,
     /// Events to append, in order.
@@ -404,7 +404,7 @@ pub struct Finished {
     /// Every loaded SKU's state after the batch.
     pub states: BTreeMap<Sku, SkuState>,
     /// Every loaded or created reservation after the batch.
-    pub reservations: HashMap<String, Reservation>,
+    pub reservations: HashMap<ReservationId, Reservation>,
     /// What to write.
     pub writes: Writes,
 }

@@ -3,7 +3,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::ats::sellable_at;
 use crate::estate::fixtures::example;
-use crate::ids::{ChannelCode, OrderId};
+use crate::ids::{ChannelCode, OrderId, ReservationId};
 use crate::job::JobKind;
 use crate::qty::{Delta, Level, MAX_QTY, Qty};
 use crate::stock::Bucket;
@@ -14,6 +14,11 @@ fn sku(s: &str) -> Sku {
 fn loc(s: &str) -> LocationCode {
     LocationCode::parse(s).unwrap()
 }
+/// A reservation id made of `s` (tests name reservations briefly).
+fn res(s: &str) -> ReservationId {
+    ReservationId::with_unique(s)
+}
+
 fn ord(s: &str) -> OrderId {
     OrderId::parse(s).unwrap()
 }
@@ -40,7 +45,7 @@ fn stock(id: &str, at: i64, location: &str, change: StockChange) -> Command {
 
 fn reserve(id: &str, qty: i64, channel: &str) -> Command {
     Command::Reserve(ReserveRequest {
-        id: id.into(),
+        id: res(id),
         sku: sku("SKU-HOT"),
         qty,
         channel: chan(channel),
@@ -125,7 +130,7 @@ fn release_returns_units_and_a_second_release_changes_nothing() {
     l.apply(&stock("1", 1, "east", StockChange::Receipt(Qty::of(10))));
     l.apply(&reserve("a", 4, "b2b"));
     let release = Command::Release {
-        id: "a".into(),
+        id: res("a"),
         expired: false,
     };
     assert!(matches!(l.apply(&release), Outcome::Released(_)));
@@ -163,7 +168,7 @@ fn opening_a_pick_consumes_the_orders_reservation() {
     let b = f.states[&sku("SKU-HOT")].at(&loc("east")).unwrap().buckets;
     // The same four units are counted once: on the pick, no longer reserved.
     assert_eq!((b.on_hand, b.picking, b.reserved), (10, 4, 0));
-    assert_eq!(f.reservations["a"].status, ReservationStatus::Consumed);
+    assert_eq!(f.reservations["res_a"].status, ReservationStatus::Consumed);
 }
 
 #[test]
@@ -258,7 +263,7 @@ proptest! {
                     c
                 }
                 Op::Release(n) if !ids.is_empty() => Command::Release {
-                    id: ids[n % ids.len()].clone(), expired: false },
+                    id: res(&ids[n % ids.len()]), expired: false },
                 Op::Pick(n, li, q) if !ids.is_empty() => {
                     let mut c = stock(&i.to_string(), at, LOCS[li], StockChange::PickOpened(Qty::of(q)));
                     if let Command::Stock(StockEvent { change: EventChange::Stock { order_ref, .. }, .. }) = &mut c {

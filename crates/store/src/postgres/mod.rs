@@ -15,7 +15,7 @@ mod write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossdock_domain::ledger::Reservation;
-use crossdock_domain::{Sku, SkuState, Timestamp};
+use crossdock_domain::{ReservationId, Sku, SkuState, Timestamp};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Executor};
 
@@ -340,14 +340,18 @@ impl Store for PgStore {
         jobs::list(&self.pool, &filter).await
     }
 
-    async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
+    async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<ReservationId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM reservations WHERE status = 'active' AND expires_at IS NOT NULL
              AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
         )
         .bind(now.0)
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(ids
+            .into_iter()
+            .map(ReservationId::parse)
+            .collect::<std::result::Result<_, _>>()?)
     }
 }

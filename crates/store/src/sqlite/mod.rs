@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossdock_domain::ledger::Reservation;
-use crossdock_domain::{Sku, SkuState, Timestamp};
+use crossdock_domain::{ReservationId, Sku, SkuState, Timestamp};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
@@ -673,15 +673,17 @@ impl Store for SqliteStore {
         self.read(move |c| orders::orders(c, &filter)).await
     }
 
-    async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<String>> {
+    async fn due_reservations(&self, now: Timestamp, limit: i64) -> Result<Vec<ReservationId>> {
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id FROM reservations WHERE status = 'active' AND expires_at IS NOT NULL
                  AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2",
             )?;
             let ids = stmt
-                .query_map(params![now.0, limit], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?;
+                .query_map(params![now.0, limit], |r| {
+                    orders::id(r, 0, ReservationId::parse)
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(ids)
         })
         .await

@@ -267,28 +267,29 @@ pub(crate) async fn release_and_expiry_return_units_once(h: Harness) {
         .await;
     assert_eq!(
         h.store.due_reservations(Timestamp(999), 10).await.unwrap(),
-        Vec::<String>::new()
+        Vec::<ReservationId>::new()
     );
     let due = h
         .store
         .due_reservations(Timestamp(1_000), 10)
         .await
         .unwrap();
-    assert_eq!(due, vec!["exp".to_string()]);
+    let exp = ReservationId::parse("res_exp").unwrap();
+    assert_eq!(due, vec![exp.clone()]);
     let out = h
         .run(
             1_000,
             vec![
                 Command::Release {
-                    id: "exp".into(),
+                    id: exp.clone(),
                     expired: true,
                 },
                 Command::Release {
-                    id: "exp".into(),
+                    id: exp,
                     expired: true,
                 },
                 Command::Release {
-                    id: "nope".into(),
+                    id: ReservationId::parse("res_nope").unwrap(),
                     expired: false,
                 },
             ],
@@ -304,7 +305,7 @@ pub(crate) async fn release_and_expiry_return_units_once(h: Harness) {
             .unwrap()
             .is_empty()
     );
-    let stored = h.store.reservation("exp").await.unwrap().unwrap();
+    let stored = h.store.reservation("res_exp").await.unwrap().unwrap();
     assert_eq!(stored.status.as_str(), "expired");
     assert_eq!(
         h.state("SKU-HOT")
@@ -335,7 +336,7 @@ pub(crate) async fn a_pick_consumes_the_reservation_it_names(h: Harness) {
     assert_eq!(h.run(3, vec![pick]).await, vec![Outcome::Applied]);
     let b = h.state("SKU-HOT").await.at(&loc("east")).unwrap().buckets;
     assert_eq!((b.on_hand, b.picking, b.reserved), (10, 3, 1));
-    let r = h.store.reservation("a").await.unwrap().unwrap();
+    let r = h.store.reservation("res_a").await.unwrap().unwrap();
     assert_eq!(r.allocations[0].consumed, 3);
     assert_eq!(r.status.as_str(), "active");
 }

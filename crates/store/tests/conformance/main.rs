@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use crossdock_domain::ledger::{AdvanceOrder, Command, EventChange, NewJob, Outcome, StockEvent};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::stock::{Bucket, StockChange};
-use crossdock_domain::{ChannelCode, Delta, Level, OrderId, Qty, Timestamp};
+use crossdock_domain::{ChannelCode, Delta, Level, OrderId, Qty, ReservationId, Timestamp};
 use crossdock_store::{JobFinish, Store};
 use harness::*;
 use inventory::*;

@@ -194,9 +194,10 @@ pub fn event(id: &str, at: i64, s: &str, location: &str, change: StockChange) ->
     })
 }
 
+/// A reservation `res_{id}` of `qty` units of `s` for `channel`.
 pub fn reserve(id: &str, s: &str, qty: i64, channel: &str) -> Command {
     Command::Reserve(ReserveRequest {
-        id: id.into(),
+        id: ReservationId::with_unique(id),
         sku: sku(s),
         qty,
         channel: ChannelCode::parse(channel).unwrap(),
