@@ -36,21 +36,7 @@ async fn start_with(store: AnyStore, config: &str) -> (Inventory, Shutdown) {
     let mut config = Config::parse(config).unwrap();
     // The test sweeps by hand, so each sweep sees exactly the stock it set up.
     config.inventory.backorder_sweep_ms = 3_600_000;
-    let shutdown = Shutdown::new();
-    let inventory = Inventory::start(
-        config.estate().unwrap(),
-        config.inventory.clone(),
-        store,
-        shutdown.clone(),
-    )
-    .await
-    .unwrap();
-    let items = ["SKU-1", "SKU-2"].map(|sku| Command::UpsertItem {
-        sku: Sku::parse(sku).unwrap(),
-        description: None,
-    });
-    inventory.submit(items.to_vec()).await.unwrap();
-    (inventory, shutdown)
+    common::start(&config, store, &["SKU-1", "SKU-2"]).await
 }
 
 /// `qty` units received at the drop-ship supplier, which only web draws from.

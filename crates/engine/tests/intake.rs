@@ -3,12 +3,10 @@
 //! another body is refused; a bad body names its fields; on SQLite and PostgreSQL.
 
 use crossdock_domain::ErrorCode;
-use crossdock_domain::Sku;
-use crossdock_domain::ledger::Command;
+use crossdock_engine::Config;
 use crossdock_engine::config::EXAMPLE;
 use crossdock_engine::credit::Credit;
 use crossdock_engine::intake::{Intake, IntakeError};
-use crossdock_engine::{Config, Inventory, Shutdown};
 use crossdock_store::{OrderFilter, Store};
 use serde_json::{Value, json};
 
@@ -30,20 +28,7 @@ fn order(external_id: &str, qty: i64) -> Value {
 async fn racing_callers_make_one_order_and_a_changed_body_is_refused() {
     for (store, path) in stores("intake").await {
         let config = Config::parse(EXAMPLE).unwrap();
-        let shutdown = Shutdown::new();
-        let inventory = Inventory::start(
-            config.estate().unwrap(),
-            config.inventory.clone(),
-            store.clone(),
-            shutdown.clone(),
-        )
-        .await
-        .unwrap();
-        let item = Command::UpsertItem {
-            sku: Sku::parse("SKU-1").unwrap(),
-            description: None,
-        };
-        inventory.submit_one(item).await.unwrap();
+        let (inventory, shutdown) = common::start(&config, store.clone(), &["SKU-1"]).await;
         let intake = Intake::new(
             inventory.clone(),
             Credit::new(inventory.clone(), None, &config.saga),

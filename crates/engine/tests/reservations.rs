@@ -5,13 +5,11 @@
 //! nothing.
 
 use crossdock_domain::ErrorCode;
-use crossdock_domain::Sku;
-use crossdock_domain::ledger::Command;
+use crossdock_engine::Config;
 use crossdock_engine::config::EXAMPLE;
 use crossdock_engine::fulfilment::{Fulfilment, FulfilmentError};
 use crossdock_engine::reservations::{Hold, ReleaseError, Reservations, ReserveError};
 use crossdock_engine::stock_events::StockEvents;
-use crossdock_engine::{Config, Inventory, Shutdown};
 use serde_json::json;
 
 mod common;
@@ -33,20 +31,7 @@ fn hold(i: usize) -> Hold {
 async fn racing_holds_take_what_is_available_and_no_more() {
     for (store, path) in stores("reservations").await {
         let config = Config::parse(EXAMPLE).unwrap();
-        let shutdown = Shutdown::new();
-        let inventory = Inventory::start(
-            config.estate().unwrap(),
-            config.inventory.clone(),
-            store.clone(),
-            shutdown.clone(),
-        )
-        .await
-        .unwrap();
-        let item = Command::UpsertItem {
-            sku: Sku::parse("SKU-1").unwrap(),
-            description: None,
-        };
-        inventory.submit_one(item).await.unwrap();
+        let (inventory, shutdown) = common::start(&config, store.clone(), &["SKU-1"]).await;
         let receipt = json!({"source": "wms", "source_event_id": "r-1",
             "occurred_at": "2026-01-01T00:00:00Z", "sku": "SKU-1", "location": "east",
             "kind": "receipt", "qty": 40});

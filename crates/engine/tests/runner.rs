@@ -40,22 +40,7 @@ async fn with_jobs(store: AnyStore, path: Option<std::path::PathBuf>, n: usize) 
     let mut config = Config::parse(EXAMPLE).unwrap();
     let fraud = crossdock_engine::config::SystemSettings::at("http://127.0.0.1:9");
     config.set_system("fraud", fraud);
-    let shutdown = Shutdown::new();
-    let inventory = Inventory::start(
-        config.estate().unwrap(),
-        config.inventory.clone(),
-        store,
-        shutdown.clone(),
-    )
-    .await
-    .unwrap();
-    inventory
-        .submit(vec![Command::UpsertItem {
-            sku: sku("SKU-1"),
-            description: None,
-        }])
-        .await
-        .unwrap();
+    let (inventory, shutdown) = common::start(&config, store, &["SKU-1"]).await;
     inventory.submit(vec![receipt(100_000)]).await.unwrap();
     let orders = (0..n)
         .map(|i| {

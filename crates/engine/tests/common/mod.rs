@@ -1,6 +1,9 @@
 //! The stores the engine's tests run on: SQLite on a fresh file, and PostgreSQL in a fresh
 //! schema when `CROSSDOCK_TEST_PG_URL` is set (required under `CI=true`).
 
+use crossdock_domain::Sku;
+use crossdock_domain::ledger::Command;
+use crossdock_engine::{Config, Inventory, Shutdown};
 use crossdock_store::{AnyStore, PgStore, SqliteStore};
 
 /// Each backend, fresh; the SQLite file's path to remove after.
@@ -22,4 +25,26 @@ pub async fn stores(name: &str) -> Vec<(AnyStore, Option<std::path::PathBuf>)> {
         Err(_) => eprintln!("skipping PostgreSQL: set CROSSDOCK_TEST_PG_URL to run it"),
     }
     out
+}
+
+/// The inventory service on `store` for `config`, with `skus` in its item master.
+pub async fn start(config: &Config, store: AnyStore, skus: &[&str]) -> (Inventory, Shutdown) {
+    let shutdown = Shutdown::new();
+    let inventory = Inventory::start(
+        config.estate().unwrap(),
+        config.inventory.clone(),
+        store,
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
+    let items = skus
+        .iter()
+        .map(|sku| Command::UpsertItem {
+            sku: Sku::parse(*sku).unwrap(),
+            description: None,
+        })
+        .collect();
+    inventory.submit(items).await.unwrap();
+    (inventory, shutdown)
 }
