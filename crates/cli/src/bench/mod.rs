@@ -21,11 +21,17 @@ use serde_json::json;
 use crate::report::{percentile_ms, table, thousands};
 
 mod baselines;
+mod erp;
 mod intake;
+mod load;
+mod workload;
 
 use baselines::{
     order_body, pg_baseline, pg_order_baseline, sqlite_baseline, sqlite_order_baseline,
 };
+use erp::erp_posting;
+use load::{ats_http, post_http, reserve_http};
+use workload::{Shape, order_json, reservation, web_order};
 
 /// Options for the benchmark.
 #[derive(clap::Args)]
@@ -206,72 +212,6 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// Which SKU the `i`-th reservation takes: spread evenly over every SKU, or shaped like a
-/// flash sale, where four in five go to ten hot SKUs.
-#[derive(Clone, Copy)]
-enum Shape {
-    Even,
-    FlashSale,
-}
-
-impl Shape {
-    fn sku(self, i: u64) -> Sku {
-        let spread = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize;
-        match self {
-            Shape::Even => sku(i as usize % SKUS),
-            Shape::FlashSale if !i.is_multiple_of(5) => sku(spread % 10),
-            Shape::FlashSale => sku(spread % SKUS),
-        }
-    }
-}
-
-/// The `i`-th reservation of one unit, for the b2b channel.
-fn reservation(i: u64, shape: Shape) -> Command {
-    Command::Reserve(ReserveRequest {
-        id: Inventory::new_reservation_id(),
-        sku: shape.sku(i),
-        qty: 1,
-        channel: ChannelCode::parse("b2b").expect("valid"),
-        order_ref: format!("o{i}"),
-        location: None,
-        ship_region: None,
-        expires_at: None,
-    })
-}
-
-/// The `i`-th order of `lines` lines (1 or 2), one unit each, as a storefront would send it.
-fn order_json(i: u64, lines: u64) -> serde_json::Value {
-    let lines: Vec<serde_json::Value> = [("19.99", 0), ("5.00", 500)]
-        .iter()
-        .take(lines as usize)
-        .map(|(price, k)| {
-            json!({"sku": Shape::Even.sku(i + k).as_str(), "qty": 1, "unit_price": price})
-        })
-        .collect();
-    json!({
-        "channel": "b2b", "external_id": format!("B-{i}"),
-        "customer": {"id": format!("C-{}", i % 5000), "email": "buyer@example.com"},
-        "currency": "USD",
-        "lines": lines,
-        "ship_to": {"name": "A Buyer", "line1": "1 Dock Rd", "city": "Newark",
-                    "postal_code": "07105", "country": "US"}
-    })
-}
-
-/// The `i`-th order of `lines` lines, as intake takes it in.
-fn web_order(i: u64, lines: u64, estate: &crossdock_domain::Estate) -> Command {
-    let raw = order_json(i, lines);
-    let order = crossdock_domain::order::parse_order(&raw, estate).expect("a valid order");
-    Command::PlaceOrder(std::sync::Arc::new(crossdock_domain::ledger::PlaceOrder {
-        id: Inventory::new_order_id(),
-        order,
-        request_hash: crossdock_engine::intake::request_hash(&raw),
-        idempotency_key: None,
-        correlation_id: Inventory::new_correlation_id(),
-        credit_hold: None,
-    }))
-}
-
 /// Commits `n` commands made by `make` (one per request) from `concurrency` tasks,
 /// in-process, and fails on any that is not taken.
 async fn commit_in_process(
@@ -359,131 +299,6 @@ async fn ats_in_process(inv: &Inventory, secs: u64) -> Row {
     }
 }
 
-/// GET availability over `connections` keep-alive connections for `secs`.
-async fn ats_http(base: &str, connections: usize, secs: u64) -> anyhow::Result<Row> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(connections)
-        .build()?;
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..connections {
-        let (client, base) = (client.clone(), base.to_string());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(100_000);
-            let mut i = c;
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                let url = format!("{base}/v1/availability/{}?channel=web", sku(i % SKUS));
-                let res = client.get(url).send().await?;
-                anyhow::ensure!(res.status().is_success(), "status {}", res.status());
-                res.bytes().await?;
-                lat.push(t.elapsed().as_micros() as u64);
-                i += connections;
-            }
-            Ok(lat)
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    let secs = start.elapsed().as_secs_f64();
-    all.sort_unstable();
-    Ok(Row {
-        name: format!("ATS reads, HTTP ({connections} conns)"),
-        ops: all.len() as u64,
-        secs,
-        baseline: None,
-        latency: Some((percentile_ms(&all, 50.0), percentile_ms(&all, 99.0))),
-        per_commit: None,
-    })
-}
-
-/// POST reservations over `connections` connections.
-async fn reserve_http(base: &str, n: u64, connections: usize, label: &str) -> anyhow::Result<Row> {
-    let body = |i: u64| {
-        json!({"sku": sku(i as usize % SKUS).as_str(), "qty": 1, "channel": "b2b",
-               "order_ref": format!("h{i}"), "ttl_seconds": 0})
-    };
-    post_http(
-        base,
-        "/v1/reservations",
-        n,
-        connections,
-        label,
-        body,
-        |_| true,
-    )
-    .await
-}
-
-/// POSTs `n` bodies made by `body` to `path` over `connections` keep-alive connections;
-/// fails on any answer but 201 with a body `taken` accepts. Latency is per request.
-async fn post_http(
-    base: &str,
-    path: &str,
-    n: u64,
-    connections: usize,
-    label: &str,
-    body: impl Fn(u64) -> serde_json::Value + Send + Sync + 'static,
-    taken: fn(&serde_json::Value) -> bool,
-) -> anyhow::Result<Row> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(connections)
-        .build()?;
-    let url = format!("{base}{path}");
-    let (next, body) = (Arc::new(AtomicU64::new(0)), Arc::new(body));
-    let pb = bar(n, label);
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..connections {
-        let (client, url, next, pb, body) = (
-            client.clone(),
-            url.clone(),
-            next.clone(),
-            pb.clone(),
-            body.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
-                    return Ok::<_, anyhow::Error>(lat);
-                }
-                let t = Instant::now();
-                let res = client.post(&url).json(&body(i)).send().await?;
-                let status = res.status();
-                let answer: serde_json::Value = res.json().await?;
-                lat.push(t.elapsed().as_micros() as u64);
-                anyhow::ensure!(
-                    status == reqwest::StatusCode::CREATED && taken(&answer),
-                    "status {status}: {answer}"
-                );
-                if i % 256 == 0 {
-                    pb.set_position(i);
-                }
-            }
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    let secs = start.elapsed().as_secs_f64();
-    pb.finish_and_clear();
-    all.sort_unstable();
-    Ok(Row {
-        name: label.into(),
-        ops: n,
-        secs,
-        baseline: None,
-        latency: Some((percentile_ms(&all, 50.0), percentile_ms(&all, 99.0))),
-        per_commit: None,
-    })
-}
-
 /// Durable intake of two-line orders, in-process, next to `baseline` (orders a second).
 async fn intake_row(
     inv: &Inventory,
@@ -527,74 +342,6 @@ async fn reservation_rows(
         rows.push(row);
     }
     Ok(rows)
-}
-
-/// Posts `n` allocated orders through the job runner to a simulated ERP that refuses
-/// anything past `limit` calls a second; returns (posts a second, peak posts in any one
-/// second, calls the ERP throttled).
-async fn erp_posting(inv: &Inventory, n: u64, limit: f64) -> anyhow::Result<(f64, u32, u64)> {
-    // Taken in on the example estate (no fraud or tax service), each order passes its
-    // in-house steps at once: it is allocated, with its ERP posting queued.
-    let mut placed = 0u64;
-    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
-        let orders: Vec<Command> = chunk
-            .iter()
-            .map(|i| web_order(1_000_000 + i, 2, inv.estate()))
-            .collect();
-        let outcomes = inv.submit(orders).await?;
-        placed += outcomes
-            .iter()
-            .filter(|o| matches!(o, Outcome::OrderPlaced(_)))
-            .count() as u64;
-    }
-    let erp = crossdock_sim::SimErp::default();
-    // The ERP itself refuses anything past the limit, so a breach would show as throttling.
-    erp.set_faults(crossdock_sim::Faults {
-        max_per_sec: Some(limit as u32),
-        ..crossdock_sim::Faults::default()
-    });
-    let (url, server) = erp.start().await?;
-    let handler =
-        crossdock_connectors::Connector::new("erp", &url, Duration::from_secs(2), inv.clone())?;
-    let stats = Arc::new(crossdock_engine::runner::RunnerStats::default());
-    let stop = Shutdown::new();
-    // Configured a hair under the ERP's own limit, as an operator would: arrivals jitter. The
-    // burst is the headroom left, so that no second can ever hold more than the limit, and a
-    // pause (a lease round trip) is made up afterwards.
-    let rate = limit * 0.98;
-    let limits = crossdock_engine::runner::SystemLimits {
-        rate_per_sec: rate,
-        burst: ((limit - rate).floor() as u32).max(1),
-        // Each post holds its slot for the call and two commits (the move, the job's end),
-        // ~80 ms here with fsync: 16 in flight cap out near 190/s, so allow more.
-        concurrency: 48,
-        ..Default::default()
-    };
-    let pb = bar(placed, "ERP posting through the runner");
-    let started = Instant::now();
-    let task = tokio::spawn(crossdock_engine::runner::run_system(
-        inv.store().clone(),
-        "erp".into(),
-        Arc::new(handler),
-        limits,
-        stop.clone(),
-        stats.clone(),
-    ));
-    while erp.stats().created < placed && started.elapsed() < Duration::from_secs(600) {
-        pb.set_position(erp.stats().created);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let secs = started.elapsed().as_secs_f64();
-    pb.finish_and_clear();
-    stop.trigger();
-    task.await?;
-    server.abort();
-    let seen = erp.stats();
-    Ok((
-        seen.created as f64 / secs,
-        seen.peak_per_sec,
-        seen.throttled,
-    ))
 }
 
 /// Runs every benchmark and prints the figures.

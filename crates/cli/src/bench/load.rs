@@ -1,0 +1,133 @@
+//! Load over HTTP: keep-alive connections posting or reading as fast as the hub answers.
+
+use super::*;
+
+/// GET availability over `connections` keep-alive connections for `secs`.
+pub(super) async fn ats_http(base: &str, connections: usize, secs: u64) -> anyhow::Result<Row> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()?;
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let (client, base) = (client.clone(), base.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(100_000);
+            let mut i = c;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let url = format!("{base}/v1/availability/{}?channel=web", sku(i % SKUS));
+                let res = client.get(url).send().await?;
+                anyhow::ensure!(res.status().is_success(), "status {}", res.status());
+                res.bytes().await?;
+                lat.push(t.elapsed().as_micros() as u64);
+                i += connections;
+            }
+            Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    all.sort_unstable();
+    Ok(Row {
+        name: format!("ATS reads, HTTP ({connections} conns)"),
+        ops: all.len() as u64,
+        secs,
+        baseline: None,
+        latency: Some((percentile_ms(&all, 50.0), percentile_ms(&all, 99.0))),
+        per_commit: None,
+    })
+}
+
+/// POST reservations over `connections` connections.
+pub(super) async fn reserve_http(
+    base: &str,
+    n: u64,
+    connections: usize,
+    label: &str,
+) -> anyhow::Result<Row> {
+    let body = |i: u64| {
+        json!({"sku": sku(i as usize % SKUS).as_str(), "qty": 1, "channel": "b2b",
+               "order_ref": format!("h{i}"), "ttl_seconds": 0})
+    };
+    post_http(
+        base,
+        "/v1/reservations",
+        n,
+        connections,
+        label,
+        body,
+        |_| true,
+    )
+    .await
+}
+
+/// POSTs `n` bodies made by `body` to `path` over `connections` keep-alive connections;
+/// fails on any answer but 201 with a body `taken` accepts. Latency is per request.
+pub(super) async fn post_http(
+    base: &str,
+    path: &str,
+    n: u64,
+    connections: usize,
+    label: &str,
+    body: impl Fn(u64) -> serde_json::Value + Send + Sync + 'static,
+    taken: fn(&serde_json::Value) -> bool,
+) -> anyhow::Result<Row> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()?;
+    let url = format!("{base}{path}");
+    let (next, body) = (Arc::new(AtomicU64::new(0)), Arc::new(body));
+    let pb = bar(n, label);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (client, url, next, pb, body) = (
+            client.clone(),
+            url.clone(),
+            next.clone(),
+            pb.clone(),
+            body.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    return Ok::<_, anyhow::Error>(lat);
+                }
+                let t = Instant::now();
+                let res = client.post(&url).json(&body(i)).send().await?;
+                let status = res.status();
+                let answer: serde_json::Value = res.json().await?;
+                lat.push(t.elapsed().as_micros() as u64);
+                anyhow::ensure!(
+                    status == reqwest::StatusCode::CREATED && taken(&answer),
+                    "status {status}: {answer}"
+                );
+                if i % 256 == 0 {
+                    pb.set_position(i);
+                }
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    all.sort_unstable();
+    Ok(Row {
+        name: label.into(),
+        ops: n,
+        secs,
+        baseline: None,
+        latency: Some((percentile_ms(&all, 50.0), percentile_ms(&all, 99.0))),
+        per_commit: None,
+    })
+}
