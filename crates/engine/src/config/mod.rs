@@ -8,9 +8,11 @@ use crossdock_domain::Allocation;
 use crossdock_domain::estate::EstateError;
 use serde::Deserialize;
 
+mod credentials;
 mod estate;
 mod systems;
 
+pub use credentials::{Auth, Secret, SecretError};
 pub use estate::{BackorderPolicy, ChannelConfig, CreditCheck, LocationConfig, SafetyStockConfig};
 pub use systems::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
 
@@ -39,6 +41,35 @@ pub enum ConfigError {
     /// Locations and channels do not agree.
     #[error("{0}")]
     Estate(#[from] EstateError),
+}
+
+/// A parse error as the line, the column, the key and what is wrong, without quoting the
+/// line: the line may hold a credential.
+fn parse_error(text: &str, e: &toml::de::Error) -> ConfigError {
+    let Some(span) = e.span() else {
+        return ConfigError::Parse(format!("TOML parse error: {}", e.message()));
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - line_start + 1;
+    // The key whose value is wrong: the name before the last `=` ahead of the error.
+    let key = before[line_start..].rfind('=').and_then(|eq| {
+        let head = before[line_start..line_start + eq].trim_end();
+        let part_of_key = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"');
+        let start = head
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !part_of_key(*c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let name = head[start..].trim_matches('"');
+        (!name.is_empty()).then(|| format!(" (`{name}`)"))
+    });
+    ConfigError::Parse(format!(
+        "TOML parse error at line {line}, column {column}{}: {}",
+        key.unwrap_or_default(),
+        e.message()
+    ))
 }
 
 /// The whole configuration file.
@@ -243,12 +274,13 @@ impl Config {
 
     /// Parses and checks TOML text.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let config: Config = toml::from_str(text).map_err(|e| parse_error(text, &e))?;
         config.check()?;
         Ok(config)
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        self.check_credentials()?;
         let invalid = |key: &str, message: &str| ConfigError::Invalid {
             key: key.to_string(),
             message: message.to_string(),
@@ -372,13 +404,24 @@ impl Config {
         }
         for name in SYSTEMS {
             let line = match self.system(name) {
-                Some(sys) => format!(
-                    "{} at most {}/s, {} at once, {} tries",
-                    redact_url(&sys.url),
-                    sys.rate_per_sec,
-                    sys.concurrency,
-                    sys.max_attempts
-                ),
+                Some(sys) => {
+                    let mut line = format!(
+                        "{} at most {}/s, {} at once, {} tries",
+                        redact_url(&sys.url),
+                        sys.rate_per_sec,
+                        sys.concurrency,
+                        sys.max_attempts
+                    );
+                    if let Some(auth) = &sys.auth {
+                        let from: Vec<String> =
+                            auth.secrets().iter().map(|(_, s)| s.source()).collect();
+                        line.push_str(&format!(", {} auth from {}", auth.kind(), from.join(", ")));
+                    }
+                    if let Some(ca) = &sys.ca_file {
+                        line.push_str(&format!(", trusting {}", ca.display()));
+                    }
+                    line
+                }
                 None if OPTIONAL_SYSTEMS.contains(&name) => {
                     "not configured (its steps pass without a call)".to_string()
                 }
@@ -402,6 +445,31 @@ pub const EXAMPLE: &str = include_str!("../../../../crossdock.example.toml");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_written_into_the_file_is_refused_by_its_key_and_never_echoed() {
+        let with = |auth: &str| {
+            EXAMPLE.replace(
+                "[store]",
+                &format!("[erp]\nurl = \"https://erp.example.com\"\nauth = {auth}\n\n[store]"),
+            )
+        };
+        let literal = with(r#"{ kind = "bearer", token = "sk_live_hunter2" }"#);
+        let e = Config::parse(&literal).unwrap_err().to_string();
+        assert!(e.contains("erp.auth.token"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+        // A parse error on the same line does not quote it either.
+        let typo = with(r#"{ kind = "bearr", token = "sk_live_hunter2" }"#);
+        let e = Config::parse(&typo).unwrap_err().to_string();
+        assert!(e.contains("bearr") && !e.contains("hunter2"), "{e}");
+        let named =
+            Config::parse(&with(r#"{ kind = "bearer", token = "env:ERP_TOKEN" }"#)).unwrap();
+        let summary = named.summary();
+        assert!(
+            summary.contains("bearer auth from env:ERP_TOKEN"),
+            "{summary}"
+        );
+    }
 
     #[test]
     fn the_example_loads() {

@@ -2,11 +2,13 @@
 //! `[storefront]`, each with its limits and its statuses.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use crossdock_domain::order_state::OrderState;
 use serde::Deserialize;
 
-use super::Config;
+use super::credentials::{Auth, Secret};
+use super::{Config, ConfigError};
 
 /// Every outside system crossdock calls, by its job `system` name.
 pub const SYSTEMS: [&str; 6] = ["erp", "wms", "payment", "fraud", "tax", "storefront"];
@@ -45,6 +47,13 @@ pub struct SystemSettings {
     /// resolves it. Statuses the ERP pushes later (`POST /v1/erp-statuses`) read the same map.
     #[serde(default)]
     pub statuses: BTreeMap<String, OrderState>,
+    /// How calls prove who is calling, e.g. `{ kind = "bearer", token = "env:ERP_TOKEN" }`.
+    #[serde(default)]
+    pub auth: Option<Auth>,
+    /// A PEM file of certificate authorities trusted for this system's HTTPS besides the
+    /// machine's own (a private CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl SystemSettings {
@@ -59,6 +68,8 @@ impl SystemSettings {
             max_attempts: default_attempts(),
             lease_ms: default_lease_ms(),
             statuses: BTreeMap::new(),
+            auth: None,
+            ca_file: None,
         }
     }
 
@@ -122,5 +133,23 @@ impl Config {
             .into_iter()
             .filter_map(|name| self.system(name).map(|s| (name, s)))
             .collect()
+    }
+
+    /// Refuses a secret written into the file itself, naming its key (never its value).
+    pub(super) fn check_credentials(&self) -> Result<(), ConfigError> {
+        for (name, sys) in self.systems() {
+            let Some(auth) = &sys.auth else { continue };
+            for (key, secret) in auth.secrets() {
+                if *secret == Secret::Literal {
+                    return Err(ConfigError::Invalid {
+                        key: format!("{name}.auth.{key}"),
+                        message: "write the secret as env:NAME (an environment variable) or \
+                                  file:PATH (a file holding it), not the secret itself"
+                            .into(),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 }
