@@ -119,7 +119,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let inventory = hub.inventory().clone();
     println!("crossdock demo: hub on {base}, store {}", args.db.display());
 
-    let http = reqwest::Client::new();
+    let http = crossdock_connectors::tls::builder().build()?;
     let mut rng = Rng::new(args.seed);
     let (events, skus) = seed_events(&mut rng);
     let items: Vec<Value> = skus.iter().map(|s| json!({"sku": s})).collect();

@@ -47,7 +47,7 @@ async fn phase(
         .context("open sqlite")?;
     let (hub, shutdown) = crate::bench::start_hub(AnyStore::Sqlite(store)).await?;
     let base = hub.base_url();
-    let client = reqwest::Client::builder()
+    let client = crossdock_connectors::tls::builder()
         .pool_max_idle_per_host(64)
         .build()?;
     let stop = Arc::new(AtomicBool::new(false));

@@ -147,7 +147,7 @@ async fn crash_and_restart(dir: &std::path::Path, store_url: &str) {
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
+    let http = crossdock_connectors::tls::builder().build().unwrap();
     let mut hub = serve(&config, port, &dir.join("first.log"));
     wait_ready(&http, &base).await;
     seed(&http, &base, 1000).await;
@@ -209,7 +209,7 @@ async fn sqlite_sigterm_drains_and_exits_cleanly() {
     let config = hub_config(&dir, &format!("sqlite://{}", db.display()), "");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
+    let http = crossdock_connectors::tls::builder().build().unwrap();
     let log = dir.join("term.log");
     let mut hub = serve_logging(&config, port, &log, "info");
     wait_ready(&http, &base).await;
@@ -265,7 +265,7 @@ async fn sqlite_an_erp_outage_is_logged_as_it_opens_and_closes_the_circuit() {
     );
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
+    let http = crossdock_connectors::tls::builder().build().unwrap();
     let log = dir.join("serve.log");
     let mut hub = serve_logging(&config, port, &log, "info");
     wait_ready(&http, &base).await;

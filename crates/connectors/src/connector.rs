@@ -23,6 +23,7 @@ use crossdock_domain::ledger::{AdvanceOrder, LinePlan};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::{ErrorCode, JobKind};
 use crossdock_engine::Inventory;
+use crossdock_engine::config::SystemSettings;
 use crossdock_engine::credit::{Credit, CreditSource};
 use crossdock_engine::runner::{Handler, JobResult};
 use crossdock_engine::saga::{self, StepJob};
@@ -30,6 +31,7 @@ use crossdock_store::{Job, StoredOrder};
 use serde_json::{Value, json};
 
 use crate::remote::{Remote, segment};
+use crate::tls::ClientError;
 
 /// What a saga step's call decided.
 enum Verdict {
@@ -51,21 +53,40 @@ pub struct Connector {
 
 impl Connector {
     /// A connector for `system` (`erp`, `wms`, `payment`, `fraud`, `tax`, `storefront`) at
-    /// `base_url`.
+    /// `base_url`, without credentials.
     pub fn new(
         system: &'static str,
         base_url: &str,
         timeout: Duration,
         inventory: Inventory,
-    ) -> Result<Self, reqwest::Error> {
-        Ok(Self {
+    ) -> Result<Self, ClientError> {
+        Ok(Self::over(
             system,
-            remote: Remote::new(system, base_url, timeout)?,
+            Remote::new(system, base_url, timeout)?,
+            inventory,
+        ))
+    }
+
+    /// A connector for `system` as `settings` configure it (URL, timeout, `ca_file`, `auth`).
+    pub fn configured(
+        system: &'static str,
+        settings: &SystemSettings,
+        inventory: Inventory,
+    ) -> Result<Self, ClientError> {
+        let timeout = Duration::from_millis(settings.timeout_ms);
+        let remote = Remote::configured(system, settings, timeout)?;
+        Ok(Self::over(system, remote, inventory).with_statuses(settings.statuses.clone()))
+    }
+
+    fn over(system: &'static str, remote: Remote, inventory: Inventory) -> Self {
+        Self {
+            system,
+            remote,
             inventory,
             fraud_hold_score: 80,
             statuses: Default::default(),
             credit: None,
-        })
+        }
     }
 
     /// The credit use case, for the ERP's credit step: an answer given at intake stands as

@@ -5,6 +5,8 @@
 
 pub mod connector;
 pub mod remote;
+pub mod tls;
 pub mod workers;
 
 pub use connector::Connector;
+pub use tls::ClientError;

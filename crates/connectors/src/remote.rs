@@ -4,15 +4,21 @@
 
 use std::time::Duration;
 
+use crossdock_engine::config::SystemSettings;
 use crossdock_engine::runner::JobResult;
+use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-/// A system's base URL and how long to wait for it.
+use crate::tls::{self, ClientError};
+
+/// A system's base URL, how long to wait for it and the credentials it is called with.
 #[derive(Debug, Clone)]
 pub struct Remote {
     http: reqwest::Client,
     base: String,
+    /// Sent on every call (credentials, marked sensitive).
+    headers: HeaderMap,
     /// Name in messages, e.g. `ERP`.
     name: String,
     /// Exception code for a refusal, e.g. `ERP_REJECTED`.
@@ -20,11 +26,32 @@ pub struct Remote {
 }
 
 impl Remote {
-    /// `system` (one of the configured systems) at `base_url`.
-    pub fn new(system: &str, base_url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// `system` (one of the configured systems) at `base_url`, without credentials.
+    pub fn new(system: &str, base_url: &str, timeout: Duration) -> Result<Self, ClientError> {
         Ok(Self {
-            http: reqwest::Client::builder().timeout(timeout).build()?,
+            http: tls::client(system, timeout, None)?,
             base: base_url.trim_end_matches('/').to_string(),
+            headers: HeaderMap::new(),
+            name: system.to_uppercase(),
+            rejected: crossdock_domain::ErrorCode::rejected_by(system),
+        })
+    }
+
+    /// `system` as `settings` configure it (URL, `ca_file`, `auth`), waiting at most
+    /// `timeout`. Reads the credentials now, so a missing one stops the start.
+    pub fn configured(
+        system: &str,
+        settings: &SystemSettings,
+        timeout: Duration,
+    ) -> Result<Self, ClientError> {
+        let headers = match &settings.auth {
+            Some(auth) => tls::auth_headers(system, auth)?,
+            None => HeaderMap::new(),
+        };
+        Ok(Self {
+            http: tls::client(system, timeout, settings.ca_file.as_deref())?,
+            base: settings.url.trim_end_matches('/').to_string(),
+            headers,
             name: system.to_uppercase(),
             rejected: crossdock_domain::ErrorCode::rejected_by(system),
         })
@@ -46,12 +73,15 @@ impl Remote {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, JobResult> {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .headers(self.headers.clone());
         if let Some(body) = body {
             req = req.json(body);
         }
         let res = req.send().await.map_err(|e| JobResult::Transient {
-            error: format!("{} unreachable or too slow: {e}", self.name),
+            error: format!("{} unreachable or too slow: {}", self.name, causes(&e)),
             retry_after: None,
         })?;
         let status = res.status();
@@ -80,6 +110,22 @@ impl Remote {
             }),
         }
     }
+}
+
+/// An error with every cause under it (`error sending request: … invalid peer certificate:
+/// UnknownIssuer`), so the reason reaches the exception rather than only its first line.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        next = cause.source();
+    }
+    text
 }
 
 /// Bytes a path segment carries as they are: RFC 3986's unreserved characters.

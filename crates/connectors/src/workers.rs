@@ -17,6 +17,7 @@ use crossdock_engine::saga::{INTERNAL, InternalSteps};
 use crossdock_engine::{Config, Inventory, Shutdown};
 
 use crate::connector::Connector;
+use crate::tls::ClientError;
 
 /// Running workers; each task ends after `shutdown` once its tries in flight finish.
 pub struct Workers {
@@ -64,12 +65,12 @@ pub fn limits(settings: &SystemSettings) -> SystemLimits {
 }
 
 /// The configured ERP as the source of credit answers inside requests (none without an ERP).
-pub fn credit_source(config: &Config) -> Result<Option<Arc<dyn CreditSource>>, reqwest::Error> {
+pub fn credit_source(config: &Config) -> Result<Option<Arc<dyn CreditSource>>, ClientError> {
     let Some(erp) = config.system("erp") else {
         return Ok(None);
     };
     let wait = Duration::from_millis(config.saga.credit_check_timeout_ms);
-    let remote = crate::remote::Remote::new("erp", &erp.url, wait)?;
+    let remote = crate::remote::Remote::configured("erp", erp, wait)?;
     Ok(Some(Arc::new(crate::connector::ErpCredit(remote))))
 }
 
@@ -79,7 +80,7 @@ pub fn start(
     inventory: &Inventory,
     credit: &Credit,
     shutdown: &Shutdown,
-) -> Result<Workers, reqwest::Error> {
+) -> Result<Workers, ClientError> {
     let mut workers = Workers {
         tasks: Vec::new(),
         stats: Vec::new(),
@@ -125,15 +126,9 @@ pub fn start(
     for system in SYSTEMS {
         match config.system(system) {
             Some(settings) => {
-                let connector = Connector::new(
-                    system,
-                    &settings.url,
-                    Duration::from_millis(settings.timeout_ms),
-                    inventory.clone(),
-                )?
-                .with_fraud_hold_score(config.saga.fraud_hold_score)
-                .with_statuses(settings.statuses.clone())
-                .with_credit(credit.clone());
+                let connector = Connector::configured(system, settings, inventory.clone())?
+                    .with_fraud_hold_score(config.saga.fraud_hold_score)
+                    .with_credit(credit.clone());
                 workers.spawn(
                     inventory,
                     system,

@@ -139,7 +139,7 @@ pub enum StartError {
     Engine(#[from] EngineError),
     /// A connector could not be built (its HTTP client).
     #[error("cannot start the connectors: {0}")]
-    Connector(reqwest::Error),
+    Connector(crossdock_connectors::ClientError),
     /// The listener failed.
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),

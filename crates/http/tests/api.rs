@@ -368,7 +368,9 @@ async fn contract(app: App) {
     let body = json!({"events": big});
     let mut answer = None;
     for _ in 0..10 {
-        let sent = reqwest::Client::new()
+        let sent = crossdock_connectors::tls::builder()
+            .build()
+            .unwrap()
             .post(format!("{}/v1/inventory/events", app.base))
             .json(&body)
             .send()

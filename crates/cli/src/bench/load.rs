@@ -4,7 +4,7 @@ use super::*;
 
 /// GET availability over `connections` keep-alive connections for `secs`.
 pub(super) async fn ats_http(base: &str, connections: usize, secs: u64) -> anyhow::Result<Row> {
-    let client = reqwest::Client::builder()
+    let client = crossdock_connectors::tls::builder()
         .pool_max_idle_per_host(connections)
         .build()?;
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -77,7 +77,7 @@ pub(super) async fn post_http(
     body: impl Fn(u64) -> serde_json::Value + Send + Sync + 'static,
     taken: fn(&serde_json::Value) -> bool,
 ) -> anyhow::Result<Row> {
-    let client = reqwest::Client::builder()
+    let client = crossdock_connectors::tls::builder()
         .pool_max_idle_per_host(connections)
         .build()?;
     let url = format!("{base}{path}");

@@ -105,7 +105,7 @@ pub async fn spawn_app_tuned(
     let base = hub.base_url();
     Some(App {
         base,
-        http: reqwest::Client::new(),
+        http: crossdock_connectors::tls::builder().build().unwrap(),
         store,
         _guard: Arc::new(Guard { shutdown, cleanup }),
     })
