@@ -2,6 +2,7 @@
 //! retrying (timeouts, refused connections, 5xx, 408, 429 with its `Retry-After`) or refused
 //! (any other 4xx, which becomes an exception with the system's `…_REJECTED` code).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossdock_engine::config::SystemSettings;
@@ -10,6 +11,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use crate::auth::Credentials;
 use crate::tls::{self, ClientError};
 
 /// A system's base URL, how long to wait for it and the credentials it is called with.
@@ -17,8 +19,8 @@ use crate::tls::{self, ClientError};
 pub struct Remote {
     http: reqwest::Client,
     base: String,
-    /// Sent on every call (credentials, marked sensitive).
-    headers: HeaderMap,
+    /// What every call carries to prove who is calling.
+    credentials: Arc<Credentials>,
     /// Name in messages, e.g. `ERP`.
     name: String,
     /// Exception code for a refusal, e.g. `ERP_REJECTED`.
@@ -31,7 +33,7 @@ impl Remote {
         Ok(Self {
             http: tls::client(system, timeout, None)?,
             base: base_url.trim_end_matches('/').to_string(),
-            headers: HeaderMap::new(),
+            credentials: Arc::new(Credentials::Fixed(Default::default())),
             name: system.to_uppercase(),
             rejected: crossdock_domain::ErrorCode::rejected_by(system),
         })
@@ -44,17 +46,36 @@ impl Remote {
         settings: &SystemSettings,
         timeout: Duration,
     ) -> Result<Self, ClientError> {
-        let headers = match &settings.auth {
-            Some(auth) => tls::auth_headers(system, auth)?,
-            None => HeaderMap::new(),
-        };
+        let http = tls::client(system, timeout, settings.ca_file.as_deref())?;
+        let credentials = Credentials::new(system, settings.auth.as_ref(), &http)?;
         Ok(Self {
-            http: tls::client(system, timeout, settings.ca_file.as_deref())?,
+            http,
             base: settings.url.trim_end_matches('/').to_string(),
-            headers,
+            credentials: Arc::new(credentials),
             name: system.to_uppercase(),
             rejected: crossdock_domain::ErrorCode::rejected_by(system),
         })
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(reqwest::Response, HeaderMap), JobResult> {
+        let headers = self.credentials.headers(&self.name, self.rejected).await?;
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .headers(headers.clone());
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let res = req.send().await.map_err(|e| JobResult::Transient {
+            error: format!("{} unreachable or too slow: {}", self.name, causes(&e)),
+            retry_after: None,
+        })?;
+        Ok((res, headers))
     }
 
     /// POSTs `body` to `path` (which starts with `/`; build it with [`segment`]).
@@ -73,17 +94,11 @@ impl Remote {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, JobResult> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .headers(self.headers.clone());
-        if let Some(body) = body {
-            req = req.json(body);
+        let (mut res, used) = self.send(method.clone(), path, body).await?;
+        // A token the system no longer takes is asked for again, once.
+        if res.status() == StatusCode::UNAUTHORIZED && self.credentials.refused(&used).await {
+            res = self.send(method, path, body).await?.0;
         }
-        let res = req.send().await.map_err(|e| JobResult::Transient {
-            error: format!("{} unreachable or too slow: {}", self.name, causes(&e)),
-            retry_after: None,
-        })?;
         let status = res.status();
         let retry_after = res
             .headers()

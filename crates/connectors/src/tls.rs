@@ -1,14 +1,11 @@
 //! HTTP clients for outside systems: HTTPS through rustls (the machine's trusted roots, plus
-//! a system's own `ca_file`), plain HTTP only where a URL says `http://`, and the system's
-//! credentials as headers marked sensitive, so they never print.
+//! a system's own `ca_file`), plain HTTP only where a URL says `http://`.
 
 use std::path::Path;
 use std::sync::Once;
 use std::time::Duration;
 
-use base64::Engine;
-use crossdock_engine::config::{Auth, SecretError};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use crossdock_engine::config::SecretError;
 
 /// Why a system's client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -80,37 +77,4 @@ pub fn client(
         }
     }
     Ok(b.build()?)
-}
-
-/// The headers `auth` sends on every call, each marked sensitive.
-pub fn auth_headers(system: &str, auth: &Auth) -> Result<HeaderMap, ClientError> {
-    let secret = |s: &crossdock_engine::config::Secret| {
-        s.reveal().map_err(|source| ClientError::Secret {
-            system: system.to_string(),
-            source,
-        })
-    };
-    let bad = |reason: &str| ClientError::Header {
-        system: system.to_string(),
-        reason: reason.to_string(),
-    };
-    let (name, value) = match auth {
-        Auth::Header { name, value } => (
-            HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| bad(&format!("`{name}` is not a header name")))?,
-            secret(value)?,
-        ),
-        Auth::Bearer { token } => (AUTHORIZATION, format!("Bearer {}", secret(token)?)),
-        Auth::Basic { user, password } => {
-            let pair = format!("{user}:{}", secret(password)?);
-            let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
-            (AUTHORIZATION, format!("Basic {encoded}"))
-        }
-    };
-    let mut value = HeaderValue::from_str(&value)
-        .map_err(|_| bad("the secret holds characters a header cannot carry"))?;
-    value.set_sensitive(true);
-    let mut headers = HeaderMap::new();
-    headers.insert(name, value);
-    Ok(headers)
 }

@@ -129,6 +129,21 @@ pub enum Auth {
         /// The password.
         password: Secret,
     },
+    /// OAuth 2.0 client credentials (RFC 6749 §4.4): a bearer token asked of `token_url`,
+    /// kept until shortly before it expires, and asked again once when the system answers
+    /// 401.
+    #[serde(rename = "oauth2_client_credentials")]
+    OAuth2ClientCredentials {
+        /// The authorization server's token endpoint.
+        token_url: String,
+        /// The client's id.
+        client_id: String,
+        /// The client's secret.
+        client_secret: Secret,
+        /// The scope asked for, e.g. `https://api.businesscentral.dynamics.com/.default`.
+        #[serde(default)]
+        scope: Option<String>,
+    },
 }
 
 impl Auth {
@@ -138,6 +153,7 @@ impl Auth {
             Auth::Header { .. } => "header",
             Auth::Bearer { .. } => "bearer",
             Auth::Basic { .. } => "basic",
+            Auth::OAuth2ClientCredentials { .. } => "oauth2_client_credentials",
         }
     }
 
@@ -147,6 +163,9 @@ impl Auth {
             Auth::Header { value, .. } => vec![("value", value)],
             Auth::Bearer { token } => vec![("token", token)],
             Auth::Basic { password, .. } => vec![("password", password)],
+            Auth::OAuth2ClientCredentials { client_secret, .. } => {
+                vec![("client_secret", client_secret)]
+            }
         }
     }
 }
@@ -214,6 +233,12 @@ mod tests {
         let header =
             auth(r#"auth = { kind = "header", name = "X-Shopify-Access-Token", value = "env:S" }"#);
         assert_eq!(header.unwrap().secrets()[0].0, "value");
+        let oauth = auth(
+            r#"auth = { kind = "oauth2_client_credentials", token_url = "https://login.example.com/token", client_id = "crossdock", client_secret = "env:CS", scope = "api" }"#,
+        )
+        .unwrap();
+        assert_eq!(oauth.kind(), "oauth2_client_credentials");
+        assert_eq!(oauth.secrets()[0].0, "client_secret");
         let unknown = auth(r#"auth = { kind = "kerberos", token = "env:T" }"#).unwrap_err();
         assert!(unknown.contains("kerberos"), "{unknown}");
         let extra = auth(r#"auth = { kind = "bearer", token = "env:T", scope = "x" }"#);

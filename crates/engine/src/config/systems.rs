@@ -139,6 +139,14 @@ impl Config {
     pub(super) fn check_credentials(&self) -> Result<(), ConfigError> {
         for (name, sys) in self.systems() {
             let Some(auth) = &sys.auth else { continue };
+            if let Auth::OAuth2ClientCredentials { token_url, .. } = auth
+                && !(token_url.starts_with("https://") || token_url.starts_with("http://"))
+            {
+                return Err(ConfigError::Invalid {
+                    key: format!("{name}.auth.token_url"),
+                    message: "must start with https:// or http://".into(),
+                });
+            }
             for (key, secret) in auth.secrets() {
                 if *secret == Secret::Literal {
                     return Err(ConfigError::Invalid {
