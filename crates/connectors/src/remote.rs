@@ -63,11 +63,17 @@ impl Remote {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(reqwest::Response, HeaderMap), JobResult> {
-        let headers = self.credentials.headers(&self.name, self.rejected).await?;
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .headers(headers.clone());
+        let url = reqwest::Url::parse(&format!("{}{path}", self.base)).map_err(|e| {
+            JobResult::Permanent {
+                code: self.rejected,
+                error: format!("{}: `{}{path}` is not a URL: {e}", self.name, self.base),
+            }
+        })?;
+        let headers = self
+            .credentials
+            .headers(&method, &url, &self.name, self.rejected)
+            .await?;
+        let mut req = self.http.request(method, url).headers(headers.clone());
         if let Some(body) = body {
             req = req.json(body);
         }

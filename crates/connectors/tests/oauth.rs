@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 
 #[derive(Default)]
 struct Server {
+    /// `Authorization` headers seen at `/signed`.
+    signed: std::sync::Mutex<Vec<String>>,
     /// Tokens handed out; the newest is the only one the API takes.
     issued: AtomicU64,
     /// Seconds each token lasts.
@@ -53,6 +55,15 @@ async fn api(State(s): State<Arc<Server>>, headers: HeaderMap) -> (StatusCode, a
     }
 }
 
+async fn signed(State(s): State<Arc<Server>>, headers: HeaderMap) -> axum::Json<Value> {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    s.signed
+        .lock()
+        .unwrap()
+        .push(auth.unwrap_or_default().to_string());
+    axum::Json(json!({"ok": true}))
+}
+
 /// Revokes every token handed out so far: the next one asked for is the only one taken.
 async fn revoke(State(s): State<Arc<Server>>) -> StatusCode {
     s.issued.fetch_add(1, Ordering::SeqCst);
@@ -66,6 +77,7 @@ async fn server(lifetime: u64) -> (String, Arc<Server>) {
         .route("/token", post(token))
         .route("/api", get(api))
         .route("/revoke", post(revoke))
+        .route("/signed", get(signed))
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -140,4 +152,50 @@ async fn a_refused_client_is_an_exception_that_names_the_reason_not_the_secret()
     }
     assert_eq!(tokens(&state), 0);
     assert!(!format!("{erp:?}").contains("wrong-secret"));
+}
+
+#[tokio::test]
+async fn netsuite_calls_are_each_signed_with_a_fresh_nonce_for_the_account() {
+    let (base, state) = server(3_600).await;
+    let dir = std::env::temp_dir().join(format!("crossdock-tba-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret = |name: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("{name}-value")).unwrap();
+        Secret::File(path)
+    };
+    let mut settings = SystemSettings::at(base.clone());
+    settings.auth = Some(Auth::NetsuiteTba {
+        account: "1234567_SB1".into(),
+        consumer_key: secret("ck"),
+        consumer_secret: secret("cs"),
+        token_id: secret("ti"),
+        token_secret: secret("ts"),
+    });
+    let erp = Remote::configured("erp", &settings, Duration::from_secs(5)).unwrap();
+    erp.get("/signed?expand=true").await.unwrap();
+    erp.get("/signed?expand=true").await.unwrap();
+    let seen = state.signed.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    for header in &seen {
+        assert!(
+            header.starts_with("OAuth realm=\"1234567_SB1\", "),
+            "{header}"
+        );
+        assert!(
+            header.contains("oauth_consumer_key=\"ck-value\""),
+            "{header}"
+        );
+        assert!(header.contains("oauth_token=\"ti-value\""), "{header}");
+        assert!(
+            header.contains("oauth_signature_method=\"HMAC-SHA256\""),
+            "{header}"
+        );
+        assert!(
+            !header.contains("cs-value") && !header.contains("ts-value"),
+            "{header}"
+        );
+    }
+    let nonce = |h: &str| h.split("oauth_nonce=").nth(1).map(str::to_string);
+    assert_ne!(nonce(&seen[0]), nonce(&seen[1]), "a fresh nonce each time");
 }

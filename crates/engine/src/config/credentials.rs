@@ -144,6 +144,20 @@ pub enum Auth {
         #[serde(default)]
         scope: Option<String>,
     },
+    /// NetSuite's token-based authentication: OAuth 1.0a, each request signed with
+    /// HMAC-SHA256, `realm` the account.
+    NetsuiteTba {
+        /// The account id, e.g. `1234567` or `1234567_SB1`.
+        account: String,
+        /// The integration's consumer key.
+        consumer_key: Secret,
+        /// The integration's consumer secret.
+        consumer_secret: Secret,
+        /// The access token's id.
+        token_id: Secret,
+        /// The access token's secret.
+        token_secret: Secret,
+    },
 }
 
 impl Auth {
@@ -154,6 +168,7 @@ impl Auth {
             Auth::Bearer { .. } => "bearer",
             Auth::Basic { .. } => "basic",
             Auth::OAuth2ClientCredentials { .. } => "oauth2_client_credentials",
+            Auth::NetsuiteTba { .. } => "netsuite_tba",
         }
     }
 
@@ -166,6 +181,18 @@ impl Auth {
             Auth::OAuth2ClientCredentials { client_secret, .. } => {
                 vec![("client_secret", client_secret)]
             }
+            Auth::NetsuiteTba {
+                consumer_key,
+                consumer_secret,
+                token_id,
+                token_secret,
+                ..
+            } => vec![
+                ("consumer_key", consumer_key),
+                ("consumer_secret", consumer_secret),
+                ("token_id", token_id),
+                ("token_secret", token_secret),
+            ],
         }
     }
 }
@@ -239,6 +266,11 @@ mod tests {
         .unwrap();
         assert_eq!(oauth.kind(), "oauth2_client_credentials");
         assert_eq!(oauth.secrets()[0].0, "client_secret");
+        let tba = auth(
+            r#"auth = { kind = "netsuite_tba", account = "1234567", consumer_key = "env:NS_CK", consumer_secret = "env:NS_CS", token_id = "env:NS_TI", token_secret = "env:NS_TS" }"#,
+        )
+        .unwrap();
+        assert_eq!((tba.kind(), tba.secrets().len()), ("netsuite_tba", 4));
         let unknown = auth(r#"auth = { kind = "kerberos", token = "env:T" }"#).unwrap_err();
         assert!(unknown.contains("kerberos"), "{unknown}");
         let extra = auth(r#"auth = { kind = "bearer", token = "env:T", scope = "x" }"#);
