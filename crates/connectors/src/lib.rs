@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod connector;
 pub mod remote;
+pub mod signatures;
 pub mod tls;
 pub mod workers;
 
