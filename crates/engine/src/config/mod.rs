@@ -8,10 +8,12 @@ use crossdock_domain::Allocation;
 use crossdock_domain::estate::EstateError;
 use serde::Deserialize;
 
+mod connectors;
 mod credentials;
 mod estate;
 mod systems;
 
+pub use connectors::{ConnectorConfig, ConnectorKind};
 pub use credentials::{Auth, Secret, SecretError};
 pub use estate::{BackorderPolicy, ChannelConfig, CreditCheck, LocationConfig, SafetyStockConfig};
 pub use systems::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
@@ -91,6 +93,10 @@ pub struct Config {
     /// Units held back per SKU and location.
     #[serde(default)]
     pub safety_stock: SafetyStockConfig,
+    /// The outside systems by name, each with the pack that speaks its API
+    /// (`[[connectors]]`).
+    #[serde(default)]
+    pub connectors: Vec<ConnectorConfig>,
     /// The ERP: sales orders, credit status, fulfilments, cancellations. Without it, its
     /// jobs wait in the queue.
     pub erp: Option<SystemSettings>,
@@ -274,7 +280,8 @@ impl Config {
 
     /// Parses and checks TOML text.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| parse_error(text, &e))?;
+        let mut config: Config = toml::from_str(text).map_err(|e| parse_error(text, &e))?;
+        config.take_connectors()?;
         config.check()?;
         Ok(config)
     }
@@ -428,6 +435,14 @@ impl Config {
                 None => "not configured (its jobs wait in the queue)".to_string(),
             };
             out.push_str(&format!("{name:<10}  {line}\n"));
+        }
+        for c in &self.connectors {
+            out.push_str(&format!(
+                "connector {}: {} as {}\n",
+                c.name,
+                c.kind.as_str(),
+                c.role().unwrap_or("?")
+            ));
         }
         out.push_str(&format!(
             "safety stock: default {}, {} per-location, {} per-SKU\n",

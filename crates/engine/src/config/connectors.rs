@@ -1,0 +1,393 @@
+//! `[[connectors]]`: each outside system by name, with the pack (`kind`) that speaks its API,
+//! the role it plays, its URL, credentials and limits. A vendor pack's kind implies its role;
+//! `rest` and `crossdock` (crossdock's own REST shape, which the simulated systems speak)
+//! name theirs. The `[erp]`, `[wms]`, … tables are the same thing written the older way:
+//! `crossdock`-kind connectors named after their role.
+//!
+//! This build runs `crossdock`-kind connectors, one per role. The vendor packs and `rest` are
+//! read and checked, then refused by name, so a configuration never starts with a connector
+//! that would not speak.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use crossdock_domain::order_state::OrderState;
+use serde::Deserialize;
+
+use super::credentials::{Auth, Secret};
+use super::systems::{SYSTEMS, SystemSettings};
+use super::{Config, ConfigError};
+
+/// The pack that speaks a connector's API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectorKind {
+    /// Shopify (a storefront).
+    Shopify,
+    /// Adobe Commerce (a storefront).
+    AdobeCommerce,
+    /// NetSuite (an ERP).
+    Netsuite,
+    /// Microsoft Dynamics 365 Business Central (an ERP).
+    BusinessCentral,
+    /// Any sender signing by the Standard Webhooks scheme (a 3PL, a WMS).
+    StandardWebhooks,
+    /// A REST API described by its mappings.
+    Rest,
+    /// crossdock's own REST shape (the simulated systems speak it).
+    Crossdock,
+}
+
+impl ConnectorKind {
+    /// The kind as the configuration writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectorKind::Shopify => "shopify",
+            ConnectorKind::AdobeCommerce => "adobe_commerce",
+            ConnectorKind::Netsuite => "netsuite",
+            ConnectorKind::BusinessCentral => "business_central",
+            ConnectorKind::StandardWebhooks => "standard_webhooks",
+            ConnectorKind::Rest => "rest",
+            ConnectorKind::Crossdock => "crossdock",
+        }
+    }
+
+    /// The role a vendor pack plays; `None` for the kinds that name theirs.
+    pub fn implied_role(self) -> Option<&'static str> {
+        match self {
+            ConnectorKind::Shopify | ConnectorKind::AdobeCommerce => Some("storefront"),
+            ConnectorKind::Netsuite | ConnectorKind::BusinessCentral => Some("erp"),
+            ConnectorKind::StandardWebhooks => Some("wms"),
+            ConnectorKind::Rest | ConnectorKind::Crossdock => None,
+        }
+    }
+}
+
+/// One `[[connectors]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorConfig {
+    /// Its name, used in URLs, logs and exceptions: lower case letters, digits and `-`.
+    pub name: String,
+    /// The pack that speaks its API.
+    pub kind: ConnectorKind,
+    /// `erp`, `wms`, `payment`, `fraud`, `tax` or `storefront`; implied by a vendor pack.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Base URL of its API.
+    pub url: String,
+    /// The sales channel a storefront sells on (one of `[[channels]]`).
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The business units an ERP keeps the books of (none: the rest).
+    #[serde(default)]
+    pub business_units: Vec<String>,
+    /// The vendor API's version, e.g. Shopify's `2025-10`.
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// The system's own location that stock is published to, e.g. a Shopify location's id.
+    #[serde(default)]
+    pub location_id: Option<String>,
+    /// The system's customer that web orders of customers nobody bound are booked to.
+    #[serde(default)]
+    pub default_customer: Option<String>,
+    /// How calls prove who is calling.
+    #[serde(default)]
+    pub auth: Option<Auth>,
+    /// The secret its webhooks are signed with.
+    #[serde(default)]
+    pub webhook_secret: Option<Secret>,
+    /// Trusted certificate authorities besides the machine's own (PEM).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// jq programs replacing the pack's own, by operation.
+    #[serde(default)]
+    pub mappings: BTreeMap<String, PathBuf>,
+    /// Longest wait for one answer, in milliseconds.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// Most calls a second, on average.
+    #[serde(default)]
+    pub rate_per_sec: Option<f64>,
+    /// Calls allowed at once above the average.
+    #[serde(default)]
+    pub burst: Option<u32>,
+    /// Calls in flight at once.
+    #[serde(default)]
+    pub concurrency: Option<usize>,
+    /// Tries before a call becomes an exception.
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// How long a worker holds a job before another may take it over, in milliseconds.
+    #[serde(default)]
+    pub lease_ms: Option<u64>,
+    /// The system's own statuses and the canonical states they mean.
+    #[serde(default)]
+    pub statuses: BTreeMap<String, OrderState>,
+}
+
+impl ConnectorConfig {
+    /// The role it plays: its own `role`, or its pack's.
+    pub fn role(&self) -> Option<&str> {
+        self.kind.implied_role().or(self.role.as_deref())
+    }
+
+    /// Its URL, limits and credentials, as the job runner and the HTTP client read them.
+    pub fn settings(&self) -> SystemSettings {
+        let mut s = SystemSettings::at(self.url.clone());
+        s.timeout_ms = self.timeout_ms.unwrap_or(s.timeout_ms);
+        s.rate_per_sec = self.rate_per_sec.unwrap_or(s.rate_per_sec);
+        s.burst = self.burst.unwrap_or(s.burst);
+        s.concurrency = self.concurrency.unwrap_or(s.concurrency);
+        s.max_attempts = self.max_attempts.unwrap_or(s.max_attempts);
+        s.lease_ms = self.lease_ms.unwrap_or(s.lease_ms);
+        s.statuses = self.statuses.clone();
+        s.auth = self.auth.clone();
+        s.ca_file = self.ca_file.clone();
+        s
+    }
+}
+
+impl Config {
+    /// Checks `[[connectors]]` and gives each `crossdock`-kind connector its role's place, as
+    /// if written as `[erp]`, `[wms]`, …
+    pub(super) fn take_connectors(&mut self) -> Result<(), ConfigError> {
+        let mut names = BTreeSet::new();
+        let connectors = self.connectors.clone();
+        for (i, c) in connectors.iter().enumerate() {
+            let key = |field: &str| format!("connectors[{i}].{field}");
+            let invalid = |field: &str, message: String| ConfigError::Invalid {
+                key: key(field),
+                message,
+            };
+            let name_ok = !c.name.is_empty()
+                && c.name.len() <= 40
+                && c.name
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+            if !name_ok {
+                return Err(invalid(
+                    "name",
+                    "must be 1 to 40 lower-case letters, digits or -".into(),
+                ));
+            }
+            if !names.insert(c.name.as_str()) {
+                return Err(invalid("name", format!("`{}` is used twice", c.name)));
+            }
+            if c.kind.implied_role().is_some() && c.role.is_some() {
+                return Err(invalid(
+                    "role",
+                    format!(
+                        "a {} connector's role is implied; leave role out",
+                        c.kind.as_str()
+                    ),
+                ));
+            }
+            let Some(role) = c.role() else {
+                return Err(invalid(
+                    "role",
+                    format!(
+                        "a {} connector names its role: one of {}",
+                        c.kind.as_str(),
+                        SYSTEMS.join(", ")
+                    ),
+                ));
+            };
+            if !SYSTEMS.contains(&role) {
+                return Err(invalid(
+                    "role",
+                    format!("`{role}` is not one of {}", SYSTEMS.join(", ")),
+                ));
+            }
+            match (&c.channel, role) {
+                (None, "storefront") if c.kind != ConnectorKind::Crossdock => {
+                    return Err(invalid("channel", "a storefront names its channel".into()));
+                }
+                (Some(ch), "storefront")
+                    if !self.channels.iter().any(|x| x.code.as_str() == ch) =>
+                {
+                    return Err(invalid(
+                        "channel",
+                        format!("`{ch}` is not defined under [[channels]]"),
+                    ));
+                }
+                (Some(_), r) if r != "storefront" => {
+                    return Err(invalid(
+                        "channel",
+                        "only a storefront names a channel".into(),
+                    ));
+                }
+                _ => {}
+            }
+            if !c.business_units.is_empty() && role != "erp" {
+                return Err(invalid(
+                    "business_units",
+                    "only an ERP keeps business units".into(),
+                ));
+            }
+            for (field, secret) in c.auth.iter().flat_map(Auth::secrets) {
+                if *secret == Secret::Literal {
+                    return Err(invalid(
+                        &format!("auth.{field}"),
+                        "write the secret as env:NAME or file:PATH, not the secret itself".into(),
+                    ));
+                }
+            }
+            if c.webhook_secret == Some(Secret::Literal) {
+                return Err(invalid(
+                    "webhook_secret",
+                    "write the secret as env:NAME or file:PATH, not the secret itself".into(),
+                ));
+            }
+            if c.kind != ConnectorKind::Crossdock {
+                return Err(invalid(
+                    "kind",
+                    format!(
+                        "this build does not speak {} yet: only crossdock-kind connectors run \
+                         (the shape the simulated systems speak)",
+                        c.kind.as_str()
+                    ),
+                ));
+            }
+            if !c.business_units.is_empty() {
+                return Err(invalid(
+                    "business_units",
+                    "this build posts every order to one ERP; routing by business unit \
+                     comes with several ERP connectors"
+                        .into(),
+                ));
+            }
+            if self.system(role).is_some() {
+                return Err(invalid(
+                    "role",
+                    format!(
+                        "`{role}` is already configured (as [{role}] or another connector); \
+                         this build runs one connector per role"
+                    ),
+                ));
+            }
+            self.set_system(role, c.settings());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::EXAMPLE;
+    use super::*;
+
+    fn with(connectors: &str) -> Result<Config, String> {
+        Config::parse(&format!("{EXAMPLE}\n{connectors}")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_crossdock_connector_takes_its_roles_place() {
+        let config = with(
+            r#"
+[[connectors]]
+name = "erp-east"
+kind = "crossdock"
+role = "erp"
+url = "https://erp.example.com/api"
+rate_per_sec = 20
+auth = { kind = "bearer", token = "env:ERP_TOKEN" }
+statuses = { "Pending Approval" = "on_hold" }
+"#,
+        )
+        .unwrap();
+        let erp = config.system("erp").unwrap();
+        assert_eq!(erp.url, "https://erp.example.com/api");
+        assert_eq!(erp.rate_per_sec, 20.0);
+        assert_eq!(erp.timeout_ms, SystemSettings::at("x").timeout_ms);
+        assert!(matches!(erp.auth, Some(Auth::Bearer { .. })));
+        assert_eq!(erp.state_of("Pending Approval"), Some(OrderState::OnHold));
+    }
+
+    /// The issue's own example reads key for key; the packs it names are refused by name.
+    #[test]
+    fn vendor_packs_are_read_then_refused_by_name() {
+        let e = with(
+            r#"
+[[connectors]]
+name = "shop-us"
+kind = "shopify"
+channel = "web"
+url = "https://acme.myshopify.com"
+api_version = "2025-10"
+auth = { kind = "header", name = "X-Shopify-Access-Token", value = "env:SHOPIFY_TOKEN" }
+webhook_secret = "env:SHOPIFY_WEBHOOK_SECRET"
+location_id = "gid://shopify/Location/1"
+"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("connectors[0].kind") && e.contains("does not speak shopify yet"),
+            "{e}"
+        );
+        let e = with(
+            r#"
+[[connectors]]
+name = "netsuite"
+kind = "netsuite"
+url = "https://1234567.suitetalk.api.netsuite.com/services/rest"
+business_units = ["east"]
+auth = { kind = "netsuite_tba", account = "1234567", consumer_key = "env:NS_CK", consumer_secret = "env:NS_CS", token_id = "env:NS_TI", token_secret = "env:NS_TS" }
+"#,
+        )
+        .unwrap_err();
+        assert!(e.contains("does not speak netsuite yet"), "{e}");
+    }
+
+    #[test]
+    fn each_mistake_is_named_by_its_key() {
+        let entry = |extra: &str| {
+            format!(
+                "[[connectors]]\nname = \"a\"\nkind = \"crossdock\"\nurl = \"http://x\"\n{extra}\n"
+            )
+        };
+        for (extra, key, says) in [
+            ("", "connectors[0].role", "names its role"),
+            ("role = \"crm\"", "connectors[0].role", "not one of"),
+            (
+                "role = \"erp\"\nchannel = \"web\"",
+                "connectors[0].channel",
+                "only a storefront",
+            ),
+            (
+                "role = \"storefront\"\nchannel = \"moon\"",
+                "connectors[0].channel",
+                "not defined",
+            ),
+            (
+                "role = \"wms\"\nbusiness_units = [\"east\"]",
+                "connectors[0].business_units",
+                "only an ERP",
+            ),
+            (
+                "role = \"erp\"\nauth = { kind = \"bearer\", token = \"sk_live_hunter2\" }",
+                "connectors[0].auth.token",
+                "env:NAME",
+            ),
+            (
+                "role = \"erp\"\nwebhook_secret = \"hunter2\"",
+                "connectors[0].webhook_secret",
+                "env:NAME",
+            ),
+        ] {
+            let e = with(&entry(extra)).unwrap_err();
+            assert!(e.contains(key) && e.contains(says), "{extra}: {e}");
+            assert!(!e.contains("hunter2"), "{e}");
+        }
+        let twice = format!("{}{}", entry("role = \"erp\""), entry("role = \"wms\""));
+        assert!(with(&twice).unwrap_err().contains("used twice"));
+        let shopify_role = "[[connectors]]\nname = \"s\"\nkind = \"shopify\"\nrole = \"erp\"\nurl = \"https://s\"\nchannel = \"web\"\n";
+        assert!(with(shopify_role).unwrap_err().contains("implied"));
+        let bad_name = entry("role = \"erp\"").replace("name = \"a\"", "name = \"Shop US\"");
+        assert!(with(&bad_name).unwrap_err().contains("connectors[0].name"));
+        let e = with("[erp]\nurl = \"http://e\"\n").map(|_| ());
+        assert!(e.is_ok(), "{e:?}");
+        let both = format!("[erp]\nurl = \"http://e\"\n\n{}", entry("role = \"erp\""));
+        assert!(with(&both).unwrap_err().contains("already configured"));
+    }
+}
