@@ -1,7 +1,8 @@
 //! A system's credentials on the wire: fixed headers (a bearer token, HTTP Basic, a header of
-//! the system's own), or OAuth 2.0 client credentials, whose bearer token is asked of the
+//! the system's own); OAuth 2.0 client credentials, whose bearer token is asked of the
 //! authorization server, kept until shortly before it expires and asked again when the system
-//! says it no longer stands (401). Every value is marked sensitive, so it never prints.
+//! says it no longer stands (401); or OAuth 1.0a, each request signed (NetSuite's token-based
+//! authentication). Every value is marked sensitive, so it never prints.
 
 use std::time::{Duration, Instant};
 

@@ -30,13 +30,7 @@ pub struct Remote {
 impl Remote {
     /// `system` (one of the configured systems) at `base_url`, without credentials.
     pub fn new(system: &str, base_url: &str, timeout: Duration) -> Result<Self, ClientError> {
-        Ok(Self {
-            http: tls::client(system, timeout, None)?,
-            base: base_url.trim_end_matches('/').to_string(),
-            credentials: Arc::new(Credentials::Fixed(Default::default())),
-            name: system.to_uppercase(),
-            rejected: crossdock_domain::ErrorCode::rejected_by(system),
-        })
+        Self::configured(system, &SystemSettings::at(base_url), timeout)
     }
 
     /// `system` as `settings` configure it (URL, `ca_file`, `auth`), waiting at most
