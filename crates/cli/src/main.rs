@@ -185,6 +185,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let loaded = load(&config)?;
             println!("ok: {}", config.display());
             print!("{}", loaded.summary());
+            for (key, why) in loaded.unreadable_secrets() {
+                println!("warning: {key}: {why} on this machine; serve will not start without it");
+            }
         }
         Command::PrintConfig => print!("{}", crossdock_engine::config::EXAMPLE),
         Command::Demo(args) => {

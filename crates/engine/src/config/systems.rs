@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crossdock_domain::order_state::OrderState;
 use serde::Deserialize;
 
-use super::credentials::{Auth, Secret};
+use super::credentials::{Auth, Secret, SecretError};
 use super::{Config, ConfigError};
 
 /// Every outside system crossdock calls, by its job `system` name.
@@ -159,5 +159,24 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Each secret that cannot be read on this machine, by its key, with why (the variable
+    /// or file it names, never a value). `serve` would not start with one of these.
+    pub fn unreadable_secrets(&self) -> Vec<(String, SecretError)> {
+        let mut out = Vec::new();
+        for (name, sys) in self.systems() {
+            for (key, secret) in sys.auth.iter().flat_map(Auth::secrets) {
+                if let Err(e) = secret.reveal() {
+                    out.push((format!("{name}.auth.{key}"), e));
+                }
+            }
+        }
+        for (i, c) in self.connectors.iter().enumerate() {
+            if let Some(Err(e)) = c.webhook_secret.as_ref().map(Secret::reveal) {
+                out.push((format!("connectors[{i}].webhook_secret"), e));
+            }
+        }
+        out
     }
 }
