@@ -174,6 +174,9 @@ impl Config {
             if !names.insert(c.name.as_str()) {
                 return Err(invalid("name", format!("`{}` is used twice", c.name)));
             }
+            if !(c.url.starts_with("https://") || c.url.starts_with("http://")) {
+                return Err(invalid("url", "must start with https:// or http://".into()));
+            }
             if c.kind.implied_role().is_some() && c.role.is_some() {
                 return Err(invalid(
                     "role",
@@ -379,6 +382,8 @@ auth = { kind = "netsuite_tba", account = "1234567", consumer_key = "env:NS_CK",
             assert!(e.contains(key) && e.contains(says), "{extra}: {e}");
             assert!(!e.contains("hunter2"), "{e}");
         }
+        let ftp = entry("role = \"erp\"").replace("http://x", "ftp://x");
+        assert!(with(&ftp).unwrap_err().contains("connectors[0].url"));
         let twice = format!("{}{}", entry("role = \"erp\""), entry("role = \"wms\""));
         assert!(with(&twice).unwrap_err().contains("used twice"));
         let shopify_role = "[[connectors]]\nname = \"s\"\nkind = \"shopify\"\nrole = \"erp\"\nurl = \"https://s\"\nchannel = \"web\"\n";
