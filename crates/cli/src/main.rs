@@ -11,6 +11,7 @@ mod bench;
 mod checkout;
 mod demo;
 mod fulfil;
+mod mapping;
 mod report;
 mod restock;
 mod wal_bench;
@@ -42,6 +43,9 @@ enum Command {
     CheckConfig(ConfigArg),
     /// Print the example configuration, to start from.
     PrintConfig,
+    /// Work with connectors' jq mappings.
+    #[command(subcommand)]
+    Mapping(mapping::Command),
     /// Run a flash sale against a simulated estate on a fresh embedded store, and report.
     Demo(demo::Args),
     /// Measure reservations/s and ATS reads/s against raw-insert baselines.
@@ -183,13 +187,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CheckConfig(ConfigArg { config }) => {
             let loaded = load(&config)?;
+            let compiled = mapping::check_all(&loaded, &config)
+                .with_context(|| format!("configuration {} is not valid", config.display()))?;
             println!("ok: {}", config.display());
             print!("{}", loaded.summary());
+            if compiled > 0 {
+                println!("mappings: {compiled} compiled");
+            }
             for (key, why) in loaded.unreadable_secrets() {
                 println!("warning: {key}: {why} on this machine; serve will not start without it");
             }
         }
         Command::PrintConfig => print!("{}", crossdock_engine::config::EXAMPLE),
+        Command::Mapping(command) => {
+            let config = load(mapping::config_file(&command))?;
+            mapping::run(command, config)?;
+        }
         Command::Demo(args) => {
             init_logs(false);
             demo::run(args).await?;

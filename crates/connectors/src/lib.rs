@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod connector;
+pub mod mapping;
 pub mod remote;
 pub mod signatures;
 pub mod tls;
