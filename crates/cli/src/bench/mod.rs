@@ -24,6 +24,7 @@ mod baselines;
 mod erp;
 mod intake;
 mod load;
+mod mapping;
 mod workload;
 
 use baselines::{
@@ -93,6 +94,8 @@ enum Part {
     Intake,
     /// Posting to the simulated ERP.
     Erp,
+    /// jq mappings, in-process, beside the JSON round trip they make.
+    Mapping,
     /// SQLite's WAL under a long mixed load (`--wal-secs` each, twice); only when named.
     Wal,
 }
@@ -355,6 +358,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         return crate::wal_bench::run(&args.dir, args.wal_secs).await;
     }
     let mut rows = Vec::new();
+    if args.runs(Part::Mapping) {
+        rows.push(mapping::mapping_row(20_000)?);
+    }
 
     // SQLite.
     let path = args
@@ -493,7 +499,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "baselines, same database, same run, 1,000 to a transaction: for reservations, raw \
          inserts of one reservation row and one event row each; for orders, raw statements \
-         of the rows the same order writes at intake"
+         of the rows the same order writes at intake; for mappings, the JSON round trip \
+         (print and parse) of the same orders"
     );
     if args.runs(Part::Wal) {
         crate::wal_bench::run(&args.dir, args.wal_secs).await?;
