@@ -68,7 +68,7 @@ struct SimArgs {
 
 /// Where the configuration is.
 #[derive(clap::Args)]
-struct ConfigArg {
+pub(crate) struct ConfigArg {
     /// Configuration file.
     #[arg(
         long,
@@ -76,7 +76,7 @@ struct ConfigArg {
         env = "CROSSDOCK_CONFIG",
         default_value = "crossdock.toml"
     )]
-    config: PathBuf,
+    pub(crate) config: PathBuf,
 }
 
 fn init_logs(json: bool) {

@@ -18,14 +18,8 @@ pub enum Command {
 /// Which mapping, on what.
 #[derive(clap::Args)]
 pub struct TestArgs {
-    /// Configuration file.
-    #[arg(
-        long,
-        short,
-        env = "CROSSDOCK_CONFIG",
-        default_value = "crossdock.toml"
-    )]
-    config: PathBuf,
+    #[command(flatten)]
+    config: crate::ConfigArg,
     /// The connector (its `name` under `[[connectors]]`).
     #[arg(long)]
     connector: String,
@@ -95,7 +89,7 @@ pub fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
         );
     };
-    let mapping = Mapping::load(&mapping_path(&args.config, file))?;
+    let mapping = Mapping::load(&mapping_path(&args.config.config, file))?;
     let text = std::fs::read_to_string(&args.input)
         .with_context(|| format!("cannot read {}", args.input.display()))?;
     let input: serde_json::Value = serde_json::from_str(&text)
@@ -108,5 +102,5 @@ pub fn run(command: Command, config: Config) -> anyhow::Result<()> {
 /// The configuration file `mapping test` was given.
 pub fn config_file(command: &Command) -> &Path {
     let Command::Test(args) = command;
-    &args.config
+    &args.config.config
 }
