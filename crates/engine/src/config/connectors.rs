@@ -229,18 +229,10 @@ impl Config {
                 ));
             }
             for (field, secret) in c.auth.iter().flat_map(Auth::secrets) {
-                if *secret == Secret::Literal {
-                    return Err(invalid(
-                        &format!("auth.{field}"),
-                        "write the secret as env:NAME or file:PATH, not the secret itself".into(),
-                    ));
-                }
+                secret.check(|| key(&format!("auth.{field}")))?;
             }
-            if c.webhook_secret == Some(Secret::Literal) {
-                return Err(invalid(
-                    "webhook_secret",
-                    "write the secret as env:NAME or file:PATH, not the secret itself".into(),
-                ));
+            if let Some(secret) = &c.webhook_secret {
+                secret.check(|| key("webhook_secret"))?;
             }
             if c.kind != ConnectorKind::Crossdock {
                 return Err(invalid(

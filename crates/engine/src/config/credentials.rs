@@ -75,6 +75,19 @@ impl Secret {
         }
     }
 
+    /// Refuses a secret written into the configuration, naming it by `key` (never its value).
+    pub(super) fn check(&self, key: impl FnOnce() -> String) -> Result<(), super::ConfigError> {
+        match self {
+            Secret::Literal => Err(super::ConfigError::Invalid {
+                key: key(),
+                message: "write the secret as env:NAME (an environment variable) or file:PATH \
+                          (a file holding it), not the secret itself"
+                    .into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn parse(text: &str) -> Self {
         if let Some(name) = text.strip_prefix("env:") {
             let ok =

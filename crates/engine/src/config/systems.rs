@@ -148,14 +148,7 @@ impl Config {
                 });
             }
             for (key, secret) in auth.secrets() {
-                if *secret == Secret::Literal {
-                    return Err(ConfigError::Invalid {
-                        key: format!("{name}.auth.{key}"),
-                        message: "write the secret as env:NAME (an environment variable) or \
-                                  file:PATH (a file holding it), not the secret itself"
-                            .into(),
-                    });
-                }
+                secret.check(|| format!("{name}.auth.{key}"))?;
             }
         }
         Ok(())
