@@ -63,6 +63,8 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// A value from an outside system has no mapping (an ERP status not configured).
     MappingFailed,
+    /// A webhook's signature is missing, malformed, stale or does not match its body.
+    SignatureInvalid,
     /// An invoice is in another currency than its order.
     CurrencyMismatch,
     /// An invoice id came again with another order, amount or currency.
@@ -115,7 +117,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 52] = [
+    pub const ALL: [ErrorCode; 53] = [
         ErrorCode::MalformedJson,
         ErrorCode::PayloadTooLarge,
         ErrorCode::RequestTimeout,
@@ -144,6 +146,7 @@ impl ErrorCode {
         ErrorCode::ReturnWindowClosed,
         ErrorCode::IdempotencyKeyReused,
         ErrorCode::MappingFailed,
+        ErrorCode::SignatureInvalid,
         ErrorCode::CurrencyMismatch,
         ErrorCode::InvoiceConflict,
         ErrorCode::WarehouseMismatch,
@@ -212,6 +215,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             MalformedJson | QueryInvalid => 400,
+            SignatureInvalid => 401,
             RequestTimeout => 408,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -263,6 +267,7 @@ impl ErrorCode {
             ErrorCode::ReturnWindowClosed => "Return window closed",
             ErrorCode::IdempotencyKeyReused => "Idempotency key reused",
             ErrorCode::MappingFailed => "No mapping for a value",
+            ErrorCode::SignatureInvalid => "Webhook signature invalid",
             ErrorCode::CurrencyMismatch => "Currency differs from the order's",
             ErrorCode::InvoiceConflict => "Invoice number already recorded differently",
             ErrorCode::WarehouseMismatch => "Shipped from a location the order holds nothing at",
@@ -321,6 +326,7 @@ impl ErrorCode {
             ErrorCode::ReturnWindowClosed => "RETURN_WINDOW_CLOSED",
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::MappingFailed => "MAPPING_FAILED",
+            ErrorCode::SignatureInvalid => "SIGNATURE_INVALID",
             ErrorCode::CurrencyMismatch => "CURRENCY_MISMATCH",
             ErrorCode::InvoiceConflict => "INVOICE_CONFLICT",
             ErrorCode::WarehouseMismatch => "WAREHOUSE_MISMATCH",

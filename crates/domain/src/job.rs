@@ -77,6 +77,9 @@ job_kinds! {
     MatchInvoice = "match_invoice" by "invoices",
     /// A parcel for an order that holds nothing at its location is reviewed.
     ReviewShipment = "review_shipment" by "shipments",
+    /// A connector's inbound payload (a webhook) that could not be taken in when it came,
+    /// kept with its exception and taken in again on retry.
+    TakeInbound = "take_inbound" by "hooks",
 }
 
 impl JobKind {

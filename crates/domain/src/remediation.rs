@@ -75,6 +75,12 @@ impl ErrorCode {
                 "The data could not be transformed for the target system. Fix the mapping, then \
              retry."
             }
+            SignatureInvalid => {
+                "The webhook's signature did not check out against the connector's \
+             webhook_secret. If the sender is genuine, its secret and crossdock's differ: \
+             copy the signing secret from the sender's settings into the file or variable \
+             webhook_secret names and restart; the sender's retries then go through."
+            }
             WmsRejected | PaymentRejected | FraudRejected | TaxRejected | ChannelRejected => {
                 "The system refused the call. Read the last error for what it named, correct the \
              data there or edit the job's payload, then retry."

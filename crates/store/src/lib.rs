@@ -15,6 +15,7 @@ use crossdock_domain::{Estate, ReservationId, Sku, SkuState, Timestamp};
 use serde::Serialize;
 
 mod batch;
+pub mod inbound;
 pub mod jobs;
 mod migrations;
 mod needs;
@@ -26,6 +27,7 @@ pub mod sqlite;
 pub use jobs::{
     Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish, LeaseRequest,
 };
+pub use inbound::{ParkedJob, Rejection};
 pub use postgres::PgStore;
 pub use records::{Invoice, Return, ReturnedUnits, Shipment, StoredOrder, Transition, Units};
 pub use sqlite::SqliteStore;
@@ -252,6 +254,21 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<ReservationId>>> + Send;
+
+    /// Keeps an inbound payload that could not be taken in as a failed job, opening (or
+    /// reopening) its exception. The same payload parked again is the same job.
+    fn park_job(&self, job: ParkedJob, now: Timestamp) -> impl Future<Output = Result<()>> + Send;
+
+    /// Keeps a webhook delivery refused for its signature (the newest
+    /// [`inbound::REJECTIONS_KEPT`] per connector).
+    fn record_rejection(&self, rejection: Rejection) -> impl Future<Output = Result<()>> + Send;
+
+    /// Rejections, newest first, of one connector or all, at most `limit`.
+    fn rejections(
+        &self,
+        connector: Option<String>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Rejection>>> + Send;
 }
 
 /// Either backend, chosen at run time from the URL.
@@ -394,5 +411,14 @@ impl Store for AnyStore {
     }
     async fn orders(&self, filter: OrderFilter) -> Result<Vec<StoredOrder>> {
         delegate!(self, s => s.orders(filter))
+    }
+    async fn park_job(&self, job: ParkedJob, now: Timestamp) -> Result<()> {
+        delegate!(self, s => s.park_job(job, now))
+    }
+    async fn record_rejection(&self, rejection: Rejection) -> Result<()> {
+        delegate!(self, s => s.record_rejection(rejection))
+    }
+    async fn rejections(&self, connector: Option<String>, limit: i64) -> Result<Vec<Rejection>> {
+        delegate!(self, s => s.rejections(connector, limit))
     }
 }

@@ -138,6 +138,7 @@ migrations!(
     9 => "0009_waiting_lines.sql",
     10 => "0010_legacy_exception_codes.sql",
     11 => "0011_answers_as_given.sql",
+    12 => "0012_hook_rejections.sql",
 );
 
 /// Creates the table that records applied migrations.

@@ -262,3 +262,88 @@ pub(super) async fn list(pool: &PgPool, f: &JobFilter) -> Result<Vec<Job>> {
     .await?;
     rows.into_iter().map(job).collect()
 }
+
+/// Keeps an inbound payload as a failed job with its exception, in one transaction.
+pub(super) async fn park(pool: &PgPool, job: &crate::ParkedJob, now: Timestamp) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let written = sqlx::query(crate::inbound::PARK_JOB)
+        .bind(job.id.as_str())
+        .bind(job.kind.as_str())
+        .bind(job.kind.system())
+        .bind(sqlx::types::Json(&job.payload))
+        .bind(&job.error)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+    if written.rows_affected() > 0 {
+        sqlx::query(OPEN_EXCEPTION)
+            .bind(job.id.as_str())
+            .bind(job.code.as_str())
+            .bind(&job.error)
+            .bind(job.code.steps())
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Keeps a refused delivery, forgetting the connector's oldest beyond those kept.
+pub(super) async fn reject(pool: &PgPool, r: &crate::Rejection) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(crate::inbound::RECORD_REJECTION)
+        .bind(&r.connector)
+        .bind(&r.reason)
+        .bind(r.received_at.0)
+        .bind(sqlx::types::Json(&r.headers))
+        .bind(&r.body)
+        .bind(r.body_bytes)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(crate::inbound::FORGET_REJECTIONS)
+        .bind(&r.connector)
+        .bind(crate::inbound::REJECTIONS_KEPT)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Rejections, newest first.
+pub(super) async fn rejections(
+    pool: &PgPool,
+    connector: Option<&str>,
+    limit: i64,
+) -> Result<Vec<crate::Rejection>> {
+    type Row = (
+        i64,
+        String,
+        String,
+        i64,
+        sqlx::types::Json<serde_json::Value>,
+        String,
+        i64,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, connector, reason, received_at, headers, body, body_bytes
+         FROM hook_rejections WHERE ($1::text IS NULL OR connector = $1)
+         ORDER BY id DESC LIMIT $2",
+    )
+    .bind(connector)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, connector, reason, at, headers, body, body_bytes)| crate::Rejection {
+            id,
+            connector,
+            reason,
+            received_at: Timestamp(at),
+            headers: headers.0,
+            body,
+            body_bytes,
+        })
+        .collect())
+}

@@ -308,6 +308,22 @@ impl Store for PgStore {
         Ok(row.map(|(s, at)| (s, Timestamp(at))))
     }
 
+    async fn park_job(&self, job: crate::ParkedJob, now: Timestamp) -> Result<()> {
+        jobs::park(&self.pool, &job, now).await
+    }
+
+    async fn record_rejection(&self, rejection: crate::Rejection) -> Result<()> {
+        jobs::reject(&self.pool, &rejection).await
+    }
+
+    async fn rejections(
+        &self,
+        connector: Option<String>,
+        limit: i64,
+    ) -> Result<Vec<crate::Rejection>> {
+        jobs::rejections(&self.pool, connector.as_deref(), limit).await
+    }
+
     async fn record_credit_status(&self, account: &str, status: &str, at: Timestamp) -> Result<()> {
         sqlx::query(crate::jobs::RECORD_CREDIT)
             .bind(account)

@@ -214,3 +214,68 @@ pub(super) fn list(conn: &Connection, f: &JobFilter) -> Result<Vec<Job>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(jobs)
 }
+
+/// Keeps an inbound payload as a failed job with its exception (in the caller's transaction).
+pub(super) fn park(conn: &Connection, job: &crate::ParkedJob, now: Timestamp) -> Result<()> {
+    let written = conn
+        .prepare_cached(crate::inbound::PARK_JOB)?
+        .execute(named_params! {
+            "$1": job.id.as_str(),
+            "$2": job.kind.as_str(),
+            "$3": job.kind.system(),
+            "$4": job.payload.to_string(),
+            "$5": job.error,
+            "$6": now.0,
+        })?;
+    if written > 0 {
+        conn.prepare_cached(OPEN_EXCEPTION)?.execute(named_params! {
+            "$1": job.id.as_str(),
+            "$2": job.code.as_str(),
+            "$3": job.error,
+            "$4": job.code.steps(),
+            "$5": now.0,
+        })?;
+    }
+    Ok(())
+}
+
+/// Keeps a refused delivery, forgetting the connector's oldest beyond those kept.
+pub(super) fn reject(conn: &Connection, r: &crate::Rejection) -> Result<()> {
+    conn.prepare_cached(crate::inbound::RECORD_REJECTION)?
+        .execute(named_params! {
+            "$1": r.connector,
+            "$2": r.reason,
+            "$3": r.received_at.0,
+            "$4": r.headers.to_string(),
+            "$5": r.body,
+            "$6": r.body_bytes,
+        })?;
+    conn.prepare_cached(crate::inbound::FORGET_REJECTIONS)?
+        .execute(named_params! {"$1": r.connector, "$2": crate::inbound::REJECTIONS_KEPT})?;
+    Ok(())
+}
+
+/// Rejections, newest first.
+pub(super) fn rejections(
+    conn: &Connection,
+    connector: Option<&str>,
+    limit: i64,
+) -> Result<Vec<crate::Rejection>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, connector, reason, received_at, headers, body, body_bytes
+         FROM hook_rejections WHERE (?1 IS NULL OR connector = ?1) ORDER BY id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![connector, limit], |r| {
+        let headers: String = r.get(4)?;
+        Ok(crate::Rejection {
+            id: r.get(0)?,
+            connector: r.get(1)?,
+            reason: r.get(2)?,
+            received_at: Timestamp(r.get(3)?),
+            headers: serde_json::from_str(&headers).unwrap_or(serde_json::Value::Null),
+            body: r.get(5)?,
+            body_bytes: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

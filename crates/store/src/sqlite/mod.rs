@@ -354,6 +354,25 @@ impl Store for SqliteStore {
         self.jobs_op(op).await.map(drop)
     }
 
+    async fn park_job(&self, job: crate::ParkedJob, now: Timestamp) -> Result<()> {
+        self.jobs_op(JobOp::Park(Box::new(job), now)).await.map(drop)
+    }
+
+    async fn record_rejection(&self, rejection: crate::Rejection) -> Result<()> {
+        self.jobs_op(JobOp::Reject(Box::new(rejection)))
+            .await
+            .map(drop)
+    }
+
+    async fn rejections(
+        &self,
+        connector: Option<String>,
+        limit: i64,
+    ) -> Result<Vec<crate::Rejection>> {
+        self.read(move |c| jobs::rejections(c, connector.as_deref(), limit))
+            .await
+    }
+
     async fn exception(&self, id: &str) -> Result<Option<crate::Exception>> {
         let id = id.to_string();
         self.read(move |c| jobs::exception_by_id(c, &id)).await

@@ -27,6 +27,8 @@ pub(super) enum JobOp {
     PurgeKeys(Timestamp),
     Hasten(String, Timestamp),
     RecordCredit(String, String, Timestamp),
+    Park(Box<crate::ParkedJob>, Timestamp),
+    Reject(Box<crate::Rejection>),
 }
 
 pub(super) enum JobReply {
@@ -60,6 +62,14 @@ pub(super) fn job_op(tx: &Connection, op: JobOp) -> Result<JobReply> {
         }
         JobOp::Act(id, action, payload, now) => {
             JobReply::Acted(jobs::act(tx, &id, action, payload.as_ref(), now)?.map(Box::new))
+        }
+        JobOp::Park(job, now) => {
+            jobs::park(tx, &job, now)?;
+            JobReply::Recorded
+        }
+        JobOp::Reject(rejection) => {
+            jobs::reject(tx, &rejection)?;
+            JobReply::Recorded
         }
     })
 }
