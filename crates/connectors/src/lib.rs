@@ -7,6 +7,7 @@ pub mod auth;
 pub mod connector;
 pub mod mapping;
 pub mod oauth1;
+pub mod packs;
 pub mod remote;
 pub mod signatures;
 pub mod tls;

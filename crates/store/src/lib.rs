@@ -24,10 +24,10 @@ mod records;
 mod rows;
 pub mod sqlite;
 
+pub use inbound::{ParkedJob, Rejection};
 pub use jobs::{
     Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish, LeaseRequest,
 };
-pub use inbound::{ParkedJob, Rejection};
 pub use postgres::PgStore;
 pub use records::{Invoice, Return, ReturnedUnits, Shipment, StoredOrder, Transition, Units};
 pub use sqlite::SqliteStore;

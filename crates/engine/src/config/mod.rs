@@ -266,6 +266,9 @@ impl Config {
             source,
         })?;
         let mut config = Self::parse(&text)?;
+        if let Some(dir) = path.parent() {
+            config.relative_to(dir);
+        }
         if let Ok(url) = std::env::var("CROSSDOCK_STORE_URL") {
             config.store.url = url;
         }
@@ -276,6 +279,18 @@ impl Config {
             })?;
         }
         Ok(config)
+    }
+
+    /// Reads connectors' mapping files from `dir` when written relative: a mapping is
+    /// written relative to the configuration file.
+    pub fn relative_to(&mut self, dir: &Path) {
+        for c in &mut self.connectors {
+            for p in c.mappings.values_mut() {
+                if p.is_relative() {
+                    *p = dir.join(&*p);
+                }
+            }
+        }
     }
 
     /// Parses and checks TOML text.

@@ -336,14 +336,16 @@ pub(super) async fn rejections(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, connector, reason, at, headers, body, body_bytes)| crate::Rejection {
-            id,
-            connector,
-            reason,
-            received_at: Timestamp(at),
-            headers: headers.0,
-            body,
-            body_bytes,
-        })
+        .map(
+            |(id, connector, reason, at, headers, body, body_bytes)| crate::Rejection {
+                id,
+                connector,
+                reason,
+                received_at: Timestamp(at),
+                headers: headers.0,
+                body,
+                body_bytes,
+            },
+        )
         .collect())
 }

@@ -228,13 +228,14 @@ pub(super) fn park(conn: &Connection, job: &crate::ParkedJob, now: Timestamp) ->
             "$6": now.0,
         })?;
     if written > 0 {
-        conn.prepare_cached(OPEN_EXCEPTION)?.execute(named_params! {
-            "$1": job.id.as_str(),
-            "$2": job.code.as_str(),
-            "$3": job.error,
-            "$4": job.code.steps(),
-            "$5": now.0,
-        })?;
+        conn.prepare_cached(OPEN_EXCEPTION)?
+            .execute(named_params! {
+                "$1": job.id.as_str(),
+                "$2": job.code.as_str(),
+                "$3": job.error,
+                "$4": job.code.steps(),
+                "$5": now.0,
+            })?;
     }
     Ok(())
 }

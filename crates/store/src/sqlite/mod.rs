@@ -355,7 +355,9 @@ impl Store for SqliteStore {
     }
 
     async fn park_job(&self, job: crate::ParkedJob, now: Timestamp) -> Result<()> {
-        self.jobs_op(JobOp::Park(Box::new(job), now)).await.map(drop)
+        self.jobs_op(JobOp::Park(Box::new(job), now))
+            .await
+            .map(drop)
     }
 
     async fn record_rejection(&self, rejection: crate::Rejection) -> Result<()> {

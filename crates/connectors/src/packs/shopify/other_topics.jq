@@ -1,0 +1,2 @@
+# Topics this pack does not take in: answered, counted, and otherwise left alone.
+{ignore: "crossdock does not take in Shopify's \(.topic) webhook"}
