@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod connector;
+pub mod hooks;
 pub mod mapping;
 pub mod oauth1;
 pub mod packs;

@@ -45,6 +45,13 @@ pub fn verify_shopify(
     hmac::verify(&key, body, &tag).map_err(|_| SignatureError::Mismatch)
 }
 
+/// The `X-Shopify-Hmac-Sha256` value Shopify sends with `body` under the app's `secret`
+/// (for the simulated storefront and tests).
+pub fn sign_shopify(secret: &[u8], body: &[u8]) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
+    STANDARD.encode(hmac::sign(&key, body).as_ref())
+}
+
 /// The key of a `whsec_…` secret (the prefix is optional, as the reference libraries have it).
 fn standard_key(secret: &str) -> Result<hmac::Key, SignatureError> {
     let encoded = secret.strip_prefix("whsec_").unwrap_or(secret);
@@ -141,6 +148,7 @@ mod tests {
     fn shopify_signatures_match_shopifys_vector_and_refuse_a_tampered_body() {
         let (secret, body) = (b"test_secret_key", br#"{"foo": "bar"}"#);
         let good = "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=";
+        assert_eq!(sign_shopify(secret, body), good);
         assert_eq!(verify_shopify(secret, body, Some(good)), Ok(()));
         assert_eq!(
             verify_shopify(secret, br#"{"foo": "baz"}"#, Some(good)),

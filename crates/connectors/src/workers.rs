@@ -17,6 +17,7 @@ use crossdock_engine::saga::{INTERNAL, InternalSteps};
 use crossdock_engine::{Config, Inventory, Shutdown};
 
 use crate::connector::Connector;
+use crate::hooks::Hooks;
 use crate::tls::ClientError;
 
 /// Running workers; each task ends after `shutdown` once its tries in flight finish.
@@ -74,11 +75,13 @@ pub fn credit_source(config: &Config) -> Result<Option<Arc<dyn CreditSource>>, C
     Ok(Some(Arc::new(crate::connector::ErpCredit(remote))))
 }
 
-/// Starts the runners; the ERP's credit step goes through `credit`.
+/// Starts the runners; the ERP's credit step goes through `credit`, and parked webhooks are
+/// taken in again through `hooks`.
 pub fn start(
     config: &Config,
     inventory: &Inventory,
     credit: &Credit,
+    hooks: &Hooks,
     shutdown: &Shutdown,
 ) -> Result<Workers, ClientError> {
     let mut workers = Workers {
@@ -120,6 +123,13 @@ pub fn start(
         inventory,
         JobKind::ReviewShipment.system(),
         Arc::new(ShipmentReview::new(inventory.clone())),
+        fast.clone(),
+        shutdown,
+    );
+    workers.spawn(
+        inventory,
+        JobKind::TakeInbound.system(),
+        Arc::new(hooks.clone()),
         fast.clone(),
         shutdown,
     );

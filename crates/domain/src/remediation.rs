@@ -67,6 +67,11 @@ impl ErrorCode {
              is invoiced and closes)."
             }
             AddressInvalid => "Correct the shipping address with the customer, then retry.",
+            SkuUnknown => {
+                "A SKU is not in the item master. Add it (POST /v1/items, or from the system \
+             that owns the item master) and retry; or, if the sender wrote it wrongly, \
+             correct it in the payload and retry with the edited payload."
+            }
             WarehouseUnknown => {
                 "A location is not known to the warehouse system. Map it in the configuration, \
              then retry."

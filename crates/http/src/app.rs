@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 
+use crossdock_connectors::hooks::Hooks;
 use crossdock_connectors::workers::{self, Workers};
 use crossdock_engine::backorders;
 use crossdock_engine::credit::Credit;
@@ -58,17 +59,28 @@ pub async fn run_with_store(
     let credit = Credit::new(inventory.clone(), source, &config.saga);
     let statuses = config.system("erp").map(|e| e.statuses.clone());
     let erp_statuses = ErpStatuses::new(inventory.clone(), statuses.unwrap_or_default());
-    let workers =
-        workers::start(config, &inventory, &credit, &shutdown).map_err(StartError::Connector)?;
+    let intake = Intake::new(inventory.clone(), credit.clone());
+    let fulfilment = Fulfilment::new(inventory.clone());
+    let stock_events = StockEvents::new(inventory.clone());
+    let hooks = Hooks::new(
+        config,
+        inventory.clone(),
+        intake.clone(),
+        fulfilment.clone(),
+        stock_events.clone(),
+    )?;
+    let workers = workers::start(config, &inventory, &credit, &hooks, &shutdown)
+        .map_err(StartError::Connector)?;
     let addr = listener.local_addr()?;
     let state = AppState {
         inventory: inventory.clone(),
-        intake: Intake::new(inventory.clone(), credit),
+        intake,
         items: Items::new(inventory.clone()),
         reservations: Reservations::new(inventory.clone()),
-        fulfilment: Fulfilment::new(inventory.clone()),
-        stock_events: StockEvents::new(inventory.clone()),
+        fulfilment,
+        stock_events,
         erp_statuses,
+        hooks,
     };
     let app = crate::router(state, config.server.max_body_bytes);
     let limits = config.server.clone();

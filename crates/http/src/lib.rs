@@ -9,6 +9,7 @@ use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use crossdock_connectors::hooks::Hooks;
 use crossdock_domain::ErrorCode;
 use crossdock_engine::erp_status::ErpStatuses;
 use crossdock_engine::fulfilment::Fulfilment;
@@ -49,6 +50,14 @@ pub struct AppState {
     pub stock_events: StockEvents,
     /// The statuses the ERP pushes.
     pub erp_statuses: ErpStatuses,
+    /// Connectors' webhooks.
+    pub hooks: Hooks,
+}
+
+impl FromRef<AppState> for Hooks {
+    fn from_ref(state: &AppState) -> Self {
+        state.hooks.clone()
+    }
 }
 
 impl FromRef<AppState> for Inventory {
@@ -140,6 +149,9 @@ pub enum StartError {
     /// A connector could not be built (its HTTP client).
     #[error("cannot start the connectors: {0}")]
     Connector(crossdock_connectors::ClientError),
+    /// A connector's webhooks could not be set up (its secret, its mappings).
+    #[error("cannot take webhooks in: {0}")]
+    Hooks(#[from] crossdock_connectors::hooks::HookSetupError),
     /// The listener failed.
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),

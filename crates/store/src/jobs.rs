@@ -120,6 +120,10 @@ pub struct Exception {
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
+    /// Its job's payload, which an edit and retry replaces (read with one exception, not
+    /// with a list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
 }
 
 /// Which exceptions to list.
@@ -161,6 +165,10 @@ pub(crate) const OPEN_EXCEPTION: &str = "INSERT INTO exceptions (id, code, syste
      ON CONFLICT (job_id) DO UPDATE SET code = excluded.code, status = 'open', \
      last_error = excluded.last_error, attempts = excluded.attempts, \
      remediation = excluded.remediation, updated_at = excluded.updated_at";
+
+/// Closes a retried job's exception once the job succeeded. Parameters: job id, now.
+pub(crate) const RESOLVE_RETRIED: &str = "UPDATE exceptions SET status = 'resolved', \
+     updated_at = $2 WHERE job_id = $1 AND status = 'retrying'";
 
 /// Closes an order's open exceptions of one code as resolved (the order outgrew them).
 /// Parameters: order id, code, now.

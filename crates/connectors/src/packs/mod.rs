@@ -194,7 +194,9 @@ impl Inbound {
                     Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
                     Some(Value::Number(n)) => n.to_string(),
                     _ => {
-                        return Err("cancel.external_id is required (the channel's order id)".into());
+                        return Err(
+                            "cancel.external_id is required (the channel's order id)".into()
+                        );
                     }
                 };
                 Ok(Inbound::Cancel {

@@ -7,6 +7,7 @@ pub mod availability;
 pub mod events;
 pub mod exceptions;
 pub mod fulfilment;
+pub mod hooks;
 pub mod inventory_events;
 pub mod items;
 pub mod jobs;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(jobs::router())
         .merge(exceptions::router())
         .merge(fulfilment::router())
+        .merge(hooks::router())
 }
 
 /// The cursor to a list's next page: the last item's id when the page is full (there may

@@ -119,19 +119,25 @@ pub(super) async fn finish(
 ) -> Result<bool> {
     let (state, run_at, error) = f.columns();
     let mut tx = pool.begin().await?;
-    let done = sqlx::query(
-        "UPDATE jobs SET state = $3, run_at = COALESCE($4, run_at),
-            last_error = COALESCE($5, last_error), lease_owner = NULL, lease_until = NULL
-         WHERE id = $1 AND lease_owner = $2 AND state = 'leased'",
+    // A job done closes the exception a retry left it (in the same statement: most jobs
+    // have none, and this costs them no round trip).
+    let (finished,): (i64,) = sqlx::query_as(
+        "WITH j AS (UPDATE jobs SET state = $3, run_at = COALESCE($4, run_at),
+                last_error = COALESCE($5, last_error), lease_owner = NULL, lease_until = NULL
+             WHERE id = $1 AND lease_owner = $2 AND state = 'leased' RETURNING id),
+         e AS (UPDATE exceptions SET status = 'resolved', updated_at = $6
+             WHERE $3 = 'done' AND status = 'retrying' AND job_id IN (SELECT id FROM j))
+         SELECT count(*) FROM j",
     )
     .bind(id)
     .bind(owner)
     .bind(state)
     .bind(run_at)
     .bind(error)
-    .execute(&mut *tx)
+    .bind(now.0)
+    .fetch_one(&mut *tx)
     .await?;
-    let held = done.rows_affected() == 1;
+    let held = finished == 1;
     if let (true, JobFinish::Failed { code, error }) = (held, f) {
         sqlx::query(OPEN_EXCEPTION)
             .bind(id)
@@ -175,6 +181,7 @@ fn exception(t: ExceptionTuple) -> Result<Exception> {
         remediation: t.9,
         created_at: Timestamp(t.10),
         updated_at: Timestamp(t.11),
+        payload: None,
     })
 }
 
@@ -207,7 +214,16 @@ pub(super) async fn exception_by_id(pool: &PgPool, id: &str) -> Result<Option<Ex
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    row.map(exception).transpose()
+    let Some(mut e) = row.map(exception).transpose()? else {
+        return Ok(None);
+    };
+    let payload: Option<(Option<sqlx::types::Json<serde_json::Value>>,)> =
+        sqlx::query_as("SELECT payload FROM jobs WHERE id = $1")
+            .bind(e.job_id.as_str())
+            .fetch_optional(pool)
+            .await?;
+    e.payload = payload.and_then(|(p,)| p).map(|p| p.0);
+    Ok(Some(e))
 }
 
 /// Retries or resolves an exception.

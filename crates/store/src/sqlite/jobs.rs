@@ -105,15 +105,22 @@ pub(super) fn finish(
          WHERE id = ?1 AND lease_owner = ?2 AND state = 'leased'",
         )?
         .execute(params![id, owner, state, run_at, error])?;
-    if let (1, JobFinish::Failed { code, error }) = (n, f) {
-        conn.prepare_cached(OPEN_EXCEPTION)?
-            .execute(named_params! {
-                "$1": id,
-                "$2": code,
-                "$3": error,
-                "$4": crossdock_domain::remediation::remediation(code),
-                "$5": now.0,
-            })?;
+    match (n, f) {
+        (1, JobFinish::Failed { code, error }) => {
+            conn.prepare_cached(OPEN_EXCEPTION)?
+                .execute(named_params! {
+                    "$1": id,
+                    "$2": code,
+                    "$3": error,
+                    "$4": crossdock_domain::remediation::remediation(code),
+                    "$5": now.0,
+                })?;
+        }
+        (1, JobFinish::Done) => {
+            conn.prepare_cached(crate::jobs::RESOLVE_RETRIED)?
+                .execute(named_params! {"$1": id, "$2": now.0})?;
+        }
+        _ => {}
     }
     Ok(n == 1)
 }
@@ -133,6 +140,7 @@ fn exception(r: &rusqlite::Row<'_>) -> rusqlite::Result<Exception> {
         remediation: r.get(9)?,
         created_at: Timestamp(r.get(10)?),
         updated_at: Timestamp(r.get(11)?),
+        payload: None,
     })
 }
 
@@ -167,7 +175,17 @@ pub(super) fn exception_by_id(conn: &Connection, id: &str) -> Result<Option<Exce
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {EXCEPTION_COLS} FROM exceptions WHERE id = ?1"
     ))?;
-    Ok(stmt.query_row([id], exception).optional()?)
+    let Some(mut e) = stmt.query_row([id], exception).optional()? else {
+        return Ok(None);
+    };
+    let payload: Option<Option<String>> = conn
+        .prepare_cached("SELECT payload FROM jobs WHERE id = ?1")?
+        .query_row([e.job_id.as_str()], |r| r.get(0))
+        .optional()?;
+    e.payload = payload
+        .flatten()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    Ok(Some(e))
 }
 
 /// Retries or resolves an exception (on the write connection, in the caller's transaction).

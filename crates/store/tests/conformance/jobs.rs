@@ -403,6 +403,29 @@ pub(crate) async fn a_failed_job_opens_an_exception_that_can_be_retried_and_reso
         (reopened.first_error.as_str(), reopened.last_error.as_str()),
         ("customer C-1 unknown", "still unknown")
     );
+    // Retried once more, it succeeds: the exception closes with it.
+    h.store
+        .act_on_exception(&e.id, ExceptionAction::Retry, None, Timestamp(55))
+        .await
+        .unwrap();
+    let last = h
+        .store
+        .lease_jobs(lease("w", 55, 1_000, 1))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert!(
+        h.store
+            .finish_job(&last.id, "w", JobFinish::Done, Timestamp(58))
+            .await
+            .unwrap()
+    );
+    let closed = h.store.exception(&e.id).await.unwrap().unwrap();
+    assert_eq!(
+        (closed.status.as_str(), closed.updated_at),
+        ("resolved", Timestamp(58))
+    );
     let resolved = h
         .store
         .act_on_exception(&e.id, ExceptionAction::Resolve, None, Timestamp(60))

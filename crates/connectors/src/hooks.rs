@@ -1,0 +1,552 @@
+//! Webhooks in: what `POST /v1/hooks/{connector}` does with a delivery, and what a
+//! `take_inbound` job does when an operator retries one.
+//!
+//! A delivery's signature is checked first, in constant time on the raw body, by the
+//! connector's pack; one that does not check out is refused (401 `SIGNATURE_INVALID`) and kept
+//! with its raw body for an operator to inspect. A signed delivery is never bounced for a
+//! business reason (Shopify removes a subscription that keeps failing): it is mapped by its
+//! topic and taken in (an order placed, an order cancelled, a shipment booked, stock events
+//! applied), and what cannot be taken in (a mapping that fails, an unknown SKU, an order that
+//! is not there yet) is answered 200 and parked in the exception queue with its payload, from
+//! where a retry takes it in once the cause is mended, or an edit of the payload is retried.
+//! Redeliveries are taken in once: orders by their natural key, shipments and stock events by
+//! their source's event id, and a parked delivery is the same job however often it comes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crossdock_domain::order_state::OrderState;
+use crossdock_domain::{ErrorCode, JobId, Timestamp};
+use crossdock_engine::config::ConnectorConfig;
+use crossdock_engine::fulfilment::{Booked, Fulfilment, FulfilmentError};
+use crossdock_engine::intake::{CancelError, Intake, IntakeError};
+use crossdock_engine::runner::{Handler, JobResult};
+use crossdock_engine::stock_events::StockEvents;
+use crossdock_engine::{Config, EngineError, Inventory};
+use crossdock_store::{Job, OrderFilter, ParkedJob, Rejection, Store};
+use serde_json::{Value, json};
+
+use crate::mapping::MappingError;
+use crate::packs::{Delivery, Headers, HookPack, Inbound, InboundMappings, envelope};
+use crate::signatures::SignatureError;
+
+/// One connector whose webhooks come in.
+struct HookConnector {
+    name: String,
+    pack: HookPack,
+    /// The signing secret, read once at start.
+    secret: String,
+    channel: Option<String>,
+    mappings: InboundMappings,
+}
+
+/// Takes connectors' webhooks in. Cheap to clone.
+#[derive(Clone)]
+pub struct Hooks {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    connectors: BTreeMap<String, HookConnector>,
+    inventory: Inventory,
+    intake: Intake,
+    fulfilment: Fulfilment,
+    stock_events: StockEvents,
+}
+
+/// Why the hooks could not be set up from the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum HookSetupError {
+    /// A connector's webhook secret cannot be read on this machine.
+    #[error("connectors[{index}].webhook_secret: {reason}")]
+    Secret {
+        /// The connector's place under `[[connectors]]`.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// A mapping does not load or compile.
+    #[error("connector {connector} mapping {topic}: {error}")]
+    Mapping {
+        /// The connector.
+        connector: String,
+        /// The topic it maps.
+        topic: String,
+        /// Why.
+        error: MappingError,
+    },
+}
+
+/// Why a delivery was not answered 200.
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    /// No connector of that name takes webhooks.
+    #[error("no connector `{0}` takes webhooks here")]
+    UnknownConnector(String),
+    /// The signature did not check out; the delivery was kept for inspection.
+    #[error("{0}")]
+    Signature(SignatureError),
+    /// The store could not take the delivery in or park it: the sender should deliver again.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// What became of a signed delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Took {
+    /// An order was placed (or had been, for a redelivery).
+    Order {
+        /// crossdock's id for it.
+        order_id: String,
+        /// True when it had been taken in before.
+        replayed: bool,
+    },
+    /// An order was cancelled (or already was).
+    Cancelled {
+        /// crossdock's id for it.
+        order_id: String,
+    },
+    /// A shipment was booked (or had been).
+    Shipment {
+        /// The order it ships.
+        order_id: String,
+        /// True when it had been booked before.
+        duplicate: bool,
+    },
+    /// Stock events were applied; seen and stale ones left alone.
+    Stock {
+        /// Events that changed stock.
+        applied: usize,
+        /// Events seen before.
+        duplicates: usize,
+        /// Events older than a snapshot.
+        stale: usize,
+    },
+    /// Nothing to take in.
+    Ignored(String),
+    /// Could not be taken in: kept in the exception queue.
+    Parked {
+        /// The exception to look at.
+        exception_id: String,
+        /// Why, as a stable code.
+        code: ErrorCode,
+        /// Why, for a person.
+        detail: String,
+    },
+}
+
+impl Took {
+    /// The answer's body: `status`, and what the status names.
+    pub fn body(&self, connector: &str, delivery: &Delivery) -> Value {
+        let mut body = match self {
+            Took::Order { order_id, replayed } => {
+                json!({"status": "taken", "order_id": order_id, "replayed": replayed})
+            }
+            Took::Cancelled { order_id } => json!({"status": "taken", "cancelled": order_id}),
+            Took::Shipment {
+                order_id,
+                duplicate,
+            } => json!({"status": "taken", "shipment_for": order_id, "replayed": duplicate}),
+            Took::Stock {
+                applied,
+                duplicates,
+                stale,
+            } => json!({"status": "taken", "applied": applied, "duplicates": duplicates,
+                        "stale": stale}),
+            Took::Ignored(why) => json!({"status": "ignored", "detail": why}),
+            Took::Parked {
+                exception_id,
+                code,
+                detail,
+            } => json!({"status": "parked", "exception_id": exception_id, "code": code,
+                        "detail": detail}),
+        };
+        body["connector"] = json!(connector);
+        body["topic"] = json!(delivery.topic);
+        body["delivery_id"] = json!(delivery.id);
+        body
+    }
+}
+
+/// Why a payload could not be taken in: what its exception says.
+struct Failure {
+    code: ErrorCode,
+    error: String,
+}
+
+impl Failure {
+    fn new(code: ErrorCode, error: impl Into<String>) -> Self {
+        Self {
+            code,
+            error: error.into(),
+        }
+    }
+}
+
+/// What taking a payload in came to: taken, failed (to park), or the store was not there.
+type Taking = Result<Result<Took, Failure>, EngineError>;
+
+impl Hooks {
+    /// The hooks of every connector whose pack takes webhooks in, with its secret read and its
+    /// mappings compiled.
+    pub fn new(
+        config: &Config,
+        inventory: Inventory,
+        intake: Intake,
+        fulfilment: Fulfilment,
+        stock_events: StockEvents,
+    ) -> Result<Self, HookSetupError> {
+        let mut connectors = BTreeMap::new();
+        for (index, c) in config.connectors.iter().enumerate() {
+            if let Some(hc) = HookConnector::of(index, c)? {
+                connectors.insert(c.name.clone(), hc);
+            }
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                connectors,
+                inventory,
+                intake,
+                fulfilment,
+                stock_events,
+            }),
+        })
+    }
+
+    /// True when some connector takes webhooks.
+    pub fn any(&self) -> bool {
+        !self.inner.connectors.is_empty()
+    }
+
+    /// The connectors that take webhooks, by name.
+    pub fn names(&self) -> Vec<&str> {
+        self.inner.connectors.keys().map(String::as_str).collect()
+    }
+
+    /// The deliveries to `connector` refused for their signature, newest first.
+    pub async fn rejections(
+        &self,
+        connector: &str,
+        limit: i64,
+    ) -> Result<Vec<Rejection>, HookError> {
+        if !self.inner.connectors.contains_key(connector) {
+            return Err(HookError::UnknownConnector(connector.to_string()));
+        }
+        let store = self.inner.inventory.store();
+        Ok(store
+            .rejections(Some(connector.to_string()), limit)
+            .await
+            .map_err(EngineError::from)?)
+    }
+
+    /// Takes one delivery to `connector` in.
+    pub async fn receive(
+        &self,
+        connector: &str,
+        headers: &(impl Headers + ?Sized),
+        body: &[u8],
+        correlation_id: String,
+    ) -> Result<(Delivery, Took), HookError> {
+        let inner = &self.inner;
+        let c = inner
+            .connectors
+            .get(connector)
+            .ok_or_else(|| HookError::UnknownConnector(connector.to_string()))?;
+        let now = crossdock_engine::now();
+        let delivery = match c.pack.verify(&c.secret, headers, body, now.0 / 1000) {
+            Ok(d) => d,
+            Err(e) => {
+                let kept: serde_json::Map<String, Value> = (c.pack.kept_headers().iter())
+                    .filter_map(|h| headers.get(h).map(|v| (h.to_string(), json!(v))))
+                    .collect();
+                let rejection =
+                    Rejection::new(&c.name, e.to_string(), now, Value::Object(kept), body);
+                inner
+                    .inventory
+                    .store()
+                    .record_rejection(rejection)
+                    .await
+                    .map_err(EngineError::from)?;
+                tracing::warn!(connector = c.name, reason = %e, "webhook refused: signature");
+                return Err(HookError::Signature(e));
+            }
+        };
+        let payload = match serde_json::from_slice::<Value>(body) {
+            Ok(p) => p,
+            Err(e) => {
+                let raw = json!({"raw": String::from_utf8_lossy(body)});
+                let failure = Failure::new(
+                    ErrorCode::MalformedJson,
+                    format!("the body is not JSON: {e}"),
+                );
+                let took = self.park(c, &delivery, raw, failure, now).await?;
+                return Ok((delivery, took));
+            }
+        };
+        let took = match self
+            .take(c, &delivery.topic, payload.clone(), &correlation_id)
+            .await?
+        {
+            Ok(took) => took,
+            Err(failure) => self.park(c, &delivery, payload, failure, now).await?,
+        };
+        Ok((delivery, took))
+    }
+
+    /// Keeps a payload that could not be taken in as a failed job with its exception.
+    async fn park(
+        &self,
+        c: &HookConnector,
+        delivery: &Delivery,
+        payload: Value,
+        failure: Failure,
+        now: Timestamp,
+    ) -> Result<Took, EngineError> {
+        let id = JobId::with_unique(&format!(
+            "in_{}_{}",
+            c.name,
+            crate::packs::body_digest(delivery.id.as_bytes())
+        ));
+        let exception_id = id.exception_id().to_string();
+        let job = ParkedJob {
+            id,
+            kind: crossdock_domain::JobKind::TakeInbound,
+            payload: json!({"connector": c.name, "topic": delivery.topic,
+                            "delivery_id": delivery.id, "payload": payload}),
+            code: failure.code,
+            error: failure.error.clone(),
+        };
+        self.inner.inventory.store().park_job(job, now).await?;
+        tracing::info!(connector = c.name, topic = delivery.topic, code = %failure.code,
+                       exception_id, "webhook parked: {}", failure.error);
+        Ok(Took::Parked {
+            exception_id,
+            code: failure.code,
+            detail: failure.error,
+        })
+    }
+
+    /// Maps a payload by its topic and takes in what the mapping gives.
+    async fn take(
+        &self,
+        c: &HookConnector,
+        topic: &str,
+        payload: Value,
+        correlation_id: &str,
+    ) -> Taking {
+        let Some(mapping) = c.mappings.for_topic(topic) else {
+            return Ok(Ok(Took::Ignored(format!(
+                "connector {} has no mapping for {topic}",
+                c.name
+            ))));
+        };
+        let input = envelope(&c.name, c.channel.as_deref(), topic, payload);
+        let inbound = match mapping.run(&input).map(Inbound::read) {
+            Ok(Ok(inbound)) => inbound,
+            Ok(Err(why)) => {
+                let error = format!("{mapping:?} gave what crossdock cannot take in: {why}");
+                return Ok(Err(Failure::new(ErrorCode::MappingFailed, error)));
+            }
+            Err(e) => return Ok(Err(Failure::new(ErrorCode::MappingFailed, e.to_string()))),
+        };
+        let inner = &self.inner;
+        let corr = correlation_id.to_string();
+        match inbound {
+            Inbound::Ignore(why) => Ok(Ok(Took::Ignored(why))),
+            Inbound::Order(order) => match inner.intake.place(&order, None, corr).await {
+                Ok(t) => Ok(Ok(Took::Order {
+                    order_id: t.order_id.to_string(),
+                    replayed: t.replayed,
+                })),
+                // The channel's order is in already; this delivery says it again differently.
+                Err(IntakeError::KeyReused { order_id, .. }) => Ok(Ok(Took::Order {
+                    order_id: order_id.to_string(),
+                    replayed: true,
+                })),
+                Err(IntakeError::Invalid(errors)) => Ok(Err(fields_failed(&errors))),
+                Err(IntakeError::CreditHold(detail)) => {
+                    Ok(Err(Failure::new(ErrorCode::CustomerOnCreditHold, detail)))
+                }
+                Err(IntakeError::Engine(e)) => Err(e),
+                Err(IntakeError::Unexpected(e)) => Ok(Err(Failure::new(ErrorCode::Internal, e))),
+            },
+            Inbound::Cancel {
+                channel,
+                external_id,
+                reason,
+            } => {
+                let Some(channel) = channel.or_else(|| c.channel.clone()) else {
+                    let error = "the mapping named no channel to cancel the order on";
+                    return Ok(Err(Failure::new(ErrorCode::MappingFailed, error)));
+                };
+                self.cancel(c, &channel, &external_id, reason, corr).await
+            }
+            Inbound::Shipment(shipment) => {
+                match inner.fulfilment.record_shipment(&shipment, corr).await {
+                    Ok(r) => Ok(Ok(Took::Shipment {
+                        order_id: r.order_id.to_string(),
+                        duplicate: matches!(r.booked, Booked::Duplicate { .. }),
+                    })),
+                    Err(FulfilmentError::Invalid(errors)) => Ok(Err(fields_failed(&errors))),
+                    Err(FulfilmentError::Refused { code, detail }) => {
+                        Ok(Err(Failure::new(code, detail)))
+                    }
+                    Err(FulfilmentError::Engine(e)) => Err(e),
+                    Err(FulfilmentError::Unexpected(e)) => {
+                        Ok(Err(Failure::new(ErrorCode::Internal, e)))
+                    }
+                }
+            }
+            Inbound::StockEvents(events) => {
+                let r = inner.stock_events.record(events).await?;
+                match r.rejected.first() {
+                    None => Ok(Ok(Took::Stock {
+                        applied: r.applied,
+                        duplicates: r.duplicates,
+                        stale: r.stale,
+                    })),
+                    Some((_, code, _)) => {
+                        let each: Vec<String> = (r.rejected.iter())
+                            .map(|(i, code, detail)| format!("events[{i}]: {code}: {detail}"))
+                            .collect();
+                        let error = format!(
+                            "{} of the events were refused ({} applied; a retry applies the \
+                             rest once): {}",
+                            r.rejected.len(),
+                            r.applied,
+                            each.join("; ")
+                        );
+                        Ok(Err(Failure::new(*code, error)))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Cancels the channel's order `external_id`; an order already cancelled stays so.
+    async fn cancel(
+        &self,
+        c: &HookConnector,
+        channel: &str,
+        external_id: &str,
+        reason: Option<String>,
+        correlation_id: String,
+    ) -> Taking {
+        let filter = OrderFilter {
+            channel: Some(channel.to_string()),
+            external_id: Some(external_id.to_string()),
+            limit: 1,
+            ..Default::default()
+        };
+        let found = self.inner.inventory.orders(filter).await?;
+        let Some(order) = found.into_iter().next() else {
+            let error = format!(
+                "no order {external_id} on channel {channel} to cancel (yet): retry once the \
+                 order is in"
+            );
+            return Ok(Err(Failure::new(ErrorCode::OrderNotFound, error)));
+        };
+        let order_id = order.id.to_string();
+        if order.state == OrderState::Cancelled {
+            return Ok(Ok(Took::Cancelled { order_id }));
+        }
+        let actor = match reason {
+            Some(why) => format!("{} ({why})", c.name),
+            None => c.name.clone(),
+        };
+        match self
+            .inner
+            .intake
+            .cancel(&order_id, actor, correlation_id)
+            .await
+        {
+            Ok(()) => Ok(Ok(Took::Cancelled { order_id })),
+            Err(CancelError::Refused { code, detail }) => Ok(Err(Failure::new(code, detail))),
+            Err(CancelError::Engine(e)) => Err(e),
+            Err(CancelError::Unexpected(e)) => Ok(Err(Failure::new(ErrorCode::Internal, e))),
+        }
+    }
+}
+
+/// The failure of a payload whose fields did not read: the one field's code, or
+/// `VALIDATION_FAILED`, naming each.
+fn fields_failed(errors: &[crossdock_domain::order::FieldError]) -> Failure {
+    let code = match errors {
+        [one] => one.code,
+        _ => ErrorCode::ValidationFailed,
+    };
+    let each: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    Failure::new(code, each.join("; "))
+}
+
+impl HookConnector {
+    /// The hook side of configured connector `c` (the `index`th), if its pack takes webhooks.
+    fn of(index: usize, c: &ConnectorConfig) -> Result<Option<Self>, HookSetupError> {
+        use crossdock_engine::config::ConnectorKind;
+        let pack = match c.kind {
+            ConnectorKind::Shopify => HookPack::Shopify,
+            ConnectorKind::StandardWebhooks => HookPack::StandardWebhooks,
+            _ => return Ok(None),
+        };
+        let secret = c
+            .webhook_secret
+            .as_ref()
+            .ok_or_else(|| HookSetupError::Secret {
+                index,
+                reason: "is required".into(),
+            })?
+            .reveal()
+            .map_err(|e| HookSetupError::Secret {
+                index,
+                reason: e.to_string(),
+            })?;
+        let mappings = InboundMappings::compile(pack, &c.mappings).map_err(|(topic, error)| {
+            HookSetupError::Mapping {
+                connector: c.name.clone(),
+                topic,
+                error,
+            }
+        })?;
+        Ok(Some(Self {
+            name: c.name.clone(),
+            pack,
+            secret,
+            channel: c.channel.clone(),
+            mappings,
+        }))
+    }
+}
+
+/// Runs `take_inbound` jobs: a parked delivery taken in again, as it is now (its payload as
+/// an operator may have edited it, the bindings, items and mappings as they are now).
+impl Handler for Hooks {
+    async fn run(&self, job: &Job) -> JobResult {
+        let permanent = |code: ErrorCode, error: String| JobResult::Permanent { code, error };
+        let Some(p) = job.payload.as_ref() else {
+            return permanent(ErrorCode::Internal, "the job has no payload".into());
+        };
+        let (Some(name), Some(topic)) = (p["connector"].as_str(), p["topic"].as_str()) else {
+            let error = "the payload names no connector and topic".to_string();
+            return permanent(ErrorCode::MappingFailed, error);
+        };
+        let Some(c) = self.inner.connectors.get(name) else {
+            let error = format!("connector {name} no longer takes webhooks here");
+            return permanent(ErrorCode::MappingFailed, error);
+        };
+        let correlation_id = crossdock_engine::Inventory::new_correlation_id();
+        match self
+            .take(c, topic, p["payload"].clone(), &correlation_id)
+            .await
+        {
+            Ok(Ok(_)) => JobResult::Done,
+            Ok(Err(f)) => permanent(f.code, f.error),
+            Err(e) => JobResult::Transient {
+                error: e.to_string(),
+                retry_after: None,
+            },
+        }
+    }
+}

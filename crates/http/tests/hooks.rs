@@ -1,0 +1,383 @@
+//! Webhooks in, end to end over HTTP on both stores: Shopify-signed orders (redelivered, some
+//! at once) taken in once, cancellations, signatures refused and kept, a delivery that cannot
+//! be taken in parked and taken in by a retry once mended, and Standard Webhooks stock events.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{App, spawn_app_tuned};
+use crossdock_connectors::signatures::{sign_shopify, sign_standard};
+use crossdock_engine::Config;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const SHOPIFY_SECRET: &str = "shpss_hook_test_secret";
+const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+fn fixture(path: &str) -> Value {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../connectors/src/packs/");
+    serde_json::from_str(&std::fs::read_to_string(format!("{dir}{path}")).unwrap()).unwrap()
+}
+
+/// A hub with a Shopify connector on channel `web` and a 3PL signing by Standard Webhooks,
+/// their secrets in files.
+async fn hub(postgres: bool) -> Option<App> {
+    let dir = std::env::temp_dir().join(format!("crossdock-hooks-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("shopify"), SHOPIFY_SECRET).unwrap();
+    std::fs::write(dir.join("3pl"), WHSEC).unwrap();
+    let connectors = format!(
+        r#"
+[[connectors]]
+name = "shop-us"
+kind = "shopify"
+channel = "web"
+url = "https://acme.myshopify.com"
+webhook_secret = "file:{shopify}"
+
+[[connectors]]
+name = "threepl"
+kind = "standard_webhooks"
+url = "https://3pl.example.com"
+webhook_secret = "file:{threepl}"
+"#,
+        shopify = dir.join("shopify").display(),
+        threepl = dir.join("3pl").display(),
+    );
+    let parsed = Config::parse(&format!(
+        "{}\n{connectors}",
+        crossdock_engine::config::EXAMPLE
+    ))
+    .unwrap();
+    let app = spawn_app_tuned(postgres, &[], |c| c.connectors = parsed.connectors).await?;
+    let (status, _) = app
+        .post(
+            "/v1/items",
+            json!({"items": [{"sku": "IPOD2008PINK"}, {"sku": "IPOD2008BLACK"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let receipt = |sku: &str| {
+        json!({"source": "erp", "source_event_id": format!("r-{sku}"),
+               "occurred_at": "2026-01-01T00:00:00Z", "sku": sku, "location": "east",
+               "kind": "receipt", "qty": 40})
+    };
+    let (status, r) = app
+        .post(
+            "/v1/inventory/events",
+            json!({"events": [receipt("IPOD2008PINK"), receipt("IPOD2008BLACK")]}),
+        )
+        .await;
+    assert_eq!((status, r["applied"].as_i64()), (StatusCode::OK, Some(2)));
+    Some(app)
+}
+
+/// Posts `body` to a connector's hook with `headers`.
+async fn deliver(
+    app: &App,
+    connector: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> (StatusCode, Value) {
+    let mut req = app
+        .http
+        .post(format!("{}/v1/hooks/{connector}", app.base))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    for (name, value) in headers {
+        req = req.header(*name, value);
+    }
+    common::decode(req.send().await.unwrap()).await
+}
+
+/// A Shopify delivery of `payload` on `topic`, signed with the connector's secret.
+fn shopify(topic: &str, event_id: &str, payload: &Value) -> (Vec<(&'static str, String)>, Vec<u8>) {
+    let body = serde_json::to_vec(payload).unwrap();
+    let headers = vec![
+        (
+            "x-shopify-hmac-sha256",
+            sign_shopify(SHOPIFY_SECRET.as_bytes(), &body),
+        ),
+        ("x-shopify-topic", topic.to_string()),
+        ("x-shopify-event-id", event_id.to_string()),
+        ("x-shopify-shop-domain", "acme.myshopify.com".to_string()),
+    ];
+    (headers, body)
+}
+
+async fn orders_for(app: &App, external_id: &str) -> Vec<Value> {
+    let (_, list) = app
+        .get(&format!("/v1/orders?channel=web&external_id={external_id}"))
+        .await;
+    list["orders"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_shopify_order_delivered_three_times_is_taken_in_once_and_cancelled_once() {
+    for postgres in [false, true] {
+        let Some(app) = hub(postgres).await else {
+            continue;
+        };
+        let order = fixture("shopify/fixtures/orders_create.json");
+        let (headers, body) = shopify("orders/create", "evt-create-1", &order);
+        // Shopify redelivers; two of the three arrive at once.
+        let (a, b) = tokio::join!(
+            deliver(&app, "shop-us", &headers, &body),
+            deliver(&app, "shop-us", &headers, &body)
+        );
+        let c = deliver(&app, "shop-us", &headers, &body).await;
+        for (status, answer) in [&a, &b, &c] {
+            assert_eq!(*status, StatusCode::OK, "{answer}");
+            assert_eq!(answer["status"], "taken", "{answer}");
+            assert_eq!(answer["order_id"], a.1["order_id"]);
+            assert_eq!(answer["delivery_id"], "evt-create-1");
+        }
+        let replays = [&a, &b, &c]
+            .iter()
+            .filter(|(_, x)| x["replayed"] == true)
+            .count();
+        assert_eq!(
+            replays, 2,
+            "one delivery places the order, the others replay it"
+        );
+        let found = orders_for(&app, "820982911946154508").await;
+        assert_eq!(found.len(), 1, "{found:?}");
+        let order_id = a.1["order_id"].as_str().unwrap().to_string();
+        let (_, stored) = app.get(&format!("/v1/orders/{order_id}")).await;
+        assert_eq!(stored["order"]["external_id"], "820982911946154508");
+        assert_eq!(stored["order"]["lines"][0]["unit_price"], "199.00");
+        assert_eq!(stored["order"]["ship_to"]["postal_code"], "40003");
+
+        let cancelled = fixture("shopify/fixtures/orders_cancelled.json");
+        let (headers, body) = shopify("orders/cancelled", "evt-cancel-1", &cancelled);
+        for _ in 0..2 {
+            let (status, answer) = deliver(&app, "shop-us", &headers, &body).await;
+            assert_eq!(
+                (status, answer["status"].as_str()),
+                (StatusCode::OK, Some("taken")),
+                "{answer}"
+            );
+            assert_eq!(answer["cancelled"], order_id.as_str());
+        }
+        let (_, stored) = app.get(&format!("/v1/orders/{order_id}")).await;
+        assert_eq!(stored["state"], "cancelled");
+        let (_, exceptions) = app.get("/v1/exceptions").await;
+        assert_eq!(exceptions["exceptions"], json!([]), "nothing was parked");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_signatures_are_refused_and_kept_for_inspection() {
+    for postgres in [false, true] {
+        let Some(app) = hub(postgres).await else {
+            continue;
+        };
+        let order = fixture("shopify/fixtures/orders_create.json");
+        let (headers, body) = shopify("orders/create", "evt-forged", &order);
+        let mut tampered = body.clone();
+        let at = tampered.iter().position(|b| *b == b'9').unwrap();
+        tampered[at] = b'8';
+        let (status, p) = deliver(&app, "shop-us", &headers, &tampered).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{p}");
+        assert_eq!(p["code"], "SIGNATURE_INVALID");
+        assert!(
+            p["remediation"]
+                .as_str()
+                .unwrap()
+                .contains("webhook_secret")
+        );
+        let (status, p) = deliver(&app, "shop-us", &headers[1..], &body).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("SIGNATURE_INVALID"))
+        );
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("X-Shopify-Hmac-Sha256"),
+            "{p}"
+        );
+        assert!(orders_for(&app, "820982911946154508").await.is_empty());
+
+        let (status, list) = app.get("/v1/hooks/shop-us/rejections").await;
+        assert_eq!(status, StatusCode::OK);
+        let kept = list["rejections"].as_array().unwrap();
+        assert_eq!(kept.len(), 2, "{list}");
+        assert!(kept[0]["reason"].as_str().unwrap().contains("missing"));
+        assert_eq!(kept[1]["reason"], "the signature does not match the body");
+        assert_eq!(
+            kept[1]["body"],
+            String::from_utf8(tampered.clone()).unwrap()
+        );
+        assert_eq!(kept[1]["headers"]["x-shopify-topic"], "orders/create");
+
+        // A Standard Webhooks delivery past the five minutes allowed is a replay.
+        let body =
+            br#"{"type":"stock.adjusted","timestamp":"2026-01-01T00:00:00Z","data":{"events":[]}}"#;
+        let old = crossdock_engine::now().0 / 1000 - 400;
+        let headers = [
+            ("webhook-id", "msg_old".to_string()),
+            ("webhook-timestamp", old.to_string()),
+            (
+                "webhook-signature",
+                sign_standard(WHSEC, "msg_old", old, body).unwrap(),
+            ),
+        ];
+        let (status, p) = deliver(&app, "threepl", &headers, body).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("SIGNATURE_INVALID"))
+        );
+
+        let (status, p) = deliver(&app, "nobody", &headers, body).await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("NOT_FOUND"))
+        );
+        assert!(
+            p["remediation"]
+                .as_str()
+                .unwrap()
+                .contains("shop-us, threepl"),
+            "{p}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_delivery_that_cannot_be_taken_in_is_parked_then_taken_in_by_a_retry() {
+    for postgres in [false, true] {
+        let Some(app) = hub(postgres).await else {
+            continue;
+        };
+        let mut order = fixture("shopify/fixtures/orders_create.json");
+        order["id"] = json!(820982911946154509_u64);
+        order["line_items"][1]["sku"] = json!("IPOD2008SILVER");
+        let (headers, body) = shopify("orders/create", "evt-create-2", &order);
+        let (status, first) = deliver(&app, "shop-us", &headers, &body).await;
+        assert_eq!(
+            (status, first["status"].as_str()),
+            (StatusCode::OK, Some("parked")),
+            "{first}"
+        );
+        assert_eq!(first["code"], "SKU_UNKNOWN");
+        let (_, again) = deliver(&app, "shop-us", &headers, &body).await;
+        assert_eq!(
+            again["exception_id"], first["exception_id"],
+            "a redelivery is the same exception"
+        );
+        let id = first["exception_id"].as_str().unwrap();
+        let (status, exc) = app.get(&format!("/v1/exceptions/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{exc}");
+        assert_eq!(exc["code"], "SKU_UNKNOWN");
+        assert_eq!(exc["system"], "hooks");
+        assert!(
+            exc["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("IPOD2008SILVER"),
+            "{exc}"
+        );
+        assert_eq!(
+            exc["payload"]["payload"]["id"],
+            json!(820982911946154509_u64),
+            "{exc}"
+        );
+        assert!(orders_for(&app, "820982911946154509").await.is_empty());
+
+        // The item is added to the item master; the retry takes the order in.
+        app.post("/v1/items", json!({"items": [{"sku": "IPOD2008SILVER"}]}))
+            .await;
+        app.post(
+            "/v1/inventory/events",
+            json!({"events": [{"source": "erp", "source_event_id": "r-silver",
+                   "occurred_at": "2026-01-01T00:00:00Z", "sku": "IPOD2008SILVER",
+                   "location": "east", "kind": "receipt", "qty": 10}]}),
+        )
+        .await;
+        let (status, _) = app
+            .post(&format!("/v1/exceptions/{id}/retry"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while orders_for(&app, "820982911946154509").await.is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the retry took nothing in"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let resolved = loop {
+            let (_, exc) = app.get(&format!("/v1/exceptions/{id}")).await;
+            if exc["status"] == "resolved" || std::time::Instant::now() > deadline {
+                break exc;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(resolved["status"], "resolved", "{resolved}");
+        // A mapping failure is parked the same way: a line without a SKU.
+        let mut order = fixture("shopify/fixtures/orders_create.json");
+        order["id"] = json!(820982911946154510_u64);
+        order["line_items"][0]["sku"] = json!("");
+        let (headers, body) = shopify("orders/create", "evt-create-3", &order);
+        let (status, parked) = deliver(&app, "shop-us", &headers, &body).await;
+        assert_eq!(
+            (status, parked["code"].as_str()),
+            (StatusCode::OK, Some("MAPPING_FAILED")),
+            "{parked}"
+        );
+        assert!(
+            parked["detail"].as_str().unwrap().contains("has no SKU"),
+            "{parked}"
+        );
+        // A topic the pack does not take in is answered and left alone.
+        let (headers, body) = shopify("products/update", "evt-product", &json!({"id": 1}));
+        let (status, ignored) = deliver(&app, "shop-us", &headers, &body).await;
+        assert_eq!(
+            (status, ignored["status"].as_str()),
+            (StatusCode::OK, Some("ignored"))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_3pl_signing_by_standard_webhooks_moves_stock_once() {
+    for postgres in [false, true] {
+        let Some(app) = hub(postgres).await else {
+            continue;
+        };
+        let (_, before) = app.get("/v1/availability/IPOD2008PINK").await;
+        let body = serde_json::to_vec(&json!({
+            "type": "stock.adjusted", "timestamp": "2026-01-02T08:20:00Z",
+            "data": {"events": [{"source": "wms", "source_event_id": "adj-1",
+                "occurred_at": "2026-01-02T08:19:00Z", "sku": "IPOD2008PINK",
+                "location": "east", "kind": "receipt", "qty": 10}]}
+        }))
+        .unwrap();
+        let now = crossdock_engine::now().0 / 1000;
+        let headers = [
+            ("webhook-id", "msg_stock_1".to_string()),
+            ("webhook-timestamp", now.to_string()),
+            (
+                "webhook-signature",
+                sign_standard(WHSEC, "msg_stock_1", now, &body).unwrap(),
+            ),
+        ];
+        let (status, first) = deliver(&app, "threepl", &headers, &body).await;
+        assert_eq!(
+            (status, first["applied"].as_i64()),
+            (StatusCode::OK, Some(1)),
+            "{first}"
+        );
+        let (_, again) = deliver(&app, "threepl", &headers, &body).await;
+        assert_eq!(
+            (again["applied"].as_i64(), again["duplicates"].as_i64()),
+            (Some(0), Some(1)),
+            "{again}"
+        );
+        let (_, after) = app.get("/v1/availability/IPOD2008PINK").await;
+        assert_ne!(before, after, "the receipt moved availability");
+    }
+}
