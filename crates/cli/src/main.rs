@@ -187,7 +187,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CheckConfig(ConfigArg { config }) => {
             let loaded = load(&config)?;
-            let compiled = mapping::check_all(&loaded, &config)
+            let compiled = mapping::check_all(&loaded)
                 .with_context(|| format!("configuration {} is not valid", config.display()))?;
             println!("ok: {}", config.display());
             print!("{}", loaded.summary());

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use crossdock_connectors::mapping::Mapping;
+use crossdock_connectors::packs::{HookPack, Inbound, InboundMappings, envelope};
 use crossdock_engine::Config;
 
 /// What `mapping` can do.
@@ -23,29 +24,32 @@ pub struct TestArgs {
     /// The connector (its `name` under `[[connectors]]`).
     #[arg(long)]
     connector: String,
-    /// The operation (a key of its `mappings`).
+    /// The operation (a key of its `mappings`); for a webhook connector, the topic, e.g.
+    /// `orders/create`, whose mapping is its own or its pack's.
     #[arg(long)]
     operation: String,
-    /// A JSON file to give the mapping.
+    /// A JSON file to give the mapping (for a webhook connector, the payload as sent).
     #[arg(long)]
     input: PathBuf,
 }
 
-/// A mapping's file: as written, relative to the configuration file's folder.
-fn mapping_path(config_file: &Path, written: &Path) -> PathBuf {
-    match config_file.parent() {
-        Some(dir) if written.is_relative() => dir.join(written),
-        _ => written.to_path_buf(),
-    }
-}
-
-/// Compiles every connector's mappings; names each that does not compile.
-pub fn check_all(config: &Config, config_file: &Path) -> anyhow::Result<usize> {
+/// Compiles every connector's mappings (a webhook pack's own with the configured ones in
+/// their place); names each that does not compile. Counts the configured ones.
+pub fn check_all(config: &Config) -> anyhow::Result<usize> {
     let mut errors = Vec::new();
     let mut compiled = 0;
     for c in &config.connectors {
+        if let Some(pack) = HookPack::of(c.kind) {
+            match InboundMappings::compile(pack, &c.mappings) {
+                Ok(_) => compiled += c.mappings.len(),
+                Err((topic, e)) => {
+                    errors.push(format!("connector {} mapping {topic}: {e}", c.name))
+                }
+            }
+            continue;
+        }
         for (operation, file) in &c.mappings {
-            match Mapping::load(&mapping_path(config_file, file)) {
+            match Mapping::load(file) {
                 Ok(_) => compiled += 1,
                 Err(e) => errors.push(format!("connector {} mapping {operation}: {e}", c.name)),
             }
@@ -57,7 +61,19 @@ pub fn check_all(config: &Config, config_file: &Path) -> anyhow::Result<usize> {
     Ok(compiled)
 }
 
-/// Runs `mapping test`.
+/// `none`, or the names joined.
+fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Runs `mapping test`. A webhook connector's operation is a topic: the input is the payload
+/// as the sender sends it, given to the mapping in the envelope the hub gives it, and what
+/// the mapping gives is checked as the hub checks it.
 pub fn run(command: Command, config: Config) -> anyhow::Result<()> {
     let Command::Test(args) = command;
     let connector = config
@@ -65,36 +81,42 @@ pub fn run(command: Command, config: Config) -> anyhow::Result<()> {
         .iter()
         .find(|c| c.name == args.connector)
         .with_context(|| {
-            let names: Vec<&str> = config.connectors.iter().map(|c| c.name.as_str()).collect();
             format!(
                 "no connector `{}` under [[connectors]] (there are: {})",
                 args.connector,
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
+                listed(config.connectors.iter().map(|c| c.name.as_str()))
             )
         })?;
-    let Some(file) = connector.mappings.get(&args.operation) else {
-        let ops: Vec<&str> = connector.mappings.keys().map(String::as_str).collect();
-        bail!(
-            "connector {} has no mapping for `{}` (its mappings: {})",
-            connector.name,
-            args.operation,
-            if ops.is_empty() {
-                "none".to_string()
-            } else {
-                ops.join(", ")
-            }
-        );
-    };
-    let mapping = Mapping::load(&mapping_path(&args.config.config, file))?;
     let text = std::fs::read_to_string(&args.input)
         .with_context(|| format!("cannot read {}", args.input.display()))?;
     let input: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{} is not JSON", args.input.display()))?;
-    let output = mapping.run(&input)?;
+    let topic = args.operation.as_str();
+    if let Some(pack) = HookPack::of(connector.kind) {
+        let mappings = InboundMappings::compile(pack, &connector.mappings)
+            .map_err(|(topic, e)| anyhow::anyhow!("mapping {topic}: {e}"))?;
+        let Some(mapping) = mappings.for_topic(topic) else {
+            bail!(
+                "connector {} has no mapping for `{topic}` (its topics: {})",
+                connector.name,
+                listed(mappings.topics())
+            );
+        };
+        let channel = connector.channel.as_deref();
+        let output = mapping.run(&envelope(&connector.name, channel, topic, input))?;
+        Inbound::read(output.clone())
+            .map_err(|why| anyhow::anyhow!("the hub would park this delivery: {why}"))?;
+        println!("{}", serde_json::to_string_pretty(&output)?);
+        return Ok(());
+    }
+    let Some(file) = connector.mappings.get(topic) else {
+        bail!(
+            "connector {} has no mapping for `{topic}` (its mappings: {})",
+            connector.name,
+            listed(connector.mappings.keys().map(String::as_str))
+        );
+    };
+    let output = Mapping::load(file)?.run(&input)?;
     println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(())
 }

@@ -83,3 +83,65 @@ fn a_mapping_is_tested_from_the_command_line_and_checked_with_the_configuration(
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A webhook connector's topic is tried with the payload as the sender sends it: the pack's
+/// own mapping, or the configured one in its place; check-config says where its webhooks
+/// come in.
+#[test]
+fn a_webhook_topic_is_tested_on_the_payload_as_sent() {
+    let dir = std::env::temp_dir().join(format!("crossdock-hook-mapping-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = crossdock_engine::config::EXAMPLE;
+    let config = format!(
+        "{example}\n[[connectors]]\nname = \"shop-us\"\nkind = \"shopify\"\nchannel = \"web\"\n\
+         url = \"https://acme.myshopify.com\"\nwebhook_secret = \"env:SHOP_US_SECRET\"\n\
+         mappings = {{ \"orders/updated\" = \"updated.jq\" }}\n"
+    );
+    std::fs::write(dir.join("hub.toml"), config).unwrap();
+    std::fs::write(
+        dir.join("updated.jq"),
+        r#"{ignore: "updates are read elsewhere"}"#,
+    )
+    .unwrap();
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../connectors/src/packs/shopify/fixtures/orders_create.json"
+    );
+    let hub = dir.join("hub.toml").display().to_string();
+    let test = |topic: &str| {
+        crossdock(&[
+            "mapping",
+            "test",
+            "--config",
+            &hub,
+            "--connector",
+            "shop-us",
+            "--operation",
+            topic,
+            "--input",
+            fixture,
+        ])
+    };
+    let (ok, out, err) = test("orders/create");
+    assert!(ok, "{err}");
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(value["order"]["external_id"], "820982911946154508");
+    assert_eq!(value["order"]["channel"], "web");
+    let (ok, out, err) = test("orders/updated");
+    assert!(ok && out.contains("updates are read elsewhere"), "{err}");
+    let (ok, out, _) = test("products/create");
+    assert!(
+        ok && out.contains("does not take in Shopify's products/create"),
+        "{out}"
+    );
+
+    let (ok, out, err) = crossdock(&["check-config", "--config", &hub]);
+    assert!(ok, "{err}");
+    assert!(out.contains("webhooks in at /v1/hooks/shop-us"), "{out}");
+    assert!(out.contains("mappings: 1 compiled"), "{out}");
+    assert!(
+        out.contains("connectors[0].webhook_secret"),
+        "the unset secret is warned of: {out}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -485,11 +485,8 @@ fn fields_failed(errors: &[crossdock_domain::order::FieldError]) -> Failure {
 impl HookConnector {
     /// The hook side of configured connector `c` (the `index`th), if its pack takes webhooks.
     fn of(index: usize, c: &ConnectorConfig) -> Result<Option<Self>, HookSetupError> {
-        use crossdock_engine::config::ConnectorKind;
-        let pack = match c.kind {
-            ConnectorKind::Shopify => HookPack::Shopify,
-            ConnectorKind::StandardWebhooks => HookPack::StandardWebhooks,
-            _ => return Ok(None),
+        let Some(pack) = HookPack::of(c.kind) else {
+            return Ok(None);
         };
         let secret = c
             .webhook_secret

@@ -66,6 +66,16 @@ pub enum HookPack {
 }
 
 impl HookPack {
+    /// The pack that takes a connector of `kind`'s webhooks in, if its kind has one.
+    pub fn of(kind: crossdock_engine::config::ConnectorKind) -> Option<Self> {
+        use crossdock_engine::config::ConnectorKind;
+        match kind {
+            ConnectorKind::Shopify => Some(HookPack::Shopify),
+            ConnectorKind::StandardWebhooks => Some(HookPack::StandardWebhooks),
+            _ => None,
+        }
+    }
+
     /// Checks a delivery's signature under `secret` at `now` (seconds since the epoch) and
     /// reads what it is.
     pub fn verify(

@@ -453,11 +453,20 @@ impl Config {
         }
         for c in &self.connectors {
             out.push_str(&format!(
-                "connector {}: {} as {}\n",
+                "connector {}: {} as {}",
                 c.name,
                 c.kind.as_str(),
                 c.role().unwrap_or("?")
             ));
+            if c.kind.takes_hooks() {
+                let secret = c.webhook_secret.as_ref().map_or("?".into(), |s| s.source());
+                out.push_str(&format!(
+                    ", webhooks in at /v1/hooks/{} signed with {secret}; nothing is sent to it \
+                     yet (this build takes its webhooks in only)",
+                    c.name
+                ));
+            }
+            out.push('\n');
         }
         out.push_str(&format!(
             "safety stock: default {}, {} per-location, {} per-SKU\n",
