@@ -13,7 +13,7 @@ use super::{Args, Row, order_json, post_http};
 
 /// Waits (at most a minute) until the saga's local steps have caught up with the orders
 /// taken so far, so one run does not pay for the one before.
-async fn settle(inv: &Inventory) -> anyhow::Result<()> {
+pub(super) async fn settle(inv: &Inventory) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         let mut left = 0;

@@ -77,21 +77,57 @@ pub(super) async fn post_http(
     body: impl Fn(u64) -> serde_json::Value + Send + Sync + 'static,
     taken: fn(&serde_json::Value) -> bool,
 ) -> anyhow::Result<Row> {
+    let request = move |i: u64| Request {
+        headers: vec![("content-type", "application/json".to_string())],
+        body: serde_json::to_vec(&body(i)).expect("plain JSON"),
+    };
+    post_raw(
+        base,
+        path,
+        n,
+        connections,
+        label,
+        request,
+        reqwest::StatusCode::CREATED,
+        taken,
+    )
+    .await
+}
+
+/// One request's headers and body.
+pub(super) struct Request {
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+/// POSTs `n` requests made by `request` to `path` over `connections` keep-alive
+/// connections; fails on any answer but `expect` with a body `taken` accepts.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn post_raw(
+    base: &str,
+    path: &str,
+    n: u64,
+    connections: usize,
+    label: &str,
+    request: impl Fn(u64) -> Request + Send + Sync + 'static,
+    expect: reqwest::StatusCode,
+    taken: fn(&serde_json::Value) -> bool,
+) -> anyhow::Result<Row> {
     let client = crossdock_connectors::tls::builder()
         .pool_max_idle_per_host(connections)
         .build()?;
     let url = format!("{base}{path}");
-    let (next, body) = (Arc::new(AtomicU64::new(0)), Arc::new(body));
+    let (next, request) = (Arc::new(AtomicU64::new(0)), Arc::new(request));
     let pb = bar(n, label);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (client, url, next, pb, body) = (
+        let (client, url, next, pb, request) = (
             client.clone(),
             url.clone(),
             next.clone(),
             pb.clone(),
-            body.clone(),
+            request.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
@@ -100,13 +136,18 @@ pub(super) async fn post_http(
                 if i >= n {
                     return Ok::<_, anyhow::Error>(lat);
                 }
+                let Request { headers, body } = request(i);
                 let t = Instant::now();
-                let res = client.post(&url).json(&body(i)).send().await?;
+                let mut req = client.post(&url).body(body);
+                for (name, value) in headers {
+                    req = req.header(name, value);
+                }
+                let res = req.send().await?;
                 let status = res.status();
                 let answer: serde_json::Value = res.json().await?;
                 lat.push(t.elapsed().as_micros() as u64);
                 anyhow::ensure!(
-                    status == reqwest::StatusCode::CREATED && taken(&answer),
+                    status == expect && taken(&answer),
                     "status {status}: {answer}"
                 );
                 if i % 256 == 0 {

@@ -22,6 +22,7 @@ use crate::report::{percentile_ms, table, thousands};
 
 mod baselines;
 mod erp;
+mod hooks;
 mod intake;
 mod load;
 mod mapping;
@@ -96,6 +97,9 @@ enum Part {
     Erp,
     /// jq mappings, in-process, beside the JSON round trip they make.
     Mapping,
+    /// Shopify order webhooks (signed) over HTTP, beside plain `POST /v1/orders` of the
+    /// same orders, on a fresh store.
+    Hooks,
     /// SQLite's WAL under a long mixed load (`--wal-secs` each, twice); only when named.
     Wal,
 }
@@ -171,10 +175,17 @@ fn sku(i: usize) -> Sku {
 /// The hub on `store`, as `serve` runs it (the example configuration, its runners beside),
 /// on a free port, with 1,000 SKUs in deep stock.
 pub(crate) async fn start_hub(store: AnyStore) -> anyhow::Result<(Hub, Shutdown)> {
-    let config = Config::parse(EXAMPLE)?;
+    start_hub_with(&Config::parse(EXAMPLE)?, store).await
+}
+
+/// [`start_hub`] with `config` in place of the example.
+pub(crate) async fn start_hub_with(
+    config: &Config,
+    store: AnyStore,
+) -> anyhow::Result<(Hub, Shutdown)> {
     let shutdown = Shutdown::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let hub = crossdock_http::run_with_store(&config, store, listener, shutdown.clone()).await?;
+    let hub = crossdock_http::run_with_store(config, store, listener, shutdown.clone()).await?;
     let inv = hub.inventory();
     // 1,000 SKUs with deep stock everywhere, so every reservation succeeds.
     let items = (0..SKUS)
@@ -411,6 +422,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         crossdock_store::sqlite::released(&path, Duration::from_secs(30)).await;
         crossdock_store::sqlite::remove_files(&path);
     }
+    if args.runs(Part::Hooks) {
+        let path = args
+            .dir
+            .join(format!("crossdock-bench-hooks-{}.db", std::process::id()));
+        crossdock_store::sqlite::remove_files(&path);
+        let store = AnyStore::Sqlite(SqliteStore::open(&path).await.context("open sqlite")?);
+        rows.extend(hooks::rows(store, &args, "SQLite").await?);
+        crossdock_store::sqlite::released(&path, Duration::from_secs(30)).await;
+        crossdock_store::sqlite::remove_files(&path);
+    }
 
     // PostgreSQL.
     if let Some(url) = &args.pg {
@@ -442,6 +463,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let baseline = pg_order_baseline(&pg, args.http_orders, 1, &one_line).await?;
             let store = AnyStore::Postgres(pg.clone());
             rows.extend(intake::rows(store, &args, "PostgreSQL", baseline).await?);
+            let drop_schema = format!("DROP SCHEMA \"{schema}\" CASCADE");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema))
+                .execute(pg.pool())
+                .await?;
+        }
+        if args.runs(Part::Hooks) {
+            let schema = format!("bench_hooks_{}", std::process::id());
+            let pg = PgStore::connect_in_schema(url, &schema, 16)
+                .await
+                .context("connect to PostgreSQL")?;
+            rows.extend(hooks::rows(AnyStore::Postgres(pg.clone()), &args, "PostgreSQL").await?);
             let drop_schema = format!("DROP SCHEMA \"{schema}\" CASCADE");
             sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema))
                 .execute(pg.pool())
@@ -500,7 +532,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "baselines, same database, same run, 1,000 to a transaction: for reservations, raw \
          inserts of one reservation row and one event row each; for orders, raw statements \
          of the rows the same order writes at intake; for mappings, the JSON round trip \
-         (print and parse) of the same orders"
+         (print and parse) of the same orders; for webhooks, plain POST /v1/orders of the \
+         same orders to the same hub"
     );
     if args.runs(Part::Wal) {
         crate::wal_bench::run(&args.dir, args.wal_secs).await?;
