@@ -23,6 +23,11 @@ fn fixture(path: &str) -> Value {
 /// A hub with a Shopify connector on channel `web` and a 3PL signing by Standard Webhooks,
 /// their secrets in files.
 async fn hub(postgres: bool) -> Option<App> {
+    hub_with(postgres, &[]).await
+}
+
+/// [`hub`] with the outside `systems` (role, base URL) configured.
+async fn hub_with(postgres: bool, systems: &[(&str, String)]) -> Option<App> {
     let dir = std::env::temp_dir().join(format!("crossdock-hooks-{}", ulid::Ulid::new()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("shopify"), SHOPIFY_SECRET).unwrap();
@@ -50,7 +55,7 @@ webhook_secret = "file:{threepl}"
         crossdock_engine::config::EXAMPLE
     ))
     .unwrap();
-    let app = spawn_app_tuned(postgres, &[], |c| c.connectors = parsed.connectors).await?;
+    let app = spawn_app_tuned(postgres, systems, |c| c.connectors = parsed.connectors).await?;
     let (status, _) = app
         .post(
             "/v1/items",
@@ -379,5 +384,89 @@ async fn a_3pl_signing_by_standard_webhooks_moves_stock_once() {
         );
         let (_, after) = app.get("/v1/availability/IPOD2008PINK").await;
         assert_ne!(before, after, "the receipt moved availability");
+    }
+}
+
+/// A standard Webhooks delivery of `body` as the 3PL signs it now.
+fn threepl(id: &str, body: &Value) -> (Vec<(&'static str, String)>, Vec<u8>) {
+    let body = serde_json::to_vec(body).unwrap();
+    let now = crossdock_engine::now().0 / 1000;
+    let headers = vec![
+        ("webhook-id", id.to_string()),
+        ("webhook-timestamp", now.to_string()),
+        (
+            "webhook-signature",
+            sign_standard(WHSEC, id, now, &body).unwrap(),
+        ),
+    ];
+    (headers, body)
+}
+
+/// The source document's flow: a Shopify order in (delivered three times), one sales order
+/// in the ERP, released to the warehouse, the 3PL's shipment back by Standard Webhooks
+/// (delivered twice), and the tracking out to the storefront once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_shopify_order_reaches_the_erp_once_and_a_3pl_shipment_brings_it_back() {
+    for postgres in [false, true] {
+        let sims = crossdock_sim::SimSystems::start().await.unwrap();
+        let Some(app) = hub_with(postgres, &sims.urls).await else {
+            continue;
+        };
+        let order = fixture("shopify/fixtures/orders_create.json");
+        let (headers, body) = shopify("orders/create", "evt-flow-1", &order);
+        let mut order_id = None;
+        for _ in 0..3 {
+            let (status, answer) = deliver(&app, "shop-us", &headers, &body).await;
+            assert_eq!(
+                (status, answer["status"].as_str()),
+                (StatusCode::OK, Some("taken")),
+                "{answer}"
+            );
+            order_id.get_or_insert(answer["order_id"].as_str().unwrap().to_string());
+        }
+        let order_id = order_id.unwrap();
+        let released = app.wait_for_state(&order_id, "released").await;
+        assert_eq!(released["state"], "released", "{released}");
+        assert_eq!(sims.erp.stats().created, 1, "one sales order");
+
+        let shipment = json!({
+            "type": "shipment.created", "timestamp": "2026-01-02T08:15:00Z",
+            "data": {"order_id": order_id, "source": "wms", "source_event_id": "shp-1",
+                     "location": "east", "carrier": "UPS", "tracking_number": "1Z999AA10123456784",
+                     "lines": [{"sku": "IPOD2008PINK", "qty": 1}, {"sku": "IPOD2008BLACK", "qty": 1}]}
+        });
+        let (headers, body) = threepl("msg_shp_1", &shipment);
+        let (status, first) = deliver(&app, "threepl", &headers, &body).await;
+        assert_eq!(
+            (status, first["status"].as_str()),
+            (StatusCode::OK, Some("taken")),
+            "{first}"
+        );
+        assert_eq!(first["shipment_for"], order_id.as_str());
+        let (_, again) = deliver(&app, "threepl", &headers, &body).await;
+        assert_eq!(again["replayed"], true, "{again}");
+        let shipped = app.wait_for_state(&order_id, "shipped").await;
+        assert_eq!(shipped["state"], "shipped", "{shipped}");
+        assert_eq!(
+            shipped["shipments"].as_array().unwrap().len(),
+            1,
+            "{shipped}"
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while sims.storefront.received("/tracking").is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no tracking reached the storefront"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let tracking = sims.storefront.received("/tracking");
+        assert_eq!(tracking.len(), 1, "{tracking:?}");
+        assert_eq!(
+            tracking[0].body["tracking_number"], "1Z999AA10123456784",
+            "{:?}",
+            tracking[0].body
+        );
     }
 }
