@@ -111,6 +111,40 @@ fn shopify(topic: &str, event_id: &str, payload: &Value) -> (Vec<(&'static str, 
     (headers, body)
 }
 
+/// A Standard Webhooks delivery of `body` as the 3PL signs it at `at` (seconds).
+fn threepl_at(id: &str, body: &Value, at: i64) -> (Vec<(&'static str, String)>, Vec<u8>) {
+    let body = serde_json::to_vec(body).unwrap();
+    let headers = vec![
+        ("webhook-id", id.to_string()),
+        ("webhook-timestamp", at.to_string()),
+        (
+            "webhook-signature",
+            sign_standard(WHSEC, id, at, &body).unwrap(),
+        ),
+    ];
+    (headers, body)
+}
+
+/// [`threepl_at`] now.
+fn threepl(id: &str, body: &Value) -> (Vec<(&'static str, String)>, Vec<u8>) {
+    threepl_at(id, body, crossdock_engine::now().0 / 1000)
+}
+
+/// Waits (at most 15 s) until `done` says yes of what `probe` reads, and gives the last read.
+async fn eventually<T, F: std::future::Future<Output = T>>(
+    probe: impl Fn() -> F,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let read = probe().await;
+        if done(&read) || std::time::Instant::now() > deadline {
+            return read;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 async fn orders_for(app: &App, external_id: &str) -> Vec<Value> {
     let (_, list) = app
         .get(&format!("/v1/orders?channel=web&external_id={external_id}"))
@@ -219,24 +253,16 @@ async fn bad_signatures_are_refused_and_kept_for_inspection() {
         assert_eq!(kept[1]["headers"]["x-shopify-topic"], "orders/create");
 
         // A Standard Webhooks delivery past the five minutes allowed is a replay.
-        let body =
-            br#"{"type":"stock.adjusted","timestamp":"2026-01-01T00:00:00Z","data":{"events":[]}}"#;
-        let old = crossdock_engine::now().0 / 1000 - 400;
-        let headers = [
-            ("webhook-id", "msg_old".to_string()),
-            ("webhook-timestamp", old.to_string()),
-            (
-                "webhook-signature",
-                sign_standard(WHSEC, "msg_old", old, body).unwrap(),
-            ),
-        ];
-        let (status, p) = deliver(&app, "threepl", &headers, body).await;
+        let stale = json!({"type": "stock.adjusted", "timestamp": "2026-01-01T00:00:00Z",
+                           "data": {"events": []}});
+        let (headers, body) = threepl_at("msg_old", &stale, crossdock_engine::now().0 / 1000 - 400);
+        let (status, p) = deliver(&app, "threepl", &headers, &body).await;
         assert_eq!(
             (status, p["code"].as_str()),
             (StatusCode::UNAUTHORIZED, Some("SIGNATURE_INVALID"))
         );
 
-        let (status, p) = deliver(&app, "nobody", &headers, body).await;
+        let (status, p) = deliver(&app, "nobody", &headers, &body).await;
         assert_eq!(
             (status, p["code"].as_str()),
             (StatusCode::NOT_FOUND, Some("NOT_FOUND"))
@@ -306,21 +332,12 @@ async fn a_delivery_that_cannot_be_taken_in_is_parked_then_taken_in_by_a_retry()
             .post(&format!("/v1/exceptions/{id}/retry"), json!({}))
             .await;
         assert_eq!(status, StatusCode::OK);
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        while orders_for(&app, "820982911946154509").await.is_empty() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the retry took nothing in"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let resolved = loop {
-            let (_, exc) = app.get(&format!("/v1/exceptions/{id}")).await;
-            if exc["status"] == "resolved" || std::time::Instant::now() > deadline {
-                break exc;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let taken = eventually(|| orders_for(&app, "820982911946154509"), |o| !o.is_empty()).await;
+        assert_eq!(taken.len(), 1, "the retry took the order in");
+        let exception = format!("/v1/exceptions/{id}");
+        let resolved = eventually(|| app.get(&exception), |(_, e)| e["status"] == "resolved")
+            .await
+            .1;
         assert_eq!(resolved["status"], "resolved", "{resolved}");
         // A mapping failure is parked the same way: a line without a SKU.
         let mut order = fixture("shopify/fixtures/orders_create.json");
@@ -354,22 +371,13 @@ async fn a_3pl_signing_by_standard_webhooks_moves_stock_once() {
             continue;
         };
         let (_, before) = app.get("/v1/availability/IPOD2008PINK").await;
-        let body = serde_json::to_vec(&json!({
+        let receipt = json!({
             "type": "stock.adjusted", "timestamp": "2026-01-02T08:20:00Z",
             "data": {"events": [{"source": "wms", "source_event_id": "adj-1",
                 "occurred_at": "2026-01-02T08:19:00Z", "sku": "IPOD2008PINK",
                 "location": "east", "kind": "receipt", "qty": 10}]}
-        }))
-        .unwrap();
-        let now = crossdock_engine::now().0 / 1000;
-        let headers = [
-            ("webhook-id", "msg_stock_1".to_string()),
-            ("webhook-timestamp", now.to_string()),
-            (
-                "webhook-signature",
-                sign_standard(WHSEC, "msg_stock_1", now, &body).unwrap(),
-            ),
-        ];
+        });
+        let (headers, body) = threepl("msg_stock_1", &receipt);
         let (status, first) = deliver(&app, "threepl", &headers, &body).await;
         assert_eq!(
             (status, first["applied"].as_i64()),
@@ -385,21 +393,6 @@ async fn a_3pl_signing_by_standard_webhooks_moves_stock_once() {
         let (_, after) = app.get("/v1/availability/IPOD2008PINK").await;
         assert_ne!(before, after, "the receipt moved availability");
     }
-}
-
-/// A standard Webhooks delivery of `body` as the 3PL signs it now.
-fn threepl(id: &str, body: &Value) -> (Vec<(&'static str, String)>, Vec<u8>) {
-    let body = serde_json::to_vec(body).unwrap();
-    let now = crossdock_engine::now().0 / 1000;
-    let headers = vec![
-        ("webhook-id", id.to_string()),
-        ("webhook-timestamp", now.to_string()),
-        (
-            "webhook-signature",
-            sign_standard(WHSEC, id, now, &body).unwrap(),
-        ),
-    ];
-    (headers, body)
 }
 
 /// The source document's flow: a Shopify order in (delivered three times), one sales order
@@ -452,14 +445,9 @@ async fn a_shopify_order_reaches_the_erp_once_and_a_3pl_shipment_brings_it_back(
             1,
             "{shipped}"
         );
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        while sims.storefront.received("/tracking").is_empty() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no tracking reached the storefront"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        let sent = || async { sims.storefront.received("/tracking") };
+        eventually(sent, |t| !t.is_empty()).await;
+        // Long enough for a second call, were one made.
         tokio::time::sleep(Duration::from_millis(200)).await;
         let tracking = sims.storefront.received("/tracking");
         assert_eq!(tracking.len(), 1, "{tracking:?}");
