@@ -1,0 +1,188 @@
+//! Taking a delivery's payload in: mapped by its topic, then placed, cancelled, booked or
+//! applied through the use case it asks for; what fails is said as the exception it becomes.
+
+use crossdock_domain::ErrorCode;
+use crossdock_domain::order_state::OrderState;
+use crossdock_engine::EngineError;
+use crossdock_engine::fulfilment::{Booked, FulfilmentError};
+use crossdock_engine::intake::{CancelError, IntakeError};
+use crossdock_store::OrderFilter;
+use serde_json::Value;
+
+use super::{HookConnector, Hooks, Took};
+use crate::packs::{Inbound, envelope};
+
+/// Why a payload could not be taken in: what its exception says.
+pub(super) struct Failure {
+    pub(super) code: ErrorCode,
+    pub(super) error: String,
+}
+
+impl Failure {
+    pub(super) fn new(code: ErrorCode, error: impl Into<String>) -> Self {
+        Self {
+            code,
+            error: error.into(),
+        }
+    }
+}
+
+/// What taking a payload in came to: taken, failed (to park), or the store was not there.
+pub(super) type Taking = Result<Result<Took, Failure>, EngineError>;
+
+impl Hooks {
+    /// Maps a payload by its topic and takes in what the mapping gives.
+    pub(super) async fn take(
+        &self,
+        c: &HookConnector,
+        topic: &str,
+        payload: Value,
+        correlation_id: &str,
+    ) -> Taking {
+        let Some(mapping) = c.mappings.for_topic(topic) else {
+            return Ok(Ok(Took::Ignored(format!(
+                "connector {} has no mapping for {topic}",
+                c.name
+            ))));
+        };
+        let input = envelope(&c.name, c.channel.as_deref(), topic, payload);
+        let inbound = match mapping.run(&input).map(Inbound::read) {
+            Ok(Ok(inbound)) => inbound,
+            Ok(Err(why)) => {
+                let error = format!("{mapping:?} gave what crossdock cannot take in: {why}");
+                return Ok(Err(Failure::new(ErrorCode::MappingFailed, error)));
+            }
+            Err(e) => return Ok(Err(Failure::new(ErrorCode::MappingFailed, e.to_string()))),
+        };
+        let inner = &self.inner;
+        let corr = correlation_id.to_string();
+        match inbound {
+            Inbound::Ignore(why) => Ok(Ok(Took::Ignored(why))),
+            Inbound::Order(order) => match inner.intake.place(&order, None, corr).await {
+                Ok(t) => Ok(Ok(Took::Order {
+                    order_id: t.order_id.to_string(),
+                    replayed: t.replayed,
+                })),
+                // The channel's order is in already; this delivery says it again differently.
+                Err(IntakeError::KeyReused { order_id, .. }) => Ok(Ok(Took::Order {
+                    order_id: order_id.to_string(),
+                    replayed: true,
+                })),
+                Err(IntakeError::Invalid(errors)) => Ok(Err(fields_failed(&errors))),
+                Err(IntakeError::CreditHold(detail)) => {
+                    Ok(Err(Failure::new(ErrorCode::CustomerOnCreditHold, detail)))
+                }
+                Err(IntakeError::Engine(e)) => Err(e),
+                Err(IntakeError::Unexpected(e)) => Ok(Err(Failure::new(ErrorCode::Internal, e))),
+            },
+            Inbound::Cancel {
+                channel,
+                external_id,
+                reason,
+            } => {
+                let Some(channel) = channel.or_else(|| c.channel.clone()) else {
+                    let error = "the mapping named no channel to cancel the order on";
+                    return Ok(Err(Failure::new(ErrorCode::MappingFailed, error)));
+                };
+                self.cancel(c, &channel, &external_id, reason, corr).await
+            }
+            Inbound::Shipment(shipment) => {
+                match inner.fulfilment.record_shipment(&shipment, corr).await {
+                    Ok(r) => Ok(Ok(Took::Shipment {
+                        order_id: r.order_id.to_string(),
+                        duplicate: matches!(r.booked, Booked::Duplicate { .. }),
+                    })),
+                    Err(FulfilmentError::Invalid(errors)) => Ok(Err(fields_failed(&errors))),
+                    Err(FulfilmentError::Refused { code, detail }) => {
+                        Ok(Err(Failure::new(code, detail)))
+                    }
+                    Err(FulfilmentError::Engine(e)) => Err(e),
+                    Err(FulfilmentError::Unexpected(e)) => {
+                        Ok(Err(Failure::new(ErrorCode::Internal, e)))
+                    }
+                }
+            }
+            Inbound::StockEvents(events) => {
+                let r = inner.stock_events.record(events).await?;
+                match r.rejected.first() {
+                    None => Ok(Ok(Took::Stock {
+                        applied: r.applied,
+                        duplicates: r.duplicates,
+                        stale: r.stale,
+                    })),
+                    Some((_, code, _)) => {
+                        let each: Vec<String> = (r.rejected.iter())
+                            .map(|(i, code, detail)| format!("events[{i}]: {code}: {detail}"))
+                            .collect();
+                        let error = format!(
+                            "{} of the events were refused ({} applied; a retry applies the \
+                             rest once): {}",
+                            r.rejected.len(),
+                            r.applied,
+                            each.join("; ")
+                        );
+                        Ok(Err(Failure::new(*code, error)))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Cancels the channel's order `external_id`; an order already cancelled stays so.
+    async fn cancel(
+        &self,
+        c: &HookConnector,
+        channel: &str,
+        external_id: &str,
+        reason: Option<String>,
+        correlation_id: String,
+    ) -> Taking {
+        let filter = OrderFilter {
+            channel: Some(channel.to_string()),
+            external_id: Some(external_id.to_string()),
+            limit: 1,
+            ..Default::default()
+        };
+        let found = self.inner.inventory.orders(filter).await?;
+        let Some(order) = found.into_iter().next() else {
+            let error = format!(
+                "no order {external_id} on channel {channel} to cancel (yet): retry once the \
+                 order is in"
+            );
+            return Ok(Err(Failure::new(ErrorCode::OrderNotFound, error)));
+        };
+        let order_id = order.id.to_string();
+        if order.state == OrderState::Cancelled {
+            return Ok(Ok(Took::Cancelled { order_id }));
+        }
+        let actor = match reason {
+            Some(why) => format!("{} ({why})", c.name),
+            None => c.name.clone(),
+        };
+        match self
+            .inner
+            .intake
+            .cancel(&order_id, actor, correlation_id)
+            .await
+        {
+            Ok(()) => Ok(Ok(Took::Cancelled { order_id })),
+            Err(CancelError::Refused { code, detail }) => Ok(Err(Failure::new(code, detail))),
+            Err(CancelError::Engine(e)) => Err(e),
+            Err(CancelError::Unexpected(e)) => Ok(Err(Failure::new(ErrorCode::Internal, e))),
+        }
+    }
+}
+
+/// The failure of a payload whose fields did not read: the one field's code, or
+/// `VALIDATION_FAILED`, naming each.
+fn fields_failed(errors: &[crossdock_domain::order::FieldError]) -> Failure {
+    let code = match errors {
+        [one] => one.code,
+        _ => ErrorCode::ValidationFailed,
+    };
+    let each: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    Failure::new(code, each.join("; "))
+}
