@@ -30,6 +30,7 @@ use crossdock_engine::saga::{self, StepJob};
 use crossdock_store::{Job, StoredOrder};
 use serde_json::{Value, json};
 
+use crate::packs::shopify::admin::{ShopifyAdmin, Shops};
 use crate::remote::{Remote, segment};
 use crate::tls::ClientError;
 
@@ -49,6 +50,10 @@ pub struct Connector {
     fraud_hold_score: u32,
     statuses: std::collections::BTreeMap<String, OrderState>,
     credit: Option<Credit>,
+    /// For the storefront: the Shopify shops that hear of their channel's orders.
+    shops: Shops,
+    /// False when `remote` is a shop's, not a system speaking crossdock's REST shape.
+    speaks_rest: bool,
 }
 
 impl Connector {
@@ -86,7 +91,18 @@ impl Connector {
             fraud_hold_score: 80,
             statuses: Default::default(),
             credit: None,
+            shops: Default::default(),
+            speaks_rest: true,
         }
+    }
+
+    /// The storefront's Shopify shops, by the channel each sells on: their channel's orders
+    /// are told through them. Without `rest`, the connector's own remote is a shop's, and
+    /// orders of other channels wait for a storefront to be configured.
+    pub fn with_shops(mut self, shops: Shops, rest: bool) -> Self {
+        self.shops = shops;
+        self.speaks_rest = rest;
+        self
     }
 
     /// The credit use case, for the ERP's credit step: an answer given at intake stands as
@@ -286,6 +302,19 @@ impl Connector {
             return self.release_part(job, &order, part_of(&payload)).await;
         }
         if self.system == "storefront" {
+            if let Some(shop) = self.shops.get(order.channel.as_str()) {
+                return self.to_shop(shop, job, &order, &payload).await;
+            }
+            if !self.speaks_rest {
+                return JobResult::Transient {
+                    error: format!(
+                        "no storefront connector speaks for channel {}: configure [storefront] \
+                         or a connector with channel = \"{}\"",
+                        order.channel, order.channel
+                    ),
+                    retry_after: Some(Duration::from_secs(300)),
+                };
+            }
             // The channel hears of its order in its own terms: in the state the event left it
             // in (a parcel: partially shipped or shipped), else the state it is in now.
             let state = payload["state"]
@@ -319,6 +348,36 @@ impl Connector {
             return self.close(job, &order).await;
         }
         JobResult::Done
+    }
+
+    /// Tells a Shopify shop of its order: tracking as a fulfillment; an invoice needs no call
+    /// (Shopify keeps none), so the order closes.
+    async fn to_shop(
+        &self,
+        shop: &ShopifyAdmin,
+        job: &Job,
+        order: &StoredOrder,
+        payload: &Value,
+    ) -> JobResult {
+        match job.kind {
+            JobKind::PublishTracking => match shop.publish_tracking(order, payload).await {
+                Ok(()) => JobResult::Done,
+                Err(result) => result,
+            },
+            JobKind::PushInvoice => self.close(job, order).await,
+            JobKind::NotifyCancelled => JobResult::Permanent {
+                code: ErrorCode::ChannelRejected,
+                error: format!(
+                    "this build does not cancel orders in Shopify: cancel order {} in \
+                     Shopify's admin, then resolve this exception",
+                    order.external_id
+                ),
+            },
+            other => JobResult::Permanent {
+                code: ErrorCode::MappingFailed,
+                error: format!("the Shopify pack has no job named `{other}`"),
+            },
+        }
     }
 
     /// Closes an invoiced order once its invoice reached the channel.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crossdock_domain::JobKind;
 use crossdock_engine::backorders::BackorderDue;
-use crossdock_engine::config::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
+use crossdock_engine::config::{ConnectorKind, OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
 use crossdock_engine::credit::{Credit, CreditSource};
 use crossdock_engine::invoices::InvoiceMatch;
 use crossdock_engine::parcels::ShipmentReview;
@@ -18,6 +18,7 @@ use crossdock_engine::{Config, Inventory, Shutdown};
 
 use crate::connector::Connector;
 use crate::hooks::Hooks;
+use crate::packs::shopify::admin::{ShopifyAdmin, Shops};
 use crate::tls::ClientError;
 
 /// Running workers; each task ends after `shutdown` once its tries in flight finish.
@@ -73,6 +74,24 @@ pub fn credit_source(config: &Config) -> Result<Option<Arc<dyn CreditSource>>, C
     let wait = Duration::from_millis(config.saga.credit_check_timeout_ms);
     let remote = crate::remote::Remote::configured("erp", erp, wait)?;
     Ok(Some(Arc::new(crate::connector::ErpCredit(remote))))
+}
+
+/// The Shopify shops given credentials to be called with, by the channel each sells on, and
+/// the first one's settings.
+fn shops(config: &Config) -> Result<(Shops, Option<SystemSettings>), ClientError> {
+    let mut shops = Shops::new();
+    let mut first = None;
+    for c in &config.connectors {
+        if c.kind != ConnectorKind::Shopify {
+            continue;
+        }
+        let (Some(admin), Some(channel)) = (ShopifyAdmin::configured(c)?, &c.channel) else {
+            continue;
+        };
+        first.get_or_insert_with(|| c.settings());
+        shops.insert(channel.clone(), Arc::new(admin));
+    }
+    Ok((shops, first))
 }
 
 /// Starts the runners; the ERP's credit step goes through `credit`, and parked webhooks are
@@ -133,12 +152,23 @@ pub fn start(
         fast.clone(),
         shutdown,
     );
+    let (shops, first_shop) = shops(config)?;
     for system in SYSTEMS {
-        match config.system(system) {
+        // The storefront's jobs go to the Shopify shop of the order's channel, else to the
+        // [storefront]; with shops and no [storefront], the runner is the first shop's.
+        let rest = config.system(system).is_some();
+        let settings = match (config.system(system), system) {
+            (None, "storefront") => first_shop.as_ref(),
+            (settings, _) => settings,
+        };
+        match settings {
             Some(settings) => {
-                let connector = Connector::configured(system, settings, inventory.clone())?
+                let mut connector = Connector::configured(system, settings, inventory.clone())?
                     .with_fraud_hold_score(config.saga.fraud_hold_score)
                     .with_credit(credit.clone());
+                if system == "storefront" {
+                    connector = connector.with_shops(shops.clone(), rest);
+                }
                 workers.spawn(
                     inventory,
                     system,

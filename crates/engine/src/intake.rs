@@ -139,6 +139,19 @@ impl Intake {
         actor: String,
         correlation_id: String,
     ) -> Result<(), CancelError> {
+        self.cancel_from(order_id, None, actor, correlation_id)
+            .await
+    }
+
+    /// [`Intake::cancel`] of a cancellation that came from `system` (e.g. the storefront's
+    /// own): every compensation but that system's, which knows.
+    pub async fn cancel_from(
+        &self,
+        order_id: &str,
+        system: Option<&'static str>,
+        actor: String,
+        correlation_id: String,
+    ) -> Result<(), CancelError> {
         // A text that is not an order id names no order.
         let Ok(order_id) = OrderId::parse(order_id) else {
             return Err(CancelError::Refused {
@@ -149,7 +162,7 @@ impl Intake {
         let command = Command::CancelOrder(Box::new(CancelOrder {
             order_id,
             actor,
-            from_system: None,
+            from_system: system,
             correlation_id,
         }));
         match self.inventory.submit_one(command).await? {

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 const SHOPIFY_SECRET: &str = "shpss_hook_test_secret";
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const SHOP_TOKEN: &str = "shpat_hook_test_token";
 
 fn fixture(path: &str) -> Value {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../connectors/src/packs/");
@@ -23,22 +24,32 @@ fn fixture(path: &str) -> Value {
 /// A hub with a Shopify connector on channel `web` and a 3PL signing by Standard Webhooks,
 /// their secrets in files.
 async fn hub(postgres: bool) -> Option<App> {
-    hub_with(postgres, &[]).await
+    hub_with(postgres, &[], None).await
 }
 
-/// [`hub`] with the outside `systems` (role, base URL) configured.
-async fn hub_with(postgres: bool, systems: &[(&str, String)]) -> Option<App> {
+/// [`hub`] with the outside `systems` (role, base URL) configured, and the Shopify connector
+/// calling the shop at `shop` (with the Admin API token [`SHOP_TOKEN`]) when given.
+async fn hub_with(postgres: bool, systems: &[(&str, String)], shop: Option<&str>) -> Option<App> {
     let dir = std::env::temp_dir().join(format!("crossdock-hooks-{}", ulid::Ulid::new()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("shopify"), SHOPIFY_SECRET).unwrap();
     std::fs::write(dir.join("3pl"), WHSEC).unwrap();
+    std::fs::write(dir.join("token"), SHOP_TOKEN).unwrap();
+    let admin = match shop {
+        Some(url) => format!(
+            "url = \"{url}\"\napi_version = \"2025-10\"\n\
+             auth = {{ kind = \"header\", name = \"X-Shopify-Access-Token\", value = \"file:{}\" }}",
+            dir.join("token").display()
+        ),
+        None => "url = \"https://acme.myshopify.com\"".to_string(),
+    };
     let connectors = format!(
         r#"
 [[connectors]]
 name = "shop-us"
 kind = "shopify"
 channel = "web"
-url = "https://acme.myshopify.com"
+{admin}
 webhook_secret = "file:{shopify}"
 
 [[connectors]]
@@ -402,7 +413,7 @@ async fn a_3pl_signing_by_standard_webhooks_moves_stock_once() {
 async fn a_shopify_order_reaches_the_erp_once_and_a_3pl_shipment_brings_it_back() {
     for postgres in [false, true] {
         let sims = crossdock_sim::SimSystems::start().await.unwrap();
-        let Some(app) = hub_with(postgres, &sims.urls).await else {
+        let Some(app) = hub_with(postgres, &sims.urls, None).await else {
             continue;
         };
         let order = fixture("shopify/fixtures/orders_create.json");
@@ -456,5 +467,66 @@ async fn a_shopify_order_reaches_the_erp_once_and_a_3pl_shipment_brings_it_back(
             "{:?}",
             tracking[0].body
         );
+    }
+}
+
+/// Tracking goes to Shopify itself: with the Shopify connector given its Admin API token (and
+/// no `[storefront]`), each parcel of a Shopify order becomes one fulfillment of the lines it
+/// carries, through a throttled call; the invoice needs no call, and the order closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_shopify_orders_parcels_become_fulfillments_in_shopify() {
+    for postgres in [false, true] {
+        let sims = crossdock_sim::SimSystems::start().await.unwrap();
+        let shop = crossdock_sim::SimShopify::new(SHOP_TOKEN);
+        let (shop_url, _shop_task) = shop.start().await.unwrap();
+        shop.add_order(
+            "820982911946154508",
+            &[("IPOD2008PINK", 1), ("IPOD2008BLACK", 1)],
+        );
+        let systems: Vec<(&str, String)> = (sims.urls.iter())
+            .filter(|(role, _)| *role != "storefront")
+            .cloned()
+            .collect();
+        let Some(app) = hub_with(postgres, &systems, Some(&shop_url)).await else {
+            continue;
+        };
+        let order = fixture("shopify/fixtures/orders_create.json");
+        let (headers, body) = shopify("orders/create", "evt-fulfil-1", &order);
+        let (_, taken) = deliver(&app, "shop-us", &headers, &body).await;
+        let order_id = taken["order_id"].as_str().unwrap().to_string();
+        let released = app.wait_for_state(&order_id, "released").await;
+        assert_eq!(released["state"], "released", "{released}");
+
+        shop.throttle_next(1);
+        for (n, sku) in [(1, "IPOD2008PINK"), (2, "IPOD2008BLACK")] {
+            let parcel = json!({"type": "shipment.created", "timestamp": "2026-01-02T08:15:00Z",
+                "data": {"order_id": order_id, "source": "wms", "source_event_id": format!("shp-{n}"),
+                         "location": "east", "carrier": "UPS", "tracking_number": format!("1Z-{n}"),
+                         "lines": [{"sku": sku, "qty": 1}]}});
+            let (headers, body) = threepl(&format!("msg_parcel_{n}"), &parcel);
+            let (status, answer) = deliver(&app, "threepl", &headers, &body).await;
+            assert_eq!(
+                (status, answer["status"].as_str()),
+                (StatusCode::OK, Some("taken")),
+                "{answer}"
+            );
+            let made = eventually(|| async { shop.fulfilled() }, |f| f.len() >= n).await;
+            assert_eq!(made.len(), n, "{made:?}");
+        }
+        let made = shop.fulfilled();
+        assert_eq!(made[0].number.as_deref(), Some("1Z-1"));
+        assert_eq!(made[0].company.as_deref(), Some("UPS"));
+        assert_eq!(made[0].lines, vec![("IPOD2008PINK".to_string(), 1)]);
+        assert_eq!(made[1].lines, vec![("IPOD2008BLACK".to_string(), 1)]);
+        assert!(shop.calls() >= 5, "the throttled call was made again");
+
+        let invoice = json!({"order_id": order_id, "invoice_id": "INV-1", "amount": "418.50",
+                             "currency": "USD"});
+        let (status, answer) = app.post("/v1/invoices", invoice).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        let closed = app.wait_for_state(&order_id, "closed").await;
+        assert_eq!(closed["state"], "closed", "{closed}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(shop.fulfilled().len(), 2, "no parcel was fulfilled twice");
     }
 }

@@ -5,9 +5,11 @@
 
 pub mod erp;
 pub mod service;
+pub mod shopify;
 
 pub use erp::{Faults, SimErp};
 pub use service::{Kind, SimService};
+pub use shopify::SimShopify;
 
 use tokio::net::TcpListener;
 

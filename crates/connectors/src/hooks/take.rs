@@ -128,7 +128,8 @@ impl Hooks {
         }
     }
 
-    /// Cancels the channel's order `external_id`; an order already cancelled stays so.
+    /// Cancels the channel's order `external_id`, as its storefront's own cancellation (the
+    /// storefront is not told back); an order already cancelled stays so.
     async fn cancel(
         &self,
         c: &HookConnector,
@@ -162,7 +163,7 @@ impl Hooks {
         match self
             .inner
             .intake
-            .cancel(&order_id, actor, correlation_id)
+            .cancel_from(&order_id, Some("storefront"), actor, correlation_id)
             .await
         {
             Ok(()) => Ok(Ok(Took::Cancelled { order_id })),

@@ -4,8 +4,9 @@
 //! name theirs. The `[erp]`, `[wms]`, … tables are the same thing written the older way:
 //! `crossdock`-kind connectors named after their role.
 //!
-//! This build runs `crossdock`-kind connectors, one per role, and takes in the webhooks of
-//! `shopify` and `standard_webhooks` connectors (it sends those systems nothing yet). The
+//! This build runs `crossdock`-kind connectors, one per role, takes in the webhooks of
+//! `shopify` and `standard_webhooks` connectors, and sends a Shopify connector with `auth`
+//! its channel's tracking (the storefront's jobs for that channel). The
 //! other vendor packs and `rest` are read and checked, then refused by name, so a
 //! configuration never starts with a connector that would not speak.
 
@@ -53,9 +54,9 @@ impl ConnectorKind {
         }
     }
 
-    /// True for the packs whose webhooks `POST /v1/hooks/{connector}` takes in. This build
-    /// takes in what they send and sends them nothing, so they do not take their role's place
-    /// in the job runners.
+    /// True for the packs whose webhooks `POST /v1/hooks/{connector}` takes in. They do not
+    /// take their role's place as `crossdock`-kind connectors do: a Shopify shop with `auth`
+    /// hears of its own channel's orders beside any `[storefront]`.
     pub fn takes_hooks(self) -> bool {
         matches!(
             self,
@@ -263,6 +264,14 @@ impl Config {
                         "only an ERP keeps business units".into(),
                     ));
                 }
+                if c.kind == ConnectorKind::Shopify && c.auth.is_some() && c.api_version.is_none() {
+                    return Err(invalid(
+                        "api_version",
+                        "a Shopify connector with auth calls the Admin API of one version: \
+                         name it, e.g. api_version = \"2025-10\""
+                            .into(),
+                    ));
+                }
                 continue;
             }
             if c.kind != ConnectorKind::Crossdock {
@@ -350,6 +359,9 @@ location_id = "gid://shopify/Location/1"
         assert_eq!(config.connectors[0].kind, ConnectorKind::Shopify);
         assert_eq!(config.connectors[0].role(), Some("storefront"));
         assert!(config.system("storefront").is_none());
+        let unversioned = shopify.replace("api_version = \"2025-10\"\n", "");
+        let e = with(&unversioned).unwrap_err();
+        assert!(e.contains("connectors[0].api_version"), "{e}");
         let unsigned = shopify.replace("webhook_secret = \"env:SHOPIFY_WEBHOOK_SECRET\"\n", "");
         let e = with(&unsigned).unwrap_err();
         assert!(

@@ -461,10 +461,19 @@ impl Config {
             if c.kind.takes_hooks() {
                 let secret = c.webhook_secret.as_ref().map_or("?".into(), |s| s.source());
                 out.push_str(&format!(
-                    ", webhooks in at /v1/hooks/{} signed with {secret}; nothing is sent to it \
-                     yet (this build takes its webhooks in only)",
+                    ", webhooks in at /v1/hooks/{} signed with {secret}",
                     c.name
                 ));
+                out.push_str(match (c.kind, &c.auth) {
+                    (ConnectorKind::Shopify, Some(_)) => {
+                        "; its channel's tracking out as fulfillments (Admin API)"
+                    }
+                    (ConnectorKind::Shopify, None) => {
+                        "; nothing is sent to it (give it auth and api_version to send it \
+                         tracking)"
+                    }
+                    _ => "; nothing is sent to it",
+                });
             }
             out.push('\n');
         }

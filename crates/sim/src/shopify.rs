@@ -1,0 +1,245 @@
+//! A simulated Shopify Admin GraphQL API, closely enough for the Shopify pack's calls:
+//! `POST /admin/api/{version}/graphql.json` with `X-Shopify-Access-Token`, answering the
+//! query of an order's fulfillment orders (with their line items' SKUs and remaining
+//! quantities) and its fulfillments' tracking numbers, and the `fulfillmentCreate` mutation
+//! (closing what it fulfils). Orders are made known with [`SimShopify::add_order`], as the
+//! shop would have them after sending `orders/create`. It can be told to throttle the next
+//! few calls, as Shopify's GraphQL rate limit does (`THROTTLED`, with the bucket's state in
+//! `extensions.cost.throttleStatus`).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Json, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+/// One fulfillment the shop recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fulfilled {
+    /// The order's id.
+    pub order_id: String,
+    /// The carrier named.
+    pub company: Option<String>,
+    /// The tracking number.
+    pub number: Option<String>,
+    /// (SKU, units) fulfilled.
+    pub lines: Vec<(String, i64)>,
+}
+
+struct Line {
+    id: String,
+    sku: String,
+    remaining: i64,
+}
+
+struct Order {
+    lines: Vec<Line>,
+    tracking: Vec<String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    token: String,
+    orders: BTreeMap<String, Order>,
+    fulfilled: Vec<Fulfilled>,
+    throttle_next: u32,
+    calls: u32,
+}
+
+/// Handle to a running simulated shop. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct SimShopify {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl SimShopify {
+    /// A shop that takes calls carrying `token` as `X-Shopify-Access-Token`.
+    pub fn new(token: &str) -> Self {
+        let shop = Self::default();
+        shop.lock().token = token.to_string();
+        shop
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().expect("sim poisoned")
+    }
+
+    /// Starts on a free local port; returns the shop's base URL.
+    pub async fn start(&self) -> std::io::Result<(String, tokio::task::JoinHandle<()>)> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let app = Router::new()
+            .route("/admin/api/{version}/graphql.json", post(graphql))
+            .with_state(self.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok((base, task))
+    }
+
+    /// Makes order `id` known, with one line per (SKU, units), all to fulfil.
+    pub fn add_order(&self, id: &str, lines: &[(&str, i64)]) {
+        let lines = lines
+            .iter()
+            .enumerate()
+            .map(|(i, (sku, qty))| Line {
+                id: format!("gid://shopify/FulfillmentOrderLineItem/{id}{i}"),
+                sku: sku.to_string(),
+                remaining: *qty,
+            })
+            .collect();
+        let order = Order {
+            lines,
+            tracking: Vec::new(),
+        };
+        self.lock().orders.insert(id.to_string(), order);
+    }
+
+    /// The next `n` calls are throttled.
+    pub fn throttle_next(&self, n: u32) {
+        self.lock().throttle_next = n;
+    }
+
+    /// Every fulfillment created, in order.
+    pub fn fulfilled(&self) -> Vec<Fulfilled> {
+        self.lock().fulfilled.clone()
+    }
+
+    /// Calls taken (throttled ones too).
+    pub fn calls(&self) -> u32 {
+        self.lock().calls
+    }
+}
+
+fn order_id(gid: &str) -> String {
+    gid.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+async fn graphql(
+    State(shop): State<SimShopify>,
+    headers: HeaderMap,
+    Json(req): Json<Value>,
+) -> Response {
+    let mut inner = shop.lock();
+    inner.calls += 1;
+    let token = headers
+        .get("x-shopify-access-token")
+        .and_then(|v| v.to_str().ok());
+    if token != Some(inner.token.as_str()) {
+        let body = json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"});
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    if inner.throttle_next > 0 {
+        inner.throttle_next -= 1;
+        return Json(json!({
+            "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+            "extensions": {"cost": {"requestedQueryCost": 12, "actualQueryCost": null,
+                "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 2,
+                                   "restoreRate": 100.0}}}
+        }))
+        .into_response();
+    }
+    let query = req["query"].as_str().unwrap_or_default();
+    let vars = &req["variables"];
+    let data = if query.contains("fulfillmentCreate") {
+        fulfillment_create(&mut inner, &vars["fulfillment"])
+    } else if query.contains("fulfillmentOrders") {
+        let id = order_id(vars["id"].as_str().unwrap_or_default());
+        match inner.orders.get(&id) {
+            None => json!({"order": null}),
+            Some(o) => {
+                let open = o.lines.iter().any(|l| l.remaining > 0);
+                let items: Vec<Value> = o
+                    .lines
+                    .iter()
+                    .map(|l| {
+                        json!({
+                            "id": l.id, "remainingQuantity": l.remaining, "lineItem": {"sku": l.sku}
+                        })
+                    })
+                    .collect();
+                let fulfillments: Vec<Value> = o
+                    .tracking
+                    .iter()
+                    .map(|n| json!({"trackingInfo": [{"number": n}]}))
+                    .collect();
+                json!({"order": {
+                    "fulfillments": fulfillments,
+                    "fulfillmentOrders": {"nodes": [{
+                        "id": format!("gid://shopify/FulfillmentOrder/{id}"),
+                        "status": if open { "OPEN" } else { "CLOSED" },
+                        "lineItems": {"nodes": items}
+                    }]}
+                }})
+            }
+        }
+    } else {
+        return Json(json!({"errors": [{"message": "this simulated shop answers the Shopify pack's calls only"}]}))
+            .into_response();
+    };
+    Json(json!({"data": data, "extensions": {"cost": {"requestedQueryCost": 12,
+        "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1988, "restoreRate": 100.0}}}}))
+    .into_response()
+}
+
+fn fulfillment_create(inner: &mut Inner, input: &Value) -> Value {
+    let user_error = |message: &str| {
+        json!({"fulfillmentCreate": {"fulfillment": null,
+               "userErrors": [{"field": ["fulfillment"], "message": message}]}})
+    };
+    let mut lines = Vec::new();
+    let mut order_of = None;
+    for fo in input["lineItemsByFulfillmentOrder"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let id = order_id(fo["fulfillmentOrderId"].as_str().unwrap_or_default());
+        let Some(order) = inner.orders.get_mut(&id) else {
+            return user_error("Fulfillment order does not exist.");
+        };
+        order_of = Some(id.clone());
+        for item in fo["fulfillmentOrderLineItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let qty = item["quantity"].as_i64().unwrap_or(0);
+            let Some(line) = order
+                .lines
+                .iter_mut()
+                .find(|l| Some(l.id.as_str()) == item["id"].as_str())
+            else {
+                return user_error("Fulfillment order line item does not exist.");
+            };
+            if qty <= 0 || qty > line.remaining {
+                return user_error("Invalid fulfillment order line item quantity requested.");
+            }
+            line.remaining -= qty;
+            lines.push((line.sku.clone(), qty));
+        }
+    }
+    let Some(order_id) = order_of else {
+        return user_error("Line items by fulfillment order is required.");
+    };
+    let number = input["trackingInfo"]["number"].as_str().map(str::to_string);
+    if let (Some(n), Some(o)) = (&number, inner.orders.get_mut(&order_id)) {
+        o.tracking.push(n.clone());
+    }
+    let n = inner.fulfilled.len();
+    inner.fulfilled.push(Fulfilled {
+        order_id,
+        company: input["trackingInfo"]["company"]
+            .as_str()
+            .map(str::to_string),
+        number,
+        lines,
+    });
+    json!({"fulfillmentCreate": {"fulfillment": {"id": format!("gid://shopify/Fulfillment/{n}"),
+           "status": "SUCCESS"}, "userErrors": []}})
+}
