@@ -88,3 +88,11 @@ impl Rejection {
         }
     }
 }
+
+/// Moves a connector's cursor forward (never back). Parameters: connector, seq, now.
+pub(crate) const SET_CURSOR: &str = "INSERT INTO connector_cursors (connector, seq, updated_at) \
+     VALUES ($1, $2, $3) ON CONFLICT (connector) DO UPDATE SET seq = excluded.seq, \
+     updated_at = excluded.updated_at WHERE connector_cursors.seq < excluded.seq";
+
+/// A connector's cursor. Parameter: connector.
+pub(crate) const CURSOR: &str = "SELECT seq FROM connector_cursors WHERE connector = $1";

@@ -263,6 +263,18 @@ pub trait Store: Send + Sync + 'static {
     /// [`inbound::REJECTIONS_KEPT`] per connector).
     fn record_rejection(&self, rejection: Rejection) -> impl Future<Output = Result<()>> + Send;
 
+    /// How far `connector` has followed the event log (`None`: not begun).
+    fn cursor(&self, connector: &str) -> impl Future<Output = Result<Option<i64>>> + Send;
+
+    /// Records that `connector` has followed the event log to `seq` (a cursor never moves
+    /// back).
+    fn set_cursor(
+        &self,
+        connector: &str,
+        seq: i64,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
+
     /// Rejections, newest first, of one connector or all, at most `limit`.
     fn rejections(
         &self,
@@ -420,5 +432,11 @@ impl Store for AnyStore {
     }
     async fn rejections(&self, connector: Option<String>, limit: i64) -> Result<Vec<Rejection>> {
         delegate!(self, s => s.rejections(connector, limit))
+    }
+    async fn cursor(&self, connector: &str) -> Result<Option<i64>> {
+        delegate!(self, s => s.cursor(connector))
+    }
+    async fn set_cursor(&self, connector: &str, seq: i64, now: Timestamp) -> Result<()> {
+        delegate!(self, s => s.set_cursor(connector, seq, now))
     }
 }

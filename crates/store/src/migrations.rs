@@ -139,6 +139,7 @@ migrations!(
     10 => "0010_legacy_exception_codes.sql",
     11 => "0011_answers_as_given.sql",
     12 => "0012_hook_rejections.sql",
+    13 => "0013_connector_cursors.sql",
 );
 
 /// Creates the table that records applied migrations.

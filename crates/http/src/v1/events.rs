@@ -52,14 +52,17 @@ async fn list(
             .collect::<Vec<_>>()
     });
     let typed = types.is_some();
+    // The log's end as it was before the read: every event up to it is visible to the read,
+    // so a window that ends there skips nothing committed meanwhile.
+    let last = match typed {
+        true => inv.store().last_seq().await.map_err(EngineError::from)?,
+        false => 0,
+    };
     let events = inv.events_after(after, limit, types).await?;
     let next_after = match events.last() {
         Some(e) if events.len() as i64 == limit || !typed => e.seq,
         // A filtered read looked at a window of the log: go on from its end.
-        _ if typed => {
-            let last = inv.store().last_seq().await.map_err(EngineError::from)?;
-            after.saturating_add(TYPED_SCAN).min(last).max(after)
-        }
+        _ if typed => after.saturating_add(TYPED_SCAN).min(last).max(after),
         _ => after,
     };
     Ok(Json(json!({"events": events, "next_after": next_after})))

@@ -324,6 +324,24 @@ impl Store for PgStore {
         jobs::rejections(&self.pool, connector.as_deref(), limit).await
     }
 
+    async fn cursor(&self, connector: &str) -> Result<Option<i64>> {
+        let row: Option<(i64,)> = sqlx::query_as(crate::inbound::CURSOR)
+            .bind(connector)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(seq,)| seq))
+    }
+
+    async fn set_cursor(&self, connector: &str, seq: i64, now: Timestamp) -> Result<()> {
+        sqlx::query(crate::inbound::SET_CURSOR)
+            .bind(connector)
+            .bind(seq)
+            .bind(now.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn record_credit_status(&self, account: &str, status: &str, at: Timestamp) -> Result<()> {
         sqlx::query(crate::jobs::RECORD_CREDIT)
             .bind(account)

@@ -375,6 +375,22 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn cursor(&self, connector: &str) -> Result<Option<i64>> {
+        let connector = connector.to_string();
+        self.read(move |c| {
+            Ok(c.prepare_cached(crate::inbound::CURSOR)?
+                .query_row(rusqlite::named_params! {"$1": connector}, |r| r.get(0))
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn set_cursor(&self, connector: &str, seq: i64, now: Timestamp) -> Result<()> {
+        self.jobs_op(JobOp::SetCursor(connector.to_string(), seq, now))
+            .await
+            .map(drop)
+    }
+
     async fn exception(&self, id: &str) -> Result<Option<crate::Exception>> {
         let id = id.to_string();
         self.read(move |c| jobs::exception_by_id(c, &id)).await

@@ -29,6 +29,7 @@ pub(super) enum JobOp {
     RecordCredit(String, String, Timestamp),
     Park(Box<crate::ParkedJob>, Timestamp),
     Reject(Box<crate::Rejection>),
+    SetCursor(String, i64, Timestamp),
 }
 
 pub(super) enum JobReply {
@@ -69,6 +70,11 @@ pub(super) fn job_op(tx: &Connection, op: JobOp) -> Result<JobReply> {
         }
         JobOp::Reject(rejection) => {
             jobs::reject(tx, &rejection)?;
+            JobReply::Recorded
+        }
+        JobOp::SetCursor(connector, seq, now) => {
+            tx.prepare_cached(crate::inbound::SET_CURSOR)?
+                .execute(rusqlite::named_params! {"$1": connector, "$2": seq, "$3": now.0})?;
             JobReply::Recorded
         }
     })
