@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use crossdock_domain::JobKind;
 use crossdock_engine::backorders::BackorderDue;
-use crossdock_engine::config::{ConnectorKind, OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
+use crossdock_engine::config::{
+    ConnectorConfig, ConnectorKind, OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings,
+};
 use crossdock_engine::credit::{Credit, CreditSource};
 use crossdock_engine::invoices::InvoiceMatch;
 use crossdock_engine::parcels::ShipmentReview;
@@ -19,6 +21,7 @@ use crossdock_engine::{Config, Inventory, Shutdown};
 use crate::connector::Connector;
 use crate::hooks::Hooks;
 use crate::packs::shopify::admin::{ShopifyAdmin, Shops};
+use crate::packs::shopify::stock::StockPublisher;
 use crate::tls::ClientError;
 
 /// Running workers; each task ends after `shutdown` once its tries in flight finish.
@@ -76,22 +79,18 @@ pub fn credit_source(config: &Config) -> Result<Option<Arc<dyn CreditSource>>, C
     Ok(Some(Arc::new(crate::connector::ErpCredit(remote))))
 }
 
-/// The Shopify shops given credentials to be called with, by the channel each sells on, and
-/// the first one's settings.
-fn shops(config: &Config) -> Result<(Shops, Option<SystemSettings>), ClientError> {
-    let mut shops = Shops::new();
-    let mut first = None;
+/// The Shopify connectors given credentials to be called with, each with its shop.
+fn shops(config: &Config) -> Result<Vec<(&ConnectorConfig, Arc<ShopifyAdmin>)>, ClientError> {
+    let mut shops = Vec::new();
     for c in &config.connectors {
-        if c.kind != ConnectorKind::Shopify {
+        if c.kind != ConnectorKind::Shopify || c.channel.is_none() {
             continue;
         }
-        let (Some(admin), Some(channel)) = (ShopifyAdmin::configured(c)?, &c.channel) else {
-            continue;
-        };
-        first.get_or_insert_with(|| c.settings());
-        shops.insert(channel.clone(), Arc::new(admin));
+        if let Some(admin) = ShopifyAdmin::configured(c)? {
+            shops.push((c, Arc::new(admin)));
+        }
     }
-    Ok((shops, first))
+    Ok(shops)
 }
 
 /// Starts the runners; the ERP's credit step goes through `credit`, and parked webhooks are
@@ -152,7 +151,27 @@ pub fn start(
         fast.clone(),
         shutdown,
     );
-    let (shops, first_shop) = shops(config)?;
+    let shops = shops(config)?;
+    let first_shop = shops.first().map(|(c, _)| c.settings());
+    let by_channel: Shops = (shops.iter())
+        .filter_map(|(c, admin)| Some((c.channel.clone()?, admin.clone())))
+        .collect();
+    for (c, admin) in &shops {
+        let (Some(channel), Some(location)) = (&c.channel, &c.location_id) else {
+            continue;
+        };
+        let publisher = StockPublisher::new(
+            &c.name,
+            channel,
+            location,
+            admin.clone(),
+            inventory.clone(),
+            c.settings().rate_per_sec,
+        );
+        workers
+            .tasks
+            .push(tokio::spawn(publisher.run(shutdown.clone())));
+    }
     for system in SYSTEMS {
         // The storefront's jobs go to the Shopify shop of the order's channel, else to the
         // [storefront]; with shops and no [storefront], the runner is the first shop's.
@@ -167,7 +186,7 @@ pub fn start(
                     .with_fraud_hold_score(config.saga.fraud_hold_score)
                     .with_credit(credit.clone());
                 if system == "storefront" {
-                    connector = connector.with_shops(shops.clone(), rest);
+                    connector = connector.with_shops(by_channel.clone(), rest);
                 }
                 workers.spawn(
                     inventory,

@@ -2,8 +2,10 @@
 //! `POST /admin/api/{version}/graphql.json` with `X-Shopify-Access-Token`, answering the
 //! query of an order's fulfillment orders (with their line items' SKUs and remaining
 //! quantities) and its fulfillments' tracking numbers, and the `fulfillmentCreate` mutation
-//! (closing what it fulfils). Orders are made known with [`SimShopify::add_order`], as the
-//! shop would have them after sending `orders/create`. It can be told to throttle the next
+//! (closing what it fulfils); variants by SKU (`productVariants`) and the `available`
+//! quantity set per location (`inventorySetQuantities`). Orders are made known with
+//! [`SimShopify::add_order`], as the shop would have them after sending `orders/create`, and
+//! the SKUs it sells with [`SimShopify::add_variant`] (an order's SKUs are sold too). It can be told to throttle the next
 //! few calls, as Shopify's GraphQL rate limit does (`THROTTLED`, with the bucket's state in
 //! `extensions.cost.throttleStatus`).
 
@@ -46,6 +48,11 @@ struct Order {
 struct Inner {
     token: String,
     orders: BTreeMap<String, Order>,
+    /// Inventory item id by SKU.
+    variants: BTreeMap<String, String>,
+    /// `available` by (location, SKU), as last set.
+    levels: BTreeMap<(String, String), i64>,
+    stock_calls: u32,
     fulfilled: Vec<Fulfilled>,
     throttle_next: u32,
     calls: u32,
@@ -84,6 +91,9 @@ impl SimShopify {
 
     /// Makes order `id` known, with one line per (SKU, units), all to fulfil.
     pub fn add_order(&self, id: &str, lines: &[(&str, i64)]) {
+        for (sku, _) in lines {
+            self.add_variant(sku);
+        }
         let lines = lines
             .iter()
             .enumerate()
@@ -98,6 +108,25 @@ impl SimShopify {
             tracking: Vec::new(),
         };
         self.lock().orders.insert(id.to_string(), order);
+    }
+
+    /// Makes `sku` a variant the shop sells.
+    pub fn add_variant(&self, sku: &str) {
+        let mut inner = self.lock();
+        let n = inner.variants.len();
+        (inner.variants.entry(sku.to_string()))
+            .or_insert_with(|| format!("gid://shopify/InventoryItem/{}", 1000 + n));
+    }
+
+    /// The `available` quantity last set for `sku` at `location`.
+    pub fn available(&self, location: &str, sku: &str) -> Option<i64> {
+        let key = (location.to_string(), sku.to_string());
+        self.lock().levels.get(&key).copied()
+    }
+
+    /// `inventorySetQuantities` calls taken.
+    pub fn stock_calls(&self) -> u32 {
+        self.lock().stock_calls
     }
 
     /// The next `n` calls are throttled.
@@ -146,7 +175,16 @@ async fn graphql(
     }
     let query = req["query"].as_str().unwrap_or_default();
     let vars = &req["variables"];
-    let data = if query.contains("fulfillmentCreate") {
+    let data = if query.contains("inventorySetQuantities") {
+        inventory_set(&mut inner, &vars["input"])
+    } else if query.contains("productVariants") {
+        let wanted = vars["query"].as_str().unwrap_or_default();
+        let nodes: Vec<Value> = (inner.variants.iter())
+            .filter(|(sku, _)| wanted.contains(&format!("sku:\"{sku}\"")))
+            .map(|(sku, item)| json!({"sku": sku, "inventoryItem": {"id": item}}))
+            .collect();
+        json!({"productVariants": {"nodes": nodes}})
+    } else if query.contains("fulfillmentCreate") {
         fulfillment_create(&mut inner, &vars["fulfillment"])
     } else if query.contains("fulfillmentOrders") {
         let id = order_id(vars["id"].as_str().unwrap_or_default());
@@ -242,4 +280,25 @@ fn fulfillment_create(inner: &mut Inner, input: &Value) -> Value {
     });
     json!({"fulfillmentCreate": {"fulfillment": {"id": format!("gid://shopify/Fulfillment/{n}"),
            "status": "SUCCESS"}, "userErrors": []}})
+}
+
+fn inventory_set(inner: &mut Inner, input: &Value) -> Value {
+    inner.stock_calls += 1;
+    let mut errors = Vec::new();
+    for q in input["quantities"].as_array().into_iter().flatten() {
+        let item = q["inventoryItemId"].as_str().unwrap_or_default();
+        let Some(sku) = (inner.variants.iter())
+            .find(|(_, i)| i.as_str() == item)
+            .map(|(s, _)| s.clone())
+        else {
+            errors.push(json!({"field": ["input", "quantities"], "message": "The specified inventory item could not be found.", "code": "INVALID_INVENTORY_ITEM"}));
+            continue;
+        };
+        let location = q["locationId"].as_str().unwrap_or_default().to_string();
+        inner
+            .levels
+            .insert((location, sku), q["quantity"].as_i64().unwrap_or(0));
+    }
+    json!({"inventorySetQuantities": {"inventoryAdjustmentGroup": {"reason": "correction"},
+           "userErrors": errors}})
 }

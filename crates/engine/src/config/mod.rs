@@ -465,8 +465,13 @@ impl Config {
                     c.name
                 ));
                 out.push_str(match (c.kind, &c.auth) {
+                    (ConnectorKind::Shopify, Some(_)) if c.location_id.is_some() => {
+                        "; its channel's tracking out as fulfillments and availability to its \
+                         location (Admin API)"
+                    }
                     (ConnectorKind::Shopify, Some(_)) => {
-                        "; its channel's tracking out as fulfillments (Admin API)"
+                        "; its channel's tracking out as fulfillments (Admin API; name a \
+                         location_id to publish availability)"
                     }
                     (ConnectorKind::Shopify, None) => {
                         "; nothing is sent to it (give it auth and api_version to send it \

@@ -28,6 +28,14 @@ const FULFILLMENT_CREATE: &str = "mutation FulfillmentCreate($fulfillment: Fulfi
      { fulfillmentCreate(fulfillment: $fulfillment) { fulfillment { id status } \
      userErrors { field message } } }";
 
+/// The inventory items of the variants with these SKUs (`$query`: `sku:A OR sku:B …`).
+const VARIANTS_BY_SKU: &str = "query VariantsBySku($query: String!, $first: Int!) { \
+     productVariants(first: $first, query: $query) { nodes { sku inventoryItem { id } } } }";
+
+const INVENTORY_SET: &str = "mutation InventorySet($input: InventorySetQuantitiesInput!) { \
+     inventorySetQuantities(input: $input) { inventoryAdjustmentGroup { reason } \
+     userErrors { field message code } } }";
+
 /// Shopify shops by the channel each sells on.
 pub type Shops = BTreeMap<String, std::sync::Arc<ShopifyAdmin>>;
 
@@ -143,6 +151,63 @@ impl ShopifyAdmin {
             _ => Ok(()),
         }
     }
+}
+
+impl ShopifyAdmin {
+    /// The inventory item of each of `skus` that the shop sells (those it does not are left
+    /// out).
+    pub async fn inventory_items(
+        &self,
+        skus: &[&str],
+    ) -> Result<BTreeMap<String, String>, JobResult> {
+        let query: Vec<String> = skus.iter().map(|s| format!("sku:{}", quoted(s))).collect();
+        let variables = json!({"query": query.join(" OR "), "first": skus.len().max(1)});
+        let data = self.graphql(VARIANTS_BY_SKU, variables).await?;
+        let mut items = BTreeMap::new();
+        for v in data["productVariants"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let (Some(sku), Some(id)) = (v["sku"].as_str(), v["inventoryItem"]["id"].as_str()) {
+                items.insert(sku.to_string(), id.to_string());
+            }
+        }
+        Ok(items)
+    }
+
+    /// Sets the `available` quantity of each (inventory item, units) at `location`, as
+    /// crossdock's figures (a correction, not compared with what Shopify had); what Shopify
+    /// refused, as its messages.
+    pub async fn set_available(
+        &self,
+        location: &str,
+        quantities: &[(String, i64)],
+    ) -> Result<Vec<String>, JobResult> {
+        let quantities: Vec<Value> = quantities
+            .iter()
+            .map(|(item, qty)| json!({"inventoryItemId": item, "locationId": location, "quantity": qty}))
+            .collect();
+        let input = json!({"name": "available", "reason": "correction",
+                           "ignoreCompareQuantity": true, "quantities": quantities});
+        let data = self.graphql(INVENTORY_SET, json!({"input": input})).await?;
+        let errors = data["inventorySetQuantities"]["userErrors"].as_array();
+        Ok(errors
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["message"].as_str().map(str::to_string))
+            .collect())
+    }
+
+    /// The connector's name, for messages.
+    pub fn shop(&self) -> &str {
+        &self.shop
+    }
+}
+
+/// A value in Shopify's search syntax: quoted, with quotes and backslashes escaped.
+fn quoted(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// The open fulfillment-order lines that take `want` (units by SKU), as
