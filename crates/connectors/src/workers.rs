@@ -54,6 +54,33 @@ impl Workers {
     }
 }
 
+impl Workers {
+    /// Starts a stock publisher for each shop that names a location.
+    fn publish_stock(
+        &mut self,
+        shops: &[(&ConnectorConfig, Arc<ShopifyAdmin>)],
+        inventory: &Inventory,
+        shutdown: &Shutdown,
+    ) {
+        for (c, admin) in shops {
+            let (Some(channel), Some(location)) = (&c.channel, &c.location_id) else {
+                continue;
+            };
+            let rate = c.settings().rate_per_sec;
+            let publisher = StockPublisher::new(
+                &c.name,
+                channel,
+                location,
+                admin.clone(),
+                inventory.clone(),
+                rate,
+            );
+            self.tasks
+                .push(tokio::spawn(publisher.run(shutdown.clone())));
+        }
+    }
+}
+
 /// The runner limits `settings` ask for.
 pub fn limits(settings: &SystemSettings) -> SystemLimits {
     SystemLimits {
@@ -156,22 +183,7 @@ pub fn start(
     let by_channel: Shops = (shops.iter())
         .filter_map(|(c, admin)| Some((c.channel.clone()?, admin.clone())))
         .collect();
-    for (c, admin) in &shops {
-        let (Some(channel), Some(location)) = (&c.channel, &c.location_id) else {
-            continue;
-        };
-        let publisher = StockPublisher::new(
-            &c.name,
-            channel,
-            location,
-            admin.clone(),
-            inventory.clone(),
-            c.settings().rate_per_sec,
-        );
-        workers
-            .tasks
-            .push(tokio::spawn(publisher.run(shutdown.clone())));
-    }
+    workers.publish_stock(&shops, inventory, shutdown);
     for system in SYSTEMS {
         // The storefront's jobs go to the Shopify shop of the order's channel, else to the
         // [storefront]; with shops and no [storefront], the runner is the first shop's.
