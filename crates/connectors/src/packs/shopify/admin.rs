@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crossdock_domain::ErrorCode;
+use crossdock_domain::{ErrorCode, JobKind};
 use crossdock_engine::config::ConnectorConfig;
 use crossdock_engine::runner::JobResult;
 use crossdock_store::StoredOrder;
@@ -154,6 +154,32 @@ impl ShopifyAdmin {
 }
 
 impl ShopifyAdmin {
+    /// Runs a storefront job for one of the shop's orders: tracking as a fulfillment; an
+    /// invoice needs no call (Shopify keeps none). True when the order may close.
+    pub async fn follow_up(
+        &self,
+        kind: JobKind,
+        order: &StoredOrder,
+        payload: &Value,
+    ) -> Result<bool, JobResult> {
+        match kind {
+            JobKind::PublishTracking => self.publish_tracking(order, payload).await.map(|()| false),
+            JobKind::PushInvoice => Ok(true),
+            JobKind::NotifyCancelled => Err(JobResult::Permanent {
+                code: ErrorCode::ChannelRejected,
+                error: format!(
+                    "this build does not cancel orders in Shopify: cancel order {} in \
+                     Shopify's admin, then resolve this exception",
+                    order.external_id
+                ),
+            }),
+            other => Err(JobResult::Permanent {
+                code: ErrorCode::MappingFailed,
+                error: format!("the Shopify pack has no job named `{other}`"),
+            }),
+        }
+    }
+
     /// The inventory item of each of `skus` that the shop sells (those it does not are left
     /// out).
     pub async fn inventory_items(

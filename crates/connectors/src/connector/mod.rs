@@ -15,24 +15,28 @@
 //! | `tax`        | `commit_tax`                                                            |
 //! | `storefront` | `publish_tracking`, `push_invoice`, `notify_cancelled`                  |
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
-use crossdock_domain::ledger::{AdvanceOrder, LinePlan};
+use crossdock_domain::ledger::AdvanceOrder;
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::{ErrorCode, JobKind};
 use crossdock_engine::Inventory;
 use crossdock_engine::config::SystemSettings;
-use crossdock_engine::credit::{Credit, CreditSource};
+use crossdock_engine::credit::Credit;
 use crossdock_engine::runner::{Handler, JobResult};
 use crossdock_engine::saga::{self, StepJob};
 use crossdock_store::{Job, StoredOrder};
 use serde_json::{Value, json};
 
 use crate::packs::shopify::admin::{ShopifyAdmin, Shops};
-use crate::remote::{Remote, segment};
+use crate::remote::Remote;
 use crate::tls::ClientError;
+pub use erp_credit::ErpCredit;
+use erp_credit::credit_hold;
+use rest::{cancel_release, follow_up_call, part_of, release};
+
+mod erp_credit;
+mod rest;
 
 /// What a saga step's call decided.
 enum Verdict {
@@ -350,8 +354,7 @@ impl Connector {
         JobResult::Done
     }
 
-    /// Tells a Shopify shop of its order: tracking as a fulfillment; an invoice needs no call
-    /// (Shopify keeps none), so the order closes.
+    /// Tells a Shopify shop of its order, closing it once the shop has its invoice.
     async fn to_shop(
         &self,
         shop: &ShopifyAdmin,
@@ -359,24 +362,10 @@ impl Connector {
         order: &StoredOrder,
         payload: &Value,
     ) -> JobResult {
-        match job.kind {
-            JobKind::PublishTracking => match shop.publish_tracking(order, payload).await {
-                Ok(()) => JobResult::Done,
-                Err(result) => result,
-            },
-            JobKind::PushInvoice => self.close(job, order).await,
-            JobKind::NotifyCancelled => JobResult::Permanent {
-                code: ErrorCode::ChannelRejected,
-                error: format!(
-                    "this build does not cancel orders in Shopify: cancel order {} in \
-                     Shopify's admin, then resolve this exception",
-                    order.external_id
-                ),
-            },
-            other => JobResult::Permanent {
-                code: ErrorCode::MappingFailed,
-                error: format!("the Shopify pack has no job named `{other}`"),
-            },
+        match shop.follow_up(job.kind, order, payload).await {
+            Ok(true) => self.close(job, order).await,
+            Ok(false) => JobResult::Done,
+            Err(result) => result,
         }
     }
 
@@ -398,125 +387,6 @@ impl Connector {
             Err(result) => result,
         }
     }
-}
-
-/// Asks the ERP whether `account` is on credit hold.
-async fn credit_hold(remote: &Remote, account: &str) -> Result<bool, JobResult> {
-    let answer = remote
-        .get(&format!("/customers/{}/credit", segment(account)))
-        .await?;
-    Ok(answer["status"] == "hold")
-}
-
-/// The ERP as the source of credit status for checks made inside requests.
-pub struct ErpCredit(pub Remote);
-
-impl CreditSource for ErpCredit {
-    fn on_hold<'a>(
-        &'a self,
-        account: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<bool, String>> + Send + 'a>> {
-        Box::pin(async move {
-            credit_hold(&self.0, account).await.map_err(|e| match e {
-                JobResult::Transient { error, .. } | JobResult::Permanent { error, .. } => error,
-                other => format!("{other:?}"),
-            })
-        })
-    }
-}
-
-/// The part of an order's release a job is for: its payload's `part`, else the first.
-fn part_of(payload: &Value) -> u32 {
-    payload["part"]
-        .as_u64()
-        .and_then(|p| u32::try_from(p).ok())
-        .unwrap_or(1)
-}
-
-/// The reference the warehouse knows part `part` of an order's release by.
-fn release_reference(order: &StoredOrder, part: u32) -> String {
-    if part <= 1 {
-        order.id.to_string()
-    } else {
-        format!("{}:part{part}", order.id)
-    }
-}
-
-/// The release of part `part` of an order: the lines that go in it.
-fn release(order: &StoredOrder, part: u32) -> Value {
-    let lines: Vec<&LinePlan> = order
-        .lines
-        .iter()
-        .filter(|l| l.part == part && l.reservation_id.is_some())
-        .collect();
-    json!({"reference": release_reference(order, part), "part": part, "channel": order.channel,
-           "channel_order_id": order.external_id, "erp_order_id": order.erp_order_id,
-           "lines": lines, "ship_to": order.order.ship_to})
-}
-
-/// The call that cancels part `part` of an order's release.
-fn cancel_release(order: &StoredOrder, part: u32) -> (String, Value) {
-    let reference = release_reference(order, part);
-    (
-        format!("/releases/{}/cancel", segment(&reference)),
-        json!({"reference": reference, "order_id": order.id, "part": part}),
-    )
-}
-
-/// The path and body of a follow-up job's call.
-fn follow_up_call(kind: JobKind, order: &StoredOrder, payload: &Value) -> Option<(String, Value)> {
-    let erp_ref = segment(&order.id);
-    let channel_order = format!(
-        "/channels/{}/orders/{}",
-        segment(&order.channel),
-        segment(&order.external_id)
-    );
-    let with_reference = |reference: &Value| {
-        let mut body = payload.clone();
-        if !body.is_object() {
-            body = json!({});
-        }
-        body["reference"] = reference.clone();
-        body["order_id"] = json!(order.id);
-        body
-    };
-    Some(match kind {
-        JobKind::PostFulfilment => (
-            format!("/sales-orders/{erp_ref}/fulfilments"),
-            with_reference(&payload["shipment_id"]),
-        ),
-        JobKind::PostReturn => (
-            format!("/sales-orders/{erp_ref}/returns"),
-            with_reference(&payload["rma_id"]),
-        ),
-        JobKind::CancelSalesOrder => (
-            format!("/sales-orders/{erp_ref}/cancel"),
-            with_reference(&json!(order.id)),
-        ),
-        JobKind::CancelRelease => cancel_release(order, part_of(payload)),
-        JobKind::CapturePayment => (
-            "/captures".to_string(),
-            with_reference(&json!(format!(
-                "{}:{}",
-                order.id,
-                payload["shipment_id"].as_str().unwrap_or_default()
-            ))),
-        ),
-        JobKind::VoidAuthorization => ("/voids".to_string(), with_reference(&json!(order.id))),
-        JobKind::PublishTracking => (
-            format!("{channel_order}/tracking"),
-            with_reference(&payload["shipment_id"]),
-        ),
-        JobKind::PushInvoice => (
-            format!("{channel_order}/invoices"),
-            with_reference(&payload["invoice_id"]),
-        ),
-        JobKind::NotifyCancelled => (
-            format!("{channel_order}/cancellation"),
-            with_reference(&json!(order.id)),
-        ),
-        _ => return None,
-    })
 }
 
 impl Handler for Connector {
