@@ -197,11 +197,6 @@ impl Hooks {
         })
     }
 
-    /// True when some connector takes webhooks.
-    pub fn any(&self) -> bool {
-        !self.inner.connectors.is_empty()
-    }
-
     /// The connectors that take webhooks, by name.
     pub fn names(&self) -> Vec<&str> {
         self.inner.connectors.keys().map(String::as_str).collect()
