@@ -74,7 +74,16 @@ pub(crate) async fn cancelling_compensates_at_each_state(postgres: bool) {
     assert!(eventually(|| erp_cancelled(&posted) && erp_cancelled(&released)).await);
     assert!(eventually(|| received(&sims.wms, "/cancel", &released) == 1).await);
     assert!(!sims.erp.orders().iter().any(|o| o.external_ref == accepted));
-    assert_eq!(received(&sims.wms, "/cancel", &posted), 0);
+    // A release in flight when the order was cancelled (the warehouse was down) may still
+    // reach the warehouse once it is back; then the hub cancels it there too. Never a
+    // warehouse cancel without a release.
+    assert!(
+        eventually(|| {
+            received(&sims.wms, "/cancel", &posted) == received(&sims.wms, "/releases", &posted)
+        })
+        .await,
+        "each release of the cancelled order is cancelled in the warehouse, and nothing else"
+    );
     assert_eq!(
         sellable_at_east(&app, "SKU-1").await,
         before,
