@@ -75,6 +75,10 @@ pub enum ErrorCode {
     DuplicateEvent,
     /// The event is older than the last snapshot.
     StaleEvent,
+    /// The ERP connector has no item bound to a SKU on the order.
+    ItemUnknownInErp,
+    /// The ERP connector has no customer bound to the order's customer, and no default.
+    CustomerUnknownInErp,
     /// The ERP did not answer through every retry.
     ErpUnavailable,
     /// The ERP refused the call.
@@ -117,7 +121,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 53] = [
+    pub const ALL: [ErrorCode; 55] = [
         ErrorCode::MalformedJson,
         ErrorCode::PayloadTooLarge,
         ErrorCode::RequestTimeout,
@@ -152,6 +156,8 @@ impl ErrorCode {
         ErrorCode::WarehouseMismatch,
         ErrorCode::DuplicateEvent,
         ErrorCode::StaleEvent,
+        ErrorCode::ItemUnknownInErp,
+        ErrorCode::CustomerUnknownInErp,
         ErrorCode::ErpUnavailable,
         ErrorCode::ErpRejected,
         ErrorCode::ErpOrderHeld,
@@ -227,7 +233,7 @@ impl ErrorCode {
             ValidationFailed | QtyInvalid | DecimalInvalid | CurrencyInvalid | AddressInvalid
             | WarehouseUnknown | LocationNotInChannel | SkuNotOnOrder | QtyExceedsOrder
             | CustomerOnCreditHold | ReturnWindowClosed | MappingFailed | CurrencyMismatch
-            | WarehouseMismatch => 422,
+            | WarehouseMismatch | ItemUnknownInErp | CustomerUnknownInErp => 422,
             Internal => 500,
             ErpRejected | WmsRejected | PaymentRejected | FraudRejected | TaxRejected
             | ChannelRejected => 502,
@@ -273,6 +279,8 @@ impl ErrorCode {
             ErrorCode::WarehouseMismatch => "Shipped from a location the order holds nothing at",
             ErrorCode::DuplicateEvent => "Duplicate event",
             ErrorCode::StaleEvent => "Stale event",
+            ErrorCode::ItemUnknownInErp => "No ERP item bound to the SKU",
+            ErrorCode::CustomerUnknownInErp => "No ERP customer bound to the customer",
             ErrorCode::ErpUnavailable => "ERP unavailable",
             ErrorCode::ErpRejected => "ERP refused the call",
             ErrorCode::ErpOrderHeld => "ERP holds the sales order",
@@ -332,6 +340,8 @@ impl ErrorCode {
             ErrorCode::WarehouseMismatch => "WAREHOUSE_MISMATCH",
             ErrorCode::DuplicateEvent => "DUPLICATE_EVENT",
             ErrorCode::StaleEvent => "STALE_EVENT",
+            ErrorCode::ItemUnknownInErp => "ITEM_UNKNOWN_IN_ERP",
+            ErrorCode::CustomerUnknownInErp => "CUSTOMER_UNKNOWN_IN_ERP",
             ErrorCode::ErpUnavailable => "ERP_UNAVAILABLE",
             ErrorCode::ErpRejected => "ERP_REJECTED",
             ErrorCode::ErpOrderHeld => "ERP_ORDER_HELD",

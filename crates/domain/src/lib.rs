@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod ats;
+pub mod binding;
 pub mod error;
 pub mod estate;
 pub mod ids;
@@ -29,6 +30,7 @@ pub mod stock_events;
 pub mod time;
 pub mod wire;
 
+pub use binding::{Binding, BindingKind};
 pub use error::ErrorCode;
 pub use estate::{Allocation, Channel, ChannelOrders, Estate, Location, LocationKind, SafetyStock};
 pub use ids::{ChannelCode, ExceptionId, JobId, LocationCode, OrderId, ReservationId, Sku};

@@ -76,6 +76,17 @@ impl ErrorCode {
                 "A location is not known to the warehouse system. Map it in the configuration, \
              then retry."
             }
+            ItemUnknownInErp => {
+                "The ERP connector knows no item for a SKU on the order. Bind the SKU to the \
+             ERP's item (POST /v1/bindings with kind item, or crossdock bindings import), \
+             then retry."
+            }
+            CustomerUnknownInErp => {
+                "The ERP connector knows no customer for the order's customer. Bind the \
+             customer's account to the ERP's customer (POST /v1/bindings with kind customer, \
+             or crossdock bindings import), or give the connector a default_customer, then \
+             retry."
+            }
             MappingFailed => {
                 "The data could not be transformed for the target system. Fix the mapping, then \
              retry."

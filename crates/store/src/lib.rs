@@ -15,6 +15,7 @@ use crossdock_domain::{Estate, ReservationId, Sku, SkuState, Timestamp};
 use serde::Serialize;
 
 mod batch;
+pub mod bindings;
 pub mod inbound;
 pub mod jobs;
 mod migrations;
@@ -24,6 +25,7 @@ mod records;
 mod rows;
 pub mod sqlite;
 
+pub use bindings::{BindingQuery, StoredBinding};
 pub use inbound::{ParkedJob, Rejection};
 pub use jobs::{
     Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish, LeaseRequest,
@@ -281,6 +283,28 @@ pub trait Store: Send + Sync + 'static {
         connector: Option<String>,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<Rejection>>> + Send;
+
+    /// Sets bindings (the last of one key in the list wins), all or none; how many changed.
+    fn put_bindings(
+        &self,
+        bindings: Vec<crossdock_domain::Binding>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Bindings by `query`, oldest first.
+    fn bindings(
+        &self,
+        query: BindingQuery,
+    ) -> impl Future<Output = Result<Vec<StoredBinding>>> + Send;
+
+    /// The system's ids that `connector` binds to these keys of ours, by our key (a key
+    /// nobody bound is left out).
+    fn bound(
+        &self,
+        connector: &str,
+        kind: crossdock_domain::BindingKind,
+        ours: Vec<String>,
+    ) -> impl Future<Output = Result<std::collections::BTreeMap<String, String>>> + Send;
 }
 
 /// Either backend, chosen at run time from the URL.
@@ -435,6 +459,24 @@ impl Store for AnyStore {
     }
     async fn cursor(&self, connector: &str) -> Result<Option<i64>> {
         delegate!(self, s => s.cursor(connector))
+    }
+    async fn put_bindings(
+        &self,
+        bindings: Vec<crossdock_domain::Binding>,
+        now: Timestamp,
+    ) -> Result<u64> {
+        delegate!(self, s => s.put_bindings(bindings, now))
+    }
+    async fn bindings(&self, query: BindingQuery) -> Result<Vec<StoredBinding>> {
+        delegate!(self, s => s.bindings(query))
+    }
+    async fn bound(
+        &self,
+        connector: &str,
+        kind: crossdock_domain::BindingKind,
+        ours: Vec<String>,
+    ) -> Result<std::collections::BTreeMap<String, String>> {
+        delegate!(self, s => s.bound(connector, kind, ours))
     }
     async fn set_cursor(&self, connector: &str, seq: i64, now: Timestamp) -> Result<()> {
         delegate!(self, s => s.set_cursor(connector, seq, now))

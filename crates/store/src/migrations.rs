@@ -140,6 +140,7 @@ migrations!(
     11 => "0011_answers_as_given.sql",
     12 => "0012_hook_rejections.sql",
     13 => "0013_connector_cursors.sql",
+    14 => "0014_bindings.sql",
 );
 
 /// Creates the table that records applied migrations.

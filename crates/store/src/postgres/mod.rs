@@ -342,6 +342,63 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn put_bindings(
+        &self,
+        bindings: Vec<crossdock_domain::Binding>,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let bindings = crate::bindings::in_key_order(bindings);
+        let mut tx = self.pool.begin().await?;
+        let mut changed = 0;
+        for b in &bindings {
+            changed += sqlx::query(crate::bindings::PUT_BINDING)
+                .bind(&b.connector)
+                .bind(b.kind.as_str())
+                .bind(&b.ours)
+                .bind(&b.theirs)
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn bindings(&self, q: crate::BindingQuery) -> Result<Vec<crate::StoredBinding>> {
+        let rows: Vec<crate::bindings::Row> = sqlx::query_as(crate::bindings::LIST_BINDINGS)
+            .bind(q.connector)
+            .bind(q.kind.map(|k| k.as_str()))
+            .bind(q.ours)
+            .bind(q.theirs)
+            .bind(q.after)
+            .bind(q.limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(crate::bindings::from_row)
+            .collect())
+    }
+
+    async fn bound(
+        &self,
+        connector: &str,
+        kind: crossdock_domain::BindingKind,
+        ours: Vec<String>,
+    ) -> Result<std::collections::BTreeMap<String, String>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT ours, theirs FROM bindings WHERE connector = $1 AND kind = $2 \
+             AND ours = ANY($3)",
+        )
+        .bind(connector)
+        .bind(kind.as_str())
+        .bind(ours)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     async fn record_credit_status(&self, account: &str, status: &str, at: Timestamp) -> Result<()> {
         sqlx::query(crate::jobs::RECORD_CREDIT)
             .bind(account)

@@ -391,6 +391,72 @@ impl Store for SqliteStore {
             .map(drop)
     }
 
+    async fn put_bindings(
+        &self,
+        bindings: Vec<crossdock_domain::Binding>,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let bindings = crate::bindings::in_key_order(bindings);
+        match self.jobs_op(JobOp::PutBindings(bindings, now)).await? {
+            JobReply::Purged(n) => Ok(n),
+            _ => Ok(0),
+        }
+    }
+
+    async fn bindings(&self, q: crate::BindingQuery) -> Result<Vec<crate::StoredBinding>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(crate::bindings::LIST_BINDINGS)?;
+            let rows = stmt.query_map(
+                rusqlite::named_params! {
+                    "$1": q.connector, "$2": q.kind.map(|k| k.as_str()), "$3": q.ours,
+                    "$4": q.theirs, "$5": q.after, "$6": q.limit,
+                },
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )?;
+            let rows: Vec<crate::bindings::Row> = rows.collect::<rusqlite::Result<_>>()?;
+            Ok(rows
+                .into_iter()
+                .filter_map(crate::bindings::from_row)
+                .collect())
+        })
+        .await
+    }
+
+    async fn bound(
+        &self,
+        connector: &str,
+        kind: crossdock_domain::BindingKind,
+        ours: Vec<String>,
+    ) -> Result<std::collections::BTreeMap<String, String>> {
+        let connector = connector.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(crate::bindings::BOUND)?;
+            let mut found = std::collections::BTreeMap::new();
+            for key in ours {
+                let theirs: Option<String> = stmt
+                    .query_row(
+                        rusqlite::named_params! {"$1": connector, "$2": kind.as_str(), "$3": key},
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(theirs) = theirs {
+                    found.insert(key, theirs);
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     async fn exception(&self, id: &str) -> Result<Option<crate::Exception>> {
         let id = id.to_string();
         self.read(move |c| jobs::exception_by_id(c, &id)).await

@@ -30,6 +30,7 @@ pub(super) enum JobOp {
     Park(Box<crate::ParkedJob>, Timestamp),
     Reject(Box<crate::Rejection>),
     SetCursor(String, i64, Timestamp),
+    PutBindings(Vec<crossdock_domain::Binding>, Timestamp),
 }
 
 pub(super) enum JobReply {
@@ -76,6 +77,17 @@ pub(super) fn job_op(tx: &Connection, op: JobOp) -> Result<JobReply> {
             tx.prepare_cached(crate::inbound::SET_CURSOR)?
                 .execute(rusqlite::named_params! {"$1": connector, "$2": seq, "$3": now.0})?;
             JobReply::Recorded
+        }
+        JobOp::PutBindings(bindings, now) => {
+            let mut put = tx.prepare_cached(crate::bindings::PUT_BINDING)?;
+            let mut changed = 0;
+            for b in &bindings {
+                changed += put.execute(rusqlite::named_params! {
+                    "$1": b.connector, "$2": b.kind.as_str(), "$3": b.ours, "$4": b.theirs,
+                    "$5": now.0,
+                })? as u64;
+            }
+            JobReply::Purged(changed)
         }
     })
 }

@@ -1,5 +1,6 @@
 //! The store conformance suite: every test runs against SQLite and against PostgreSQL.
 
+mod bindings;
 #[path = "../harness/mod.rs"]
 mod harness;
 mod inventory;
@@ -9,6 +10,7 @@ mod orders;
 use crossdock_domain::JobKind;
 use std::collections::HashSet;
 
+use bindings::*;
 use crossdock_domain::ledger::{AdvanceOrder, Command, EventChange, NewJob, Outcome, StockEvent};
 use crossdock_domain::order_state::OrderState;
 use crossdock_domain::stock::{Bucket, StockChange};
@@ -66,4 +68,6 @@ conformance!(
     cancelling_a_posted_order_releases_stock_and_queues_the_erp_cancellation,
     a_parcel_after_a_pick_that_used_up_a_reservation_takes_the_picked_units,
     a_read_filtered_by_type_looks_at_a_bounded_window,
+    bindings_are_set_changed_paged_and_looked_up,
+    racing_writers_leave_one_binding_per_key,
 );
