@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use crossdock_engine::{Config, Shutdown};
 
 mod bench;
+mod bindings;
 mod checkout;
 mod demo;
 mod fulfil;
@@ -46,6 +47,9 @@ enum Command {
     /// Work with connectors' jq mappings.
     #[command(subcommand)]
     Mapping(mapping::Command),
+    /// Work with bindings: our keys beside each connector's ids.
+    #[command(subcommand)]
+    Bindings(bindings::Command),
     /// Run a flash sale against a simulated estate on a fresh embedded store, and report.
     Demo(demo::Args),
     /// Measure reservations/s and ATS reads/s against raw-insert baselines.
@@ -202,6 +206,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mapping(command) => {
             let config = load(mapping::config_file(&command))?;
             mapping::run(command, config)?;
+        }
+        Command::Bindings(command) => {
+            init_logs(false);
+            let config = load(bindings::config_file(&command))?;
+            bindings::run(command, config).await?;
         }
         Command::Demo(args) => {
             init_logs(false);

@@ -60,8 +60,8 @@ impl std::fmt::Display for BindingKind {
     }
 }
 
-/// Longest key on either side of a binding, in bytes.
-pub const MAX_KEY_BYTES: usize = 200;
+/// Longest key on either side of a binding, in characters.
+pub const MAX_KEY_CHARS: usize = 200;
 
 /// One of our keys beside one system's id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,16 +82,16 @@ impl Binding {
     /// characters, named by the field it is in.
     pub fn problem(&self) -> Option<(&'static str, String)> {
         for (field, value) in [("ours", &self.ours), ("theirs", &self.theirs)] {
-            if value.trim().is_empty() {
+            if value.is_empty() {
                 return Some((field, "must not be empty".into()));
             }
-            if value.len() > MAX_KEY_BYTES {
-                return Some((field, format!("must be at most {MAX_KEY_BYTES} bytes")));
+            if value.chars().count() > MAX_KEY_CHARS {
+                return Some((field, format!("must be at most {MAX_KEY_CHARS} characters")));
             }
             if value.chars().any(char::is_control) {
                 return Some((field, "must not hold control characters".into()));
             }
-            if value.trim() != value {
+            if value.starts_with(' ') || value.ends_with(' ') {
                 return Some((field, "must not begin or end with spaces".into()));
             }
         }
@@ -127,9 +127,10 @@ mod tests {
         assert_eq!(binding("SKU-1", "1042").problem(), None);
         assert_eq!(binding("", "1042").problem().unwrap().0, "ours");
         assert_eq!(binding("SKU-1", " ").problem().unwrap().0, "theirs");
+        assert_eq!(binding("SKU-1", &"é".repeat(MAX_KEY_CHARS)).problem(), None);
         assert_eq!(binding("SKU-1\n", "1").problem().unwrap().0, "ours");
         assert_eq!(binding(" SKU-1", "1").problem().unwrap().0, "ours");
-        let long = "x".repeat(MAX_KEY_BYTES + 1);
+        let long = "x".repeat(MAX_KEY_CHARS + 1);
         assert_eq!(binding("SKU-1", &long).problem().unwrap().0, "theirs");
     }
 }

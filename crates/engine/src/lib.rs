@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod backorders;
+pub mod bindings;
 pub mod config;
 pub mod credit;
 pub mod erp_status;

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use crossdock_connectors::hooks::Hooks;
 use crossdock_connectors::workers::{self, Workers};
 use crossdock_engine::backorders;
+use crossdock_engine::bindings::Bindings;
 use crossdock_engine::credit::Credit;
 use crossdock_engine::erp_status::ErpStatuses;
 use crossdock_engine::fulfilment::Fulfilment;
@@ -69,6 +70,10 @@ pub async fn run_with_store(
         fulfilment.clone(),
         stock_events.clone(),
     )?;
+    let bindings = Bindings::new(
+        inventory.store().clone(),
+        config.connectors.iter().map(|c| c.name.clone()),
+    );
     let workers = workers::start(config, &inventory, &credit, &hooks, &shutdown)
         .map_err(StartError::Connector)?;
     let addr = listener.local_addr()?;
@@ -81,6 +86,7 @@ pub async fn run_with_store(
         stock_events,
         erp_statuses,
         hooks,
+        bindings,
     };
     let app = crate::router(state, config.server.max_body_bytes);
     let limits = config.server.clone();

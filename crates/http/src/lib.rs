@@ -11,6 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use crossdock_connectors::hooks::Hooks;
 use crossdock_domain::ErrorCode;
+use crossdock_engine::bindings::Bindings;
 use crossdock_engine::erp_status::ErpStatuses;
 use crossdock_engine::fulfilment::Fulfilment;
 use crossdock_engine::intake::Intake;
@@ -52,6 +53,14 @@ pub struct AppState {
     pub erp_statuses: ErpStatuses,
     /// Connectors' webhooks.
     pub hooks: Hooks,
+    /// Our keys beside the connectors' ids.
+    pub bindings: Bindings,
+}
+
+impl FromRef<AppState> for Bindings {
+    fn from_ref(state: &AppState) -> Self {
+        state.bindings.clone()
+    }
 }
 
 impl FromRef<AppState> for Hooks {

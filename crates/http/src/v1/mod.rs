@@ -4,6 +4,7 @@ use crate::AppState;
 use axum::Router;
 
 pub mod availability;
+pub mod bindings;
 pub mod events;
 pub mod exceptions;
 pub mod fulfilment;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(exceptions::router())
         .merge(fulfilment::router())
         .merge(hooks::router())
+        .merge(bindings::router())
 }
 
 /// The cursor to a list's next page: the last item's id when the page is full (there may
