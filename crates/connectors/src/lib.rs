@@ -16,3 +16,21 @@ pub mod workers;
 
 pub use connector::Connector;
 pub use tls::ClientError;
+
+/// Why a connector could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// Its HTTP client or credentials.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// One of its mappings.
+    #[error("connector {connector} mapping {operation}: {error}")]
+    Mapping {
+        /// The connector.
+        connector: String,
+        /// The operation the mapping is for.
+        operation: String,
+        /// What is wrong with it.
+        error: mapping::MappingError,
+    },
+}

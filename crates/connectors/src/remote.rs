@@ -14,6 +14,31 @@ use serde_json::Value;
 use crate::auth::Credentials;
 use crate::tls::{self, ClientError};
 
+/// What a system answered a call it took: its status, its `Location` (where a record it
+/// made lives) and its body (`null` when empty or not JSON).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The status, a success.
+    pub status: StatusCode,
+    /// The `Location` header, when given.
+    pub location: Option<String>,
+    /// The body.
+    pub body: Value,
+}
+
+/// How a system words a refusal: the message for the exception and whether retrying may
+/// help (a vendor's concurrency limit answered as 400, say); `None` to sort it by status.
+pub type ReadRefusal = fn(StatusCode, &Value) -> Option<Refusal>;
+
+/// A refusal as its system's pack reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// What the system said, for the exception.
+    pub message: String,
+    /// True when the same call may succeed later.
+    pub retry: bool,
+}
+
 /// A system's base URL, how long to wait for it and the credentials it is called with.
 #[derive(Debug, Clone)]
 pub struct Remote {
@@ -25,6 +50,8 @@ pub struct Remote {
     name: String,
     /// Exception code for a refusal, e.g. `ERP_REJECTED`.
     rejected: crossdock_domain::ErrorCode,
+    /// The system's own reading of its refusals.
+    read_refusal: Option<ReadRefusal>,
 }
 
 impl Remote {
@@ -48,7 +75,16 @@ impl Remote {
             credentials: Arc::new(credentials),
             name: system.to_uppercase(),
             rejected: crossdock_domain::ErrorCode::rejected_by(system),
+            read_refusal: None,
         })
+    }
+
+    /// The same remote, named `name` in messages (a connector's, e.g. `NetSuite`), reading
+    /// refusals with `read`.
+    pub fn speaking(mut self, name: &str, read: ReadRefusal) -> Self {
+        self.name = name.to_string();
+        self.read_refusal = Some(read);
+        self
     }
 
     async fn send(
@@ -94,6 +130,16 @@ impl Remote {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, JobResult> {
+        Ok(self.exchange(method, path, body).await?.body)
+    }
+
+    /// Calls `path` with `method` (and `body`): the whole answer to a call the system took.
+    pub async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, JobResult> {
         let (mut res, used) = self.send(method.clone(), path, body).await?;
         // A token the system no longer takes is asked for again, once.
         if res.status() == StatusCode::UNAUTHORIZED && self.credentials.refused(&used).await {
@@ -106,9 +152,31 @@ impl Remote {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        let location = res
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let answer: Value = res.json().await.unwrap_or(Value::Null);
+        if !status.is_success()
+            && let Some(refusal) = self.read_refusal.and_then(|read| read(status, &answer))
+        {
+            let error = format!("{} refused ({status}): {}", self.name, refusal.message);
+            return Err(if refusal.retry {
+                JobResult::Transient { error, retry_after }
+            } else {
+                JobResult::Permanent {
+                    code: self.rejected,
+                    error,
+                }
+            });
+        }
         match status {
-            s if s.is_success() => Ok(answer),
+            s if s.is_success() => Ok(Answer {
+                status,
+                location,
+                body: answer,
+            }),
             StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
                 Err(JobResult::Transient {
                     error: format!("{} answered {status}", self.name),

@@ -18,11 +18,14 @@ use crossdock_engine::runner::{Handler, RunnerStats, SystemLimits, run_system};
 use crossdock_engine::saga::{INTERNAL, InternalSteps};
 use crossdock_engine::{Config, Inventory, Shutdown};
 
-use crate::connector::Connector;
+use crate::SetupError;
+use crate::connector::{Connector, ErpCredit};
 use crate::hooks::Hooks;
+use crate::packs::netsuite::NetSuite;
 use crate::packs::shopify::admin::{ShopifyAdmin, Shops};
 use crate::packs::shopify::stock::StockPublisher;
 use crate::tls::ClientError;
+use crossdock_engine::bindings::Bindings;
 
 /// Running workers; each task ends after `shutdown` once its tries in flight finish.
 pub struct Workers {
@@ -97,13 +100,27 @@ pub fn limits(settings: &SystemSettings) -> SystemLimits {
 }
 
 /// The configured ERP as the source of credit answers inside requests (none without an ERP).
-pub fn credit_source(config: &Config) -> Result<Option<Arc<dyn CreditSource>>, ClientError> {
+pub fn credit_source(
+    config: &Config,
+    bindings: &Bindings,
+) -> Result<Option<Arc<dyn CreditSource>>, SetupError> {
     let Some(erp) = config.system("erp") else {
         return Ok(None);
     };
     let wait = Duration::from_millis(config.saga.credit_check_timeout_ms);
+    if let Some(c) = netsuite(config) {
+        let mut c = c.clone();
+        c.timeout_ms = Some(config.saga.credit_check_timeout_ms);
+        let ns = NetSuite::configured(&c, bindings.clone())?;
+        return Ok(Some(Arc::new(ErpCredit::NetSuite(Arc::new(ns)))));
+    }
     let remote = crate::remote::Remote::configured("erp", erp, wait)?;
-    Ok(Some(Arc::new(crate::connector::ErpCredit(remote))))
+    Ok(Some(Arc::new(ErpCredit::Rest(remote))))
+}
+
+/// The NetSuite connector that is the ERP, if one is.
+fn netsuite(config: &Config) -> Option<&ConnectorConfig> {
+    (config.connectors.iter()).find(|c| c.kind == ConnectorKind::Netsuite)
 }
 
 /// The Shopify connectors given credentials to be called with, each with its shop.
@@ -120,15 +137,16 @@ fn shops(config: &Config) -> Result<Vec<(&ConnectorConfig, Arc<ShopifyAdmin>)>, 
     Ok(shops)
 }
 
-/// Starts the runners; the ERP's credit step goes through `credit`, and parked webhooks are
-/// taken in again through `hooks`.
+/// Starts the runners; the ERP's credit step goes through `credit`, parked webhooks are
+/// taken in again through `hooks`, and vendor packs read and keep `bindings`.
 pub fn start(
     config: &Config,
     inventory: &Inventory,
     credit: &Credit,
     hooks: &Hooks,
+    bindings: &Bindings,
     shutdown: &Shutdown,
-) -> Result<Workers, ClientError> {
+) -> Result<Workers, SetupError> {
     let mut workers = Workers {
         tasks: Vec::new(),
         stats: Vec::new(),
@@ -199,6 +217,12 @@ pub fn start(
                     .with_credit(credit.clone());
                 if system == "storefront" {
                     connector = connector.with_shops(by_channel.clone(), rest);
+                }
+                if system == "erp"
+                    && let Some(c) = netsuite(config)
+                {
+                    let ns = NetSuite::configured(c, bindings.clone())?;
+                    connector = connector.with_netsuite(Arc::new(ns));
                 }
                 workers.spawn(
                     inventory,

@@ -56,7 +56,11 @@ pub async fn run_with_store(
     )
     .await?;
     tokio::spawn(backorders::sweep_loop(inventory.clone(), shutdown.clone()));
-    let source = workers::credit_source(config).map_err(StartError::Connector)?;
+    let bindings = Bindings::new(
+        inventory.store().clone(),
+        config.connectors.iter().map(|c| c.name.clone()),
+    );
+    let source = workers::credit_source(config, &bindings)?;
     let credit = Credit::new(inventory.clone(), source, &config.saga);
     let statuses = config.system("erp").map(|e| e.statuses.clone());
     let erp_statuses = ErpStatuses::new(inventory.clone(), statuses.unwrap_or_default());
@@ -70,12 +74,7 @@ pub async fn run_with_store(
         fulfilment.clone(),
         stock_events.clone(),
     )?;
-    let bindings = Bindings::new(
-        inventory.store().clone(),
-        config.connectors.iter().map(|c| c.name.clone()),
-    );
-    let workers = workers::start(config, &inventory, &credit, &hooks, &shutdown)
-        .map_err(StartError::Connector)?;
+    let workers = workers::start(config, &inventory, &credit, &hooks, &bindings, &shutdown)?;
     let addr = listener.local_addr()?;
     let state = AppState {
         inventory: inventory.clone(),

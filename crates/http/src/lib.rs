@@ -155,9 +155,9 @@ pub enum StartError {
     /// The inventory service could not start.
     #[error("{0}")]
     Engine(#[from] EngineError),
-    /// A connector could not be built (its HTTP client).
+    /// A connector could not be built (its HTTP client, its credentials, its mappings).
     #[error("cannot start the connectors: {0}")]
-    Connector(crossdock_connectors::ClientError),
+    Connector(#[from] crossdock_connectors::SetupError),
     /// A connector's webhooks could not be set up (its secret, its mappings).
     #[error("cannot take webhooks in: {0}")]
     Hooks(#[from] crossdock_connectors::hooks::HookSetupError),

@@ -4,10 +4,12 @@
 #![warn(missing_docs)]
 
 pub mod erp;
+pub mod netsuite;
 pub mod service;
 pub mod shopify;
 
 pub use erp::{Faults, SimErp};
+pub use netsuite::SimNetSuite;
 pub use service::{Kind, SimService};
 pub use shopify::SimShopify;
 

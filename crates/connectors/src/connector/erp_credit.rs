@@ -17,8 +17,14 @@ pub(super) async fn credit_hold(remote: &Remote, account: &str) -> Result<bool, 
     Ok(answer["status"] == "hold")
 }
 
-/// The ERP as the source of credit status for checks made inside requests.
-pub struct ErpCredit(pub Remote);
+/// The ERP as the source of credit status for checks made inside requests: one speaking
+/// crossdock's REST shape, or a NetSuite account.
+pub enum ErpCredit {
+    /// crossdock's shape (`GET /customers/{account}/credit`).
+    Rest(Remote),
+    /// A NetSuite account.
+    NetSuite(std::sync::Arc<crate::packs::netsuite::NetSuite>),
+}
 
 impl CreditSource for ErpCredit {
     fn on_hold<'a>(
@@ -26,7 +32,11 @@ impl CreditSource for ErpCredit {
         account: &'a str,
     ) -> Pin<Box<dyn Future<Output = Result<bool, String>> + Send + 'a>> {
         Box::pin(async move {
-            credit_hold(&self.0, account).await.map_err(|e| match e {
+            let answer = match self {
+                ErpCredit::Rest(remote) => credit_hold(remote, account).await,
+                ErpCredit::NetSuite(ns) => ns.credit_hold(account).await,
+            };
+            answer.map_err(|e| match e {
                 JobResult::Transient { error, .. } | JobResult::Permanent { error, .. } => error,
                 other => format!("{other:?}"),
             })

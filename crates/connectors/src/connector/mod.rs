@@ -15,6 +15,7 @@
 //! | `tax`        | `commit_tax`                                                            |
 //! | `storefront` | `publish_tracking`, `push_invoice`, `notify_cancelled`                  |
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossdock_domain::ledger::AdvanceOrder;
@@ -28,6 +29,7 @@ use crossdock_engine::saga::{self, StepJob};
 use crossdock_store::{Job, StoredOrder};
 use serde_json::{Value, json};
 
+use crate::packs::netsuite::NetSuite;
 use crate::packs::shopify::admin::{ShopifyAdmin, Shops};
 use crate::remote::Remote;
 use crate::tls::ClientError;
@@ -58,6 +60,8 @@ pub struct Connector {
     shops: Shops,
     /// False when `remote` is a shop's, not a system speaking crossdock's REST shape.
     speaks_rest: bool,
+    /// For the ERP: the NetSuite account it is, when it is one.
+    netsuite: Option<Arc<NetSuite>>,
 }
 
 impl Connector {
@@ -97,7 +101,14 @@ impl Connector {
             credit: None,
             shops: Default::default(),
             speaks_rest: true,
+            netsuite: None,
         }
+    }
+
+    /// The ERP as a NetSuite account: sales orders and credit through its record API.
+    pub fn with_netsuite(mut self, netsuite: Arc<NetSuite>) -> Self {
+        self.netsuite = Some(netsuite);
+        self
     }
 
     /// The storefront's Shopify shops, by the channel each sells on: their channel's orders
@@ -190,7 +201,10 @@ impl Connector {
                 Err(e) => tracing::warn!(account, error = %e, "cannot read the credit status"),
             }
         }
-        let on_hold = credit_hold(&self.remote, account).await?;
+        let on_hold = match &self.netsuite {
+            Some(ns) => ns.credit_hold(account).await?,
+            None => credit_hold(&self.remote, account).await?,
+        };
         // Remembered for intake requests that cannot wait for the ERP.
         if let Some(credit) = &self.credit
             && let Err(e) = credit.record(account, on_hold).await
@@ -257,6 +271,9 @@ impl Connector {
     /// status the ERP created it in that is configured to mean `on_hold` holds the order,
     /// unless an operator approved it.
     async fn post_sales_order(&self, s: &StepJob) -> Result<Verdict, JobResult> {
+        if let Some(ns) = &self.netsuite {
+            return Ok(Verdict::Pass(Some(ns.post_sales_order(&s.order).await?)));
+        }
         let o = &s.order;
         let body = json!({
             "external_ref": o.id,
@@ -304,6 +321,17 @@ impl Connector {
         let mut payload = job.payload.clone().unwrap_or(Value::Null);
         if job.kind == JobKind::ReleasePart {
             return self.release_part(job, &order, part_of(&payload)).await;
+        }
+        if self.netsuite.is_some() {
+            return JobResult::Permanent {
+                code: ErrorCode::ErpRejected,
+                error: format!(
+                    "the netsuite pack does not send `{}` yet: record it in NetSuite by hand \
+                     (sales order {}), then resolve this exception",
+                    job.kind,
+                    order.erp_order_id.as_deref().unwrap_or("not yet posted")
+                ),
+            };
         }
         if self.system == "storefront" {
             if let Some(shop) = self.shops.get(order.channel.as_str()) {

@@ -4,11 +4,12 @@
 //! name theirs. The `[erp]`, `[wms]`, … tables are the same thing written the older way:
 //! `crossdock`-kind connectors named after their role.
 //!
-//! This build runs `crossdock`-kind connectors, one per role, takes in the webhooks of
-//! `shopify` and `standard_webhooks` connectors, and sends a Shopify connector with `auth`
-//! its channel's tracking (the storefront's jobs for that channel). The
-//! other vendor packs and `rest` are read and checked, then refused by name, so a
-//! configuration never starts with a connector that would not speak.
+//! This build runs `crossdock`-kind connectors, one per role, and a `netsuite` connector as
+//! the ERP (in the ERP's place), takes in the webhooks of `shopify` and `standard_webhooks`
+//! connectors, and sends a Shopify connector with `auth` its channel's tracking (the
+//! storefront's jobs for that channel). The other vendor packs and `rest` are read and
+//! checked, then refused by name, so a configuration never starts with a connector that
+//! would not speak.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -274,14 +275,22 @@ impl Config {
                 }
                 continue;
             }
-            if c.kind != ConnectorKind::Crossdock {
+            if !matches!(c.kind, ConnectorKind::Crossdock | ConnectorKind::Netsuite) {
                 return Err(invalid(
                     "kind",
                     format!(
-                        "this build does not speak {} yet: only crossdock-kind connectors run \
-                         (the shape the simulated systems speak)",
+                        "this build does not speak {} yet: crossdock-kind connectors (the shape \
+                         the simulated systems speak) and netsuite run",
                         c.kind.as_str()
                     ),
+                ));
+            }
+            if c.kind == ConnectorKind::Netsuite && c.auth.is_none() {
+                return Err(invalid(
+                    "auth",
+                    "a NetSuite connector signs its calls: give it auth, e.g. { kind = \
+                     \"netsuite_tba\", account = \"…\", consumer_key = \"env:NS_CK\", … }"
+                        .into(),
                 ));
             }
             if !c.business_units.is_empty() {
@@ -340,10 +349,10 @@ statuses = { "Pending Approval" = "on_hold" }
     }
 
     /// The example of the connector model reads key for key: a Shopify connector is taken
-    /// (its webhooks come in; it does not take the storefront's place), and a pack this build
-    /// does not speak yet is refused by name.
+    /// (its webhooks come in; it does not take the storefront's place), a NetSuite connector
+    /// takes the ERP's, and a pack this build does not speak yet is refused by name.
     #[test]
-    fn a_shopify_connector_is_taken_and_other_packs_are_refused_by_name() {
+    fn shopify_and_netsuite_connectors_are_taken_and_other_packs_are_refused_by_name() {
         let shopify = r#"
 [[connectors]]
 name = "shop-us"
@@ -368,18 +377,38 @@ location_id = "gid://shopify/Location/1"
             e.contains("connectors[0].webhook_secret") && e.contains("env:SHOP_US_WEBHOOK_SECRET"),
             "{e}"
         );
-        let e = with(
-            r#"
+        let netsuite = r#"
 [[connectors]]
 name = "netsuite"
 kind = "netsuite"
 url = "https://1234567.suitetalk.api.netsuite.com/services/rest"
-business_units = ["east"]
+default_customer = "9001"
 auth = { kind = "netsuite_tba", account = "1234567", consumer_key = "env:NS_CK", consumer_secret = "env:NS_CS", token_id = "env:NS_TI", token_secret = "env:NS_TS" }
-"#,
-        )
-        .unwrap_err();
-        assert!(e.contains("does not speak netsuite yet"), "{e}");
+"#;
+        let config = with(netsuite).unwrap();
+        let erp = config
+            .system("erp")
+            .expect("NetSuite takes the ERP's place");
+        assert!(erp.url.ends_with("/services/rest"));
+        assert!(matches!(erp.auth, Some(Auth::NetsuiteTba { .. })));
+        let e = with(&format!("[erp]\nurl = \"http://127.0.0.1:9\"\n{netsuite}")).unwrap_err();
+        assert!(e.contains("`erp` is already configured"), "{e}");
+        let unsigned: Vec<&str> = netsuite
+            .lines()
+            .filter(|l| !l.starts_with("auth"))
+            .collect();
+        let e = with(&unsigned.join("\n")).unwrap_err();
+        assert!(e.contains("connectors[0].auth"), "{e}");
+        let units = netsuite.replace(
+            "default_customer",
+            "business_units = [\"east\"]\ndefault_customer",
+        );
+        let e = with(&units).unwrap_err();
+        assert!(e.contains("business_units") && e.contains("one ERP"), "{e}");
+        let adobe = "[[connectors]]\nname = \"mage\"\nkind = \"adobe_commerce\"\n\
+                     url = \"https://shop.example.com\"\nchannel = \"web\"\n";
+        let e = with(adobe).unwrap_err();
+        assert!(e.contains("does not speak adobe_commerce yet"), "{e}");
     }
 
     #[test]

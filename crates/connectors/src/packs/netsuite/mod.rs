@@ -1,0 +1,379 @@
+//! NetSuite, an ERP, through its REST record API (`{url}/record/v1/…`, `url` being the
+//! account's `…/services/rest`), authenticated by the connector's `auth` (token-based
+//! authentication, OAuth 1.0a with HMAC-SHA256, as a rule).
+//!
+//! - A sales order is upserted with `PUT /record/v1/salesOrder/eid:{order id}`: the external id
+//!   makes a repeat after an unknown outcome an update of the same record in NetSuite itself,
+//!   never a second order. Its body is the `sales_order` mapping's (the pack's own
+//!   `sales_order.jq`, or the configured one), which reads the order with the connector's
+//!   bindings: the customer's entity id and every SKU's item id. A missing one is an exception
+//!   naming it (`ITEM_UNKNOWN_IN_ERP`, `CUSTOMER_UNKNOWN_IN_ERP`) before anything is sent. The
+//!   internal id NetSuite answers in the `Location` of its 204 is kept as the order's binding
+//!   and as its ERP order id.
+//! - Credit: the customer record's `creditHoldOverride` (`ON` holds, `OFF` clears); on `AUTO`,
+//!   a customer whose `balance` is above its `creditLimit` is on hold.
+//! - Refusals are read from NetSuite's error body (`o:errorDetails[].o:errorCode` and
+//!   `detail`); a concurrency-limit answer, as 429 or as 400 with NetSuite's limit codes, is
+//!   retried after its `Retry-After`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crossdock_domain::{BindingKind, ErrorCode};
+use crossdock_engine::bindings::Bindings;
+use crossdock_engine::config::ConnectorConfig;
+use crossdock_engine::runner::JobResult;
+use crossdock_engine::saga::ErpOrder;
+use crossdock_store::StoredOrder;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::SetupError;
+use crate::mapping::Mapping;
+use crate::remote::{Refusal, Remote, segment};
+
+/// The pack's own mappings: (operation, name, program).
+pub const MAPPINGS: &[(&str, &str, &str)] = &[(
+    "sales_order",
+    "netsuite/sales_order.jq",
+    include_str!("sales_order.jq"),
+)];
+
+/// NetSuite's codes for a request refused because the account's concurrency limit is
+/// reached: worth retrying.
+const LIMIT_CODES: &[&str] = &[
+    "CONCURRENCY_LIMIT_EXCEEDED",
+    "SSS_REQUEST_LIMIT_EXCEEDED",
+    "WS_REQUEST_BLOCKED",
+    "REQUEST_LIMIT_EXCEEDED",
+];
+
+/// One NetSuite account.
+pub struct NetSuite {
+    name: String,
+    remote: Remote,
+    sales_order: Mapping,
+    default_customer: Option<String>,
+    bindings: Bindings,
+}
+
+impl std::fmt::Debug for NetSuite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetSuite")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// Reads NetSuite's error body: every detail with its code, and whether it is the
+/// concurrency limit.
+pub fn read_refusal(status: StatusCode, body: &Value) -> Option<Refusal> {
+    let details = body["o:errorDetails"].as_array()?;
+    let mut codes = Vec::new();
+    let mut parts = Vec::new();
+    for d in details {
+        let code = d["o:errorCode"].as_str().unwrap_or("ERROR");
+        let detail = d["detail"].as_str().unwrap_or_default();
+        let path = d["o:errorPath"]
+            .as_str()
+            .map(|p| format!(" (at {p})"))
+            .unwrap_or_default();
+        parts.push(format!("{code}: {detail}{path}"));
+        codes.push(code);
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let limited =
+        status == StatusCode::TOO_MANY_REQUESTS || codes.iter().any(|c| LIMIT_CODES.contains(c));
+    Some(Refusal {
+        message: parts.join("; "),
+        retry: limited || status.is_server_error(),
+    })
+}
+
+/// The last path segment of a record's `Location`: its internal id.
+fn internal_id(location: &str) -> Option<&str> {
+    let id = location.trim_end_matches('/').rsplit('/').next()?;
+    (!id.is_empty() && !id.starts_with("eid:")).then_some(id)
+}
+
+impl NetSuite {
+    /// The NetSuite account of connector `c`, reading its bindings from `bindings`.
+    pub fn configured(c: &ConnectorConfig, bindings: Bindings) -> Result<Self, SetupError> {
+        let settings = c.settings();
+        let timeout = Duration::from_millis(settings.timeout_ms);
+        let remote = Remote::configured("erp", &settings, timeout)?
+            .speaking(&format!("NetSuite ({})", c.name), read_refusal);
+        let failed = |operation: &str, error| SetupError::Mapping {
+            connector: c.name.clone(),
+            operation: operation.to_string(),
+            error,
+        };
+        let sales_order = match c.mappings.get("sales_order") {
+            Some(file) => Mapping::load(file),
+            None => Mapping::compile(MAPPINGS[0].1, MAPPINGS[0].2),
+        }
+        .map_err(|e| failed("sales_order", e))?;
+        Ok(Self {
+            name: c.name.clone(),
+            remote,
+            sales_order,
+            default_customer: c.default_customer.clone(),
+            bindings,
+        })
+    }
+
+    /// Our key for an order's customer: its account, else its id.
+    fn customer_key(order: &StoredOrder) -> String {
+        let c = &order.order.customer;
+        c.account.clone().unwrap_or_else(|| c.id.clone())
+    }
+
+    async fn bound(
+        &self,
+        kind: BindingKind,
+        ours: impl IntoIterator<Item = String>,
+    ) -> Result<BTreeMap<String, String>, JobResult> {
+        self.bindings
+            .bound(&self.name, kind, ours)
+            .await
+            .map_err(|e| JobResult::Transient {
+                error: format!("cannot read {}'s bindings: {e}", self.name),
+                retry_after: None,
+            })
+    }
+
+    /// The customer's entity id: its binding, else the connector's `default_customer`.
+    async fn entity(&self, order: &StoredOrder) -> Result<String, JobResult> {
+        let key = Self::customer_key(order);
+        let mut found = self.bound(BindingKind::Customer, [key.clone()]).await?;
+        match found.remove(&key).or_else(|| self.default_customer.clone()) {
+            Some(id) => Ok(id),
+            None => Err(JobResult::Permanent {
+                code: ErrorCode::CustomerUnknownInErp,
+                error: format!(
+                    "no NetSuite customer for `{key}` on connector {}: add a binding (kind \
+                     customer), or give the connector a default_customer",
+                    self.name
+                ),
+            }),
+        }
+    }
+
+    /// What the `sales_order` mapping reads for `order`, its bindings found.
+    pub async fn sales_order_input(&self, order: &StoredOrder) -> Result<Value, JobResult> {
+        let customer = self.entity(order).await?;
+        let skus: Vec<String> = order
+            .order
+            .lines
+            .iter()
+            .map(|l| l.sku.to_string())
+            .collect();
+        let items = self.bound(BindingKind::Item, skus.iter().cloned()).await?;
+        let missing: Vec<&str> = skus
+            .iter()
+            .filter(|s| !items.contains_key(*s))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            return Err(JobResult::Permanent {
+                code: ErrorCode::ItemUnknownInErp,
+                error: format!(
+                    "no NetSuite item for {} on connector {}: add a binding (kind item) for each",
+                    missing.join(", "),
+                    self.name
+                ),
+            });
+        }
+        Ok(json!({
+            "connector": self.name,
+            "order": {
+                "id": order.id,
+                "channel": order.channel,
+                "external_id": order.external_id,
+                "business_unit": order.order.business_unit,
+                "customer": order.order.customer,
+                "currency": order.order.currency,
+                "lines": order.order.lines,
+                "ship_to": order.order.ship_to,
+                "tax": order.order.tax,
+            },
+            "bindings": {"customer": customer, "items": items},
+        }))
+    }
+
+    /// Upserts the order's sales order; its internal id is kept as the order's binding.
+    pub async fn post_sales_order(&self, order: &StoredOrder) -> Result<ErpOrder, JobResult> {
+        let input = self.sales_order_input(order).await?;
+        let body = self
+            .sales_order
+            .run(&input)
+            .map_err(|e| JobResult::Permanent {
+                code: ErrorCode::MappingFailed,
+                error: e.to_string(),
+            })?;
+        let path = format!("/record/v1/salesOrder/eid:{}", segment(&order.id));
+        let answer = self
+            .remote
+            .exchange(Method::PUT, &path, Some(&body))
+            .await?;
+        let Some(id) = answer.location.as_deref().and_then(internal_id) else {
+            return Err(JobResult::Permanent {
+                code: ErrorCode::ErpRejected,
+                error: format!(
+                    "NetSuite ({}) took the sales order ({}) without naming it in Location",
+                    self.name, answer.status
+                ),
+            });
+        };
+        let binding = crossdock_domain::Binding {
+            connector: self.name.clone(),
+            kind: BindingKind::Order,
+            ours: order.id.to_string(),
+            theirs: id.to_string(),
+        };
+        if let Err(e) = self.bindings.put(vec![binding]).await {
+            // The order keeps the id as its ERP order id either way.
+            tracing::warn!(connector = %self.name, order = %order.id, error = %e,
+                           "cannot keep the sales order's binding");
+        }
+        Ok(ErpOrder {
+            id: id.to_string(),
+            status: None,
+        })
+    }
+
+    /// Whether NetSuite holds the customer bound to `account` for credit (a customer nobody
+    /// bound is not held here: the sales order's own step names it, or books it to the
+    /// connector's `default_customer`, whose credit is not the account's).
+    pub async fn credit_hold(&self, account: &str) -> Result<bool, JobResult> {
+        let mut found = self
+            .bound(BindingKind::Customer, [account.to_string()])
+            .await?;
+        let Some(id) = found.remove(account) else {
+            return Ok(false);
+        };
+        let path = format!(
+            "/record/v1/customer/{}?fields=creditHoldOverride,creditLimit,balance",
+            segment(&id)
+        );
+        let customer = self.remote.get(&path).await?;
+        Ok(on_hold(&customer))
+    }
+}
+
+/// A customer record's credit hold: its override, else its balance against its limit.
+fn on_hold(customer: &Value) -> bool {
+    let set = &customer["creditHoldOverride"];
+    let over = set["id"].as_str().or(set.as_str()).unwrap_or("AUTO");
+    match over.to_ascii_uppercase().as_str() {
+        "ON" => true,
+        "OFF" => false,
+        _ => match (
+            customer["balance"].as_f64(),
+            customer["creditLimit"].as_f64(),
+        ) {
+            (Some(balance), Some(limit)) => balance > limit,
+            _ => false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Value {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/packs/netsuite/fixtures/");
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}{name}")).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn errors_are_read_from_netsuites_error_body() {
+        let body = fixture("error_invalid_value.json");
+        let refusal = read_refusal(StatusCode::BAD_REQUEST, &body).unwrap();
+        assert!(!refusal.retry);
+        assert!(
+            refusal
+                .message
+                .starts_with("INVALID_VALUE: Invalid value for the resource")
+                && refusal.message.ends_with("(at entity)"),
+            "{}",
+            refusal.message
+        );
+        let limited = fixture("error_concurrency.json");
+        let refusal = read_refusal(StatusCode::TOO_MANY_REQUESTS, &limited).unwrap();
+        assert!(refusal.retry, "the concurrency limit is retried");
+        // The same limit answered as a 400 is retried too.
+        assert!(
+            read_refusal(StatusCode::BAD_REQUEST, &limited)
+                .unwrap()
+                .retry
+        );
+        assert_eq!(
+            read_refusal(StatusCode::BAD_REQUEST, &json!({"x": 1})),
+            None
+        );
+    }
+
+    #[test]
+    fn the_internal_id_is_the_locations_last_segment() {
+        let at =
+            "https://1234567.suitetalk.api.netsuite.com/services/rest/record/v1/salesOrder/6470";
+        assert_eq!(internal_id(at), Some("6470"));
+        assert_eq!(internal_id("/record/v1/salesOrder/6470/"), Some("6470"));
+        assert_eq!(internal_id("/record/v1/salesOrder/eid:ord_1"), None);
+        assert_eq!(internal_id(""), None);
+    }
+
+    #[test]
+    fn credit_hold_follows_the_override_then_the_limit() {
+        let customer = fixture("customer.json");
+        assert!(!on_hold(&customer), "AUTO, balance under the limit");
+        let mut over = customer.clone();
+        over["balance"] = json!(6000.0);
+        assert!(on_hold(&over));
+        let mut forced = customer.clone();
+        forced["creditHoldOverride"] = json!({"id": "ON", "refName": "On"});
+        assert!(on_hold(&forced));
+        over["creditHoldOverride"] = json!("OFF");
+        assert!(!on_hold(&over));
+    }
+
+    #[test]
+    fn the_default_mapping_makes_a_sales_order_of_an_order_and_its_bindings() {
+        let mapping = Mapping::compile(MAPPINGS[0].1, MAPPINGS[0].2).unwrap();
+        let input = json!({
+            "connector": "netsuite",
+            "order": {
+                "id": "ord_01J", "channel": "web", "external_id": "W-1001",
+                "business_unit": "east", "currency": "USD",
+                "customer": {"id": "c-1", "account": "ACME", "email": "buyer@example.com"},
+                "lines": [{"sku": "SKU-1", "qty": 2, "unit_price": "19.99"},
+                          {"sku": "SKU-2", "qty": 1, "unit_price": "5"}],
+                "ship_to": {"name": "Ada", "line1": "1 Main St", "line2": null,
+                            "city": "Springfield", "region": "IL", "postal_code": "62701",
+                            "country": "US"},
+                "tax": null
+            },
+            "bindings": {"customer": "9001", "items": {"SKU-1": "101", "SKU-2": "102"}}
+        });
+        let so = mapping.run(&input).unwrap();
+        assert_eq!(so["externalId"], "ord_01J");
+        assert_eq!(so["entity"], json!({"id": "9001"}));
+        assert_eq!(so["otherRefNum"], "W-1001");
+        assert_eq!(so["currency"], json!({"refName": "USD"}));
+        assert_eq!(
+            so["item"]["items"],
+            json!([{"item": {"id": "101"}, "quantity": 2, "rate": 19.99},
+                   {"item": {"id": "102"}, "quantity": 1, "rate": 5}])
+        );
+        assert_eq!(so["shippingAddress"]["addr1"], "1 Main St");
+        assert_eq!(
+            so["shippingAddress"].get("addr2"),
+            None,
+            "nulls are left out"
+        );
+    }
+}
