@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use crossdock_connectors::mapping::Mapping;
 use crossdock_connectors::packs::{HookPack, Inbound, InboundMappings, envelope};
 use crossdock_engine::Config;
+use crossdock_engine::config::ConnectorKind;
 
 /// What `mapping` can do.
 #[derive(clap::Subcommand)]
@@ -24,8 +25,9 @@ pub struct TestArgs {
     /// The connector (its `name` under `[[connectors]]`).
     #[arg(long)]
     connector: String,
-    /// The operation (a key of its `mappings`); for a webhook connector, the topic, e.g.
-    /// `orders/create`, whose mapping is its own or its pack's.
+    /// The operation (a key of its `mappings`, or one its pack maps itself, e.g. NetSuite's
+    /// `sales_order`); for a webhook connector, the topic, e.g. `orders/create`, whose
+    /// mapping is its own or its pack's.
     #[arg(long)]
     operation: String,
     /// A JSON file to give the mapping (for a webhook connector, the payload as sent).
@@ -109,16 +111,33 @@ pub fn run(command: Command, config: Config) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&output)?);
         return Ok(());
     }
-    let Some(file) = connector.mappings.get(topic) else {
-        bail!(
+    // The configured mapping, else the pack's own for that operation.
+    let own = pack_mappings(connector.kind)
+        .iter()
+        .find(|(op, ..)| *op == topic);
+    let mapping = match (connector.mappings.get(topic), own) {
+        (Some(file), _) => Mapping::load(file)?,
+        (None, Some((_, name, code))) => Mapping::compile(name, code)?,
+        (None, None) => bail!(
             "connector {} has no mapping for `{topic}` (its mappings: {})",
             connector.name,
-            listed(connector.mappings.keys().map(String::as_str))
-        );
+            listed(
+                (connector.mappings.keys().map(String::as_str))
+                    .chain(pack_mappings(connector.kind).iter().map(|(op, ..)| *op))
+            )
+        ),
     };
-    let output = Mapping::load(file)?.run(&input)?;
+    let output = mapping.run(&input)?;
     println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(())
+}
+
+/// An outbound pack's own mappings: (operation, name, program).
+fn pack_mappings(kind: ConnectorKind) -> &'static [(&'static str, &'static str, &'static str)] {
+    match kind {
+        ConnectorKind::Netsuite => crossdock_connectors::packs::netsuite::MAPPINGS,
+        _ => &[],
+    }
 }
 
 /// The configuration file `mapping test` was given.

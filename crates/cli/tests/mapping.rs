@@ -145,3 +145,54 @@ fn a_webhook_topic_is_tested_on_the_payload_as_sent() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// An outbound pack's own mapping is tried by its operation, with no mapping configured.
+#[test]
+fn a_packs_own_outbound_mapping_is_tested_by_its_operation() {
+    let dir = std::env::temp_dir().join(format!("crossdock-ns-mapping-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = crossdock_engine::config::EXAMPLE;
+    let config = format!(
+        "{example}\n[[connectors]]\nname = \"netsuite\"\nkind = \"netsuite\"\n\
+         url = \"https://1234567.suitetalk.api.netsuite.com/services/rest\"\n\
+         auth = {{ kind = \"netsuite_tba\", account = \"1234567\", consumer_key = \"env:NS_CK\", \
+         consumer_secret = \"env:NS_CS\", token_id = \"env:NS_TI\", token_secret = \"env:NS_TS\" }}\n"
+    );
+    std::fs::write(dir.join("hub.toml"), config).unwrap();
+    let hub = dir.join("hub.toml").display().to_string();
+    let input = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../connectors/src/packs/netsuite/fixtures/sales_order_input.json"
+    );
+    let args = |operation: &'static str| {
+        [
+            "mapping",
+            "test",
+            "--config",
+            &hub,
+            "--connector",
+            "netsuite",
+            "--operation",
+            operation,
+            "--input",
+            input,
+        ]
+        .map(str::to_string)
+    };
+    let run = |operation| {
+        let out = Command::new(env!("CARGO_BIN_EXE_crossdock"))
+            .args(args(operation))
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
+    };
+    let (ok, out, err) = run("sales_order");
+    assert!(ok, "{err}");
+    let so: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(so["externalId"], "ord_01J");
+    assert_eq!(so["item"]["items"][1]["item"]["id"], "102");
+    let (ok, _, err) = run("fulfilment");
+    assert!(!ok && err.contains("its mappings: sales_order"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

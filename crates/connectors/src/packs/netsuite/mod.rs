@@ -344,21 +344,7 @@ mod tests {
     #[test]
     fn the_default_mapping_makes_a_sales_order_of_an_order_and_its_bindings() {
         let mapping = Mapping::compile(MAPPINGS[0].1, MAPPINGS[0].2).unwrap();
-        let input = json!({
-            "connector": "netsuite",
-            "order": {
-                "id": "ord_01J", "channel": "web", "external_id": "W-1001",
-                "business_unit": "east", "currency": "USD",
-                "customer": {"id": "c-1", "account": "ACME", "email": "buyer@example.com"},
-                "lines": [{"sku": "SKU-1", "qty": 2, "unit_price": "19.99"},
-                          {"sku": "SKU-2", "qty": 1, "unit_price": "5"}],
-                "ship_to": {"name": "Ada", "line1": "1 Main St", "line2": null,
-                            "city": "Springfield", "region": "IL", "postal_code": "62701",
-                            "country": "US"},
-                "tax": null
-            },
-            "bindings": {"customer": "9001", "items": {"SKU-1": "101", "SKU-2": "102"}}
-        });
+        let input = fixture("sales_order_input.json");
         let so = mapping.run(&input).unwrap();
         assert_eq!(so["externalId"], "ord_01J");
         assert_eq!(so["entity"], json!({"id": "9001"}));
