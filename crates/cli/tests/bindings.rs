@@ -2,22 +2,12 @@
 //! quoted fields kept whole), a file with a bad row refused by line with nothing written,
 //! and the bindings readable from the store afterwards.
 
-use std::process::Command;
+mod common;
+
+use common::crossdock;
 
 use crossdock_domain::BindingKind;
 use crossdock_store::Store;
-
-fn crossdock(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_crossdock"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[tokio::test]
 async fn a_csv_file_of_bindings_is_imported_whole_or_not_at_all() {

@@ -2,19 +2,9 @@
 //! them: the output printed, jq's own error named, a program that does not compile refused.
 
 use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn crossdock(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_crossdock"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::crossdock;
 
 fn estate(dir: &Path, program: &str) -> String {
     let example = crossdock_engine::config::EXAMPLE;
@@ -164,8 +154,8 @@ fn a_packs_own_outbound_mapping_is_tested_by_its_operation() {
         env!("CARGO_MANIFEST_DIR"),
         "/../connectors/src/packs/netsuite/fixtures/sales_order_input.json"
     );
-    let args = |operation: &'static str| {
-        [
+    let run = |operation| {
+        crossdock(&[
             "mapping",
             "test",
             "--config",
@@ -176,16 +166,7 @@ fn a_packs_own_outbound_mapping_is_tested_by_its_operation() {
             operation,
             "--input",
             input,
-        ]
-        .map(str::to_string)
-    };
-    let run = |operation| {
-        let out = Command::new(env!("CARGO_BIN_EXE_crossdock"))
-            .args(args(operation))
-            .output()
-            .unwrap();
-        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-        (out.status.success(), text(&out.stdout), text(&out.stderr))
+        ])
     };
     let (ok, out, err) = run("sales_order");
     assert!(ok, "{err}");
