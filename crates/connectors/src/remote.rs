@@ -140,11 +140,36 @@ impl Remote {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Answer, JobResult> {
-        let (mut res, used) = self.send(method.clone(), path, body).await?;
+        let res = self.respond(method, path, body).await?;
+        self.sort(res).await
+    }
+
+    /// GETs `path`, a record that may not exist: `None` when the system answers 404.
+    pub async fn find(&self, path: &str) -> Result<Option<Value>, JobResult> {
+        let res = self.respond(Method::GET, path, None).await?;
+        if res.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        Ok(Some(self.sort(res).await?.body))
+    }
+
+    /// The system's response to the call, whatever its status.
+    async fn respond(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<reqwest::Response, JobResult> {
+        let (res, used) = self.send(method.clone(), path, body).await?;
         // A token the system no longer takes is asked for again, once.
         if res.status() == StatusCode::UNAUTHORIZED && self.credentials.refused(&used).await {
-            res = self.send(method, path, body).await?.0;
+            return Ok(self.send(method, path, body).await?.0);
         }
+        Ok(res)
+    }
+
+    /// Sorts a response into an answer, a call worth retrying or a refusal.
+    async fn sort(&self, res: reqwest::Response) -> Result<Answer, JobResult> {
         let status = res.status();
         let retry_after = res
             .headers()

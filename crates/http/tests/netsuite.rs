@@ -1,8 +1,10 @@
 //! NetSuite as the ERP, end to end over HTTP on both stores: sales orders upserted by
 //! external id with token-based authentication, the customer and items read from bindings,
 //! the internal id kept as the order's binding, NetSuite's concurrency limit waited out, a
-//! missing binding an exception that a retry clears once the binding is added, and credit
-//! read from the customer record.
+//! missing binding an exception that a retry clears once the binding is added, shipments
+//! recorded as item fulfillments of NetSuite's own lines (once, even when an answer is lost
+//! after NetSuite made one), and
+//! credit read from the customer record.
 
 mod common;
 
@@ -31,6 +33,8 @@ fn order(external_id: &str, account: &str, skus: &[&str]) -> Value {
 /// A hub whose ERP is the NetSuite account `ns`, its TBA secrets in files.
 async fn hub(postgres: bool, ns: &SimNetSuite) -> Option<(App, tokio::task::JoinHandle<()>)> {
     let (url, server) = ns.start().await.unwrap();
+    let wms = crossdock_sim::SimService::new(crossdock_sim::Kind::Wms);
+    let (wms_url, _) = wms.start().await.unwrap();
     let dir = std::env::temp_dir().join(format!("crossdock-netsuite-{}", ulid::Ulid::new()));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, value) in [
@@ -58,7 +62,7 @@ async fn hub(postgres: bool, ns: &SimNetSuite) -> Option<(App, tokio::task::Join
     ))
     .unwrap();
     let erp = parsed.system("erp").unwrap().clone();
-    let app = spawn_app_tuned(postgres, &[], |c| {
+    let app = spawn_app_tuned(postgres, &[("wms", wms_url)], |c| {
         c.connectors = parsed.connectors;
         c.set_system("erp", erp);
     })
@@ -122,8 +126,8 @@ async fn sales_orders_reach_netsuite_once_through_their_bindings() {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{placed}");
         let id = placed["id"].as_str().unwrap().to_string();
-        let o = app.wait_for_state(&id, "erp_posted").await;
-        assert_eq!(o["state"], "erp_posted", "{o}");
+        let o = app.wait_for_state(&id, "released").await;
+        assert_eq!(o["state"], "released", "{o}");
         let orders = ns.sales_orders();
         let so = &orders[&id];
         assert_eq!(
@@ -166,11 +170,66 @@ async fn sales_orders_reach_netsuite_once_through_their_bindings() {
         let retry = format!("/v1/exceptions/{}/retry", e["id"].as_str().unwrap());
         let (status, answer) = app.post(&retry, json!({})).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
-        let o = app.wait_for_state(&second, "erp_posted").await;
-        assert_eq!(o["state"], "erp_posted", "{o}");
+        let o = app.wait_for_state(&second, "released").await;
+        assert_eq!(o["state"], "released", "{o}");
         assert_eq!(
             ns.sales_orders()[&second].body["item"]["items"][1]["item"]["id"],
             "102"
+        );
+
+        // A parcel of one of SKU-2's two units, then the rest: two item fulfillments of
+        // NetSuite's own line numbers (SKU-2 is its line 4), each once. The first one's
+        // answer is lost after NetSuite made it: the retry finds it.
+        let so = ns.sales_orders()[&second].id.clone();
+        ns.lose_next_answer();
+        let parcels = [
+            ("P-1", json!([{"sku": "SKU-2", "qty": 1}])),
+            (
+                "P-2",
+                json!([{"sku": "SKU-1", "qty": 2}, {"sku": "SKU-2", "qty": 1}]),
+            ),
+        ];
+        for (n, (event, lines)) in parcels.into_iter().enumerate() {
+            let parcel = json!({"order_id": second, "source_event_id": event,
+                                "location": "east", "lines": lines, "carrier": "UPS",
+                                "tracking_number": format!("1Z-{event}")});
+            let (status, answer) = app.post("/v1/shipments", parcel).await;
+            assert!(status.is_success(), "{status} {answer}");
+            // One parcel at a time: each reads the lines the one before left open.
+            for _ in 0..600 {
+                if ns.fulfillments().len() > n {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+        }
+        // Every ERP job settled, the lost answer's retry among them.
+        for _ in 0..600 {
+            let (_, ready) = app.get("/v1/jobs?system=erp&state=ready").await;
+            let (_, leased) = app.get("/v1/jobs?system=erp&state=leased").await;
+            let none = |l: &Value| l["jobs"].as_array().is_some_and(|j| j.is_empty());
+            if none(&ready) && none(&leased) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let (_, open) = app.get("/v1/exceptions?status=open&system=erp").await;
+        let open = open["exceptions"].as_array().unwrap();
+        assert!(open.is_empty(), "the retry found what NetSuite made: {open:?}");
+        let made = ns.fulfillments();
+        assert_eq!(made.len(), 2, "{made:?}");
+        assert!(made.iter().all(|f| f.sales_order == so));
+        assert_eq!(made[0].lines, vec![(4, 1.0)], "{made:?}");
+        assert_eq!(made[1].lines, vec![(1, 2.0), (4, 1.0)], "{made:?}");
+        assert!(
+            made[0].external_id.starts_with(&format!("{second}:")),
+            "{made:?}"
+        );
+        assert_ne!(made[0].external_id, made[1].external_id);
+        assert!(
+            made[0].body["memo"].as_str().unwrap().contains("1Z-P-1"),
+            "{:?}",
+            made[0]
         );
 
         // A customer NetSuite holds for credit is held by the in-request check.

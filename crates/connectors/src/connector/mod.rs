@@ -322,7 +322,13 @@ impl Connector {
         if job.kind == JobKind::ReleasePart {
             return self.release_part(job, &order, part_of(&payload)).await;
         }
-        if self.netsuite.is_some() {
+        if let Some(ns) = &self.netsuite {
+            if job.kind == JobKind::PostFulfilment {
+                return match ns.post_fulfilment(&order, &payload).await {
+                    Ok(()) => JobResult::Done,
+                    Err(result) => result,
+                };
+            }
             return JobResult::Permanent {
                 code: ErrorCode::ErpRejected,
                 error: format!(

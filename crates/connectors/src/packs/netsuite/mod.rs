@@ -10,6 +10,12 @@
 //!   naming it (`ITEM_UNKNOWN_IN_ERP`, `CUSTOMER_UNKNOWN_IN_ERP`) before anything is sent. The
 //!   internal id NetSuite answers in the `Location` of its 204 is kept as the order's binding
 //!   and as its ERP order id.
+//! - A shipment becomes an item fulfillment, transformed from the sales order
+//!   (`POST /record/v1/salesOrder/{id}/!transform/itemFulfillment`) with the `fulfilment`
+//!   mapping's body over the sales order's own lines (read first, as NetSuite numbers them)
+//!   and the shipment. Its external id is `{order id}:{shipment id}`; a repeat after an
+//!   unknown outcome looks it up first (`GET /record/v1/itemFulfillment/eid:…`) and takes
+//!   the fulfillment it finds.
 //! - Credit: the customer record's `creditHoldOverride` (`ON` holds, `OFF` clears); on `AUTO`,
 //!   a customer whose `balance` is above its `creditLimit` is on hold.
 //! - Refusals are read from NetSuite's error body (`o:errorDetails[].o:errorCode` and
@@ -33,11 +39,18 @@ use crate::mapping::Mapping;
 use crate::remote::{Refusal, Remote, segment};
 
 /// The pack's own mappings: (operation, name, program).
-pub const MAPPINGS: &[(&str, &str, &str)] = &[(
-    "sales_order",
-    "netsuite/sales_order.jq",
-    include_str!("sales_order.jq"),
-)];
+pub const MAPPINGS: &[(&str, &str, &str)] = &[
+    (
+        "sales_order",
+        "netsuite/sales_order.jq",
+        include_str!("sales_order.jq"),
+    ),
+    (
+        "fulfilment",
+        "netsuite/fulfilment.jq",
+        include_str!("fulfilment.jq"),
+    ),
+];
 
 /// NetSuite's codes for a request refused because the account's concurrency limit is
 /// reached: worth retrying.
@@ -53,6 +66,7 @@ pub struct NetSuite {
     name: String,
     remote: Remote,
     sales_order: Mapping,
+    fulfilment: Mapping,
     default_customer: Option<String>,
     bindings: Bindings,
 }
@@ -110,15 +124,22 @@ impl NetSuite {
             operation: operation.to_string(),
             error,
         };
-        let sales_order = match c.mappings.get("sales_order") {
-            Some(file) => Mapping::load(file),
-            None => Mapping::compile(MAPPINGS[0].1, MAPPINGS[0].2),
-        }
-        .map_err(|e| failed("sales_order", e))?;
+        let mapping = |operation: &str| {
+            let (_, name, code) = MAPPINGS
+                .iter()
+                .find(|(op, ..)| *op == operation)
+                .expect("the pack maps the operation");
+            match c.mappings.get(operation) {
+                Some(file) => Mapping::load(file),
+                None => Mapping::compile(name, code),
+            }
+            .map_err(|e| failed(operation, e))
+        };
         Ok(Self {
             name: c.name.clone(),
             remote,
-            sales_order,
+            sales_order: mapping("sales_order")?,
+            fulfilment: mapping("fulfilment")?,
             default_customer: c.default_customer.clone(),
             bindings,
         })
@@ -161,31 +182,36 @@ impl NetSuite {
         }
     }
 
-    /// What the `sales_order` mapping reads for `order`, its bindings found.
-    pub async fn sales_order_input(&self, order: &StoredOrder) -> Result<Value, JobResult> {
-        let customer = self.entity(order).await?;
-        let skus: Vec<String> = order
-            .order
-            .lines
-            .iter()
-            .map(|l| l.sku.to_string())
-            .collect();
+    /// The item ids bound to `skus`, every one, or the exception naming those nobody bound.
+    async fn items(
+        &self,
+        skus: impl IntoIterator<Item = String>,
+    ) -> Result<BTreeMap<String, String>, JobResult> {
+        let skus: Vec<String> = skus.into_iter().collect();
         let items = self.bound(BindingKind::Item, skus.iter().cloned()).await?;
-        let missing: Vec<&str> = skus
-            .iter()
+        let mut missing: Vec<&str> = (skus.iter())
             .filter(|s| !items.contains_key(*s))
             .map(String::as_str)
             .collect();
-        if !missing.is_empty() {
-            return Err(JobResult::Permanent {
-                code: ErrorCode::ItemUnknownInErp,
-                error: format!(
-                    "no NetSuite item for {} on connector {}: add a binding (kind item) for each",
-                    missing.join(", "),
-                    self.name
-                ),
-            });
+        missing.dedup();
+        if missing.is_empty() {
+            return Ok(items);
         }
+        Err(JobResult::Permanent {
+            code: ErrorCode::ItemUnknownInErp,
+            error: format!(
+                "no NetSuite item for {} on connector {}: add a binding (kind item) for each",
+                missing.join(", "),
+                self.name
+            ),
+        })
+    }
+
+    /// What the `sales_order` mapping reads for `order`, its bindings found.
+    pub async fn sales_order_input(&self, order: &StoredOrder) -> Result<Value, JobResult> {
+        let customer = self.entity(order).await?;
+        let skus = order.order.lines.iter().map(|l| l.sku.to_string());
+        let items = self.items(skus).await?;
         Ok(json!({
             "connector": self.name,
             "order": {
@@ -242,6 +268,90 @@ impl NetSuite {
             id: id.to_string(),
             status: None,
         })
+    }
+
+    /// The internal id of the order's sales order: its ERP order id, else its binding.
+    async fn sales_order_id(&self, order: &StoredOrder) -> Result<String, JobResult> {
+        if let Some(id) = &order.erp_order_id {
+            return Ok(id.clone());
+        }
+        let key = order.id.to_string();
+        let mut found = self.bound(BindingKind::Order, [key.clone()]).await?;
+        found.remove(&key).ok_or_else(|| JobResult::Permanent {
+            code: ErrorCode::ErpRejected,
+            error: format!(
+                "order {} has no NetSuite sales order on connector {} to fulfil",
+                order.id, self.name
+            ),
+        })
+    }
+
+    /// The sales order's lines as NetSuite numbers them: `{line, item, quantity,
+    /// quantity_fulfilled}`.
+    async fn lines(&self, id: &str) -> Result<Vec<Value>, JobResult> {
+        let path = format!(
+            "/record/v1/salesOrder/{}/item?expandSubResources=true",
+            segment(id)
+        );
+        let answer = self.remote.get(&path).await?;
+        let lines = answer["items"].as_array().cloned().unwrap_or_default();
+        Ok(lines
+            .iter()
+            .map(|l| {
+                json!({"line": l["line"], "item": l["item"]["id"], "quantity": l["quantity"],
+                       "quantity_fulfilled": l["quantityFulfilled"]})
+            })
+            .collect())
+    }
+
+    /// Records a shipment (a `post_fulfilment` job's payload) as an item fulfillment of the
+    /// order's sales order.
+    pub async fn post_fulfilment(
+        &self,
+        order: &StoredOrder,
+        shipment: &Value,
+    ) -> Result<(), JobResult> {
+        let id = self.sales_order_id(order).await?;
+        let skus = (shipment["lines"].as_array().into_iter().flatten())
+            .filter_map(|l| l["sku"].as_str().map(str::to_string));
+        let items = self.items(skus).await?;
+        let lines = self.lines(&id).await?;
+        let input = json!({
+            "connector": self.name,
+            "order": {"id": order.id, "channel": order.channel, "external_id": order.external_id},
+            "shipment": shipment,
+            "bindings": {"items": items},
+            "sales_order": {"id": id, "lines": lines},
+        });
+        let mut body = self
+            .fulfilment
+            .run(&input)
+            .map_err(|e| JobResult::Permanent {
+                code: ErrorCode::MappingFailed,
+                error: e.to_string(),
+            })?;
+        if !body.is_object() {
+            return Err(JobResult::Permanent {
+                code: ErrorCode::MappingFailed,
+                error: format!("the fulfilment mapping gave {body}, not an item fulfillment"),
+            });
+        }
+        // The external id a repeat is found by, whatever the mapping says.
+        let shipment_id = shipment["shipment_id"].as_str().unwrap_or_default();
+        let reference = format!("{}:{shipment_id}", order.id);
+        body["externalId"] = json!(reference);
+        let made = format!("/record/v1/itemFulfillment/eid:{}", segment(&reference));
+        if self.remote.find(&made).await?.is_some() {
+            return Ok(());
+        }
+        let path = format!(
+            "/record/v1/salesOrder/{}/!transform/itemFulfillment",
+            segment(&id)
+        );
+        self.remote
+            .exchange(Method::POST, &path, Some(&body))
+            .await?;
+        Ok(())
     }
 
     /// Whether NetSuite holds the customer bound to `account` for credit (a customer nobody
@@ -339,6 +449,33 @@ mod tests {
         assert!(on_hold(&forced));
         over["creditHoldOverride"] = json!("OFF");
         assert!(!on_hold(&over));
+    }
+
+    #[test]
+    fn a_shipment_fulfils_the_sales_orders_own_lines() {
+        let mapping = Mapping::compile(MAPPINGS[1].1, MAPPINGS[1].2).unwrap();
+        let input = json!({
+            "connector": "netsuite",
+            "order": {"id": "ord_01J", "channel": "web", "external_id": "W-1001"},
+            "shipment": {"shipment_id": "SHIP-1", "carrier": "UPS", "tracking_number": "1Z9",
+                         "lines": [{"sku": "SKU-1", "qty": 3}]},
+            "bindings": {"items": {"SKU-1": "101"}},
+            // SKU-1 on two lines, the first partly fulfilled already; NetSuite's numbers.
+            "sales_order": {"id": "6000", "lines": [
+                {"line": 1, "item": "101", "quantity": 2, "quantity_fulfilled": 1},
+                {"line": 4, "item": "102", "quantity": 1, "quantity_fulfilled": 0},
+                {"line": 7, "item": "101", "quantity": 5, "quantity_fulfilled": null}
+            ]}
+        });
+        let f = mapping.run(&input).unwrap();
+        assert_eq!(f["externalId"], "ord_01J:SHIP-1");
+        assert_eq!(f["memo"], "shipment SHIP-1 by UPS tracking 1Z9");
+        assert_eq!(
+            f["item"]["items"],
+            json!([{"orderLine": 1, "quantity": 1, "itemReceive": true},
+                   {"orderLine": 4, "itemReceive": false},
+                   {"orderLine": 7, "quantity": 2, "itemReceive": true}])
+        );
     }
 
     #[test]
