@@ -215,7 +215,10 @@ async fn sales_orders_reach_netsuite_once_through_their_bindings() {
         }
         let (_, open) = app.get("/v1/exceptions?status=open&system=erp").await;
         let open = open["exceptions"].as_array().unwrap();
-        assert!(open.is_empty(), "the retry found what NetSuite made: {open:?}");
+        assert!(
+            open.is_empty(),
+            "the retry found what NetSuite made: {open:?}"
+        );
         let made = ns.fulfillments();
         assert_eq!(made.len(), 2, "{made:?}");
         assert!(made.iter().all(|f| f.sales_order == so));
