@@ -65,6 +65,8 @@ pub enum ErrorCode {
     MappingFailed,
     /// A webhook's signature is missing, malformed, stale or does not match its body.
     SignatureInvalid,
+    /// Another system owns what the write would change (`[ownership]`).
+    OwnershipViolation,
     /// An invoice is in another currency than its order.
     CurrencyMismatch,
     /// An invoice id came again with another order, amount or currency.
@@ -121,7 +123,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 55] = [
+    pub const ALL: [ErrorCode; 56] = [
         ErrorCode::MalformedJson,
         ErrorCode::PayloadTooLarge,
         ErrorCode::RequestTimeout,
@@ -151,6 +153,7 @@ impl ErrorCode {
         ErrorCode::IdempotencyKeyReused,
         ErrorCode::MappingFailed,
         ErrorCode::SignatureInvalid,
+        ErrorCode::OwnershipViolation,
         ErrorCode::CurrencyMismatch,
         ErrorCode::InvoiceConflict,
         ErrorCode::WarehouseMismatch,
@@ -222,6 +225,7 @@ impl ErrorCode {
         match self {
             MalformedJson | QueryInvalid => 400,
             SignatureInvalid => 401,
+            OwnershipViolation => 403,
             RequestTimeout => 408,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -274,6 +278,7 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused => "Idempotency key reused",
             ErrorCode::MappingFailed => "No mapping for a value",
             ErrorCode::SignatureInvalid => "Webhook signature invalid",
+            ErrorCode::OwnershipViolation => "Another system owns this data",
             ErrorCode::CurrencyMismatch => "Currency differs from the order's",
             ErrorCode::InvoiceConflict => "Invoice number already recorded differently",
             ErrorCode::WarehouseMismatch => "Shipped from a location the order holds nothing at",
@@ -335,6 +340,7 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             ErrorCode::MappingFailed => "MAPPING_FAILED",
             ErrorCode::SignatureInvalid => "SIGNATURE_INVALID",
+            ErrorCode::OwnershipViolation => "OWNERSHIP_VIOLATION",
             ErrorCode::CurrencyMismatch => "CURRENCY_MISMATCH",
             ErrorCode::InvoiceConflict => "INVOICE_CONFLICT",
             ErrorCode::WarehouseMismatch => "WAREHOUSE_MISMATCH",

@@ -91,6 +91,17 @@ impl<'a> Ledger<'a> {
             Command::OpenReturn(r) => self.open_return(r),
             Command::AllocateBackorder(a) => self.allocate_backorder(a),
             Command::MatchInvoices(m) => self.match_invoices(m),
+            Command::RecordViolation(v) => {
+                self.writes.events.push(NewEvent {
+                    kind: "ownership.violated",
+                    sku: v.sku.clone(),
+                    data: json_text(&serde_json::json!({
+                        "domain": v.domain, "scope": v.scope, "writer": v.writer,
+                        "owner": v.owner, "write": v.write,
+                    })),
+                });
+                Outcome::Recorded
+            }
         }
     }
 
@@ -514,7 +525,8 @@ pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
 pub use returns::{OpenReturn, ReturnRow};
 pub use types::{
     AllocateBackorder, Command, EventChange, Finished, JsonText, LinesUpdate, NewEvent, Outcome,
-    Reservation, ReservationStatus, ReserveRequest, ReservedAt, StockEvent, Writes, json_text,
+    Reservation, ReservationStatus, ReserveRequest, ReservedAt, StockEvent, Violation, Writes,
+    json_text,
 };
 
 #[cfg(test)]

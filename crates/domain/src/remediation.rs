@@ -76,6 +76,11 @@ impl ErrorCode {
                 "A location is not known to the warehouse system. Map it in the configuration, \
              then retry."
             }
+            OwnershipViolation => {
+                "Another system owns this data under [ownership]: send the change from the \
+             owning system. If the sender should own it, change [ownership] in the \
+             configuration and restart; the ownership.violated events show what was refused."
+            }
             ItemUnknownInErp => {
                 "The ERP connector knows no item for a SKU on the order. Bind the SKU to the \
              ERP's item (POST /v1/bindings with kind item, or crossdock bindings import), \

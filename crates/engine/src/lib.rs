@@ -16,6 +16,7 @@ pub mod intake;
 pub mod inventory;
 pub mod invoices;
 pub mod items;
+pub mod owners;
 pub mod parcels;
 pub mod projection;
 pub mod reservations;

@@ -1,19 +1,27 @@
 //! Stock events as one use case: each event read against the estate on its own, the good ones
 //! applied in one commit (a repeated event once, an event older than a snapshot not at all),
 //! every refusal kept with its index. The API's `POST /v1/inventory/events` calls it, and so
-//! will every connector that hears of stock.
+//! does every connector that hears of stock.
+//!
+//! A location whose stock `[ownership]` gives to one system takes events from it only: the
+//! event's `source` over the API, the connector for a webhook's. Another's event is refused
+//! (`OWNERSHIP_VIOLATION`, by index) and kept as an `ownership.violated` event.
+
+use std::sync::Arc;
 
 use crossdock_domain::ErrorCode;
-use crossdock_domain::ledger::{Command, Outcome};
+use crossdock_domain::ledger::{Command, Outcome, Violation};
 use crossdock_domain::stock_events::parse_event;
 use serde_json::Value;
 
+use crate::config::{Domain, Ownership};
 use crate::{EngineError, Inventory};
 
 /// Records stock events. Cheap to clone.
 #[derive(Clone)]
 pub struct StockEvents {
     inventory: Inventory,
+    ownership: Arc<Ownership>,
 }
 
 /// What became of a list of events.
@@ -30,24 +38,64 @@ pub struct Recorded {
 }
 
 impl StockEvents {
-    /// Stock events on `inventory`.
-    pub fn new(inventory: Inventory) -> Self {
-        Self { inventory }
+    /// Stock events on `inventory`, each location's written only by its owner in
+    /// `ownership`.
+    pub fn new(inventory: Inventory, ownership: Arc<Ownership>) -> Self {
+        Self {
+            inventory,
+            ownership,
+        }
     }
 
-    /// Reads and applies `events`; one that does not read is refused without failing the rest.
+    /// Reads and applies `events`, each written by its `source`; one that does not read, or
+    /// whose source does not own its location's stock, is refused without failing the rest.
     pub async fn record(&self, events: Vec<Value>) -> Result<Recorded, EngineError> {
+        self.record_from(events, None).await
+    }
+
+    /// [`StockEvents::record`], every event written by `writer` (a connector taking a
+    /// webhook in) whatever its `source` says.
+    pub async fn record_from(
+        &self,
+        events: Vec<Value>,
+        writer: Option<&str>,
+    ) -> Result<Recorded, EngineError> {
         let mut recorded = Recorded::default();
-        let (mut commands, mut indexes) = (Vec::new(), Vec::new());
+        let (mut commands, mut indexes, mut violations) = (Vec::new(), Vec::new(), Vec::new());
         for (index, raw) in events.into_iter().enumerate() {
-            match parse_event(raw, self.inventory.estate()) {
-                Ok(e) => {
-                    commands.push(Command::Stock(e));
-                    indexes.push(index);
+            let e = match parse_event(raw, self.inventory.estate()) {
+                Ok(e) => e,
+                Err((code, detail)) => {
+                    recorded.rejected.push((index, code, detail));
+                    continue;
                 }
-                Err((code, detail)) => recorded.rejected.push((index, code, detail)),
+            };
+            let by = writer.unwrap_or(&e.source);
+            let location = e.location.as_str();
+            if let Some(why) = self.ownership.refuses(Domain::Inventory, location, by) {
+                let owner = (self.ownership.owner(Domain::Inventory, location))
+                    .unwrap_or_default()
+                    .to_string();
+                violations.push(Command::RecordViolation(Box::new(Violation {
+                    domain: Domain::Inventory.as_str(),
+                    scope: Some(location.to_string()),
+                    writer: by.to_string(),
+                    owner,
+                    sku: Some(e.sku.clone()),
+                    write: serde_json::json!({"source": e.source,
+                                              "source_event_id": e.source_event_id}),
+                })));
+                recorded
+                    .rejected
+                    .push((index, ErrorCode::OwnershipViolation, why));
+                continue;
             }
+            commands.push(Command::Stock(e));
+            indexes.push(index);
         }
+        // The refusals are kept in the same commit, after the events (whose outcomes come
+        // first, one per index).
+        commands.extend(violations);
         let outcomes = self.inventory.submit(commands).await?;
         for (index, outcome) in indexes.into_iter().zip(outcomes) {
             match outcome {

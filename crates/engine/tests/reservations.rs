@@ -35,7 +35,7 @@ async fn racing_holds_take_what_is_available_and_no_more() {
         let receipt = json!({"source": "wms", "source_event_id": "r-1",
             "occurred_at": "2026-01-01T00:00:00Z", "sku": "SKU-1", "location": "east",
             "kind": "receipt", "qty": 40});
-        let recorded = StockEvents::new(inventory.clone())
+        let recorded = StockEvents::new(inventory.clone(), Default::default())
             .record(vec![receipt])
             .await
             .unwrap();

@@ -3,6 +3,7 @@
 //! start the hub through it, so there is one wiring to read and to keep right.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use crossdock_connectors::hooks::Hooks;
 use crossdock_connectors::workers::{self, Workers};
@@ -66,7 +67,7 @@ pub async fn run_with_store(
     let erp_statuses = ErpStatuses::new(inventory.clone(), statuses.unwrap_or_default());
     let intake = Intake::new(inventory.clone(), credit.clone());
     let fulfilment = Fulfilment::new(inventory.clone());
-    let stock_events = StockEvents::new(inventory.clone());
+    let stock_events = StockEvents::new(inventory.clone(), Arc::new(config.ownership.clone()));
     let hooks = Hooks::new(
         config,
         inventory.clone(),

@@ -54,6 +54,7 @@ struct Inner {
     intake: Intake,
     fulfilment: Fulfilment,
     stock_events: StockEvents,
+    owners: crossdock_engine::owners::Owners,
 }
 
 /// Why the hooks could not be set up from the configuration.
@@ -186,9 +187,12 @@ impl Hooks {
                 connectors.insert(c.name.clone(), hc);
             }
         }
+        let ownership = Arc::new(config.ownership.clone());
+        let owners = crossdock_engine::owners::Owners::new(inventory.clone(), ownership);
         Ok(Self {
             inner: Arc::new(Inner {
                 connectors,
+                owners,
                 inventory,
                 intake,
                 fulfilment,

@@ -4,6 +4,7 @@
 use crossdock_domain::ErrorCode;
 use crossdock_domain::order_state::OrderState;
 use crossdock_engine::EngineError;
+use crossdock_engine::config::Domain;
 use crossdock_engine::fulfilment::{Booked, FulfilmentError};
 use crossdock_engine::intake::{CancelError, IntakeError};
 use crossdock_store::OrderFilter;
@@ -24,6 +25,33 @@ impl Failure {
             code,
             error: error.into(),
         }
+    }
+}
+
+/// The domain an inbound write touches, with its scope (a channel) and what identifies it,
+/// for `[ownership]`; stock events are checked one by one where they are recorded.
+fn owned(inbound: &Inbound, channel: Option<&str>) -> Option<(Domain, String, Value)> {
+    match inbound {
+        Inbound::Order(order) => {
+            let on = order["channel"].as_str().or(channel).unwrap_or_default();
+            let write = serde_json::json!({"external_id": order["external_id"]});
+            Some((Domain::Orders, on.to_string(), write))
+        }
+        Inbound::Cancel {
+            channel: named,
+            external_id,
+            ..
+        } => {
+            let on = named.as_deref().or(channel).unwrap_or_default();
+            let write = serde_json::json!({"cancel": external_id});
+            Some((Domain::Orders, on.to_string(), write))
+        }
+        Inbound::Shipment(s) => {
+            let write = serde_json::json!({"order_id": s["order_id"],
+                                           "source_event_id": s["source_event_id"]});
+            Some((Domain::Shipments, String::new(), write))
+        }
+        Inbound::StockEvents(_) | Inbound::Ignore(_) => None,
     }
 }
 
@@ -56,6 +84,12 @@ impl Hooks {
         };
         let inner = &self.inner;
         let corr = correlation_id.to_string();
+        if let Some((domain, scope, write)) = owned(&inbound, c.channel.as_deref()) {
+            let checked = inner.owners.check(domain, &scope, &c.name, write).await?;
+            if let Err(why) = checked {
+                return Ok(Err(Failure::new(ErrorCode::OwnershipViolation, why)));
+            }
+        }
         match inbound {
             Inbound::Ignore(why) => Ok(Ok(Took::Ignored(why))),
             Inbound::Order(order) => match inner.intake.place(&order, None, corr).await {
@@ -103,7 +137,10 @@ impl Hooks {
                 }
             }
             Inbound::StockEvents(events) => {
-                let r = inner.stock_events.record(events).await?;
+                let r = inner
+                    .stock_events
+                    .record_from(events, Some(&c.name))
+                    .await?;
                 match r.rejected.first() {
                     None => Ok(Ok(Took::Stock {
                         applied: r.applied,

@@ -209,6 +209,26 @@ pub enum Command {
     AllocateBackorder(Box<AllocateBackorder>),
     /// Compares a shipped order's invoices with its value again.
     MatchInvoices(Box<super::MatchInvoices>),
+    /// Records a write refused because another system owns what it would change.
+    RecordViolation(Box<Violation>),
+}
+
+/// A write refused because another system owns its domain (`[ownership]`), kept as an
+/// `ownership.violated` event so it can be found afterwards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// The domain, e.g. `inventory`.
+    pub domain: &'static str,
+    /// The location or channel, where the domain is owned per one.
+    pub scope: Option<String>,
+    /// The system that wrote (a connector, a stock event's source).
+    pub writer: String,
+    /// The system that owns it.
+    pub owner: String,
+    /// The SKU, when the write was about one.
+    pub sku: Option<Sku>,
+    /// What was refused, as sent (or what identifies it).
+    pub write: serde_json::Value,
 }
 
 /// A request to reserve every line of a backordered order, oldest first within its channel
@@ -236,6 +256,7 @@ impl Command {
             Command::AllocateBackorder(a) => a.skus.iter().collect(),
             Command::AdvanceOrder(_)
             | Command::MatchInvoices(_)
+            | Command::RecordViolation(_)
             | Command::CancelOrder(_)
             | Command::RecordInvoice(_)
             | Command::OpenReturn(_) => vec![],
@@ -248,6 +269,8 @@ impl Command {
 pub enum Outcome {
     /// The SKU was added.
     ItemCreated,
+    /// A refused write was recorded.
+    Recorded,
     /// The SKU was already there.
     ItemExists,
     /// The event moved stock.

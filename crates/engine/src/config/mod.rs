@@ -11,11 +11,13 @@ use serde::Deserialize;
 mod connectors;
 mod credentials;
 mod estate;
+mod ownership;
 mod systems;
 
 pub use connectors::{ConnectorConfig, ConnectorKind};
 pub use credentials::{Auth, Secret, SecretError};
 pub use estate::{BackorderPolicy, ChannelConfig, CreditCheck, LocationConfig, SafetyStockConfig};
+pub use ownership::{Domain, Owners, Ownership};
 pub use systems::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
 
 /// Why a configuration was refused. The message names the key and what is wrong.
@@ -115,6 +117,9 @@ pub struct Config {
     /// How the order saga decides.
     #[serde(default)]
     pub saga: SagaConfig,
+    /// Which system owns each domain of data (`[ownership]`).
+    #[serde(default)]
+    pub ownership: Ownership,
 }
 
 /// `[saga]`
@@ -298,6 +303,7 @@ impl Config {
         let mut config: Config = toml::from_str(text).map_err(|e| parse_error(text, &e))?;
         config.take_connectors()?;
         config.check()?;
+        config.check_ownership()?;
         Ok(config)
     }
 
@@ -488,6 +494,9 @@ impl Config {
             self.safety_stock.per_location.len(),
             self.safety_stock.per_sku.len()
         ));
+        if !self.ownership.is_empty() {
+            out.push_str(&format!("ownership: {}\n", self.ownership.summary()));
+        }
         out
     }
 }

@@ -1,6 +1,8 @@
 //! Starts the real server on port 0 for the HTTP tests, on SQLite or PostgreSQL.
 #![allow(dead_code)]
 
+pub mod hooks;
+
 use crossdock_domain::ErrorCode;
 use crossdock_domain::order_state::OrderState;
 use std::sync::Arc;
