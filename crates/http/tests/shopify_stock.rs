@@ -1,6 +1,8 @@
 //! Availability out to Shopify, end to end on both stores: many stock moves of a SKU become
 //! few `inventorySetQuantities` calls, each SKU's `available` at the shop's location ends at
-//! the channel's `available_now`, and a SKU the shop does not sell is passed over.
+//! the channel's `available_now`, the inventory items it looked up are kept as bindings, a
+//! SKU bound beforehand is published to its bound item, and a SKU the shop does not sell is
+//! passed over.
 
 mod common;
 
@@ -22,6 +24,8 @@ async fn stock_moves_reach_the_shop_coalesced_newest_figure_winning() {
         let shop = SimShopify::new(TOKEN);
         shop.add_variant("SKU-1");
         shop.add_variant("SKU-2");
+        // The shop sells crossdock's SKU-4 under its own SKU; a binding says which item.
+        shop.add_variant("SHOP-4");
         // The shop throttles the first calls, so the moves below pile up meanwhile: what
         // waited goes out as one figure per SKU.
         shop.throttle_next(2);
@@ -49,9 +53,13 @@ async fn stock_moves_reach_the_shop_coalesced_newest_figure_winning() {
         };
         app.post(
             "/v1/items",
-            json!({"items": [{"sku": "SKU-1"}, {"sku": "SKU-2"}, {"sku": "SKU-3"}]}),
+            json!({"items": [{"sku": "SKU-1"}, {"sku": "SKU-2"}, {"sku": "SKU-3"}, {"sku": "SKU-4"}]}),
         )
         .await;
+        let binding = json!({"bindings": [{"connector": "shop-us", "kind": "item", "ours": "SKU-4",
+                                           "theirs": "gid://shopify/InventoryItem/1002"}]});
+        let (status, r) = app.post("/v1/bindings", binding).await;
+        assert_eq!(status, StatusCode::OK, "{r}");
         // A hundred receipts of SKU-1 in twenty calls, one each of SKU-2 and SKU-3.
         for call in 0..20 {
             let events: Vec<_> = (0..5)
@@ -70,7 +78,7 @@ async fn stock_moves_reach_the_shop_coalesced_newest_figure_winning() {
                 "{r}"
             );
         }
-        for sku in ["SKU-2", "SKU-3"] {
+        for sku in ["SKU-2", "SKU-3", "SKU-4"] {
             app.post(
                 "/v1/inventory/events",
                 json!({"events": [{"source": "wms", "source_event_id": format!("r-{sku}"),
@@ -90,12 +98,14 @@ async fn stock_moves_reach_the_shop_coalesced_newest_figure_winning() {
             }
         };
         let (one, two) = (figure("SKU-1").await, figure("SKU-2").await);
-        assert!(one > 0 && two > 0, "{one} {two}");
+        let four = figure("SKU-4").await;
+        assert!(one > 0 && two > 0 && four > 0, "{one} {two} {four}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while (
             shop.available(LOCATION, "SKU-1"),
             shop.available(LOCATION, "SKU-2"),
-        ) != (Some(one), Some(two))
+            shop.available(LOCATION, "SHOP-4"),
+        ) != (Some(one), Some(two), Some(four))
         {
             assert!(
                 Instant::now() < deadline,
@@ -114,6 +124,22 @@ async fn stock_moves_reach_the_shop_coalesced_newest_figure_winning() {
             shop.available(LOCATION, "SKU-3"),
             None,
             "the shop does not sell SKU-3"
+        );
+        // The inventory items the shop named are kept as the connector's item bindings.
+        let (_, bound) = app.get("/v1/bindings?connector=shop-us&kind=item").await;
+        let bound: Vec<(&str, &str)> = (bound["bindings"].as_array().unwrap().iter())
+            .map(|b| (b["ours"].as_str().unwrap(), b["theirs"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            bound.len(),
+            3,
+            "SKU-1 and SKU-2 looked up, SKU-4 as bound: {bound:?}"
+        );
+        assert!(bound.contains(&("SKU-4", "gid://shopify/InventoryItem/1002")));
+        assert!(
+            bound
+                .iter()
+                .all(|(_, item)| item.starts_with("gid://shopify/InventoryItem/"))
         );
         // How far the log was taken is kept, once the figures are out.
         while app.store.cursor("shop-us").await.unwrap().is_none() {

@@ -5,12 +5,15 @@
 //! become one call; calls keep to the connector's `rate_per_sec`, and throttling or an
 //! unreachable shop waits and tries the same figures again. How far the log was taken is kept
 //! per connector (a restart goes on from there; a new connector publishes every SKU's figure
-//! once). A SKU the shop does not sell is passed over, once noted in the log.
+//! once). A SKU's inventory item is its item binding for the connector, else the shop's
+//! answer to a lookup by SKU, kept as the binding; a SKU the shop does not sell is passed
+//! over, once noted in the log.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crossdock_domain::{Binding, BindingKind};
 use crossdock_engine::runner::JobResult;
 use crossdock_engine::{Inventory, Shutdown};
 use crossdock_store::{Store, TYPED_SCAN};
@@ -116,15 +119,64 @@ impl StockPublisher {
         Ok(true)
     }
 
-    /// Sets `figures` (units by SKU) in the shop.
-    async fn publish(&mut self, figures: &BTreeMap<String, i64>) -> Result<(), Option<Duration>> {
-        let unknown: Vec<&str> = figures
-            .keys()
-            .filter(|s| !self.items.contains_key(s.as_str()))
-            .map(String::as_str)
+    /// The inventory items of `skus` the connector's item bindings name.
+    async fn bound(&mut self, skus: &[&str]) -> Result<(), Option<Duration>> {
+        let store = self.inventory.store();
+        let keys = skus.iter().map(|s| s.to_string()).collect();
+        match store.bound(&self.connector, BindingKind::Item, keys).await {
+            Ok(bound) => {
+                for (sku, item) in bound {
+                    self.items.insert(sku, Some(item));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(connector = self.connector, error = %e, "cannot read item bindings");
+                Err(None)
+            }
+        }
+    }
+
+    /// Keeps the inventory items the shop named as the connector's item bindings, so an
+    /// operator sees them (`GET /v1/bindings`) and a restart need not ask again.
+    async fn keep(&self, found: &BTreeMap<String, String>) {
+        let bindings: Vec<Binding> = (found.iter())
+            .map(|(sku, item)| Binding {
+                connector: self.connector.clone(),
+                kind: BindingKind::Item,
+                ours: sku.clone(),
+                theirs: item.clone(),
+            })
+            .filter(|b| b.problem().is_none())
             .collect();
+        if bindings.is_empty() {
+            return;
+        }
+        let store = self.inventory.store();
+        if let Err(e) = store.put_bindings(bindings, crossdock_engine::now()).await {
+            tracing::warn!(connector = self.connector, error = %e, "cannot keep item bindings");
+        }
+    }
+
+    /// Sets `figures` (units by SKU) in the shop. A SKU's inventory item is its item binding,
+    /// else the shop's answer to a lookup by SKU (then kept as its binding).
+    async fn publish(&mut self, figures: &BTreeMap<String, i64>) -> Result<(), Option<Duration>> {
+        let unknown = |items: &BTreeMap<String, Option<String>>| -> Vec<String> {
+            (figures.keys())
+                .filter(|s| !items.contains_key(s.as_str()))
+                .cloned()
+                .collect()
+        };
+        let first = unknown(&self.items);
+        if !first.is_empty() {
+            let skus: Vec<&str> = first.iter().map(String::as_str).collect();
+            self.bound(&skus).await?;
+        }
+        let unknown = unknown(&self.items);
+        let unknown: Vec<&str> = unknown.iter().map(String::as_str).collect();
         for chunk in unknown.chunks(50) {
             let found = self.call(self.admin.inventory_items(chunk)).await?;
+            self.keep(&found).await;
             for sku in chunk {
                 let item = found.get(*sku).cloned();
                 if item.is_none() {
