@@ -174,6 +174,8 @@ fn a_packs_own_outbound_mapping_is_tested_by_its_operation() {
     assert_eq!(so["externalId"], "ord_01J");
     assert_eq!(so["item"]["items"][1]["item"]["id"], "102");
     let (ok, _, err) = run("fulfilment");
-    assert!(!ok && err.contains("its mappings: sales_order"), "{err}");
+    assert!(!ok && err.contains("netsuite/fulfilment.jq failed"), "{err}");
+    let (ok, _, err) = run("cancel");
+    assert!(!ok && err.contains("its mappings: sales_order, fulfilment"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
