@@ -4,7 +4,7 @@
 use std::path::Path;
 mod common;
 
-use common::crossdock;
+use common::{crossdock, mapping_test};
 
 fn estate(dir: &Path, program: &str) -> String {
     let example = crossdock_engine::config::EXAMPLE;
@@ -30,18 +30,7 @@ fn a_mapping_is_tested_from_the_command_line_and_checked_with_the_configuration(
     let bad = dir.join("bad.json");
     std::fs::write(&bad, r#"{"id": "ord_2", "customer": {}}"#).unwrap();
     let test = |input: &Path, operation: &str| {
-        crossdock(&[
-            "mapping",
-            "test",
-            "--config",
-            &config,
-            "--connector",
-            "erp-main",
-            "--operation",
-            operation,
-            "--input",
-            &input.display().to_string(),
-        ])
+        mapping_test(&config, "erp-main", operation, &input.display().to_string())
     };
 
     let (ok, out, _) = test(&good, "post_sales_order");
@@ -98,20 +87,7 @@ fn a_webhook_topic_is_tested_on_the_payload_as_sent() {
         "/../connectors/src/packs/shopify/fixtures/orders_create.json"
     );
     let hub = dir.join("hub.toml").display().to_string();
-    let test = |topic: &str| {
-        crossdock(&[
-            "mapping",
-            "test",
-            "--config",
-            &hub,
-            "--connector",
-            "shop-us",
-            "--operation",
-            topic,
-            "--input",
-            fixture,
-        ])
-    };
+    let test = |topic: &str| mapping_test(&hub, "shop-us", topic, fixture);
     let (ok, out, err) = test("orders/create");
     assert!(ok, "{err}");
     let value: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -154,28 +130,21 @@ fn a_packs_own_outbound_mapping_is_tested_by_its_operation() {
         env!("CARGO_MANIFEST_DIR"),
         "/../connectors/src/packs/netsuite/fixtures/sales_order_input.json"
     );
-    let run = |operation| {
-        crossdock(&[
-            "mapping",
-            "test",
-            "--config",
-            &hub,
-            "--connector",
-            "netsuite",
-            "--operation",
-            operation,
-            "--input",
-            input,
-        ])
-    };
+    let run = |operation| mapping_test(&hub, "netsuite", operation, input);
     let (ok, out, err) = run("sales_order");
     assert!(ok, "{err}");
     let so: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(so["externalId"], "ord_01J");
     assert_eq!(so["item"]["items"][1]["item"]["id"], "102");
     let (ok, _, err) = run("fulfilment");
-    assert!(!ok && err.contains("netsuite/fulfilment.jq failed"), "{err}");
+    assert!(
+        !ok && err.contains("netsuite/fulfilment.jq failed"),
+        "{err}"
+    );
     let (ok, _, err) = run("cancel");
-    assert!(!ok && err.contains("its mappings: sales_order, fulfilment"), "{err}");
+    assert!(
+        !ok && err.contains("its mappings: sales_order, fulfilment"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

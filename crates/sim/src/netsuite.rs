@@ -80,6 +80,15 @@ fn error(status: StatusCode, code: &str, detail: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// NetSuite's answer for a record that does not exist.
+fn missing() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "NONEXISTENT_ID",
+        "The record instance does not exist. Provide a valid record instance ID.",
+    )
+}
+
 impl SimNetSuite {
     /// Account `account`, taking calls signed with `consumer_key` and `token_id`.
     pub fn new(account: &str, consumer_key: &str, token_id: &str) -> Self {
@@ -304,11 +313,7 @@ async fn lines(
     }
     let inner = ns.lock();
     let Some(order) = inner.orders.values().find(|o| o.id == id) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "NONEXISTENT_ID",
-            "The record instance does not exist.",
-        );
+        return missing();
     };
     let lines = order.body["item"]["items"]
         .as_array()
@@ -353,11 +358,7 @@ async fn fulfil(
         );
     }
     let Some(order) = inner.orders.values_mut().find(|o| o.id == id) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "NONEXISTENT_ID",
-            "The record instance does not exist.",
-        );
+        return missing();
     };
     let count = order.body["item"]["items"].as_array().map_or(0, Vec::len);
     let mut received = Vec::new();
@@ -417,10 +418,6 @@ async fn fulfillment(
     match found {
         Some(f) => Json(json!({"externalId": f.external_id, "createdFrom": {"id": f.sales_order}}))
             .into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "NONEXISTENT_ID",
-            "The record instance does not exist.",
-        ),
+        None => missing(),
     }
 }

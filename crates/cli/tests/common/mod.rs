@@ -1,4 +1,5 @@
 //! Runs the built `crossdock` as a user would.
+#![allow(dead_code)]
 
 use std::process::Command;
 
@@ -13,4 +14,25 @@ pub fn crossdock(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// `crossdock mapping test` of `connector`'s mapping for `operation` on the file `input`.
+pub fn mapping_test(
+    config: &str,
+    connector: &str,
+    operation: &str,
+    input: &str,
+) -> (bool, String, String) {
+    crossdock(&[
+        "mapping",
+        "test",
+        "--config",
+        config,
+        "--connector",
+        connector,
+        "--operation",
+        operation,
+        "--input",
+        input,
+    ])
 }
