@@ -35,22 +35,35 @@ impl Owners {
         writer: &str,
         write: Value,
     ) -> Result<Result<(), String>, EngineError> {
-        let Some(why) = self.ownership.refuses(domain, scope, writer) else {
+        let Some((why, violation)) = refusal(&self.ownership, domain, scope, writer, write) else {
             return Ok(Ok(()));
-        };
-        let violation = Violation {
-            domain: domain.as_str(),
-            scope: (!scope.is_empty()).then(|| scope.to_string()),
-            writer: writer.to_string(),
-            owner: (self.ownership.owner(domain, scope))
-                .unwrap_or_default()
-                .to_string(),
-            sku: None,
-            write,
         };
         (self.inventory)
             .submit(vec![Command::RecordViolation(Box::new(violation))])
             .await?;
         Ok(Err(why))
     }
+}
+
+/// Why `writer` may not write `domain` (for `scope`) under `ownership`, with the violation to
+/// keep of `write`; `None` when it may.
+pub(crate) fn refusal(
+    ownership: &Ownership,
+    domain: Domain,
+    scope: &str,
+    writer: &str,
+    write: Value,
+) -> Option<(String, Violation)> {
+    let why = ownership.refuses(domain, scope, writer)?;
+    let violation = Violation {
+        domain: domain.as_str(),
+        scope: (!scope.is_empty()).then(|| scope.to_string()),
+        writer: writer.to_string(),
+        owner: (ownership.owner(domain, scope))
+            .unwrap_or_default()
+            .to_string(),
+        sku: None,
+        write,
+    };
+    Some((why, violation))
 }

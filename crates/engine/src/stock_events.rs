@@ -10,11 +10,12 @@
 use std::sync::Arc;
 
 use crossdock_domain::ErrorCode;
-use crossdock_domain::ledger::{Command, Outcome, Violation};
+use crossdock_domain::ledger::{Command, Outcome};
 use crossdock_domain::stock_events::parse_event;
 use serde_json::Value;
 
 use crate::config::{Domain, Ownership};
+use crate::owners::refusal;
 use crate::{EngineError, Inventory};
 
 /// Records stock events. Cheap to clone.
@@ -72,19 +73,12 @@ impl StockEvents {
             };
             let by = writer.unwrap_or(&e.source);
             let location = e.location.as_str();
-            if let Some(why) = self.ownership.refuses(Domain::Inventory, location, by) {
-                let owner = (self.ownership.owner(Domain::Inventory, location))
-                    .unwrap_or_default()
-                    .to_string();
-                violations.push(Command::RecordViolation(Box::new(Violation {
-                    domain: Domain::Inventory.as_str(),
-                    scope: Some(location.to_string()),
-                    writer: by.to_string(),
-                    owner,
-                    sku: Some(e.sku.clone()),
-                    write: serde_json::json!({"source": e.source,
-                                              "source_event_id": e.source_event_id}),
-                })));
+            let write = serde_json::json!({"source": e.source,
+                                           "source_event_id": e.source_event_id});
+            let refused = refusal(&self.ownership, Domain::Inventory, location, by, write);
+            if let Some((why, mut violation)) = refused {
+                violation.sku = Some(e.sku.clone());
+                violations.push(Command::RecordViolation(Box::new(violation)));
                 recorded
                     .rejected
                     .push((index, ErrorCode::OwnershipViolation, why));
