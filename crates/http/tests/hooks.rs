@@ -1,6 +1,7 @@
 //! Webhooks in, end to end over HTTP on both stores: Shopify-signed orders (redelivered, some
-//! at once) taken in once, cancellations, signatures refused and kept, a delivery that cannot
-//! be taken in parked and taken in by a retry once mended, and Standard Webhooks stock events.
+//! at once) taken in once, cancellations, signatures refused and kept (a storm of them only
+//! in part), a delivery that cannot be taken in parked and taken in by a retry once mended,
+//! and Standard Webhooks stock events.
 
 mod common;
 
@@ -132,6 +133,17 @@ async fn bad_signatures_are_refused_and_kept_for_inspection() {
             String::from_utf8(tampered.clone()).unwrap()
         );
         assert_eq!(kept[1]["headers"]["x-shopify-topic"], "orders/create");
+
+        // A storm of forged deliveries: every one refused, the first few kept.
+        for _ in 0..40 {
+            let (status, _) = deliver(&app, "shop-us", &headers, &tampered).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+        let (_, list) = app.get("/v1/hooks/shop-us/rejections?limit=200").await;
+        let kept = list["rejections"].as_array().unwrap().len();
+        // At most 20 in ten seconds (22 if a window closed between the first two and the
+        // storm); the rest only counted.
+        assert!((20..=22).contains(&kept), "{kept} of 42 kept");
 
         // A Standard Webhooks delivery past the five minutes allowed is a replay.
         let stale = json!({"type": "stock.adjusted", "timestamp": "2026-01-01T00:00:00Z",

@@ -12,6 +12,7 @@
 //! Redeliveries are taken in once: orders by their natural key, shipments and stock events by
 //! their source's event id, and a parked delivery is the same job however often it comes.
 
+mod kept;
 mod take;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,8 @@ struct HookConnector {
     secret: String,
     channel: Option<String>,
     mappings: InboundMappings,
+    /// How many refused deliveries are being kept.
+    kept: kept::Kept,
 }
 
 /// Takes connectors' webhooks in. Cheap to clone.
@@ -239,17 +242,34 @@ impl Hooks {
         let delivery = match c.pack.verify(&c.secret, headers, body, now.0 / 1000) {
             Ok(d) => d,
             Err(e) => {
-                let kept: serde_json::Map<String, Value> = (c.pack.kept_headers().iter())
+                let headers_kept: serde_json::Map<String, Value> = (c.pack.kept_headers().iter())
                     .filter_map(|h| headers.get(h).map(|v| (h.to_string(), json!(v))))
                     .collect();
-                let rejection =
-                    Rejection::new(&c.name, e.to_string(), now, Value::Object(kept), body);
-                inner
-                    .inventory
-                    .store()
-                    .record_rejection(rejection)
-                    .await
-                    .map_err(EngineError::from)?;
+                let (keep, passed_over) = c.kept.admit(std::time::Instant::now());
+                if passed_over > 0 {
+                    tracing::warn!(
+                        connector = c.name,
+                        passed_over,
+                        "refused deliveries not kept: more than {} in {:?}",
+                        kept::KEPT_PER_WINDOW,
+                        kept::WINDOW
+                    );
+                }
+                if keep {
+                    let rejection = Rejection::new(
+                        &c.name,
+                        e.to_string(),
+                        now,
+                        Value::Object(headers_kept),
+                        body,
+                    );
+                    inner
+                        .inventory
+                        .store()
+                        .record_rejection(rejection)
+                        .await
+                        .map_err(EngineError::from)?;
+                }
                 tracing::warn!(connector = c.name, reason = %e, "webhook refused: signature");
                 return Err(HookError::Signature(e));
             }
@@ -341,6 +361,7 @@ impl HookConnector {
             secret,
             channel: c.channel.clone(),
             mappings,
+            kept: kept::Kept::new(std::time::Instant::now()),
         }))
     }
 }
