@@ -1,6 +1,7 @@
 //! The configuration's parsing, checks and summary.
 
 use super::*;
+use crossdock_domain::Allocation;
 
 #[test]
 fn a_secret_written_into_the_file_is_refused_by_its_key_and_never_echoed() {

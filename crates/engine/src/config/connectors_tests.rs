@@ -1,0 +1,146 @@
+//! `[[connectors]]` read key for key, and each mistake named by its key.
+
+use super::super::EXAMPLE;
+use super::*;
+
+fn with(connectors: &str) -> Result<Config, String> {
+    Config::parse(&format!("{EXAMPLE}\n{connectors}")).map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_crossdock_connector_takes_its_roles_place() {
+    let config = with(
+        r#"
+[[connectors]]
+name = "erp-east"
+kind = "crossdock"
+role = "erp"
+url = "https://erp.example.com/api"
+rate_per_sec = 20
+auth = { kind = "bearer", token = "env:ERP_TOKEN" }
+statuses = { "Pending Approval" = "on_hold" }
+"#,
+    )
+    .unwrap();
+    let erp = config.system("erp").unwrap();
+    assert_eq!(erp.url, "https://erp.example.com/api");
+    assert_eq!(erp.rate_per_sec, 20.0);
+    assert_eq!(erp.timeout_ms, SystemSettings::at("x").timeout_ms);
+    assert!(matches!(erp.auth, Some(Auth::Bearer { .. })));
+    assert_eq!(erp.state_of("Pending Approval"), Some(OrderState::OnHold));
+}
+
+/// The example of the connector model reads key for key: a Shopify connector is taken
+/// (its webhooks come in; it does not take the storefront's place), a NetSuite connector
+/// takes the ERP's, and a pack this build does not speak yet is refused by name.
+#[test]
+fn shopify_and_netsuite_connectors_are_taken_and_other_packs_are_refused_by_name() {
+    let shopify = r#"
+[[connectors]]
+name = "shop-us"
+kind = "shopify"
+channel = "web"
+url = "https://acme.myshopify.com"
+api_version = "2025-10"
+auth = { kind = "header", name = "X-Shopify-Access-Token", value = "env:SHOPIFY_TOKEN" }
+webhook_secret = "env:SHOPIFY_WEBHOOK_SECRET"
+location_id = "gid://shopify/Location/1"
+"#;
+    let config = with(shopify).unwrap();
+    assert_eq!(config.connectors[0].kind, ConnectorKind::Shopify);
+    assert_eq!(config.connectors[0].role(), Some("storefront"));
+    assert!(config.system("storefront").is_none());
+    let unversioned = shopify.replace("api_version = \"2025-10\"\n", "");
+    let e = with(&unversioned).unwrap_err();
+    assert!(e.contains("connectors[0].api_version"), "{e}");
+    let unsigned = shopify.replace("webhook_secret = \"env:SHOPIFY_WEBHOOK_SECRET\"\n", "");
+    let e = with(&unsigned).unwrap_err();
+    assert!(
+        e.contains("connectors[0].webhook_secret") && e.contains("env:SHOP_US_WEBHOOK_SECRET"),
+        "{e}"
+    );
+    let netsuite = r#"
+[[connectors]]
+name = "netsuite"
+kind = "netsuite"
+url = "https://1234567.suitetalk.api.netsuite.com/services/rest"
+default_customer = "9001"
+auth = { kind = "netsuite_tba", account = "1234567", consumer_key = "env:NS_CK", consumer_secret = "env:NS_CS", token_id = "env:NS_TI", token_secret = "env:NS_TS" }
+"#;
+    let config = with(netsuite).unwrap();
+    let erp = config
+        .system("erp")
+        .expect("NetSuite takes the ERP's place");
+    assert!(erp.url.ends_with("/services/rest"));
+    assert!(matches!(erp.auth, Some(Auth::NetsuiteTba { .. })));
+    let e = with(&format!("[erp]\nurl = \"http://127.0.0.1:9\"\n{netsuite}")).unwrap_err();
+    assert!(e.contains("`erp` is already configured"), "{e}");
+    let unsigned: Vec<&str> = netsuite
+        .lines()
+        .filter(|l| !l.starts_with("auth"))
+        .collect();
+    let e = with(&unsigned.join("\n")).unwrap_err();
+    assert!(e.contains("connectors[0].auth"), "{e}");
+    let units = netsuite.replace(
+        "default_customer",
+        "business_units = [\"east\"]\ndefault_customer",
+    );
+    let e = with(&units).unwrap_err();
+    assert!(e.contains("business_units") && e.contains("one ERP"), "{e}");
+    let adobe = "[[connectors]]\nname = \"mage\"\nkind = \"adobe_commerce\"\n\
+                 url = \"https://shop.example.com\"\nchannel = \"web\"\n";
+    let e = with(adobe).unwrap_err();
+    assert!(e.contains("does not speak adobe_commerce yet"), "{e}");
+}
+
+#[test]
+fn each_mistake_is_named_by_its_key() {
+    let entry = |extra: &str| {
+        format!("[[connectors]]\nname = \"a\"\nkind = \"crossdock\"\nurl = \"http://x\"\n{extra}\n")
+    };
+    for (extra, key, says) in [
+        ("", "connectors[0].role", "names its role"),
+        ("role = \"crm\"", "connectors[0].role", "not one of"),
+        (
+            "role = \"erp\"\nchannel = \"web\"",
+            "connectors[0].channel",
+            "only a storefront",
+        ),
+        (
+            "role = \"storefront\"\nchannel = \"moon\"",
+            "connectors[0].channel",
+            "not defined",
+        ),
+        (
+            "role = \"wms\"\nbusiness_units = [\"east\"]",
+            "connectors[0].business_units",
+            "only an ERP",
+        ),
+        (
+            "role = \"erp\"\nauth = { kind = \"bearer\", token = \"sk_live_hunter2\" }",
+            "connectors[0].auth.token",
+            "env:NAME",
+        ),
+        (
+            "role = \"erp\"\nwebhook_secret = \"hunter2\"",
+            "connectors[0].webhook_secret",
+            "env:NAME",
+        ),
+    ] {
+        let e = with(&entry(extra)).unwrap_err();
+        assert!(e.contains(key) && e.contains(says), "{extra}: {e}");
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+    let ftp = entry("role = \"erp\"").replace("http://x", "ftp://x");
+    assert!(with(&ftp).unwrap_err().contains("connectors[0].url"));
+    let twice = format!("{}{}", entry("role = \"erp\""), entry("role = \"wms\""));
+    assert!(with(&twice).unwrap_err().contains("used twice"));
+    let shopify_role = "[[connectors]]\nname = \"s\"\nkind = \"shopify\"\nrole = \"erp\"\nurl = \"https://s\"\nchannel = \"web\"\n";
+    assert!(with(shopify_role).unwrap_err().contains("implied"));
+    let bad_name = entry("role = \"erp\"").replace("name = \"a\"", "name = \"Shop US\"");
+    assert!(with(&bad_name).unwrap_err().contains("connectors[0].name"));
+    let e = with("[erp]\nurl = \"http://e\"\n").map(|_| ());
+    assert!(e.is_ok(), "{e:?}");
+    let both = format!("[erp]\nurl = \"http://e\"\n\n{}", entry("role = \"erp\""));
+    assert!(with(&both).unwrap_err().contains("already configured"));
+}
