@@ -1,44 +1,112 @@
-//! jq mappings, in-process on one core: canonical two-line orders mapped to an ERP's
-//! sales-order request, beside the JSON round trip (print and parse) of the same orders that
-//! every run makes to hand a document to jaq and take one back.
+//! jq mappings, in-process on one core, per pack and with the pack's own program on the input
+//! the hub gives it: NetSuite's sales order (a canonical two-line order with its bindings) and
+//! fulfilment (a parcel against the sales order's lines), and Shopify's `orders/create` (the
+//! pack's fixture in the inbound envelope). Each beside the JSON round trip (print and parse)
+//! of the same inputs that every run makes to hand a document to jaq and take one back.
 
 use std::time::Instant;
 
 use crossdock_connectors::mapping::Mapping;
+use crossdock_connectors::packs::{envelope, netsuite, shopify};
+use serde_json::{Value, json};
 
 use super::Row;
 use super::workload::order_json;
 
-/// A sales-order request of the kind an ERP pack's default mapping makes.
-const SALES_ORDER: &str = r#"{
-  externalId: .external_id,
-  entity: (.customer.account // .customer.id),
-  currency,
-  item: [.lines[] | {item: .sku, quantity: .qty, rate: .unit_price}],
-  shipAddress: (.ship_to | {addressee: .name, addr1: .line1, city, zip: .postal_code, country})
-}"#;
+/// The Shopify pack's `orders/create` fixture, as Shopify documents the payload.
+const SHOPIFY_ORDER: &str =
+    include_str!("../../../connectors/src/packs/shopify/fixtures/orders_create.json");
 
-/// `n` orders mapped, against `n` round trips of the same orders.
-pub(super) fn mapping_row(n: u64) -> anyhow::Result<Row> {
-    let mapping = Mapping::compile("sales_order.jq", SALES_ORDER)?;
-    let orders: Vec<serde_json::Value> = (0..100).map(|i| order_json(i, 2)).collect();
+/// The pack's own mapping for `operation`.
+fn own(
+    mappings: &[(&str, &'static str, &'static str)],
+    operation: &str,
+) -> anyhow::Result<Mapping> {
+    let (_, name, code) = (mappings.iter())
+        .find(|(op, ..)| *op == operation)
+        .ok_or_else(|| anyhow::anyhow!("no mapping for {operation}"))?;
+    Ok(Mapping::compile(name, code)?)
+}
+
+/// A canonical order as the NetSuite pack hands it to `sales_order`, its bindings found.
+fn sales_order_input(i: u64) -> Value {
+    let mut order = order_json(i, 2);
+    order["id"] = json!(format!("ord_bench_{i}"));
+    let items: serde_json::Map<String, Value> = (order["lines"].as_array().into_iter().flatten())
+        .filter_map(|l| l["sku"].as_str())
+        .enumerate()
+        .map(|(k, sku)| (sku.to_string(), json!(format!("{}", 1000 + k))))
+        .collect();
+    json!({"connector": "netsuite", "order": order,
+           "bindings": {"customer": "9001", "items": items}})
+}
+
+/// A parcel of one of a two-line order's SKUs, as the pack hands it to `fulfilment`.
+fn fulfilment_input(i: u64) -> Value {
+    json!({
+        "connector": "netsuite",
+        "order": {"id": format!("ord_bench_{i}"), "channel": "b2b", "external_id": format!("B-{i}")},
+        "shipment": {"shipment_id": format!("SHIP-{i}"), "carrier": "UPS",
+                     "tracking_number": format!("1Z{i}"), "lines": [{"sku": "SKU-A", "qty": 1}]},
+        "bindings": {"items": {"SKU-A": "1000"}},
+        "sales_order": {"id": "6000", "lines": [
+            {"line": 1, "item": "1000", "quantity": 1, "quantity_fulfilled": 0},
+            {"line": 4, "item": "1001", "quantity": 1, "quantity_fulfilled": 0}]}
+    })
+}
+
+/// `n` runs of `mapping` over `inputs`, against `n` round trips of the same inputs.
+fn measure(name: &str, mapping: &Mapping, inputs: &[Value], n: u64) -> anyhow::Result<Row> {
     let started = Instant::now();
     for i in 0..n {
-        let text = orders[i as usize % orders.len()].to_string();
-        let back: serde_json::Value = serde_json::from_str(&text)?;
+        let text = inputs[i as usize % inputs.len()].to_string();
+        let back: Value = serde_json::from_str(&text)?;
         std::hint::black_box(back);
     }
     let baseline = n as f64 / started.elapsed().as_secs_f64();
     let started = Instant::now();
     for i in 0..n {
-        std::hint::black_box(mapping.run(&orders[i as usize % orders.len()])?);
+        std::hint::black_box(mapping.run(&inputs[i as usize % inputs.len()])?);
     }
     Ok(Row {
-        name: "jq mapping, order → sales order (2 lines)".into(),
+        name: name.into(),
         ops: n,
         secs: started.elapsed().as_secs_f64(),
         baseline: Some(baseline),
         latency: None,
         per_commit: None,
     })
+}
+
+/// One row per pack mapping, `n` runs each.
+pub(super) fn mapping_rows(n: u64) -> anyhow::Result<Vec<Row>> {
+    let orders: Vec<Value> = (0..100).map(sales_order_input).collect();
+    let parcels: Vec<Value> = (0..100).map(fulfilment_input).collect();
+    let shopify_order: Value = serde_json::from_str(SHOPIFY_ORDER)?;
+    let deliveries = vec![envelope(
+        "shop-us",
+        Some("web"),
+        "orders/create",
+        shopify_order,
+    )];
+    Ok(vec![
+        measure(
+            "jq, NetSuite sales_order (2 lines, pack's own)",
+            &own(netsuite::MAPPINGS, "sales_order")?,
+            &orders,
+            n,
+        )?,
+        measure(
+            "jq, NetSuite fulfilment (pack's own)",
+            &own(netsuite::MAPPINGS, "fulfilment")?,
+            &parcels,
+            n,
+        )?,
+        measure(
+            "jq, Shopify orders/create (pack's own)",
+            &own(shopify::MAPPINGS, "orders/create")?,
+            &deliveries,
+            n,
+        )?,
+    ])
 }

@@ -95,7 +95,8 @@ enum Part {
     Intake,
     /// Posting to the simulated ERP.
     Erp,
-    /// jq mappings, in-process, beside the JSON round trip they make.
+    /// jq mappings, each pack's own on the input the hub gives it, in-process, beside the
+    /// JSON round trip they make.
     Mapping,
     /// Shopify order webhooks (signed) over HTTP, beside plain `POST /v1/orders` of the
     /// same orders, on a fresh store.
@@ -370,7 +371,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let mut rows = Vec::new();
     if args.runs(Part::Mapping) {
-        rows.push(mapping::mapping_row(20_000)?);
+        rows.extend(mapping::mapping_rows(20_000)?);
     }
 
     // SQLite.
