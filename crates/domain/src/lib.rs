@@ -13,6 +13,7 @@ pub mod ats;
 pub mod binding;
 pub mod error;
 pub mod estate;
+pub mod event_types;
 pub mod ids;
 pub mod inbound;
 pub mod job;

@@ -368,6 +368,11 @@ impl WriteSet {
             .events
             .iter()
             .map(|e| {
+                debug_assert!(
+                    crossdock_domain::event_types::is_event_type(e.kind),
+                    "`{}` is missing from the catalogue of event types",
+                    e.kind
+                );
                 (
                     e.kind,
                     e.sku.as_ref().map(|s| s.to_string()),

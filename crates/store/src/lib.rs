@@ -14,6 +14,16 @@ use crossdock_domain::ledger::{Command, Outcome, Reservation};
 use crossdock_domain::{Estate, ReservationId, Sku, SkuState, Timestamp};
 use serde::Serialize;
 
+/// Runs a method on whichever backend an [`AnyStore`] holds.
+macro_rules! delegate {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $e.await,
+            AnyStore::Postgres($s) => $e.await,
+        }
+    };
+}
+
 mod batch;
 pub mod bindings;
 pub mod inbound;
@@ -24,6 +34,7 @@ pub mod postgres;
 mod records;
 mod rows;
 pub mod sqlite;
+pub mod subscriptions;
 
 pub use bindings::{BindingQuery, StoredBinding};
 pub use inbound::{ParkedJob, Rejection};
@@ -33,6 +44,9 @@ pub use jobs::{
 pub use postgres::PgStore;
 pub use records::{Invoice, Return, ReturnedUnits, Shipment, StoredOrder, Transition, Units};
 pub use sqlite::SqliteStore;
+pub use subscriptions::{
+    Attempt, AttemptOutcome, AttemptQuery, DueDelivery, Subscription, SubscriptionStore,
+};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -361,15 +375,6 @@ impl AnyStore {
             AnyStore::Postgres(s) => s.writers(),
         }
     }
-}
-
-macro_rules! delegate {
-    ($self:ident, $s:ident => $e:expr) => {
-        match $self {
-            AnyStore::Sqlite($s) => $e.await,
-            AnyStore::Postgres($s) => $e.await,
-        }
-    };
 }
 
 impl Store for AnyStore {

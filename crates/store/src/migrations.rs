@@ -141,6 +141,7 @@ migrations!(
     12 => "0012_hook_rejections.sql",
     13 => "0013_connector_cursors.sql",
     14 => "0014_bindings.sql",
+    15 => "0015_subscriptions.sql",
 );
 
 /// Creates the table that records applied migrations.

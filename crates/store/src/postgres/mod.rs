@@ -10,6 +10,7 @@
 mod jobs;
 mod orders;
 mod sql;
+mod subscriptions;
 mod write;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

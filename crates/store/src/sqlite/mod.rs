@@ -10,6 +10,7 @@
 mod jobs;
 mod orders;
 mod sql;
+mod subscriptions;
 mod wal;
 mod writer;
 
@@ -265,6 +266,22 @@ impl SqliteStore {
             .send(Msg::Jobs(op, tx))
             .map_err(|_| StoreError::WriterStopped)?;
         rx.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Runs `f` on the writer's transaction, merged with the other job writes waiting (its
+    /// own savepoint: a failure undoes only its writes), and answers with what it returns
+    /// once that transaction is committed.
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let call: writer::Call = Box::new(move |c| Ok(Box::new(f(c)?)));
+        match self.jobs_op(JobOp::Call(call)).await? {
+            JobReply::Any(answer) => Ok(*answer
+                .downcast::<T>()
+                .expect("a call answers with its own type")),
+            _ => unreachable!("a call answers with its value"),
+        }
     }
 
     async fn read<T: Send + 'static>(

@@ -1,6 +1,8 @@
 //! The one writer thread: batches committed in arrival order, everything waiting merged into
 //! one transaction (group commit), and the job runner's writes beside them.
 
+use std::any::Any;
+
 use super::*;
 
 pub(super) type Reply = oneshot::Sender<Result<Committed>>;
@@ -31,7 +33,12 @@ pub(super) enum JobOp {
     Reject(Box<crate::Rejection>),
     SetCursor(String, i64, Timestamp),
     PutBindings(Vec<crossdock_domain::Binding>, Timestamp),
+    /// Any other write, answered with whatever it returns (see [`SqliteStore::write`]).
+    Call(Call),
 }
+
+/// A write run on the writer's transaction; its answer goes back as [`JobReply::Any`].
+pub(super) type Call = Box<dyn FnOnce(&Connection) -> Result<Box<dyn Any + Send>> + Send>;
 
 pub(super) enum JobReply {
     Leased(Vec<crate::Job>),
@@ -39,6 +46,7 @@ pub(super) enum JobReply {
     Acted(Option<Box<crate::Exception>>),
     Purged(u64),
     Recorded,
+    Any(Box<dyn Any + Send>),
 }
 
 pub(super) type JobReplyTx = oneshot::Sender<Result<JobReply>>;
@@ -89,6 +97,7 @@ pub(super) fn job_op(tx: &Connection, op: JobOp) -> Result<JobReply> {
             }
             JobReply::Purged(changed)
         }
+        JobOp::Call(call) => JobReply::Any(call(tx)?),
     })
 }
 

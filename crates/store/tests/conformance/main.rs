@@ -6,6 +6,7 @@ mod harness;
 mod inventory;
 mod jobs;
 mod orders;
+mod subscriptions;
 
 use crossdock_domain::JobKind;
 use std::collections::HashSet;
@@ -20,6 +21,7 @@ use harness::*;
 use inventory::*;
 use jobs::*;
 use orders::*;
+use subscriptions::*;
 
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
@@ -70,4 +72,6 @@ conformance!(
     a_read_filtered_by_type_looks_at_a_bounded_window,
     bindings_are_set_changed_paged_and_looked_up,
     racing_writers_leave_one_binding_per_key,
+    deliveries_are_queued_leased_finished_and_replayed,
+    racing_senders_lease_each_delivery_once,
 );
