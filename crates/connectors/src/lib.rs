@@ -11,6 +11,7 @@ pub mod oauth1;
 pub mod packs;
 pub mod remote;
 pub mod signatures;
+pub mod subscriptions;
 pub mod tls;
 pub mod workers;
 

@@ -171,12 +171,7 @@ impl Remote {
     /// Sorts a response into an answer, a call worth retrying or a refusal.
     async fn sort(&self, res: reqwest::Response) -> Result<Answer, JobResult> {
         let status = res.status();
-        let retry_after = res
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = retry_after(res.headers());
         let location = res
             .headers()
             .get(reqwest::header::LOCATION)
@@ -248,6 +243,22 @@ pub fn segment(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, UNRESERVED).to_string()
 }
 
+/// How long an answer's `Retry-After` asks to wait: a number of seconds, or an HTTP date
+/// (a date already past asks for no wait).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let wait = at.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(wait).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,5 +268,27 @@ mod tests {
         assert_eq!(segment("ord_01ABC"), "ord_01ABC");
         assert_eq!(segment("W/1001 #2"), "W%2F1001%20%232");
         assert_eq!(segment("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_a_date() {
+        let with = |v: &str| {
+            let mut h = reqwest::header::HeaderMap::new();
+            h.insert(reqwest::header::RETRY_AFTER, v.parse().unwrap());
+            retry_after(&h)
+        };
+        assert_eq!(with("120"), Some(Duration::from_secs(120)));
+        assert_eq!(with("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(600);
+        let date = jiff::fmt::rfc2822::DateTimePrinter::new()
+            .timestamp_to_rfc9110_string(&soon)
+            .unwrap();
+        let wait = with(&date).unwrap();
+        assert!(
+            wait > Duration::from_secs(590) && wait <= Duration::from_secs(600),
+            "{date}"
+        );
+        assert_eq!(with("soon"), None);
+        assert_eq!(retry_after(&reqwest::header::HeaderMap::new()), None);
     }
 }

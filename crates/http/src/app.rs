@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crossdock_connectors::hooks::Hooks;
+use crossdock_connectors::subscriptions::{Subscriptions, deliver};
 use crossdock_connectors::workers::{self, Workers};
 use crossdock_engine::backorders;
 use crossdock_engine::bindings::Bindings;
@@ -75,7 +76,11 @@ pub async fn run_with_store(
         fulfilment.clone(),
         stock_events.clone(),
     )?;
-    let workers = workers::start(config, &inventory, &credit, &hooks, &bindings, &shutdown)?;
+    let mut workers = workers::start(config, &inventory, &credit, &hooks, &bindings, &shutdown)?;
+    let store = inventory.store().clone();
+    let sender = deliver::start(store.clone(), &config.subscriptions, shutdown.clone())
+        .map_err(crossdock_connectors::SetupError::from)?;
+    workers.tasks.push(sender);
     let addr = listener.local_addr()?;
     let state = AppState {
         inventory: inventory.clone(),
@@ -87,6 +92,7 @@ pub async fn run_with_store(
         erp_statuses,
         hooks,
         bindings,
+        subscriptions: Subscriptions::new(store),
     };
     let app = crate::router(state, config.server.max_body_bytes);
     let limits = config.server.clone();

@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use crossdock_connectors::hooks::Hooks;
+use crossdock_connectors::subscriptions::Subscriptions;
 use crossdock_domain::ErrorCode;
 use crossdock_engine::bindings::Bindings;
 use crossdock_engine::erp_status::ErpStatuses;
@@ -55,6 +56,14 @@ pub struct AppState {
     pub hooks: Hooks,
     /// Our keys beside the connectors' ids.
     pub bindings: Bindings,
+    /// Webhooks out.
+    pub subscriptions: Subscriptions,
+}
+
+impl FromRef<AppState> for Subscriptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.subscriptions.clone()
+    }
 }
 
 impl FromRef<AppState> for Bindings {

@@ -45,7 +45,7 @@ pub use postgres::PgStore;
 pub use records::{Invoice, Return, ReturnedUnits, Shipment, StoredOrder, Transition, Units};
 pub use sqlite::SqliteStore;
 pub use subscriptions::{
-    Attempt, AttemptOutcome, AttemptQuery, DueDelivery, Subscription, SubscriptionStore,
+    Attempt, AttemptOutcome, AttemptQuery, DueDelivery, Followed, Subscription, SubscriptionStore,
 };
 
 /// A storage failure.

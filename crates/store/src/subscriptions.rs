@@ -35,6 +35,17 @@ pub struct Subscription {
     pub failed: i64,
 }
 
+/// A subscription as the sender follows the event log for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Followed {
+    /// The subscription.
+    pub id: String,
+    /// The event types delivered.
+    pub event_types: Vec<String>,
+    /// The event log has been followed for it up to this sequence number.
+    pub cursor: i64,
+}
+
 /// A delivery leased to a sender, with what it needs to post it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueDelivery {
@@ -151,6 +162,10 @@ pub trait SubscriptionStore: Send + Sync + 'static {
     /// Every subscription, oldest first.
     fn subscriptions(&self) -> impl Future<Output = Result<Vec<Subscription>>> + Send;
 
+    /// The enabled subscriptions with their cursors, for following the event log (cheaper
+    /// than [`SubscriptionStore::subscriptions`]: no counts).
+    fn followed(&self) -> impl Future<Output = Result<Vec<Followed>>> + Send;
+
     /// Forgets a subscription with its deliveries and attempts; false when there was none.
     fn delete_subscription(&self, id: &str) -> impl Future<Output = Result<bool>> + Send;
 
@@ -221,8 +236,7 @@ pub(crate) type Row = (
 /// A listed row as a subscription.
 pub(crate) fn from_row(row: Row) -> Result<Subscription> {
     let (id, url, types, secret, created_at, cursor, disabled_at, reason, pending, failed) = row;
-    let event_types = serde_json::from_str(&types)
-        .map_err(|e| crate::StoreError::Corrupt(format!("subscription {id}'s event types: {e}")))?;
+    let event_types = followed_from_row((id.clone(), types, cursor))?.event_types;
     Ok(Subscription {
         id,
         url,
@@ -234,6 +248,21 @@ pub(crate) fn from_row(row: Row) -> Result<Subscription> {
         disabled_reason: reason,
         pending,
         failed,
+    })
+}
+
+/// The enabled subscriptions: id, event types (JSON), cursor.
+pub(crate) const FOLLOWED: &str = "SELECT id, event_types, cursor FROM subscriptions \
+     WHERE disabled_at IS NULL ORDER BY created_at, id";
+
+/// A followed row as what the sender needs.
+pub(crate) fn followed_from_row((id, types, cursor): (String, String, i64)) -> Result<Followed> {
+    let event_types = serde_json::from_str(&types)
+        .map_err(|e| crate::StoreError::Corrupt(format!("subscription {id}'s event types: {e}")))?;
+    Ok(Followed {
+        id,
+        event_types,
+        cursor,
     })
 }
 
@@ -332,6 +361,9 @@ impl SubscriptionStore for AnyStore {
     }
     async fn subscriptions(&self) -> Result<Vec<Subscription>> {
         delegate!(self, s => s.subscriptions())
+    }
+    async fn followed(&self) -> Result<Vec<Followed>> {
+        delegate!(self, s => s.followed())
     }
     async fn delete_subscription(&self, id: &str) -> Result<bool> {
         delegate!(self, s => s.delete_subscription(id))

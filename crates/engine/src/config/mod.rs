@@ -11,6 +11,7 @@ mod connectors;
 mod credentials;
 mod estate;
 mod ownership;
+mod subscriptions;
 mod summary;
 mod systems;
 
@@ -18,6 +19,7 @@ pub use connectors::{ConnectorConfig, ConnectorKind};
 pub use credentials::{Auth, Secret, SecretError};
 pub use estate::{BackorderPolicy, ChannelConfig, CreditCheck, LocationConfig, SafetyStockConfig};
 pub use ownership::{Domain, Owners, Ownership};
+pub use subscriptions::SubscriptionsConfig;
 pub use systems::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
 
 /// Why a configuration was refused. The message names the key and what is wrong.
@@ -120,6 +122,9 @@ pub struct Config {
     /// Which system owns each domain of data (`[ownership]`).
     #[serde(default)]
     pub ownership: Ownership,
+    /// How webhooks out are delivered (`[subscriptions]`).
+    #[serde(default)]
+    pub subscriptions: SubscriptionsConfig,
 }
 
 /// `[saga]`
@@ -383,6 +388,7 @@ impl Config {
                 });
             }
         }
+        self.subscriptions.check()?;
         self.estate()?;
         Ok(())
     }

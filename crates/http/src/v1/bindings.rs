@@ -103,8 +103,6 @@ async fn list(
         limit,
     };
     let page = bindings.list(query).await?;
-    let next_after = (page.len() as i64 >= limit)
-        .then(|| page.last().map(|b| b.id))
-        .flatten();
+    let next_after = super::next_page(&page, limit, |b| b.id);
     Ok(Json(json!({"bindings": page, "next_after": next_after})))
 }

@@ -71,7 +71,7 @@ async fn list(
         limit,
     };
     let exceptions = inv.exceptions(filter).await?;
-    let next_after = super::next_page(&exceptions, limit, |e| e.id.as_str());
+    let next_after = super::next_page(&exceptions, limit, |e| e.id.to_string());
     Ok(Json(
         json!({ "exceptions": exceptions, "next_after": next_after }),
     ))

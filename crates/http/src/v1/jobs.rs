@@ -79,6 +79,6 @@ async fn list(
             limit,
         })
         .await?;
-    let next_after = super::next_page(&jobs, limit, |j| j.id.as_str());
+    let next_after = super::next_page(&jobs, limit, |j| j.id.to_string());
     Ok(Json(json!({ "jobs": jobs, "next_after": next_after })))
 }

@@ -14,6 +14,7 @@ pub mod items;
 pub mod jobs;
 pub mod orders;
 pub mod reservations;
+pub mod subscriptions;
 
 /// Every `/v1` route.
 pub fn router() -> Router<AppState> {
@@ -29,13 +30,14 @@ pub fn router() -> Router<AppState> {
         .merge(fulfilment::router())
         .merge(hooks::router())
         .merge(bindings::router())
+        .merge(subscriptions::router())
 }
 
 /// The cursor to a list's next page: the last item's id when the page is full (there may
 /// be more), none when the list ended. Send it back as `?after=`.
-pub(crate) fn next_page<T>(page: &[T], limit: i64, id: impl Fn(&T) -> &str) -> Option<String> {
+pub(crate) fn next_page<T, K>(page: &[T], limit: i64, id: impl Fn(&T) -> K) -> Option<K> {
     (page.len() as i64 >= limit)
-        .then(|| page.last().map(|t| id(t).to_string()))
+        .then(|| page.last().map(id))
         .flatten()
 }
 

@@ -216,7 +216,7 @@ async fn list(
             limit,
         })
         .await?;
-    let next_after = super::next_page(&orders, limit, |o| o.id.as_str());
+    let next_after = super::next_page(&orders, limit, |o| o.id.to_string());
     let orders: Vec<Value> = orders.into_iter().map(|o| view(&inv, o)).collect();
     Ok(Json(json!({ "orders": orders, "next_after": next_after })))
 }

@@ -23,6 +23,7 @@ CREATE TABLE deliveries (
     PRIMARY KEY (subscription_id, seq)
 );
 CREATE INDEX deliveries_due ON deliveries (next_at) WHERE state = 'pending';
+CREATE INDEX deliveries_by_state ON deliveries (subscription_id, state);
 
 -- Every try at a delivery, with what the endpoint answered.
 CREATE TABLE delivery_attempts (

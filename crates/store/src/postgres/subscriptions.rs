@@ -24,6 +24,12 @@ impl crate::SubscriptionStore for PgStore {
         rows.into_iter().map(sql::from_row).collect()
     }
 
+    async fn followed(&self) -> Result<Vec<crate::subscriptions::Followed>> {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as(sql::FOLLOWED).fetch_all(&self.pool).await?;
+        rows.into_iter().map(sql::followed_from_row).collect()
+    }
+
     async fn delete_subscription(&self, id: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let mut gone = 0;

@@ -42,6 +42,16 @@ impl crate::SubscriptionStore for SqliteStore {
         .await
     }
 
+    async fn followed(&self) -> Result<Vec<crate::subscriptions::Followed>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(sql::FOLLOWED)?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let rows: Vec<(String, String, i64)> = rows.collect::<rusqlite::Result<_>>()?;
+            rows.into_iter().map(sql::followed_from_row).collect()
+        })
+        .await
+    }
+
     async fn delete_subscription(&self, id: &str) -> Result<bool> {
         let id = id.to_string();
         self.write(move |c| {

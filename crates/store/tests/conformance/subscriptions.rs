@@ -194,7 +194,10 @@ pub async fn deliveries_are_queued_leased_finished_and_replayed(h: Harness) {
             .unwrap()
             .is_empty()
     );
+    assert!(s.followed().await.unwrap().is_empty());
     assert!(s.replay("sub_a", 3).await.unwrap());
+    let followed = s.followed().await.unwrap();
+    assert_eq!((followed[0].cursor, followed[0].event_types.len()), (3, 1));
     assert_eq!(one(s, "sub_a").await.disabled_at, None);
     assert_eq!(
         s.lease_deliveries(Timestamp(700), Timestamp(800), 10)
