@@ -419,6 +419,9 @@ async fn contract(app: App) {
         "/v1/jobs",
         "/v1/exceptions",
         "/v1/exceptions/{id}/retry",
+        "/v1/subscriptions",
+        "/v1/subscriptions/{id}/attempts",
+        "/v1/subscriptions/{id}/replay",
         "/healthz",
         "/readyz",
     ] {
@@ -471,6 +474,24 @@ async fn contract(app: App) {
         .map(|c| c.as_str().into())
         .collect();
     assert_eq!(query("/v1/exceptions", "code"), codes);
+    let types: Vec<String> = (crossdock_domain::event_types::EVENT_TYPES.iter())
+        .map(|t| t.to_string())
+        .collect();
+    let subscription = &doc["components"]["schemas"]["Subscription"]["properties"];
+    let body = &doc["paths"]["/v1/subscriptions"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"]["properties"];
+    assert_eq!(
+        (
+            names(&subscription["event_types"]["items"]["enum"]),
+            names(&body["event_types"]["items"]["enum"])
+        ),
+        (types.clone(), types)
+    );
+    let outcomes: Vec<String> = (crossdock_store::AttemptOutcome::ALL.iter())
+        .map(|o| o.as_str().into())
+        .collect();
+    let attempt = &doc["components"]["schemas"]["DeliveryAttempt"]["properties"];
+    assert_eq!(names(&attempt["outcome"]["enum"]), outcomes);
     // A code a response names is answered with that response's status (422 takes any
     // field's code), so the document and the server cannot disagree on it.
     for (path, item) in doc["paths"].as_object().unwrap() {
