@@ -478,8 +478,8 @@ async fn contract(app: App) {
         .map(|t| t.to_string())
         .collect();
     let subscription = &doc["components"]["schemas"]["Subscription"]["properties"];
-    let body = &doc["paths"]["/v1/subscriptions"]["post"]["requestBody"]["content"]
-        ["application/json"]["schema"]["properties"];
+    let body = &doc["paths"]["/v1/subscriptions"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"]["properties"];
     assert_eq!(
         (
             names(&subscription["event_types"]["items"]["enum"]),

@@ -22,7 +22,6 @@
 //!   `detail`); a concurrency-limit answer, as 429 or as 400 with NetSuite's limit codes, is
 //!   retried after its `Retry-After`.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crossdock_domain::{BindingKind, ErrorCode};
@@ -36,6 +35,7 @@ use serde_json::{Value, json};
 
 use crate::SetupError;
 use crate::mapping::Mapping;
+use crate::packs::erp_bindings::ErpBindings;
 use crate::remote::{Refusal, Remote, segment};
 
 /// The pack's own mappings: (operation, name, program).
@@ -67,8 +67,7 @@ pub struct NetSuite {
     remote: Remote,
     sales_order: Mapping,
     fulfilment: Mapping,
-    default_customer: Option<String>,
-    bindings: Bindings,
+    bindings: ErpBindings,
 }
 
 impl std::fmt::Debug for NetSuite {
@@ -140,93 +139,13 @@ impl NetSuite {
             remote,
             sales_order: mapping("sales_order")?,
             fulfilment: mapping("fulfilment")?,
-            default_customer: c.default_customer.clone(),
-            bindings,
-        })
-    }
-
-    /// Our key for an order's customer: its account, else its id.
-    fn customer_key(order: &StoredOrder) -> String {
-        let c = &order.order.customer;
-        c.account.clone().unwrap_or_else(|| c.id.clone())
-    }
-
-    async fn bound(
-        &self,
-        kind: BindingKind,
-        ours: impl IntoIterator<Item = String>,
-    ) -> Result<BTreeMap<String, String>, JobResult> {
-        self.bindings
-            .bound(&self.name, kind, ours)
-            .await
-            .map_err(|e| JobResult::Transient {
-                error: format!("cannot read {}'s bindings: {e}", self.name),
-                retry_after: None,
-            })
-    }
-
-    /// The customer's entity id: its binding, else the connector's `default_customer`.
-    async fn entity(&self, order: &StoredOrder) -> Result<String, JobResult> {
-        let key = Self::customer_key(order);
-        let mut found = self.bound(BindingKind::Customer, [key.clone()]).await?;
-        match found.remove(&key).or_else(|| self.default_customer.clone()) {
-            Some(id) => Ok(id),
-            None => Err(JobResult::Permanent {
-                code: ErrorCode::CustomerUnknownInErp,
-                error: format!(
-                    "no NetSuite customer for `{key}` on connector {}: add a binding (kind \
-                     customer), or give the connector a default_customer",
-                    self.name
-                ),
-            }),
-        }
-    }
-
-    /// The item ids bound to `skus`, every one, or the exception naming those nobody bound.
-    async fn items(
-        &self,
-        skus: impl IntoIterator<Item = String>,
-    ) -> Result<BTreeMap<String, String>, JobResult> {
-        let skus: Vec<String> = skus.into_iter().collect();
-        let items = self.bound(BindingKind::Item, skus.iter().cloned()).await?;
-        let mut missing: Vec<&str> = (skus.iter())
-            .filter(|s| !items.contains_key(*s))
-            .map(String::as_str)
-            .collect();
-        missing.dedup();
-        if missing.is_empty() {
-            return Ok(items);
-        }
-        Err(JobResult::Permanent {
-            code: ErrorCode::ItemUnknownInErp,
-            error: format!(
-                "no NetSuite item for {} on connector {}: add a binding (kind item) for each",
-                missing.join(", "),
-                self.name
-            ),
+            bindings: ErpBindings::new(&c.name, "NetSuite", c.default_customer.clone(), bindings),
         })
     }
 
     /// What the `sales_order` mapping reads for `order`, its bindings found.
     pub async fn sales_order_input(&self, order: &StoredOrder) -> Result<Value, JobResult> {
-        let customer = self.entity(order).await?;
-        let skus = order.order.lines.iter().map(|l| l.sku.to_string());
-        let items = self.items(skus).await?;
-        Ok(json!({
-            "connector": self.name,
-            "order": {
-                "id": order.id,
-                "channel": order.channel,
-                "external_id": order.external_id,
-                "business_unit": order.order.business_unit,
-                "customer": order.order.customer,
-                "currency": order.order.currency,
-                "lines": order.order.lines,
-                "ship_to": order.order.ship_to,
-                "tax": order.order.tax,
-            },
-            "bindings": {"customer": customer, "items": items},
-        }))
+        self.bindings.sales_order_input(order).await
     }
 
     /// Upserts the order's sales order; its internal id is kept as the order's binding.
@@ -253,36 +172,10 @@ impl NetSuite {
                 ),
             });
         };
-        let binding = crossdock_domain::Binding {
-            connector: self.name.clone(),
-            kind: BindingKind::Order,
-            ours: order.id.to_string(),
-            theirs: id.to_string(),
-        };
-        if let Err(e) = self.bindings.put(vec![binding]).await {
-            // The order keeps the id as its ERP order id either way.
-            tracing::warn!(connector = %self.name, order = %order.id, error = %e,
-                           "cannot keep the sales order's binding");
-        }
+        self.bindings.keep_order(order, id).await;
         Ok(ErpOrder {
             id: id.to_string(),
             status: None,
-        })
-    }
-
-    /// The internal id of the order's sales order: its ERP order id, else its binding.
-    async fn sales_order_id(&self, order: &StoredOrder) -> Result<String, JobResult> {
-        if let Some(id) = &order.erp_order_id {
-            return Ok(id.clone());
-        }
-        let key = order.id.to_string();
-        let mut found = self.bound(BindingKind::Order, [key.clone()]).await?;
-        found.remove(&key).ok_or_else(|| JobResult::Permanent {
-            code: ErrorCode::ErpRejected,
-            error: format!(
-                "order {} has no NetSuite sales order on connector {} to fulfil",
-                order.id, self.name
-            ),
         })
     }
 
@@ -311,10 +204,10 @@ impl NetSuite {
         order: &StoredOrder,
         shipment: &Value,
     ) -> Result<(), JobResult> {
-        let id = self.sales_order_id(order).await?;
+        let id = self.bindings.sales_order(order).await?;
         let skus = (shipment["lines"].as_array().into_iter().flatten())
             .filter_map(|l| l["sku"].as_str().map(str::to_string));
-        let items = self.items(skus).await?;
+        let items = self.bindings.items(skus).await?;
         let lines = self.lines(&id).await?;
         let input = json!({
             "connector": self.name,
@@ -358,10 +251,7 @@ impl NetSuite {
     /// bound is not held here: the sales order's own step names it, or books it to the
     /// connector's `default_customer`, whose credit is not the account's).
     pub async fn credit_hold(&self, account: &str) -> Result<bool, JobResult> {
-        let mut found = self
-            .bound(BindingKind::Customer, [account.to_string()])
-            .await?;
-        let Some(id) = found.remove(account) else {
+        let Some(id) = self.bindings.one(BindingKind::Customer, account).await? else {
             return Ok(false);
         };
         let path = format!(
