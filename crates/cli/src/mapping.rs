@@ -136,6 +136,7 @@ pub fn run(command: Command, config: Config) -> anyhow::Result<()> {
 fn pack_mappings(kind: ConnectorKind) -> &'static [(&'static str, &'static str, &'static str)] {
     match kind {
         ConnectorKind::Netsuite => crossdock_connectors::packs::netsuite::MAPPINGS,
+        ConnectorKind::BusinessCentral => crossdock_connectors::packs::business_central::MAPPINGS,
         _ => &[],
     }
 }

@@ -146,7 +146,13 @@ impl Remote {
 
     /// GETs `path`, a record that may not exist: `None` when the system answers 404.
     pub async fn find(&self, path: &str) -> Result<Option<Value>, JobResult> {
-        let res = self.respond(Method::GET, path, None).await?;
+        self.if_there(Method::GET, path).await
+    }
+
+    /// Calls `path` with `method` and no body, on a record that may not exist: `None` when
+    /// the system answers 404 (a DELETE of a record already gone, say).
+    pub async fn if_there(&self, method: Method, path: &str) -> Result<Option<Value>, JobResult> {
+        let res = self.respond(method, path, None).await?;
         if res.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }

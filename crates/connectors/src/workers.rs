@@ -19,9 +19,8 @@ use crossdock_engine::saga::{INTERNAL, InternalSteps};
 use crossdock_engine::{Config, Inventory, Shutdown};
 
 use crate::SetupError;
-use crate::connector::{Connector, ErpCredit};
+use crate::connector::{Connector, ErpCredit, ErpPack};
 use crate::hooks::Hooks;
-use crate::packs::netsuite::NetSuite;
 use crate::packs::shopify::admin::{ShopifyAdmin, Shops};
 use crate::packs::shopify::stock::StockPublisher;
 use crate::tls::ClientError;
@@ -108,19 +107,20 @@ pub fn credit_source(
         return Ok(None);
     };
     let wait = Duration::from_millis(config.saga.credit_check_timeout_ms);
-    if let Some(c) = netsuite(config) {
+    if let Some(c) = erp_pack(config) {
         let mut c = c.clone();
         c.timeout_ms = Some(config.saga.credit_check_timeout_ms);
-        let ns = NetSuite::configured(&c, bindings.clone())?;
-        return Ok(Some(Arc::new(ErpCredit::NetSuite(Arc::new(ns)))));
+        if let Some(pack) = ErpPack::configured(&c, bindings)? {
+            return Ok(Some(Arc::new(ErpCredit::Pack(pack))));
+        }
     }
     let remote = crate::remote::Remote::configured("erp", erp, wait)?;
     Ok(Some(Arc::new(ErpCredit::Rest(remote))))
 }
 
-/// The NetSuite connector that is the ERP, if one is.
-fn netsuite(config: &Config) -> Option<&ConnectorConfig> {
-    (config.connectors.iter()).find(|c| c.kind == ConnectorKind::Netsuite)
+/// The connector that is the ERP speaking its vendor's API, if one is.
+fn erp_pack(config: &Config) -> Option<&ConnectorConfig> {
+    (config.connectors.iter()).find(|c| ErpPack::speaks(c.kind))
 }
 
 /// The Shopify connectors given credentials to be called with, each with its shop.
@@ -219,10 +219,10 @@ pub fn start(
                     connector = connector.with_shops(by_channel.clone(), rest);
                 }
                 if system == "erp"
-                    && let Some(c) = netsuite(config)
+                    && let Some(c) = erp_pack(config)
+                    && let Some(pack) = ErpPack::configured(c, bindings)?
                 {
-                    let ns = NetSuite::configured(c, bindings.clone())?;
-                    connector = connector.with_netsuite(Arc::new(ns));
+                    connector = connector.with_erp_pack(pack);
                 }
                 workers.spawn(
                     inventory,

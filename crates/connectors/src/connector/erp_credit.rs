@@ -18,12 +18,12 @@ pub(super) async fn credit_hold(remote: &Remote, account: &str) -> Result<bool, 
 }
 
 /// The ERP as the source of credit status for checks made inside requests: one speaking
-/// crossdock's REST shape, or a NetSuite account.
+/// crossdock's REST shape, or a pack.
 pub enum ErpCredit {
     /// crossdock's shape (`GET /customers/{account}/credit`).
     Rest(Remote),
-    /// A NetSuite account.
-    NetSuite(std::sync::Arc<crate::packs::netsuite::NetSuite>),
+    /// An ERP pack.
+    Pack(super::ErpPack),
 }
 
 impl CreditSource for ErpCredit {
@@ -34,7 +34,7 @@ impl CreditSource for ErpCredit {
         Box::pin(async move {
             let answer = match self {
                 ErpCredit::Rest(remote) => credit_hold(remote, account).await,
-                ErpCredit::NetSuite(ns) => ns.credit_hold(account).await,
+                ErpCredit::Pack(pack) => pack.credit_hold(account).await,
             };
             answer.map_err(|e| match e {
                 JobResult::Transient { error, .. } | JobResult::Permanent { error, .. } => error,

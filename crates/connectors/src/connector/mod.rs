@@ -15,7 +15,6 @@
 //! | `tax`        | `commit_tax`                                                            |
 //! | `storefront` | `publish_tracking`, `push_invoice`, `notify_cancelled`                  |
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crossdock_domain::ledger::AdvanceOrder;
@@ -29,15 +28,16 @@ use crossdock_engine::saga::{self, StepJob};
 use crossdock_store::{Job, StoredOrder};
 use serde_json::{Value, json};
 
-use crate::packs::netsuite::NetSuite;
 use crate::packs::shopify::admin::{ShopifyAdmin, Shops};
 use crate::remote::Remote;
 use crate::tls::ClientError;
 pub use erp_credit::ErpCredit;
 use erp_credit::credit_hold;
+pub use erp_pack::ErpPack;
 use rest::{cancel_release, follow_up_call, part_of, release};
 
 mod erp_credit;
+mod erp_pack;
 mod rest;
 
 /// What a saga step's call decided.
@@ -60,8 +60,8 @@ pub struct Connector {
     shops: Shops,
     /// False when `remote` is a shop's, not a system speaking crossdock's REST shape.
     speaks_rest: bool,
-    /// For the ERP: the NetSuite account it is, when it is one.
-    netsuite: Option<Arc<NetSuite>>,
+    /// For the ERP: the pack it speaks, when it speaks its vendor's own API.
+    erp_pack: Option<ErpPack>,
 }
 
 impl Connector {
@@ -101,13 +101,14 @@ impl Connector {
             credit: None,
             shops: Default::default(),
             speaks_rest: true,
-            netsuite: None,
+            erp_pack: None,
         }
     }
 
-    /// The ERP as a NetSuite account: sales orders and credit through its record API.
-    pub fn with_netsuite(mut self, netsuite: Arc<NetSuite>) -> Self {
-        self.netsuite = Some(netsuite);
+    /// The ERP as a pack (NetSuite, Business Central): sales orders, credit and the
+    /// follow-ups it carries through its vendor's API.
+    pub fn with_erp_pack(mut self, pack: ErpPack) -> Self {
+        self.erp_pack = Some(pack);
         self
     }
 
@@ -152,7 +153,7 @@ impl Connector {
             JobKind::ScreenFraud if !s.approved => self.screen_fraud(&s).await,
             JobKind::CheckCredit if !s.approved => self.check_credit(&s).await,
             JobKind::CommitTax => self.commit_tax(&s).await,
-            JobKind::PostSalesOrder => self.post_sales_order(&s).await,
+            JobKind::PostSalesOrder => self.post_sales_order(&s, job.attempts).await,
             JobKind::ReleaseToWms => self.release_to_wms(&s).await,
             // Approved past a check by an operator.
             _ => Ok(Verdict::Pass(None)),
@@ -201,8 +202,8 @@ impl Connector {
                 Err(e) => tracing::warn!(account, error = %e, "cannot read the credit status"),
             }
         }
-        let on_hold = match &self.netsuite {
-            Some(ns) => ns.credit_hold(account).await?,
+        let on_hold = match &self.erp_pack {
+            Some(pack) => pack.credit_hold(account).await?,
             None => credit_hold(&self.remote, account).await?,
         };
         // Remembered for intake requests that cannot wait for the ERP.
@@ -270,10 +271,30 @@ impl Connector {
     /// Posts the sales order (the ERP finds the first one by reference on a repeat). A
     /// status the ERP created it in that is configured to mean `on_hold` holds the order,
     /// unless an operator approved it.
-    async fn post_sales_order(&self, s: &StepJob) -> Result<Verdict, JobResult> {
-        if let Some(ns) = &self.netsuite {
-            return Ok(Verdict::Pass(Some(ns.post_sales_order(&s.order).await?)));
+    async fn post_sales_order(&self, s: &StepJob, attempt: i64) -> Result<Verdict, JobResult> {
+        let erp = match &self.erp_pack {
+            Some(pack) => pack.post_sales_order(&s.order, attempt).await?,
+            None => self.post_rest_sales_order(s).await?,
+        };
+        let status = erp.status.as_deref();
+        let held = status.and_then(|s| self.statuses.get(s)) == Some(&OrderState::OnHold);
+        if !s.approved && held {
+            let why = format!(
+                "the ERP created sales order {} in status `{}`",
+                erp.id,
+                status.unwrap_or_default()
+            );
+            return Ok(Verdict::Hold(saga::Hold {
+                code: ErrorCode::ErpOrderHeld,
+                error: why,
+                erp: Some(erp),
+            }));
         }
+        Ok(Verdict::Pass(Some(erp)))
+    }
+
+    /// Posts the sales order in crossdock's REST shape.
+    async fn post_rest_sales_order(&self, s: &StepJob) -> Result<saga::ErpOrder, JobResult> {
         let o = &s.order;
         let body = json!({
             "external_ref": o.id,
@@ -292,24 +313,10 @@ impl Connector {
                 error: format!("ERP answered without erp_order_id: {answer}"),
             });
         };
-        let status = answer["status"].as_str();
-        let erp = saga::ErpOrder {
+        Ok(saga::ErpOrder {
             id: id.to_string(),
-            status: status.map(str::to_string),
-        };
-        let held = status.and_then(|s| self.statuses.get(s)) == Some(&OrderState::OnHold);
-        if !s.approved && held {
-            let why = format!(
-                "the ERP created sales order {id} in status `{}`",
-                status.unwrap_or_default()
-            );
-            return Ok(Verdict::Hold(saga::Hold {
-                code: ErrorCode::ErpOrderHeld,
-                error: why,
-                erp: Some(erp),
-            }));
-        }
-        Ok(Verdict::Pass(Some(erp)))
+            status: answer["status"].as_str().map(str::to_string),
+        })
     }
 
     /// Jobs that follow a shipment, an invoice or a cancellation: one call each.
@@ -322,22 +329,8 @@ impl Connector {
         if job.kind == JobKind::ReleasePart {
             return self.release_part(job, &order, part_of(&payload)).await;
         }
-        if let Some(ns) = &self.netsuite {
-            if job.kind == JobKind::PostFulfilment {
-                return match ns.post_fulfilment(&order, &payload).await {
-                    Ok(()) => JobResult::Done,
-                    Err(result) => result,
-                };
-            }
-            return JobResult::Permanent {
-                code: ErrorCode::ErpRejected,
-                error: format!(
-                    "the netsuite pack does not send `{}` yet: record it in NetSuite by hand \
-                     (sales order {}), then resolve this exception",
-                    job.kind,
-                    order.erp_order_id.as_deref().unwrap_or("not yet posted")
-                ),
-            };
+        if let Some(pack) = &self.erp_pack {
+            return pack.follow_up(job.kind, &order, &payload).await;
         }
         if self.system == "storefront" {
             if let Some(shop) = self.shops.get(order.channel.as_str()) {

@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use crate::mapping::{Mapping, MappingError};
 use crate::signatures::SignatureError;
 
+pub mod business_central;
 pub mod erp_bindings;
 pub mod netsuite;
 pub mod shopify;

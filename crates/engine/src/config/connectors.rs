@@ -4,8 +4,8 @@
 //! name theirs. The `[erp]`, `[wms]`, … tables are the same thing written the older way:
 //! `crossdock`-kind connectors named after their role.
 //!
-//! This build runs `crossdock`-kind connectors, one per role, and a `netsuite` connector as
-//! the ERP (in the ERP's place), takes in the webhooks of `shopify` and `standard_webhooks`
+//! This build runs `crossdock`-kind connectors, one per role, and a `netsuite` or
+//! `business_central` connector as the ERP (in the ERP's place), takes in the webhooks of `shopify` and `standard_webhooks`
 //! connectors, and sends a Shopify connector with `auth` its channel's tracking (the
 //! storefront's jobs for that channel). The other vendor packs and `rest` are read and
 //! checked, then refused by name, so a configuration never starts with a connector that
@@ -104,6 +104,9 @@ pub struct ConnectorConfig {
     /// The system's customer that web orders of customers nobody bound are booked to.
     #[serde(default)]
     pub default_customer: Option<String>,
+    /// Business Central's company (its id) that every call is made in.
+    #[serde(default)]
+    pub company_id: Option<String>,
     /// How calls prove who is calling.
     #[serde(default)]
     pub auth: Option<Auth>,
@@ -275,14 +278,42 @@ impl Config {
                 }
                 continue;
             }
-            if !matches!(c.kind, ConnectorKind::Crossdock | ConnectorKind::Netsuite) {
+            if !matches!(
+                c.kind,
+                ConnectorKind::Crossdock | ConnectorKind::Netsuite | ConnectorKind::BusinessCentral
+            ) {
                 return Err(invalid(
                     "kind",
                     format!(
                         "this build does not speak {} yet: crossdock-kind connectors (the shape \
-                         the simulated systems speak) and netsuite run",
+                         the simulated systems speak), netsuite and business_central run",
                         c.kind.as_str()
                     ),
+                ));
+            }
+            if c.kind == ConnectorKind::BusinessCentral {
+                if c.auth.is_none() {
+                    return Err(invalid(
+                        "auth",
+                        "a Business Central connector calls with an OAuth token: give it auth, \
+                         e.g. { kind = \"oauth2_client_credentials\", token_url = \"…\", \
+                         client_id = \"…\", client_secret = \"env:BC_SECRET\", scope = \
+                         \"https://api.businesscentral.dynamics.com/.default\" }"
+                            .into(),
+                    ));
+                }
+                if c.company_id.is_none() {
+                    return Err(invalid(
+                        "company_id",
+                        "a Business Central connector works in one company: name its id, e.g. \
+                         company_id = \"c04c550b-593f-ee11-be74-6045bdc8c285\""
+                            .into(),
+                    ));
+                }
+            } else if c.company_id.is_some() {
+                return Err(invalid(
+                    "company_id",
+                    "only a business_central connector works in a company".into(),
                 ));
             }
             if c.kind == ConnectorKind::Netsuite && c.auth.is_none() {

@@ -34,7 +34,8 @@ statuses = { "Pending Approval" = "on_hold" }
 /// (its webhooks come in; it does not take the storefront's place), a NetSuite connector
 /// takes the ERP's, and a pack this build does not speak yet is refused by name.
 #[test]
-fn shopify_and_netsuite_connectors_are_taken_and_other_packs_are_refused_by_name() {
+fn shopify_netsuite_and_business_central_connectors_are_taken_and_other_packs_are_refused_by_name()
+{
     let shopify = r#"
 [[connectors]]
 name = "shop-us"
@@ -87,6 +88,25 @@ auth = { kind = "netsuite_tba", account = "1234567", consumer_key = "env:NS_CK",
     );
     let e = with(&units).unwrap_err();
     assert!(e.contains("business_units") && e.contains("one ERP"), "{e}");
+    let bc = r#"
+[[connectors]]
+name = "bc"
+kind = "business_central"
+url = "https://api.businesscentral.dynamics.com/v2.0/tenant-1/production/api/v2.0"
+company_id = "c04c550b-593f-ee11-be74-6045bdc8c285"
+auth = { kind = "oauth2_client_credentials", token_url = "https://login.microsoftonline.com/tenant-1/oauth2/v2.0/token", client_id = "crossdock", client_secret = "env:BC_SECRET", scope = "https://api.businesscentral.dynamics.com/.default" }
+"#;
+    let config = with(bc).unwrap();
+    assert_eq!(config.connectors[0].role(), Some("erp"));
+    assert!(
+        config.system("erp").is_some(),
+        "Business Central takes the ERP's place"
+    );
+    let e = with(&bc.replace("company_id", "# company_id")).unwrap_err();
+    assert!(e.contains("connectors[0].company_id"), "{e}");
+    let e = with(&netsuite.replace("default_customer", "company_id = \"x\"\ndefault_customer"))
+        .unwrap_err();
+    assert!(e.contains("only a business_central"), "{e}");
     let adobe = "[[connectors]]\nname = \"mage\"\nkind = \"adobe_commerce\"\n\
                  url = \"https://shop.example.com\"\nchannel = \"web\"\n";
     let e = with(adobe).unwrap_err();
