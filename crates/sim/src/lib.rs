@@ -3,11 +3,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod business_central;
 pub mod erp;
 pub mod netsuite;
 pub mod service;
 pub mod shopify;
 
+pub use business_central::SimBusinessCentral;
 pub use erp::{Faults, SimErp};
 pub use netsuite::SimNetSuite;
 pub use service::{Kind, SimService};

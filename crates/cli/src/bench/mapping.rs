@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use crossdock_connectors::mapping::Mapping;
-use crossdock_connectors::packs::{envelope, netsuite, shopify};
+use crossdock_connectors::packs::{business_central, envelope, netsuite, shopify};
 use serde_json::{Value, json};
 
 use super::Row;
@@ -28,7 +28,7 @@ fn own(
     Ok(Mapping::compile(name, code)?)
 }
 
-/// A canonical order as the NetSuite pack hands it to `sales_order`, its bindings found.
+/// A canonical order as an ERP pack hands it to `sales_order`, its bindings found.
 fn sales_order_input(i: u64) -> Value {
     let mut order = order_json(i, 2);
     order["id"] = json!(format!("ord_bench_{i}"));
@@ -93,6 +93,12 @@ pub(super) fn mapping_rows(n: u64) -> anyhow::Result<Vec<Row>> {
         measure(
             "jq, NetSuite sales_order (2 lines, pack's own)",
             &own(netsuite::MAPPINGS, "sales_order")?,
+            &orders,
+            n,
+        )?,
+        measure(
+            "jq, Business Central sales_order (2 lines, pack's own)",
+            &own(business_central::MAPPINGS, "sales_order")?,
             &orders,
             n,
         )?,
