@@ -32,6 +32,7 @@ mod migrations;
 mod needs;
 pub mod postgres;
 mod records;
+pub mod routing;
 mod rows;
 pub mod sqlite;
 pub mod subscriptions;
@@ -43,6 +44,7 @@ pub use jobs::{
 };
 pub use postgres::PgStore;
 pub use records::{Invoice, Return, ReturnedUnits, Shipment, StoredOrder, Transition, Units};
+pub use routing::ErpAssignments;
 pub use sqlite::SqliteStore;
 pub use subscriptions::{
     Attempt, AttemptOutcome, AttemptQuery, DueDelivery, Followed, Subscription, SubscriptionStore,

@@ -142,6 +142,7 @@ migrations!(
     13 => "0013_connector_cursors.sql",
     14 => "0014_bindings.sql",
     15 => "0015_subscriptions.sql",
+    16 => "0016_erp_assignments.sql",
 );
 
 /// Creates the table that records applied migrations.

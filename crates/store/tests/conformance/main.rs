@@ -6,6 +6,7 @@ mod harness;
 mod inventory;
 mod jobs;
 mod orders;
+mod routing;
 mod subscriptions;
 
 use crossdock_domain::JobKind;
@@ -21,6 +22,7 @@ use harness::*;
 use inventory::*;
 use jobs::*;
 use orders::*;
+use routing::*;
 use subscriptions::*;
 
 macro_rules! conformance {
@@ -74,4 +76,5 @@ conformance!(
     racing_writers_leave_one_binding_per_key,
     deliveries_are_queued_leased_finished_and_replayed,
     racing_senders_lease_each_delivery_once,
+    an_order_stays_with_the_erp_its_first_job_was_routed_to,
 );
