@@ -137,6 +137,46 @@ async fn stop_signal() -> &'static str {
     }
 }
 
+/// Reads the configuration again on each `SIGHUP` and moves business units between the
+/// running ERPs as it says (anything else in it takes a restart).
+async fn reload_on_sighup(
+    path: std::path::PathBuf,
+    router: std::sync::Arc<crossdock_engine::erp_router::ErpRouter>,
+    shutdown: Shutdown,
+) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hup = match signal(SignalKind::hangup()) {
+            Ok(hup) => hup,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch SIGHUP; moving a business unit takes a restart");
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = shutdown.wait() => return,
+                got = hup.recv() => if got.is_none() { return },
+            }
+            let reloaded = load(&path)
+                .map_err(|e| explain(&e))
+                .and_then(|config| router.reload(&config));
+            match reloaded {
+                Ok(routes) => tracing::info!(%routes, file = %path.display(),
+                    "SIGHUP: business units routed anew; orders already routed stay with their ERP"),
+                Err(why) => tracing::warn!(%why, file = %path.display(),
+                    "SIGHUP: the configuration was not taken; the routes stay as they were"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, router);
+        shutdown.wait().await;
+    }
+}
+
 /// The error and its causes on one line, each said once, without a backtrace.
 fn explain(e: &anyhow::Error) -> String {
     let mut text = e.to_string();
@@ -154,6 +194,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(ConfigArg { config }) => {
             init_logs(true);
+            let config_path = config.clone();
             let config = load(&config)?;
             let listener = tokio::net::TcpListener::bind(config.server.listen)
                 .await
@@ -168,13 +209,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
                 trigger.trigger();
             });
-            let hub = crossdock_http::run(&config, listener, shutdown).await?;
+            let hub = crossdock_http::run(&config, listener, shutdown.clone()).await?;
             tracing::info!(
                 addr = %hub.addr(),
                 backend = hub.store().backend(),
                 runners = hub.workers().tasks.len(),
                 "crossdock serving"
             );
+            if let Some(router) = hub.workers().erp_router.clone() {
+                tokio::spawn(reload_on_sighup(config_path, router, shutdown));
+            }
             hub.stopped().await?;
             tracing::info!("stopped");
         }

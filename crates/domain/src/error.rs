@@ -188,9 +188,10 @@ impl ErrorCode {
     }
 
     /// The code for an outside system (`erp`, `wms`, `payment`, `fraud`, `tax`,
-    /// `storefront`) refusing a call; `MAPPING_FAILED` for a system with no such code.
+    /// `storefront`, or one of several of a role, `erp:netsuite`) refusing a call;
+    /// `MAPPING_FAILED` for a system with no such code.
     pub fn rejected_by(system: &str) -> ErrorCode {
-        match system {
+        match role_of(system) {
             "erp" => ErrorCode::ErpRejected,
             "wms" => ErrorCode::WmsRejected,
             "payment" => ErrorCode::PaymentRejected,
@@ -205,7 +206,7 @@ impl ErrorCode {
     /// runners (the saga's in-house steps, backorders, invoices, parcels) fail that way only
     /// when the store does.
     pub fn unavailable(system: &str) -> ErrorCode {
-        match system {
+        match role_of(system) {
             "erp" => ErrorCode::ErpUnavailable,
             "wms" => ErrorCode::WmsUnavailable,
             "payment" => ErrorCode::PaymentUnavailable,
@@ -375,6 +376,11 @@ impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The role of a system's queue: `erp` for `erp` and for `erp:netsuite`, one ERP of several.
+pub fn role_of(system: &str) -> &str {
+    system.split(':').next().unwrap_or(system)
 }
 
 #[cfg(test)]

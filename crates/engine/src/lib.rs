@@ -9,6 +9,7 @@ pub mod backorders;
 pub mod bindings;
 pub mod config;
 pub mod credit;
+pub mod erp_router;
 pub mod erp_status;
 pub mod exceptions;
 pub mod fulfilment;

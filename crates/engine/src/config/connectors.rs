@@ -169,6 +169,7 @@ impl Config {
     /// if written as `[erp]`, `[wms]`, …
     pub(super) fn take_connectors(&mut self) -> Result<(), ConfigError> {
         let mut names = BTreeSet::new();
+        let mut units = BTreeSet::new();
         let connectors = self.connectors.clone();
         for (i, c) in connectors.iter().enumerate() {
             let key = |field: &str| format!("connectors[{i}].{field}");
@@ -325,19 +326,35 @@ impl Config {
                 ));
             }
             if !c.business_units.is_empty() {
-                return Err(invalid(
-                    "business_units",
-                    "this build posts every order to one ERP; routing by business unit \
-                     comes with several ERP connectors"
-                        .into(),
-                ));
+                // Routed by unit (see erp_routes): its own queue, not the role's place.
+                for unit in &c.business_units {
+                    let ok = !unit.is_empty()
+                        && unit.len() <= 64
+                        && unit
+                            .chars()
+                            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+                    if !ok {
+                        return Err(invalid(
+                            "business_units",
+                            format!("`{unit}` must be 1 to 64 letters, digits, - or _"),
+                        ));
+                    }
+                    if !units.insert(unit.clone()) {
+                        return Err(invalid(
+                            "business_units",
+                            format!("business unit `{unit}` is listed by two ERP connectors"),
+                        ));
+                    }
+                }
+                continue;
             }
             if self.system(role).is_some() {
                 return Err(invalid(
                     "role",
                     format!(
                         "`{role}` is already configured (as [{role}] or another connector); \
-                         this build runs one connector per role"
+                         this build runs one connector per role (several ERPs each list their \
+                         business_units)"
                     ),
                 ));
             }

@@ -86,8 +86,13 @@ auth = { kind = "netsuite_tba", account = "1234567", consumer_key = "env:NS_CK",
         "default_customer",
         "business_units = [\"east\"]\ndefault_customer",
     );
-    let e = with(&units).unwrap_err();
-    assert!(e.contains("business_units") && e.contains("one ERP"), "{e}");
+    let routed = with(&units).unwrap();
+    assert!(
+        routed.system("erp").is_none(),
+        "an ERP of some units is routed to"
+    );
+    let routes = routed.erp_routes().unwrap();
+    assert_eq!(routes.route(Some("east")).unwrap().system, "erp:netsuite");
     let bc = r#"
 [[connectors]]
 name = "bc"

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 mod connectors;
 mod credentials;
+mod erp_routes;
 mod estate;
 mod ownership;
 mod subscriptions;
@@ -17,6 +18,7 @@ mod systems;
 
 pub use connectors::{ConnectorConfig, ConnectorKind};
 pub use credentials::{Auth, Secret, SecretError};
+pub use erp_routes::{ErpRoutes, ErpTarget};
 pub use estate::{BackorderPolicy, ChannelConfig, CreditCheck, LocationConfig, SafetyStockConfig};
 pub use ownership::{Domain, Owners, Ownership};
 pub use subscriptions::SubscriptionsConfig;
@@ -358,7 +360,9 @@ impl Config {
         if self.server.max_connections < 16 {
             return Err(invalid("server.max_connections", "must be at least 16"));
         }
-        for (name, sys) in self.systems() {
+        let routed = self.erp_routes().map(|r| r.targets).unwrap_or_default();
+        let routed = routed.iter().map(|t| (t.system.as_str(), &t.settings));
+        for (name, sys) in self.systems().into_iter().chain(routed) {
             let key = |field: &str| format!("{name}.{field}");
             let bad = |key: String, message: &str| ConfigError::Invalid {
                 key,

@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::extract::{Json, NoParams, Query};
 use crate::problem::Problem;
+use crossdock_store::ErpAssignments;
 
 /// Longest `Idempotency-Key` accepted.
 pub const MAX_KEY_LEN: usize = 255;
@@ -142,7 +143,20 @@ async fn show(
     _: Query<NoParams>,
 ) -> Result<Json<Value>, Problem> {
     match inv.order(&id).await? {
-        Some(o) => Ok(Json(view(&inv, o))),
+        Some(o) => {
+            let mut shown = view(&inv, o);
+            // With several ERPs, the one the order's jobs go to (chosen once, kept).
+            let assigned = inv
+                .store()
+                .erp_of(&id)
+                .await
+                .map_err(crossdock_engine::EngineError::from)?;
+            if let Some(system) = assigned {
+                let name = system.strip_prefix("erp:").unwrap_or(&system);
+                shown["erp_connector"] = json!(name);
+            }
+            Ok(Json(shown))
+        }
         None => Err(Problem::new(
             ErrorCode::OrderNotFound,
             format!("no order `{id}`"),

@@ -20,6 +20,8 @@ pub struct App {
     pub http: reqwest::Client,
     /// The store behind the server, for setting up what the API cannot.
     pub store: AnyStore,
+    /// With several ERPs, the router between them (what `SIGHUP` reloads).
+    pub erp_router: Option<Arc<crossdock_engine::erp_router::ErpRouter>>,
     _guard: Arc<Guard>,
 }
 
@@ -108,6 +110,7 @@ pub async fn spawn_app_tuned(
     Some(App {
         base,
         http: crossdock_connectors::tls::builder().build().unwrap(),
+        erp_router: hub.workers().erp_router.clone(),
         store,
         _guard: Arc::new(Guard { shutdown, cleanup }),
     })

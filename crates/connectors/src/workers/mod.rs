@@ -24,7 +24,10 @@ use crate::hooks::Hooks;
 use crate::packs::shopify::admin::{ShopifyAdmin, Shops};
 use crate::packs::shopify::stock::StockPublisher;
 use crate::tls::ClientError;
+
+mod erps;
 use crossdock_engine::bindings::Bindings;
+use crossdock_engine::erp_router::ErpRouter;
 
 /// Running workers; each task ends after `shutdown` once its tries in flight finish.
 pub struct Workers {
@@ -32,6 +35,8 @@ pub struct Workers {
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
     /// Counters per system.
     pub stats: Vec<(String, Arc<RunnerStats>)>,
+    /// With several ERPs, the router between them (its routes reloaded on `SIGHUP`).
+    pub erp_router: Option<Arc<ErpRouter>>,
 }
 
 impl Workers {
@@ -150,6 +155,7 @@ pub fn start(
     let mut workers = Workers {
         tasks: Vec::new(),
         stats: Vec::new(),
+        erp_router: None,
     };
     let internal = Arc::new(InternalSteps::new(inventory.clone()));
     let fast = SystemLimits {
@@ -202,7 +208,14 @@ pub fn start(
         .filter_map(|(c, admin)| Some((c.channel.clone()?, admin.clone())))
         .collect();
     workers.publish_stock(&shops, inventory, shutdown);
+    let routes = config.erp_routes();
     for system in SYSTEMS {
+        if system == "erp"
+            && let Some(routes) = routes.clone()
+        {
+            workers.route_erps(routes, config, inventory, credit, bindings, shutdown)?;
+            continue;
+        }
         // The storefront's jobs go to the Shopify shop of the order's channel, else to the
         // [storefront]; with shops and no [storefront], the runner is the first shop's.
         let rest = config.system(system).is_some();
