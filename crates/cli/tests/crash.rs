@@ -2,39 +2,16 @@
 //! test: `kill -9` it while it posts orders, start it again, and every accepted order reaches
 //! the ERP exactly once; SIGTERM stops it cleanly; an ERP outage is logged as it happens.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{free_port, serve, serve_logging, wait_ready};
 use crossdock_sim::{Faults, SimErp};
 use serde_json::{Value, json};
 
 const ORDERS: usize = 60;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn serve(config: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
-    serve_logging(config, port, log, "warn")
-}
-
-/// `crossdock serve` on `port`, its log (at `level`) in `log`.
-fn serve_logging(config: &std::path::Path, port: u16, log: &std::path::Path, level: &str) -> Child {
-    let log = std::fs::File::create(log).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_crossdock"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .env("CROSSDOCK_LISTEN", format!("127.0.0.1:{port}"))
-        .env("CROSSDOCK_LOG", level)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("the crossdock binary starts")
-}
 
 /// The example configuration on `store_url`, with `extra` appended, written in `dir`.
 fn hub_config(dir: &std::path::Path, store_url: &str, extra: &str) -> std::path::PathBuf {
@@ -62,19 +39,6 @@ fn order(external_id: &str) -> Value {
         "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "9.99"}],
         "ship_to": {"name": "A", "line1": "1 Rd", "city": "X", "postal_code": "1", "country": "US"}
     })
-}
-
-async fn wait_ready(http: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("crossdock did not become ready at {base}");
 }
 
 async fn post(http: &reqwest::Client, url: String, body: Value) -> Value {
