@@ -93,10 +93,18 @@ impl Sender {
         let total = slots.available_permits();
         let mut pruned = Instant::now();
         while !shutdown.is_triggered() {
-            if let Err(e) = self.follow().await {
-                tracing::warn!(error = %e, "subscriptions: cannot follow the event log");
-            }
-            if let Err(e) = self.send_due(&slots).await {
+            // With no subscription enabled nothing can be due: the store's writer is left
+            // alone (a lease is a write).
+            let enabled = match self.follow().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "subscriptions: cannot follow the event log");
+                    1
+                }
+            };
+            if enabled > 0
+                && let Err(e) = self.send_due(&slots).await
+            {
                 tracing::warn!(error = %e, "subscriptions: cannot lease deliveries");
             }
             if pruned.elapsed() >= PRUNE_EVERY {
@@ -115,11 +123,13 @@ impl Sender {
         let _ = slots.acquire_many(total as u32).await;
     }
 
-    /// Queues the events each enabled subscription has not yet been given.
-    async fn follow(&self) -> Result<(), StoreError> {
+    /// Queues the events each enabled subscription has not yet been given; how many
+    /// subscriptions are enabled.
+    async fn follow(&self) -> Result<usize, StoreError> {
         let subs = self.store.followed().await?;
+        let enabled = subs.len();
         if subs.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let last = self.store.last_seq().await?;
         let due = crossdock_engine::now().plus_secs(self.wait_before(1));
@@ -140,7 +150,7 @@ impl Sender {
                 sub.cursor = to;
             }
         }
-        Ok(())
+        Ok(enabled)
     }
 
     /// The events of `sub`'s types after its cursor, with where the cursor goes: a read by
