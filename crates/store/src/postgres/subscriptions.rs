@@ -2,7 +2,8 @@
 //! deliveries with `FOR UPDATE SKIP LOCKED`, and a cursor moves only from where it was read.
 
 use super::*;
-use crate::subscriptions::{self as sql, Attempt, AttemptQuery, DueDelivery, Subscription};
+use crate::subscriptions::sql;
+use crate::subscriptions::{Attempt, AttemptQuery, DueDelivery, Subscription};
 
 impl crate::SubscriptionStore for PgStore {
     async fn create_subscription(&self, s: Subscription) -> Result<()> {

@@ -414,10 +414,18 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<u64> {
         let bindings = crate::bindings::in_key_order(bindings);
-        match self.jobs_op(JobOp::PutBindings(bindings, now)).await? {
-            JobReply::Purged(n) => Ok(n),
-            _ => Ok(0),
-        }
+        self.write(move |tx| {
+            let mut put = tx.prepare_cached(crate::bindings::PUT_BINDING)?;
+            let mut changed = 0;
+            for b in &bindings {
+                changed += put.execute(rusqlite::named_params! {
+                    "$1": b.connector, "$2": b.kind.as_str(), "$3": b.ours, "$4": b.theirs,
+                    "$5": now.0,
+                })? as u64;
+            }
+            Ok(changed)
+        })
+        .await
     }
 
     async fn bindings(&self, q: crate::BindingQuery) -> Result<Vec<crate::StoredBinding>> {

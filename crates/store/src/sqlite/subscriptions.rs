@@ -4,7 +4,8 @@
 use rusqlite::named_params;
 
 use super::*;
-use crate::subscriptions::{self as sql, Attempt, AttemptQuery, DueDelivery, Subscription};
+use crate::subscriptions::sql;
+use crate::subscriptions::{Attempt, AttemptQuery, DueDelivery, Subscription};
 
 impl crate::SubscriptionStore for SqliteStore {
     async fn create_subscription(&self, s: Subscription) -> Result<()> {

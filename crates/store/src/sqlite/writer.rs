@@ -32,7 +32,6 @@ pub(super) enum JobOp {
     Park(Box<crate::ParkedJob>, Timestamp),
     Reject(Box<crate::Rejection>),
     SetCursor(String, i64, Timestamp),
-    PutBindings(Vec<crossdock_domain::Binding>, Timestamp),
     /// Any other write, answered with whatever it returns (see [`SqliteStore::write`]).
     Call(Call),
 }
@@ -85,17 +84,6 @@ pub(super) fn job_op(tx: &Connection, op: JobOp) -> Result<JobReply> {
             tx.prepare_cached(crate::inbound::SET_CURSOR)?
                 .execute(rusqlite::named_params! {"$1": connector, "$2": seq, "$3": now.0})?;
             JobReply::Recorded
-        }
-        JobOp::PutBindings(bindings, now) => {
-            let mut put = tx.prepare_cached(crate::bindings::PUT_BINDING)?;
-            let mut changed = 0;
-            for b in &bindings {
-                changed += put.execute(rusqlite::named_params! {
-                    "$1": b.connector, "$2": b.kind.as_str(), "$3": b.ours, "$4": b.theirs,
-                    "$5": now.0,
-                })? as u64;
-            }
-            JobReply::Purged(changed)
         }
         JobOp::Call(call) => JobReply::Any(call(tx)?),
     })
