@@ -33,16 +33,17 @@ impl crate::SubscriptionStore for PgStore {
 
     async fn delete_subscription(&self, id: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let mut gone = 0;
+        let mut gone = None;
         for statement in sql::DELETE {
-            gone = sqlx::query(statement)
+            let rows = sqlx::query(statement)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            gone.get_or_insert(rows);
         }
         tx.commit().await?;
-        Ok(gone > 0)
+        Ok(gone > Some(0))
     }
 
     async fn queue_deliveries(

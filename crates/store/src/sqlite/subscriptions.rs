@@ -56,13 +56,14 @@ impl crate::SubscriptionStore for SqliteStore {
     async fn delete_subscription(&self, id: &str) -> Result<bool> {
         let id = id.to_string();
         self.write(move |c| {
-            let mut gone = 0;
+            let mut gone = None;
             for statement in sql::DELETE {
-                gone = c
+                let rows = c
                     .prepare_cached(statement)?
                     .execute(named_params! {"$1": id})?;
+                gone.get_or_insert(rows);
             }
-            Ok(gone > 0)
+            Ok(gone > Some(0))
         })
         .await
     }

@@ -143,9 +143,15 @@ pub(crate) const PRUNE: [&str; 2] = [
     "DELETE FROM delivery_attempts WHERE at < $1",
 ];
 
-/// Statements that forget a subscription `$1`, in order (the last says whether it was).
+/// Statements that forget a subscription `$1`, in order (the first says whether it was).
+///
+/// The order matters on PostgreSQL, where a sender may be finishing a delivery meanwhile:
+/// the subscription goes first, so a sweep queueing for it (which moves its cursor) finds
+/// nothing; then its deliveries, which waits for a finishing sender's row lock or leaves it
+/// nothing to finish; the attempts last, so the statement's snapshot sees every attempt a
+/// finished sender recorded.
 pub(crate) const DELETE: [&str; 3] = [
-    "DELETE FROM delivery_attempts WHERE subscription_id = $1",
-    "DELETE FROM deliveries WHERE subscription_id = $1",
     "DELETE FROM subscriptions WHERE id = $1",
+    "DELETE FROM deliveries WHERE subscription_id = $1",
+    "DELETE FROM delivery_attempts WHERE subscription_id = $1",
 ];

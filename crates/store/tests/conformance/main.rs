@@ -76,5 +76,6 @@ conformance!(
     racing_writers_leave_one_binding_per_key,
     deliveries_are_queued_leased_finished_and_replayed,
     racing_senders_lease_each_delivery_once,
+    deleting_while_senders_finish_leaves_nothing_behind,
     an_order_stays_with_the_erp_its_first_job_was_routed_to,
 );

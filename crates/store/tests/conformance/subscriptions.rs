@@ -260,3 +260,64 @@ pub async fn racing_senders_lease_each_delivery_once(h: Harness) {
     assert_eq!(taken.len(), seqs.len(), "a delivery was leased twice");
     assert_eq!(distinct, seqs.into_iter().collect());
 }
+
+pub async fn deleting_while_senders_finish_leaves_nothing_behind(h: Harness) {
+    let skus: Vec<String> = (0..40).map(|i| format!("SKU-{i}")).collect();
+    h.items(&skus.iter().map(String::as_str).collect::<Vec<_>>())
+        .await;
+    let s = &h.store;
+    let stores: Vec<AnyStore> = std::iter::once(s.clone())
+        .chain(h.others.iter().cloned())
+        .collect();
+    for round in 0..10 {
+        let id = format!("sub_gone_{round}");
+        s.create_subscription(subscription(&id)).await.unwrap();
+        queue_all(s, &id, 10).await;
+        let leased = s
+            .lease_deliveries(Timestamp(10), Timestamp(1_000), 100)
+            .await
+            .unwrap();
+        assert_eq!(leased.len(), skus.len());
+        // Every delivery is finished by its own task while another instance deletes.
+        let finishing: Vec<_> = leased
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let store = stores[i % stores.len()].clone();
+                let id = id.clone();
+                tokio::spawn(async move {
+                    store
+                        .finish_delivery(attempt(&id, d.seq, 1, AttemptOutcome::Delivered, 20))
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let deleter = stores[round % stores.len()].clone();
+        assert!(deleter.delete_subscription(&id).await.unwrap());
+        for t in finishing {
+            t.await.unwrap();
+        }
+        let left = s
+            .attempts(AttemptQuery {
+                subscription: id.clone(),
+                seq: None,
+                after: None,
+                limit: 1_000,
+            })
+            .await
+            .unwrap();
+        assert!(
+            left.is_empty(),
+            "round {round}: {} attempts outlived their subscription",
+            left.len()
+        );
+        assert!(
+            s.lease_deliveries(Timestamp(2_000), Timestamp(3_000), 100)
+                .await
+                .unwrap()
+                .is_empty(),
+            "round {round}: a delivery outlived its subscription"
+        );
+    }
+}
