@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use crossdock_connectors::mapping::Mapping;
-use crossdock_connectors::packs::{HookPack, Inbound, InboundMappings, envelope};
+use crossdock_connectors::packs::{Inbound, InboundMappings, envelope, inbound_mappings};
 use crossdock_engine::Config;
 use crossdock_engine::config::ConnectorKind;
 
@@ -41,8 +41,8 @@ pub fn check_all(config: &Config) -> anyhow::Result<usize> {
     let mut errors = Vec::new();
     let mut compiled = 0;
     for c in &config.connectors {
-        if let Some(pack) = HookPack::of(c.kind) {
-            match InboundMappings::compile(pack, &c.mappings) {
+        if let Some(defaults) = inbound_mappings(c.kind) {
+            match InboundMappings::compile(defaults, &c.mappings) {
                 Ok(_) => compiled += c.mappings.len(),
                 Err((topic, e)) => {
                     errors.push(format!("connector {} mapping {topic}: {e}", c.name))
@@ -94,8 +94,8 @@ pub fn run(command: Command, config: Config) -> anyhow::Result<()> {
     let input: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{} is not JSON", args.input.display()))?;
     let topic = args.operation.as_str();
-    if let Some(pack) = HookPack::of(connector.kind) {
-        let mappings = InboundMappings::compile(pack, &connector.mappings)
+    if let Some(defaults) = inbound_mappings(connector.kind) {
+        let mappings = InboundMappings::compile(defaults, &connector.mappings)
             .map_err(|(topic, e)| anyhow::anyhow!("mapping {topic}: {e}"))?;
         let Some(mapping) = mappings.for_topic(topic) else {
             bail!(

@@ -28,7 +28,7 @@ use crossdock_engine::saga::{self, StepJob};
 use crossdock_store::{Job, StoredOrder};
 use serde_json::{Value, json};
 
-use crate::packs::shopify::admin::{ShopifyAdmin, Shops};
+use crate::packs::storefronts::{Shops, Storefront};
 use crate::remote::Remote;
 use crate::tls::ClientError;
 pub use erp_credit::ErpCredit;
@@ -56,7 +56,8 @@ pub struct Connector {
     fraud_hold_score: u32,
     statuses: std::collections::BTreeMap<String, OrderState>,
     credit: Option<Credit>,
-    /// For the storefront: the Shopify shops that hear of their channel's orders.
+    /// For the storefront: the storefronts called in their vendors' APIs, which hear of
+    /// their channel's orders.
     shops: Shops,
     /// False when `remote` is a shop's, not a system speaking crossdock's REST shape.
     speaks_rest: bool,
@@ -112,9 +113,9 @@ impl Connector {
         self
     }
 
-    /// The storefront's Shopify shops, by the channel each sells on: their channel's orders
-    /// are told through them. Without `rest`, the connector's own remote is a shop's, and
-    /// orders of other channels wait for a storefront to be configured.
+    /// The storefronts called in their vendors' APIs, by the channel each sells on: their
+    /// channel's orders are told through them. Without `rest`, the connector's own remote is
+    /// a shop's, and orders of other channels wait for a storefront to be configured.
     pub fn with_shops(mut self, shops: Shops, rest: bool) -> Self {
         self.shops = shops;
         self.speaks_rest = rest;
@@ -381,10 +382,10 @@ impl Connector {
         JobResult::Done
     }
 
-    /// Tells a Shopify shop of its order, closing it once the shop has its invoice.
+    /// Tells a storefront of its order, closing it once the storefront has its invoice.
     async fn to_shop(
         &self,
-        shop: &ShopifyAdmin,
+        shop: &Storefront,
         job: &Job,
         order: &StoredOrder,
         payload: &Value,

@@ -33,12 +33,12 @@ use crate::packs::{Delivery, Headers, HookPack, InboundMappings};
 use crate::signatures::SignatureError;
 use take::Failure;
 
-/// One connector whose webhooks come in.
+/// One connector whose webhooks come in, or whose records are pulled.
 struct HookConnector {
     name: String,
-    pack: HookPack,
-    /// The signing secret, read once at start.
-    secret: String,
+    /// The pack that checks its deliveries and the signing secret, read once at start;
+    /// `None` for a connector whose records are pulled, not pushed.
+    signed: Option<(HookPack, String)>,
     channel: Option<String>,
     mappings: InboundMappings,
     /// How many refused deliveries are being kept.
@@ -206,7 +206,22 @@ impl Hooks {
 
     /// The connectors that take webhooks, by name.
     pub fn names(&self) -> Vec<&str> {
-        self.inner.connectors.keys().map(String::as_str).collect()
+        (self.inner.connectors.values())
+            .filter(|c| c.signed.is_some())
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
+    fn signed(&self, connector: &str) -> Result<(&HookConnector, HookPack, &str), HookError> {
+        match self.inner.connectors.get(connector) {
+            Some(
+                c @ HookConnector {
+                    signed: Some((pack, secret)),
+                    ..
+                },
+            ) => Ok((c, *pack, secret)),
+            _ => Err(HookError::UnknownConnector(connector.to_string())),
+        }
     }
 
     /// The deliveries to `connector` refused for their signature, newest first.
@@ -215,9 +230,7 @@ impl Hooks {
         connector: &str,
         limit: i64,
     ) -> Result<Vec<Rejection>, HookError> {
-        if !self.inner.connectors.contains_key(connector) {
-            return Err(HookError::UnknownConnector(connector.to_string()));
-        }
+        self.signed(connector)?;
         let store = self.inner.inventory.store();
         Ok(store
             .rejections(Some(connector.to_string()), limit)
@@ -234,15 +247,12 @@ impl Hooks {
         correlation_id: String,
     ) -> Result<(Delivery, Took), HookError> {
         let inner = &self.inner;
-        let c = inner
-            .connectors
-            .get(connector)
-            .ok_or_else(|| HookError::UnknownConnector(connector.to_string()))?;
+        let (c, pack, secret) = self.signed(connector)?;
         let now = crossdock_engine::now();
-        let delivery = match c.pack.verify(&c.secret, headers, body, now.0 / 1000) {
+        let delivery = match pack.verify(secret, headers, body, now.0 / 1000) {
             Ok(d) => d,
             Err(e) => {
-                let headers_kept: serde_json::Map<String, Value> = (c.pack.kept_headers().iter())
+                let headers_kept: serde_json::Map<String, Value> = (pack.kept_headers().iter())
                     .filter_map(|h| headers.get(h).map(|v| (h.to_string(), json!(v))))
                     .collect();
                 let (keep, passed_over) = c.kept.admit(std::time::Instant::now());
@@ -286,14 +296,52 @@ impl Hooks {
                 return Ok((delivery, took));
             }
         };
-        let took = match self
-            .take(c, &delivery.topic, payload.clone(), &correlation_id)
+        let took = self
+            .take_or_park(c, &delivery, payload, &correlation_id)
+            .await?;
+        Ok((delivery, took))
+    }
+
+    /// Takes in one record pulled from `connector` (a pack that reads its system's records
+    /// rather than hearing of them), as a delivery of `topic` identified by `id` would be.
+    pub async fn take_pulled(
+        &self,
+        connector: &str,
+        topic: &str,
+        id: String,
+        payload: Value,
+        correlation_id: String,
+    ) -> Result<Took, HookError> {
+        let c = (self.inner.connectors.get(connector))
+            .filter(|c| c.signed.is_none())
+            .ok_or_else(|| HookError::UnknownConnector(connector.to_string()))?;
+        let delivery = Delivery {
+            id,
+            topic: topic.to_string(),
+        };
+        Ok(self
+            .take_or_park(c, &delivery, payload, &correlation_id)
+            .await?)
+    }
+
+    /// Takes a delivery's payload in, or parks it with what failed.
+    async fn take_or_park(
+        &self,
+        c: &HookConnector,
+        delivery: &Delivery,
+        payload: Value,
+        correlation_id: &str,
+    ) -> Result<Took, EngineError> {
+        match self
+            .take(c, &delivery.topic, payload.clone(), correlation_id)
             .await?
         {
-            Ok(took) => took,
-            Err(failure) => self.park(c, &delivery, payload, failure, now).await?,
-        };
-        Ok((delivery, took))
+            Ok(took) => Ok(took),
+            Err(failure) => {
+                let now = crossdock_engine::now();
+                self.park(c, delivery, payload, failure, now).await
+            }
+        }
     }
 
     /// Keeps a payload that could not be taken in as a failed job with its exception.
@@ -331,13 +379,36 @@ impl Hooks {
 }
 
 impl HookConnector {
-    /// The hook side of configured connector `c` (the `index`th), if its pack takes webhooks.
+    /// The inbound side of configured connector `c` (the `index`th), if its pack takes
+    /// webhooks in or pulls records.
     fn of(index: usize, c: &ConnectorConfig) -> Result<Option<Self>, HookSetupError> {
-        let Some(pack) = HookPack::of(c.kind) else {
+        let Some(defaults) = crate::packs::inbound_mappings(c.kind) else {
             return Ok(None);
         };
-        let secret = c
-            .webhook_secret
+        let mappings =
+            InboundMappings::compile(defaults, &c.mappings).map_err(|(topic, error)| {
+                HookSetupError::Mapping {
+                    connector: c.name.clone(),
+                    topic,
+                    error,
+                }
+            })?;
+        let signed = match HookPack::of(c.kind) {
+            Some(pack) => Some((pack, Self::secret(index, c)?)),
+            None => None,
+        };
+        Ok(Some(Self {
+            name: c.name.clone(),
+            signed,
+            channel: c.channel.clone(),
+            mappings,
+            kept: kept::Kept::new(std::time::Instant::now()),
+        }))
+    }
+
+    /// The webhook secret of `c` (the `index`th connector), read.
+    fn secret(index: usize, c: &ConnectorConfig) -> Result<String, HookSetupError> {
+        c.webhook_secret
             .as_ref()
             .ok_or_else(|| HookSetupError::Secret {
                 index,
@@ -347,22 +418,7 @@ impl HookConnector {
             .map_err(|e| HookSetupError::Secret {
                 index,
                 reason: e.to_string(),
-            })?;
-        let mappings = InboundMappings::compile(pack, &c.mappings).map_err(|(topic, error)| {
-            HookSetupError::Mapping {
-                connector: c.name.clone(),
-                topic,
-                error,
-            }
-        })?;
-        Ok(Some(Self {
-            name: c.name.clone(),
-            pack,
-            secret,
-            channel: c.channel.clone(),
-            mappings,
-            kept: kept::Kept::new(std::time::Instant::now()),
-        }))
+            })
     }
 }
 

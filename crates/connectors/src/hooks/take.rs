@@ -183,6 +183,13 @@ impl Hooks {
         };
         let found = self.inner.inventory.orders(filter).await?;
         let Some(order) = found.into_iter().next() else {
+            if c.signed.is_none() {
+                // Pulled: the order was cancelled before crossdock ever read it.
+                return Ok(Ok(Took::Ignored(format!(
+                    "order {external_id} was cancelled in {} before it was taken in",
+                    c.name
+                ))));
+            }
             let error = format!(
                 "no order {external_id} on channel {channel} to cancel (yet): retry once the \
                  order is in"

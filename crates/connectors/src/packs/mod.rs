@@ -23,11 +23,14 @@ use serde_json::{Value, json};
 use crate::mapping::{Mapping, MappingError};
 use crate::signatures::SignatureError;
 
+pub mod adobe_commerce;
 pub mod business_central;
 pub mod erp_bindings;
 pub mod netsuite;
 pub mod shopify;
 pub mod standard_webhooks;
+pub mod stock_out;
+pub mod storefronts;
 
 /// What a webhook delivery is, once its signature checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +115,18 @@ impl HookPack {
     }
 }
 
+/// The inbound mappings of a connector of `kind`'s pack, by topic (`*`: every topic not
+/// named), if its pack takes records in: the webhook packs' and the pulling ones'.
+pub fn inbound_mappings(
+    kind: crossdock_engine::config::ConnectorKind,
+) -> Option<&'static [(&'static str, &'static str, &'static str)]> {
+    use crossdock_engine::config::ConnectorKind;
+    match kind {
+        ConnectorKind::AdobeCommerce => Some(adobe_commerce::MAPPINGS),
+        _ => HookPack::of(kind).map(HookPack::defaults),
+    }
+}
+
 /// A connector's inbound mappings, compiled: the configuration's, then the pack's own.
 #[derive(Debug)]
 pub struct InboundMappings {
@@ -119,13 +134,14 @@ pub struct InboundMappings {
 }
 
 impl InboundMappings {
-    /// The pack's mappings with `overrides` (topic → file, as configured) in their place.
+    /// A pack's mappings (`defaults`: topic, name, program) with `overrides` (topic → file,
+    /// as configured) in their place.
     pub fn compile(
-        pack: HookPack,
+        defaults: &[(&str, &str, &str)],
         overrides: &BTreeMap<String, std::path::PathBuf>,
     ) -> Result<Self, (String, MappingError)> {
         let mut by_topic = BTreeMap::new();
-        for (topic, file, code) in pack.defaults() {
+        for (topic, file, code) in defaults {
             let mapping = Mapping::compile(file, code).map_err(|e| (topic.to_string(), e))?;
             by_topic.insert(topic.to_string(), mapping);
         }

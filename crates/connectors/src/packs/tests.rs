@@ -12,7 +12,7 @@ fn fixture(path: &str) -> Value {
 }
 
 fn map(pack: HookPack, topic: &str, payload: Value) -> Result<Inbound, String> {
-    let mappings = InboundMappings::compile(pack, &Default::default()).unwrap();
+    let mappings = InboundMappings::compile(pack.defaults(), &Default::default()).unwrap();
     let input = envelope("shop-us", Some("web"), topic, payload);
     let value = mappings
         .for_topic(topic)
@@ -243,7 +243,7 @@ proptest! {
     #[test]
     fn no_payload_panics_a_pack(payload in arb_json(), topic in "[a-z]{1,8}[/.][a-z]{1,8}") {
         for pack in [HookPack::Shopify, HookPack::StandardWebhooks] {
-            let mappings = InboundMappings::compile(pack, &Default::default()).unwrap();
+            let mappings = InboundMappings::compile(pack.defaults(), &Default::default()).unwrap();
             for t in [topic.as_str(), "orders/create", "orders/cancelled", "shipment.created", "stock.adjusted"] {
                 let input = envelope("c", Some("web"), t, payload.clone());
                 if let Ok(v) = mappings.for_topic(t).unwrap().run(&input) {

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use crossdock_domain::JobKind;
 use crossdock_engine::backorders::BackorderDue;
-use crossdock_engine::config::{
-    ConnectorConfig, ConnectorKind, OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings,
-};
+use crossdock_engine::config::{ConnectorConfig, OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
 use crossdock_engine::credit::{Credit, CreditSource};
 use crossdock_engine::invoices::InvoiceMatch;
 use crossdock_engine::parcels::ShipmentReview;
@@ -21,9 +19,11 @@ use crossdock_engine::{Config, Inventory, Shutdown};
 use crate::SetupError;
 use crate::connector::{Connector, ErpCredit, ErpPack};
 use crate::hooks::Hooks;
-use crate::packs::shopify::admin::{ShopifyAdmin, Shops};
-use crate::packs::shopify::stock::StockPublisher;
-use crate::tls::ClientError;
+use crate::packs::adobe_commerce::AdobeStock;
+use crate::packs::adobe_commerce::pull::OrderPuller;
+use crate::packs::shopify::stock::ShopifyStock;
+use crate::packs::stock_out::{Pace, StockPublisher};
+use crate::packs::storefronts::{Shops, Storefront, storefronts};
 
 mod erps;
 use crossdock_engine::bindings::Bindings;
@@ -62,28 +62,47 @@ impl Workers {
 }
 
 impl Workers {
-    /// Starts a stock publisher for each shop that names a location.
-    fn publish_stock(
+    /// Starts a stock publisher for each storefront that names a location, and an order
+    /// puller for each that is read rather than heard from.
+    fn follow_storefronts(
         &mut self,
-        shops: &[(&ConnectorConfig, Arc<ShopifyAdmin>)],
+        shops: &[(&ConnectorConfig, Storefront)],
         inventory: &Inventory,
+        hooks: &Hooks,
         shutdown: &Shutdown,
     ) {
-        for (c, admin) in shops {
+        for (c, shop) in shops {
+            if let Storefront::AdobeCommerce(client) = shop {
+                let every = Duration::from_secs(c.poll_secs());
+                let since = c.pull_since.as_deref().and_then(|s| {
+                    crossdock_domain::Timestamp::parse_rfc3339(s)
+                        .ok()
+                        .map(|t| t.0 / 1000)
+                });
+                let store = inventory.store().clone();
+                let puller =
+                    OrderPuller::new(&c.name, client.clone(), hooks.clone(), store, every, since);
+                self.tasks.push(tokio::spawn(puller.run(shutdown.clone())));
+            }
             let (Some(channel), Some(location)) = (&c.channel, &c.location_id) else {
                 continue;
             };
-            let rate = c.settings().rate_per_sec;
-            let publisher = StockPublisher::new(
-                &c.name,
-                channel,
-                location,
-                admin.clone(),
-                inventory.clone(),
-                rate,
-            );
-            self.tasks
-                .push(tokio::spawn(publisher.run(shutdown.clone())));
+            let pace = Pace::new(&c.name, c.settings().rate_per_sec);
+            let inventory = inventory.clone();
+            let publishing = match shop {
+                Storefront::Shopify(admin) => {
+                    let target =
+                        ShopifyStock::new(&c.name, location, admin.clone(), inventory.clone());
+                    let publisher = StockPublisher::new(channel, inventory, pace, target);
+                    tokio::spawn(publisher.run(shutdown.clone()))
+                }
+                Storefront::AdobeCommerce(client) => {
+                    let target = AdobeStock::new(location, client.clone());
+                    let publisher = StockPublisher::new(channel, inventory, pace, target);
+                    tokio::spawn(publisher.run(shutdown.clone()))
+                }
+            };
+            self.tasks.push(publishing);
         }
     }
 }
@@ -126,20 +145,6 @@ pub fn credit_source(
 /// The connector that is the ERP speaking its vendor's API, if one is.
 fn erp_pack(config: &Config) -> Option<&ConnectorConfig> {
     (config.connectors.iter()).find(|c| ErpPack::speaks(c.kind))
-}
-
-/// The Shopify connectors given credentials to be called with, each with its shop.
-fn shops(config: &Config) -> Result<Vec<(&ConnectorConfig, Arc<ShopifyAdmin>)>, ClientError> {
-    let mut shops = Vec::new();
-    for c in &config.connectors {
-        if c.kind != ConnectorKind::Shopify || c.channel.is_none() {
-            continue;
-        }
-        if let Some(admin) = ShopifyAdmin::configured(c)? {
-            shops.push((c, Arc::new(admin)));
-        }
-    }
-    Ok(shops)
 }
 
 /// Starts the runners; the ERP's credit step goes through `credit`, parked webhooks are
@@ -202,12 +207,12 @@ pub fn start(
         fast.clone(),
         shutdown,
     );
-    let shops = shops(config)?;
+    let shops = storefronts(config)?;
     let first_shop = shops.first().map(|(c, _)| c.settings());
     let by_channel: Shops = (shops.iter())
-        .filter_map(|(c, admin)| Some((c.channel.clone()?, admin.clone())))
+        .filter_map(|(c, shop)| Some((c.channel.clone()?, shop.clone())))
         .collect();
-    workers.publish_stock(&shops, inventory, shutdown);
+    workers.follow_storefronts(&shops, inventory, hooks, shutdown);
     let routes = config.erp_routes();
     for system in SYSTEMS {
         if system == "erp"

@@ -5,11 +5,12 @@
 //! `crossdock`-kind connectors named after their role.
 //!
 //! This build runs `crossdock`-kind connectors, one per role, and a `netsuite` or
-//! `business_central` connector as the ERP (in the ERP's place), takes in the webhooks of `shopify` and `standard_webhooks`
-//! connectors, and sends a Shopify connector with `auth` its channel's tracking (the
-//! storefront's jobs for that channel). The other vendor packs and `rest` are read and
-//! checked, then refused by name, so a configuration never starts with a connector that
-//! would not speak.
+//! `business_central` connector as the ERP (in the ERP's place, or per business unit), takes
+//! in the webhooks of `shopify` and `standard_webhooks` connectors, pulls the orders of
+//! `adobe_commerce` ones (every `poll_secs`), and sends a Shopify connector with `auth` or an
+//! Adobe Commerce one its channel's stock, tracking and cancellations (the storefront's jobs
+//! for that channel). `rest` is read and checked, then refused by name, so a configuration
+//! never starts with a connector that would not speak.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -20,6 +21,9 @@ use serde::Deserialize;
 use super::credentials::{Auth, Secret};
 use super::systems::{SYSTEMS, SystemSettings};
 use super::{Config, ConfigError};
+
+/// How often a pulled storefront's orders are read when `poll_secs` is not given.
+pub const DEFAULT_POLL_SECS: u64 = 60;
 
 /// The pack that speaks a connector's API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -104,6 +108,13 @@ pub struct ConnectorConfig {
     /// The system's customer that web orders of customers nobody bound are booked to.
     #[serde(default)]
     pub default_customer: Option<String>,
+    /// How often a pulled storefront's orders are read (Adobe Commerce), in seconds.
+    #[serde(default)]
+    pub poll_secs: Option<u64>,
+    /// Where a pulled storefront's first read starts (RFC 3339; the first start's moment
+    /// when not given).
+    #[serde(default)]
+    pub pull_since: Option<String>,
     /// Business Central's company (its id) that every call is made in.
     #[serde(default)]
     pub company_id: Option<String>,
@@ -146,6 +157,11 @@ impl ConnectorConfig {
     /// The role it plays: its own `role`, or its pack's.
     pub fn role(&self) -> Option<&str> {
         self.kind.implied_role().or(self.role.as_deref())
+    }
+
+    /// How often its orders are pulled, in seconds.
+    pub fn poll_secs(&self) -> u64 {
+        self.poll_secs.unwrap_or(DEFAULT_POLL_SECS)
     }
 
     /// Its URL, limits and credentials, as the job runner and the HTTP client read them.
@@ -279,6 +295,24 @@ impl Config {
                 }
                 continue;
             }
+            if c.kind != ConnectorKind::AdobeCommerce
+                && (c.poll_secs.is_some() || c.pull_since.is_some())
+            {
+                let field = if c.poll_secs.is_some() {
+                    "poll_secs"
+                } else {
+                    "pull_since"
+                };
+                return Err(invalid(
+                    field,
+                    "only an adobe_commerce connector pulls its orders".into(),
+                ));
+            }
+            if c.kind == ConnectorKind::AdobeCommerce {
+                check_adobe_commerce(c).map_err(|(field, message)| invalid(field, message))?;
+                // Beside any [storefront], as a Shopify shop is: its own channel's orders.
+                continue;
+            }
             if !matches!(
                 c.kind,
                 ConnectorKind::Crossdock | ConnectorKind::Netsuite | ConnectorKind::BusinessCentral
@@ -287,7 +321,8 @@ impl Config {
                     "kind",
                     format!(
                         "this build does not speak {} yet: crossdock-kind connectors (the shape \
-                         the simulated systems speak), netsuite and business_central run",
+                         the simulated systems speak), shopify, adobe_commerce, netsuite, \
+                         business_central and standard_webhooks run",
                         c.kind.as_str()
                     ),
                 ));
@@ -367,3 +402,34 @@ impl Config {
 #[cfg(test)]
 #[path = "connectors_tests.rs"]
 mod tests;
+
+/// An Adobe Commerce connector's own settings: its token, how often it is read, and where a
+/// first read starts; what is wrong as (field, message).
+fn check_adobe_commerce(c: &ConnectorConfig) -> Result<(), (&'static str, String)> {
+    if c.auth.is_none() {
+        return Err((
+            "auth",
+            "an Adobe Commerce connector calls with an integration's access token: give it \
+             auth, e.g. { kind = \"bearer\", token = \"env:ADOBE_TOKEN\" }"
+                .into(),
+        ));
+    }
+    if !(1..=86_400).contains(&c.poll_secs()) {
+        return Err(("poll_secs", "must be 1 to 86400 seconds".into()));
+    }
+    if let Some(since) = &c.pull_since
+        && crossdock_domain::Timestamp::parse_rfc3339(since).is_err()
+    {
+        return Err((
+            "pull_since",
+            format!("`{since}` is not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z"),
+        ));
+    }
+    if c.webhook_secret.is_some() {
+        return Err((
+            "webhook_secret",
+            "an Adobe Commerce connector's orders are pulled, not pushed: leave it out".into(),
+        ));
+    }
+    Ok(())
+}

@@ -113,9 +113,36 @@ auth = { kind = "oauth2_client_credentials", token_url = "https://login.microsof
         .unwrap_err();
     assert!(e.contains("only a business_central"), "{e}");
     let adobe = "[[connectors]]\nname = \"mage\"\nkind = \"adobe_commerce\"\n\
-                 url = \"https://shop.example.com\"\nchannel = \"web\"\n";
-    let e = with(adobe).unwrap_err();
-    assert!(e.contains("does not speak adobe_commerce yet"), "{e}");
+                 url = \"https://shop.example.com/rest/default\"\nchannel = \"web\"\n\
+                 auth = { kind = \"bearer\", token = \"env:ADOBE_TOKEN\" }\n\
+                 location_id = \"default\"\npoll_secs = 30\npull_since = \"2026-11-01T00:00:00Z\"\n";
+    let config = with(adobe).unwrap();
+    assert_eq!(config.connectors[0].poll_secs(), 30);
+    assert!(
+        config.system("storefront").is_none(),
+        "an Adobe Commerce store stands beside the [storefront], not in its place"
+    );
+    for (change, key) in [
+        (("auth = ", "# auth = "), "connectors[0].auth"),
+        (
+            ("poll_secs = 30", "poll_secs = 0"),
+            "connectors[0].poll_secs",
+        ),
+        (
+            ("2026-11-01T00:00:00Z", "last week"),
+            "connectors[0].pull_since",
+        ),
+        (
+            ("poll_secs = 30", "webhook_secret = \"env:X\""),
+            "connectors[0].webhook_secret",
+        ),
+    ] {
+        let e = with(&adobe.replace(change.0, change.1)).unwrap_err();
+        assert!(e.contains(key), "{key}: {e}");
+    }
+    let e =
+        with(&netsuite.replace("default_customer", "poll_secs = 5\ndefault_customer")).unwrap_err();
+    assert!(e.contains("only an adobe_commerce connector pulls"), "{e}");
 }
 
 #[test]

@@ -36,9 +36,6 @@ const INVENTORY_SET: &str = "mutation InventorySet($input: InventorySetQuantitie
      inventorySetQuantities(input: $input) { inventoryAdjustmentGroup { reason } \
      userErrors { field message code } } }";
 
-/// Shopify shops by the channel each sells on.
-pub type Shops = BTreeMap<String, std::sync::Arc<ShopifyAdmin>>;
-
 /// A Shopify shop's Admin API.
 #[derive(Debug, Clone)]
 pub struct ShopifyAdmin {

@@ -1,0 +1,174 @@
+//! Availability out to a storefront: a publisher follows the event log's
+//! `availability.changed` for its connector's channel and hands each SKU's `available_now`
+//! to the storefront's pack ([`StockTarget`]). Changes are coalesced per SKU, newest figure
+//! winning, so a flash sale's thousand moves of one SKU become one call; calls keep to the
+//! connector's `rate_per_sec`, and throttling or an unreachable storefront waits and tries
+//! the same figures again. How far the log was taken is kept per connector (a restart goes
+//! on from there; a new connector publishes every SKU's figure once).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use crossdock_engine::runner::JobResult;
+use crossdock_engine::{Inventory, Shutdown};
+use crossdock_store::{Store, TYPED_SCAN};
+
+/// Events read from the log at a time.
+const PER_READ: i64 = 5_000;
+
+/// How long an idle publisher waits before looking at the log again.
+const IDLE: Duration = Duration::from_millis(200);
+
+/// Units by SKU, newest figure of each.
+pub type Figures = BTreeMap<String, i64>;
+
+/// How a storefront's pack sets figures there.
+pub trait StockTarget: Send + 'static {
+    /// Sets `figures`, each call through `pace`; `Err` carries how long to wait before
+    /// trying the same figures again.
+    fn set(
+        &mut self,
+        pace: &Pace,
+        figures: &Figures,
+    ) -> impl Future<Output = Result<(), Option<Duration>>> + Send;
+}
+
+/// Calls to one connector, spaced to its rate.
+pub struct Pace {
+    connector: String,
+    /// Between two calls, at least.
+    spacing: Duration,
+}
+
+impl Pace {
+    /// Calls as `connector`, at most `rate_per_sec` a second.
+    pub fn new(connector: &str, rate_per_sec: f64) -> Self {
+        Self {
+            connector: connector.to_string(),
+            spacing: Duration::from_secs_f64(1.0 / rate_per_sec.max(0.01)),
+        }
+    }
+
+    /// The connector's name.
+    pub fn connector(&self) -> &str {
+        &self.connector
+    }
+
+    /// One call, at the connector's rate, answered as it was.
+    pub async fn attempt<T>(
+        &self,
+        call: impl Future<Output = Result<T, JobResult>>,
+    ) -> Result<T, JobResult> {
+        tokio::time::sleep(self.spacing).await;
+        call.await
+    }
+
+    /// One call, at the connector's rate; a failure says how long to wait.
+    pub async fn call<T>(
+        &self,
+        call: impl Future<Output = Result<T, JobResult>>,
+    ) -> Result<T, Option<Duration>> {
+        self.attempt(call).await.map_err(|result| self.wait(result))
+    }
+
+    /// How long to wait after a failed call, noted in the log.
+    pub fn wait(&self, result: JobResult) -> Option<Duration> {
+        match result {
+            JobResult::Transient { error, retry_after } => {
+                tracing::info!(connector = self.connector, error, "stock publisher waits");
+                retry_after
+            }
+            other => {
+                tracing::warn!(connector = self.connector, result = ?other,
+                               "stock publisher: the storefront refused a call");
+                None
+            }
+        }
+    }
+}
+
+/// Publishes one storefront connector's channel figures.
+pub struct StockPublisher<T> {
+    channel: String,
+    inventory: Inventory,
+    pace: Pace,
+    target: T,
+}
+
+impl<T: StockTarget> StockPublisher<T> {
+    /// The publisher of `channel`'s figures through `target`, as `pace`'s connector.
+    pub fn new(channel: &str, inventory: Inventory, pace: Pace, target: T) -> Self {
+        Self {
+            channel: channel.to_string(),
+            inventory,
+            pace,
+            target,
+        }
+    }
+
+    /// Runs until `shutdown`.
+    pub async fn run(mut self, shutdown: Shutdown) {
+        let mut backoff = Duration::from_secs(1);
+        while !shutdown.is_triggered() {
+            match self.publish_some().await {
+                Ok(true) => backoff = Duration::from_secs(1),
+                Ok(false) => sleep_or_stop(IDLE, &shutdown).await,
+                Err(wait) => {
+                    sleep_or_stop(wait.unwrap_or(backoff), &shutdown).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                }
+            }
+        }
+    }
+
+    /// Publishes what changed after the cursor; true when the log had anything to read.
+    /// `Err` carries how long to wait before trying the same again.
+    async fn publish_some(&mut self) -> Result<bool, Option<Duration>> {
+        let store = self.inventory.store().clone();
+        let connector = self.pace.connector().to_string();
+        let failed = |e: crossdock_store::StoreError| {
+            tracing::warn!(connector, error = %e, "stock publisher: store");
+            None
+        };
+        let after = store.cursor(&connector).await.map_err(failed)?.unwrap_or(0);
+        // The log's end before the read: every event up to it is visible to the read.
+        let last = store.last_seq().await.map_err(failed)?;
+        if last <= after {
+            return Ok(false);
+        }
+        let types = Some(vec!["availability.changed".to_string()]);
+        let events = store
+            .events_after(after, PER_READ, types)
+            .await
+            .map_err(failed)?;
+        let next = match events.last() {
+            Some(e) if events.len() as i64 == PER_READ => e.seq,
+            _ => after.saturating_add(TYPED_SCAN).min(last).max(after),
+        };
+        // Newest figure wins.
+        let mut figures = Figures::new();
+        for e in &events {
+            let channel = (e.data["channels"].as_array().into_iter().flatten())
+                .find(|c| c["channel"] == self.channel.as_str());
+            if let (Some(sku), Some(c)) = (e.data["sku"].as_str(), channel) {
+                figures.insert(sku.to_string(), c["available_now"].as_i64().unwrap_or(0));
+            }
+        }
+        if !figures.is_empty() {
+            self.target.set(&self.pace, &figures).await?;
+        }
+        store
+            .set_cursor(&connector, next, crossdock_engine::now())
+            .await
+            .map_err(failed)?;
+        Ok(true)
+    }
+}
+
+async fn sleep_or_stop(wait: Duration, shutdown: &Shutdown) {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = shutdown.wait() => {}
+    }
+}
