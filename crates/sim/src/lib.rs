@@ -3,12 +3,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod adobe_commerce;
 pub mod business_central;
 pub mod erp;
 pub mod netsuite;
 pub mod service;
 pub mod shopify;
 
+pub use adobe_commerce::SimAdobeCommerce;
 pub use business_central::SimBusinessCentral;
 pub use erp::{Faults, SimErp};
 pub use netsuite::SimNetSuite;
