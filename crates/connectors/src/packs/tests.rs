@@ -242,13 +242,35 @@ proptest! {
     /// No payload makes a pack's mapping, or the reading of what it gives, panic.
     #[test]
     fn no_payload_panics_a_pack(payload in arb_json(), topic in "[a-z]{1,8}[/.][a-z]{1,8}") {
-        for pack in [HookPack::Shopify, HookPack::StandardWebhooks] {
-            let mappings = InboundMappings::compile(pack.defaults(), &Default::default()).unwrap();
-            for t in [topic.as_str(), "orders/create", "orders/cancelled", "shipment.created", "stock.adjusted"] {
+        for defaults in [HookPack::Shopify.defaults(), HookPack::StandardWebhooks.defaults(), adobe_commerce::MAPPINGS] {
+            let mappings = InboundMappings::compile(defaults, &Default::default()).unwrap();
+            for t in [topic.as_str(), "orders/create", "orders/cancelled", "shipment.created", "stock.adjusted", "orders"] {
                 let input = envelope("c", Some("web"), t, payload.clone());
-                if let Ok(v) = mappings.for_topic(t).unwrap().run(&input) {
+                if let Some(Ok(v)) = mappings.for_topic(t).map(|m| m.run(&input)) {
                     let _ = Inbound::read(v);
                 }
+            }
+        }
+    }
+
+    /// No value in any field of an Adobe Commerce order makes its mapping panic.
+    #[test]
+    fn no_field_of_an_adobe_commerce_order_panics_its_mapping(
+        value in arb_json(),
+        field in prop::sample::select(vec!["entity_id", "state", "items", "customer_id",
+            "customer_email", "extension_attributes", "tax_amount", "order_currency_code"]),
+        item_field in prop::sample::select(vec!["sku", "qty_ordered", "price", "parent_item_id",
+            "product_type", "item_id", "is_virtual"]),
+    ) {
+        let mappings = InboundMappings::compile(adobe_commerce::MAPPINGS, &Default::default()).unwrap();
+        let mut order = fixture("adobe_commerce/fixtures/orders_page.json")["items"][0].clone();
+        let mut item_changed = order.clone();
+        order[field] = value.clone();
+        item_changed["items"][1][item_field] = value;
+        for payload in [order, item_changed] {
+            let input = envelope("mage", Some("web"), "orders", payload);
+            if let Ok(v) = mappings.for_topic("orders").unwrap().run(&input) {
+                let _ = Inbound::read(v);
             }
         }
     }
