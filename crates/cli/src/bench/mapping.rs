@@ -1,13 +1,13 @@
 //! jq mappings, in-process on one core, per pack and with the pack's own program on the input
 //! the hub gives it: NetSuite's sales order (a canonical two-line order with its bindings) and
-//! fulfilment (a parcel against the sales order's lines), and Shopify's `orders/create` (the
-//! pack's fixture in the inbound envelope). Each beside the JSON round trip (print and parse)
+//! fulfilment (a parcel against the sales order's lines), Shopify's `orders/create` and an
+//! Adobe Commerce order as pulled (each pack's fixture in the inbound envelope). Each beside the JSON round trip (print and parse)
 //! of the same inputs that every run makes to hand a document to jaq and take one back.
 
 use std::time::Instant;
 
 use crossdock_connectors::mapping::Mapping;
-use crossdock_connectors::packs::{business_central, envelope, netsuite, shopify};
+use crossdock_connectors::packs::{adobe_commerce, business_central, envelope, netsuite, shopify};
 use serde_json::{Value, json};
 
 use super::Row;
@@ -16,6 +16,10 @@ use super::workload::order_json;
 /// The Shopify pack's `orders/create` fixture, as Shopify documents the payload.
 const SHOPIFY_ORDER: &str =
     include_str!("../../../connectors/src/packs/shopify/fixtures/orders_create.json");
+
+/// The Adobe Commerce pack's page of orders, as Adobe Commerce documents `GET /V1/orders`.
+const ADOBE_ORDERS: &str =
+    include_str!("../../../connectors/src/packs/adobe_commerce/fixtures/orders_page.json");
 
 /// The pack's own mapping for `operation`.
 fn own(
@@ -89,6 +93,13 @@ pub(super) fn mapping_rows(n: u64) -> anyhow::Result<Vec<Row>> {
         "orders/create",
         shopify_order,
     )];
+    let adobe_page: Value = serde_json::from_str(ADOBE_ORDERS)?;
+    let pulled = vec![envelope(
+        "mage",
+        Some("web"),
+        adobe_commerce::pull::TOPIC,
+        adobe_page["items"][0].clone(),
+    )];
     Ok(vec![
         measure(
             "jq, NetSuite sales_order (2 lines, pack's own)",
@@ -112,6 +123,12 @@ pub(super) fn mapping_rows(n: u64) -> anyhow::Result<Vec<Row>> {
             "jq, Shopify orders/create (pack's own)",
             &own(shopify::MAPPINGS, "orders/create")?,
             &deliveries,
+            n,
+        )?,
+        measure(
+            "jq, Adobe Commerce order (3 items, pack's own)",
+            &own(adobe_commerce::MAPPINGS, adobe_commerce::pull::TOPIC)?,
+            &pulled,
             n,
         )?,
     ])
