@@ -412,3 +412,67 @@ async fn a_shopify_orders_parcels_become_fulfillments_in_shopify() {
         assert_eq!(shop.fulfilled().len(), 2, "no parcel was fulfilled twice");
     }
 }
+
+/// Cancellations go to Shopify itself: an order cancelled in crossdock is cancelled in
+/// Shopify (through a throttled first call), and one Shopify cancelled (`orders/cancelled`)
+/// is not sent back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_order_cancelled_here_is_cancelled_in_shopify_and_one_cancelled_there_is_not_sent_back()
+{
+    for postgres in [false, true] {
+        let sims = crossdock_sim::SimSystems::start().await.unwrap();
+        let shop = crossdock_sim::SimShopify::new(SHOP_TOKEN);
+        let (shop_url, _shop_task) = shop.start().await.unwrap();
+        let ours = "820982911946154508";
+        let theirs = "820982911946154509";
+        for id in [ours, theirs] {
+            shop.add_order(id, &[("IPOD2008PINK", 1)]);
+        }
+        let systems: Vec<(&str, String)> = (sims.urls.iter())
+            .filter(|(role, _)| *role != "storefront")
+            .cloned()
+            .collect();
+        let Some(app) = hub_with(postgres, &systems, Some(&shop_url), "").await else {
+            continue;
+        };
+        let mut taken = Vec::new();
+        for id in [ours, theirs] {
+            let mut order = fixture("shopify/fixtures/orders_create.json");
+            order["id"] = json!(id.parse::<u64>().unwrap());
+            let (headers, body) = shopify("orders/create", &format!("evt-{id}"), &order);
+            let (_, answer) = deliver(&app, "shop-us", &headers, &body).await;
+            let order_id = answer["order_id"].as_str().unwrap().to_string();
+            app.wait_for_state(&order_id, "released").await;
+            taken.push(order_id);
+        }
+
+        shop.throttle_next(1);
+        let (status, r) = app
+            .post(&format!("/v1/orders/{}/cancel", taken[0]), json!({}))
+            .await;
+        assert!(status.is_success(), "{status} {r}");
+        let cancelled = eventually(|| async { shop.cancelled(ours) }, |c| *c).await;
+        assert!(
+            cancelled,
+            "the order cancelled here is cancelled in Shopify"
+        );
+
+        let gone = json!({"id": theirs.parse::<u64>().unwrap(), "cancel_reason": "customer"});
+        let (headers, body) = shopify("orders/cancelled", "evt-cancel-theirs", &gone);
+        let (status, answer) = deliver(&app, "shop-us", &headers, &body).await;
+        assert_eq!(
+            (status, answer["status"].as_str()),
+            (StatusCode::OK, Some("taken")),
+            "{answer}"
+        );
+        let state = app.wait_for_state(&taken[1], "cancelled").await;
+        assert_eq!(state["state"], "cancelled", "{state}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            shop.cancels(),
+            1,
+            "Shopify's own cancellation is not sent back"
+        );
+        assert!(!shop.cancelled(theirs), "the simulated shop was not told");
+    }
+}

@@ -5,7 +5,9 @@
 //! (closing what it fulfils); variants by SKU (`productVariants`) and the `available`
 //! quantity set per location (`inventorySetQuantities`). Orders are made known with
 //! [`SimShopify::add_order`], as the shop would have them after sending `orders/create`, and
-//! the SKUs it sells with [`SimShopify::add_variant`] (an order's SKUs are sold too). It can be told to throttle the next
+//! the SKUs it sells with [`SimShopify::add_variant`] (an order's SKUs are sold too). It
+//! cancels orders (`orderCancel`, refusing one cancelled already) and says whether one is
+//! (`cancelledAt`). It can be told to throttle the next
 //! few calls, as Shopify's GraphQL rate limit does (`THROTTLED`, with the bucket's state in
 //! `extensions.cost.throttleStatus`).
 
@@ -42,6 +44,7 @@ struct Line {
 struct Order {
     lines: Vec<Line>,
     tracking: Vec<String>,
+    cancelled: bool,
 }
 
 #[derive(Default)]
@@ -56,6 +59,7 @@ struct Inner {
     fulfilled: Vec<Fulfilled>,
     throttle_next: u32,
     calls: u32,
+    cancels: u32,
 }
 
 /// Handle to a running simulated shop. Cheap to clone.
@@ -106,6 +110,7 @@ impl SimShopify {
         let order = Order {
             lines,
             tracking: Vec::new(),
+            cancelled: false,
         };
         self.lock().orders.insert(id.to_string(), order);
     }
@@ -137,6 +142,16 @@ impl SimShopify {
     /// Every fulfillment created, in order.
     pub fn fulfilled(&self) -> Vec<Fulfilled> {
         self.lock().fulfilled.clone()
+    }
+
+    /// Orders cancelled through `orderCancel`.
+    pub fn cancels(&self) -> u32 {
+        self.lock().cancels
+    }
+
+    /// Whether order `id` is cancelled.
+    pub fn cancelled(&self, id: &str) -> bool {
+        self.lock().orders.get(id).is_some_and(|o| o.cancelled)
     }
 
     /// Calls taken (throttled ones too).
@@ -175,7 +190,38 @@ async fn graphql(
     }
     let query = req["query"].as_str().unwrap_or_default();
     let vars = &req["variables"];
-    let data = if query.contains("inventorySetQuantities") {
+    let data = if query.contains("orderCancel(") {
+        let id = order_id(vars["orderId"].as_str().unwrap_or_default());
+        let refund = vars["refundMethod"]["originalPaymentMethodsRefund"].is_boolean();
+        let errors = match inner.orders.get_mut(&id) {
+            _ if !refund || !vars["restock"].is_boolean() || !vars["reason"].is_string() => {
+                vec![
+                    json!({"field": ["refundMethod"], "message": "refundMethod, restock and reason are required", "code": "INVALID"}),
+                ]
+            }
+            None => vec![
+                json!({"field": ["orderId"], "message": "Order does not exist", "code": "NOT_FOUND"}),
+            ],
+            Some(o) if o.cancelled => vec![
+                json!({"field": ["orderId"], "message": "Cannot cancel an order that has already been canceled", "code": "INVALID"}),
+            ],
+            Some(o) => {
+                o.cancelled = true;
+                inner.cancels += 1;
+                vec![]
+            }
+        };
+        json!({"orderCancel": {"job": {"id": "gid://shopify/Job/1", "done": false},
+                               "orderCancelUserErrors": errors}})
+    } else if query.contains("cancelledAt") {
+        let id = order_id(vars["id"].as_str().unwrap_or_default());
+        match inner.orders.get(&id) {
+            None => json!({"order": null}),
+            Some(o) => {
+                json!({"order": {"cancelledAt": o.cancelled.then_some("2026-01-02T08:00:00Z")}})
+            }
+        }
+    } else if query.contains("inventorySetQuantities") {
         inventory_set(&mut inner, &vars["input"])
     } else if query.contains("productVariants") {
         let wanted = vars["query"].as_str().unwrap_or_default();

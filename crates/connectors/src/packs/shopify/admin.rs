@@ -2,7 +2,8 @@
 //! authenticated by the connector's `auth`, Shopify's `X-Shopify-Access-Token` header): a
 //! shipment's tracking as a fulfillment of the order's open fulfillment-order lines
 //! (`fulfillmentCreate`). A retry after an unknown outcome looks first: a fulfillment already
-//! carrying the shipment's tracking number is the one it made. Throttling (`THROTTLED`) waits
+//! carrying the shipment's tracking number is the one it made. A cancellation made elsewhere
+//! than in Shopify as `orderCancel`, unless the order is cancelled there already. Throttling (`THROTTLED`) waits
 //! as long as the bucket needs to refill for the call; `userErrors` become the exception's
 //! message.
 
@@ -27,6 +28,16 @@ const FULFILLMENT_ORDERS: &str = "query FulfillmentOrders($id: ID!) { order(id: 
 const FULFILLMENT_CREATE: &str = "mutation FulfillmentCreate($fulfillment: FulfillmentInput!) \
      { fulfillmentCreate(fulfillment: $fulfillment) { fulfillment { id status } \
      userErrors { field message } } }";
+
+/// Whether the order is cancelled already (a retry after an unknown outcome asks first).
+const ORDER_CANCELLED: &str = "query OrderCancelled($id: ID!) { order(id: $id) { cancelledAt } }";
+
+const ORDER_CANCEL: &str = "mutation OrderCancel($orderId: ID!, $notifyCustomer: Boolean, \
+     $refundMethod: OrderCancelRefundMethodInput!, $restock: Boolean!, \
+     $reason: OrderCancelReason!, $staffNote: String) { orderCancel(orderId: $orderId, \
+     notifyCustomer: $notifyCustomer, refundMethod: $refundMethod, restock: $restock, \
+     reason: $reason, staffNote: $staffNote) { job { id done } \
+     orderCancelUserErrors { field message code } } }";
 
 /// The inventory items of the variants with these SKUs (`$query`: `sku:A OR sku:B …`).
 const VARIANTS_BY_SKU: &str = "query VariantsBySku($query: String!, $first: Int!) { \
@@ -162,18 +173,58 @@ impl ShopifyAdmin {
         match kind {
             JobKind::PublishTracking => self.publish_tracking(order, payload).await.map(|()| false),
             JobKind::PushInvoice => Ok(true),
-            JobKind::NotifyCancelled => Err(JobResult::Permanent {
-                code: ErrorCode::ChannelRejected,
-                error: format!(
-                    "this build does not cancel orders in Shopify: cancel order {} in \
-                     Shopify's admin, then resolve this exception",
-                    order.external_id
-                ),
-            }),
+            JobKind::NotifyCancelled => self.cancel(order, payload).await.map(|()| false),
             other => Err(JobResult::Permanent {
                 code: ErrorCode::MappingFailed,
                 error: format!("the Shopify pack has no job named `{other}`"),
             }),
+        }
+    }
+
+    /// Cancels the order in Shopify (refunded to the payment methods it was paid with; not
+    /// restocked, since crossdock sets the shop's stock itself), unless it is cancelled
+    /// already.
+    async fn cancel(&self, order: &StoredOrder, payload: &Value) -> Result<(), JobResult> {
+        let id = format!("gid://shopify/Order/{}", order.external_id);
+        let data = self.graphql(ORDER_CANCELLED, json!({"id": id})).await?;
+        let Some(found) = data.get("order").filter(|o| o.is_object()) else {
+            return Err(JobResult::Permanent {
+                code: ErrorCode::ChannelRejected,
+                error: format!("Shopify ({}) has no order {id}", self.shop),
+            });
+        };
+        if !found["cancelledAt"].is_null() {
+            return Ok(());
+        }
+        let why = payload["reason"]
+            .as_str()
+            .unwrap_or("cancelled in crossdock");
+        let variables = json!({
+            "orderId": id,
+            "notifyCustomer": true,
+            "refundMethod": {"originalPaymentMethodsRefund": true},
+            "restock": false,
+            "reason": "OTHER",
+            "staffNote": format!("crossdock: {why}"),
+        });
+        let data = self.graphql(ORDER_CANCEL, variables).await?;
+        match data["orderCancel"]["orderCancelUserErrors"].as_array() {
+            Some(errors) if !errors.is_empty() => {
+                let said: Vec<&str> = errors
+                    .iter()
+                    .filter_map(|e| e["message"].as_str())
+                    .collect();
+                Err(JobResult::Permanent {
+                    code: ErrorCode::ChannelRejected,
+                    error: format!(
+                        "Shopify ({}) would not cancel order {id}: {}; cancel it in Shopify's \
+                         admin, then resolve this exception",
+                        self.shop,
+                        said.join("; ")
+                    ),
+                })
+            }
+            _ => Ok(()),
         }
     }
 
