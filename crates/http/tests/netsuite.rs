@@ -4,7 +4,7 @@
 //! missing binding an exception that a retry clears once the binding is added, shipments
 //! recorded as item fulfillments of NetSuite's own lines (once, even when an answer is lost
 //! after NetSuite made one), and
-//! credit read from the customer record.
+//! credit read from the customer record; a cancelled order's sales order closed.
 
 mod common;
 
@@ -253,6 +253,58 @@ async fn sales_orders_reach_netsuite_once_through_their_bindings() {
             ns.sales_orders().len(),
             2,
             "no sales order for a held customer"
+        );
+    }
+}
+
+/// An order cancelled after its sales order was posted is closed in NetSuite: every line of
+/// its sales order `isClosed`, through a concurrency-limited first call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancelled_order_closes_its_sales_order_in_netsuite() {
+    for postgres in [false, true] {
+        let ns = SimNetSuite::new(ACCOUNT, "ck-1", "ti-1");
+        ns.add_customer("9001", "AUTO");
+        ns.add_item("101");
+        ns.add_item("102");
+        let Some((app, _server)) = hub(postgres, &ns).await else {
+            continue;
+        };
+        bind(&app, "customer", "ACME", "9001").await;
+        bind(&app, "item", "SKU-1", "101").await;
+        bind(&app, "item", "SKU-2", "102").await;
+        let (status, placed) = app
+            .post("/v1/orders", order("B-9", "ACME", &["SKU-1", "SKU-2"]))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{placed}");
+        let id = placed["id"].as_str().unwrap().to_string();
+        let o = app.wait_for_state(&id, "released").await;
+        assert_eq!(o["state"], "released", "{o}");
+        assert!(ns.sales_orders()[&id].closed.is_empty());
+
+        ns.limit_next(1);
+        let (status, r) = app
+            .post(&format!("/v1/orders/{id}/cancel"), json!({}))
+            .await;
+        assert!(status.is_success(), "{status} {r}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while ns.sales_orders()[&id].closed.len() < 2 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the sales order was not closed"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let so = &ns.sales_orders()[&id];
+        assert_eq!(
+            so.closed.iter().copied().collect::<Vec<_>>(),
+            [1, 4],
+            "NetSuite's line numbers"
+        );
+        let (_, open) = app.get("/v1/exceptions?status=open").await;
+        let open = open["exceptions"].as_array().unwrap();
+        assert!(
+            open.iter().all(|e| e["order_id"] != id.as_str()),
+            "{open:?}"
         );
     }
 }

@@ -83,6 +83,9 @@ impl ErpPack {
             (ErpPack::NetSuite(ns), JobKind::PostFulfilment) => {
                 ns.post_fulfilment(order, payload).await
             }
+            (ErpPack::NetSuite(ns), JobKind::CancelSalesOrder) => {
+                ns.cancel_sales_order(order).await
+            }
             (ErpPack::BusinessCentral(bc), JobKind::CancelSalesOrder) => {
                 bc.cancel_sales_order(order).await
             }

@@ -5,7 +5,8 @@
 //! NetSuite does (not one by one: 1, 4, 7, …); `POST /record/v1/salesOrder/{id}/!transform/
 //! itemFulfillment` records a fulfillment of open lines, refusing a second with the same
 //! external id, and `GET /record/v1/itemFulfillment/eid:{external id}` reads one back;
-//! `GET /record/v1/customer/{id}` reads a customer's credit fields. The account can be told
+//! `GET /record/v1/customer/{id}` reads a customer's credit fields; `PATCH
+//! /record/v1/salesOrder/{id}` closes the lines it names `isClosed`. The account can be told
 //! to lose its answer to the next fulfillment it makes, as a timeout after it committed
 //! would.
 //! Every call must carry token-based authentication (`Authorization: OAuth realm="…"`,
@@ -50,6 +51,8 @@ pub struct SalesOrder {
     pub upserts: u32,
     /// Units fulfilled by line number.
     pub fulfilled: BTreeMap<i64, f64>,
+    /// The line numbers closed (a sales order whose every line is closed is cancelled).
+    pub closed: BTreeSet<i64>,
 }
 
 #[derive(Default)]
@@ -111,7 +114,10 @@ impl SimNetSuite {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}/services/rest", listener.local_addr()?);
         let app = Router::new()
-            .route("/services/rest/record/v1/salesOrder/{key}", put(upsert))
+            .route(
+                "/services/rest/record/v1/salesOrder/{key}",
+                put(upsert).patch(records::close_lines),
+            )
             .route("/services/rest/record/v1/salesOrder/{id}/item", get(lines))
             .route(
                 "/services/rest/record/v1/salesOrder/{id}/{transform}/itemFulfillment",

@@ -58,6 +58,7 @@ pub(super) async fn upsert(
             body: Value::Null,
             upserts: 0,
             fulfilled: BTreeMap::new(),
+            closed: Default::default(),
         });
     order.body = body;
     order.upserts += 1;
@@ -119,7 +120,8 @@ pub(super) async fn lines(
         .map(|(i, l)| {
             let line = line_number(i);
             json!({"line": line, "item": {"id": l["item"]["id"]}, "quantity": l["quantity"],
-                   "quantityFulfilled": order.fulfilled.get(&line).copied().unwrap_or(0.0)})
+                   "quantityFulfilled": order.fulfilled.get(&line).copied().unwrap_or(0.0),
+                   "isClosed": order.closed.contains(&line)})
         })
         .collect();
     Json(json!({"items": items, "totalResults": items.len()})).into_response()
@@ -214,4 +216,41 @@ pub(super) async fn fulfillment(
             .into_response(),
         None => missing(),
     }
+}
+
+/// `PATCH …/salesOrder/{id}`: closes the lines named `isClosed`, answering 204.
+pub(super) async fn close_lines(
+    State(ns): State<SimNetSuite>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Some(answer) = ns.admit(&headers) {
+        return answer;
+    }
+    let mut inner = ns.lock();
+    let Some(order) = inner.orders.values_mut().find(|o| o.id == id) else {
+        return missing();
+    };
+    let count = order.body["item"]["items"].as_array().map_or(0, Vec::len);
+    for item in body["item"]["items"].as_array().into_iter().flatten() {
+        let Some(line) = item["line"].as_i64() else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "USER_ERROR",
+                "a line to change names its line",
+            );
+        };
+        if !(0..count).any(|i| line_number(i) == line) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_KEY_OR_REF",
+                &format!("no line {line}"),
+            );
+        }
+        if item["isClosed"] == true {
+            order.closed.insert(line);
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
 }

@@ -247,6 +247,29 @@ impl NetSuite {
         Ok(())
     }
 
+    /// Cancels the order's sales order as NetSuite closes one: every line `isClosed`
+    /// (`PATCH …/salesOrder/{id}`). Closing a closed line changes nothing, so a retry is
+    /// harmless; a sales order already gone is done.
+    pub async fn cancel_sales_order(&self, order: &StoredOrder) -> Result<(), JobResult> {
+        let id = self.bindings.sales_order(order).await?;
+        let path = format!(
+            "/record/v1/salesOrder/{}/item?expandSubResources=true",
+            segment(&id)
+        );
+        let Some(answer) = self.remote.find(&path).await? else {
+            return Ok(());
+        };
+        let items: Vec<Value> = (answer["items"].as_array().into_iter().flatten())
+            .map(|l| json!({"line": l["line"], "isClosed": true}))
+            .collect();
+        let body = json!({"item": {"items": items}});
+        let path = format!("/record/v1/salesOrder/{}", segment(&id));
+        self.remote
+            .exchange(Method::PATCH, &path, Some(&body))
+            .await?;
+        Ok(())
+    }
+
     /// Whether NetSuite holds the customer bound to `account` for credit (a customer nobody
     /// bound is not held here: the sales order's own step names it, or books it to the
     /// connector's `default_customer`, whose credit is not the account's).
