@@ -16,6 +16,8 @@
 //!   and the shipment. Its external id is `{order id}:{shipment id}`; a repeat after an
 //!   unknown outcome looks it up first (`GET /record/v1/itemFulfillment/eid:…`) and takes
 //!   the fulfillment it finds.
+//! - A cancellation closes the sales order as NetSuite does: every line `isClosed`
+//!   (`PATCH /record/v1/salesOrder/{id}`), which a repeat leaves as it is.
 //! - Credit: the customer record's `creditHoldOverride` (`ON` holds, `OFF` clears); on `AUTO`,
 //!   a customer whose `balance` is above its `creditLimit` is on hold.
 //! - Refusals are read from NetSuite's error body (`o:errorDetails[].o:errorCode` and
