@@ -95,6 +95,19 @@ impl ShopifyAdmin {
         })
     }
 
+    /// The shop's order for `order` as `query` reads it (by `$id`), with its id.
+    async fn order(&self, query: &str, order: &StoredOrder) -> Result<(String, Value), JobResult> {
+        let id = format!("gid://shopify/Order/{}", order.external_id);
+        let mut data = self.graphql(query, json!({"id": id})).await?;
+        match data.get_mut("order").map(Value::take) {
+            Some(found @ Value::Object(_)) => Ok((id, found)),
+            _ => Err(JobResult::Permanent {
+                code: ErrorCode::ChannelRejected,
+                error: format!("Shopify ({}) has no order {id}", self.shop),
+            }),
+        }
+    }
+
     /// Sends a shipment's tracking (`payload`: its `tracking_number`, `carrier` and `lines`)
     /// as a fulfillment of the order's open lines.
     pub async fn publish_tracking(
@@ -102,14 +115,7 @@ impl ShopifyAdmin {
         order: &StoredOrder,
         payload: &Value,
     ) -> Result<(), JobResult> {
-        let id = format!("gid://shopify/Order/{}", order.external_id);
-        let data = self.graphql(FULFILLMENT_ORDERS, json!({"id": id})).await?;
-        let Some(found) = data.get("order").filter(|o| o.is_object()) else {
-            return Err(JobResult::Permanent {
-                code: ErrorCode::ChannelRejected,
-                error: format!("Shopify ({}) has no order {id}", self.shop),
-            });
-        };
+        let (id, found) = self.order(FULFILLMENT_ORDERS, order).await?;
         let number = payload["tracking_number"].as_str();
         let made = found["fulfillments"]
             .as_array()
@@ -141,22 +147,15 @@ impl ShopifyAdmin {
         let data = self
             .graphql(FULFILLMENT_CREATE, json!({"fulfillment": fulfillment}))
             .await?;
-        match data["fulfillmentCreate"]["userErrors"].as_array() {
-            Some(errors) if !errors.is_empty() => {
-                let said: Vec<&str> = errors
-                    .iter()
-                    .filter_map(|e| e["message"].as_str())
-                    .collect();
-                Err(JobResult::Permanent {
-                    code: ErrorCode::ChannelRejected,
-                    error: format!(
-                        "Shopify ({}) refused the fulfillment of order {id}: {}",
-                        self.shop,
-                        said.join("; ")
-                    ),
-                })
-            }
-            _ => Ok(()),
+        match said(&data["fulfillmentCreate"]["userErrors"]) {
+            Some(said) => Err(JobResult::Permanent {
+                code: ErrorCode::ChannelRejected,
+                error: format!(
+                    "Shopify ({}) refused the fulfillment of order {id}: {said}",
+                    self.shop
+                ),
+            }),
+            None => Ok(()),
         }
     }
 }
@@ -185,14 +184,7 @@ impl ShopifyAdmin {
     /// restocked, since crossdock sets the shop's stock itself), unless it is cancelled
     /// already.
     async fn cancel(&self, order: &StoredOrder, payload: &Value) -> Result<(), JobResult> {
-        let id = format!("gid://shopify/Order/{}", order.external_id);
-        let data = self.graphql(ORDER_CANCELLED, json!({"id": id})).await?;
-        let Some(found) = data.get("order").filter(|o| o.is_object()) else {
-            return Err(JobResult::Permanent {
-                code: ErrorCode::ChannelRejected,
-                error: format!("Shopify ({}) has no order {id}", self.shop),
-            });
-        };
+        let (id, found) = self.order(ORDER_CANCELLED, order).await?;
         if !found["cancelledAt"].is_null() {
             return Ok(());
         }
@@ -208,23 +200,16 @@ impl ShopifyAdmin {
             "staffNote": format!("crossdock: {why}"),
         });
         let data = self.graphql(ORDER_CANCEL, variables).await?;
-        match data["orderCancel"]["orderCancelUserErrors"].as_array() {
-            Some(errors) if !errors.is_empty() => {
-                let said: Vec<&str> = errors
-                    .iter()
-                    .filter_map(|e| e["message"].as_str())
-                    .collect();
-                Err(JobResult::Permanent {
-                    code: ErrorCode::ChannelRejected,
-                    error: format!(
-                        "Shopify ({}) would not cancel order {id}: {}; cancel it in Shopify's \
-                         admin, then resolve this exception",
-                        self.shop,
-                        said.join("; ")
-                    ),
-                })
-            }
-            _ => Ok(()),
+        match said(&data["orderCancel"]["orderCancelUserErrors"]) {
+            Some(said) => Err(JobResult::Permanent {
+                code: ErrorCode::ChannelRejected,
+                error: format!(
+                    "Shopify ({}) would not cancel order {id}: {said}; cancel it in Shopify's \
+                     admin, then resolve this exception",
+                    self.shop
+                ),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -277,6 +262,14 @@ impl ShopifyAdmin {
     pub fn shop(&self) -> &str {
         &self.shop
     }
+}
+
+/// The messages of a mutation's user errors, joined; `None` when it has none.
+fn said(user_errors: &Value) -> Option<String> {
+    let said: Vec<&str> = (user_errors.as_array().into_iter().flatten())
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    (!said.is_empty()).then(|| said.join("; "))
 }
 
 /// A value in Shopify's search syntax: quoted, with quotes and backslashes escaped.
