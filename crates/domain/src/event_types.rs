@@ -1,7 +1,7 @@
 //! The types of event the log holds, by name: what a subscription may ask for.
 
 /// Every event type the hub appends, in name order.
-pub const EVENT_TYPES: [&str; 18] = [
+pub const EVENT_TYPES: [&str; 19] = [
     "availability.changed",
     "invoice.recorded",
     "item.created",
@@ -12,6 +12,7 @@ pub const EVENT_TYPES: [&str; 18] = [
     "order.rejected",
     "order.state_changed",
     "ownership.violated",
+    "price.changed",
     "receipt.expected",
     "reservation.consumed",
     "reservation.created",

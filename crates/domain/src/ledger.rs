@@ -91,6 +91,7 @@ impl<'a> Ledger<'a> {
             Command::OpenReturn(r) => self.open_return(r),
             Command::AllocateBackorder(a) => self.allocate_backorder(a),
             Command::MatchInvoices(m) => self.match_invoices(m),
+            Command::SetPrice(p) => self.set_price(p),
             Command::RecordViolation(v) => {
                 self.writes.events.push(NewEvent {
                     kind: "ownership.violated",
@@ -509,6 +510,7 @@ mod fulfilment;
 mod intake;
 mod invoices;
 mod moves;
+mod prices;
 mod returns;
 mod review;
 mod types;
@@ -522,6 +524,7 @@ pub use fulfilment::{FailedJob, InvoiceRow, RecordInvoice, RecordShipment, Shipm
 pub use intake::{LinePlan, NewOrder, PlaceOrder, PriorIntake, Priors};
 pub use invoices::MatchInvoices;
 pub use moves::{AdvanceOrder, CancelOrder, OrderMove, OrderNow};
+pub use prices::SetPrice;
 pub use returns::{OpenReturn, ReturnRow};
 pub use types::{
     AllocateBackorder, Command, EventChange, Finished, JsonText, LinesUpdate, NewEvent, Outcome,

@@ -45,6 +45,8 @@ pub(crate) struct WriteSet {
     pub failed_jobs: Vec<(String, String, String, &'static str)>,
     /// (order id, code): open exceptions to close as resolved.
     pub outgrown: Vec<(String, &'static str)>,
+    /// Prices to set, one per channel and SKU.
+    pub prices: Vec<crate::prices::PriceRow>,
 }
 
 /// One `orders` row: the order as the ledger took it in, with its body and lines as JSON.
@@ -348,6 +350,7 @@ impl WriteSet {
         out.invoices = w.invoices.clone();
         out.returns = w.returns.clone();
         out.return_receipts = w.return_receipts.clone();
+        out.prices = crate::prices::last_per_key(&w.prices);
         out.outgrown = (w.outgrown.iter())
             .map(|(order, code)| (order.clone(), code.as_str()))
             .collect();

@@ -31,6 +31,7 @@ pub mod jobs;
 mod migrations;
 mod needs;
 pub mod postgres;
+pub mod prices;
 mod records;
 pub mod routing;
 mod rows;
@@ -43,6 +44,7 @@ pub use jobs::{
     Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish, LeaseRequest,
 };
 pub use postgres::PgStore;
+pub use prices::{PricePush, PriceQuery, PriceSeen, PushOutcome, StoredPrice};
 pub use records::{Invoice, Return, ReturnedUnits, Shipment, StoredOrder, Transition, Units};
 pub use routing::ErpAssignments;
 pub use sqlite::SqliteStore;
@@ -321,6 +323,17 @@ pub trait Store: Send + Sync + 'static {
         kind: crossdock_domain::BindingKind,
         ours: Vec<String>,
     ) -> impl Future<Output = Result<std::collections::BTreeMap<String, String>>> + Send;
+
+    /// Prices by `query`, by channel then SKU.
+    fn prices(&self, query: PriceQuery) -> impl Future<Output = Result<Vec<StoredPrice>>> + Send;
+
+    /// Records prices pushed to `channel` at `at`, with what the channel said of each.
+    fn record_price_pushes(
+        &self,
+        channel: &str,
+        pushes: Vec<PricePush>,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Either backend, chosen at run time from the URL.
@@ -484,6 +497,17 @@ impl Store for AnyStore {
         ours: Vec<String>,
     ) -> Result<std::collections::BTreeMap<String, String>> {
         delegate!(self, s => s.bound(connector, kind, ours))
+    }
+    async fn prices(&self, query: PriceQuery) -> Result<Vec<StoredPrice>> {
+        delegate!(self, s => s.prices(query))
+    }
+    async fn record_price_pushes(
+        &self,
+        channel: &str,
+        pushes: Vec<PricePush>,
+        at: Timestamp,
+    ) -> Result<()> {
+        delegate!(self, s => s.record_price_pushes(channel, pushes, at))
     }
     async fn set_cursor(&self, connector: &str, seq: i64, now: Timestamp) -> Result<()> {
         delegate!(self, s => s.set_cursor(connector, seq, now))

@@ -143,6 +143,7 @@ migrations!(
     14 => "0014_bindings.sql",
     15 => "0015_subscriptions.sql",
     16 => "0016_erp_assignments.sql",
+    17 => "0017_prices.sql",
 );
 
 /// Creates the table that records applied migrations.

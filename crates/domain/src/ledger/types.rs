@@ -211,6 +211,8 @@ pub enum Command {
     MatchInvoices(Box<super::MatchInvoices>),
     /// Records a write refused because another system owns what it would change.
     RecordViolation(Box<Violation>),
+    /// Sets a SKU's price on a channel.
+    SetPrice(Box<super::SetPrice>),
 }
 
 /// A write refused because another system owns its domain (`[ownership]`), kept as an
@@ -254,6 +256,7 @@ impl Command {
             Command::PlaceOrder(p) => p.order.lines.iter().map(|l| &l.sku).collect(),
             Command::RecordShipment(s) => s.lines.iter().map(|(sku, _)| sku).collect(),
             Command::AllocateBackorder(a) => a.skus.iter().collect(),
+            Command::SetPrice(p) => vec![&p.sku],
             Command::AdvanceOrder(_)
             | Command::MatchInvoices(_)
             | Command::RecordViolation(_)
@@ -419,6 +422,8 @@ pub struct Writes {
     pub returns: Vec<ReturnRow>,
     /// Return lines with their new received count.
     pub return_receipts: Vec<ReturnLine>,
+    /// Prices to set.
+    pub prices: Vec<super::SetPrice>,
 }
 
 /// The result of a batch: the new states and what to write.

@@ -382,6 +382,47 @@ impl Store for PgStore {
             .collect())
     }
 
+    async fn prices(&self, q: crate::PriceQuery) -> Result<Vec<crate::StoredPrice>> {
+        let (after_channel, after_sku) = q.after.unzip();
+        let rows: Vec<crate::prices::FlatRow> = sqlx::query_as(crate::prices::LIST_PRICES)
+            .bind(q.channel)
+            .bind(q.sku)
+            .bind(q.pending)
+            .bind(after_channel)
+            .bind(after_sku)
+            .bind(q.limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| crate::prices::from_row(crate::prices::nest(r)))
+            .collect())
+    }
+
+    async fn record_price_pushes(
+        &self,
+        channel: &str,
+        pushes: Vec<crate::PricePush>,
+        at: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for p in &pushes {
+            let (acked, refused) = p.outcome.parts();
+            sqlx::query(crate::prices::RECORD_PUSH)
+                .bind(channel)
+                .bind(&p.sku)
+                .bind(&p.currency)
+                .bind(&p.amount)
+                .bind(at.0)
+                .bind(acked)
+                .bind(refused)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn bound(
         &self,
         connector: &str,

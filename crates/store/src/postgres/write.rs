@@ -20,6 +20,7 @@ pub(super) async fn write(
     super::orders::write_moves(conn, w, now).await?;
     write_rows(conn, w, now).await?;
     super::orders::write_fulfilment(conn, w, now).await?;
+    write_prices(conn, w, now).await?;
     append_events(conn, w, now).await
 }
 
@@ -242,6 +243,30 @@ async fn write_rows(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Result<(
         .bind(j.iter().map(|x| x.created_at).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+/// Prices the owner of pricing set.
+async fn write_prices(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Result<()> {
+    if w.prices.is_empty() {
+        return Ok(());
+    }
+    let p = &w.prices;
+    sqlx::query(concat!(
+        "INSERT INTO prices (channel, sku, currency, amount, source, set_at)
+         SELECT c, s, cu, a, so, $6
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+           AS t(c, s, cu, a, so) ",
+        crate::prices::on_price_conflict!()
+    ))
+    .bind(p.iter().map(|x| x.channel.as_str()).collect::<Vec<_>>())
+    .bind(p.iter().map(|x| x.sku.as_str()).collect::<Vec<_>>())
+    .bind(p.iter().map(|x| x.currency.as_str()).collect::<Vec<_>>())
+    .bind(p.iter().map(|x| x.amount.as_str()).collect::<Vec<_>>())
+    .bind(p.iter().map(|x| x.source.as_str()).collect::<Vec<_>>())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -456,6 +456,58 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn prices(&self, q: crate::PriceQuery) -> Result<Vec<crate::StoredPrice>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(crate::prices::LIST_PRICES)?;
+            let (after_channel, after_sku) = q.after.unzip();
+            let rows = stmt.query_map(
+                rusqlite::named_params! {
+                    "$1": q.channel, "$2": q.sku, "$3": q.pending, "$4": after_channel,
+                    "$5": after_sku, "$6": q.limit,
+                },
+                |r| {
+                    Ok((
+                        (
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ),
+                        (r.get(6)?, r.get(7)?, r.get(8)?),
+                        (r.get(9)?, r.get(10)?, r.get(11)?),
+                        r.get(12)?,
+                    ))
+                },
+            )?;
+            let rows: Vec<crate::prices::Row> = rows.collect::<rusqlite::Result<_>>()?;
+            Ok(rows.into_iter().map(crate::prices::from_row).collect())
+        })
+        .await
+    }
+
+    async fn record_price_pushes(
+        &self,
+        channel: &str,
+        pushes: Vec<crate::PricePush>,
+        at: Timestamp,
+    ) -> Result<()> {
+        let channel = channel.to_string();
+        self.write(move |tx| {
+            let mut record = tx.prepare_cached(crate::prices::RECORD_PUSH)?;
+            for p in &pushes {
+                let (acked, refused) = p.outcome.parts();
+                record.execute(rusqlite::named_params! {
+                    "$1": channel, "$2": p.sku, "$3": p.currency, "$4": p.amount, "$5": at.0,
+                    "$6": acked, "$7": refused,
+                })?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn bound(
         &self,
         connector: &str,

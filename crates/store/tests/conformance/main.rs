@@ -6,6 +6,7 @@ mod harness;
 mod inventory;
 mod jobs;
 mod orders;
+mod prices;
 mod routing;
 mod subscriptions;
 
@@ -22,6 +23,7 @@ use harness::*;
 use inventory::*;
 use jobs::*;
 use orders::*;
+use prices::*;
 use routing::*;
 use subscriptions::*;
 
@@ -78,4 +80,5 @@ conformance!(
     racing_senders_lease_each_delivery_once,
     deleting_while_senders_finish_leaves_nothing_behind,
     an_order_stays_with_the_erp_its_first_job_was_routed_to,
+    prices_are_set_pushed_acknowledged_and_paged,
 );
