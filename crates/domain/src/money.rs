@@ -17,6 +17,11 @@ pub struct MoneyError(pub String);
 
 const SCALE: i64 = 1_000_000;
 
+/// Whether `code` is written as an ISO 4217 currency code is: three capital letters (`USD`).
+pub fn is_currency(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
 impl Money {
     /// Zero.
     pub const ZERO: Money = Money(0);

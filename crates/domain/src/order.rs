@@ -344,7 +344,7 @@ pub fn parse_order(raw: &Value, estate: &Estate) -> Result<CanonicalOrder, Vec<F
     );
     let currency = r.text(obj, "", "currency", 3, false, ErrorCode::CurrencyInvalid);
     if let Some(c) = &currency
-        && !upper_letters(c, 3)
+        && !crate::money::is_currency(c)
     {
         r.fail(
             "currency",

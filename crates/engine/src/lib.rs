@@ -19,6 +19,7 @@ pub mod invoices;
 pub mod items;
 pub mod owners;
 pub mod parcels;
+pub mod prices;
 pub mod projection;
 pub mod reservations;
 pub mod runner;

@@ -15,6 +15,7 @@ use crossdock_engine::erp_status::ErpStatuses;
 use crossdock_engine::fulfilment::Fulfilment;
 use crossdock_engine::intake::Intake;
 use crossdock_engine::items::Items;
+use crossdock_engine::prices::Prices;
 use crossdock_engine::reservations::Reservations;
 use crossdock_engine::stock_events::StockEvents;
 use crossdock_engine::{Config, Inventory, Shutdown};
@@ -68,7 +69,9 @@ pub async fn run_with_store(
     let erp_statuses = ErpStatuses::new(inventory.clone(), statuses.unwrap_or_default());
     let intake = Intake::new(inventory.clone(), credit.clone());
     let fulfilment = Fulfilment::new(inventory.clone());
-    let stock_events = StockEvents::new(inventory.clone(), Arc::new(config.ownership.clone()));
+    let ownership = Arc::new(config.ownership.clone());
+    let stock_events = StockEvents::new(inventory.clone(), ownership.clone());
+    let prices = Prices::new(inventory.clone(), ownership);
     let hooks = Hooks::new(
         config,
         inventory.clone(),
@@ -93,6 +96,7 @@ pub async fn run_with_store(
         hooks,
         bindings,
         subscriptions: Subscriptions::new(store),
+        prices,
     };
     let app = crate::router(state, config.server.max_body_bytes);
     let limits = config.server.clone();

@@ -17,6 +17,7 @@ use crossdock_engine::erp_status::ErpStatuses;
 use crossdock_engine::fulfilment::Fulfilment;
 use crossdock_engine::intake::Intake;
 use crossdock_engine::items::Items;
+use crossdock_engine::prices::Prices;
 use crossdock_engine::reservations::Reservations;
 use crossdock_engine::stock_events::StockEvents;
 use crossdock_engine::{EngineError, Inventory};
@@ -58,11 +59,19 @@ pub struct AppState {
     pub bindings: Bindings,
     /// Webhooks out.
     pub subscriptions: Subscriptions,
+    /// Prices from the owner of pricing.
+    pub prices: Prices,
 }
 
 impl FromRef<AppState> for Subscriptions {
     fn from_ref(state: &AppState) -> Self {
         state.subscriptions.clone()
+    }
+}
+
+impl FromRef<AppState> for Prices {
+    fn from_ref(state: &AppState) -> Self {
+        state.prices.clone()
     }
 }
 

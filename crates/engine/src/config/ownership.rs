@@ -122,7 +122,7 @@ impl Ownership {
         let mut parts = Vec::new();
         for (domain, owner, enforced) in [
             ("item_master", self.item_master.clone(), false),
-            ("pricing", self.pricing.clone(), false),
+            ("pricing", self.pricing.clone(), true),
             ("inventory", self.inventory.as_ref().map(owners), true),
             ("orders", self.orders.as_ref().map(owners), true),
             ("shipments", self.shipments.clone(), true),

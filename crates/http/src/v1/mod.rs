@@ -13,6 +13,7 @@ pub mod inventory_events;
 pub mod items;
 pub mod jobs;
 pub mod orders;
+pub mod prices;
 pub mod reservations;
 pub mod subscriptions;
 
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(fulfilment::router())
         .merge(hooks::router())
         .merge(bindings::router())
+        .merge(prices::router())
         .merge(subscriptions::router())
 }
 
