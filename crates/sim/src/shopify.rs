@@ -2,8 +2,10 @@
 //! `POST /admin/api/{version}/graphql.json` with `X-Shopify-Access-Token`, answering the
 //! query of an order's fulfillment orders (with their line items' SKUs and remaining
 //! quantities) and its fulfillments' tracking numbers, and the `fulfillmentCreate` mutation
-//! (closing what it fulfils); variants by SKU (`productVariants`) and the `available`
-//! quantity set per location (`inventorySetQuantities`). Orders are made known with
+//! (closing what it fulfils); variants by SKU (`productVariants`), the `available`
+//! quantity set per location (`inventorySetQuantities`) and variants' prices
+//! (`productVariantsBulkUpdate`, refusing a price below zero by the variant's index, as
+//! Shopify does). Orders are made known with
 //! [`SimShopify::add_order`], as the shop would have them after sending `orders/create`, and
 //! the SKUs it sells with [`SimShopify::add_variant`] (an order's SKUs are sold too). It
 //! cancels orders (`orderCancel`, refusing one cancelled already) and says whether one is
@@ -53,6 +55,9 @@ struct Inner {
     orders: BTreeMap<String, Order>,
     /// Inventory item id by SKU.
     variants: BTreeMap<String, String>,
+    /// Price by SKU, as last set.
+    prices: BTreeMap<String, String>,
+    price_calls: u32,
     /// `available` by (location, SKU), as last set.
     levels: BTreeMap<(String, String), i64>,
     stock_calls: u32,
@@ -127,6 +132,16 @@ impl SimShopify {
     pub fn available(&self, location: &str, sku: &str) -> Option<i64> {
         let key = (location.to_string(), sku.to_string());
         self.lock().levels.get(&key).copied()
+    }
+
+    /// The price last set for `sku`'s variant.
+    pub fn price(&self, sku: &str) -> Option<String> {
+        self.lock().prices.get(sku).cloned()
+    }
+
+    /// `productVariantsBulkUpdate` calls taken.
+    pub fn price_calls(&self) -> u32 {
+        self.lock().price_calls
     }
 
     /// `inventorySetQuantities` calls taken.
@@ -223,11 +238,18 @@ async fn graphql(
         }
     } else if query.contains("inventorySetQuantities") {
         inventory_set(&mut inner, &vars["input"])
+    } else if query.contains("productVariantsBulkUpdate") {
+        variant_prices(&mut inner, vars)
     } else if query.contains("productVariants") {
         let wanted = vars["query"].as_str().unwrap_or_default();
         let nodes: Vec<Value> = (inner.variants.iter())
             .filter(|(sku, _)| wanted.contains(&format!("sku:\"{sku}\"")))
-            .map(|(sku, item)| json!({"sku": sku, "inventoryItem": {"id": item}}))
+            .map(|(sku, item)| {
+                let n = order_id(item);
+                json!({"id": format!("gid://shopify/ProductVariant/{n}"), "sku": sku,
+                       "product": {"id": format!("gid://shopify/Product/{n}")},
+                       "inventoryItem": {"id": item}})
+            })
             .collect();
         json!({"productVariants": {"nodes": nodes}})
     } else if query.contains("fulfillmentCreate") {
@@ -347,4 +369,36 @@ fn inventory_set(inner: &mut Inner, input: &Value) -> Value {
     }
     json!({"inventorySetQuantities": {"inventoryAdjustmentGroup": {"reason": "correction"},
            "userErrors": errors}})
+}
+
+/// `productVariantsBulkUpdate`: each variant's price set (a variant being its inventory
+/// item's number), one below zero refused by its index.
+fn variant_prices(inner: &mut Inner, vars: &Value) -> Value {
+    inner.price_calls += 1;
+    let (mut set, mut errors) = (Vec::new(), Vec::new());
+    for (i, v) in vars["variants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let n = order_id(v["id"].as_str().unwrap_or_default());
+        let item = format!("gid://shopify/InventoryItem/{n}");
+        let sku = (inner.variants.iter())
+            .find(|(_, id)| **id == item)
+            .map(|(s, _)| s.clone());
+        let price = v["price"].as_str().unwrap_or_default().to_string();
+        match sku {
+            None => errors.push(json!({"field": ["variants", i.to_string(), "id"],
+                                       "message": "Product variant does not exist"})),
+            Some(_) if price.starts_with('-') => errors.push(json!({
+                "field": ["variants", i.to_string(), "price"],
+                "message": "Price must be greater than or equal to 0"})),
+            Some(sku) => {
+                set.push(json!({"id": v["id"], "price": price}));
+                inner.prices.insert(sku, price);
+            }
+        }
+    }
+    json!({"productVariantsBulkUpdate": {"productVariants": set, "userErrors": errors}})
 }

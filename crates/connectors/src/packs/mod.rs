@@ -27,9 +27,10 @@ pub mod adobe_commerce;
 pub mod business_central;
 pub mod erp_bindings;
 pub mod netsuite;
+pub mod price_out;
+pub mod publish;
 pub mod shopify;
 pub mod standard_webhooks;
-pub mod stock_out;
 pub mod storefronts;
 
 /// What a webhook delivery is, once its signature checked out.

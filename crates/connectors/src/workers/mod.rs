@@ -20,9 +20,12 @@ use crate::SetupError;
 use crate::connector::{Connector, ErpCredit, ErpPack};
 use crate::hooks::Hooks;
 use crate::packs::adobe_commerce::AdobeStock;
+use crate::packs::adobe_commerce::prices::AdobePrices;
 use crate::packs::adobe_commerce::pull::OrderPuller;
+use crate::packs::price_out::Prices;
+use crate::packs::publish::{Pace, Publisher, Stock};
+use crate::packs::shopify::prices::ShopifyPrices;
 use crate::packs::shopify::stock::ShopifyStock;
-use crate::packs::stock_out::{Pace, StockPublisher};
 use crate::packs::storefronts::{Shops, Storefront, storefronts};
 
 mod erps;
@@ -62,8 +65,8 @@ impl Workers {
 }
 
 impl Workers {
-    /// Starts a stock publisher for each storefront that names a location, and an order
-    /// puller for each that is read rather than heard from.
+    /// Starts a price publisher for each storefront, a stock publisher for each that names a
+    /// location, and an order puller for each that is read rather than heard from.
     fn follow_storefronts(
         &mut self,
         shops: &[(&ConnectorConfig, Storefront)],
@@ -84,21 +87,41 @@ impl Workers {
                     OrderPuller::new(&c.name, client.clone(), hooks.clone(), store, every, since);
                 self.tasks.push(tokio::spawn(puller.run(shutdown.clone())));
             }
-            let (Some(channel), Some(location)) = (&c.channel, &c.location_id) else {
+            let Some(channel) = &c.channel else {
                 continue;
             };
-            let pace = Pace::new(&c.name, c.settings().rate_per_sec);
+            let rate = c.settings().rate_per_sec;
+            let store = inventory.store().clone();
+            let pace = Pace::new(&c.name, rate);
+            let pricing = match shop {
+                Storefront::Shopify(admin) => {
+                    let target =
+                        Prices::new(channel, store, ShopifyPrices::new(&c.name, admin.clone()));
+                    let publisher = Publisher::new(channel, inventory.clone(), pace, target);
+                    tokio::spawn(publisher.run(shutdown.clone()))
+                }
+                Storefront::AdobeCommerce(client) => {
+                    let target = Prices::new(channel, store, AdobePrices::new(client.clone()));
+                    let publisher = Publisher::new(channel, inventory.clone(), pace, target);
+                    tokio::spawn(publisher.run(shutdown.clone()))
+                }
+            };
+            self.tasks.push(pricing);
+            let Some(location) = &c.location_id else {
+                continue;
+            };
+            let pace = Pace::new(&c.name, rate);
             let inventory = inventory.clone();
             let publishing = match shop {
                 Storefront::Shopify(admin) => {
                     let target =
                         ShopifyStock::new(&c.name, location, admin.clone(), inventory.clone());
-                    let publisher = StockPublisher::new(channel, inventory, pace, target);
+                    let publisher = Publisher::new(channel, inventory, pace, Stock(target));
                     tokio::spawn(publisher.run(shutdown.clone()))
                 }
                 Storefront::AdobeCommerce(client) => {
                     let target = AdobeStock::new(location, client.clone());
-                    let publisher = StockPublisher::new(channel, inventory, pace, target);
+                    let publisher = Publisher::new(channel, inventory, pace, Stock(target));
                     tokio::spawn(publisher.run(shutdown.clone()))
                 }
             };

@@ -9,7 +9,9 @@
 //! - `POST /V1/order/{id}/ship` (items by `order_item_id`, tracks), answering the shipment's
 //!   id, and `GET /V1/shipments` filtered by `order_id`;
 //! - `POST /V1/inventory/source-items`, refusing a SKU the catalog does not have as Adobe
-//!   Commerce does (400, with the message and its parameters).
+//!   Commerce does (400, with the message and its parameters);
+//! - `POST /V1/products/base-prices`, answering the items it refused (a SKU the catalog does
+//!   not have, a price below zero), each with its message and parameters.
 //!
 //! Orders are made with [`SimAdobeCommerce::add_order`] and changed with
 //! [`SimAdobeCommerce::set_state`], each change moving the order's `updated_at` to the
@@ -28,7 +30,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 mod routes;
-use routes::{cancel, order, orders, ship, shipments, source_items};
+use routes::{base_prices, cancel, order, orders, ship, shipments, source_items};
 
 /// One shipment the store recorded.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +53,9 @@ struct Inner {
     /// Quantity by (source, SKU), as last set.
     source_items: BTreeMap<(String, String), i64>,
     source_calls: u32,
+    /// Base price by SKU, as last set.
+    prices: BTreeMap<String, f64>,
+    price_calls: u32,
     shipments: Vec<Shipment>,
     order_pages: u32,
     clock: String,
@@ -103,6 +108,7 @@ impl SimAdobeCommerce {
                 "/rest/default/V1/inventory/source-items",
                 post(source_items),
             )
+            .route("/rest/default/V1/products/base-prices", post(base_prices))
             .with_state(self.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -163,6 +169,16 @@ impl SimAdobeCommerce {
     pub fn quantity(&self, source: &str, sku: &str) -> Option<i64> {
         let key = (source.to_string(), sku.to_string());
         self.lock().source_items.get(&key).copied()
+    }
+
+    /// The base price last set for `sku`.
+    pub fn price(&self, sku: &str) -> Option<f64> {
+        self.lock().prices.get(sku).copied()
+    }
+
+    /// Calls taken to set base prices.
+    pub fn price_calls(&self) -> u32 {
+        self.lock().price_calls
     }
 
     /// Calls taken to set source items.

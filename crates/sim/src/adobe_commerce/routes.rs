@@ -249,3 +249,34 @@ pub(super) async fn source_items(
     }
     Json(json!([])).into_response()
 }
+
+/// `POST /V1/products/base-prices`: each item's price set, but those of a SKU the catalog
+/// does not have, or below zero, answered as refused (with the SKU as a parameter).
+pub(super) async fn base_prices(
+    State(sim): State<SimAdobeCommerce>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some(mut inner) = sim.authorized(&headers) else {
+        return unauthorized();
+    };
+    inner.price_calls += 1;
+    let mut refused = Vec::new();
+    for i in body["prices"].as_array().into_iter().flatten() {
+        let (Some(sku), Some(price)) = (i["sku"].as_str(), i["price"].as_f64()) else {
+            continue;
+        };
+        if !inner.catalog.contains(sku) {
+            refused.push(
+                json!({"message": "Requested product doesn't exist. SKU: %sku.",
+                                "parameters": {"sku": sku}}),
+            );
+        } else if price < 0.0 {
+            refused.push(json!({"message": "Invalid attribute Price = %price. Row ID: SKU = %SKU, Store ID: %storeId.",
+                                "parameters": {"price": price, "SKU": sku, "storeId": i["store_id"]}}));
+        } else {
+            inner.prices.insert(sku.to_string(), price);
+        }
+    }
+    Json(Value::Array(refused)).into_response()
+}

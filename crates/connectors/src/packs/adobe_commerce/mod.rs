@@ -16,6 +16,7 @@
 //! - Refusals are read from Adobe Commerce's error body (`message`, its `%1` placeholders
 //!   filled from `parameters`).
 
+pub mod prices;
 pub mod pull;
 
 use std::collections::BTreeMap;
@@ -28,7 +29,7 @@ use crossdock_store::StoredOrder;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::packs::stock_out::{Figures, Pace, StockTarget};
+use crate::packs::publish::{Figures, Pace, StockTarget};
 use crate::remote::{Refusal, Remote, segment};
 use crate::tls::ClientError;
 

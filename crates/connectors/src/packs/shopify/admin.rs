@@ -72,7 +72,7 @@ impl ShopifyAdmin {
 
     /// Runs one GraphQL document: its `data`, or the job's result when Shopify throttled or
     /// refused it.
-    async fn graphql(&self, query: &str, variables: Value) -> Result<Value, JobResult> {
+    pub(super) async fn graphql(&self, query: &str, variables: Value) -> Result<Value, JobResult> {
         let answer = self
             .remote
             .post(&self.path, &json!({"query": query, "variables": variables}))
@@ -273,7 +273,7 @@ fn said(user_errors: &Value) -> Option<String> {
 }
 
 /// A value in Shopify's search syntax: quoted, with quotes and backslashes escaped.
-fn quoted(value: &str) -> String {
+pub(super) fn quoted(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 

@@ -1,11 +1,12 @@
-//! Shopify, a storefront. Out: tracking as fulfillments ([`admin`]) and the channel's
-//! availability ([`stock`]). In: the `orders/create` and `orders/cancelled` webhooks, signed with
+//! Shopify, a storefront. Out: tracking as fulfillments ([`admin`]), the channel's
+//! availability ([`stock`]) and its prices ([`prices`]). In: the `orders/create` and `orders/cancelled` webhooks, signed with
 //! the app's client secret (base64 HMAC-SHA256 of the raw body in `X-Shopify-Hmac-Sha256`);
 //! a redelivery carries the same `X-Shopify-Event-Id`. Order ids beyond 2^53 stay exact: the
 //! canonical `external_id` is the order's `id` as a decimal string. Prices stay decimal
 //! strings, as Shopify writes them.
 
 pub mod admin;
+pub mod prices;
 pub mod stock;
 
 use super::{Delivery, Headers, body_digest};

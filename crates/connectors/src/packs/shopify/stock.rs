@@ -1,6 +1,6 @@
 //! Availability out to Shopify: a shop with `auth` and a `location_id` sets each SKU's
 //! `available` quantity at its location to the channel's `available_now`
-//! (`inventorySetQuantities`, up to 250 SKUs a call), as the [`stock_out`](super::super::stock_out)
+//! (`inventorySetQuantities`, up to 250 SKUs a call), as the [`publish`](super::super::publish)
 //! publisher hands the figures over. A SKU's inventory item is its item binding for the
 //! connector, else the shop's answer to a lookup by SKU, kept as the binding; a SKU the shop
 //! does not sell is passed over, once noted in the log.
@@ -14,7 +14,7 @@ use crossdock_engine::Inventory;
 use crossdock_store::Store;
 
 use super::admin::ShopifyAdmin;
-use crate::packs::stock_out::{Figures, Pace, StockTarget};
+use crate::packs::publish::{Figures, Pace, StockTarget};
 
 /// SKUs a call sets at most.
 const PER_CALL: usize = 250;

@@ -1,10 +1,11 @@
-//! Availability out to a storefront: a publisher follows the event log's
-//! `availability.changed` for its connector's channel and hands each SKU's `available_now`
-//! to the storefront's pack ([`StockTarget`]). Changes are coalesced per SKU, newest figure
-//! winning, so a flash sale's thousand moves of one SKU become one call; calls keep to the
-//! connector's `rate_per_sec`, and throttling or an unreachable storefront waits and tries
-//! the same figures again. How far the log was taken is kept per connector (a restart goes
-//! on from there; a new connector publishes every SKU's figure once).
+//! What storefronts are told as the event log moves: a publisher follows the log's events of
+//! one type for its connector's channel (`availability.changed` for stock, `price.changed`
+//! for prices) and hands each SKU's newest figure to the storefront's pack. Changes are
+//! coalesced per SKU, newest figure winning, so a flash sale's thousand moves of one SKU
+//! become one call; calls keep to the connector's `rate_per_sec`, and throttling or an
+//! unreachable storefront waits and tries the same figures again. How far the log was taken
+//! is kept per connector and feed (a restart goes on from there; a new connector publishes
+//! every SKU's figure once).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -23,7 +24,49 @@ const IDLE: Duration = Duration::from_millis(200);
 /// Units by SKU, newest figure of each.
 pub type Figures = BTreeMap<String, i64>;
 
-/// How a storefront's pack sets figures there.
+/// What a publisher carries from the log to a storefront, and how the storefront takes it.
+pub trait Feed: Send + 'static {
+    /// One SKU's figure.
+    type Figure: Send + Sync;
+    /// The type of event followed.
+    const EVENT: &'static str;
+    /// Where `connector`'s place in the log is kept for this feed.
+    fn cursor(connector: &str) -> String;
+    /// The SKU and figure one event's `data` gives `channel`, if it concerns it.
+    fn figure(channel: &str, data: &serde_json::Value) -> Option<(String, Self::Figure)>;
+    /// Hands `figures` (newest per SKU) to the storefront, each call through `pace`; `Err`
+    /// carries how long to wait before trying the same figures again.
+    fn publish(
+        &mut self,
+        pace: &Pace,
+        figures: &BTreeMap<String, Self::Figure>,
+    ) -> impl Future<Output = Result<(), Option<Duration>>> + Send;
+}
+
+/// Stock: each SKU's `available_now` on the channel, set through a [`StockTarget`].
+pub struct Stock<T>(pub T);
+
+impl<T: StockTarget> Feed for Stock<T> {
+    type Figure = i64;
+    const EVENT: &'static str = "availability.changed";
+
+    fn cursor(connector: &str) -> String {
+        connector.to_string()
+    }
+
+    fn figure(channel: &str, data: &serde_json::Value) -> Option<(String, i64)> {
+        let c = (data["channels"].as_array().into_iter().flatten())
+            .find(|c| c["channel"] == channel)?;
+        let sku = data["sku"].as_str()?;
+        Some((sku.to_string(), c["available_now"].as_i64().unwrap_or(0)))
+    }
+
+    async fn publish(&mut self, pace: &Pace, figures: &Figures) -> Result<(), Option<Duration>> {
+        self.0.set(pace, figures).await
+    }
+}
+
+/// How a storefront's pack sets stock figures there.
 pub trait StockTarget: Send + 'static {
     /// Sets `figures`, each call through `pace`; `Err` carries how long to wait before
     /// trying the same figures again.
@@ -76,34 +119,34 @@ impl Pace {
     pub fn wait(&self, result: JobResult) -> Option<Duration> {
         match result {
             JobResult::Transient { error, retry_after } => {
-                tracing::info!(connector = self.connector, error, "stock publisher waits");
+                tracing::info!(connector = self.connector, error, "publisher waits");
                 retry_after
             }
             other => {
                 tracing::warn!(connector = self.connector, result = ?other,
-                               "stock publisher: the storefront refused a call");
+                               "publisher: the storefront refused a call");
                 None
             }
         }
     }
 }
 
-/// Publishes one storefront connector's channel figures.
-pub struct StockPublisher<T> {
+/// Publishes one feed of a storefront connector's channel.
+pub struct Publisher<F> {
     channel: String,
     inventory: Inventory,
     pace: Pace,
-    target: T,
+    feed: F,
 }
 
-impl<T: StockTarget> StockPublisher<T> {
-    /// The publisher of `channel`'s figures through `target`, as `pace`'s connector.
-    pub fn new(channel: &str, inventory: Inventory, pace: Pace, target: T) -> Self {
+impl<F: Feed> Publisher<F> {
+    /// The publisher of `channel`'s figures through `feed`, as `pace`'s connector.
+    pub fn new(channel: &str, inventory: Inventory, pace: Pace, feed: F) -> Self {
         Self {
             channel: channel.to_string(),
             inventory,
             pace,
-            target,
+            feed,
         }
     }
 
@@ -127,17 +170,18 @@ impl<T: StockTarget> StockPublisher<T> {
     async fn publish_some(&mut self) -> Result<bool, Option<Duration>> {
         let store = self.inventory.store().clone();
         let connector = self.pace.connector().to_string();
+        let cursor = F::cursor(&connector);
         let failed = |e: crossdock_store::StoreError| {
-            tracing::warn!(connector, error = %e, "stock publisher: store");
+            tracing::warn!(connector, error = %e, "publisher: store");
             None
         };
-        let after = store.cursor(&connector).await.map_err(failed)?.unwrap_or(0);
+        let after = store.cursor(&cursor).await.map_err(failed)?.unwrap_or(0);
         // The log's end before the read: every event up to it is visible to the read.
         let last = store.last_seq().await.map_err(failed)?;
         if last <= after {
             return Ok(false);
         }
-        let types = Some(vec!["availability.changed".to_string()]);
+        let types = Some(vec![F::EVENT.to_string()]);
         let events = store
             .events_after(after, PER_READ, types)
             .await
@@ -147,19 +191,14 @@ impl<T: StockTarget> StockPublisher<T> {
             _ => after.saturating_add(TYPED_SCAN).min(last).max(after),
         };
         // Newest figure wins.
-        let mut figures = Figures::new();
-        for e in &events {
-            let channel = (e.data["channels"].as_array().into_iter().flatten())
-                .find(|c| c["channel"] == self.channel.as_str());
-            if let (Some(sku), Some(c)) = (e.data["sku"].as_str(), channel) {
-                figures.insert(sku.to_string(), c["available_now"].as_i64().unwrap_or(0));
-            }
-        }
+        let figures: BTreeMap<String, F::Figure> = (events.iter())
+            .filter_map(|e| F::figure(&self.channel, &e.data))
+            .collect();
         if !figures.is_empty() {
-            self.target.set(&self.pace, &figures).await?;
+            self.feed.publish(&self.pace, &figures).await?;
         }
         store
-            .set_cursor(&connector, next, crossdock_engine::now())
+            .set_cursor(&cursor, next, crossdock_engine::now())
             .await
             .map_err(failed)?;
         Ok(true)
