@@ -40,6 +40,8 @@ struct HookConnector {
     /// `None` for a connector whose records are pulled, not pushed.
     signed: Option<(HookPack, String)>,
     channel: Option<String>,
+    /// The business unit of its orders, where their mapping names none.
+    business_unit: Option<String>,
     mappings: InboundMappings,
     /// How many refused deliveries are being kept.
     kept: kept::Kept,
@@ -401,6 +403,7 @@ impl HookConnector {
             name: c.name.clone(),
             signed,
             channel: c.channel.clone(),
+            business_unit: c.business_unit.clone(),
             mappings,
             kept: kept::Kept::new(std::time::Instant::now()),
         }))

@@ -75,6 +75,14 @@ impl Hooks {
         };
         let input = envelope(&c.name, c.channel.as_deref(), topic, payload);
         let inbound = match mapping.run(&input).map(Inbound::read) {
+            Ok(Ok(Inbound::Order(mut order))) => {
+                if let (Some(unit), Some(o)) = (&c.business_unit, order.as_object_mut())
+                    && o.get("business_unit").is_none_or(Value::is_null)
+                {
+                    o.insert("business_unit".into(), Value::String(unit.clone()));
+                }
+                Inbound::Order(order)
+            }
             Ok(Ok(inbound)) => inbound,
             Ok(Err(why)) => {
                 let error = format!("{mapping:?} gave what crossdock cannot take in: {why}");

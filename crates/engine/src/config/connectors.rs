@@ -99,6 +99,10 @@ pub struct ConnectorConfig {
     /// The business units an ERP keeps the books of (none: the rest).
     #[serde(default)]
     pub business_units: Vec<String>,
+    /// The business unit of the orders a storefront (or a sender of orders) takes in, where
+    /// their mapping names none.
+    #[serde(default)]
+    pub business_unit: Option<String>,
     /// The vendor API's version, e.g. Shopify's `2025-10`.
     #[serde(default)]
     pub api_version: Option<String>,
@@ -254,6 +258,22 @@ impl Config {
                     ));
                 }
                 _ => {}
+            }
+            if let Some(unit) = &c.business_unit {
+                if role != "storefront" && !c.kind.takes_hooks() {
+                    return Err(invalid(
+                        "business_unit",
+                        "only the orders a storefront (or a webhook sender) takes in have a \
+                         business unit; an ERP names the units it keeps in business_units"
+                            .into(),
+                    ));
+                }
+                if unit.trim().is_empty() || unit.chars().count() > 64 {
+                    return Err(invalid(
+                        "business_unit",
+                        "name the unit, in at most 64 characters".into(),
+                    ));
+                }
             }
             if !c.business_units.is_empty() && role != "erp" {
                 return Err(invalid(

@@ -169,6 +169,16 @@ fn each_mistake_is_named_by_its_key() {
             "only an ERP",
         ),
         (
+            "role = \"erp\"\nbusiness_unit = \"east\"",
+            "connectors[0].business_unit",
+            "business_units",
+        ),
+        (
+            "role = \"storefront\"\nchannel = \"web\"\nbusiness_unit = \" \"",
+            "connectors[0].business_unit",
+            "name the unit",
+        ),
+        (
             "role = \"erp\"\nauth = { kind = \"bearer\", token = \"sk_live_hunter2\" }",
             "connectors[0].auth.token",
             "env:NAME",
