@@ -42,6 +42,9 @@ pub struct Args {
     /// Seconds the ERP is down in the middle of checkout.
     #[arg(long, default_value_t = 10)]
     outage_secs: u64,
+    /// Orders from each of the Shopify shop and the Adobe Commerce store in the last act.
+    #[arg(long, default_value_t = 200)]
+    estate_orders: usize,
     /// Seed for the simulated traffic.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -90,7 +93,10 @@ fn seed_events(rng: &mut Rng) -> (Vec<Value>, Vec<String>) {
 /// Runs the demo and prints its report.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     crossdock_store::sqlite::remove_files(&args.db);
-    let mut config = Config::parse(EXAMPLE)?;
+    let mut rng = Rng::new(args.seed);
+    let (events, skus) = seed_events(&mut rng);
+    let estate = crate::estate::Estate::start(&skus[1..]).await?;
+    let mut config = Config::parse(&format!("{EXAMPLE}\n{}", estate.config))?;
     config.store.url = format!("sqlite://{}", args.db.display());
     config.inventory.expiry_sweep_ms = 200;
     let sims = crossdock_sim::SimSystems::start()
@@ -120,8 +126,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("crossdock demo: hub on {base}, store {}", args.db.display());
 
     let http = crossdock_connectors::tls::builder().build()?;
-    let mut rng = Rng::new(args.seed);
-    let (events, skus) = seed_events(&mut rng);
     let items: Vec<Value> = skus.iter().map(|s| json!({"sku": s})).collect();
     post(&http, &format!("{base}/v1/items"), json!({"items": items})).await?;
     let seeded = post(
@@ -257,7 +261,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
         if ats_rows.len() < 8 {
             let mut row = vec![sku.clone()];
-            for c in a["channels"].as_array().into_iter().flatten() {
+            let channels = (a["channels"].as_array().into_iter().flatten())
+                .filter(|c| CHANNELS.iter().any(|ch| c["channel"] == *ch));
+            for c in channels {
                 let backorder = c["available_backorder"].as_i64().unwrap_or(0);
                 row.push(if backorder > 0 {
                     format!("{} (+{backorder} due)", c["available_now"])
@@ -343,6 +349,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     crate::fulfil::print(&fulfilment);
     let money_ok = (fulfilment.captured - fulfilment.authorised).abs() < 0.005;
 
+    println!(
+        "\nthen the estate through its vendors' APIs: {} orders each from a Shopify shop (for \
+         east, booked in NetSuite) and an Adobe Commerce store (for west, booked in Business \
+         Central), prices from NetSuite, a 3PL shipping by Standard Webhooks",
+        args.estate_orders
+    );
+    let act = estate
+        .run(
+            &http,
+            &base,
+            &inventory,
+            &skus[1..],
+            args.estate_orders,
+            args.seed,
+        )
+        .await?;
+    crate::estate::print(&act);
+
     let stats = inventory.stats();
     println!(
         "group commit: {} commands reached the store in {} groups (avg {:.1} per group)",
@@ -392,6 +416,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "check: {} orders shipped, {} closed; captured {:.2} of {:.2} USD authorised",
         fulfilment.orders, fulfilment.closed, fulfilment.captured, fulfilment.authorised
     );
+    println!(
+        "check: every storefront order in its unit's ERP once and its tracking back: {}",
+        if act.ok() { "yes" } else { "NO" }
+    );
     shutdown.trigger();
     hub.stopped().await?;
     println!(
@@ -407,6 +435,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         || fulfilment.closed != fulfilment.orders
         || fulfilment.orders != posted
         || !money_ok
+        || !act.ok()
     {
         bail!("the ledger check failed");
     }

@@ -54,7 +54,7 @@ async fn orders_in(inv: &Inventory, state: &str, limit: i64) -> anyhow::Result<V
 }
 
 /// The parcels of an order: one per location, with the units routed there.
-fn parcels(order: &Value) -> BTreeMap<String, Vec<Value>> {
+pub(crate) fn parcels(order: &Value) -> BTreeMap<String, Vec<Value>> {
     let mut by_location: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for line in order["lines"].as_array().into_iter().flatten() {
         for a in line["allocations"].as_array().into_iter().flatten() {

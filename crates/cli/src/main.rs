@@ -11,6 +11,7 @@ mod bench;
 mod bindings;
 mod checkout;
 mod demo;
+mod estate;
 mod fulfil;
 mod mapping;
 mod report;

@@ -242,7 +242,11 @@ async fn each_storefronts_orders_reach_their_units_erp_and_their_tracking_comes_
         assert_eq!(released["order"]["business_unit"], "west");
 
         let ns: Vec<String> = e.ns.sales_orders().into_keys().collect();
-        assert_eq!(ns, vec![web.clone()], "NetSuite has the Shopify order, once");
+        assert_eq!(
+            ns,
+            vec![web.clone()],
+            "NetSuite has the Shopify order, once"
+        );
         let bc: Vec<String> = (e.bc.sales_orders().into_iter())
             .map(|o| o.external_document_number)
             .collect();

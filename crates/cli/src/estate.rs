@@ -1,0 +1,634 @@
+//! The demo's last act: the source document's estate, through the vendor packs. A Shopify
+//! shop sells on channel `shopify` for business unit `east`, whose books NetSuite keeps; an
+//! Adobe Commerce store sells on `adobe` for `west`, whose books Business Central keeps; a
+//! 3PL ships for both and reports by Standard Webhooks. NetSuite owns pricing.
+//!
+//! Prices go out to both storefronts; stock moves and each storefront's figure follows;
+//! Shopify sends signed `orders/create` webhooks (one in five delivered twice) while Adobe
+//! Commerce's orders are pulled; each order is posted to its unit's ERP once; the 3PL ships
+//! every one and the tracking goes back to the storefront it came from.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use crossdock_connectors::signatures::{sign_shopify, sign_standard};
+use crossdock_engine::Inventory;
+use crossdock_sim::{SimAdobeCommerce, SimBusinessCentral, SimNetSuite, SimShopify};
+use crossdock_store::OrderFilter;
+use serde_json::{Value, json};
+
+use crate::report::{Rng, percentile_ms, progress, table, thousands};
+
+const SHOP_TOKEN: &str = "shpat_demo_admin_token";
+const SHOP_SECRET: &str = "shpss_demo_app_secret";
+const MAGE_TOKEN: &str = "demo_adobe_integration_token";
+const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const COMPANY: &str = "c04c550b-593f-ee11-be74-6045bdc8c285";
+const LOCATION: &str = "gid://shopify/Location/1";
+const SOURCE: &str = "default";
+/// The storefronts' channels.
+pub const CHANNELS: [&str; 2] = ["shopify", "adobe"];
+
+/// The simulated vendors' systems and the configuration that points the hub at them.
+pub struct Estate {
+    shop: SimShopify,
+    mage: SimAdobeCommerce,
+    ns: SimNetSuite,
+    bc: SimBusinessCentral,
+    /// Where the connectors' secrets are kept for the run.
+    dir: PathBuf,
+    /// What to add to the configuration.
+    pub config: String,
+}
+
+/// What the act did.
+pub struct Act {
+    shopify_sent: u64,
+    shopify_deliveries: u64,
+    shopify_orders: usize,
+    adobe_orders: usize,
+    netsuite_orders: usize,
+    bc_orders: usize,
+    bc_duplicates: usize,
+    netsuite_fulfilments: usize,
+    shopify_fulfilments: usize,
+    adobe_shipments: usize,
+    parcels: (usize, usize),
+    bc_waiting: usize,
+    stock_calls: (u32, u32),
+    stock_lag: Vec<(&'static str, Vec<u64>)>,
+    prices: Vec<(&'static str, usize, usize, Vec<u64>)>,
+}
+
+impl Act {
+    /// Whether every order reached its ERP once and its storefront heard of its parcels.
+    pub fn ok(&self) -> bool {
+        self.netsuite_orders == self.shopify_orders
+            && self.bc_orders == self.adobe_orders
+            && self.bc_duplicates == 0
+            && self.shopify_fulfilments == self.parcels.0
+            && self.adobe_shipments == self.parcels.1
+    }
+}
+
+impl Estate {
+    /// Starts the vendors' systems and writes the secrets the connectors read.
+    pub async fn start(skus: &[String]) -> anyhow::Result<Self> {
+        let shop = SimShopify::new(SHOP_TOKEN);
+        let mage = SimAdobeCommerce::new(MAGE_TOKEN);
+        let ns = SimNetSuite::new("1234567", "demo-ck", "demo-ti");
+        ns.add_customer("9001", "AUTO");
+        let bc = SimBusinessCentral::new("crossdock", "demo-bc-secret", COMPANY);
+        bc.add_customer("10000", " ");
+        for (i, sku) in skus.iter().enumerate() {
+            shop.add_variant(sku);
+            mage.add_product(sku);
+            ns.add_item(&format!("{}", 2000 + i));
+            bc.add_item(&format!("{}-S", 1000 + i));
+        }
+        let start = "cannot start the simulated vendors' systems";
+        let (shop_url, _) = shop.start().await.context(start)?;
+        let (mage_url, _) = mage.start().await.context(start)?;
+        let (ns_url, _) = ns.start().await.context(start)?;
+        let (bc_url, token_url, _) = bc.start().await.context(start)?;
+        mage.set_clock("2026-12-01 09:00:00");
+
+        let dir = std::env::temp_dir().join(format!("crossdock-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        for (name, value) in [
+            ("shop-token", SHOP_TOKEN),
+            ("shop-secret", SHOP_SECRET),
+            ("mage", MAGE_TOKEN),
+            ("3pl", WHSEC),
+            ("ns-ck", "demo-ck"),
+            ("ns-cs", "demo-cs"),
+            ("ns-ti", "demo-ti"),
+            ("ns-ts", "demo-ts"),
+            ("bc", "demo-bc-secret"),
+        ] {
+            std::fs::write(dir.join(name), value)?;
+        }
+        let f = |name: &str| format!("file:{}", dir.join(name).display());
+        let config = format!(
+            r#"
+[[channels]]
+code = "shopify"
+locations = ["east", "west"]
+
+[[channels]]
+code = "adobe"
+locations = ["east", "west"]
+
+[ownership]
+pricing = "netsuite"
+
+[[connectors]]
+name = "shop-us"
+kind = "shopify"
+channel = "shopify"
+business_unit = "east"
+url = "{shop_url}"
+api_version = "2025-10"
+location_id = "{LOCATION}"
+rate_per_sec = 200
+auth = {{ kind = "header", name = "X-Shopify-Access-Token", value = "{shop_token}" }}
+webhook_secret = "{shop_secret}"
+
+[[connectors]]
+name = "mage"
+kind = "adobe_commerce"
+channel = "adobe"
+business_unit = "west"
+url = "{mage_url}"
+location_id = "{SOURCE}"
+poll_secs = 1
+pull_since = "2026-12-01T08:00:00Z"
+rate_per_sec = 200
+auth = {{ kind = "bearer", token = "{mage}" }}
+
+[[connectors]]
+name = "threepl"
+kind = "standard_webhooks"
+url = "https://3pl.example.com"
+webhook_secret = "{threepl}"
+
+[[connectors]]
+name = "netsuite"
+kind = "netsuite"
+url = "{ns_url}"
+business_units = ["east"]
+default_customer = "9001"
+rate_per_sec = 200
+concurrency = 8
+auth = {{ kind = "netsuite_tba", account = "1234567", consumer_key = "{ck}", consumer_secret = "{cs}", token_id = "{ti}", token_secret = "{ts}" }}
+
+[[connectors]]
+name = "bc"
+kind = "business_central"
+url = "{bc_url}"
+company_id = "{COMPANY}"
+business_units = ["west"]
+default_customer = "10000"
+rate_per_sec = 200
+concurrency = 8
+auth = {{ kind = "oauth2_client_credentials", token_url = "{token_url}", client_id = "crossdock", client_secret = "{bc}" }}
+"#,
+            shop_token = f("shop-token"),
+            shop_secret = f("shop-secret"),
+            mage = f("mage"),
+            threepl = f("3pl"),
+            ck = f("ns-ck"),
+            cs = f("ns-cs"),
+            ti = f("ns-ti"),
+            ts = f("ns-ts"),
+            bc = f("bc"),
+        );
+        Ok(Self {
+            shop,
+            mage,
+            ns,
+            bc,
+            dir,
+            config,
+        })
+    }
+
+    /// Runs the act: `orders` orders from each storefront.
+    pub async fn run(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        inventory: &Inventory,
+        skus: &[String],
+        orders: usize,
+        seed: u64,
+    ) -> anyhow::Result<Act> {
+        let mut rng = Rng::new(seed ^ 0xE57A7E);
+        // NetSuite's and Business Central's items beside our SKUs.
+        let mut bindings = Vec::new();
+        for (i, sku) in skus.iter().enumerate() {
+            bindings.push(json!({"connector": "netsuite", "kind": "item", "ours": sku,
+                                 "theirs": format!("{}", 2000 + i)}));
+            bindings.push(json!({"connector": "bc", "kind": "item", "ours": sku,
+                                 "theirs": format!("{}-S", 1000 + i)}));
+        }
+        post(
+            http,
+            &format!("{base}/v1/bindings"),
+            json!({"bindings": bindings}),
+        )
+        .await?;
+
+        let prices = self.prices(http, base, skus, &mut rng).await?;
+        let stock_lag = self.stock_lag(http, base, &skus[..5]).await?;
+
+        // Orders: Shopify's webhooks (one in five sent twice) and Adobe Commerce's, pulled.
+        let bar = progress(
+            (2 * orders) as u64,
+            "{spinner} storefront orders [{bar:40}] {pos}/{len} {per_sec} {msg}",
+        );
+        let mut shopify_sent = 0;
+        let mut deliveries = Vec::new();
+        for n in 0..orders {
+            let id = 6_100_000_000_000_000_u64 + n as u64;
+            let lines: Vec<(String, i64)> = (0..1 + rng.below(2))
+                .map(|_| (skus[rng.below(skus.len() as u64) as usize].clone(), 1))
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into_iter()
+                .collect();
+            let refs: Vec<(&str, i64)> = lines.iter().map(|(s, q)| (s.as_str(), *q)).collect();
+            self.shop.add_order(&id.to_string(), &refs);
+            let body = serde_json::to_vec(&shopify_order(id, &lines))?;
+            let times = if rng.chance(20) { 2 } else { 1 };
+            for _ in 0..times {
+                shopify_sent += 1;
+                let (http, url, body) = (
+                    http.clone(),
+                    format!("{base}/v1/hooks/shop-us"),
+                    body.clone(),
+                );
+                deliveries.push(tokio::spawn(async move {
+                    let signature = sign_shopify(SHOP_SECRET.as_bytes(), &body);
+                    let sent = (http.post(url))
+                        .header("content-type", "application/json")
+                        .header("x-shopify-topic", "orders/create")
+                        .header("x-shopify-event-id", format!("evt-{id}"))
+                        .header("x-shopify-hmac-sha256", signature)
+                        .body(body)
+                        .send()
+                        .await;
+                    sent.map(|r| r.status().is_success()).unwrap_or(false)
+                }));
+            }
+            self.mage.add_order(7_000 + n as i64, &refs);
+            bar.inc(1);
+            tokio::time::sleep(Duration::from_millis(4)).await;
+        }
+        let mut taken = 0;
+        for d in deliveries {
+            taken += d.await? as u64;
+        }
+        let released = |channel: &'static str| async move {
+            let filter = OrderFilter {
+                channel: Some(channel.to_string()),
+                limit: 1_000,
+                ..OrderFilter::default()
+            };
+            let all = inventory.orders(filter).await.unwrap_or_default();
+            let out: Vec<Value> = (all.iter())
+                .filter(|o| o.state.as_str() == "released")
+                .map(|o| serde_json::to_value(o).unwrap_or_default())
+                .collect();
+            out
+        };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let (mut shopify_released, mut adobe_released) = (Vec::new(), Vec::new());
+        while Instant::now() < deadline {
+            shopify_released = released(CHANNELS[0]).await;
+            adobe_released = released(CHANNELS[1]).await;
+            bar.set_position((shopify_released.len() + adobe_released.len()) as u64);
+            if shopify_released.len() >= orders && adobe_released.len() >= orders {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bar.finish_with_message("posted to their ERPs and released to the 3PL");
+        if shopify_released.len() < orders || adobe_released.len() < orders {
+            bail!(
+                "only {} Shopify and {} Adobe Commerce orders were released within 90 s",
+                shopify_released.len(),
+                adobe_released.len()
+            );
+        }
+
+        // The 3PL ships every order, a parcel per location, and reports each signed.
+        let mut parcels = (0, 0);
+        for (i, (list, count)) in [
+            (&shopify_released, &mut parcels.0),
+            (&adobe_released, &mut parcels.1),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for order in list {
+                let id = order["id"].as_str().unwrap_or_default();
+                for (location, lines) in crate::fulfil::parcels(order) {
+                    *count += 1;
+                    let tracking = format!("1Z{}{:06}", ["S", "A"][i], *count);
+                    ship(http, base, id, &location, &tracking, lines).await?;
+                }
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline
+            && (self.shop.fulfilled().len() < parcels.0 || self.mage.shipments().len() < parcels.1)
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // The fulfilments the ERPs are sent, and those Business Central leaves to a person.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut bc_waiting = 0;
+        while Instant::now() < deadline {
+            let open = get(
+                http,
+                &format!("{base}/v1/exceptions?system=erp:bc&limit=1000"),
+            )
+            .await?;
+            bc_waiting = open["exceptions"].as_array().map_or(0, Vec::len);
+            if self.ns.fulfillments().len() >= parcels.0 && bc_waiting >= parcels.1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let bc = self.bc.sales_orders();
+        let bc_unique: BTreeSet<String> = bc
+            .iter()
+            .map(|o| o.external_document_number.clone())
+            .collect();
+        Ok(Act {
+            shopify_sent,
+            shopify_deliveries: taken,
+            shopify_orders: shopify_released.len(),
+            adobe_orders: adobe_released.len(),
+            netsuite_orders: self.ns.sales_orders().len(),
+            bc_orders: bc_unique.len(),
+            bc_duplicates: bc.len() - bc_unique.len(),
+            netsuite_fulfilments: self.ns.fulfillments().len(),
+            shopify_fulfilments: self.shop.fulfilled().len(),
+            adobe_shipments: self.mage.shipments().len(),
+            parcels,
+            bc_waiting,
+            stock_calls: (self.shop.stock_calls(), self.mage.source_calls()),
+            stock_lag,
+            prices,
+        })
+    }
+
+    /// Sets a price list from NetSuite for both storefronts' channels and waits for each
+    /// channel to acknowledge it: (channel, acknowledged, refused, set → acknowledged in µs).
+    async fn prices(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        skus: &[String],
+        rng: &mut Rng,
+    ) -> anyhow::Result<Vec<(&'static str, usize, usize, Vec<u64>)>> {
+        let mut list = Vec::new();
+        for sku in skus {
+            let amount = format!("{}.{:02}", 5 + rng.below(95), rng.below(100));
+            for channel in CHANNELS {
+                list.push(json!({"sku": sku, "channel": channel, "currency": "USD",
+                                 "amount": amount}));
+            }
+        }
+        post(
+            http,
+            &format!("{base}/v1/prices"),
+            json!({"source": "netsuite", "prices": list}),
+        )
+        .await?;
+        let mut out = Vec::new();
+        for channel in CHANNELS {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let mut page = Value::Null;
+            while Instant::now() < deadline {
+                page = get(
+                    http,
+                    &format!("{base}/v1/prices?channel={channel}&limit=1000"),
+                )
+                .await?;
+                let rows = page["prices"].as_array().cloned().unwrap_or_default();
+                if rows.iter().all(|p| !p["pushed"].is_null()) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let rows = page["prices"].as_array().cloned().unwrap_or_default();
+            let acked: Vec<&Value> = rows.iter().filter(|p| p["current"] == true).collect();
+            let mut lags: Vec<u64> = (acked.iter())
+                .filter_map(|p| {
+                    let set =
+                        crossdock_domain::Timestamp::parse_rfc3339(p["set_at"].as_str()?).ok()?;
+                    let at = p["acknowledged"]["at"].as_str()?;
+                    let at = crossdock_domain::Timestamp::parse_rfc3339(at).ok()?;
+                    Some((at.0 - set.0).max(0) as u64 * 1_000)
+                })
+                .collect();
+            lags.sort_unstable();
+            let refused = rows.iter().filter(|p| !p["refused"].is_null()).count();
+            out.push((channel, acked.len(), refused, lags));
+        }
+        Ok(out)
+    }
+
+    /// Receives stock of `skus` at east and times how long each storefront takes to show
+    /// the channel's new figure, in µs.
+    async fn stock_lag(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        skus: &[String],
+    ) -> anyhow::Result<Vec<(&'static str, Vec<u64>)>> {
+        let mut lags: Vec<(&'static str, Vec<u64>)> =
+            CHANNELS.iter().map(|c| (*c, Vec::new())).collect();
+        for (i, sku) in skus.iter().enumerate() {
+            let event = json!({"source": "erp", "source_event_id": format!("estate-rcv-{i}"),
+                "occurred_at": "2026-12-01T09:00:00Z", "sku": sku, "location": "east",
+                "kind": "receipt", "qty": 7});
+            let started = Instant::now();
+            post(
+                http,
+                &format!("{base}/v1/inventory/events"),
+                json!({"events": [event]}),
+            )
+            .await?;
+            for (channel, lag) in lags.iter_mut() {
+                let a = get(
+                    http,
+                    &format!("{base}/v1/availability/{sku}?channel={channel}"),
+                )
+                .await?;
+                let want = a["available_now"].as_i64();
+                let deadline = started + Duration::from_secs(10);
+                while Instant::now() < deadline {
+                    let shown = match *channel {
+                        "shopify" => self.shop.available(LOCATION, sku),
+                        _ => self.mage.quantity(SOURCE, sku),
+                    };
+                    if shown.is_some() && shown == want {
+                        lag.push(started.elapsed().as_micros() as u64);
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        }
+        for (_, lag) in lags.iter_mut() {
+            lag.sort_unstable();
+        }
+        Ok(lags)
+    }
+}
+
+impl Drop for Estate {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Shopify's `orders/create` for order `id` with `lines` (SKU, units).
+fn shopify_order(id: u64, lines: &[(String, i64)]) -> Value {
+    let items: Vec<Value> = (lines.iter().enumerate())
+        .map(|(i, (sku, qty))| {
+            json!({"id": id * 10 + i as u64, "sku": sku, "quantity": qty, "price": "24.00",
+                   "requires_shipping": true})
+        })
+        .collect();
+    json!({
+        "id": id, "email": "buyer@example.com", "currency": "USD", "total_tax": "0.00",
+        "customer": {"id": 7_100_000_000_000_u64 + id % 500},
+        "line_items": items,
+        "shipping_address": {"name": "A Buyer", "address1": "1 Dock Rd", "city": "Newark",
+                             "zip": "07105", "country_code": "US", "province_code": "NJ"}
+    })
+}
+
+/// The 3PL's parcel of `lines` of `order_id` from `location`, signed as it signs.
+async fn ship(
+    http: &reqwest::Client,
+    base: &str,
+    order_id: &str,
+    location: &str,
+    tracking: &str,
+    lines: Vec<Value>,
+) -> anyhow::Result<()> {
+    let body = serde_json::to_vec(&json!({
+        "type": "shipment.created", "timestamp": "2026-12-01T10:00:00Z",
+        "data": {"order_id": order_id, "source": "wms", "source_event_id": tracking,
+                 "location": location, "carrier": "UPS", "tracking_number": tracking,
+                 "lines": lines}
+    }))?;
+    let (id, at) = (format!("msg_{tracking}"), crossdock_engine::now().0 / 1000);
+    let signature = sign_standard(WHSEC, &id, at, &body)?;
+    let answer = (http.post(format!("{base}/v1/hooks/threepl")))
+        .header("content-type", "application/json")
+        .header("webhook-id", id)
+        .header("webhook-timestamp", at.to_string())
+        .header("webhook-signature", signature)
+        .body(body)
+        .send()
+        .await?;
+    if !answer.status().is_success() {
+        bail!(
+            "the 3PL's parcel {tracking} was refused: {}",
+            answer.text().await?
+        );
+    }
+    Ok(())
+}
+
+async fn post(http: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<Value> {
+    let res = http.post(url).json(&body).send().await?;
+    let status = res.status();
+    let answer: Value = res.json().await.unwrap_or_default();
+    if !status.is_success() {
+        bail!("{url} answered {status}: {answer}");
+    }
+    Ok(answer)
+}
+
+async fn get(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
+    Ok(http.get(url).send().await?.json().await?)
+}
+
+fn p50_p99(lags: &[u64]) -> String {
+    if lags.is_empty() {
+        return "none".into();
+    }
+    format!(
+        "{:.0} ms / {:.0} ms",
+        percentile_ms(lags, 50.0),
+        percentile_ms(lags, 99.0)
+    )
+}
+
+/// The act's tables.
+pub fn print(a: &Act) {
+    let n = |x: usize| thousands(x as f64);
+    let rows = vec![
+        vec![
+            "shop-us: Shopify, channel shopify, east".into(),
+            format!(
+                "{} from {} signed webhooks ({} answered 200)",
+                n(a.shopify_orders),
+                thousands(a.shopify_sent as f64),
+                thousands(a.shopify_deliveries as f64)
+            ),
+            format!(
+                "{} fulfillments for {} parcels; {} stock calls",
+                n(a.shopify_fulfilments),
+                n(a.parcels.0),
+                a.stock_calls.0
+            ),
+        ],
+        vec![
+            "mage: Adobe Commerce, channel adobe, west".into(),
+            format!("{} pulled by updated_at", n(a.adobe_orders)),
+            format!(
+                "{} shipments for {} parcels; {} source-item calls",
+                n(a.adobe_shipments),
+                n(a.parcels.1),
+                a.stock_calls.1
+            ),
+        ],
+        vec![
+            "netsuite: NetSuite, east".into(),
+            format!(
+                "{} sales orders (upserted by external id)",
+                n(a.netsuite_orders)
+            ),
+            format!("{} item fulfillments", n(a.netsuite_fulfilments)),
+        ],
+        vec![
+            "bc: Business Central, west".into(),
+            format!(
+                "{} sales orders, {} duplicates",
+                n(a.bc_orders),
+                n(a.bc_duplicates)
+            ),
+            format!(
+                "{} shipments to record by hand (exceptions)",
+                n(a.bc_waiting)
+            ),
+        ],
+    ];
+    println!("{}", table(&["connector", "orders", "sent back"], rows));
+    println!(
+        "Business Central's API posts a shipment only together with its invoice \
+         (shipAndInvoice), which crossdock does not do on its own: each of those shipments \
+         waits in the exception queue for a person to record."
+    );
+    let mut rows = Vec::new();
+    for ((channel, lag), (_, acked, refused, price_lag)) in a.stock_lag.iter().zip(&a.prices) {
+        rows.push(vec![
+            channel.to_string(),
+            p50_p99(lag),
+            format!("{acked} acknowledged, {refused} refused"),
+            p50_p99(price_lag),
+        ]);
+    }
+    println!(
+        "{}",
+        table(
+            &[
+                "channel",
+                "stock event → storefront shows it, p50 / p99",
+                "prices",
+                "price set → acknowledged"
+            ],
+            rows
+        )
+    );
+}
