@@ -52,6 +52,9 @@ pub struct Remote {
     rejected: crossdock_domain::ErrorCode,
     /// The system's own reading of its refusals.
     read_refusal: Option<ReadRefusal>,
+    /// Whether a change (PATCH, DELETE) says it applies to any version of the record
+    /// (`If-Match: *`), as OData services ask.
+    if_match_any: bool,
 }
 
 impl Remote {
@@ -76,6 +79,7 @@ impl Remote {
             name: system.to_uppercase(),
             rejected: crossdock_domain::ErrorCode::rejected_by(system),
             read_refusal: None,
+            if_match_any: false,
         })
     }
 
@@ -84,6 +88,13 @@ impl Remote {
     pub fn speaking(mut self, name: &str, read: ReadRefusal) -> Self {
         self.name = name.to_string();
         self.read_refusal = Some(read);
+        self
+    }
+
+    /// The same remote, every change (PATCH, DELETE) sent with `If-Match: *`: it applies to
+    /// the record whatever its version, as an OData service (Business Central) requires.
+    pub fn changing_any_version(mut self) -> Self {
+        self.if_match_any = true;
         self
     }
 
@@ -103,7 +114,11 @@ impl Remote {
             .credentials
             .headers(&method, &url, &self.name, self.rejected)
             .await?;
+        let change = method == Method::PATCH || method == Method::DELETE;
         let mut req = self.http.request(method, url).headers(headers.clone());
+        if change && self.if_match_any {
+            req = req.header(reqwest::header::IF_MATCH, "*");
+        }
         if let Some(body) = body {
             req = req.json(body);
         }

@@ -2,8 +2,9 @@
 //! credentials, sales orders made with their lines from the bindings, one order even when
 //! Business Central made it but its answer was lost (the retry looks the external document
 //! number up first, since Business Central does not hold it unique), its rate limit waited
-//! out, a missing binding an exception that names it, and a cancellation deleting the sales
-//! order.
+//! out, a missing binding an exception that names it, a cancellation deleting the sales
+//! order, and parcels posted there with their invoice (each unit once, though two parcels'
+//! jobs race) or, without `ship_and_invoice`, left to a person.
 
 mod common;
 
@@ -27,6 +28,11 @@ fn order(external_id: &str, account: &str) -> Value {
 
 /// A hub whose ERP is the Business Central company `bc`, its client secret in a file.
 async fn hub(postgres: bool, bc: &SimBusinessCentral) -> Option<App> {
+    hub_with(postgres, bc, "").await
+}
+
+/// [`hub`], the connector given `extra` settings.
+async fn hub_with(postgres: bool, bc: &SimBusinessCentral, extra: &str) -> Option<App> {
     let (url, token_url, _) = bc.start().await.unwrap();
     let wms = crossdock_sim::SimService::new(crossdock_sim::Kind::Wms);
     let (wms_url, _) = wms.start().await.unwrap();
@@ -38,7 +44,7 @@ async fn hub(postgres: bool, bc: &SimBusinessCentral) -> Option<App> {
          company_id = \"{COMPANY}\"\ntimeout_ms = 2000\n\
          auth = {{ kind = \"oauth2_client_credentials\", token_url = \"{token_url}\", \
          client_id = \"crossdock\", client_secret = \"file:{}\", \
-         scope = \"https://api.businesscentral.dynamics.com/.default\" }}\n",
+         scope = \"https://api.businesscentral.dynamics.com/.default\" }}\n{extra}\n",
         dir.join("secret").display()
     );
     let parsed = Config::parse(&format!(
@@ -184,4 +190,76 @@ async fn sales_orders_reach_business_central_once_and_cancel_by_delete() {
             "no sales order for a held customer"
         );
     }
+}
+
+/// A parcel of `qty` units of the order's SKU-1 from east, as the warehouse reports it.
+async fn parcel(app: &App, order_id: &str, n: u32, qty: i64) -> StatusCode {
+    let body = json!({"order_id": order_id, "source_event_id": format!("p-{order_id}-{n}"),
+        "location": "east", "carrier": "UPS", "tracking_number": format!("1Z-{n}"),
+        "lines": [{"sku": "SKU-1", "qty": qty}]});
+    app.post("/v1/shipments", body).await.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parcels_are_posted_with_their_invoice_each_unit_once() {
+    for postgres in [false, true] {
+        let bc = SimBusinessCentral::new("crossdock", "bc-secret", COMPANY);
+        bc.add_customer("10000", " ");
+        bc.add_item("1896-S");
+        let Some(app) = hub_with(postgres, &bc, "ship_and_invoice = true").await else {
+            continue;
+        };
+        bind(&app, "customer", "ACME", "10000").await;
+        bind(&app, "item", "SKU-1", "1896-S").await;
+        let (_, placed) = app.post("/v1/orders", order("B-10", "ACME")).await;
+        let id = placed["id"].as_str().unwrap().to_string();
+        let o = app.wait_for_state(&id, "released").await;
+        assert_eq!(o["state"], "released", "{o}");
+        // Two parcels of the three units at once: their jobs race.
+        let (a, b) = tokio::join!(parcel(&app, &id, 1, 1), parcel(&app, &id, 2, 2));
+        assert!(a.is_success() && b.is_success(), "{a} {b}");
+        let shipped = || -> f64 {
+            (bc.postings().iter())
+                .flat_map(|p| p.lines.iter().map(|(_, units)| *units))
+                .sum()
+        };
+        eventually("three units posted", || shipped() == 3.0).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(shipped(), 3.0, "each unit posted once: {:?}", bc.postings());
+        let (_, exceptions) = app.get("/v1/exceptions").await;
+        assert_eq!(exceptions["exceptions"], json!([]), "{exceptions}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_ship_and_invoice_a_parcel_is_left_to_a_person() {
+    let bc = SimBusinessCentral::new("crossdock", "bc-secret", COMPANY);
+    bc.add_customer("10000", " ");
+    bc.add_item("1896-S");
+    let Some(app) = hub(false, &bc).await else {
+        return;
+    };
+    bind(&app, "customer", "ACME", "10000").await;
+    bind(&app, "item", "SKU-1", "1896-S").await;
+    let (_, placed) = app.post("/v1/orders", order("B-11", "ACME")).await;
+    let id = placed["id"].as_str().unwrap().to_string();
+    app.wait_for_state(&id, "released").await;
+    assert!(parcel(&app, &id, 1, 3).await.is_success());
+    let mut open = Value::Null;
+    for _ in 0..600 {
+        open = app.get("/v1/exceptions?code=ERP_REJECTED").await.1;
+        if open["exceptions"].as_array().is_some_and(|e| !e.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let e = &open["exceptions"][0];
+    assert!(
+        e["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("ship_and_invoice"),
+        "{open}"
+    );
+    assert!(bc.postings().is_empty(), "nothing was posted");
 }

@@ -8,6 +8,13 @@
 //!   does, it does not hold `externalDocumentNumber` unique: the same number twice makes two
 //!   orders. `GET …/salesOrders?$filter=externalDocumentNumber eq '…'` finds them; `DELETE
 //!   …/salesOrders({id})` deletes one.
+//! - `GET …/salesOrders({id})/salesOrderLines` reads its lines (`quantity`, `shipQuantity`,
+//!   `shippedQuantity`, `invoiceQuantity`, `invoicedQuantity`), `PATCH` one sets what the
+//!   next posting ships and invoices (refusing more than is left to ship), and `POST
+//!   …/salesOrders({id})/Microsoft.NAV.shipAndInvoice` posts them (refusing a posting with
+//!   nothing to post), then sets each line's quantities to post back to what is left, as
+//!   Business Central does.
+//! - Every change (PATCH, DELETE) must carry `If-Match`.
 //! - `GET …/customers?$filter=number eq '…'` reads a customer's `blocked` and credit.
 //! - The environment can be told to lose its answer to the next sales order it makes (as a
 //!   timeout after it committed would), or to answer the next calls as its rate limit does.
@@ -22,6 +29,36 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
+
+/// One posting of a sales order (`shipAndInvoice`): the units shipped and invoiced by item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posting {
+    /// The sales order's number.
+    pub order_number: String,
+    /// (item number, units) shipped and invoiced.
+    pub lines: Vec<(String, f64)>,
+}
+
+/// A sales order line, as postings move it.
+#[derive(Debug, Clone)]
+struct Line {
+    id: String,
+    item: String,
+    quantity: f64,
+    ship: f64,
+    shipped: f64,
+    invoice: f64,
+    invoiced: f64,
+}
+
+impl Line {
+    fn record(&self) -> Value {
+        json!({"id": self.id, "lineType": "Item", "lineObjectNumber": self.item,
+               "quantity": self.quantity, "shipQuantity": self.ship,
+               "shippedQuantity": self.shipped, "invoiceQuantity": self.invoice,
+               "invoicedQuantity": self.invoiced})
+    }
+}
 
 /// One sales order as the company holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +84,9 @@ struct Inner {
     items: Vec<String>,
     orders: Vec<SalesOrder>,
     deleted: Vec<SalesOrder>,
+    /// Lines by sales order id.
+    lines: BTreeMap<String, Vec<Line>>,
+    postings: Vec<Posting>,
     status: String,
     lose_next_answer: bool,
     limit_next: u32,
@@ -127,6 +167,11 @@ impl SimBusinessCentral {
     /// The sales orders, in the order made.
     pub fn sales_orders(&self) -> Vec<SalesOrder> {
         self.lock().orders.clone()
+    }
+
+    /// Every posting (`shipAndInvoice`), in order.
+    pub fn postings(&self) -> Vec<Posting> {
+        self.lock().postings.clone()
     }
 
     /// The sales orders deleted.
@@ -267,6 +312,81 @@ async fn api(
             let found: Vec<Value> = inner.customers.get(&number).cloned().into_iter().collect();
             Json(json!({"value": found})).into_response()
         }
+        (Method::PATCH | Method::DELETE, _) if !headers.contains_key(header::IF_MATCH) => error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "A value for the If-Match header is required to change a record.",
+        ),
+        (Method::GET, path) if path.ends_with("/salesOrderLines") => {
+            let id = order_key(path).unwrap_or_default();
+            match inner.lines.get(&id) {
+                Some(lines) => {
+                    let value: Vec<Value> = lines.iter().map(Line::record).collect();
+                    Json(json!({"value": value})).into_response()
+                }
+                None => not_found(),
+            }
+        }
+        (Method::PATCH, path) if path.contains("/salesOrderLines(") => {
+            let Ok(body) = serde_json::from_str::<Value>(&body) else {
+                return error(StatusCode::BAD_REQUEST, "BadRequest", "Invalid JSON.");
+            };
+            let id = order_key(path).unwrap_or_default();
+            let line_id = path
+                .rsplit_once("/salesOrderLines(")
+                .map(|(_, l)| l.trim_end_matches(')'));
+            let Some(line) = (inner.lines.get_mut(&id).into_iter().flatten())
+                .find(|l| Some(l.id.as_str()) == line_id)
+            else {
+                return not_found();
+            };
+            if let Some(ship) = body["shipQuantity"].as_f64() {
+                if ship > line.quantity - line.shipped {
+                    let left = line.quantity - line.shipped;
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "Application_FieldValidationException",
+                        &format!("You cannot ship more than {left} units."),
+                    );
+                }
+                line.ship = ship;
+            }
+            if let Some(invoice) = body["invoiceQuantity"].as_f64() {
+                line.invoice = invoice;
+            }
+            Json(line.record()).into_response()
+        }
+        (Method::POST, path) if path.ends_with("/Microsoft.NAV.shipAndInvoice") => {
+            let id = order_key(path).unwrap_or_default();
+            let number = (inner.orders.iter())
+                .find(|o| o.id == id)
+                .map(|o| o.number.clone());
+            let (Some(number), Some(lines)) = (number, inner.lines.get_mut(&id)) else {
+                return not_found();
+            };
+            let posted: Vec<(String, f64)> = (lines.iter())
+                .filter(|l| l.ship > 0.0)
+                .map(|l| (l.item.clone(), l.ship))
+                .collect();
+            if posted.is_empty() {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "Application_DialogException",
+                    "There is nothing to post.",
+                );
+            }
+            for l in lines.iter_mut() {
+                l.shipped += l.ship;
+                l.invoiced += l.invoice.min(l.shipped - l.invoiced);
+                l.ship = l.quantity - l.shipped;
+                l.invoice = l.shipped - l.invoiced;
+            }
+            inner.postings.push(Posting {
+                order_number: number,
+                lines: posted,
+            });
+            StatusCode::NO_CONTENT.into_response()
+        }
         (Method::DELETE, path) => {
             let id = path
                 .strip_prefix("/salesOrders(")
@@ -333,6 +453,24 @@ fn create(inner: &mut Inner, body: Value) -> Response {
     let answer = json!({"id": order.id, "number": order.number,
                         "externalDocumentNumber": order.external_document_number,
                         "customerNumber": customer, "status": inner.status});
+    let made: Vec<Line> = (lines.iter().enumerate())
+        .map(|(i, l)| {
+            let quantity = l["quantity"].as_f64().unwrap_or(0.0);
+            Line {
+                id: format!("{}-{}", order.id, 10_000 * (i + 1)),
+                item: l["lineObjectNumber"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                quantity,
+                ship: quantity,
+                shipped: 0.0,
+                invoice: quantity,
+                invoiced: 0.0,
+            }
+        })
+        .collect();
+    inner.lines.insert(order.id.clone(), made);
     inner.orders.push(order);
     if std::mem::take(&mut inner.lose_next_answer) {
         return error(
@@ -342,4 +480,18 @@ fn create(inner: &mut Inner, body: Value) -> Response {
         );
     }
     (StatusCode::CREATED, Json(answer)).into_response()
+}
+
+/// The sales order id in a path `/salesOrders({id})…`.
+fn order_key(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/salesOrders(")?;
+    Some(rest.split_once(')')?.0.to_string())
+}
+
+fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "BadRequest_NotFound",
+        "The Sales Header does not exist.",
+    )
 }

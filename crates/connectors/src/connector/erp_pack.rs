@@ -86,6 +86,9 @@ impl ErpPack {
             (ErpPack::NetSuite(ns), JobKind::CancelSalesOrder) => {
                 ns.cancel_sales_order(order).await
             }
+            (ErpPack::BusinessCentral(bc), JobKind::PostFulfilment) => {
+                bc.post_fulfilment(order).await
+            }
             (ErpPack::BusinessCentral(bc), JobKind::CancelSalesOrder) => {
                 bc.cancel_sales_order(order).await
             }

@@ -122,6 +122,10 @@ pub struct ConnectorConfig {
     /// Business Central's company (its id) that every call is made in.
     #[serde(default)]
     pub company_id: Option<String>,
+    /// Whether Business Central posts each parcel as shipped and invoiced (`shipAndInvoice`,
+    /// its API's one posting action); without it a parcel is left to record by hand.
+    #[serde(default)]
+    pub ship_and_invoice: Option<bool>,
     /// How calls prove who is calling.
     #[serde(default)]
     pub auth: Option<Auth>,
@@ -258,6 +262,12 @@ impl Config {
                     ));
                 }
                 _ => {}
+            }
+            if c.ship_and_invoice.is_some() && c.kind != ConnectorKind::BusinessCentral {
+                return Err(invalid(
+                    "ship_and_invoice",
+                    "only Business Central posts shipments with their invoices".into(),
+                ));
             }
             if let Some(unit) = &c.business_unit {
                 if role != "storefront" && !c.kind.takes_hooks() {

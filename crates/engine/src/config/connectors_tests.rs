@@ -169,6 +169,11 @@ fn each_mistake_is_named_by_its_key() {
             "only an ERP",
         ),
         (
+            "role = \"erp\"\nship_and_invoice = true",
+            "connectors[0].ship_and_invoice",
+            "only Business Central",
+        ),
+        (
             "role = \"erp\"\nbusiness_unit = \"east\"",
             "connectors[0].business_unit",
             "business_units",

@@ -14,6 +14,9 @@
 //!   its `id` is kept as the order's binding, which later calls go by.
 //! - A cancellation deletes the sales order (`DELETE …/salesOrders({id})`); one already gone
 //!   is done.
+//! - A parcel is posted as shipped and invoiced ([`shipments`]) when the connector says
+//!   `ship_and_invoice = true`; otherwise it is left to a person.
+//! - Changes (PATCH, DELETE) carry `If-Match: *`, as Business Central requires.
 //! - Credit: the customer's `blocked` (`Ship`, `Invoice` or `All` hold), else its
 //!   `balanceDue` above a `creditLimit` set above zero.
 //! - Refusals are read from the OData error body (`error.code`, `error.message`);
@@ -55,6 +58,8 @@ pub struct BusinessCentral {
     company: String,
     sales_order: Mapping,
     bindings: ErpBindings,
+    /// Whether parcels are posted as shipped and invoiced.
+    ship_and_invoice: bool,
 }
 
 impl std::fmt::Debug for BusinessCentral {
@@ -124,7 +129,8 @@ impl BusinessCentral {
         let settings = c.settings();
         let timeout = Duration::from_millis(settings.timeout_ms);
         let remote = Remote::configured("erp", &settings, timeout)?
-            .speaking(&format!("Business Central ({})", c.name), read_refusal);
+            .speaking(&format!("Business Central ({})", c.name), read_refusal)
+            .changing_any_version();
         let sales_order = match c.mappings.get("sales_order") {
             Some(file) => Mapping::load(file),
             None => Mapping::compile(MAPPINGS[0].1, MAPPINGS[0].2),
@@ -145,6 +151,7 @@ impl BusinessCentral {
                 c.default_customer.clone(),
                 bindings,
             ),
+            ship_and_invoice: c.ship_and_invoice.unwrap_or(false),
         })
     }
 
@@ -253,6 +260,8 @@ impl BusinessCentral {
             .is_some_and(on_hold))
     }
 }
+
+mod shipments;
 
 #[cfg(test)]
 mod tests;
