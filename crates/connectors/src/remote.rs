@@ -55,6 +55,8 @@ pub struct Remote {
     /// Whether a change (PATCH, DELETE) says it applies to any version of the record
     /// (`If-Match: *`), as OData services ask.
     if_match_any: bool,
+    /// A `rest` connector's mappings, reshaping its operations' calls.
+    shape: Option<Arc<crate::shape::Shape>>,
 }
 
 impl Remote {
@@ -80,6 +82,7 @@ impl Remote {
             rejected: crossdock_domain::ErrorCode::rejected_by(system),
             read_refusal: None,
             if_match_any: false,
+            shape: None,
         })
     }
 
@@ -127,6 +130,37 @@ impl Remote {
             retry_after: None,
         })?;
         Ok((res, headers))
+    }
+
+    /// The same remote, its operations' calls reshaped by `shape` (a `rest` connector's).
+    pub fn shaped(mut self, shape: Arc<crate::shape::Shape>) -> Self {
+        self.shape = Some(shape);
+        self
+    }
+
+    /// The call of `operation` (a job's kind, e.g. `post_sales_order`) that crossdock's REST
+    /// shape makes as `method` on `path` with `body`, reshaped by the connector's mappings
+    /// when it has them: the answer, as the answer mapping reads it.
+    pub async fn operation(
+        &self,
+        operation: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, JobResult> {
+        let Some(shape) = &self.shape else {
+            return self.call(method, path, body).await;
+        };
+        let asked = crate::shape::Call {
+            method,
+            path: path.to_string(),
+            body: body.cloned(),
+        };
+        let call = shape.request(operation, asked)?;
+        let answer = self
+            .exchange(call.method.clone(), &call.path, call.body.as_ref())
+            .await?;
+        shape.answer(operation, &call, answer.status.as_u16(), answer.body)
     }
 
     /// POSTs `body` to `path` (which starts with `/`; build it with [`segment`]).

@@ -11,9 +11,8 @@ use crate::remote::{Remote, segment};
 
 /// Asks the ERP whether `account` is on credit hold.
 pub(super) async fn credit_hold(remote: &Remote, account: &str) -> Result<bool, JobResult> {
-    let answer = remote
-        .get(&format!("/customers/{}/credit", segment(account)))
-        .await?;
+    let path = format!("/customers/{}/credit", segment(account));
+    let answer = (remote.operation("check_credit", reqwest::Method::GET, &path, None)).await?;
     Ok(answer["status"] == "hold")
 }
 

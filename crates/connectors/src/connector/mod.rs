@@ -81,14 +81,18 @@ impl Connector {
         ))
     }
 
-    /// A connector for `system` as `settings` configure it (URL, timeout, `ca_file`, `auth`).
+    /// A connector for `system` as `settings` configure it (URL, timeout, `ca_file`, `auth`,
+    /// a `rest` connector's mappings).
     pub fn configured(
         system: &'static str,
         settings: &SystemSettings,
         inventory: Inventory,
-    ) -> Result<Self, ClientError> {
+    ) -> Result<Self, crate::SetupError> {
         let timeout = Duration::from_millis(settings.timeout_ms);
-        let remote = Remote::configured(system, settings, timeout)?;
+        let mut remote = Remote::configured(system, settings, timeout)?;
+        if let Some(shape) = crate::shape::of(system, settings)? {
+            remote = remote.shaped(shape);
+        }
         Ok(Self::over(system, remote, inventory).with_statuses(settings.statuses.clone()))
     }
 
@@ -144,6 +148,14 @@ impl Connector {
         self
     }
 
+    /// POSTs `body` to `path` as crossdock's REST shape makes `kind`'s call (reshaped for a
+    /// `rest` connector).
+    async fn call(&self, kind: JobKind, path: &str, body: &Value) -> Result<Value, JobResult> {
+        (self.remote)
+            .operation(kind.as_str(), reqwest::Method::POST, path, Some(body))
+            .await
+    }
+
     /// Runs a saga step: the call, then the order's move or its hold.
     async fn step(&self, job: &Job) -> JobResult {
         let s = match saga::load(&self.inventory, job).await {
@@ -171,7 +183,7 @@ impl Connector {
         let c = &o.order;
         let body = json!({"reference": o.id, "customer": c.customer, "ship_to": c.ship_to,
                           "lines": c.lines, "currency": c.currency, "payment": c.payment});
-        let answer = self.remote.post("/screen", &body).await?;
+        let answer = self.call(JobKind::ScreenFraud, "/screen", &body).await?;
         let score = answer["score"].as_u64().unwrap_or(0);
         Ok(if score >= u64::from(self.fraud_hold_score) {
             let why = format!(
@@ -231,12 +243,13 @@ impl Connector {
         let body = json!({"reference": o.id, "amount": tax.map(|t| t.amount),
                           "provider_ref": tax.and_then(|t| t.provider_ref.as_deref()),
                           "currency": o.order.currency});
-        self.remote.post("/transactions/commit", &body).await?;
+        self.call(JobKind::CommitTax, "/transactions/commit", &body)
+            .await?;
         Ok(Verdict::Pass(None))
     }
 
     async fn release_to_wms(&self, s: &StepJob) -> Result<Verdict, JobResult> {
-        self.remote.post("/releases", &release(&s.order, 1)).await?;
+        (self.call(JobKind::ReleaseToWms, "/releases", &release(&s.order, 1))).await?;
         Ok(Verdict::Pass(None))
     }
 
@@ -254,13 +267,14 @@ impl Connector {
             }
             _ => {}
         }
-        if let Err(result) = self.remote.post("/releases", &release(order, part)).await {
+        let body = release(order, part);
+        if let Err(result) = self.call(JobKind::ReleasePart, "/releases", &body).await {
             return result;
         }
         match saga::load_order(&self.inventory, job).await {
             Ok(now) if now.state == OrderState::Cancelled => {
                 let (path, body) = cancel_release(order, part);
-                match self.remote.post(&path, &body).await {
+                match self.call(JobKind::CancelRelease, &path, &body).await {
                     Ok(_) => JobResult::Done,
                     Err(result) => result,
                 }
@@ -307,7 +321,9 @@ impl Connector {
             "lines": o.order.lines,
             "ship_to": o.order.ship_to,
         });
-        let answer = self.remote.post("/sales-orders", &body).await?;
+        let answer = self
+            .call(JobKind::PostSalesOrder, "/sales-orders", &body)
+            .await?;
         let Some(id) = answer["erp_order_id"].as_str() else {
             return Err(JobResult::Permanent {
                 code: ErrorCode::ErpRejected,
@@ -373,7 +389,7 @@ impl Connector {
                 ),
             };
         };
-        if let Err(result) = self.remote.post(&path, &body).await {
+        if let Err(result) = self.call(job.kind, &path, &body).await {
             return result;
         }
         if job.kind == JobKind::PushInvoice {

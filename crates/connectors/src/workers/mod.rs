@@ -161,7 +161,10 @@ pub fn credit_source(
             return Ok(Some(Arc::new(ErpCredit::Pack(pack))));
         }
     }
-    let remote = crate::remote::Remote::configured("erp", erp, wait)?;
+    let mut remote = crate::remote::Remote::configured("erp", erp, wait)?;
+    if let Some(shape) = crate::shape::of("erp", erp)? {
+        remote = remote.shaped(shape);
+    }
     Ok(Some(Arc::new(ErpCredit::Rest(remote))))
 }
 

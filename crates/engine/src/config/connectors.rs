@@ -4,13 +4,13 @@
 //! name theirs. The `[erp]`, `[wms]`, … tables are the same thing written the older way:
 //! `crossdock`-kind connectors named after their role.
 //!
-//! This build runs `crossdock`-kind connectors, one per role, and a `netsuite` or
-//! `business_central` connector as the ERP (in the ERP's place, or per business unit), takes
-//! in the webhooks of `shopify` and `standard_webhooks` connectors, pulls the orders of
-//! `adobe_commerce` ones (every `poll_secs`), and sends a Shopify connector with `auth` or an
-//! Adobe Commerce one its channel's stock, tracking and cancellations (the storefront's jobs
-//! for that channel). `rest` is read and checked, then refused by name, so a configuration
-//! never starts with a connector that would not speak.
+//! This build runs `crossdock`-kind connectors, one per role, `rest` ones the same way with
+//! their calls reshaped by their mappings, and a `netsuite` or `business_central` connector
+//! as the ERP (in the ERP's place, or per business unit), takes in the webhooks of `shopify`
+//! and `standard_webhooks` connectors, pulls the orders of `adobe_commerce` ones (every
+//! `poll_secs`), and sends a Shopify connector with `auth` or an Adobe Commerce one its
+//! channel's stock, prices, tracking and cancellations (the storefront's jobs for that
+//! channel).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -184,6 +184,9 @@ impl ConnectorConfig {
         s.statuses = self.statuses.clone();
         s.auth = self.auth.clone();
         s.ca_file = self.ca_file.clone();
+        if self.kind == ConnectorKind::Rest {
+            s.mappings = self.mappings.clone();
+        }
         s
     }
 }
@@ -343,19 +346,19 @@ impl Config {
                 // Beside any [storefront], as a Shopify shop is: its own channel's orders.
                 continue;
             }
-            if !matches!(
-                c.kind,
-                ConnectorKind::Crossdock | ConnectorKind::Netsuite | ConnectorKind::BusinessCentral
-            ) {
-                return Err(invalid(
-                    "kind",
-                    format!(
-                        "this build does not speak {} yet: crossdock-kind connectors (the shape \
-                         the simulated systems speak), shopify, adobe_commerce, netsuite, \
-                         business_central and standard_webhooks run",
-                        c.kind.as_str()
-                    ),
-                ));
+            match c.kind {
+                ConnectorKind::Rest => {
+                    check_rest_mappings(c, role).map_err(|m| invalid("mappings", m))?
+                }
+                ConnectorKind::Crossdock if !c.mappings.is_empty() => {
+                    return Err(invalid(
+                        "mappings",
+                        "a crossdock connector speaks crossdock's own REST shape: make it \
+                         kind = \"rest\" to reshape its calls with mappings"
+                            .into(),
+                    ));
+                }
+                _ => {}
             }
             if c.kind == ConnectorKind::BusinessCentral {
                 if c.auth.is_none() {
@@ -432,6 +435,26 @@ impl Config {
 #[cfg(test)]
 #[path = "connectors_tests.rs"]
 mod tests;
+
+/// A `rest` connector's mappings name its role's operations (each, or its answer as
+/// `OPERATION.answer`).
+fn check_rest_mappings(c: &ConnectorConfig, role: &str) -> Result<(), String> {
+    let operations: Vec<&str> = (crossdock_domain::JobKind::ALL.iter())
+        .filter(|k| k.system() == role)
+        .map(|k| k.as_str())
+        .collect();
+    for name in c.mappings.keys() {
+        let op = name.strip_suffix(".answer").unwrap_or(name);
+        if !operations.contains(&op) {
+            return Err(format!(
+                "`{name}` is not an operation of a {role}: a rest {role} reshapes {}, each \
+                 or its answer as OPERATION.answer",
+                operations.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// An Adobe Commerce connector's own settings: its token, how often it is read, and where a
 /// first read starts; what is wrong as (field, message).

@@ -32,7 +32,7 @@ statuses = { "Pending Approval" = "on_hold" }
 
 /// The example of the connector model reads key for key: a Shopify connector is taken
 /// (its webhooks come in; it does not take the storefront's place), a NetSuite connector
-/// takes the ERP's, and a pack this build does not speak yet is refused by name.
+/// takes the ERP's, and each pack's own settings are checked.
 #[test]
 fn shopify_netsuite_and_business_central_connectors_are_taken_and_other_packs_are_refused_by_name()
 {
@@ -210,4 +210,42 @@ fn each_mistake_is_named_by_its_key() {
     assert!(e.is_ok(), "{e:?}");
     let both = format!("[erp]\nurl = \"http://e\"\n\n{}", entry("role = \"erp\""));
     assert!(with(&both).unwrap_err().contains("already configured"));
+}
+
+/// A `rest` connector takes its role's place as a crossdock one does, with its mappings
+/// kept for its calls; a mapping must name one of its role's operations (or its answer), and
+/// a crossdock connector, whose shape is fixed, takes none.
+#[test]
+fn a_rest_connector_reshapes_its_roles_operations() {
+    let rest = r#"
+[[connectors]]
+name = "house-wms"
+kind = "rest"
+role = "wms"
+url = "https://wms.example.com"
+mappings = { release_to_wms = "release.jq", "release_to_wms.answer" = "released.jq" }
+"#;
+    let config = with(rest).unwrap();
+    let wms = config.system("wms").unwrap();
+    assert_eq!(wms.url, "https://wms.example.com");
+    assert_eq!(wms.mappings.len(), 2);
+    let e = with(&rest.replace("release_to_wms =", "post_sales_order =")).unwrap_err();
+    assert!(
+        e.contains("connectors[0].mappings") && e.contains("release_to_wms, release_part"),
+        "{e}"
+    );
+    let e =
+        with(&rest.replace("\"release_to_wms.answer\"", "\"release_to_wms.reply\"")).unwrap_err();
+    assert!(e.contains("release_to_wms.reply"), "{e}");
+    let e = with(&rest.replace("kind = \"rest\"", "kind = \"crossdock\"")).unwrap_err();
+    assert!(
+        e.contains("kind = \\\"rest\\\"") || e.contains("kind = \"rest\""),
+        "{e}"
+    );
+    let plain = with(&rest.replace("kind = \"rest\"", "kind = \"crossdock\"").replace(
+        "mappings = { release_to_wms = \"release.jq\", \"release_to_wms.answer\" = \"released.jq\" }",
+        "",
+    ))
+    .unwrap();
+    assert!(plain.system("wms").unwrap().mappings.is_empty());
 }

@@ -54,6 +54,10 @@ pub struct SystemSettings {
     /// machine's own (a private CA).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// A `rest` connector's mappings, reshaping its calls by operation (not written in the
+    /// `[erp]`, `[wms]`, … tables).
+    #[serde(skip)]
+    pub mappings: BTreeMap<String, PathBuf>,
 }
 
 impl SystemSettings {
@@ -70,6 +74,7 @@ impl SystemSettings {
             statuses: BTreeMap::new(),
             auth: None,
             ca_file: None,
+            mappings: BTreeMap::new(),
         }
     }
 
