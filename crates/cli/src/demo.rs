@@ -95,7 +95,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     crossdock_store::sqlite::remove_files(&args.db);
     let mut rng = Rng::new(args.seed);
     let (events, skus) = seed_events(&mut rng);
-    let estate = crate::estate::Estate::start(&skus[1..]).await?;
+    let estate = crossdock_sim::SimEstate::start(&skus[1..])
+        .await
+        .context("cannot start the simulated vendors' systems")?;
     let mut config = Config::parse(&format!("{EXAMPLE}\n{}", estate.config))?;
     config.store.url = format!("sqlite://{}", args.db.display());
     config.inventory.expiry_sweep_ms = 200;
@@ -355,7 +357,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
          Central), prices from NetSuite, a 3PL shipping by Standard Webhooks",
         args.estate_orders
     );
-    let act = estate
+    let act = crate::estate::Estate(&estate)
         .run(
             &http,
             &base,

@@ -9,39 +9,17 @@
 //! every one and the tracking goes back to the storefront it came from.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use crossdock_connectors::signatures::{sign_shopify, sign_standard};
 use crossdock_engine::Inventory;
-use crossdock_sim::{SimAdobeCommerce, SimBusinessCentral, SimNetSuite, SimShopify};
+use crossdock_sim::SimEstate;
+use crossdock_sim::estate::{CHANNELS, LOCATION, SHOP_SECRET, SOURCE, WHSEC};
 use crossdock_store::OrderFilter;
 use serde_json::{Value, json};
 
 use crate::report::{Rng, percentile_ms, progress, table, thousands};
-
-const SHOP_TOKEN: &str = "shpat_demo_admin_token";
-const SHOP_SECRET: &str = "shpss_demo_app_secret";
-const MAGE_TOKEN: &str = "demo_adobe_integration_token";
-const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const COMPANY: &str = "c04c550b-593f-ee11-be74-6045bdc8c285";
-const LOCATION: &str = "gid://shopify/Location/1";
-const SOURCE: &str = "default";
-/// The storefronts' channels.
-pub const CHANNELS: [&str; 2] = ["shopify", "adobe"];
-
-/// The simulated vendors' systems and the configuration that points the hub at them.
-pub struct Estate {
-    shop: SimShopify,
-    mage: SimAdobeCommerce,
-    ns: SimNetSuite,
-    bc: SimBusinessCentral,
-    /// Where the connectors' secrets are kept for the run.
-    dir: PathBuf,
-    /// What to add to the configuration.
-    pub config: String,
-}
 
 /// What the act did.
 pub struct Act {
@@ -75,129 +53,10 @@ impl Act {
     }
 }
 
-impl Estate {
-    /// Starts the vendors' systems and writes the secrets the connectors read.
-    pub async fn start(skus: &[String]) -> anyhow::Result<Self> {
-        let shop = SimShopify::new(SHOP_TOKEN);
-        let mage = SimAdobeCommerce::new(MAGE_TOKEN);
-        let ns = SimNetSuite::new("1234567", "demo-ck", "demo-ti");
-        ns.add_customer("9001", "AUTO");
-        let bc = SimBusinessCentral::new("crossdock", "demo-bc-secret", COMPANY);
-        bc.add_customer("10000", " ");
-        for (i, sku) in skus.iter().enumerate() {
-            shop.add_variant(sku);
-            mage.add_product(sku);
-            ns.add_item(&format!("{}", 2000 + i));
-            bc.add_item(&format!("{}-S", 1000 + i));
-        }
-        let start = "cannot start the simulated vendors' systems";
-        let (shop_url, _) = shop.start().await.context(start)?;
-        let (mage_url, _) = mage.start().await.context(start)?;
-        let (ns_url, _) = ns.start().await.context(start)?;
-        let (bc_url, token_url, _) = bc.start().await.context(start)?;
-        mage.set_clock("2026-12-01 09:00:00");
+/// The act on `estate`'s systems.
+pub struct Estate<'a>(pub &'a SimEstate);
 
-        let dir = std::env::temp_dir().join(format!("crossdock-demo-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        for (name, value) in [
-            ("shop-token", SHOP_TOKEN),
-            ("shop-secret", SHOP_SECRET),
-            ("mage", MAGE_TOKEN),
-            ("3pl", WHSEC),
-            ("ns-ck", "demo-ck"),
-            ("ns-cs", "demo-cs"),
-            ("ns-ti", "demo-ti"),
-            ("ns-ts", "demo-ts"),
-            ("bc", "demo-bc-secret"),
-        ] {
-            std::fs::write(dir.join(name), value)?;
-        }
-        let f = |name: &str| format!("file:{}", dir.join(name).display());
-        let config = format!(
-            r#"
-[[channels]]
-code = "shopify"
-locations = ["east", "west"]
-
-[[channels]]
-code = "adobe"
-locations = ["east", "west"]
-
-[ownership]
-pricing = "netsuite"
-
-[[connectors]]
-name = "shop-us"
-kind = "shopify"
-channel = "shopify"
-business_unit = "east"
-url = "{shop_url}"
-api_version = "2025-10"
-location_id = "{LOCATION}"
-rate_per_sec = 200
-auth = {{ kind = "header", name = "X-Shopify-Access-Token", value = "{shop_token}" }}
-webhook_secret = "{shop_secret}"
-
-[[connectors]]
-name = "mage"
-kind = "adobe_commerce"
-channel = "adobe"
-business_unit = "west"
-url = "{mage_url}"
-location_id = "{SOURCE}"
-poll_secs = 1
-pull_since = "2026-12-01T08:00:00Z"
-rate_per_sec = 200
-auth = {{ kind = "bearer", token = "{mage}" }}
-
-[[connectors]]
-name = "threepl"
-kind = "standard_webhooks"
-url = "https://3pl.example.com"
-webhook_secret = "{threepl}"
-
-[[connectors]]
-name = "netsuite"
-kind = "netsuite"
-url = "{ns_url}"
-business_units = ["east"]
-default_customer = "9001"
-rate_per_sec = 200
-concurrency = 8
-auth = {{ kind = "netsuite_tba", account = "1234567", consumer_key = "{ck}", consumer_secret = "{cs}", token_id = "{ti}", token_secret = "{ts}" }}
-
-[[connectors]]
-name = "bc"
-kind = "business_central"
-url = "{bc_url}"
-company_id = "{COMPANY}"
-business_units = ["west"]
-default_customer = "10000"
-ship_and_invoice = true
-rate_per_sec = 200
-concurrency = 8
-auth = {{ kind = "oauth2_client_credentials", token_url = "{token_url}", client_id = "crossdock", client_secret = "{bc}" }}
-"#,
-            shop_token = f("shop-token"),
-            shop_secret = f("shop-secret"),
-            mage = f("mage"),
-            threepl = f("3pl"),
-            ck = f("ns-ck"),
-            cs = f("ns-cs"),
-            ti = f("ns-ti"),
-            ts = f("ns-ts"),
-            bc = f("bc"),
-        );
-        Ok(Self {
-            shop,
-            mage,
-            ns,
-            bc,
-            dir,
-            config,
-        })
-    }
-
+impl Estate<'_> {
     /// Runs the act: `orders` orders from each storefront.
     pub async fn run(
         &self,
@@ -210,19 +69,8 @@ auth = {{ kind = "oauth2_client_credentials", token_url = "{token_url}", client_
     ) -> anyhow::Result<Act> {
         let mut rng = Rng::new(seed ^ 0xE57A7E);
         // NetSuite's and Business Central's items beside our SKUs.
-        let mut bindings = Vec::new();
-        for (i, sku) in skus.iter().enumerate() {
-            bindings.push(json!({"connector": "netsuite", "kind": "item", "ours": sku,
-                                 "theirs": format!("{}", 2000 + i)}));
-            bindings.push(json!({"connector": "bc", "kind": "item", "ours": sku,
-                                 "theirs": format!("{}-S", 1000 + i)}));
-        }
-        post(
-            http,
-            &format!("{base}/v1/bindings"),
-            json!({"bindings": bindings}),
-        )
-        .await?;
+        let bindings = SimEstate::item_bindings(skus);
+        post(http, &format!("{base}/v1/bindings"), bindings).await?;
 
         let prices = self.prices(http, base, skus, &mut rng).await?;
         let stock_lag = self.stock_lag(http, base, &skus[..5]).await?;
@@ -242,7 +90,7 @@ auth = {{ kind = "oauth2_client_credentials", token_url = "{token_url}", client_
                 .into_iter()
                 .collect();
             let refs: Vec<(&str, i64)> = lines.iter().map(|(s, q)| (s.as_str(), *q)).collect();
-            self.shop.add_order(&id.to_string(), &refs);
+            self.0.shop.add_order(&id.to_string(), &refs);
             let body = serde_json::to_vec(&shopify_order(id, &lines))?;
             let times = if rng.chance(20) { 2 } else { 1 };
             for _ in 0..times {
@@ -265,7 +113,7 @@ auth = {{ kind = "oauth2_client_credentials", token_url = "{token_url}", client_
                     sent.map(|r| r.status().is_success()).unwrap_or(false)
                 }));
             }
-            self.mage.add_order(7_000 + n as i64, &refs);
+            self.0.mage.add_order(7_000 + n as i64, &refs);
             bar.inc(1);
             tokio::time::sleep(Duration::from_millis(4)).await;
         }
@@ -326,7 +174,8 @@ auth = {{ kind = "oauth2_client_credentials", token_url = "{token_url}", client_
         }
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline
-            && (self.shop.fulfilled().len() < parcels.0 || self.mage.shipments().len() < parcels.1)
+            && (self.0.shop.fulfilled().len() < parcels.0
+                || self.0.mage.shipments().len() < parcels.1)
         {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -334,11 +183,12 @@ auth = {{ kind = "oauth2_client_credentials", token_url = "{token_url}", client_
         // Central's postings (shipped and invoiced).
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline
-            && (self.ns.fulfillments().len() < parcels.0 || self.bc.postings().len() < parcels.1)
+            && (self.0.ns.fulfillments().len() < parcels.0
+                || self.0.bc.postings().len() < parcels.1)
         {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let bc = self.bc.sales_orders();
+        let bc = self.0.bc.sales_orders();
         let bc_unique: BTreeSet<String> = bc
             .iter()
             .map(|o| o.external_document_number.clone())
@@ -348,15 +198,15 @@ auth = {{ kind = "oauth2_client_credentials", token_url = "{token_url}", client_
             shopify_deliveries: taken,
             shopify_orders: shopify_released.len(),
             adobe_orders: adobe_released.len(),
-            netsuite_orders: self.ns.sales_orders().len(),
+            netsuite_orders: self.0.ns.sales_orders().len(),
             bc_orders: bc_unique.len(),
             bc_duplicates: bc.len() - bc_unique.len(),
-            netsuite_fulfilments: self.ns.fulfillments().len(),
-            shopify_fulfilments: self.shop.fulfilled().len(),
-            adobe_shipments: self.mage.shipments().len(),
+            netsuite_fulfilments: self.0.ns.fulfillments().len(),
+            shopify_fulfilments: self.0.shop.fulfilled().len(),
+            adobe_shipments: self.0.mage.shipments().len(),
             parcels,
-            bc_postings: self.bc.postings().len(),
-            stock_calls: (self.shop.stock_calls(), self.mage.source_calls()),
+            bc_postings: self.0.bc.postings().len(),
+            stock_calls: (self.0.shop.stock_calls(), self.0.mage.source_calls()),
             stock_lag,
             prices,
         })
@@ -450,8 +300,8 @@ auth = {{ kind = "oauth2_client_credentials", token_url = "{token_url}", client_
                 let deadline = started + Duration::from_secs(10);
                 while Instant::now() < deadline {
                     let shown = match *channel {
-                        "shopify" => self.shop.available(LOCATION, sku),
-                        _ => self.mage.quantity(SOURCE, sku),
+                        "shopify" => self.0.shop.available(LOCATION, sku),
+                        _ => self.0.mage.quantity(SOURCE, sku),
                     };
                     if shown.is_some() && shown == want {
                         lag.push(started.elapsed().as_micros() as u64);
@@ -465,12 +315,6 @@ auth = {{ kind = "oauth2_client_credentials", token_url = "{token_url}", client_
             lag.sort_unstable();
         }
         Ok(lags)
-    }
-}
-
-impl Drop for Estate {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -7,9 +7,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{App, spawn_app_tuned};
+use common::{App, eventually, spawn_app_tuned};
 use crossdock_connectors::packs::adobe_commerce::pull::{parse_time, watermark_key};
 use crossdock_engine::Config;
 use crossdock_sim::SimAdobeCommerce;
@@ -18,21 +18,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "adobe_integration_token";
-
-/// Waits (at most 30 s) until `done` says yes of what `probe` reads, and gives the last read.
-async fn eventually<T, F: std::future::Future<Output = T>>(
-    probe: impl Fn() -> F,
-    done: impl Fn(&T) -> bool,
-) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let read = probe().await;
-        if done(&read) || Instant::now() > deadline {
-            return read;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn web_orders(app: &App) -> Vec<Value> {
     let (_, list) = app.get("/v1/orders?channel=web&limit=500").await;

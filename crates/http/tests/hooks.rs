@@ -7,25 +7,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::App;
 use common::hooks::*;
+use common::{App, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// Waits (at most 15 s) until `done` says yes of what `probe` reads, and gives the last read.
-async fn eventually<T, F: std::future::Future<Output = T>>(
-    probe: impl Fn() -> F,
-    done: impl Fn(&T) -> bool,
-) -> T {
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let read = probe().await;
-        if done(&read) || std::time::Instant::now() > deadline {
-            return read;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
 
 async fn orders_for(app: &App, external_id: &str) -> Vec<Value> {
     let (_, list) = app

@@ -6,9 +6,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::{App, spawn_app_tuned};
+use common::{App, eventually, spawn_app_tuned};
 use crossdock_engine::Config;
 use crossdock_sim::{SimAdobeCommerce, SimShopify};
 use reqwest::StatusCode;
@@ -16,21 +14,6 @@ use serde_json::{Value, json};
 
 const SHOP_TOKEN: &str = "shpat_price_test_token";
 const MAGE_TOKEN: &str = "adobe_price_test_token";
-
-/// Waits (at most 30 s) until `done` says yes of what `probe` reads, and gives the last read.
-async fn eventually<T, F: std::future::Future<Output = T>>(
-    probe: impl Fn() -> F,
-    done: impl Fn(&T) -> bool,
-) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let read = probe().await;
-        if done(&read) || Instant::now() > deadline {
-            return read;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// A hub whose `web` channel is a Shopify shop and `marketplace` an Adobe Commerce store,
 /// NetSuite owning pricing.

@@ -6,6 +6,7 @@
 pub mod adobe_commerce;
 pub mod business_central;
 pub mod erp;
+pub mod estate;
 pub mod netsuite;
 pub mod service;
 pub mod shopify;
@@ -13,6 +14,7 @@ pub mod shopify;
 pub use adobe_commerce::SimAdobeCommerce;
 pub use business_central::SimBusinessCentral;
 pub use erp::{Faults, SimErp};
+pub use estate::SimEstate;
 pub use netsuite::SimNetSuite;
 pub use service::{Kind, SimService};
 pub use shopify::SimShopify;

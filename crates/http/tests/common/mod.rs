@@ -13,6 +13,21 @@ use crossdock_store::{AnyStore, PgStore, SqliteStore};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// Waits (at most 30 s) until `done` says yes of what `probe` reads, and gives the last read.
+pub async fn eventually<T, F: std::future::Future<Output = T>>(
+    probe: impl Fn() -> F,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let read = probe().await;
+        if done(&read) || std::time::Instant::now() > deadline {
+            return read;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
 /// A running server. Clones share it; it stops when the last clone is dropped.
 #[derive(Clone)]
 pub struct App {
