@@ -23,9 +23,11 @@ use crate::{EngineError, Inventory};
 
 /// Where credit status comes from (the ERP connector).
 pub trait CreditSource: Send + Sync + 'static {
-    /// Whether `account` is on credit hold, or why the source could not say.
+    /// Whether `account` is on credit hold in the books of business `unit` (none: the
+    /// rest), or why the source could not say.
     fn on_hold<'a>(
         &'a self,
+        unit: Option<&'a str>,
         account: &'a str,
     ) -> Pin<Box<dyn Future<Output = Result<bool, String>> + Send + 'a>>;
 }
@@ -83,7 +85,9 @@ impl Credit {
         let Some(account) = order.customer.account.as_deref().filter(|_| sync) else {
             return Ok(None);
         };
-        let answer = self.check_now(account).await?;
+        let answer = self
+            .check_now(order.business_unit.as_deref(), account)
+            .await?;
         Ok((answer.on_hold == Some(true)).then(|| match answer.from {
             "erp" => format!("the ERP has account `{account}` on credit hold"),
             _ => format!(
@@ -93,11 +97,15 @@ impl Credit {
         }))
     }
 
-    /// Checks `account` now: the ERP's answer within the wait (remembered), else the last
-    /// known status, else unknown.
-    pub async fn check_now(&self, account: &str) -> Result<CreditAnswer, EngineError> {
+    /// Checks `account` now: the answer of the ERP keeping business `unit`'s books within
+    /// the wait (remembered), else the last known status, else unknown.
+    pub async fn check_now(
+        &self,
+        unit: Option<&str>,
+        account: &str,
+    ) -> Result<CreditAnswer, EngineError> {
         if let Some(source) = &self.source {
-            match tokio::time::timeout(self.wait, source.on_hold(account)).await {
+            match tokio::time::timeout(self.wait, source.on_hold(unit, account)).await {
                 Ok(Ok(on_hold)) => {
                     self.record(account, on_hold).await?;
                     return Ok(CreditAnswer {

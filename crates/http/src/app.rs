@@ -63,7 +63,8 @@ pub async fn run_with_store(
         inventory.store().clone(),
         config.connectors.iter().map(|c| c.name.clone()),
     );
-    let source = workers::credit_source(config, &bindings)?;
+    let router = workers::erp_router(config);
+    let source = workers::credit_source(config, &bindings, router.as_ref())?;
     let credit = Credit::new(inventory.clone(), source, &config.saga);
     let statuses = config.system("erp").map(|e| e.statuses.clone());
     let erp_statuses = ErpStatuses::new(inventory.clone(), statuses.unwrap_or_default());
@@ -79,7 +80,9 @@ pub async fn run_with_store(
         fulfilment.clone(),
         stock_events.clone(),
     )?;
-    let mut workers = workers::start(config, &inventory, &credit, &hooks, &bindings, &shutdown)?;
+    let mut workers = workers::start(
+        config, &inventory, &credit, &hooks, &bindings, router, &shutdown,
+    )?;
     let store = inventory.store().clone();
     let sender = deliver::start(store.clone(), &config.subscriptions, shutdown.clone())
         .map_err(crossdock_connectors::SetupError::from)?;

@@ -2,7 +2,8 @@
 //! the books of `east`, Business Central of `west`; each order's sales order reaches its
 //! unit's ERP; a unit nobody keeps is an exception naming it; and `east` moved to Business
 //! Central while its orders flow loses none and posts none twice, each order staying with
-//! the ERP it was first routed to.
+//! the ERP it was first routed to. A portal's credit check inside the request asks the ERP
+//! that keeps the order's unit's books.
 
 mod common;
 
@@ -65,6 +66,7 @@ struct Estate {
 async fn hub(postgres: bool) -> Option<Estate> {
     let ns = SimNetSuite::new("1234567", "ck-1", "ti-1");
     ns.add_customer("9001", "AUTO");
+    ns.add_customer("9002", "ON");
     ns.add_item("101");
     let bc = SimBusinessCentral::new("crossdock", "bc-secret", COMPANY);
     bc.add_customer("10000", " ");
@@ -105,6 +107,8 @@ async fn hub(postgres: bool) -> Option<Estate> {
         {"connector": "netsuite", "kind": "item", "ours": "SKU-1", "theirs": "101"},
         {"connector": "bc", "kind": "customer", "ours": "ACME", "theirs": "10000"},
         {"connector": "bc", "kind": "item", "ours": "SKU-1", "theirs": "1896-S"},
+        {"connector": "netsuite", "kind": "customer", "ours": "HOLDCO", "theirs": "9002"},
+        {"connector": "bc", "kind": "customer", "ours": "HOLDCO", "theirs": "10000"},
     ]});
     let (status, answer) = app.post("/v1/bindings", bindings).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
@@ -244,5 +248,27 @@ async fn each_unit_posts_to_its_erp_and_a_moved_unit_loses_and_doubles_nothing()
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
         assert!(e.bc.deleted().is_empty(), "Business Central was not asked");
+    }
+}
+
+/// The B2B portal checks credit inside the request: an account NetSuite holds is refused for
+/// an east order and taken for a west one, which Business Central clears.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_credit_check_in_the_request_asks_the_units_own_erp() {
+    for postgres in [false, true] {
+        let Some(e) = hub(postgres).await else {
+            continue;
+        };
+        let b2b = |external_id: &str, unit: &str| {
+            let mut o = order(external_id, unit);
+            o["channel"] = json!("b2b");
+            o["customer"] = json!({"id": "C-9", "account": "HOLDCO", "email": "ap@holdco.example"});
+            o
+        };
+        let (status, refused) = e.app.post("/v1/orders", b2b("P-1", "east")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+        assert_eq!(refused["code"], "CUSTOMER_ON_CREDIT_HOLD", "{refused}");
+        let (status, taken) = e.app.post("/v1/orders", b2b("P-2", "west")).await;
+        assert_eq!(status, StatusCode::CREATED, "{taken}");
     }
 }

@@ -36,7 +36,7 @@ use erp_credit::credit_hold;
 pub use erp_pack::ErpPack;
 use rest::{cancel_release, follow_up_call, part_of, release};
 
-mod erp_credit;
+pub mod erp_credit;
 mod erp_pack;
 mod rest;
 

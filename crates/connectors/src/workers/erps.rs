@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use crossdock_engine::bindings::Bindings;
-use crossdock_engine::config::ErpRoutes;
 use crossdock_engine::credit::Credit;
 use crossdock_engine::erp_router::ErpRouter;
 use crossdock_engine::{Config, Inventory, Shutdown};
@@ -15,17 +14,17 @@ use crate::SetupError;
 use crate::connector::{Connector, ErpPack};
 
 impl Workers {
-    /// Starts a runner for each ERP in `routes` and the router between them.
+    /// Starts a runner for each ERP `router` routes to, and the router.
     pub(super) fn route_erps(
         &mut self,
-        routes: ErpRoutes,
+        router: Arc<ErpRouter>,
         config: &Config,
         inventory: &Inventory,
         credit: &Credit,
         bindings: &Bindings,
         shutdown: &Shutdown,
     ) -> Result<(), SetupError> {
-        for target in &routes.targets {
+        for target in &router.routes().targets {
             let mut connector = Connector::configured("erp", &target.settings, inventory.clone())?
                 .with_fraud_hold_score(config.saga.fraud_hold_score)
                 .with_credit(credit.clone());
@@ -43,7 +42,6 @@ impl Workers {
                 shutdown,
             );
         }
-        let router = ErpRouter::new(routes);
         self.tasks.push(tokio::spawn(
             router.clone().run(inventory.clone(), shutdown.clone()),
         ));

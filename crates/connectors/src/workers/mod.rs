@@ -17,6 +17,7 @@ use crossdock_engine::saga::{INTERNAL, InternalSteps};
 use crossdock_engine::{Config, Inventory, Shutdown};
 
 use crate::SetupError;
+use crate::connector::erp_credit::RoutedCredit;
 use crate::connector::{Connector, ErpCredit, ErpPack};
 use crate::hooks::Hooks;
 use crate::packs::adobe_commerce::AdobeStock;
@@ -145,27 +146,50 @@ pub fn limits(settings: &SystemSettings) -> SystemLimits {
     }
 }
 
-/// The configured ERP as the source of credit answers inside requests (none without an ERP).
+/// The source of credit answers inside requests: the configured ERP, or with several (one
+/// per business unit, `router` routing between them) the one keeping the order's unit's
+/// books; none without an ERP.
 pub fn credit_source(
     config: &Config,
     bindings: &Bindings,
+    router: Option<&Arc<ErpRouter>>,
 ) -> Result<Option<Arc<dyn CreditSource>>, SetupError> {
+    if let Some(router) = router {
+        let mut by_erp = std::collections::BTreeMap::new();
+        for t in &router.routes().targets {
+            let source = erp_credit(config, t.connector.as_ref(), &t.settings, bindings)?;
+            by_erp.insert(t.name.clone(), source);
+        }
+        return Ok(Some(Arc::new(RoutedCredit::new(router.clone(), by_erp))));
+    }
     let Some(erp) = config.system("erp") else {
         return Ok(None);
     };
+    let source = erp_credit(config, erp_pack(config), erp, bindings)?;
+    Ok(Some(Arc::new(source)))
+}
+
+/// One ERP's credit answers inside requests, waiting at most `[saga]`'s credit check time:
+/// through its pack (`connector`'s), else crossdock's REST shape at `settings`.
+fn erp_credit(
+    config: &Config,
+    connector: Option<&ConnectorConfig>,
+    settings: &SystemSettings,
+    bindings: &Bindings,
+) -> Result<ErpCredit, SetupError> {
     let wait = Duration::from_millis(config.saga.credit_check_timeout_ms);
-    if let Some(c) = erp_pack(config) {
+    if let Some(c) = connector {
         let mut c = c.clone();
         c.timeout_ms = Some(config.saga.credit_check_timeout_ms);
         if let Some(pack) = ErpPack::configured(&c, bindings)? {
-            return Ok(Some(Arc::new(ErpCredit::Pack(pack))));
+            return Ok(ErpCredit::Pack(pack));
         }
     }
-    let mut remote = crate::remote::Remote::configured("erp", erp, wait)?;
-    if let Some(shape) = crate::shape::of("erp", erp)? {
+    let mut remote = crate::remote::Remote::configured("erp", settings, wait)?;
+    if let Some(shape) = crate::shape::of("erp", settings)? {
         remote = remote.shaped(shape);
     }
-    Ok(Some(Arc::new(ErpCredit::Rest(remote))))
+    Ok(ErpCredit::Rest(remote))
 }
 
 /// The connector that is the ERP speaking its vendor's API, if one is.
@@ -173,14 +197,21 @@ fn erp_pack(config: &Config) -> Option<&ConnectorConfig> {
     (config.connectors.iter()).find(|c| ErpPack::speaks(c.kind))
 }
 
+/// The router between several ERPs, when the configuration has them (one per business unit).
+pub fn erp_router(config: &Config) -> Option<Arc<ErpRouter>> {
+    config.erp_routes().map(ErpRouter::new)
+}
+
 /// Starts the runners; the ERP's credit step goes through `credit`, parked webhooks are
-/// taken in again through `hooks`, and vendor packs read and keep `bindings`.
+/// taken in again through `hooks`, vendor packs read and keep `bindings`, and with several
+/// ERPs `router` (from [`erp_router`]) moves the saga's ERP jobs to each order's.
 pub fn start(
     config: &Config,
     inventory: &Inventory,
     credit: &Credit,
     hooks: &Hooks,
     bindings: &Bindings,
+    router: Option<Arc<ErpRouter>>,
     shutdown: &Shutdown,
 ) -> Result<Workers, SetupError> {
     let mut workers = Workers {
@@ -239,12 +270,12 @@ pub fn start(
         .filter_map(|(c, shop)| Some((c.channel.clone()?, shop.clone())))
         .collect();
     workers.follow_storefronts(&shops, inventory, hooks, shutdown);
-    let routes = config.erp_routes();
+
     for system in SYSTEMS {
         if system == "erp"
-            && let Some(routes) = routes.clone()
+            && let Some(router) = router.clone()
         {
-            workers.route_erps(routes, config, inventory, credit, bindings, shutdown)?;
+            workers.route_erps(router, config, inventory, credit, bindings, shutdown)?;
             continue;
         }
         // The storefront's jobs go to the Shopify shop of the order's channel, else to the
