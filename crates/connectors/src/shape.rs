@@ -1,4 +1,5 @@
-//! A `rest` connector's calls, reshaped by its mappings. crossdock makes the call of each
+//! A `rest` connector's calls (or a `crossdock` one's with mappings), reshaped by its
+//! mappings. crossdock makes the call of each
 //! operation as its own REST shape has it (the `crossdock` kind's: path, method and body);
 //! the mapping named after the operation (`post_sales_order`) turns that call into the one
 //! the system takes, and the mapping named `OPERATION.answer` turns the system's answer into

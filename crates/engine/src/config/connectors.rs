@@ -4,8 +4,8 @@
 //! name theirs. The `[erp]`, `[wms]`, … tables are the same thing written the older way:
 //! `crossdock`-kind connectors named after their role.
 //!
-//! This build runs `crossdock`-kind connectors, one per role, `rest` ones the same way with
-//! their calls reshaped by their mappings, and a `netsuite` or `business_central` connector
+//! This build runs `crossdock`-kind and `rest` connectors, one per role, their calls
+//! reshaped by their mappings when they have them, and a `netsuite` or `business_central` connector
 //! as the ERP (in the ERP's place, or per business unit), takes in the webhooks of `shopify`
 //! and `standard_webhooks` connectors, pulls the orders of `adobe_commerce` ones (every
 //! `poll_secs`), and sends a Shopify connector with `auth` or an Adobe Commerce one its
@@ -184,7 +184,7 @@ impl ConnectorConfig {
         s.statuses = self.statuses.clone();
         s.auth = self.auth.clone();
         s.ca_file = self.ca_file.clone();
-        if self.kind == ConnectorKind::Rest {
+        if matches!(self.kind, ConnectorKind::Rest | ConnectorKind::Crossdock) {
             s.mappings = self.mappings.clone();
         }
         s
@@ -346,19 +346,8 @@ impl Config {
                 // Beside any [storefront], as a Shopify shop is: its own channel's orders.
                 continue;
             }
-            match c.kind {
-                ConnectorKind::Rest => {
-                    check_rest_mappings(c, role).map_err(|m| invalid("mappings", m))?
-                }
-                ConnectorKind::Crossdock if !c.mappings.is_empty() => {
-                    return Err(invalid(
-                        "mappings",
-                        "a crossdock connector speaks crossdock's own REST shape: make it \
-                         kind = \"rest\" to reshape its calls with mappings"
-                            .into(),
-                    ));
-                }
-                _ => {}
+            if matches!(c.kind, ConnectorKind::Rest | ConnectorKind::Crossdock) {
+                check_rest_mappings(c, role).map_err(|m| invalid("mappings", m))?;
             }
             if c.kind == ConnectorKind::BusinessCentral {
                 if c.auth.is_none() {
@@ -436,8 +425,8 @@ impl Config {
 #[path = "connectors_tests.rs"]
 mod tests;
 
-/// A `rest` connector's mappings name its role's operations (each, or its answer as
-/// `OPERATION.answer`).
+/// A `rest` (or `crossdock`) connector's mappings name its role's operations (each, or its
+/// answer as `OPERATION.answer`).
 fn check_rest_mappings(c: &ConnectorConfig, role: &str) -> Result<(), String> {
     let operations: Vec<&str> = (crossdock_domain::JobKind::ALL.iter())
         .filter(|k| k.system() == role)
