@@ -10,7 +10,6 @@ pub mod mapping;
 pub mod oauth1;
 pub mod packs;
 pub mod remote;
-pub mod shape;
 pub mod signatures;
 pub mod subscriptions;
 pub mod tls;

@@ -56,7 +56,7 @@ pub struct Remote {
     /// (`If-Match: *`), as OData services ask.
     if_match_any: bool,
     /// A `rest` connector's mappings, reshaping its operations' calls.
-    shape: Option<Arc<crate::shape::Shape>>,
+    shape: Option<Arc<crate::packs::rest::Shape>>,
 }
 
 impl Remote {
@@ -133,7 +133,7 @@ impl Remote {
     }
 
     /// The same remote, its operations' calls reshaped by `shape` (a `rest` connector's).
-    pub fn shaped(mut self, shape: Arc<crate::shape::Shape>) -> Self {
+    pub fn shaped(mut self, shape: Arc<crate::packs::rest::Shape>) -> Self {
         self.shape = Some(shape);
         self
     }
@@ -151,7 +151,7 @@ impl Remote {
         let Some(shape) = &self.shape else {
             return self.call(method, path, body).await;
         };
-        let asked = crate::shape::Call {
+        let asked = crate::packs::rest::Call {
             method,
             path: path.to_string(),
             body: body.cloned(),

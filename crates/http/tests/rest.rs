@@ -169,12 +169,11 @@ async fn a_rest_erp_is_reached_through_its_mappings_alone() {
         }
         let e = &open["exceptions"][0];
         assert_eq!(e["order_id"], refused.as_str(), "{open}");
+        let error = e["last_error"].as_str().unwrap();
+        assert!(error.contains("at most 3 lines"), "{open}");
         assert!(
-            e["last_error"]
-                .as_str()
-                .unwrap()
-                .contains("at most 3 lines"),
-            "{open}"
+            error.contains("\"external_ref\""),
+            "the input it read is shown: {error}"
         );
         assert_eq!(
             asked

@@ -90,7 +90,7 @@ impl Connector {
     ) -> Result<Self, crate::SetupError> {
         let timeout = Duration::from_millis(settings.timeout_ms);
         let mut remote = Remote::configured(system, settings, timeout)?;
-        if let Some(shape) = crate::shape::of(system, settings)? {
+        if let Some(shape) = crate::packs::rest::of(system, settings)? {
             remote = remote.shaped(shape);
         }
         Ok(Self::over(system, remote, inventory).with_statuses(settings.statuses.clone()))

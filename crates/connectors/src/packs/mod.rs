@@ -29,6 +29,7 @@ pub mod erp_bindings;
 pub mod netsuite;
 pub mod price_out;
 pub mod publish;
+pub mod rest;
 pub mod shopify;
 pub mod standard_webhooks;
 pub mod storefronts;

@@ -211,7 +211,8 @@ fn what_a_mapping_gives_is_checked() {
     );
 }
 
-fn arb_json() -> impl Strategy<Value = Value> {
+/// Any JSON, its object keys leaning to those the packs read.
+pub(crate) fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),

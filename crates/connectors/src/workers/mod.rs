@@ -186,7 +186,7 @@ fn erp_credit(
         }
     }
     let mut remote = crate::remote::Remote::configured("erp", settings, wait)?;
-    if let Some(shape) = crate::shape::of("erp", settings)? {
+    if let Some(shape) = crate::packs::rest::of("erp", settings)? {
         remote = remote.shaped(shape);
     }
     Ok(ErpCredit::Rest(remote))

@@ -130,4 +130,13 @@ mod tests {
             ]
         );
     }
+
+    proptest::proptest! {
+        /// No answer makes reading what Adobe Commerce refused panic.
+        #[test]
+        fn no_answer_panics_the_reading(answer in crate::packs::tests::arb_json()) {
+            let refused = answer.as_array().cloned().unwrap_or_else(|| vec![answer]);
+            proptest::prop_assert_eq!(outcomes(&[("A", "1.00")], &refused).len(), 1);
+        }
+    }
 }

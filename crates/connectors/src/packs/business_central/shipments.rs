@@ -177,4 +177,18 @@ mod tests {
                                        "shippedQuantity": 1, "shipQuantity": 2}]});
         assert_eq!(read_lines(&answer), vec![line("l-1", "1896-S", 3.0, 1.0)]);
     }
+
+    proptest::proptest! {
+        /// No answer makes reading a sales order's lines, or what to post of them, panic; and
+        /// nothing is ever posted beyond a line's quantity.
+        #[test]
+        fn no_answer_panics_posting(answer in crate::packs::tests::arb_json(), units in 0.0f64..10.0) {
+            let lines = read_lines(&json!({"value": [answer]}));
+            let recorded = BTreeMap::from([("1896-S".to_string(), units)]);
+            for (id, take) in to_post(&lines, &recorded) {
+                let line = lines.iter().find(|l| l.id == id).unwrap();
+                proptest::prop_assert!(take <= (line.quantity - line.shipped).max(0.0));
+            }
+        }
+    }
 }

@@ -247,4 +247,14 @@ mod tests {
             PushOutcome::Refused("Product does not exist".into())
         );
     }
+
+    proptest::proptest! {
+        /// No answer makes reading what Shopify said of a price call panic.
+        #[test]
+        fn no_answer_panics_the_reading(answer in crate::packs::tests::arb_json()) {
+            let sent = [("A", "gid://shopify/ProductVariant/1", "1.00")];
+            let said = outcomes(&sent, &answer);
+            proptest::prop_assert_eq!(said.len(), 1);
+        }
+    }
 }

@@ -1,5 +1,5 @@
-//! A `rest` connector's calls (or a `crossdock` one's with mappings), reshaped by its
-//! mappings. crossdock makes the call of each
+//! The `rest` pack: a connector's calls (a `crossdock` one's too, when it has mappings),
+//! reshaped by its mappings. crossdock makes the call of each
 //! operation as its own REST shape has it (the `crossdock` kind's: path, method and body);
 //! the mapping named after the operation (`post_sales_order`) turns that call into the one
 //! the system takes, and the mapping named `OPERATION.answer` turns the system's answer into
@@ -69,6 +69,22 @@ pub fn of(
     Ok(Some(std::sync::Arc::new(shape)))
 }
 
+/// Longest input quoted in a mapping's failure, in characters.
+const QUOTED: usize = 2_000;
+
+/// `error` with the input the mapping read (its start, when long), so the exception shows
+/// what the mapping was given.
+fn read_from(error: MappingError, input: &Value) -> String {
+    let text = input.to_string();
+    let quoted: String = text.chars().take(QUOTED).collect();
+    let more = if quoted.len() < text.len() {
+        " …"
+    } else {
+        ""
+    };
+    format!("{error}; it read {quoted}{more}")
+}
+
 impl Shape {
     /// Loads `mappings` (operation, or `OPERATION.answer`, → jq file); none is empty.
     pub fn load(mappings: &BTreeMap<String, PathBuf>) -> Result<Self, (String, MappingError)> {
@@ -95,7 +111,9 @@ impl Shape {
         };
         let input = json!({"operation": operation, "method": call.method.as_str(),
                            "path": call.path, "body": call.body});
-        let out = mapping.run(&input).map_err(failed)?;
+        let out = mapping
+            .run(&input)
+            .map_err(|e| failed(read_from(e, &input)))?;
         let path = out["path"]
             .as_str()
             .filter(|p| p.starts_with('/'))
@@ -141,7 +159,9 @@ impl Shape {
         let input = json!({"operation": operation, "status": status, "answer": answer,
             "request": {"method": request.method.as_str(), "path": request.path,
                         "body": request.body}});
-        mapping.run(&input).map_err(failed)
+        mapping
+            .run(&input)
+            .map_err(|e| failed(read_from(e, &input)))
     }
 }
 
