@@ -18,6 +18,8 @@ use std::path::PathBuf;
 use crossdock_domain::order_state::OrderState;
 use serde::Deserialize;
 
+use super::pack_checks::{check_adobe_commerce, check_rest_mappings};
+
 use super::credentials::{Auth, Secret};
 use super::systems::{SYSTEMS, SystemSettings};
 use super::{Config, ConfigError};
@@ -424,54 +426,3 @@ impl Config {
 #[cfg(test)]
 #[path = "connectors_tests.rs"]
 mod tests;
-
-/// A `rest` (or `crossdock`) connector's mappings name its role's operations (each, or its
-/// answer as `OPERATION.answer`).
-fn check_rest_mappings(c: &ConnectorConfig, role: &str) -> Result<(), String> {
-    let operations: Vec<&str> = (crossdock_domain::JobKind::ALL.iter())
-        .filter(|k| k.system() == role)
-        .map(|k| k.as_str())
-        .collect();
-    for name in c.mappings.keys() {
-        let op = name.strip_suffix(".answer").unwrap_or(name);
-        if !operations.contains(&op) {
-            return Err(format!(
-                "`{name}` is not an operation of a {role}: a rest {role} reshapes {}, each \
-                 or its answer as OPERATION.answer",
-                operations.join(", ")
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// An Adobe Commerce connector's own settings: its token, how often it is read, and where a
-/// first read starts; what is wrong as (field, message).
-fn check_adobe_commerce(c: &ConnectorConfig) -> Result<(), (&'static str, String)> {
-    if c.auth.is_none() {
-        return Err((
-            "auth",
-            "an Adobe Commerce connector calls with an integration's access token: give it \
-             auth, e.g. { kind = \"bearer\", token = \"env:ADOBE_TOKEN\" }"
-                .into(),
-        ));
-    }
-    if !(1..=86_400).contains(&c.poll_secs()) {
-        return Err(("poll_secs", "must be 1 to 86400 seconds".into()));
-    }
-    if let Some(since) = &c.pull_since
-        && crossdock_domain::Timestamp::parse_rfc3339(since).is_err()
-    {
-        return Err((
-            "pull_since",
-            format!("`{since}` is not an RFC 3339 time, e.g. 2026-11-01T00:00:00Z"),
-        ));
-    }
-    if c.webhook_secret.is_some() {
-        return Err((
-            "webhook_secret",
-            "an Adobe Commerce connector's orders are pulled, not pushed: leave it out".into(),
-        ));
-    }
-    Ok(())
-}

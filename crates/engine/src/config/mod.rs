@@ -11,6 +11,7 @@ mod credentials;
 mod erp_routes;
 mod estate;
 mod ownership;
+mod pack_checks;
 mod runtime;
 mod subscriptions;
 mod summary;
