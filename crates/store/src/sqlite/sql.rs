@@ -253,15 +253,17 @@ pub(super) fn write(conn: &Connection, w: &WriteSet, now: i64, first_seq: i64) -
         stmt.execute(params![source, id, at, now])?;
     }
     super::orders::write_orders(conn, w, now)?;
-    let mut stmt = conn.prepare_cached(concat!(
-        "INSERT INTO prices (channel, sku, currency, amount, source, set_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ",
-        crate::prices::on_price_conflict!()
-    ))?;
-    for p in &w.prices {
-        stmt.execute(params![
-            p.channel, p.sku, p.currency, p.amount, p.source, now
-        ])?;
+    if !w.prices.is_empty() {
+        let mut stmt = conn.prepare_cached(concat!(
+            "INSERT INTO prices (channel, sku, currency, amount, source, set_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ",
+            crate::prices::on_price_conflict!()
+        ))?;
+        for p in &w.prices {
+            stmt.execute(params![
+                p.channel, p.sku, p.currency, p.amount, p.source, now
+            ])?;
+        }
     }
     let mut stmt = conn.prepare_cached(
         "INSERT INTO events (seq, type, sku, recorded_at, data) VALUES (?1, ?2, ?3, ?4, ?5)",
