@@ -72,6 +72,20 @@ impl Estate<'_> {
         let bindings = SimEstate::item_bindings(skus);
         post(http, &format!("{base}/v1/bindings"), bindings).await?;
 
+        // The flash sale emptied the shelves: the ERP books a delivery for the estate's orders.
+        let receipts: Vec<Value> = (skus.iter())
+            .map(|sku| {
+                json!({"source": "erp", "source_event_id": format!("estate-po-{sku}"),
+                       "occurred_at": "2026-12-01T08:30:00Z", "sku": sku, "location": "east",
+                       "kind": "receipt", "qty": 2 * orders + 50})
+            })
+            .collect();
+        post(
+            http,
+            &format!("{base}/v1/inventory/events"),
+            json!({"events": receipts}),
+        )
+        .await?;
         let prices = self.prices(http, base, skus, &mut rng).await?;
         let stock_lag = self.stock_lag(http, base, &skus[..5]).await?;
 
@@ -147,8 +161,22 @@ impl Estate<'_> {
         }
         bar.finish_with_message("posted to their ERPs and released to the 3PL");
         if shopify_released.len() < orders || adobe_released.len() < orders {
+            let mut states = std::collections::BTreeMap::<String, usize>::new();
+            for channel in CHANNELS {
+                let filter = OrderFilter {
+                    channel: Some(channel.to_string()),
+                    limit: 1_000,
+                    ..OrderFilter::default()
+                };
+                for o in inventory.orders(filter).await? {
+                    *states
+                        .entry(format!("{channel} {}", o.state.as_str()))
+                        .or_default() += 1;
+                }
+            }
             bail!(
-                "only {} Shopify and {} Adobe Commerce orders were released within 90 s",
+                "only {} Shopify and {} Adobe Commerce orders were released within 90 s; the \
+                 storefronts' orders by state: {states:?}",
                 shopify_released.len(),
                 adobe_released.len()
             );
