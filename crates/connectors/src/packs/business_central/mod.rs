@@ -60,6 +60,8 @@ pub struct BusinessCentral {
     bindings: ErpBindings,
     /// Whether parcels are posted as shipped and invoiced.
     ship_and_invoice: bool,
+    /// One posting of an order at a time, by stripe of its sales order id.
+    posting: std::sync::Arc<[tokio::sync::Mutex<()>]>,
 }
 
 impl std::fmt::Debug for BusinessCentral {
@@ -152,6 +154,9 @@ impl BusinessCentral {
                 bindings,
             ),
             ship_and_invoice: c.ship_and_invoice.unwrap_or(false),
+            posting: (0..shipments::STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
         })
     }
 

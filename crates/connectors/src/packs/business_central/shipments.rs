@@ -6,9 +6,11 @@
 //! Posting brings Business Central up to what crossdock has recorded: each line's
 //! `shipQuantity` and `invoiceQuantity` are set to the units of its item that the order's
 //! recorded parcels shipped beyond the line's `shippedQuantity` (0 for the other lines,
-//! `PATCH …/salesOrderLines({id})`), then the order is posted. A retry, a parcel whose job
-//! runs after a later one's, or two parcels' jobs at once therefore post each unit once: a
-//! job that finds nothing left to post is done.
+//! `PATCH …/salesOrderLines({id})`), then the order is posted, and read again until nothing
+//! is left. Postings of one order take turns within an instance (Business Central sets a
+//! line's units to ship back to what is left after each posting, so two at once could ship
+//! twice); a retry, a parcel whose job runs after a later one's, or another instance's job
+//! finding nothing left to post is done.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,17 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{BusinessCentral, key};
+
+/// Postings of orders that may run at once, by stripe.
+pub(super) const STRIPES: usize = 64;
+
+/// The posting stripe of sales order `id`.
+fn stripe(id: &str) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    (h.finish() % STRIPES as u64) as usize
+}
 
 /// A sales order line as posting reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,15 +119,45 @@ impl BusinessCentral {
         for (sku, units) in &by_sku {
             *recorded.entry(items[sku].clone()).or_default() += *units as f64;
         }
-        let lines = self.lines(&id).await?;
-        let post = to_post(&lines, &recorded);
-        if post.values().all(|units| *units == 0.0) {
-            return Ok(());
+        // One posting of an order at a time here: Business Central sets a line's units to
+        // ship back to what is left after each posting, so two at once could ship twice.
+        let _posting = self.posting[stripe(&id)].lock().await;
+        for _ in 0..3 {
+            let lines = self.lines(&id).await?;
+            let post = to_post(&lines, &recorded);
+            if post.values().all(|units| *units == 0.0) {
+                return Ok(());
+            }
+            match self.post(&id, &post).await {
+                // Read again: what another instance's job set meanwhile may have been posted.
+                Ok(()) => continue,
+                // Another instance's job posted these units (Business Central then refuses to
+                // ship them again, or finds nothing to post): done when nothing is left.
+                Err(JobResult::Permanent { code, error }) => {
+                    let now = self.lines(&id).await?;
+                    if to_post(&now, &recorded).values().all(|units| *units == 0.0) {
+                        return Ok(());
+                    }
+                    return Err(JobResult::Permanent { code, error });
+                }
+                Err(other) => return Err(other),
+            }
         }
-        for (line, units) in &post {
+        Err(JobResult::Transient {
+            error: format!(
+                "Business Central ({}) sales order {id} kept changing while it was posted",
+                self.name
+            ),
+            retry_after: None,
+        })
+    }
+
+    /// Sets each line's units to ship and invoice (`post`, by line id), then posts the order.
+    async fn post(&self, id: &str, post: &BTreeMap<String, f64>) -> Result<(), JobResult> {
+        for (line, units) in post {
             let path = self.path(&format!(
                 "/salesOrders{}/salesOrderLines{}",
-                key(&id),
+                key(id),
                 key(line)
             ));
             let body = json!({"shipQuantity": units, "invoiceQuantity": units});
@@ -124,21 +167,10 @@ impl BusinessCentral {
         }
         let path = self.path(&format!(
             "/salesOrders{}/Microsoft.NAV.shipAndInvoice",
-            key(&id)
+            key(id)
         ));
-        match self.remote.exchange(Method::POST, &path, None).await {
-            Ok(_) => Ok(()),
-            // Another parcel's job posted these units meanwhile: nothing is left to post.
-            Err(JobResult::Permanent { code, error }) => {
-                let now = self.lines(&id).await?;
-                if to_post(&now, &recorded).values().all(|units| *units == 0.0) {
-                    Ok(())
-                } else {
-                    Err(JobResult::Permanent { code, error })
-                }
-            }
-            Err(other) => Err(other),
-        }
+        self.remote.exchange(Method::POST, &path, None).await?;
+        Ok(())
     }
 }
 
