@@ -12,14 +12,20 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use crossdock_connectors::signatures::{sign_shopify, sign_standard};
+use crossdock_connectors::signatures::sign_shopify;
 use crossdock_engine::Inventory;
 use crossdock_sim::SimEstate;
-use crossdock_sim::estate::{CHANNELS, LOCATION, SHOP_SECRET, SOURCE, WHSEC};
+use crossdock_sim::estate::{CHANNELS, LOCATION, SHOP_SECRET, SOURCE};
 use crossdock_store::OrderFilter;
 use serde_json::{Value, json};
 
-use crate::report::{Rng, percentile_ms, progress, table, thousands};
+use crate::report::{Rng, progress};
+
+mod calls;
+mod print;
+
+use calls::{get, post, ship, shopify_order};
+pub use print::print;
 
 /// What the act did.
 pub struct Act {
@@ -344,151 +350,4 @@ impl Estate<'_> {
         }
         Ok(lags)
     }
-}
-
-/// Shopify's `orders/create` for order `id` with `lines` (SKU, units).
-fn shopify_order(id: u64, lines: &[(String, i64)]) -> Value {
-    let items: Vec<Value> = (lines.iter().enumerate())
-        .map(|(i, (sku, qty))| {
-            json!({"id": id * 10 + i as u64, "sku": sku, "quantity": qty, "price": "24.00",
-                   "requires_shipping": true})
-        })
-        .collect();
-    json!({
-        "id": id, "email": "buyer@example.com", "currency": "USD", "total_tax": "0.00",
-        "customer": {"id": 7_100_000_000_000_u64 + id % 500},
-        "line_items": items,
-        "shipping_address": {"name": "A Buyer", "address1": "1 Dock Rd", "city": "Newark",
-                             "zip": "07105", "country_code": "US", "province_code": "NJ"}
-    })
-}
-
-/// The 3PL's parcel of `lines` of `order_id` from `location`, signed as it signs.
-async fn ship(
-    http: &reqwest::Client,
-    base: &str,
-    order_id: &str,
-    location: &str,
-    tracking: &str,
-    lines: Vec<Value>,
-) -> anyhow::Result<()> {
-    let body = serde_json::to_vec(&json!({
-        "type": "shipment.created", "timestamp": "2026-12-01T10:00:00Z",
-        "data": {"order_id": order_id, "source": "wms", "source_event_id": tracking,
-                 "location": location, "carrier": "UPS", "tracking_number": tracking,
-                 "lines": lines}
-    }))?;
-    let (id, at) = (format!("msg_{tracking}"), crossdock_engine::now().0 / 1000);
-    let signature = sign_standard(WHSEC, &id, at, &body)?;
-    let answer = (http.post(format!("{base}/v1/hooks/threepl")))
-        .header("content-type", "application/json")
-        .header("webhook-id", id)
-        .header("webhook-timestamp", at.to_string())
-        .header("webhook-signature", signature)
-        .body(body)
-        .send()
-        .await?;
-    if !answer.status().is_success() {
-        bail!(
-            "the 3PL's parcel {tracking} was refused: {}",
-            answer.text().await?
-        );
-    }
-    Ok(())
-}
-
-async fn post(http: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<Value> {
-    let res = http.post(url).json(&body).send().await?;
-    let status = res.status();
-    let answer: Value = res.json().await.unwrap_or_default();
-    if !status.is_success() {
-        bail!("{url} answered {status}: {answer}");
-    }
-    Ok(answer)
-}
-
-async fn get(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
-    Ok(http.get(url).send().await?.json().await?)
-}
-
-fn p50_p99(lags: &[u64]) -> String {
-    if lags.is_empty() {
-        return "none".into();
-    }
-    format!(
-        "{:.0} ms / {:.0} ms",
-        percentile_ms(lags, 50.0),
-        percentile_ms(lags, 99.0)
-    )
-}
-
-/// The act's tables.
-pub fn print(a: &Act) {
-    let n = |x: usize| thousands(x as f64);
-    let rows = vec![
-        vec![
-            "shop-us: Shopify, channel shopify, east".into(),
-            format!(
-                "{} from {} signed webhooks ({} answered 200)",
-                n(a.shopify_orders),
-                thousands(a.shopify_sent as f64),
-                thousands(a.shopify_deliveries as f64)
-            ),
-            format!(
-                "{} fulfillments for {} parcels; {} stock calls",
-                n(a.shopify_fulfilments),
-                n(a.parcels.0),
-                a.stock_calls.0
-            ),
-        ],
-        vec![
-            "mage: Adobe Commerce, channel adobe, west".into(),
-            format!("{} pulled by updated_at", n(a.adobe_orders)),
-            format!(
-                "{} shipments for {} parcels; {} source-item calls",
-                n(a.adobe_shipments),
-                n(a.parcels.1),
-                a.stock_calls.1
-            ),
-        ],
-        vec![
-            "netsuite: NetSuite, east".into(),
-            format!(
-                "{} sales orders (upserted by external id)",
-                n(a.netsuite_orders)
-            ),
-            format!("{} item fulfillments", n(a.netsuite_fulfilments)),
-        ],
-        vec![
-            "bc: Business Central, west".into(),
-            format!(
-                "{} sales orders, {} duplicates",
-                n(a.bc_orders),
-                n(a.bc_duplicates)
-            ),
-            format!("{} shipments posted with their invoices", n(a.bc_postings)),
-        ],
-    ];
-    println!("{}", table(&["connector", "orders", "sent back"], rows));
-    let mut rows = Vec::new();
-    for ((channel, lag), (_, acked, refused, price_lag)) in a.stock_lag.iter().zip(&a.prices) {
-        rows.push(vec![
-            channel.to_string(),
-            p50_p99(lag),
-            format!("{acked} acknowledged, {refused} refused"),
-            p50_p99(price_lag),
-        ]);
-    }
-    println!(
-        "{}",
-        table(
-            &[
-                "channel",
-                "stock event → storefront shows it, p50 / p99",
-                "prices",
-                "price set → acknowledged"
-            ],
-            rows
-        )
-    );
 }
