@@ -26,15 +26,13 @@ use serde_json::json;
 mod app;
 pub mod extract;
 mod json_keys;
+pub mod openapi;
 pub mod problem;
 pub mod server;
 pub mod v1;
 
 pub use app::{Hub, run, run_with_store};
 use problem::Problem;
-
-/// The OpenAPI document served at `/openapi.json`.
-pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// What the routes work with: the inventory service and the use cases beside it.
 #[derive(Clone)]
@@ -133,15 +131,9 @@ impl FromRef<AppState> for ErpStatuses {
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .merge(v1::router())
-        .route(
-            "/healthz",
-            get(|| async { axum::Json(json!({"status": "ok"})) }),
-        )
+        .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route(
-            "/openapi.json",
-            get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
-        )
+        .route("/openapi.json", get(openapi_json))
         .fallback(|| async {
             Problem::new(ErrorCode::NotFound, "no such route")
                 .remediation("See /openapi.json for the routes this server has.")
@@ -150,6 +142,38 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .with_state(state)
 }
 
+/// Liveness
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    responses((status = 200, description = "The process is up", body = Object))
+)]
+async fn healthz() -> impl IntoResponse {
+    axum::Json(json!({"status": "ok"}))
+}
+
+/// This document
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    responses((status = 200, description = "OpenAPI 3.1", body = Object))
+)]
+async fn openapi_json() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi::document(),
+    )
+}
+
+/// Readiness: the store answers
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    responses(
+        (status = 200, description = "Ready", body = openapi::Readiness),
+        (status = 503, description = "Store unavailable", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn readyz(State(inv): State<Inventory>) -> impl IntoResponse {
     match inv.ready().await {
         Ok(()) => Ok(axum::Json(json!({

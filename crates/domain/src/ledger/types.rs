@@ -32,6 +32,14 @@ pub enum ReservationStatus {
 }
 
 impl ReservationStatus {
+    /// Every value.
+    pub const ALL: [ReservationStatus; 4] = [
+        ReservationStatus::Active,
+        ReservationStatus::Released,
+        ReservationStatus::Expired,
+        ReservationStatus::Consumed,
+    ];
+
     /// The stored and wire form.
     pub fn as_str(self) -> &'static str {
         match self {

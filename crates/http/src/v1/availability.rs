@@ -10,9 +10,11 @@ use crossdock_engine::inventory::now;
 use crossdock_engine::{EngineError, Inventory};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::extract::{Json, Query};
+use crate::openapi;
 use crate::problem::Problem;
 
 /// Most SKUs per query.
@@ -25,9 +27,11 @@ pub fn router() -> Router<AppState> {
         .route("/v1/availability/query", post(query))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ChannelParam {
+    /// only this channel's figures
     channel: Option<String>,
 }
 
@@ -54,6 +58,19 @@ fn channel_out<'a>(sku: Option<&'a str>, a: &'a ChannelAvailability) -> ChannelO
     }
 }
 
+/// Available-to-sell for a SKU
+///
+/// With `channel`: that channel's figures. Without: every channel's figures, every location's buckets, safety stock and sellable units, and open expected receipts. Answered from memory.
+#[utoipa::path(
+    get,
+    path = "/v1/availability/{sku}",
+    params(("sku" = String, Path), ChannelParam),
+    responses(
+        (status = 200, description = "Availability", body = openapi::Availability),
+        (status = 404, description = "SKU_UNKNOWN or CHANNEL_UNKNOWN", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn sku_availability(
     State(inv): State<Inventory>,
     Path(sku): Path<String>,
@@ -94,13 +111,28 @@ async fn sku_availability(
     Ok(axum::Json(body).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AvailabilityQueryIn)]
 struct QueryIn {
+    #[schema(value_type = openapi::NonBlank)]
     channel: String,
+    #[schema(value_type = Vec<openapi::NonBlank>, max_items = 1000)]
     skus: Vec<String>,
 }
 
+/// Availability of many SKUs for one channel
+#[utoipa::path(
+    post,
+    path = "/v1/availability/query",
+    request_body = QueryIn,
+    responses(
+        (status = 200, description = "Figures per SKU, and SKUs not in the item master", body = openapi::AvailabilityList),
+        (status = 404, description = "CHANNEL_UNKNOWN", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn query(
     State(inv): State<Inventory>,
     Json(q): Json<QueryIn>,

@@ -11,9 +11,11 @@ use crossdock_engine::bindings::{Bindings, BindingsError};
 use crossdock_store::BindingQuery;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::extract::{Json, Query};
+use crate::openapi;
 use crate::problem::Problem;
 
 /// Most bindings per page.
@@ -24,9 +26,10 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/bindings", get(list).post(put))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BindingsIn {
+    #[schema(value_type = Vec<openapi::BindingIn>, min_items = 1, max_items = 1000)]
     bindings: Vec<Binding>,
 }
 
@@ -52,6 +55,19 @@ impl From<BindingsError> for Problem {
     }
 }
 
+/// Set our keys beside connectors' ids (items, customers, locations, orders)
+///
+/// Up to 1,000 bindings a call (crossdock bindings import takes a file of any length), set all or none: a list with a binding that names no configured connector or holds a key that is not plain text is refused whole, with every fault by index under `errors`. A key bound again takes the new id; one bound again to the same id is left as it is.
+#[utoipa::path(
+    post,
+    path = "/v1/bindings",
+    request_body = BindingsIn,
+    responses(
+        (status = 200, description = "How many were received and how many changed", body = openapi::BindingsResult),
+        (status = 422, description = "VALIDATION_FAILED: a binding names no configured connector or holds a key that is not plain text (each by index under errors); nothing was set", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn put(
     State(bindings): State<Bindings>,
     Json(body): Json<BindingsIn>,
@@ -61,17 +77,36 @@ async fn put(
     Ok(Json(json!({"received": received, "changed": changed})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct Params {
+    /// only this connector's
     connector: Option<String>,
+    #[param(value_type = Option<openapi::BindingKind>)]
     kind: Option<String>,
+    /// only the one for this key of ours
     ours: Option<String>,
+    /// only those holding this id of the system's
     theirs: Option<String>,
+    /// the previous page's next_after
     after: Option<i64>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<i64>,
 }
 
+/// Bindings, oldest first, by page
+#[utoipa::path(
+    get,
+    path = "/v1/bindings",
+    params(Params),
+    responses(
+        (status = 200, description = "A page of bindings", body = openapi::BindingPage),
+        (status = 404, description = "NOT_FOUND (no connector of that name is configured)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED (kind or limit out of range)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn list(
     State(bindings): State<Bindings>,
     Query(p): Query<Params>,

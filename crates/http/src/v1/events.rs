@@ -10,9 +10,11 @@ use crossdock_engine::Inventory;
 use crossdock_store::{Store, TYPED_SCAN};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::extract::{Json, Query};
+use crate::openapi;
 use crate::problem::Problem;
 
 /// Most events per page.
@@ -23,14 +25,30 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/events", get(list))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct Params {
+    #[param(minimum = 0, default = 0)]
     after: Option<i64>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<i64>,
+    /// Comma-separated event types
     types: Option<String>,
 }
 
+/// The event log, to catch up or replay
+///
+/// Gap-free sequence per store. Types: item.created, stock.changed, receipt.expected, reservation.created, reservation.released, reservation.expired, reservation.consumed, availability.changed (new figures for a SKU and channel), ownership.violated (a write refused under [ownership]), price.changed (a SKU's price on a channel, from POST /v1/prices).
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    params(Params),
+    responses(
+        (status = 200, description = "A page of events", body = openapi::EventPage),
+        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn list(
     State(inv): State<Inventory>,
     Query(p): Query<Params>,

@@ -13,9 +13,11 @@ use crossdock_engine::intake::Intake;
 use crossdock_store::{Exception, ExceptionAction, ExceptionFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::extract::{Json, NoParams, Query};
+use crate::openapi;
 use crate::problem::Problem;
 
 /// Routes.
@@ -28,17 +30,33 @@ pub fn router() -> Router<AppState> {
         .route("/v1/exceptions/{id}/cancel-order", post(cancel_order))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct Params {
+    #[param(value_type = Option<openapi::ErrorCode>)]
     code: Option<String>,
     system: Option<String>,
+    #[param(value_type = Option<openapi::ExceptionStatus>)]
     status: Option<String>,
+    #[param(format = DateTime)]
     since: Option<String>,
+    /// The `next_after` of the previous page: the items after it
     after: Option<String>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<i64>,
 }
 
+/// Failures that need a person, newest first
+#[utoipa::path(
+    get,
+    path = "/v1/exceptions",
+    params(Params),
+    responses(
+        (status = 200, description = "Exceptions", body = openapi::ExceptionPage),
+        (status = 422, description = "VALIDATION_FAILED", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn list(
     State(inv): State<Inventory>,
     Query(p): Query<Params>,
@@ -86,6 +104,16 @@ fn found(id: &str, e: Option<Exception>) -> Result<Json<Value>, Problem> {
     Ok(Json(serde_json::to_value(e).unwrap_or_default()))
 }
 
+/// One exception: code, system, order, first and last error, attempts, remediation
+#[utoipa::path(
+    get,
+    path = "/v1/exceptions/{id}",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The exception", body = openapi::Exception),
+        (status = 404, description = "EXCEPTION_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn show(
     State(inv): State<Inventory>,
     Path(id): Path<String>,
@@ -95,14 +123,30 @@ async fn show(
 }
 
 /// An edited payload for the retry (optional).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RetryIn)]
 struct RetryBody {
+    /// replaces the job's payload before the retry (edit and retry)
+    #[schema(value_type = Object, required = false)]
     payload: Option<Value>,
 }
 
+/// Run the failed job again now; for a fraud or credit hold the order first goes back to where it was and the check runs again
+///
 /// Runs the exception's job again, with `{"payload": {…}}` in place of its payload when
 /// given (edit and retry). An empty body retries as is.
+#[utoipa::path(
+    post,
+    path = "/v1/exceptions/{id}/retry",
+    params(("id" = String, Path)),
+    request_body(content = Option<RetryBody>),
+    responses(
+        (status = 200, description = "status retrying", body = openapi::Exception),
+        (status = 404, description = "EXCEPTION_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED (the body is not {\"payload\": {…}})", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn retry(
     State(inv): State<Inventory>,
     Path(id): Path<String>,
@@ -111,11 +155,12 @@ async fn retry(
     let payload = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let parsed: RetryBody = serde_json::from_slice(&body).map_err(|e| {
+        // `null` retries as is, as no body does.
+        let parsed: Option<RetryBody> = serde_json::from_slice(&body).map_err(|e| {
             Problem::invalid(format!("retry body: {e}"))
                 .remediation("Send no body, or {\"payload\": {…}} with the job's edited payload.")
         })?;
-        match parsed.payload {
+        match parsed.and_then(|b| b.payload) {
             Some(p) if !p.is_object() => {
                 return Err(Problem::invalid("payload must be a JSON object"));
             }
@@ -129,6 +174,16 @@ async fn retry(
     )
 }
 
+/// Close the exception (handled outside crossdock); for a fraud or credit hold, approve the order past the check
+#[utoipa::path(
+    post,
+    path = "/v1/exceptions/{id}/resolve",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "status resolved", body = openapi::Exception),
+        (status = 404, description = "EXCEPTION_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn resolve(
     State(inv): State<Inventory>,
     Path(id): Path<String>,
@@ -140,8 +195,20 @@ async fn resolve(
     )
 }
 
+/// Give up on the exception's order: cancel it (stock released, compensations queued) and resolve the exception
+///
 /// Gives up on the exception's order: cancels it (releasing its stock and queueing the
 /// compensations) and resolves the exception.
+#[utoipa::path(
+    post,
+    path = "/v1/exceptions/{id}/cancel-order",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The resolved exception and the cancelled order", body = openapi::OrderCancelled),
+        (status = 404, description = "EXCEPTION_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "ORDER_NOT_CANCELLABLE", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn cancel_order(
     State(inv): State<Inventory>,
     State(intake): State<Intake>,

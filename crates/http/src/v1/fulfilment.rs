@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::extract::Json;
+use crate::openapi;
 use crate::problem::Problem;
 use crate::v1::orders::{correlation_id, header_text, invalid};
 
@@ -29,8 +30,21 @@ pub fn router() -> Router<AppState> {
         .route("/v1/erp-statuses", post(erp_status))
 }
 
+/// A status the ERP pushes for its sales order, mapped through [erp] statuses: cancelled cancels the order here (every compensation but the ERP's); on_hold holds an order not yet released; another status lifts a hold the ERP put on; anything else is recorded (erp_status)
+///
 /// A status the ERP pushes for a sales order: mapped through `[erp] statuses`, then acted
 /// on (a cancel, a lifted hold) or recorded.
+#[utoipa::path(
+    post,
+    path = "/v1/erp-statuses",
+    request_body = openapi::ErpStatusIn,
+    responses(
+        (status = 200, description = "applied", body = openapi::ErpStatusAnswer),
+        (status = 404, description = "ORDER_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "ORDER_NOT_CANCELLABLE (cancelled in the ERP after it shipped; the status is recorded), ORDER_STATE_CONFLICT (the order moved on meanwhile)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED, MAPPING_FAILED (the status is not in [erp] statuses)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn erp_status(
     State(statuses): State<ErpStatuses>,
     headers: HeaderMap,
@@ -69,6 +83,19 @@ async fn erp_status(
     }
 }
 
+/// A shipment from the warehouse or 3PL: units out of stock (the order's reservation consumed), order partially_shipped or shipped, tracking, ERP fulfilment and payment capture queued
+#[utoipa::path(
+    post,
+    path = "/v1/shipments",
+    request_body = openapi::ShipmentIn,
+    responses(
+        (status = 201, description = "recorded", body = openapi::FulfilmentAnswer),
+        (status = 200, description = "the same shipment again (duplicate: true)", body = openapi::FulfilmentAnswer),
+        (status = 404, description = "ORDER_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "ORDER_STATE_CONFLICT (not yet in the ERP, or already shipped)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED, WAREHOUSE_UNKNOWN, SKU_NOT_ON_ORDER, QTY_EXCEEDS_ORDER, QTY_INVALID, WAREHOUSE_MISMATCH (from a location the order holds nothing at; the parcel is kept in the exception queue)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn shipment(
     State(fulfilment): State<Fulfilment>,
     headers: HeaderMap,
@@ -83,6 +110,19 @@ async fn shipment(
     )
 }
 
+/// An invoice from the ERP: a shipped order whose invoices come to its value (goods and tax, within the channel's invoice_tolerance) is invoiced, the invoice pushed to the storefront, and the order closes; otherwise the invoice is kept and pushed and the order waits as PRICE_MISMATCH (201 with code)
+#[utoipa::path(
+    post,
+    path = "/v1/invoices",
+    request_body = openapi::InvoiceIn,
+    responses(
+        (status = 201, description = "recorded", body = openapi::FulfilmentAnswer),
+        (status = 200, description = "the same invoice again (duplicate: true)", body = openapi::FulfilmentAnswer),
+        (status = 404, description = "ORDER_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "ORDER_STATE_CONFLICT (not shipped), INVOICE_CONFLICT (the invoice_id was recorded with another amount, currency or order)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED, DECIMAL_INVALID, CURRENCY_INVALID, CURRENCY_MISMATCH (another currency than the order's)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn invoice(
     State(fulfilment): State<Fulfilment>,
     headers: HeaderMap,
@@ -97,6 +137,20 @@ async fn invoice(
     )
 }
 
+/// Open a return (RMA) for shipped units within the channel's return window; posted to the ERP. return_received stock events with order_ref count against it
+#[utoipa::path(
+    post,
+    path = "/v1/returns",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "stands in for return_ref when the body has none: a repeat answers 200 with the same rma_id")),
+    request_body = openapi::ReturnIn,
+    responses(
+        (status = 201, description = "opened, with rma_id and window_closes", body = openapi::FulfilmentAnswer),
+        (status = 404, description = "ORDER_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "ORDER_STATE_CONFLICT (nothing shipped)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "RETURN_WINDOW_CLOSED, SKU_NOT_ON_ORDER, QTY_EXCEEDS_ORDER, VALIDATION_FAILED", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "the same return_ref again (duplicate: true, the same rma_id)", body = openapi::FulfilmentAnswer),
+    )
+)]
 async fn open_return(
     State(fulfilment): State<Fulfilment>,
     headers: HeaderMap,

@@ -16,9 +16,11 @@ use crossdock_connectors::hooks::{HookError, Hooks};
 use crossdock_domain::ErrorCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::extract::{Json, Query};
+use crate::openapi;
 use crate::problem::Problem;
 
 /// Most rejections per list.
@@ -55,6 +57,19 @@ fn problem(hooks: &Hooks, e: HookError) -> Problem {
     }
 }
 
+/// A connector's webhook: the signature checked on the raw body (Shopify: X-Shopify-Hmac-Sha256; Standard Webhooks: webhook-id, webhook-timestamp within 5 minutes, webhook-signature), then the payload mapped by its topic and taken in once. A signed delivery is answered 200 whatever the business outcome; what cannot be taken in is parked in the exception queue
+#[utoipa::path(
+    post,
+    path = "/v1/hooks/{connector}",
+    params(("connector" = String, Path, description = "a shopify or standard_webhooks connector's name under [[connectors]]")),
+    request_body = openapi::AnyValue,
+    responses(
+        (status = 200, description = "taken, ignored, or parked", body = openapi::HookAnswer),
+        (status = 401, description = "SIGNATURE_INVALID (missing, malformed, stale or not matching the body; the delivery is kept, see /v1/hooks/{connector}/rejections)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND (no connector of that name takes webhooks)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "STORE_UNAVAILABLE (nothing was taken in; the sender delivers again)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn receive(
     State(hooks): State<Hooks>,
     Path(connector): Path<String>,
@@ -71,12 +86,25 @@ async fn receive(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct Params {
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<i64>,
 }
 
+/// Deliveries to a connector refused for their signature, newest first, with their raw bodies (the newest 1,000 are kept)
+#[utoipa::path(
+    get,
+    path = "/v1/hooks/{connector}/rejections",
+    params(("connector" = String, Path, description = "a shopify or standard_webhooks connector's name under [[connectors]]"), Params),
+    responses(
+        (status = 200, description = "The rejections", body = openapi::HookRejectionPage),
+        (status = 404, description = "NOT_FOUND (no connector of that name takes webhooks)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED (limit out of range)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn rejections(
     State(hooks): State<Hooks>,
     Path(connector): Path<String>,

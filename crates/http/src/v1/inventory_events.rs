@@ -7,9 +7,11 @@ use axum::routing::post;
 use crossdock_engine::stock_events::StockEvents;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::extract::Json;
+use crate::openapi;
 use crate::problem::Problem;
 
 /// Most events per call.
@@ -20,12 +22,27 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/inventory/events", post(post_events))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = StockEventsIn)]
 struct EventsIn {
+    #[schema(max_items = 1000, value_type = Vec<openapi::StockEventEntry>)]
     events: Vec<Value>,
 }
 
+/// Apply stock events from ERPs and warehouses
+///
+/// Up to 1,000 events a call. A repeated (source, source_event_id) is a duplicate and changes nothing; an event older than the last snapshot of a bucket it touches is stale and leaves that bucket alone. A bad event is rejected by index (VALIDATION_FAILED, WAREHOUSE_UNKNOWN, SKU_UNKNOWN) without failing the others.
+#[utoipa::path(
+    post,
+    path = "/v1/inventory/events",
+    request_body = EventsIn,
+    responses(
+        (status = 200, description = "What happened to each event", body = openapi::EventsResult),
+        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn post_events(
     State(stock_events): State<StockEvents>,
     Json(body): Json<EventsIn>,

@@ -6,9 +6,11 @@ use axum::routing::post;
 use crossdock_engine::items::Items;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::extract::Json;
+use crate::openapi;
 use crate::problem::Problem;
 
 /// Most items per call.
@@ -19,12 +21,26 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/items", post(upsert_items))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ItemsIn {
+    #[schema(max_items = 1000, value_type = Vec<openapi::ItemEntry>)]
     items: Vec<Value>,
 }
 
+/// Add SKUs to the item master
+///
+/// Up to 1,000 items a call. Existing SKUs are left as they are.
+#[utoipa::path(
+    post,
+    path = "/v1/items",
+    request_body = ItemsIn,
+    responses(
+        (status = 200, description = "Counts and per-index rejections", body = openapi::ItemsResult),
+        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn upsert_items(
     State(items): State<Items>,
     Json(body): Json<ItemsIn>,

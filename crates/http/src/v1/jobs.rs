@@ -12,9 +12,11 @@ use crossdock_store::JobFilter;
 use crossdock_store::Store;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::extract::{Json, Query};
+use crate::openapi;
 use crate::problem::Problem;
 
 /// Routes.
@@ -24,12 +26,24 @@ pub fn router() -> Router<AppState> {
         .route("/v1/jobs/retry", post(retry))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct RetryParams {
+    #[param(value_type = openapi::System)]
     system: String,
 }
 
+/// Makes every job waiting for a system (sitting out its backoff) due now, within the system's rate; for when an operator knows the system is back. The runner does the same by itself when a system's circuit closes again.
+#[utoipa::path(
+    post,
+    path = "/v1/jobs/retry",
+    params(RetryParams),
+    responses(
+        (status = 200, description = "How many jobs were made due", body = openapi::JobsRetried),
+        (status = 422, description = "Not a known system", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn retry(
     State(inv): State<Inventory>,
     Query(p): Query<RetryParams>,
@@ -53,15 +67,29 @@ async fn retry(
     Ok(Json(json!({ "system": p.system, "due": due })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct Params {
+    #[param(value_type = Option<openapi::JobState>)]
     state: Option<String>,
     system: Option<String>,
+    /// The `next_after` of the previous page: the items after it
     after: Option<String>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<i64>,
 }
 
+/// The outbox queue: jobs for outside systems, written with the business change that needs them
+#[utoipa::path(
+    get,
+    path = "/v1/jobs",
+    params(Params),
+    responses(
+        (status = 200, description = "Jobs, oldest due first", body = openapi::JobPage),
+        (status = 422, description = "VALIDATION_FAILED", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn list(
     State(inv): State<Inventory>,
     Query(p): Query<Params>,

@@ -19,9 +19,11 @@ use crossdock_engine::intake::{CancelError, Intake, IntakeError};
 use crossdock_store::OrderFilter;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::extract::{Json, NoParams, Query};
+use crate::openapi;
 use crate::problem::Problem;
 use crossdock_store::ErpAssignments;
 
@@ -94,6 +96,21 @@ fn answer(id: &str, response: JsonText, replayed: bool, correlation_id: &str) ->
     res
 }
 
+/// Take in an order, exactly once
+///
+/// Idempotent twice over: the natural key (channel, external_id) and an optional Idempotency-Key header. The same key with the same body answers the first response again with `Idempotent-Replayed: true`; the same key with a different body is 409 IDEMPOTENCY_KEY_REUSED. Validation failures store nothing, so they can be retried. No outside system is called: the order, its reservations (every line or none), its history, an event and its first outbox job are written in one transaction. The answer is 201 with `state` accepted, backordered (the channel takes backorders) or rejected (code INSUFFICIENT_STOCK).
+#[utoipa::path(
+    post,
+    path = "/v1/orders",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$"), ("X-Correlation-Id" = Option<String>, Header, nullable = false, max_length = 255)),
+    request_body = openapi::CanonicalOrder,
+    responses(
+        (status = 201, description = "Taken in (or replayed)", body = openapi::IntakeAnswer, headers(("Location" = String), ("Idempotent-Replayed" = String), ("X-Correlation-Id" = String))),
+        (status = 409, description = "IDEMPOTENCY_KEY_REUSED, with `order_id` and `key`", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED and per-field codes; CUSTOMER_ON_CREDIT_HOLD (channels with credit_check = \"sync\"); nothing stored", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "STORE_UNAVAILABLE", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn create(
     State(intake): State<Intake>,
     headers: HeaderMap,
@@ -137,6 +154,16 @@ fn intake_problem(e: IntakeError) -> Problem {
     }
 }
 
+/// An order: state, lines with routing and reservations, history of transitions
+#[utoipa::path(
+    get,
+    path = "/v1/orders/{id}",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The order", body = openapi::Order),
+        (status = 404, description = "ORDER_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn show(
     State(inv): State<Inventory>,
     Path(id): Path<String>,
@@ -175,19 +202,35 @@ fn view(inv: &Inventory, o: crossdock_store::StoredOrder) -> Value {
     v
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
+    #[param(value_type = Option<openapi::OrderState>)]
     state: Option<String>,
     channel: Option<String>,
+    #[param(format = DateTime)]
     since: Option<String>,
+    /// Only the order with this id in its channel
     external_id: Option<String>,
+    /// The `next_after` of the previous page: the items after it
     after: Option<String>,
     /// `true`: only orders with lines waiting for stock.
     waiting: Option<bool>,
+    #[param(minimum = 1, maximum = 500, default = 100)]
     limit: Option<i64>,
 }
 
+/// List orders, newest first
+#[utoipa::path(
+    get,
+    path = "/v1/orders",
+    params(ListParams),
+    responses(
+        (status = 200, description = "Orders (without history)", body = openapi::OrderPage),
+        (status = 422, description = "VALIDATION_FAILED", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn list(
     State(inv): State<Inventory>,
     Query(p): Query<ListParams>,
@@ -235,7 +278,19 @@ async fn list(
     Ok(Json(json!({ "orders": orders, "next_after": next_after })))
 }
 
+/// Cancel an order: release its reservations now and queue the compensations that apply (void the authorisation, cancel the ERP sales order once posted and the warehouse release once released, tell the storefront)
+///
 /// Cancels an order: releases its reservations and queues the compensations that apply.
+#[utoipa::path(
+    post,
+    path = "/v1/orders/{id}/cancel",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The order, now cancelled", body = openapi::Order),
+        (status = 404, description = "ORDER_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "ORDER_NOT_CANCELLABLE (shipped, invoiced, closed, returned, rejected)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn cancel(
     State(inv): State<Inventory>,
     State(intake): State<Intake>,

@@ -13,9 +13,11 @@ use crossdock_engine::prices::{PriceIn, Prices, PricesError};
 use crossdock_store::PriceQuery;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::extract::{Json, Query};
+use crate::openapi;
 use crate::problem::Problem;
 
 /// Most prices per page.
@@ -26,10 +28,13 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/prices", get(list).post(set))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PricesIn {
+    /// the system the prices come from, e.g. netsuite
+    #[schema(value_type = openapi::NonBlank)]
     source: String,
+    #[schema(value_type = Vec<openapi::PriceIn>, min_items = 1, max_items = 1000)]
     prices: Vec<PriceIn>,
 }
 
@@ -44,6 +49,20 @@ impl From<PricesError> for Problem {
     }
 }
 
+/// Set prices from the system that owns pricing; each storefront connector publishes them to its channel
+///
+/// Up to 1,000 prices a call. Each price is checked on its own (a SKU in the item master, a channel of the estate, an ISO 4217 currency, a decimal amount not below zero) and a bad one is refused by index without failing the rest; a price without a channel is set on every channel. When [ownership] pricing names a system, only that source may set prices: another is refused whole (403 OWNERSHIP_VIOLATION) and kept as an ownership.violated event.
+#[utoipa::path(
+    post,
+    path = "/v1/prices",
+    request_body = PricesIn,
+    responses(
+        (status = 200, description = "How many prices were received and set (one a channel), and those refused by index", body = openapi::PricesResult),
+        (status = 403, description = "OWNERSHIP_VIOLATION: [ownership] pricing names another system; nothing was set", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED: no source, or no prices or more than 1,000; nothing was set", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn set(
     State(prices): State<Prices>,
     Json(body): Json<PricesIn>,
@@ -63,16 +82,35 @@ async fn set(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct Params {
+    /// only this channel's
     channel: Option<String>,
+    /// only this SKU's
     sku: Option<String>,
+    /// only prices the channel has not acknowledged
+    #[param(default = false)]
     pending: Option<bool>,
+    /// the previous page's next_after (CHANNEL:SKU)
+    #[param(pattern = "^[^:]*:.*$")]
     after: Option<String>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<i64>,
 }
 
+/// Prices by channel and SKU, with what each channel was pushed and acknowledged
+#[utoipa::path(
+    get,
+    path = "/v1/prices",
+    params(Params),
+    responses(
+        (status = 200, description = "A page of prices", body = openapi::PricePage),
+        (status = 422, description = "VALIDATION_FAILED (limit out of range, after not CHANNEL:SKU)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn list(
     State(prices): State<Prices>,
     Query(p): Query<Params>,

@@ -11,9 +11,11 @@ use crossdock_domain::wire::{whole_number, whole_number_opt};
 use crossdock_engine::reservations::{Hold, ReleaseError, Reservations, ReserveError};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::extract::{Json, NoParams, Query};
+use crate::openapi;
 use crate::problem::Problem;
 
 /// Routes.
@@ -23,17 +25,24 @@ pub fn router() -> Router<AppState> {
         .route("/v1/reservations/{id}", get(show).delete(release))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReserveIn {
+    #[schema(value_type = openapi::NonBlank)]
     sku: String,
     #[serde(deserialize_with = "whole_number")]
+    #[schema(minimum = 1)]
     qty: i64,
+    #[schema(value_type = openapi::NonBlank)]
     channel: String,
+    #[schema(value_type = openapi::Reference)]
     order_ref: String,
+    #[schema(value_type = Option<openapi::NonBlank>, nullable = false)]
     location: Option<String>,
+    #[schema(value_type = Option<openapi::NonBlank>, nullable = false)]
     ship_region: Option<String>,
     #[serde(default, deserialize_with = "whole_number_opt")]
+    #[schema(value_type = Option<i64>, minimum = 0, nullable = false)]
     ttl_seconds: Option<u64>,
 }
 
@@ -54,6 +63,21 @@ pub fn reservation_json(r: &Reservation) -> Value {
     })
 }
 
+/// Hold stock for an order or cart
+///
+/// Without `location`, routing takes the channel's locations by priority: one location that fills the quantity, else a split, drop-ship last. `ttl_seconds` defaults to inventory.default_ttl_seconds (an unpaid cart); 0 holds until released. Expired reservations return their units without anyone calling.
+#[utoipa::path(
+    post,
+    path = "/v1/reservations",
+    request_body = ReserveIn,
+    responses(
+        (status = 201, description = "Held", body = openapi::Reservation, headers(("Location" = String))),
+        (status = 404, description = "SKU_UNKNOWN or CHANNEL_UNKNOWN", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "INSUFFICIENT_STOCK, with `requested` and `available`", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn create(
     State(reservations): State<Reservations>,
     Json(body): Json<ReserveIn>,
@@ -96,6 +120,16 @@ async fn create(
     }
 }
 
+/// A reservation
+#[utoipa::path(
+    get,
+    path = "/v1/reservations/{id}",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The reservation", body = openapi::Reservation),
+        (status = 404, description = "RESERVATION_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn show(
     State(reservations): State<Reservations>,
     Path(id): Path<String>,
@@ -110,6 +144,17 @@ async fn show(
     }
 }
 
+/// Release a reservation's open units
+#[utoipa::path(
+    delete,
+    path = "/v1/reservations/{id}",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Released", body = openapi::Reservation),
+        (status = 404, description = "RESERVATION_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "RESERVATION_CLOSED: already released, expired or picked", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn release(
     State(reservations): State<Reservations>,
     Path(id): Path<String>,

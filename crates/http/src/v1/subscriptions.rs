@@ -15,9 +15,11 @@ use crossdock_domain::ErrorCode;
 use crossdock_store::{AttemptQuery, Subscription};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::extract::{Json, NoParams, Query};
+use crate::openapi;
 use crate::problem::Problem;
 
 /// Most attempts per page.
@@ -48,13 +50,30 @@ impl From<SubscriptionsError> for Problem {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SubscriptionIn)]
 struct NewIn {
+    /// an http:// or https:// URL
+    #[schema(format = "uri", max_length = 2000)]
     url: String,
+    #[schema(value_type = Vec<openapi::EventType>, min_items = 1)]
     event_types: Vec<String>,
 }
 
+/// Subscribe a URL to events of the given types (webhooks out)
+///
+/// Every event of the types named that is appended from now on is posted to `url` as `{"type","timestamp","data"}`, signed by the Standard Webhooks scheme (`webhook-id` = `evt_` and the event's sequence number, the same on every attempt; `webhook-timestamp`; `webhook-signature: v1,<base64>`) with the `whsec_` secret this answer carries, once. A 2xx answer delivers it; 410 Gone disables the subscription; anything else is tried again on `[subscriptions] schedule_secs` (at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), or after the endpoint's `Retry-After` when longer. Deliveries come in no set order. At most 100 subscriptions.
+#[utoipa::path(
+    post,
+    path = "/v1/subscriptions",
+    request_body = NewIn,
+    responses(
+        (status = 201, description = "The subscription, with its secret (given only here)", body = openapi::SubscriptionCreated),
+        (status = 422, description = "VALIDATION_FAILED: the URL is not http(s) with a host, an event type is not one the hub appends (the types are listed), or the hub holds 100 subscriptions already; `field` names the field", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn create(
     State(subs): State<Subscriptions>,
     Json(body): Json<NewIn>,
@@ -76,6 +95,14 @@ async fn create(
         .into_response())
 }
 
+/// Every subscription, oldest first, with its pending and failed deliveries (never its secret)
+#[utoipa::path(
+    get,
+    path = "/v1/subscriptions",
+    responses(
+        (status = 200, description = "The subscriptions", body = openapi::SubscriptionList),
+    )
+)]
 async fn list(
     State(subs): State<Subscriptions>,
     _: Query<NoParams>,
@@ -87,6 +114,16 @@ fn one(sub: Subscription) -> Json<Value> {
     Json(serde_json::to_value(sub).unwrap_or_default())
 }
 
+/// One subscription
+#[utoipa::path(
+    get,
+    path = "/v1/subscriptions/{id}",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The subscription", body = openapi::Subscription),
+        (status = 404, description = "NOT_FOUND: no such subscription", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn show(
     State(subs): State<Subscriptions>,
     Path(id): Path<String>,
@@ -95,6 +132,17 @@ async fn show(
     Ok(one(subs.get(&id).await?))
 }
 
+/// Delete a subscription: nothing more is sent to it, and its attempts are forgotten
+#[utoipa::path(
+    delete,
+    path = "/v1/subscriptions/{id}",
+    params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "NOT_FOUND: no such subscription", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn delete(
     State(subs): State<Subscriptions>,
     Path(id): Path<String>,
@@ -104,14 +152,29 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AttemptParams {
+    /// only attempts at this event
     seq: Option<i64>,
+    /// a page's `next_after`: attempts older than that one
     after: Option<i64>,
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<i64>,
 }
 
+/// Every attempt at the subscription's deliveries, newest first, by page
+#[utoipa::path(
+    get,
+    path = "/v1/subscriptions/{id}/attempts",
+    params(("id" = String, Path), AttemptParams),
+    responses(
+        (status = 200, description = "A page of attempts", body = openapi::AttemptPage),
+        (status = 404, description = "NOT_FOUND: no such subscription", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED: limit out of range", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn attempts(
     State(subs): State<Subscriptions>,
     Path(id): Path<String>,
@@ -134,12 +197,29 @@ async fn attempts(
     Ok(Json(json!({"attempts": page, "next_after": next_after})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReplayIn {
+    /// the sequence number to re-send after (0: from the log's start)
+    #[schema(minimum = 0)]
     after: i64,
 }
 
+/// Send every event of the subscription's types after a sequence number again
+///
+/// Moves the subscription back to `after`: each later event of its types is delivered again, under its own `webhook-id`, so a receiver that kept ids can tell a replay from news. A subscription disabled by a 410 is enabled again.
+#[utoipa::path(
+    post,
+    path = "/v1/subscriptions/{id}/replay",
+    params(("id" = String, Path)),
+    request_body = ReplayIn,
+    responses(
+        (status = 202, description = "Replaying; the subscription as it now stands", body = openapi::ReplayAnswer),
+        (status = 404, description = "NOT_FOUND: no such subscription", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED: after below 0", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn replay(
     State(subs): State<Subscriptions>,
     Path(id): Path<String>,

@@ -1,0 +1,158 @@
+//! The OpenAPI document, made from the code: each route's `#[utoipa::path]` sits on its
+//! handler, the query parameters are the structs the handlers read them into, the request
+//! bodies are the structs serde reads (and, for the bodies read field by field with
+//! per-field errors, the shapes in this module), and every enum is listed from the domain's
+//! own values. The answers every `/v1` route shares (400, and 413/415 for a JSON body) come
+//! from the extractors, so they are added here once. Served at `/openapi.json`; CI runs
+//! schemathesis against a running server with it.
+
+use std::sync::LazyLock;
+
+use serde_json::{Value, json};
+use utoipa::OpenApi;
+
+mod inventory;
+mod operations;
+mod orders;
+mod words;
+
+pub(crate) use inventory::*;
+pub(crate) use operations::*;
+pub(crate) use orders::*;
+pub(crate) use words::*;
+
+use crate::v1;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "crossdock",
+        description = "Self-hosted sync hub between ERP, storefronts and warehouses. Inventory \
+            as a service: stock events in, available-to-sell out, reservations that never \
+            oversell. Every error is application/problem+json with a stable `code`."
+    ),
+    paths(
+        crate::healthz,
+        crate::readyz,
+        crate::openapi_json,
+        v1::items::upsert_items,
+        v1::inventory_events::post_events,
+        v1::availability::sku_availability,
+        v1::availability::query,
+        v1::reservations::create,
+        v1::reservations::show,
+        v1::reservations::release,
+        v1::events::list,
+        v1::orders::create,
+        v1::orders::list,
+        v1::orders::show,
+        v1::jobs::list,
+        v1::jobs::retry,
+        v1::exceptions::list,
+        v1::exceptions::show,
+        v1::exceptions::retry,
+        v1::exceptions::resolve,
+        v1::orders::cancel,
+        v1::exceptions::cancel_order,
+        v1::fulfilment::shipment,
+        v1::fulfilment::invoice,
+        v1::fulfilment::open_return,
+        v1::fulfilment::erp_status,
+        v1::hooks::receive,
+        v1::hooks::rejections,
+        v1::bindings::put,
+        v1::bindings::list,
+        v1::subscriptions::create,
+        v1::subscriptions::list,
+        v1::subscriptions::show,
+        v1::subscriptions::delete,
+        v1::subscriptions::attempts,
+        v1::subscriptions::replay,
+        v1::prices::set,
+        v1::prices::list,
+    ),
+    components(schemas(
+        ItemIn,
+        StockEventIn,
+        NonBlank,
+        Reference,
+        ItemSku,
+        ErrorCode,
+        OrderState,
+        JobState,
+        ExceptionStatus,
+        StockEventKind,
+        BindingKind,
+        ReservationStatus,
+        EventType,
+        AttemptOutcome,
+        System,
+        ChannelAvailability,
+        SkuAvailability
+    ))
+)]
+struct ApiDoc;
+
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    shared_answers(&mut doc);
+    doc.to_string()
+});
+
+/// The document, as served at `/openapi.json`.
+pub fn document() -> &'static str {
+    &DOCUMENT
+}
+
+fn problem(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    })
+}
+
+/// Adds what the extractors answer on every `/v1` route: 400 for a query parameter the
+/// route does not take (and for malformed JSON), 413 for a body over the limit, 415 for a
+/// body that should be JSON and is not.
+fn shared_answers(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            let body = op.get("requestBody").cloned();
+            let json_body = body
+                .as_ref()
+                .and_then(|b| b.pointer("/content/application~1json"))
+                .is_some();
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let bad = if json_body {
+                "QUERY_INVALID (a query parameter the route does not take or cannot read), \
+                 MALFORMED_JSON"
+            } else {
+                "QUERY_INVALID (a query parameter the route does not take or cannot read)"
+            };
+            responses.entry("400").or_insert_with(|| problem(bad));
+            if body.is_some() {
+                responses.entry("413").or_insert_with(|| {
+                    problem("The body is larger than server.max_body_bytes (PAYLOAD_TOO_LARGE)")
+                });
+            }
+            // A webhook's body is read as bytes and checked by its signature, whatever its
+            // content type.
+            if json_body && !path.starts_with("/v1/hooks/") {
+                responses.entry("415").or_insert_with(|| {
+                    problem("The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE)")
+                });
+            }
+        }
+    }
+}
