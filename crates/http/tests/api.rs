@@ -469,7 +469,10 @@ async fn contract(app: App) {
         names(&schema("Subscription", "event_types")["items"]),
         types
     );
-    assert_eq!(names(&schema("SubscriptionIn", "event_types")["items"]), types);
+    assert_eq!(
+        names(&schema("SubscriptionIn", "event_types")["items"]),
+        types
+    );
     let outcomes: Vec<String> = (crossdock_store::AttemptOutcome::ALL.iter())
         .map(|o| o.as_str().into())
         .collect();

@@ -133,9 +133,6 @@ struct RetryBody {
 }
 
 /// Run the failed job again now; for a fraud or credit hold the order first goes back to where it was and the check runs again
-///
-/// Runs the exception's job again, with `{"payload": {…}}` in place of its payload when
-/// given (edit and retry). An empty body retries as is.
 #[utoipa::path(
     post,
     path = "/v1/exceptions/{id}/retry",
@@ -196,9 +193,6 @@ async fn resolve(
 }
 
 /// Give up on the exception's order: cancel it (stock released, compensations queued) and resolve the exception
-///
-/// Gives up on the exception's order: cancels it (releasing its stock and queueing the
-/// compensations) and resolves the exception.
 #[utoipa::path(
     post,
     path = "/v1/exceptions/{id}/cancel-order",

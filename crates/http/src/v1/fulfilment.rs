@@ -31,9 +31,6 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A status the ERP pushes for its sales order, mapped through [erp] statuses: cancelled cancels the order here (every compensation but the ERP's); on_hold holds an order not yet released; another status lifts a hold the ERP put on; anything else is recorded (erp_status)
-///
-/// A status the ERP pushes for a sales order: mapped through `[erp] statuses`, then acted
-/// on (a cancel, a lifted hold) or recorded.
 #[utoipa::path(
     post,
     path = "/v1/erp-statuses",

@@ -279,8 +279,6 @@ async fn list(
 }
 
 /// Cancel an order: release its reservations now and queue the compensations that apply (void the authorisation, cancel the ERP sales order once posted and the warehouse release once released, tell the storefront)
-///
-/// Cancels an order: releases its reservations and queues the compensations that apply.
 #[utoipa::path(
     post,
     path = "/v1/orders/{id}/cancel",
