@@ -28,8 +28,7 @@ pub(crate) struct CanonicalOrderLines {
     sku: NonBlank,
     #[schema(minimum = 1, maximum = 1000000)]
     qty: i64,
-    #[schema(pattern = "^-?[0-9]{1,12}(\\.[0-9]{1,6})?$")]
-    unit_price: String,
+    unit_price: Decimal,
 }
 
 #[derive(ToSchema)]
@@ -50,15 +49,13 @@ pub(crate) struct CanonicalOrderShipTo {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CanonicalOrderPayment {
     authorization: NonBlank,
-    #[schema(pattern = "^-?[0-9]{1,12}(\\.[0-9]{1,6})?$")]
-    amount: String,
+    amount: Decimal,
 }
 
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CanonicalOrderTax {
-    #[schema(pattern = "^-?[0-9]{1,12}(\\.[0-9]{1,6})?$")]
-    amount: String,
+    amount: Decimal,
     #[schema(nullable = false)]
     provider_ref: Option<NonBlank>,
 }
@@ -72,8 +69,7 @@ pub(crate) struct CanonicalOrder {
     business_unit: Option<NonBlank>,
     #[schema(inline)]
     customer: CanonicalOrderCustomer,
-    #[schema(pattern = "^[A-Z]{3}$")]
-    currency: String,
+    currency: CurrencyCode,
     #[schema(inline, min_items = 1, max_items = 500)]
     lines: Vec<CanonicalOrderLines>,
     #[schema(inline)]
@@ -247,10 +243,8 @@ pub(crate) struct InvoiceIn {
     /// the ERP's invoice number; a repeat is a no-op
     invoice_id: NonBlank,
     /// decimal
-    #[schema(pattern = "^-?[0-9]{1,12}(\\.[0-9]{1,6})?$")]
-    amount: String,
-    #[schema(pattern = "^[A-Z]{3}$")]
-    currency: String,
+    amount: Decimal,
+    currency: CurrencyCode,
 }
 
 #[derive(ToSchema)]

@@ -61,6 +61,14 @@ word!(
     ItemSku => text(NON_BLANK, Some(crossdock_domain::Sku::MAX_LEN))
 );
 word!(
+    /// An amount of money: a decimal with at most 12 digits before the point and 6 after.
+    Decimal => text(r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$", None)
+);
+word!(
+    /// An ISO 4217 currency code.
+    CurrencyCode => text("^[A-Z]{3}$", None)
+);
+word!(
     /// Every code an error or an exception can carry.
     ErrorCode => one_of(crossdock_domain::ErrorCode::ALL.iter().map(|c| c.as_str()))
 );
