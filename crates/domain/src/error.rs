@@ -115,6 +115,14 @@ pub enum ErrorCode {
     BackorderOverdue,
     /// The store could not be reached or refused the write.
     StoreUnavailable,
+    /// The request carries no valid API key.
+    Unauthenticated,
+    /// The API key's scopes do not cover the route.
+    ForbiddenScope,
+    /// The API key is over its rate.
+    RateLimited,
+    /// An API key of that name exists already.
+    KeyNameTaken,
     /// The resource does not exist.
     NotFound,
     /// Something failed that should not have.
@@ -123,7 +131,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 56] = [
+    pub const ALL: [ErrorCode; 60] = [
         ErrorCode::MalformedJson,
         ErrorCode::PayloadTooLarge,
         ErrorCode::RequestTimeout,
@@ -178,6 +186,10 @@ impl ErrorCode {
         ErrorCode::PriceMismatch,
         ErrorCode::BackorderOverdue,
         ErrorCode::StoreUnavailable,
+        ErrorCode::Unauthenticated,
+        ErrorCode::ForbiddenScope,
+        ErrorCode::RateLimited,
+        ErrorCode::KeyNameTaken,
         ErrorCode::NotFound,
         ErrorCode::Internal,
     ];
@@ -225,8 +237,8 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             MalformedJson | QueryInvalid => 400,
-            SignatureInvalid => 401,
-            OwnershipViolation => 403,
+            SignatureInvalid | Unauthenticated => 401,
+            OwnershipViolation | ForbiddenScope => 403,
             RequestTimeout => 408,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -234,11 +246,12 @@ impl ErrorCode {
             | ExceptionNotFound | NotFound => 404,
             InsufficientStock | ReservationClosed | OrderNotCancellable | OrderStateConflict
             | IdempotencyKeyReused | InvoiceConflict | DuplicateEvent | StaleEvent
-            | ErpOrderHeld | FraudSuspected | PriceMismatch | BackorderOverdue => 409,
+            | ErpOrderHeld | FraudSuspected | PriceMismatch | BackorderOverdue | KeyNameTaken => 409,
             ValidationFailed | QtyInvalid | DecimalInvalid | CurrencyInvalid | AddressInvalid
             | WarehouseUnknown | LocationNotInChannel | SkuNotOnOrder | QtyExceedsOrder
             | CustomerOnCreditHold | ReturnWindowClosed | MappingFailed | CurrencyMismatch
             | WarehouseMismatch | ItemUnknownInErp | CustomerUnknownInErp => 422,
+            RateLimited => 429,
             Internal => 500,
             ErpRejected | WmsRejected | PaymentRejected | FraudRejected | TaxRejected
             | ChannelRejected => 502,
@@ -304,6 +317,10 @@ impl ErrorCode {
             ErrorCode::PriceMismatch => "Invoices do not match the order's value",
             ErrorCode::BackorderOverdue => "Backorder overdue",
             ErrorCode::StoreUnavailable => "Store unavailable",
+            ErrorCode::Unauthenticated => "No valid API key",
+            ErrorCode::ForbiddenScope => "API key lacks the scope",
+            ErrorCode::RateLimited => "Rate limit exceeded",
+            ErrorCode::KeyNameTaken => "API key name taken",
             ErrorCode::NotFound => "Not found",
             ErrorCode::Internal => "Internal error",
         }
@@ -366,6 +383,10 @@ impl ErrorCode {
             ErrorCode::PriceMismatch => "PRICE_MISMATCH",
             ErrorCode::BackorderOverdue => "BACKORDER_OVERDUE",
             ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::ForbiddenScope => "FORBIDDEN_SCOPE",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::KeyNameTaken => "KEY_NAME_TAKEN",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Internal => "INTERNAL",
         }

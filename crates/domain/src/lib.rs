@@ -25,6 +25,7 @@ pub mod qty;
 pub mod remediation;
 pub mod routing;
 pub mod saga;
+pub mod scope;
 pub mod sku;
 pub mod stock;
 pub mod stock_events;
@@ -37,5 +38,6 @@ pub use estate::{Allocation, Channel, ChannelOrders, Estate, Location, LocationK
 pub use ids::{ChannelCode, ExceptionId, JobId, LocationCode, OrderId, ReservationId, Sku};
 pub use job::{ExceptionStatus, JobKind, JobState};
 pub use qty::{Delta, Level, MAX_QTY, Qty};
+pub use scope::Scope;
 pub use sku::{ExpectedReceipt, SkuState};
 pub use time::Timestamp;

@@ -28,6 +28,7 @@ mod batch;
 pub mod bindings;
 pub mod inbound;
 pub mod jobs;
+pub mod keys;
 mod migrations;
 mod needs;
 pub mod postgres;
@@ -43,6 +44,7 @@ pub use inbound::{ParkedJob, Rejection};
 pub use jobs::{
     Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish, LeaseRequest,
 };
+pub use keys::{KeyStore, StoredKey};
 pub use postgres::PgStore;
 pub use prices::{PricePush, PriceQuery, PriceSeen, PushOutcome, StoredPrice};
 pub use records::{Invoice, Return, ReturnedUnits, Shipment, StoredOrder, Transition, Units};

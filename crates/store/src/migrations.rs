@@ -144,6 +144,7 @@ migrations!(
     15 => "0015_subscriptions.sql",
     16 => "0016_erp_assignments.sql",
     17 => "0017_prices.sql",
+    18 => "0018_api_keys.sql",
 );
 
 /// Creates the table that records applied migrations.

@@ -10,6 +10,7 @@
 mod jobs;
 mod orders;
 mod sql;
+mod keys;
 mod subscriptions;
 mod write;
 

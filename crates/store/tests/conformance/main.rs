@@ -5,6 +5,7 @@ mod bindings;
 mod harness;
 mod inventory;
 mod jobs;
+mod keys;
 mod orders;
 mod prices;
 mod routing;
@@ -22,6 +23,7 @@ use crossdock_store::{JobFinish, Store};
 use harness::*;
 use inventory::*;
 use jobs::*;
+use keys::*;
 use orders::*;
 use prices::*;
 use routing::*;
@@ -75,6 +77,7 @@ conformance!(
     a_parcel_after_a_pick_that_used_up_a_reservation_takes_the_picked_units,
     a_read_filtered_by_type_looks_at_a_bounded_window,
     bindings_are_set_changed_paged_and_looked_up,
+    keys_are_made_named_once_marked_used_and_revoked,
     racing_writers_leave_one_binding_per_key,
     deliveries_are_queued_leased_finished_and_replayed,
     racing_senders_lease_each_delivery_once,
