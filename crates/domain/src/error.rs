@@ -246,7 +246,9 @@ impl ErrorCode {
             | ExceptionNotFound | NotFound => 404,
             InsufficientStock | ReservationClosed | OrderNotCancellable | OrderStateConflict
             | IdempotencyKeyReused | InvoiceConflict | DuplicateEvent | StaleEvent
-            | ErpOrderHeld | FraudSuspected | PriceMismatch | BackorderOverdue | KeyNameTaken => 409,
+            | ErpOrderHeld | FraudSuspected | PriceMismatch | BackorderOverdue | KeyNameTaken => {
+                409
+            }
             ValidationFailed | QtyInvalid | DecimalInvalid | CurrencyInvalid | AddressInvalid
             | WarehouseUnknown | LocationNotInChannel | SkuNotOnOrder | QtyExceedsOrder
             | CustomerOnCreditHold | ReturnWindowClosed | MappingFailed | CurrencyMismatch

@@ -23,6 +23,7 @@ use crossdock_store::AnyStore;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::keys::ApiKeys;
 use crate::{AppState, StartError};
 
 /// A running hub. It stops when its [`Shutdown`] is triggered; [`Hub::stopped`] waits for that.
@@ -87,7 +88,21 @@ pub async fn run_with_store(
     let sender = deliver::start(store.clone(), &config.subscriptions, shutdown.clone())
         .map_err(crossdock_connectors::SetupError::from)?;
     workers.tasks.push(sender);
+    let connectors: Vec<String> = config.connectors.iter().map(|c| c.name.clone()).collect();
+    let keys = ApiKeys::load(store.clone(), config.server.key_rate_per_sec, connectors).await?;
+    workers
+        .tasks
+        .push(tokio::spawn(keys.clone().follow(shutdown.clone())));
     let addr = listener.local_addr()?;
+    if keys.any() {
+        tracing::info!(%addr, "every /v1 request needs an API key");
+    } else {
+        tracing::warn!(
+            %addr,
+            "protected mode: no API key exists, so only loopback clients are served; \
+             make one with `crossdock keys create`"
+        );
+    }
     let state = AppState {
         inventory: inventory.clone(),
         intake,
@@ -100,6 +115,7 @@ pub async fn run_with_store(
         bindings,
         subscriptions: Subscriptions::new(store),
         prices,
+        keys,
     };
     let app = crate::router(state, config.server.max_body_bytes);
     let limits = config.server.clone();

@@ -7,6 +7,7 @@
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::header;
+use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use crossdock_connectors::hooks::Hooks;
@@ -25,7 +26,9 @@ use serde_json::json;
 
 mod app;
 pub mod extract;
+pub mod gate;
 mod json_keys;
+pub mod keys;
 pub mod openapi;
 pub mod problem;
 pub mod server;
@@ -59,6 +62,14 @@ pub struct AppState {
     pub subscriptions: Subscriptions,
     /// Prices from the owner of pricing.
     pub prices: Prices,
+    /// The API keys the gate checks.
+    pub keys: keys::ApiKeys,
+}
+
+impl FromRef<AppState> for keys::ApiKeys {
+    fn from_ref(state: &AppState) -> Self {
+        state.keys.clone()
+    }
 }
 
 impl FromRef<AppState> for Subscriptions {
@@ -127,8 +138,9 @@ impl FromRef<AppState> for ErpStatuses {
     }
 }
 
-/// Every route, with the body limit applied.
+/// Every route, behind the gate, with the body limit applied.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    let gate = middleware::from_fn_with_state(state.keys.clone(), gate::check);
     Router::new()
         .merge(v1::router())
         .route("/healthz", get(healthz))
@@ -138,6 +150,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             Problem::new(ErrorCode::NotFound, "no such route")
                 .remediation("See /openapi.json for the routes this server has.")
         })
+        .layer(gate)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
 }

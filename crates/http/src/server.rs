@@ -20,11 +20,13 @@ use axum::Router;
 use crossdock_engine::Shutdown;
 use crossdock_engine::config::ServerConfig;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
+use tower::Service;
+
+use crate::gate::Peer;
 
 /// How long shutdown waits for open connections to finish their requests.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -64,8 +66,8 @@ pub async fn run(
             _ = shutdown.wait() => break,
             accepted = listener.accept() => accepted,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of descriptors, or a connection reset before it was taken: wait a
                 // moment rather than spin, and go on.
@@ -78,7 +80,11 @@ pub async fn run(
             tokio::spawn(refuse(stream));
             continue;
         };
-        let service = TowerToHyperService::new(app.clone());
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req| {
+            req.extensions_mut().insert(Peer(peer));
+            app.clone().call(req)
+        });
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);

@@ -57,6 +57,9 @@ pub struct ServerConfig {
     pub idle_timeout_ms: u64,
     /// Most connections open at once; one more is answered 503 `SERVER_BUSY` and closed.
     pub max_connections: usize,
+    /// Requests a second an API key made without `--rate-per-sec` may make; past it, 429
+    /// `RATE_LIMITED`.
+    pub key_rate_per_sec: u32,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +71,7 @@ impl Default for ServerConfig {
             body_timeout_ms: 30_000,
             idle_timeout_ms: 60_000,
             max_connections: 4_096,
+            key_rate_per_sec: 1_000,
         }
     }
 }

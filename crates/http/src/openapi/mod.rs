@@ -70,6 +70,9 @@ use crate::v1;
         v1::subscriptions::replay,
         v1::prices::set,
         v1::prices::list,
+        v1::keys::create,
+        v1::keys::list,
+        v1::keys::revoke,
     ),
     components(schemas(
         ItemIn,
@@ -78,6 +81,7 @@ use crate::v1;
         Reference,
         ItemSku,
         ErrorCode,
+        ScopeName,
         OrderState,
         JobState,
         ExceptionStatus,
@@ -96,6 +100,7 @@ struct ApiDoc;
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     shared_answers(&mut doc);
+    gate_answers(&mut doc);
     doc.to_string()
 });
 
@@ -153,6 +158,58 @@ fn shared_answers(doc: &mut Value) {
                     problem("The body is not sent as JSON (UNSUPPORTED_MEDIA_TYPE)")
                 });
             }
+        }
+    }
+}
+
+/// Adds what the gate asks and answers on each route that needs a key ([`crate::gate::access`]):
+/// the bearer scheme with the route's scope, 401, 403, and 429 with its headers.
+fn gate_answers(doc: &mut Value) {
+    use crate::gate::{Access, access};
+    doc["components"]["securitySchemes"] = json!({"bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key, cdk_…, from `crossdock keys create` or POST /v1/keys. While no key \
+            exists, loopback clients are served without one (protected mode)."
+    }});
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let method = axum::http::Method::from_bytes(method.to_uppercase().as_bytes());
+            let Some(Access::Needs(scope)) = method.ok().and_then(|m| access(&m, path)) else {
+                continue;
+            };
+            op["security"] = json!([{"bearer": [scope.as_str()]}]);
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            responses.insert(
+                "401".into(),
+                problem("UNAUTHENTICATED: no key, a malformed one, or one unknown or revoked"),
+            );
+            let forbidden = format!("FORBIDDEN_SCOPE: the key lacks {scope}");
+            match responses.get_mut("403") {
+                Some(own) => {
+                    let theirs = own["description"].as_str().unwrap_or_default();
+                    own["description"] = Value::String(format!("{theirs}; or {forbidden}"));
+                }
+                None => {
+                    responses.insert("403".into(), problem(&forbidden));
+                }
+            }
+            let mut limited =
+                problem("RATE_LIMITED: the key is over its rate; wait Retry-After seconds");
+            let int = json!({"schema": {"type": "integer", "minimum": 0}});
+            limited["headers"] = json!({
+                "Retry-After": int, "RateLimit-Limit": int, "RateLimit-Remaining": int,
+                "RateLimit-Reset": int,
+            });
+            responses.insert("429".into(), limited);
         }
     }
 }

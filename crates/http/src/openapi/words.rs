@@ -73,6 +73,10 @@ word!(
     ErrorCode => one_of(crossdock_domain::ErrorCode::ALL.iter().map(|c| c.as_str()))
 );
 word!(
+    /// What an API key may do.
+    ScopeName => one_of(crossdock_domain::Scope::ALL.iter().map(|s| s.as_str()))
+);
+word!(
     /// An order's canonical state.
     OrderState => one_of(crossdock_domain::order_state::OrderState::ALL.iter().map(|s| s.as_str()))
 );

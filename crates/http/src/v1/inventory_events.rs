@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::extract::Json;
+use crate::gate::CallerExt;
 use crate::openapi;
 use crate::problem::Problem;
 
@@ -45,6 +46,7 @@ struct EventsIn {
 )]
 async fn post_events(
     State(stock_events): State<StockEvents>,
+    caller: CallerExt,
     Json(body): Json<EventsIn>,
 ) -> Result<Json<Value>, Problem> {
     if body.events.len() > MAX_EVENTS {
@@ -54,7 +56,10 @@ async fn post_events(
         ))
         .remediation("Split the events into several calls."));
     }
-    let recorded = stock_events.record(body.events).await?;
+    // A key bound to a connector writes as it: `[ownership]` judges its events by that
+    // system whatever their `source` says.
+    let writer = caller.as_ref().and_then(|c| c.system.as_deref());
+    let recorded = stock_events.record_from(body.events, writer).await?;
     let rejected: Vec<Value> = recorded
         .rejected
         .into_iter()

@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod inventory_events;
 pub mod items;
 pub mod jobs;
+pub mod keys;
 pub mod orders;
 pub mod prices;
 pub mod reservations;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(bindings::router())
         .merge(prices::router())
         .merge(subscriptions::router())
+        .merge(keys::router())
 }
 
 /// The cursor to a list's next page: the last item's id when the page is full (there may

@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::extract::{Json, Query};
+use crate::gate::{self, CallerExt};
 use crate::openapi;
 use crate::problem::Problem;
 
@@ -58,13 +59,14 @@ impl From<PricesError> for Problem {
     request_body = PricesIn,
     responses(
         (status = 200, description = "How many prices were received and set (one a channel), and those refused by index", body = openapi::PricesResult),
-        (status = 403, description = "OWNERSHIP_VIOLATION: [ownership] pricing names another system; nothing was set", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "OWNERSHIP_VIOLATION: [ownership] pricing names another system; or FORBIDDEN_SCOPE: the key is bound to a system other than source; nothing was set", body = openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "VALIDATION_FAILED: no source, or no prices or more than 1,000; nothing was set", body = openapi::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
     )
 )]
 async fn set(
     State(prices): State<Prices>,
+    caller: CallerExt,
     Json(body): Json<PricesIn>,
 ) -> Result<Json<Value>, Problem> {
     if body.source.trim().is_empty() {
@@ -72,6 +74,7 @@ async fn set(
             "source: name the system the prices come from",
         ));
     }
+    gate::writes_as(&caller, &body.source)?;
     let received = body.prices.len();
     let done = prices.set(&body.source, body.prices).await?;
     let rejected: Vec<Value> = (done.rejected.into_iter())

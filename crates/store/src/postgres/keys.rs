@@ -35,7 +35,8 @@ impl crate::KeyStore for PgStore {
     }
 
     async fn mark_keys_used(&self, used: Vec<(String, Timestamp)>) -> Result<()> {
-        let (hashes, ats): (Vec<String>, Vec<i64>) = used.into_iter().map(|(h, t)| (h, t.0)).unzip();
+        let (hashes, ats): (Vec<String>, Vec<i64>) =
+            used.into_iter().map(|(h, t)| (h, t.0)).unzip();
         sqlx::query(
             "UPDATE api_keys k SET last_used_at = u.at FROM UNNEST($1::TEXT[], $2::BIGINT[]) \
              AS u(hash, at) WHERE k.hash = u.hash AND (k.last_used_at IS NULL OR k.last_used_at < u.at)",

@@ -8,9 +8,9 @@
 //! the log gap-free and visible in order.
 
 mod jobs;
+mod keys;
 mod orders;
 mod sql;
-mod keys;
 mod subscriptions;
 mod write;
 

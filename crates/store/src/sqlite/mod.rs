@@ -8,9 +8,9 @@
 //! thread pool.
 
 mod jobs;
+mod keys;
 mod orders;
 mod sql;
-mod keys;
 mod subscriptions;
 mod wal;
 mod writer;

@@ -29,7 +29,10 @@ pub async fn keys_are_made_named_once_marked_used_and_revoked(h: Harness) {
     );
     assert!(s.create_key(key("ops", "bbbbbbbb01")).await.unwrap());
     let all = s.keys().await.unwrap();
-    assert_eq!(all, vec![key("shop", "aaaaaaaa01"), key("ops", "bbbbbbbb01")]);
+    assert_eq!(
+        all,
+        vec![key("shop", "aaaaaaaa01"), key("ops", "bbbbbbbb01")]
+    );
 
     s.mark_keys_used(vec![
         ("aaaaaaaa01".into(), Timestamp(30)),
