@@ -13,6 +13,7 @@ mod checkout;
 mod demo;
 mod estate;
 mod fulfil;
+mod keys;
 mod mapping;
 mod report;
 mod restock;
@@ -51,6 +52,9 @@ enum Command {
     /// Work with bindings: our keys beside each connector's ids.
     #[command(subcommand)]
     Bindings(bindings::Command),
+    /// Make, list and revoke API keys.
+    #[command(subcommand)]
+    Keys(keys::Command),
     /// Run a flash sale against a simulated estate on a fresh embedded store, and report.
     Demo(demo::Args),
     /// Measure reservations/s and ATS reads/s against raw-insert baselines.
@@ -256,6 +260,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logs(false);
             let config = load(bindings::config_file(&command))?;
             bindings::run(command, config).await?;
+        }
+        Command::Keys(command) => {
+            init_logs(false);
+            let config = load(keys::config_file(&command))?;
+            keys::run(command, config).await?;
         }
         Command::Demo(args) => {
             init_logs(false);
