@@ -36,7 +36,8 @@ pub struct CreateArgs {
     /// Requests a second it may make (default: `[server] key_rate_per_sec`).
     #[arg(long)]
     rate_per_sec: Option<u32>,
-    /// The connector it writes as: `[ownership]` applies to it.
+    /// The system it writes as (a connector, a configured system, or an owner named in
+    /// `[ownership]`): `[ownership]` applies to it.
     #[arg(long)]
     system: Option<String>,
 }
@@ -75,8 +76,6 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         .context("cannot open the store")?;
     match command {
         Command::Create(args) => {
-            let connectors: Vec<String> =
-                config.connectors.iter().map(|c| c.name.clone()).collect();
             let mut scopes: Vec<Scope> = args.scopes.into_iter().flatten().collect();
             scopes.sort();
             scopes.dedup();
@@ -86,7 +85,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 rate_per_sec: args.rate_per_sec,
                 system: args.system,
             };
-            let (key, kept) = match keys::create(&store, new, &connectors).await {
+            let (key, kept) = match keys::create(&store, new, &config.writers()).await {
                 Ok(made) => made,
                 Err(KeyError::Store(e)) => return Err(e).context("cannot write the key"),
                 Err(e) => bail!("{e}"),

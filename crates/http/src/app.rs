@@ -88,8 +88,12 @@ pub async fn run_with_store(
     let sender = deliver::start(store.clone(), &config.subscriptions, shutdown.clone())
         .map_err(crossdock_connectors::SetupError::from)?;
     workers.tasks.push(sender);
-    let connectors: Vec<String> = config.connectors.iter().map(|c| c.name.clone()).collect();
-    let keys = ApiKeys::load(store.clone(), config.server.key_rate_per_sec, connectors).await?;
+    let keys = ApiKeys::load(
+        store.clone(),
+        config.server.key_rate_per_sec,
+        config.writers(),
+    )
+    .await?;
     workers
         .tasks
         .push(tokio::spawn(keys.clone().follow(shutdown.clone())));

@@ -63,7 +63,7 @@ pub fn hash(key: &str) -> String {
 }
 
 /// Makes a key in `store`: returns the key itself (to show once) and what was kept.
-/// `connectors` are the connectors a key may write as.
+/// `connectors` are the systems a key may write as ([`crossdock_engine::Config::writers`]).
 pub async fn create(
     store: &AnyStore,
     new: NewKey,
@@ -119,7 +119,7 @@ fn check(new: &NewKey, connectors: &[String]) -> Result<(), KeyError> {
         && !connectors.contains(system)
     {
         return Err(KeyError::Invalid(format!(
-            "system: no connector named `{system}` (the configuration has: {})",
+            "system: `{system}` is no connector, configured system or owner (the configuration has: {})",
             if connectors.is_empty() {
                 "none".to_string()
             } else {
@@ -261,7 +261,7 @@ struct Inner {
 
 impl ApiKeys {
     /// The keys in `store`, read once now; keys without a rate get `default_rate`, and a
-    /// key may be bound to one of `connectors`.
+    /// key may be bound to one of `connectors` (the systems writes come from).
     pub async fn load(
         store: AnyStore,
         default_rate: u32,

@@ -146,6 +146,29 @@ impl Ownership {
 }
 
 impl Config {
+    /// The systems a write can come from, and so an API key can write as: each connector,
+    /// each configured system (`erp`, `wms`…), and each owner `[ownership]` names; sorted.
+    pub fn writers(&self) -> Vec<String> {
+        let o = &self.ownership;
+        let mut names: Vec<String> = self.connectors.iter().map(|c| c.name.clone()).collect();
+        for role in ["erp", "wms", "payment", "fraud", "tax", "storefront"] {
+            if self.system(role).is_some() {
+                names.push(role.to_string());
+            }
+        }
+        let singles = [&o.item_master, &o.pricing, &o.shipments, &o.invoices];
+        names.extend(singles.into_iter().flatten().cloned());
+        for owners in [&o.inventory, &o.orders].into_iter().flatten() {
+            match owners {
+                Owners::All(owner) => names.push(owner.clone()),
+                Owners::By(by) => names.extend(by.values().cloned()),
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// Checks `[ownership]`: every location and channel it names is configured, and no owner
     /// is empty.
     pub(super) fn check_ownership(&self) -> Result<(), ConfigError> {
