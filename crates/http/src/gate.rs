@@ -263,6 +263,27 @@ mod tests {
     }
 
     #[test]
+    fn every_documented_route_is_in_the_table_and_documents_its_scope() {
+        let doc: serde_json::Value = serde_json::from_str(crate::openapi::document()).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.len() > 30);
+        for (path, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let needs = access(&m, path).unwrap_or_else(|| panic!("{method} {path}"));
+                let security = &op["security"][0]["bearer"][0];
+                match needs {
+                    Access::Needs(scope) => {
+                        assert_eq!(security, scope.as_str(), "{method} {path}");
+                        assert!(op["responses"]["429"]["headers"]["Retry-After"].is_object());
+                    }
+                    Access::Open | Access::Signed => assert!(security.is_null(), "{path}"),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn bearer_reads_the_scheme_in_any_case() {
         let with = |v: &str| {
             let mut h = HeaderMap::new();

@@ -117,7 +117,10 @@ pub async fn spawn_app_tuned(
         )
     };
     let shutdown = Shutdown::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // On the configured address's interface (loopback unless a test says otherwise), on a
+    // port of its own.
+    let at = std::net::SocketAddr::new(config.server.listen.ip(), 0);
+    let listener = tokio::net::TcpListener::bind(at).await.unwrap();
     let hub = crossdock_http::run_with_store(&config, store.clone(), listener, shutdown.clone())
         .await
         .unwrap();
@@ -132,6 +135,35 @@ pub async fn spawn_app_tuned(
 }
 
 impl App {
+    /// The same server, every request carrying `key` as `Authorization: Bearer`.
+    pub fn keyed(&self, key: &str) -> App {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let bearer = format!("Bearer {key}").parse().unwrap();
+        headers.insert(reqwest::header::AUTHORIZATION, bearer);
+        let http = crossdock_connectors::tls::builder().default_headers(headers);
+        self.through(self.base.clone(), http.build().unwrap())
+    }
+
+    /// The same server, reached at `base` with `http`.
+    pub fn through(&self, base: String, http: reqwest::Client) -> App {
+        App {
+            base,
+            http,
+            ..self.clone()
+        }
+    }
+
+    /// Makes a key with `scopes` (and `extra` fields) through `POST /v1/keys`; its `cdk_…`.
+    pub async fn make_key(&self, name: &str, scopes: &[&str], extra: Value) -> String {
+        let mut body = json!({"name": name, "scopes": scopes});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().cloned().unwrap_or_default());
+        let (status, made) = self.post("/v1/keys", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        made["key"].as_str().unwrap().to_string()
+    }
+
     /// The order once it reaches `state` (or as it stands after 15 s).
     pub async fn wait_for_state(&self, id: &str, state: &str) -> Value {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
