@@ -127,7 +127,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let inventory = hub.inventory().clone();
     println!("crossdock demo: hub on {base}, store {}", args.db.display());
 
-    let http = crossdock_connectors::tls::builder().build()?;
+    let http = keyed_client(&base).await?;
     let items: Vec<Value> = skus.iter().map(|s| json!({"sku": s})).collect();
     post(&http, &format!("{base}/v1/items"), json!({"items": items})).await?;
     let seeded = post(
@@ -502,6 +502,28 @@ async fn shop(
             }
         }
     }
+}
+
+/// Makes the demo's API key (in protected mode: no key exists yet and the demo is on
+/// loopback) and a client that sends it with every call.
+async fn keyed_client(base: &str) -> anyhow::Result<reqwest::Client> {
+    let open = crossdock_connectors::tls::builder().build()?;
+    let body = json!({"name": "demo", "scopes": ["admin"], "rate_per_sec": 1_000_000});
+    let made = post(&open, &format!("{base}/v1/keys"), body).await?;
+    let key = made["key"].as_str().context("POST /v1/keys gave no key")?;
+    println!(
+        "API key demo ({}…, admin) made with POST /v1/keys; every call below carries it \
+         (on a hub of your own: crossdock keys create --name NAME --scopes …)",
+        made["prefix"].as_str().unwrap_or_default()
+    );
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {key}").parse()?,
+    );
+    Ok(crossdock_connectors::tls::builder()
+        .default_headers(headers)
+        .build()?)
 }
 
 async fn post(http: &reqwest::Client, url: &str, body: Value) -> anyhow::Result<Value> {

@@ -47,9 +47,7 @@ async fn phase(
         .context("open sqlite")?;
     let (hub, shutdown) = crate::bench::start_hub(AnyStore::Sqlite(store)).await?;
     let base = hub.base_url();
-    let client = crossdock_connectors::tls::builder()
-        .pool_max_idle_per_host(64)
-        .build()?;
+    let client = crate::bench::client(64)?;
     let stop = Arc::new(AtomicBool::new(false));
     let (orders, reads) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let mut tasks = Vec::new();

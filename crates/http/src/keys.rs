@@ -62,6 +62,16 @@ pub fn hash(key: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A new key: `cdk_` and 192 bits from the system's random source, in hex.
+pub fn generate() -> String {
+    let mut bytes = [0u8; 24];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system's random source works");
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{PREFIX}{secret}")
+}
+
 /// Makes a key in `store`: returns the key itself (to show once) and what was kept.
 /// `connectors` are the systems a key may write as ([`crossdock_engine::Config::writers`]).
 pub async fn create(
@@ -70,12 +80,7 @@ pub async fn create(
     connectors: &[String],
 ) -> Result<(String, StoredKey), KeyError> {
     check(&new, connectors)?;
-    let mut bytes = [0u8; 24];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| KeyError::Invalid("the system's random source failed".into()))?;
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let key = format!("{PREFIX}{secret}");
+    let key = generate();
     let stored = StoredKey {
         name: new.name.clone(),
         hash: hash(&key),

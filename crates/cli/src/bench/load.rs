@@ -4,9 +4,7 @@ use super::*;
 
 /// GET availability over `connections` keep-alive connections for `secs`.
 pub(super) async fn ats_http(base: &str, connections: usize, secs: u64) -> anyhow::Result<Row> {
-    let client = crossdock_connectors::tls::builder()
-        .pool_max_idle_per_host(connections)
-        .build()?;
+    let client = super::client(connections)?;
     let deadline = Instant::now() + Duration::from_secs(secs);
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -113,9 +111,7 @@ pub(super) async fn post_raw(
     expect: reqwest::StatusCode,
     taken: fn(&serde_json::Value) -> bool,
 ) -> anyhow::Result<Row> {
-    let client = crossdock_connectors::tls::builder()
-        .pool_max_idle_per_host(connections)
-        .build()?;
+    let client = super::client(connections)?;
     let url = format!("{base}{path}");
     let (next, request) = (Arc::new(AtomicU64::new(0)), Arc::new(request));
     let pb = bar(n, label);
