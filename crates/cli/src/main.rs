@@ -216,7 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             });
             let hub = crossdock_http::run(&config, listener, shutdown.clone()).await?;
             tracing::info!(
-                addr = %hub.addr(),
+                url = %hub.base_url(),
                 backend = hub.store().backend(),
                 runners = hub.workers().tasks.len(),
                 "crossdock serving"

@@ -31,6 +31,7 @@ pub struct Hub {
     inventory: Inventory,
     workers: Workers,
     addr: SocketAddr,
+    scheme: &'static str,
     server: JoinHandle<std::io::Result<()>>,
 }
 
@@ -52,6 +53,7 @@ pub async fn run_with_store(
     listener: TcpListener,
     shutdown: Shutdown,
 ) -> Result<Hub, StartError> {
+    let tls = crate::server::tls(&config.server).map_err(StartError::Tls)?;
     let inventory = Inventory::start(
         config.estate()?,
         config.inventory.clone(),
@@ -123,12 +125,16 @@ pub async fn run_with_store(
     };
     let app = crate::router(state, config.server.max_body_bytes);
     let limits = config.server.clone();
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let server =
-        tokio::spawn(async move { crate::server::run(listener, app, &limits, shutdown).await });
+        tokio::spawn(
+            async move { crate::server::run(listener, app, &limits, tls, shutdown).await },
+        );
     Ok(Hub {
         inventory,
         workers,
         addr,
+        scheme,
         server,
     })
 }
@@ -149,9 +155,9 @@ impl Hub {
         self.addr
     }
 
-    /// The API's base URL, `http://host:port`.
+    /// The API's base URL, `http://host:port` (`https://` with `server.tls_cert`).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The job runners.

@@ -216,6 +216,9 @@ pub enum StartError {
     /// A connector's webhooks could not be set up (its secret, its mappings).
     #[error("cannot take webhooks in: {0}")]
     Hooks(#[from] crossdock_connectors::hooks::HookSetupError),
+    /// The listener's certificate or key could not be read or used.
+    #[error("cannot serve HTTPS: {0}")]
+    Tls(String),
     /// The listener failed.
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),

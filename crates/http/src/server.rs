@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -24,6 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
+use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
 use crate::gate::Peer;
@@ -48,11 +50,13 @@ fn busy() -> String {
 #[derive(Debug, Clone, Copy)]
 pub struct BodyTimeout(pub Duration);
 
-/// Serves `app` on `listener` until `shutdown`, within `limits`.
+/// Serves `app` on `listener` until `shutdown`, within `limits`, over TLS when `tls` is
+/// given.
 pub async fn run(
     listener: TcpListener,
     app: Router,
     limits: &ServerConfig,
+    tls: Option<TlsAcceptor>,
     shutdown: Shutdown,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -80,26 +84,19 @@ pub async fn run(
             tokio::spawn(refuse(stream));
             continue;
         };
-        let app = app.clone();
-        let service = hyper::service::service_fn(move |mut req| {
-            req.extensions_mut().insert(Peer(peer));
-            app.clone().call(req)
-        });
-        let shutdown = shutdown.clone();
+        let (app, shutdown, tls) = (app.clone(), shutdown.clone(), tls.clone());
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            let io = TokioIo::new(IdleIo::new(stream, idle));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(header)
-                .serve_connection(io, service);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = shutdown.wait() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
-                }
+            match tls {
+                None => serve(IdleIo::new(stream, idle), app, peer, header, shutdown).await,
+                // The handshake runs on the header clock: a client that never finishes it
+                // is dropped.
+                Some(acceptor) => match tokio::time::timeout(header, acceptor.accept(stream)).await
+                {
+                    Ok(Ok(tls)) => serve(IdleIo::new(tls, idle), app, peer, header, shutdown).await,
+                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake too slow"),
+                },
             }
             drop(slot);
         });
@@ -112,6 +109,56 @@ pub async fn run(
         tracing::warn!("connections still open after the drain limit; closing them");
     }
     Ok(())
+}
+
+/// Serves HTTP/1.1 on one connection until it closes, or until `shutdown` (then the request
+/// in flight is finished first). Each request carries the [`Peer`] it came from.
+async fn serve<I>(io: I, app: Router, peer: SocketAddr, header: Duration, shutdown: Shutdown)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut req| {
+        req.extensions_mut().insert(Peer(peer));
+        app.clone().call(req)
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header)
+        .serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = shutdown.wait() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// The TLS acceptor `server.tls_cert` and `server.tls_key` make; none when they are unset.
+pub fn tls(limits: &ServerConfig) -> Result<Option<TlsAcceptor>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (Some(cert), Some(key)) = (&limits.tls_cert, &limits.tls_key) else {
+        return Ok(None);
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect())
+        .map_err(|e| format!("server.tls_cert {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "server.tls_cert {}: holds no certificate",
+            cert.display()
+        ));
+    }
+    let private = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("server.tls_key {}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, private))
+        .map_err(|e| format!("server.tls_cert and server.tls_key do not make a TLS server: {e}"))?;
+    Ok(Some(TlsAcceptor::from(Arc::new(config))))
 }
 
 /// Answers a connection past the cap and closes it.

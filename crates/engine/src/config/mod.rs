@@ -195,9 +195,15 @@ impl Config {
         Ok(config)
     }
 
-    /// Reads connectors' mapping files from `dir` when written relative: a mapping is
-    /// written relative to the configuration file.
+    /// Reads connectors' mapping files and the listener's TLS files from `dir` when written
+    /// relative: they are written relative to the configuration file.
     pub fn relative_to(&mut self, dir: &Path) {
+        let tls = [&mut self.server.tls_cert, &mut self.server.tls_key];
+        for p in tls.into_iter().flatten() {
+            if p.is_relative() {
+                *p = dir.join(&*p);
+            }
+        }
         for c in &mut self.connectors {
             for p in c.mappings.values_mut() {
                 if p.is_relative() {
@@ -246,6 +252,18 @@ impl Config {
         }
         if self.inventory.max_batch == 0 {
             return Err(invalid("inventory.max_batch", "must be at least 1"));
+        }
+        if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
+            return Err(invalid(
+                "server.tls_cert",
+                "set server.tls_cert and server.tls_key together (PEM files), or neither",
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.server.key_rate_per_sec) {
+            return Err(invalid(
+                "server.key_rate_per_sec",
+                "must be from 1 to 1000000",
+            ));
         }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));

@@ -60,6 +60,11 @@ pub struct ServerConfig {
     /// Requests a second an API key made without `--rate-per-sec` may make; past it, 429
     /// `RATE_LIMITED`.
     pub key_rate_per_sec: u32,
+    /// The listener's certificate chain (PEM); with `tls_key`, the API is served over
+    /// HTTPS only.
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The private key of `tls_cert` (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +77,8 @@ impl Default for ServerConfig {
             idle_timeout_ms: 60_000,
             max_connections: 4_096,
             key_rate_per_sec: 1_000,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
