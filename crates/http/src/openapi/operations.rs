@@ -188,23 +188,8 @@ pub(crate) struct Subscription {
 
 #[derive(ToSchema)]
 pub(crate) struct SubscriptionCreated {
-    /// `sub_…`
-    id: String,
-    url: String,
-    event_types: Vec<EventType>,
-    #[schema(format = DateTime)]
-    created_at: String,
-    /// the event log has been followed for it up to this sequence number
-    cursor: i64,
-    /// when an endpoint's 410 Gone disabled it (a replay enables it again)
-    #[schema(format = DateTime, required = true)]
-    disabled_at: Option<String>,
-    #[schema(required = true)]
-    disabled_reason: Option<String>,
-    /// deliveries not yet made: due, or waiting out a retry
-    pending: i64,
-    /// deliveries given up on after the schedule's last attempt
-    failed: i64,
+    #[serde(flatten)]
+    subscription: Subscription,
     /// `whsec_…`: deliveries are signed with it by the Standard Webhooks scheme. Given here only, once.
     secret: String,
 }
