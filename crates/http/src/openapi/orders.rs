@@ -91,7 +91,8 @@ pub(crate) enum IntakeAnswerState {
 }
 
 #[derive(ToSchema)]
-pub(crate) struct IntakeAnswerLinesAllocations {
+/// Where a line's units are held.
+pub(crate) struct LineAllocation {
     #[schema(nullable = false)]
     location: Option<String>,
     #[schema(nullable = false)]
@@ -99,7 +100,9 @@ pub(crate) struct IntakeAnswerLinesAllocations {
 }
 
 #[derive(ToSchema)]
-pub(crate) struct IntakeAnswerLines {
+/// An order line as intake answers it and an order shows it: routed and reserved, or
+/// what is available when it could not be.
+pub(crate) struct OrderLine {
     #[schema(nullable = false)]
     line: Option<i64>,
     #[schema(nullable = false)]
@@ -108,7 +111,7 @@ pub(crate) struct IntakeAnswerLines {
     qty: Option<i64>,
     reservation_id: Option<String>,
     #[schema(inline, nullable = false)]
-    allocations: Option<Vec<IntakeAnswerLinesAllocations>>,
+    allocations: Option<Vec<LineAllocation>>,
     available: Option<i64>,
 }
 
@@ -127,31 +130,9 @@ pub(crate) struct IntakeAnswer {
     #[schema(nullable = false)]
     code: Option<String>,
     #[schema(inline, nullable = false)]
-    lines: Option<Vec<IntakeAnswerLines>>,
+    lines: Option<Vec<OrderLine>>,
     #[schema(format = DateTime, nullable = false)]
     created_at: Option<String>,
-}
-
-#[derive(ToSchema)]
-pub(crate) struct OrderLinesAllocations {
-    #[schema(nullable = false)]
-    location: Option<String>,
-    #[schema(nullable = false)]
-    qty: Option<i64>,
-}
-
-#[derive(ToSchema)]
-pub(crate) struct OrderLines {
-    #[schema(nullable = false)]
-    line: Option<i64>,
-    #[schema(nullable = false)]
-    sku: Option<String>,
-    #[schema(nullable = false)]
-    qty: Option<i64>,
-    reservation_id: Option<String>,
-    #[schema(inline, nullable = false)]
-    allocations: Option<Vec<OrderLinesAllocations>>,
-    available: Option<i64>,
 }
 
 #[derive(ToSchema)]
@@ -182,7 +163,7 @@ pub(crate) struct Order {
     #[schema(nullable = false)]
     order: Option<CanonicalOrder>,
     #[schema(inline, nullable = false)]
-    lines: Option<Vec<OrderLines>>,
+    lines: Option<Vec<OrderLine>>,
     #[schema(inline, nullable = false)]
     history: Option<Vec<OrderHistory>>,
     #[schema(format = DateTime, nullable = false)]
