@@ -184,7 +184,7 @@ async fn openapi_json() -> impl IntoResponse {
     path = "/readyz",
     responses(
         (status = 200, description = "Ready", body = openapi::Readiness),
-        (status = 503, description = "Store unavailable", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable"),
     )
 )]
 async fn readyz(State(inv): State<Inventory>) -> impl IntoResponse {

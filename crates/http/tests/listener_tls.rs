@@ -95,7 +95,9 @@ async fn files_that_make_no_tls_server_stop_the_start_naming_them() {
         crossdock_store::sqlite::remove_files(&path);
     }
     let half = Config::parse(&EXAMPLE.replace("[server]\n", "[server]\ntls_cert = \"hub.crt\"\n"));
-    let e = half.expect_err("a cert without a key is refused").to_string();
+    let e = half
+        .expect_err("a cert without a key is refused")
+        .to_string();
     assert!(e.contains("server.tls_key"), "{e}");
     std::fs::remove_dir_all(cert.parent().unwrap()).unwrap();
 }

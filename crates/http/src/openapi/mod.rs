@@ -75,6 +75,7 @@ use crate::v1;
         v1::keys::revoke,
     ),
     components(schemas(
+        Problem,
         ItemIn,
         StockEventIn,
         NonBlank,
@@ -101,6 +102,7 @@ static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     shared_answers(&mut doc);
     gate_answers(&mut doc);
+    problems(&mut doc);
     doc.to_string()
 });
 
@@ -114,6 +116,29 @@ fn problem(description: &str) -> Value {
         "description": description,
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     })
+}
+
+/// Gives every error answer described without a body the problem+json body: every error is
+/// one, so the handlers' `#[utoipa::path]`s name only the status and what it means.
+fn problems(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let ops = paths.values_mut().filter_map(Value::as_object_mut);
+    for op in ops.flat_map(|item| item.values_mut()) {
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (status, answer) in responses.iter_mut() {
+            if status.as_str() >= "400" && answer.get("content").is_none() {
+                let description = answer["description"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                *answer = problem(&description);
+            }
+        }
+    }
 }
 
 /// Adds what the extractors answer on every `/v1` route: 400 for a query parameter the

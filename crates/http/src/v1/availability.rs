@@ -67,8 +67,8 @@ fn channel_out<'a>(sku: Option<&'a str>, a: &'a ChannelAvailability) -> ChannelO
     params(("sku" = String, Path), ChannelParam),
     responses(
         (status = 200, description = "Availability", body = openapi::Availability),
-        (status = 404, description = "SKU_UNKNOWN or CHANNEL_UNKNOWN", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "SKU_UNKNOWN or CHANNEL_UNKNOWN"),
+        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)"),
     )
 )]
 async fn sku_availability(
@@ -128,9 +128,9 @@ struct QueryIn {
     request_body = QueryIn,
     responses(
         (status = 200, description = "Figures per SKU, and SKUs not in the item master", body = openapi::AvailabilityList),
-        (status = 404, description = "CHANNEL_UNKNOWN", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "CHANNEL_UNKNOWN"),
+        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)"),
     )
 )]
 async fn query(

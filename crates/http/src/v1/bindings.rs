@@ -64,8 +64,8 @@ impl From<BindingsError> for Problem {
     request_body = BindingsIn,
     responses(
         (status = 200, description = "How many were received and how many changed", body = openapi::BindingsResult),
-        (status = 422, description = "VALIDATION_FAILED: a binding names no configured connector or holds a key that is not plain text (each by index under errors); nothing was set", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED: a binding names no configured connector or holds a key that is not plain text (each by index under errors); nothing was set"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)"),
     )
 )]
 async fn put(
@@ -102,9 +102,9 @@ struct Params {
     params(Params),
     responses(
         (status = 200, description = "A page of bindings", body = openapi::BindingPage),
-        (status = 404, description = "NOT_FOUND (no connector of that name is configured)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED (kind or limit out of range)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND (no connector of that name is configured)"),
+        (status = 422, description = "VALIDATION_FAILED (kind or limit out of range)"),
+        (status = 503, description = "Store unavailable (STORE_UNAVAILABLE)"),
     )
 )]
 async fn list(

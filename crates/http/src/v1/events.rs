@@ -46,7 +46,7 @@ struct Params {
     params(Params),
     responses(
         (status = 200, description = "A page of events", body = openapi::EventPage),
-        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)"),
     )
 )]
 async fn list(

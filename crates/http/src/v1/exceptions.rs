@@ -54,7 +54,7 @@ struct Params {
     params(Params),
     responses(
         (status = 200, description = "Exceptions", body = openapi::ExceptionPage),
-        (status = 422, description = "VALIDATION_FAILED", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED"),
     )
 )]
 async fn list(
@@ -111,7 +111,7 @@ fn found(id: &str, e: Option<Exception>) -> Result<Json<Value>, Problem> {
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "The exception", body = openapi::Exception),
-        (status = 404, description = "EXCEPTION_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "EXCEPTION_NOT_FOUND"),
     )
 )]
 async fn show(
@@ -140,8 +140,8 @@ struct RetryBody {
     request_body(content = Option<RetryBody>),
     responses(
         (status = 200, description = "status retrying", body = openapi::Exception),
-        (status = 404, description = "EXCEPTION_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED (the body is not {\"payload\": {…}})", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "EXCEPTION_NOT_FOUND"),
+        (status = 422, description = "VALIDATION_FAILED (the body is not {\"payload\": {…}})"),
     )
 )]
 async fn retry(
@@ -178,7 +178,7 @@ async fn retry(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "status resolved", body = openapi::Exception),
-        (status = 404, description = "EXCEPTION_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "EXCEPTION_NOT_FOUND"),
     )
 )]
 async fn resolve(
@@ -199,8 +199,8 @@ async fn resolve(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "The resolved exception and the cancelled order", body = openapi::OrderCancelled),
-        (status = 404, description = "EXCEPTION_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "ORDER_NOT_CANCELLABLE", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "EXCEPTION_NOT_FOUND"),
+        (status = 409, description = "ORDER_NOT_CANCELLABLE"),
     )
 )]
 async fn cancel_order(

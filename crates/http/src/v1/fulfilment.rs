@@ -37,9 +37,9 @@ pub fn router() -> Router<AppState> {
     request_body = openapi::ErpStatusIn,
     responses(
         (status = 200, description = "applied", body = openapi::ErpStatusAnswer),
-        (status = 404, description = "ORDER_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "ORDER_NOT_CANCELLABLE (cancelled in the ERP after it shipped; the status is recorded), ORDER_STATE_CONFLICT (the order moved on meanwhile)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED, MAPPING_FAILED (the status is not in [erp] statuses)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "ORDER_NOT_FOUND"),
+        (status = 409, description = "ORDER_NOT_CANCELLABLE (cancelled in the ERP after it shipped; the status is recorded), ORDER_STATE_CONFLICT (the order moved on meanwhile)"),
+        (status = 422, description = "VALIDATION_FAILED, MAPPING_FAILED (the status is not in [erp] statuses)"),
     )
 )]
 async fn erp_status(
@@ -88,9 +88,9 @@ async fn erp_status(
     responses(
         (status = 201, description = "recorded", body = openapi::FulfilmentAnswer),
         (status = 200, description = "the same shipment again (duplicate: true)", body = openapi::FulfilmentAnswer),
-        (status = 404, description = "ORDER_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "ORDER_STATE_CONFLICT (not yet in the ERP, or already shipped)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED, WAREHOUSE_UNKNOWN, SKU_NOT_ON_ORDER, QTY_EXCEEDS_ORDER, QTY_INVALID, WAREHOUSE_MISMATCH (from a location the order holds nothing at; the parcel is kept in the exception queue)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "ORDER_NOT_FOUND"),
+        (status = 409, description = "ORDER_STATE_CONFLICT (not yet in the ERP, or already shipped)"),
+        (status = 422, description = "VALIDATION_FAILED, WAREHOUSE_UNKNOWN, SKU_NOT_ON_ORDER, QTY_EXCEEDS_ORDER, QTY_INVALID, WAREHOUSE_MISMATCH (from a location the order holds nothing at; the parcel is kept in the exception queue)"),
     )
 )]
 async fn shipment(
@@ -115,9 +115,9 @@ async fn shipment(
     responses(
         (status = 201, description = "recorded", body = openapi::FulfilmentAnswer),
         (status = 200, description = "the same invoice again (duplicate: true)", body = openapi::FulfilmentAnswer),
-        (status = 404, description = "ORDER_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "ORDER_STATE_CONFLICT (not shipped), INVOICE_CONFLICT (the invoice_id was recorded with another amount, currency or order)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED, DECIMAL_INVALID, CURRENCY_INVALID, CURRENCY_MISMATCH (another currency than the order's)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "ORDER_NOT_FOUND"),
+        (status = 409, description = "ORDER_STATE_CONFLICT (not shipped), INVOICE_CONFLICT (the invoice_id was recorded with another amount, currency or order)"),
+        (status = 422, description = "VALIDATION_FAILED, DECIMAL_INVALID, CURRENCY_INVALID, CURRENCY_MISMATCH (another currency than the order's)"),
     )
 )]
 async fn invoice(
@@ -142,9 +142,9 @@ async fn invoice(
     request_body = openapi::ReturnIn,
     responses(
         (status = 201, description = "opened, with rma_id and window_closes", body = openapi::FulfilmentAnswer),
-        (status = 404, description = "ORDER_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "ORDER_STATE_CONFLICT (nothing shipped)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "RETURN_WINDOW_CLOSED, SKU_NOT_ON_ORDER, QTY_EXCEEDS_ORDER, VALIDATION_FAILED", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "ORDER_NOT_FOUND"),
+        (status = 409, description = "ORDER_STATE_CONFLICT (nothing shipped)"),
+        (status = 422, description = "RETURN_WINDOW_CLOSED, SKU_NOT_ON_ORDER, QTY_EXCEEDS_ORDER, VALIDATION_FAILED"),
         (status = 200, description = "the same return_ref again (duplicate: true, the same rma_id)", body = openapi::FulfilmentAnswer),
     )
 )]

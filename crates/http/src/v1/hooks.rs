@@ -65,9 +65,9 @@ fn problem(hooks: &Hooks, e: HookError) -> Problem {
     request_body = openapi::AnyValue,
     responses(
         (status = 200, description = "taken, ignored, or parked", body = openapi::HookAnswer),
-        (status = 401, description = "SIGNATURE_INVALID (missing, malformed, stale or not matching the body; the delivery is kept, see /v1/hooks/{connector}/rejections)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND (no connector of that name takes webhooks)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "STORE_UNAVAILABLE (nothing was taken in; the sender delivers again)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "SIGNATURE_INVALID (missing, malformed, stale or not matching the body; the delivery is kept, see /v1/hooks/{connector}/rejections)"),
+        (status = 404, description = "NOT_FOUND (no connector of that name takes webhooks)"),
+        (status = 503, description = "STORE_UNAVAILABLE (nothing was taken in; the sender delivers again)"),
     )
 )]
 async fn receive(
@@ -101,8 +101,8 @@ struct Params {
     params(("connector" = String, Path, description = "a shopify or standard_webhooks connector's name under [[connectors]]"), Params),
     responses(
         (status = 200, description = "The rejections", body = openapi::HookRejectionPage),
-        (status = 404, description = "NOT_FOUND (no connector of that name takes webhooks)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED (limit out of range)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND (no connector of that name takes webhooks)"),
+        (status = 422, description = "VALIDATION_FAILED (limit out of range)"),
     )
 )]
 async fn rejections(

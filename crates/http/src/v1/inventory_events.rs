@@ -40,8 +40,8 @@ struct EventsIn {
     request_body = EventsIn,
     responses(
         (status = 200, description = "What happened to each event", body = openapi::EventsResult),
-        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)"),
     )
 )]
 async fn post_events(

@@ -37,8 +37,8 @@ struct ItemsIn {
     request_body = ItemsIn,
     responses(
         (status = 200, description = "Counts and per-index rejections", body = openapi::ItemsResult),
-        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)"),
     )
 )]
 async fn upsert_items(

@@ -41,7 +41,7 @@ struct RetryParams {
     params(RetryParams),
     responses(
         (status = 200, description = "How many jobs were made due", body = openapi::JobsRetried),
-        (status = 422, description = "Not a known system", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a known system"),
     )
 )]
 async fn retry(
@@ -87,7 +87,7 @@ struct Params {
     params(Params),
     responses(
         (status = 200, description = "Jobs, oldest due first", body = openapi::JobPage),
-        (status = 422, description = "VALIDATION_FAILED", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED"),
     )
 )]
 async fn list(

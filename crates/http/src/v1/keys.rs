@@ -116,9 +116,9 @@ pub(crate) struct KeyList {
     request_body = NewIn,
     responses(
         (status = 201, description = "The key (given only here) and what is kept of it", body = Created),
-        (status = 409, description = "KEY_NAME_TAKEN: a live key has the name", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED: a bad name, no scope or one that is none, a rate out of range, or a system that is no connector", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "KEY_NAME_TAKEN: a live key has the name"),
+        (status = 422, description = "VALIDATION_FAILED: a bad name, no scope or one that is none, a rate out of range, or a system that is no connector"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)"),
     )
 )]
 async fn create(State(keys): State<ApiKeys>, Json(body): Json<NewIn>) -> Result<Response, Problem> {
@@ -150,7 +150,7 @@ async fn create(State(keys): State<ApiKeys>, Json(body): Json<NewIn>) -> Result<
     path = "/v1/keys",
     responses(
         (status = 200, description = "The keys", body = KeyList),
-        (status = 503, description = "Store unavailable (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable (STORE_UNAVAILABLE)"),
     )
 )]
 async fn list(State(keys): State<ApiKeys>, _: Query<NoParams>) -> Result<Json<KeyList>, Problem> {
@@ -166,8 +166,8 @@ async fn list(State(keys): State<ApiKeys>, _: Query<NoParams>) -> Result<Json<Ke
     params(("name" = String, Path)),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 404, description = "NOT_FOUND: no live key has the name", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND: no live key has the name"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)"),
     )
 )]
 async fn revoke(

@@ -106,9 +106,9 @@ fn answer(id: &str, response: JsonText, replayed: bool, correlation_id: &str) ->
     request_body = openapi::CanonicalOrder,
     responses(
         (status = 201, description = "Taken in (or replayed)", body = openapi::IntakeAnswer, headers(("Location" = String), ("Idempotent-Replayed" = String), ("X-Correlation-Id" = String))),
-        (status = 409, description = "IDEMPOTENCY_KEY_REUSED, with `order_id` and `key`", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED and per-field codes; CUSTOMER_ON_CREDIT_HOLD (channels with credit_check = \"sync\"); nothing stored", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "STORE_UNAVAILABLE", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "IDEMPOTENCY_KEY_REUSED, with `order_id` and `key`"),
+        (status = 422, description = "VALIDATION_FAILED and per-field codes; CUSTOMER_ON_CREDIT_HOLD (channels with credit_check = \"sync\"); nothing stored"),
+        (status = 503, description = "STORE_UNAVAILABLE"),
     )
 )]
 async fn create(
@@ -161,7 +161,7 @@ fn intake_problem(e: IntakeError) -> Problem {
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "The order", body = openapi::Order),
-        (status = 404, description = "ORDER_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "ORDER_NOT_FOUND"),
     )
 )]
 async fn show(
@@ -228,7 +228,7 @@ struct ListParams {
     params(ListParams),
     responses(
         (status = 200, description = "Orders (without history)", body = openapi::OrderPage),
-        (status = 422, description = "VALIDATION_FAILED", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED"),
     )
 )]
 async fn list(
@@ -285,8 +285,8 @@ async fn list(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "The order, now cancelled", body = openapi::Order),
-        (status = 404, description = "ORDER_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "ORDER_NOT_CANCELLABLE (shipped, invoiced, closed, returned, rejected)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "ORDER_NOT_FOUND"),
+        (status = 409, description = "ORDER_NOT_CANCELLABLE (shipped, invoiced, closed, returned, rejected)"),
     )
 )]
 async fn cancel(

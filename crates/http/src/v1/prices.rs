@@ -59,9 +59,9 @@ impl From<PricesError> for Problem {
     request_body = PricesIn,
     responses(
         (status = 200, description = "How many prices were received and set (one a channel), and those refused by index", body = openapi::PricesResult),
-        (status = 403, description = "OWNERSHIP_VIOLATION: [ownership] pricing names another system; or FORBIDDEN_SCOPE: the key is bound to a system other than source; nothing was set", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED: no source, or no prices or more than 1,000; nothing was set", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "OWNERSHIP_VIOLATION: [ownership] pricing names another system; or FORBIDDEN_SCOPE: the key is bound to a system other than source; nothing was set"),
+        (status = 422, description = "VALIDATION_FAILED: no source, or no prices or more than 1,000; nothing was set"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)"),
     )
 )]
 async fn set(
@@ -110,8 +110,8 @@ struct Params {
     params(Params),
     responses(
         (status = 200, description = "A page of prices", body = openapi::PricePage),
-        (status = 422, description = "VALIDATION_FAILED (limit out of range, after not CHANNEL:SKU)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED (limit out of range, after not CHANNEL:SKU)"),
+        (status = 503, description = "Store unavailable (STORE_UNAVAILABLE)"),
     )
 )]
 async fn list(

@@ -72,10 +72,10 @@ pub fn reservation_json(r: &Reservation) -> Value {
     request_body = ReserveIn,
     responses(
         (status = 201, description = "Held", body = openapi::Reservation, headers(("Location" = String))),
-        (status = 404, description = "SKU_UNKNOWN or CHANNEL_UNKNOWN", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "INSUFFICIENT_STOCK, with `requested` and `available`", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "SKU_UNKNOWN or CHANNEL_UNKNOWN"),
+        (status = 409, description = "INSUFFICIENT_STOCK, with `requested` and `available`"),
+        (status = 422, description = "Invalid field (VALIDATION_FAILED and others)"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)"),
     )
 )]
 async fn create(
@@ -127,7 +127,7 @@ async fn create(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "The reservation", body = openapi::Reservation),
-        (status = 404, description = "RESERVATION_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "RESERVATION_NOT_FOUND"),
     )
 )]
 async fn show(
@@ -151,8 +151,8 @@ async fn show(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "Released", body = openapi::Reservation),
-        (status = 404, description = "RESERVATION_NOT_FOUND", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "RESERVATION_CLOSED: already released, expired or picked", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "RESERVATION_NOT_FOUND"),
+        (status = 409, description = "RESERVATION_CLOSED: already released, expired or picked"),
     )
 )]
 async fn release(

@@ -70,8 +70,8 @@ struct NewIn {
     request_body = NewIn,
     responses(
         (status = 201, description = "The subscription, with its secret (given only here)", body = openapi::SubscriptionCreated),
-        (status = 422, description = "VALIDATION_FAILED: the URL is not http(s) with a host, an event type is not one the hub appends (the types are listed), or the hub holds 100 subscriptions already; `field` names the field", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED: the URL is not http(s) with a host, an event type is not one the hub appends (the types are listed), or the hub holds 100 subscriptions already; `field` names the field"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)"),
     )
 )]
 async fn create(
@@ -121,7 +121,7 @@ fn one(sub: Subscription) -> Json<Value> {
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "The subscription", body = openapi::Subscription),
-        (status = 404, description = "NOT_FOUND: no such subscription", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND: no such subscription"),
     )
 )]
 async fn show(
@@ -139,8 +139,8 @@ async fn show(
     params(("id" = String, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "NOT_FOUND: no such subscription", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND: no such subscription"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)"),
     )
 )]
 async fn delete(
@@ -171,8 +171,8 @@ struct AttemptParams {
     params(("id" = String, Path), AttemptParams),
     responses(
         (status = 200, description = "A page of attempts", body = openapi::AttemptPage),
-        (status = 404, description = "NOT_FOUND: no such subscription", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED: limit out of range", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND: no such subscription"),
+        (status = 422, description = "VALIDATION_FAILED: limit out of range"),
     )
 )]
 async fn attempts(
@@ -215,9 +215,9 @@ struct ReplayIn {
     request_body = ReplayIn,
     responses(
         (status = 202, description = "Replaying; the subscription as it now stands", body = openapi::ReplayAnswer),
-        (status = 404, description = "NOT_FOUND: no such subscription", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED: after below 0", body = openapi::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)", body = openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "NOT_FOUND: no such subscription"),
+        (status = 422, description = "VALIDATION_FAILED: after below 0"),
+        (status = 503, description = "Store unavailable; nothing was written (STORE_UNAVAILABLE)"),
     )
 )]
 async fn replay(
