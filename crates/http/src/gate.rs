@@ -67,6 +67,10 @@ pub fn access(method: &Method, path: &str) -> Option<Access> {
         | "/v1/subscriptions/{id}/attempts"
         | "/v1/subscriptions/{id}/replay" => Needs(if read { OpsRead } else { OpsWrite }),
         "/v1/keys" | "/v1/keys/{name}" => Needs(Admin),
+        "/v1/ops/failed-erp-orders"
+        | "/v1/ops/delayed-inventory"
+        | "/v1/ops/stale-pricing"
+        | "/v1/ops/rate-limits" => Needs(OpsRead),
         _ => return None,
     })
 }

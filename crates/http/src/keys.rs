@@ -183,11 +183,16 @@ impl Caller {
         bucket.take(self.rate, Instant::now())
     }
 
-    /// How much of its rate the key is using now, 0 to 1 (1: its bucket is empty).
-    pub fn load(&self) -> f64 {
+    /// How close the key came to its rate over the last minute or two: the highest share
+    /// of its bucket in use (0 to 1; 1 when it ran dry), and how many requests were refused.
+    pub fn pressure(&self) -> Pressure {
         let mut bucket = self.bucket.lock().expect("a bucket is never poisoned");
-        bucket.refill(self.rate, Instant::now());
-        1.0 - bucket.tokens / f64::from(self.rate)
+        bucket.roll(Instant::now());
+        let (now, before) = (&bucket.window, &bucket.previous);
+        Pressure {
+            peak_load: now.peak.max(before.peak),
+            refused: now.refused + before.refused,
+        }
     }
 
     fn used(&self, at: Timestamp) {
@@ -208,18 +213,62 @@ pub struct Quota {
     pub retry_after_secs: u64,
 }
 
-/// A token bucket holding up to one second of the rate.
+/// A key's use of its rate, over the last minute or two.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pressure {
+    /// The highest share of its bucket in use, 0 to 1.
+    pub peak_load: f64,
+    /// Requests refused 429.
+    pub refused: u64,
+}
+
+/// How long one window of [`Pressure`] runs; the last two are reported.
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// One window of a bucket's use.
+#[derive(Debug, Default, Clone, Copy)]
+struct Window {
+    peak: f64,
+    refused: u64,
+}
+
+/// A token bucket holding up to one second of the rate, with how hard it was pressed.
 #[derive(Debug)]
 struct Bucket {
     tokens: f64,
     at: Instant,
+    window_start: Instant,
+    window: Window,
+    previous: Window,
 }
 
 impl Bucket {
     fn full(rate: u32) -> Self {
+        Self::holding(f64::from(rate), Instant::now())
+    }
+
+    fn holding(tokens: f64, at: Instant) -> Self {
         Self {
-            tokens: f64::from(rate),
-            at: Instant::now(),
+            tokens,
+            at,
+            window_start: at,
+            window: Window::default(),
+            previous: Window::default(),
+        }
+    }
+
+    /// Starts a new window when this one has run its minute (forgetting the one before it,
+    /// or both after a quiet spell).
+    fn roll(&mut self, now: Instant) {
+        let age = now.saturating_duration_since(self.window_start);
+        if age >= WINDOW {
+            self.previous = if age >= 2 * WINDOW {
+                Window::default()
+            } else {
+                self.window
+            };
+            self.window = Window::default();
+            self.window_start = now;
         }
     }
 
@@ -237,6 +286,10 @@ impl Bucket {
             self.tokens -= 1.0;
         }
         let per_sec = f64::from(rate);
+        self.roll(now);
+        let load = 1.0 - (self.tokens / per_sec).clamp(0.0, 1.0);
+        self.window.peak = self.window.peak.max(if allowed { load } else { 1.0 });
+        self.window.refused += u64::from(!allowed);
         let quota = Quota {
             limit: rate,
             remaining: self.tokens.floor() as u32,
@@ -388,10 +441,7 @@ mod tests {
     #[test]
     fn a_bucket_holds_a_second_and_refills_at_the_rate() {
         let start = Instant::now();
-        let mut b = Bucket {
-            tokens: 2.0,
-            at: start,
-        };
+        let mut b = Bucket::holding(2.0, start);
         let first = b.take(2, start).unwrap();
         assert_eq!((first.limit, first.remaining, first.reset_secs), (2, 1, 1));
         b.take(2, start).unwrap();
@@ -401,6 +451,24 @@ mod tests {
         b.take(2, start + Duration::from_millis(500)).unwrap();
         b.refill(2, start + Duration::from_secs(60));
         assert_eq!(b.tokens, 2.0);
+    }
+
+    #[test]
+    fn pressure_keeps_the_peak_and_the_refusals_of_the_last_two_minutes() {
+        let start = Instant::now();
+        let mut b = Bucket::holding(4.0, start);
+        b.take(4, start).unwrap();
+        assert_eq!((b.window.peak, b.window.refused), (0.25, 0));
+        for _ in 0..3 {
+            b.take(4, start).unwrap();
+        }
+        b.take(4, start).unwrap_err();
+        assert_eq!((b.window.peak, b.window.refused), (1.0, 1));
+        // A minute on, the last window is still counted; two quiet minutes on, nothing is.
+        b.take(4, start + WINDOW).unwrap();
+        assert_eq!((b.previous.peak, b.previous.refused), (1.0, 1));
+        b.roll(start + WINDOW * 4);
+        assert_eq!((b.window.peak, b.previous.peak), (0.0, 0.0));
     }
 
     #[test]

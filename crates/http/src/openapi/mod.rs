@@ -13,11 +13,13 @@ use utoipa::OpenApi;
 
 mod inventory;
 mod operations;
+mod ops;
 mod orders;
 mod words;
 
 pub(crate) use inventory::*;
 pub(crate) use operations::*;
+pub(crate) use ops::*;
 pub(crate) use orders::*;
 pub(crate) use words::*;
 
@@ -73,6 +75,10 @@ use crate::v1;
         v1::keys::create,
         v1::keys::list,
         v1::keys::revoke,
+        v1::ops::failed_erp_orders,
+        v1::ops::delayed_inventory,
+        v1::ops::stale_pricing,
+        v1::ops::rate_limits,
     ),
     components(schemas(
         Problem,

@@ -230,18 +230,9 @@ pub(crate) struct PriceIn {
     amount: String,
 }
 
-/// the price last pushed to the channel, and when
+/// a price as pushed to the channel or acknowledged by it, and when
 #[derive(ToSchema)]
-pub(crate) struct PricePushed {
-    currency: String,
-    amount: String,
-    #[schema(format = DateTime)]
-    at: String,
-}
-
-/// the price the channel last acknowledged, and when
-#[derive(ToSchema)]
-pub(crate) struct PriceAcknowledged {
+pub(crate) struct PriceSeen {
     currency: String,
     amount: String,
     #[schema(format = DateTime)]
@@ -262,10 +253,10 @@ pub(crate) struct Price {
     set_at: String,
     /// the price last pushed to the channel, and when
     #[schema(inline, required = true)]
-    pushed: Option<PricePushed>,
+    pushed: Option<PriceSeen>,
     /// the price the channel last acknowledged, and when
     #[schema(inline, required = true)]
-    acknowledged: Option<PriceAcknowledged>,
+    acknowledged: Option<PriceSeen>,
     /// whether the channel acknowledged this price (not only an earlier one)
     current: bool,
     /// why the channel last refused it, while it does

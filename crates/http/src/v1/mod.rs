@@ -13,6 +13,7 @@ pub mod inventory_events;
 pub mod items;
 pub mod jobs;
 pub mod keys;
+pub mod ops;
 pub mod orders;
 pub mod prices;
 pub mod reservations;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(prices::router())
         .merge(subscriptions::router())
         .merge(keys::router())
+        .merge(ops::router())
 }
 
 /// The cursor to a list's next page: the last item's id when the page is full (there may

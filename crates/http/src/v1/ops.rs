@@ -1,0 +1,425 @@
+//! The four questions operations ask, one call each, every answer naming the records and the
+//! next action:
+//!
+//! - `GET /v1/ops/failed-erp-orders?since=1h`: orders whose sales order the ERP did not
+//!   create (an exception stands for each), and those it is still refusing while the runner
+//!   tries again.
+//! - `GET /v1/ops/delayed-inventory?group_by=location&since=1h&late=5m`: by location, how long
+//!   stock events took from happening to reaching the hub, the late ones, and the locations
+//!   that sent none.
+//! - `GET /v1/ops/stale-pricing?older_than=15m`: by channel, prices the channel has not
+//!   acknowledged for that long, and why.
+//! - `GET /v1/ops/rate-limits?above=0.8`: API keys that came within that share of their rate
+//!   in the last minute or two, or were refused for it.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use crossdock_domain::error::role_of;
+use crossdock_domain::{ExceptionStatus, JobKind, JobState, Timestamp};
+use crossdock_engine::{Inventory, now};
+use crossdock_store::{ExceptionFilter, JobFilter, PriceQuery, Store};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::extract::{Json, Query};
+use crate::keys::ApiKeys;
+use crate::openapi;
+use crate::problem::Problem;
+
+/// Most records a question reads of each list (exceptions, jobs, prices).
+const MOST: i64 = 1_000;
+
+/// Most events the inventory question looks back over.
+const EVENTS_LOOKED_AT: i64 = 100_000;
+
+/// Routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/ops/failed-erp-orders", get(failed_erp_orders))
+        .route("/v1/ops/delayed-inventory", get(delayed_inventory))
+        .route("/v1/ops/stale-pricing", get(stale_pricing))
+        .route("/v1/ops/rate-limits", get(rate_limits))
+}
+
+/// A span of time as `90s`, `30m`, `1h` or `2d`, in milliseconds.
+fn span(param: &str, text: &str) -> Result<i64, Problem> {
+    let bad = || {
+        Problem::invalid(format!(
+            "{param}: `{text}` is not a span such as 90s, 30m, 1h or 2d"
+        ))
+    };
+    let (digits, unit) = text.split_at(text.len().saturating_sub(1));
+    let n: i64 = digits.parse().map_err(|_| bad())?;
+    let unit_ms = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(bad()),
+    };
+    if !(1..=366 * 86_400).contains(&n) {
+        return Err(bad());
+    }
+    Ok(n * unit_ms)
+}
+
+/// `since` as a span back from now (`1h`) or an RFC 3339 time; `default` when absent.
+fn since(text: Option<&str>, default: &str) -> Result<Timestamp, Problem> {
+    let text = text.unwrap_or(default);
+    if let Ok(t) = Timestamp::parse_rfc3339(text) {
+        return Ok(t);
+    }
+    Ok(now().plus_millis(-span("since", text)?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct SinceParams {
+    /// how far back: a span (`90s`, `30m`, `1h`, `2d`) or an RFC 3339 time
+    #[param(default = "1h")]
+    since: Option<String>,
+}
+
+/// Which orders failed ERP creation: one call
+///
+/// Orders whose sales order the ERP did not create since `since`: each open exception of a post_sales_order job (its code, the ERP's last error, tries, and what to do), and each order whose post is failing now while the runner tries again. Counts by code. Reads the newest 1,000 exceptions and jobs.
+#[utoipa::path(
+    get,
+    path = "/v1/ops/failed-erp-orders",
+    params(SinceParams),
+    responses(
+        (status = 200, description = "The failed and the failing, with the next action for each", body = openapi::FailedErpOrders),
+        (status = 422, description = "VALIDATION_FAILED: since is neither a span nor a time"),
+        (status = 503, description = "Store unavailable (STORE_UNAVAILABLE)"),
+    )
+)]
+async fn failed_erp_orders(
+    State(inv): State<Inventory>,
+    Query(p): Query<SinceParams>,
+) -> Result<Json<Value>, Problem> {
+    let since = since(p.since.as_deref(), "1h")?;
+    let filter = ExceptionFilter {
+        since: Some(since),
+        limit: MOST,
+        ..Default::default()
+    };
+    let exceptions: Vec<_> = (inv.exceptions(filter).await?.into_iter())
+        .filter(|e| role_of(&e.system) == "erp" && e.status != ExceptionStatus::Resolved)
+        .collect();
+    let mut jobs = Vec::new();
+    for state in [JobState::Failed, JobState::Ready, JobState::Leased] {
+        let filter = JobFilter {
+            state: Some(state),
+            system: None,
+            after: None,
+            limit: MOST,
+        };
+        let posts = (inv.jobs(filter).await?.into_iter())
+            .filter(|j| j.kind == JobKind::PostSalesOrder && role_of(&j.system) == "erp");
+        jobs.extend(posts);
+    }
+    let posting = |id: &str| jobs.iter().any(|j| j.id.as_str() == id);
+    let mut by_code = BTreeMap::new();
+    let failed: Vec<Value> = (exceptions.iter())
+        .filter(|e| posting(e.job_id.as_str()))
+        .map(|e| {
+            *by_code.entry(e.code.as_str()).or_insert(0) += 1;
+            json!({
+                "order_id": e.order_id, "exception_id": e.id, "system": e.system,
+                "code": e.code, "status": e.status, "attempts": e.attempts,
+                "last_error": e.last_error, "opened_at": e.created_at,
+                "next_action": format!("{} Then POST /v1/exceptions/{}/retry (or /resolve, or /cancel-order).", e.remediation, e.id),
+            })
+        })
+        .collect();
+    let failing: Vec<Value> = (jobs.iter())
+        .filter(|j| j.state != JobState::Failed && j.attempts > 0 && j.last_error.is_some())
+        .map(|j| {
+            json!({
+                "order_id": j.order_id, "job_id": j.id, "system": j.system,
+                "attempts": j.attempts, "last_error": j.last_error, "next_attempt_at": j.run_at,
+                "next_action": format!(
+                    "None yet: the runner tries again at next_attempt_at. If {} is down, POST /v1/jobs/retry?system={} once it is back.",
+                    j.system, j.system
+                ),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "since": since, "failed": failed, "failing": failing, "by_code": by_code,
+    })))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct DelayParams {
+    /// how to group; only `location` for now
+    #[param(default = "location", pattern = "^location$")]
+    group_by: Option<String>,
+    /// how far back: a span or an RFC 3339 time
+    #[param(default = "1h")]
+    since: Option<String>,
+    /// an event that reached the hub this long after it happened is late
+    #[param(default = "5m")]
+    late: Option<String>,
+}
+
+/// Which inventory updates are delayed, by warehouse: one call
+///
+/// For each location, the stock events recorded since `since` (looking back over the last 100,000 events of the log): how long each took from `occurred_at` (at the warehouse or ERP) to being recorded here, the p50, p95 and worst; those later than `late`, the worst first with their source and event id; and when the last one came. A configured location that sent none is listed with `events` 0.
+#[utoipa::path(
+    get,
+    path = "/v1/ops/delayed-inventory",
+    params(DelayParams),
+    responses(
+        (status = 200, description = "By location: delays, the late events, the next action", body = openapi::DelayedInventory),
+        (status = 422, description = "VALIDATION_FAILED: group_by is not location, or a span does not read"),
+        (status = 503, description = "Store unavailable (STORE_UNAVAILABLE)"),
+    )
+)]
+async fn delayed_inventory(
+    State(inv): State<Inventory>,
+    Query(p): Query<DelayParams>,
+) -> Result<Json<Value>, Problem> {
+    if p.group_by.as_deref().is_some_and(|g| g != "location") {
+        return Err(Problem::invalid("group_by: only `location` is offered"));
+    }
+    let since = since(p.since.as_deref(), "1h")?;
+    let late_ms = span("late", p.late.as_deref().unwrap_or("5m"))?;
+    let store = inv.store();
+    let last = store
+        .last_seq()
+        .await
+        .map_err(crossdock_engine::EngineError::from)?;
+    let mut after = (last - EVENTS_LOOKED_AT).max(0);
+    let types = Some(vec!["stock.changed".to_string()]);
+    // location → (delays, late events, last recorded)
+    let mut seen: BTreeMap<String, (Vec<i64>, Vec<Value>, Timestamp)> = BTreeMap::new();
+    while after < last {
+        let page = (store.events_after(after, MOST, types.clone()).await)
+            .map_err(crossdock_engine::EngineError::from)?;
+        after = match page.last() {
+            Some(e) if page.len() as i64 >= MOST => e.seq,
+            _ => after + crossdock_store::TYPED_SCAN,
+        };
+        for e in page.into_iter().filter(|e| e.occurred_at >= since) {
+            let (Some(location), Some(at)) =
+                (e.data["location"].as_str(), e.data["occurred_at"].as_str())
+            else {
+                continue;
+            };
+            let Ok(happened) = Timestamp::parse_rfc3339(at) else {
+                continue;
+            };
+            let delay = (e.occurred_at.0 - happened.0).max(0);
+            let entry =
+                seen.entry(location.to_string())
+                    .or_insert((Vec::new(), Vec::new(), e.occurred_at));
+            entry.0.push(delay);
+            entry.2 = entry.2.max(e.occurred_at);
+            if delay > late_ms {
+                entry.1.push(json!({
+                    "seq": e.seq, "source": e.data["source"], "source_event_id": e.data["source_event_id"],
+                    "sku": e.data["sku"], "occurred_at": happened, "recorded_at": e.occurred_at,
+                    "delay_secs": delay as f64 / 1000.0,
+                }));
+            }
+        }
+    }
+    let mut locations = Vec::new();
+    for loc in inv.estate().locations() {
+        let code = loc.code.as_str();
+        let Some((mut delays, mut late, last_at)) = seen.remove(code) else {
+            locations.push(json!({
+                "location": code, "events": 0, "late": 0, "last_event_at": null,
+                "next_action": format!("No stock event from {code} since {since}: check that its feed (WMS or ERP) is sending."),
+            }));
+            continue;
+        };
+        delays.sort_unstable();
+        late.sort_by(|a, b| {
+            b["delay_secs"]
+                .as_f64()
+                .partial_cmp(&a["delay_secs"].as_f64())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let at = |q: f64| delays[((delays.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0;
+        let next_action = if late.is_empty() {
+            "None: every event arrived within the late threshold.".to_string()
+        } else {
+            format!(
+                "{} of {} events from {code} arrived more than {} s after they happened: check the feed's queue or schedule at {}.",
+                late.len(),
+                delays.len(),
+                late_ms / 1000,
+                late[0]["source"].as_str().unwrap_or("its source")
+            )
+        };
+        locations.push(json!({
+            "location": code, "events": delays.len(), "late": late.len(),
+            "p50_delay_secs": at(0.5), "p95_delay_secs": at(0.95), "max_delay_secs": at(1.0),
+            "last_event_at": last_at, "late_events": late.into_iter().take(20).collect::<Vec<_>>(),
+            "next_action": next_action,
+        }));
+    }
+    locations.sort_by(|a, b| b["late"].as_u64().cmp(&a["late"].as_u64()));
+    Ok(Json(json!({
+        "since": since, "late_after_secs": late_ms / 1000, "locations": locations,
+    })))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct StaleParams {
+    /// a price not acknowledged this long after it was set is stale
+    #[param(default = "15m")]
+    older_than: Option<String>,
+}
+
+/// Which channels are receiving stale pricing: one call
+///
+/// For each channel, the prices it has not acknowledged `older_than` after they were set (reading the first 1,000 not acknowledged): each with what was set, what was last pushed and what the channel last acknowledged, and why it refuses, if it does.
+#[utoipa::path(
+    get,
+    path = "/v1/ops/stale-pricing",
+    params(StaleParams),
+    responses(
+        (status = 200, description = "By channel: the stale prices and the next action", body = openapi::StalePricing),
+        (status = 422, description = "VALIDATION_FAILED: older_than does not read"),
+        (status = 503, description = "Store unavailable (STORE_UNAVAILABLE)"),
+    )
+)]
+async fn stale_pricing(
+    State(prices): State<crossdock_engine::prices::Prices>,
+    Query(p): Query<StaleParams>,
+) -> Result<Json<Value>, Problem> {
+    let older_ms = span("older_than", p.older_than.as_deref().unwrap_or("15m"))?;
+    let cutoff = now().plus_millis(-older_ms);
+    let query = PriceQuery {
+        pending: true,
+        limit: MOST,
+        ..Default::default()
+    };
+    let mut by_channel: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for price in prices
+        .list(query)
+        .await?
+        .into_iter()
+        .filter(|p| p.set_at <= cutoff)
+    {
+        let why = match (&price.refused, &price.pushed) {
+            (Some(reason), _) => format!("the channel refuses it: {reason}"),
+            (None, None) => "never pushed: the channel's connector has not sent it".to_string(),
+            (None, Some(_)) => "pushed, not acknowledged".to_string(),
+        };
+        by_channel
+            .entry(price.channel.clone())
+            .or_default()
+            .push(json!({
+                "sku": price.sku, "currency": price.currency, "amount": price.amount,
+                "source": price.source, "set_at": price.set_at, "pushed": price.pushed,
+                "acknowledged": price.acknowledged, "why": why,
+            }));
+    }
+    let channels: Vec<Value> = by_channel
+        .into_iter()
+        .map(|(channel, stale)| {
+            let refused = stale.iter().filter(|s| s["why"].as_str().is_some_and(|w| w.starts_with("the channel refuses"))).count();
+            let next_action = if refused > 0 {
+                format!("{refused} refused by {channel}: fix what each `why` names (the SKU's listing, the currency), then set the price again with POST /v1/prices.")
+            } else {
+                format!("Check {channel}'s connector: GET /v1/jobs?system={channel} and its exceptions; its prices are sent again when it answers.")
+            };
+            json!({"channel": channel, "stale": stale.len(), "refused": refused, "prices": stale, "next_action": next_action})
+        })
+        .collect();
+    Ok(Json(json!({
+        "older_than_secs": older_ms / 1000, "channels": channels,
+    })))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct RateParams {
+    /// list keys whose peak use of their rate reached this share (0 to 1)
+    #[param(default = 0.8, minimum = 0, maximum = 1)]
+    above: Option<f64>,
+}
+
+/// Which API consumers are approaching their rate limits: one call
+///
+/// Each live API key whose bucket came within `above` of empty in the last minute or two (its peak load, 1 when it ran dry), or that was refused 429 in that time, the most pressed first.
+#[utoipa::path(
+    get,
+    path = "/v1/ops/rate-limits",
+    params(RateParams),
+    responses(
+        (status = 200, description = "The keys near or over their rate, with the next action", body = openapi::RateLimits),
+        (status = 422, description = "VALIDATION_FAILED: above is not from 0 to 1"),
+    )
+)]
+async fn rate_limits(
+    State(keys): State<ApiKeys>,
+    Query(p): Query<RateParams>,
+) -> Result<Json<Value>, Problem> {
+    let above = p.above.unwrap_or(0.8);
+    if !(0.0..=1.0).contains(&above) {
+        return Err(Problem::invalid("above must be from 0 to 1"));
+    }
+    let mut pressed: Vec<(f64, Value)> = Vec::new();
+    for caller in keys.callers() {
+        let pressure = caller.pressure();
+        if pressure.peak_load < above && pressure.refused == 0 {
+            continue;
+        }
+        let next_action = if pressure.refused > 0 {
+            format!(
+                "{} was refused {} times: ask its owner to slow down and honour Retry-After, or make it a key with a higher --rate-per-sec than {}.",
+                caller.name, pressure.refused, caller.rate
+            )
+        } else {
+            format!(
+                "{} is near its rate of {}/s: watch it; raise its rate before it is refused.",
+                caller.name, caller.rate
+            )
+        };
+        pressed.push((
+            pressure.peak_load + pressure.refused as f64,
+            json!({
+                "name": caller.name, "rate_per_sec": caller.rate,
+                "peak_load": (pressure.peak_load * 1000.0).round() / 1000.0,
+                "refused": pressure.refused, "next_action": next_action,
+            }),
+        ));
+    }
+    pressed.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+    let keys: Vec<Value> = pressed.into_iter().map(|(_, k)| k).collect();
+    Ok(Json(
+        json!({"above": above, "window_secs": 120, "keys": keys}),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_read_seconds_minutes_hours_and_days() {
+        assert_eq!(span("s", "90s").unwrap(), 90_000);
+        assert_eq!(span("s", "30m").unwrap(), 1_800_000);
+        assert_eq!(span("s", "1h").unwrap(), 3_600_000);
+        assert_eq!(span("s", "2d").unwrap(), 172_800_000);
+        for bad in ["", "h", "1", "1w", "-1h", "0m", "1.5h", "99999999d"] {
+            assert!(span("s", bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The four operations questions, each on a situation seeded for it, over HTTP on both
+//! stores: an ERP refusing an order, a warehouse whose events arrive late, prices no channel
+//! has acknowledged, and a consumer hammering the API.
+
+mod common;
+
+use common::{App, eventually, spawn_app, spawn_app_tuned};
+use crossdock_engine::config::SystemSettings;
+use crossdock_sim::{Faults, SimErp};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn order(external_id: &str) -> Value {
+    json!({
+        "channel": "web", "external_id": external_id,
+        "customer": {"id": "C-1", "email": "buyer@example.com"},
+        "currency": "USD",
+        "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "19.99"}],
+        "ship_to": {"name": "A Buyer", "line1": "1 Dock Rd", "city": "Newark",
+                    "postal_code": "07105", "country": "US"}
+    })
+}
+
+fn receipt(id: &str, location: &str, occurred_at: jiff::Timestamp) -> Value {
+    json!({"source": format!("wms-{location}"), "source_event_id": id,
+           "occurred_at": occurred_at.to_string(), "sku": "SKU-1", "location": location,
+           "kind": "receipt", "qty": 500})
+}
+
+async fn seed(app: &App) {
+    app.post("/v1/items", json!({"items": [{"sku": "SKU-1"}]}))
+        .await;
+    let now = jiff::Timestamp::now();
+    app.events(json!([receipt("seed", "east", now)])).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_erp_orders_names_the_refused_order_and_what_to_do() {
+    for postgres in [false, true] {
+        let erp = SimErp::default();
+        let (url, _server) = erp.start().await.unwrap();
+        // The ERP fails the first post, and the hub tries only once.
+        erp.set_faults(Faults {
+            fail_next: 1,
+            ..Faults::default()
+        });
+        let tune = move |c: &mut crossdock_engine::Config| {
+            let erp = SystemSettings {
+                max_attempts: 1,
+                ..SystemSettings::at(url)
+            };
+            c.set_system("erp", erp);
+        };
+        let Some(app) = spawn_app_tuned(postgres, &[], tune).await else {
+            continue;
+        };
+        seed(&app).await;
+        let (_, refused) = app.post("/v1/orders", order("W-1")).await;
+        let refused = refused["id"].as_str().unwrap().to_string();
+        let answer = eventually(
+            || async { app.get("/v1/ops/failed-erp-orders?since=1h").await.1 },
+            |a| a["failed"].as_array().is_some_and(|f| !f.is_empty()),
+        )
+        .await;
+        let (_, posted) = app.post("/v1/orders", order("W-2")).await;
+        let posted = posted["id"].as_str().unwrap().to_string();
+        app.wait_for_state(&posted, "erp_posted").await;
+
+        let (status, answer2) = app.get("/v1/ops/failed-erp-orders?since=1h").await;
+        assert_eq!(status, StatusCode::OK, "{answer2}");
+        assert_eq!(
+            answer["failed"], answer2["failed"],
+            "the posted order is not listed"
+        );
+        let failed = answer2["failed"].as_array().unwrap();
+        assert_eq!(failed.len(), 1, "{answer2}");
+        let f = &failed[0];
+        assert_eq!(f["order_id"], refused.as_str());
+        assert_eq!(f["code"], "ERP_UNAVAILABLE", "{f}");
+        let exception = f["exception_id"].as_str().unwrap();
+        let action = f["next_action"].as_str().unwrap();
+        assert!(
+            action.contains(&format!("/v1/exceptions/{exception}/retry")),
+            "{action}"
+        );
+        assert_eq!(answer2["by_code"]["ERP_UNAVAILABLE"], 1, "{answer2}");
+        // A window that ends before the failure lists nothing; a bad span is refused.
+        let (_, future) = app
+            .get("/v1/ops/failed-erp-orders?since=2999-01-01T00:00:00Z")
+            .await;
+        assert_eq!(future["failed"], json!([]), "{future}");
+        let (status, _) = app.get("/v1/ops/failed-erp-orders?since=1week").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn delayed_inventory_finds_the_warehouse_whose_events_arrive_late() {
+    for postgres in [false, true] {
+        let Some(app) = spawn_app(postgres).await else {
+            continue;
+        };
+        seed(&app).await;
+        let now = jiff::Timestamp::now();
+        let late = now - jiff::SignedDuration::from_mins(20);
+        app.events(json!([
+            receipt("e-1", "east", late),
+            receipt("e-2", "east", now),
+            receipt("w-1", "west", now),
+        ]))
+        .await;
+        let (status, answer) = app
+            .get("/v1/ops/delayed-inventory?group_by=location&since=1h&late=5m")
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let locations = answer["locations"].as_array().unwrap();
+        let at = |code: &str| locations.iter().find(|l| l["location"] == code).unwrap();
+        let east = at("east");
+        assert_eq!(
+            (east["events"].as_u64(), east["late"].as_u64()),
+            (Some(3), Some(1)),
+            "{east}"
+        );
+        assert_eq!(
+            locations[0]["location"], "east",
+            "the latest first: {answer}"
+        );
+        let worst = &east["late_events"][0];
+        assert_eq!(worst["source_event_id"], "e-1");
+        let delay = worst["delay_secs"].as_f64().unwrap();
+        assert!((1_190.0..1_300.0).contains(&delay), "{worst}");
+        assert!(
+            east["next_action"].as_str().unwrap().contains("wms-east"),
+            "{east}"
+        );
+        let west = at("west");
+        assert_eq!(
+            (west["events"].as_u64(), west["late"].as_u64()),
+            (Some(1), Some(0))
+        );
+        let quiet: Vec<&Value> = locations.iter().filter(|l| l["events"] == 0).collect();
+        assert!(
+            !quiet.is_empty(),
+            "a location that sent nothing is named: {answer}"
+        );
+        assert!(
+            quiet[0]["next_action"]
+                .as_str()
+                .unwrap()
+                .contains("No stock event")
+        );
+        let (status, _) = app.get("/v1/ops/delayed-inventory?group_by=sku").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stale_pricing_lists_prices_no_channel_acknowledged() {
+    for postgres in [false, true] {
+        let Some(app) = spawn_app(postgres).await else {
+            continue;
+        };
+        seed(&app).await;
+        let prices = json!({"source": "erp", "prices": [
+            {"sku": "SKU-1", "channel": "web", "currency": "USD", "amount": "19.99"}]});
+        let (status, set) = app.post("/v1/prices", prices).await;
+        assert_eq!(status, StatusCode::OK, "{set}");
+        let (_, fresh) = app.get("/v1/ops/stale-pricing?older_than=1h").await;
+        assert_eq!(fresh["channels"], json!([]), "not stale yet: {fresh}");
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        let (status, stale) = app.get("/v1/ops/stale-pricing?older_than=1s").await;
+        assert_eq!(status, StatusCode::OK, "{stale}");
+        let web = &stale["channels"][0];
+        assert_eq!(
+            (web["channel"].as_str(), web["stale"].as_u64()),
+            (Some("web"), Some(1)),
+            "{stale}"
+        );
+        let price = &web["prices"][0];
+        assert_eq!(
+            (price["sku"].as_str(), price["amount"].as_str()),
+            (Some("SKU-1"), Some("19.99"))
+        );
+        assert!(
+            price["why"].as_str().unwrap().contains("never pushed"),
+            "{price}"
+        );
+        assert!(
+            web["next_action"]
+                .as_str()
+                .unwrap()
+                .contains("/v1/jobs?system=web"),
+            "{web}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_limits_names_the_consumer_hammering_the_api() {
+    for postgres in [false, true] {
+        let Some(app) = spawn_app(postgres).await else {
+            continue;
+        };
+        let admin = app.keyed(&app.make_key("root", &["admin"], json!({})).await);
+        let hammer = admin
+            .make_key("hammer", &["orders:read"], json!({"rate_per_sec": 5}))
+            .await;
+        let calm = admin.make_key("calm", &["orders:read"], json!({})).await;
+        let hammer = app.keyed(&hammer);
+        let mut refused = 0;
+        for _ in 0..12 {
+            refused += u32::from(hammer.get("/v1/orders").await.0 == StatusCode::TOO_MANY_REQUESTS);
+        }
+        assert!(refused >= 5, "{refused}");
+        assert_eq!(app.keyed(&calm).get("/v1/orders").await.0, StatusCode::OK);
+
+        let (status, answer) = admin.get("/v1/ops/rate-limits?above=0.8").await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let keys = answer["keys"].as_array().unwrap();
+        let names: Vec<&str> = keys.iter().map(|k| k["name"].as_str().unwrap()).collect();
+        assert_eq!(names[0], "hammer", "{answer}");
+        assert!(!names.contains(&"calm"), "{answer}");
+        let h = &keys[0];
+        assert_eq!(
+            (h["peak_load"].as_f64(), h["refused"].as_u64()),
+            (Some(1.0), Some(u64::from(refused)))
+        );
+        assert!(
+            h["next_action"].as_str().unwrap().contains("Retry-After"),
+            "{h}"
+        );
+        let (_, all) = admin.get("/v1/ops/rate-limits?above=0").await;
+        let names: Vec<&str> = (all["keys"].as_array().unwrap().iter())
+            .map(|k| k["name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&"calm") && names.contains(&"root"), "{all}");
+        let (status, _) = admin.get("/v1/ops/rate-limits?above=2").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, _) = app.keyed(&calm).get("/v1/ops/rate-limits").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "ops:read is needed");
+    }
+}
