@@ -89,6 +89,8 @@ use crate::v1;
         ItemSku,
         ErrorCode,
         ScopeName,
+        Span,
+        Since,
         OrderState,
         JobState,
         ExceptionStatus,

@@ -73,6 +73,23 @@ word!(
     ErrorCode => one_of(crossdock_domain::ErrorCode::ALL.iter().map(|c| c.as_str()))
 );
 word!(
+    /// A span of time: a whole number and s, m, h or d (`90s`, `30m`, `1h`, `2d`).
+    Span => text("^[1-9][0-9]{0,5}[smhd]$", None)
+);
+word!(
+    /// How far back: a span back from now, or an RFC 3339 time.
+    Since => AnyOfBuilder::new()
+        .item(Ref::from_schema_name("Span"))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::DateTime,
+                ))),
+        )
+        .into()
+);
+word!(
     /// What an API key may do.
     ScopeName => one_of(crossdock_domain::Scope::ALL.iter().map(|s| s.as_str()))
 );

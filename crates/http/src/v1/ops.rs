@@ -53,7 +53,10 @@ fn span(param: &str, text: &str) -> Result<i64, Problem> {
             "{param}: `{text}` is not a span such as 90s, 30m, 1h or 2d"
         ))
     };
-    let (digits, unit) = text.split_at(text.len().saturating_sub(1));
+    let Some(unit_at) = text.char_indices().last().map(|(i, _)| i) else {
+        return Err(bad());
+    };
+    let (digits, unit) = text.split_at(unit_at);
     let n: i64 = digits.parse().map_err(|_| bad())?;
     let unit_ms = match unit {
         "s" => 1_000,
@@ -82,7 +85,7 @@ fn since(text: Option<&str>, default: &str) -> Result<Timestamp, Problem> {
 #[into_params(parameter_in = Query)]
 struct SinceParams {
     /// how far back: a span (`90s`, `30m`, `1h`, `2d`) or an RFC 3339 time
-    #[param(default = "1h")]
+    #[param(default = "1h", value_type = Option<openapi::Since>)]
     since: Option<String>,
 }
 
@@ -164,10 +167,10 @@ struct DelayParams {
     #[param(default = "location", pattern = "^location$")]
     group_by: Option<String>,
     /// how far back: a span or an RFC 3339 time
-    #[param(default = "1h")]
+    #[param(default = "1h", value_type = Option<openapi::Since>)]
     since: Option<String>,
     /// an event that reached the hub this long after it happened is late
-    #[param(default = "5m")]
+    #[param(default = "5m", value_type = Option<openapi::Span>)]
     late: Option<String>,
 }
 
@@ -280,7 +283,7 @@ async fn delayed_inventory(
 #[into_params(parameter_in = Query)]
 struct StaleParams {
     /// a price not acknowledged this long after it was set is stale
-    #[param(default = "15m")]
+    #[param(default = "15m", value_type = Option<openapi::Span>)]
     older_than: Option<String>,
 }
 
@@ -412,13 +415,39 @@ async fn rate_limits(
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_a_span_or_a_refusal_never_a_panic(text in "\\PC{0,12}") {
+            let _ = span("since", &text);
+            let _ = since(Some(&text), "1h");
+        }
+
+        #[test]
+        fn every_written_span_reads_back(n in 1i64..=999_999, unit in "[smhd]") {
+            let ms = span("s", &format!("{n}{unit}")).unwrap();
+            let per = match unit.as_str() { "s" => 1_000, "m" => 60_000, "h" => 3_600_000, _ => 86_400_000 };
+            proptest::prop_assert_eq!(ms, n * per);
+        }
+    }
+
     #[test]
     fn spans_read_seconds_minutes_hours_and_days() {
         assert_eq!(span("s", "90s").unwrap(), 90_000);
         assert_eq!(span("s", "30m").unwrap(), 1_800_000);
         assert_eq!(span("s", "1h").unwrap(), 3_600_000);
         assert_eq!(span("s", "2d").unwrap(), 172_800_000);
-        for bad in ["", "h", "1", "1w", "-1h", "0m", "1.5h", "99999999d"] {
+        for bad in [
+            "",
+            "h",
+            "1",
+            "1w",
+            "-1h",
+            "0m",
+            "1.5h",
+            "99999999d",
+            "\u{80}",
+            "1\u{e9}",
+        ] {
             assert!(span("s", bad).is_err(), "{bad}");
         }
     }
