@@ -151,8 +151,35 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
                 .remediation("See /openapi.json for the routes this server has.")
         })
         .layer(gate)
+        .layer(middleware::from_fn(contain_panics))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
+}
+
+/// Answers 500 `INTERNAL` (logged once, by [`Problem`]) for a handler that panicked, instead
+/// of dropping the connection: a fault in one route never takes the client's other requests
+/// with it, and the client is told.
+async fn contain_panics(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use futures_util::FutureExt;
+    let route = req.uri().path().to_string();
+    match std::panic::AssertUnwindSafe(next.run(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(res) => res,
+        Err(_) => Problem::new(
+            ErrorCode::Internal,
+            format!("the handler of {route} failed; anything it committed before failing stands"),
+        )
+        .remediation(
+            "This is a fault in crossdock: report it with the request. Look the resource up \
+             before sending the request again.",
+        )
+        .into_response(),
+    }
 }
 
 /// Liveness
@@ -222,4 +249,33 @@ pub enum StartError {
     /// The listener failed.
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::Service;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_500_and_the_server_goes_on() {
+        async fn boom() -> &'static str {
+            panic!("a fault")
+        }
+        let mut app: Router = Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "ok" }))
+            .layer(middleware::from_fn(contain_panics));
+        let get = |path: &str| {
+            axum::http::Request::get(path)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let res = app.call(get("/boom")).await.unwrap();
+        assert_eq!(res.status(), 500);
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        assert_eq!(app.call(get("/fine")).await.unwrap().status(), 200);
+    }
 }
