@@ -2,9 +2,45 @@
 
 use super::*;
 
+/// The key every benchmark request carries, so the gate's check (key, scope, bucket) is on
+/// the measured path as it is on a real hub's.
+static KEY: std::sync::LazyLock<String> = std::sync::LazyLock::new(crossdock_http::keys::generate);
+
+/// A client for `connections` keep-alive connections to a benchmark's hub, sending [`KEY`].
+pub(crate) fn client(connections: usize) -> anyhow::Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {}", *KEY).parse()?,
+    );
+    Ok(crossdock_connectors::tls::builder()
+        .pool_max_idle_per_host(connections)
+        .default_headers(headers)
+        .build()?)
+}
+
+/// Gives `store` the benchmark's key ([`KEY`], admin, at the highest rate), before its hub
+/// starts.
+pub(super) async fn admit(store: &AnyStore) -> anyhow::Result<()> {
+    use crossdock_store::KeyStore;
+    let key = crossdock_store::StoredKey {
+        name: "bench".into(),
+        hash: crossdock_http::keys::hash(&KEY),
+        prefix: KEY[..12].to_string(),
+        scopes: vec![crossdock_domain::Scope::Admin],
+        rate_per_sec: Some(crossdock_http::keys::MAX_RATE),
+        system: None,
+        created_at: crossdock_engine::now(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store.create_key(key).await?;
+    Ok(())
+}
+
 /// GET availability over `connections` keep-alive connections for `secs`.
 pub(super) async fn ats_http(base: &str, connections: usize, secs: u64) -> anyhow::Result<Row> {
-    let client = super::client(connections)?;
+    let client = client(connections)?;
     let deadline = Instant::now() + Duration::from_secs(secs);
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -111,7 +147,7 @@ pub(super) async fn post_raw(
     expect: reqwest::StatusCode,
     taken: fn(&serde_json::Value) -> bool,
 ) -> anyhow::Result<Row> {
-    let client = super::client(connections)?;
+    let client = client(connections)?;
     let url = format!("{base}{path}");
     let (next, request) = (Arc::new(AtomicU64::new(0)), Arc::new(request));
     let pb = bar(n, label);

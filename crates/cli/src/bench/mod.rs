@@ -32,6 +32,7 @@ use baselines::{
     order_body, pg_baseline, pg_order_baseline, sqlite_baseline, sqlite_order_baseline,
 };
 use erp::erp_posting;
+pub(crate) use load::client;
 use load::{ats_http, post_http, reserve_http};
 use workload::{Shape, order_json, reservation, web_order};
 
@@ -179,41 +180,12 @@ pub(crate) async fn start_hub(store: AnyStore) -> anyhow::Result<(Hub, Shutdown)
     start_hub_with(&Config::parse(EXAMPLE)?, store).await
 }
 
-/// The key every benchmark request carries, so the gate's check (key, scope, bucket) is on
-/// the measured path as it is on a real hub's.
-static KEY: std::sync::LazyLock<String> = std::sync::LazyLock::new(crossdock_http::keys::generate);
-
-/// A client for `connections` keep-alive connections to a benchmark's hub, sending [`KEY`].
-pub(crate) fn client(connections: usize) -> anyhow::Result<reqwest::Client> {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {}", *KEY).parse()?,
-    );
-    Ok(crossdock_connectors::tls::builder()
-        .pool_max_idle_per_host(connections)
-        .default_headers(headers)
-        .build()?)
-}
-
 /// [`start_hub`] with `config` in place of the example.
 pub(crate) async fn start_hub_with(
     config: &Config,
     store: AnyStore,
 ) -> anyhow::Result<(Hub, Shutdown)> {
-    use crossdock_store::KeyStore;
-    let key = crossdock_store::StoredKey {
-        name: "bench".into(),
-        hash: crossdock_http::keys::hash(&KEY),
-        prefix: KEY[..12].to_string(),
-        scopes: vec![crossdock_domain::Scope::Admin],
-        rate_per_sec: Some(crossdock_http::keys::MAX_RATE),
-        system: None,
-        created_at: crossdock_engine::now(),
-        last_used_at: None,
-        revoked_at: None,
-    };
-    store.create_key(key).await?;
+    load::admit(&store).await?;
     let shutdown = Shutdown::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let hub = crossdock_http::run_with_store(config, store, listener, shutdown.clone()).await?;

@@ -76,7 +76,7 @@ use crate::v1;
         v1::keys::list,
         v1::keys::revoke,
         v1::ops::failed_erp_orders,
-        v1::ops::delayed_inventory,
+        v1::ops::delays::delayed_inventory,
         v1::ops::stale_pricing,
         v1::ops::rate_limits,
     ),

@@ -20,6 +20,11 @@ use ring::rand::{SecureRandom, SystemRandom};
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
+mod bucket;
+
+use bucket::Bucket;
+pub use bucket::{Pressure, Quota};
+
 /// Every key begins so.
 pub const PREFIX: &str = "cdk_";
 
@@ -200,110 +205,6 @@ impl Caller {
     }
 }
 
-/// A key's standing against its rate, for the `RateLimit-*` and `Retry-After` headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Quota {
-    /// Requests a second.
-    pub limit: u32,
-    /// Requests it may make at once now.
-    pub remaining: u32,
-    /// Seconds until the bucket is full again.
-    pub reset_secs: u64,
-    /// Seconds until one more request is allowed (0 when one is).
-    pub retry_after_secs: u64,
-}
-
-/// A key's use of its rate, over the last minute or two.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Pressure {
-    /// The highest share of its bucket in use, 0 to 1.
-    pub peak_load: f64,
-    /// Requests refused 429.
-    pub refused: u64,
-}
-
-/// How long one window of [`Pressure`] runs; the last two are reported.
-const WINDOW: Duration = Duration::from_secs(60);
-
-/// One window of a bucket's use.
-#[derive(Debug, Default, Clone, Copy)]
-struct Window {
-    peak: f64,
-    refused: u64,
-}
-
-/// A token bucket holding up to one second of the rate, with how hard it was pressed.
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-    window_start: Instant,
-    window: Window,
-    previous: Window,
-}
-
-impl Bucket {
-    fn full(rate: u32) -> Self {
-        Self::holding(f64::from(rate), Instant::now())
-    }
-
-    fn holding(tokens: f64, at: Instant) -> Self {
-        Self {
-            tokens,
-            at,
-            window_start: at,
-            window: Window::default(),
-            previous: Window::default(),
-        }
-    }
-
-    /// Starts a new window when this one has run its minute (forgetting the one before it,
-    /// or both after a quiet spell).
-    fn roll(&mut self, now: Instant) {
-        let age = now.saturating_duration_since(self.window_start);
-        if age >= WINDOW {
-            self.previous = if age >= 2 * WINDOW {
-                Window::default()
-            } else {
-                self.window
-            };
-            self.window = Window::default();
-            self.window_start = now;
-        }
-    }
-
-    fn refill(&mut self, rate: u32, now: Instant) {
-        let rate = f64::from(rate);
-        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * rate).min(rate);
-        self.at = now;
-    }
-
-    fn take(&mut self, rate: u32, now: Instant) -> Result<Quota, Quota> {
-        self.refill(rate, now);
-        let allowed = self.tokens >= 1.0;
-        if allowed {
-            self.tokens -= 1.0;
-        }
-        let per_sec = f64::from(rate);
-        self.roll(now);
-        let load = 1.0 - (self.tokens / per_sec).clamp(0.0, 1.0);
-        self.window.peak = self.window.peak.max(if allowed { load } else { 1.0 });
-        self.window.refused += u64::from(!allowed);
-        let quota = Quota {
-            limit: rate,
-            remaining: self.tokens.floor() as u32,
-            reset_secs: ((per_sec - self.tokens) / per_sec).ceil() as u64,
-            retry_after_secs: if allowed {
-                0
-            } else {
-                ((1.0 - self.tokens) / per_sec).ceil().max(1.0) as u64
-            },
-        };
-        if allowed { Ok(quota) } else { Err(quota) }
-    }
-}
-
 /// The live keys, as the gate checks them. Cheap to clone.
 #[derive(Clone)]
 pub struct ApiKeys {
@@ -437,39 +338,6 @@ impl ApiKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_bucket_holds_a_second_and_refills_at_the_rate() {
-        let start = Instant::now();
-        let mut b = Bucket::holding(2.0, start);
-        let first = b.take(2, start).unwrap();
-        assert_eq!((first.limit, first.remaining, first.reset_secs), (2, 1, 1));
-        b.take(2, start).unwrap();
-        let refused = b.take(2, start).unwrap_err();
-        assert_eq!((refused.remaining, refused.retry_after_secs), (0, 1));
-        // Half a second at 2 a second gives one back; more time never gives more than 2.
-        b.take(2, start + Duration::from_millis(500)).unwrap();
-        b.refill(2, start + Duration::from_secs(60));
-        assert_eq!(b.tokens, 2.0);
-    }
-
-    #[test]
-    fn pressure_keeps_the_peak_and_the_refusals_of_the_last_two_minutes() {
-        let start = Instant::now();
-        let mut b = Bucket::holding(4.0, start);
-        b.take(4, start).unwrap();
-        assert_eq!((b.window.peak, b.window.refused), (0.25, 0));
-        for _ in 0..3 {
-            b.take(4, start).unwrap();
-        }
-        b.take(4, start).unwrap_err();
-        assert_eq!((b.window.peak, b.window.refused), (1.0, 1));
-        // A minute on, the last window is still counted; two quiet minutes on, nothing is.
-        b.take(4, start + WINDOW).unwrap();
-        assert_eq!((b.previous.peak, b.previous.refused), (1.0, 1));
-        b.roll(start + WINDOW * 4);
-        assert_eq!((b.window.peak, b.previous.peak), (0.0, 0.0));
-    }
 
     #[test]
     fn names_scopes_rates_and_systems_are_checked() {
