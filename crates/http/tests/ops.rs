@@ -95,6 +95,48 @@ async fn failed_erp_orders_names_the_refused_order_and_what_to_do() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_erp_orders_names_a_post_failing_now_while_it_is_retried() {
+    for postgres in [false, true] {
+        let erp = SimErp::default();
+        let (url, _server) = erp.start().await.unwrap();
+        erp.set_faults(Faults {
+            down_for_ms: 60_000,
+            ..Faults::default()
+        });
+        let tune = move |c: &mut crossdock_engine::Config| {
+            c.set_system("erp", SystemSettings::at(url));
+        };
+        let Some(app) = spawn_app_tuned(postgres, &[], tune).await else {
+            continue;
+        };
+        seed(&app).await;
+        let (_, placed) = app.post("/v1/orders", order("W-9")).await;
+        let id = placed["id"].as_str().unwrap().to_string();
+        let answer = eventually(
+            || async { app.get("/v1/ops/failed-erp-orders").await.1 },
+            |a| a["failing"].as_array().is_some_and(|f| !f.is_empty()),
+        )
+        .await;
+        assert_eq!(answer["failed"], json!([]), "no exception yet: {answer}");
+        let f = &answer["failing"][0];
+        assert_eq!(
+            (f["order_id"].as_str(), f["system"].as_str()),
+            (Some(id.as_str()), Some("erp")),
+            "{f}"
+        );
+        assert!(
+            f["attempts"].as_i64().unwrap() >= 1 && f["last_error"].is_string(),
+            "{f}"
+        );
+        let action = f["next_action"].as_str().unwrap();
+        assert!(
+            action.contains("POST /v1/jobs/retry?system=erp"),
+            "{action}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn delayed_inventory_finds_the_warehouse_whose_events_arrive_late() {
     for postgres in [false, true] {
         let Some(app) = spawn_app(postgres).await else {
