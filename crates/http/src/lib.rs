@@ -25,6 +25,7 @@ use crossdock_engine::{EngineError, Inventory};
 use serde_json::json;
 
 mod app;
+pub mod correlation;
 pub mod extract;
 pub mod gate;
 mod json_keys;
@@ -152,6 +153,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         })
         .layer(gate)
         .layer(middleware::from_fn(contain_panics))
+        .layer(middleware::from_fn(correlation::follow))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
 }
