@@ -158,7 +158,7 @@ pub async fn check(State(keys): State<ApiKeys>, mut req: Request, next: Next) ->
             return res;
         }
     };
-    req.extensions_mut().insert(caller.clone());
+    req.extensions_mut().insert(caller);
     let mut res = next.run(req).await;
     rate_headers(res.headers_mut(), &quota);
     res

@@ -41,6 +41,9 @@ pub trait KeyStore: Send + Sync + 'static {
     /// Every key, revoked ones too, oldest first.
     fn keys(&self) -> impl Future<Output = Result<Vec<StoredKey>>> + Send;
 
+    /// The keys not revoked, oldest first: what the server reads every second.
+    fn live_keys(&self) -> impl Future<Output = Result<Vec<StoredKey>>> + Send;
+
     /// Revokes the live key named `name` at `at`; false when there is none.
     fn revoke_key(&self, name: &str, at: Timestamp) -> impl Future<Output = Result<bool>> + Send;
 
@@ -59,6 +62,10 @@ pub(crate) const CREATE: &str = "INSERT INTO api_keys (name, hash, prefix, scope
 /// Every key, oldest first.
 pub(crate) const LIST: &str = "SELECT name, hash, prefix, scopes, rate_per_sec, system, \
      created_at, last_used_at, revoked_at FROM api_keys ORDER BY id";
+
+/// The keys not revoked, oldest first.
+pub(crate) const LIST_LIVE: &str = "SELECT name, hash, prefix, scopes, rate_per_sec, system, \
+     created_at, last_used_at, revoked_at FROM api_keys WHERE revoked_at IS NULL ORDER BY id";
 
 /// Revokes the live key of a name. Parameters: name, at.
 pub(crate) const REVOKE: &str =
@@ -111,6 +118,9 @@ impl KeyStore for AnyStore {
     }
     async fn keys(&self) -> Result<Vec<StoredKey>> {
         delegate!(self, s => s.keys())
+    }
+    async fn live_keys(&self) -> Result<Vec<StoredKey>> {
+        delegate!(self, s => s.live_keys())
     }
     async fn revoke_key(&self, name: &str, at: Timestamp) -> Result<bool> {
         delegate!(self, s => s.revoke_key(name, at))

@@ -84,8 +84,18 @@ pub async fn create(
     new: NewKey,
     connectors: &[String],
 ) -> Result<(String, StoredKey), KeyError> {
+    create_with(store, new, connectors, generate()).await
+}
+
+/// Makes `key` a key in `store`, as [`create`] does with a fresh one; for a key agreed
+/// beforehand (the benchmark's load generator holds one).
+pub async fn create_with(
+    store: &AnyStore,
+    new: NewKey,
+    connectors: &[String],
+    key: String,
+) -> Result<(String, StoredKey), KeyError> {
     check(&new, connectors)?;
-    let key = generate();
     let stored = StoredKey {
         name: new.name.clone(),
         hash: hash(&key),
@@ -241,10 +251,10 @@ impl ApiKeys {
     /// Reads the live keys again, keeping the buckets of those that stay, and writes when
     /// each was last used.
     pub async fn reload(&self) -> Result<(), StoreError> {
-        let stored = self.inner.store.keys().await?;
+        let stored = self.inner.store.live_keys().await?;
         let old = self.live();
         let mut live = HashMap::new();
-        for key in stored.iter().filter(|k| k.revoked_at.is_none()) {
+        for key in &stored {
             let caller = match old.get(&key.hash) {
                 Some(c) => c.clone(),
                 None => Arc::new(Caller::new(key, self.inner.default_rate)),

@@ -20,8 +20,11 @@ impl crate::KeyStore for PgStore {
     }
 
     async fn keys(&self) -> Result<Vec<StoredKey>> {
-        let rows: Vec<keys::Row> = sqlx::query_as(keys::LIST).fetch_all(&self.pool).await?;
-        rows.into_iter().map(keys::from_row).collect()
+        self.listed(keys::LIST).await
+    }
+
+    async fn live_keys(&self) -> Result<Vec<StoredKey>> {
+        self.listed(keys::LIST_LIVE).await
     }
 
     async fn revoke_key(&self, name: &str, at: Timestamp) -> Result<bool> {
@@ -46,5 +49,13 @@ impl crate::KeyStore for PgStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+impl PgStore {
+    /// The keys `sql` (one of the listings) selects.
+    async fn listed(&self, sql: &'static str) -> Result<Vec<StoredKey>> {
+        let rows: Vec<keys::Row> = sqlx::query_as(sql).fetch_all(&self.pool).await?;
+        rows.into_iter().map(keys::from_row).collect()
     }
 }

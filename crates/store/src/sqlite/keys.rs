@@ -18,25 +18,11 @@ impl crate::KeyStore for SqliteStore {
     }
 
     async fn keys(&self) -> Result<Vec<StoredKey>> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(keys::LIST)?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                ))
-            })?;
-            let rows: Vec<keys::Row> = rows.collect::<rusqlite::Result<_>>()?;
-            rows.into_iter().map(keys::from_row).collect()
-        })
-        .await
+        self.read(|c| listed(c, keys::LIST)).await
+    }
+
+    async fn live_keys(&self) -> Result<Vec<StoredKey>> {
+        self.read(|c| listed(c, keys::LIST_LIVE)).await
     }
 
     async fn revoke_key(&self, name: &str, at: Timestamp) -> Result<bool> {
@@ -59,4 +45,24 @@ impl crate::KeyStore for SqliteStore {
         })
         .await
     }
+}
+
+/// The keys `sql` (one of the listings) selects.
+fn listed(c: &rusqlite::Connection, sql: &str) -> Result<Vec<StoredKey>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+        ))
+    })?;
+    let rows: Vec<keys::Row> = rows.collect::<rusqlite::Result<_>>()?;
+    rows.into_iter().map(keys::from_row).collect()
 }

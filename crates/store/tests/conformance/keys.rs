@@ -55,4 +55,13 @@ pub async fn keys_are_made_named_once_marked_used_and_revoked(h: Harness) {
     assert_eq!(all.len(), 3);
     assert_eq!(all[0].revoked_at, Some(Timestamp(40)));
     assert_eq!((all[2].name.as_str(), all[2].revoked_at), ("shop", None));
+    let live: Vec<String> = (s.live_keys().await.unwrap())
+        .into_iter()
+        .map(|k| k.hash)
+        .collect();
+    assert_eq!(
+        live,
+        ["bbbbbbbb01", "cccccccc01"],
+        "the revoked key is not live"
+    );
 }
