@@ -22,19 +22,13 @@ pub(crate) fn client(connections: usize) -> anyhow::Result<reqwest::Client> {
 /// Gives `store` the benchmark's key ([`KEY`], admin, at the highest rate), before its hub
 /// starts.
 pub(super) async fn admit(store: &AnyStore) -> anyhow::Result<()> {
-    use crossdock_store::KeyStore;
-    let key = crossdock_store::StoredKey {
+    let new = crossdock_http::keys::NewKey {
         name: "bench".into(),
-        hash: crossdock_http::keys::hash(&KEY),
-        prefix: KEY[..12].to_string(),
         scopes: vec![crossdock_domain::Scope::Admin],
         rate_per_sec: Some(crossdock_http::keys::MAX_RATE),
         system: None,
-        created_at: crossdock_engine::now(),
-        last_used_at: None,
-        revoked_at: None,
     };
-    store.create_key(key).await?;
+    crossdock_http::keys::create_with(store, new, &[], KEY.clone()).await?;
     Ok(())
 }
 
