@@ -4,20 +4,9 @@
 
 mod common;
 
-use common::{App, spawn_app};
+use common::{App, spawn_app, web_order};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn order(external_id: &str) -> Value {
-    json!({
-        "channel": "web", "external_id": external_id,
-        "customer": {"id": "C-1", "email": "buyer@example.com"},
-        "currency": "USD",
-        "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "19.99"}],
-        "ship_to": {"name": "A Buyer", "line1": "1 Dock Rd", "city": "Newark",
-                    "postal_code": "07105", "country": "US"}
-    })
-}
 
 /// Posts an order with `headers`; the answer's `X-Correlation-ID` and the one its history
 /// recorded.
@@ -25,7 +14,7 @@ async fn placed(app: &App, external_id: &str, headers: &[(&str, &str)]) -> (Stri
     let mut req = app
         .http
         .post(format!("{}/v1/orders", app.base))
-        .json(&order(external_id));
+        .json(&web_order(external_id));
     for (name, value) in headers {
         req = req.header(*name, *value);
     }

@@ -4,22 +4,11 @@
 
 mod common;
 
-use common::{App, eventually, spawn_app, spawn_app_tuned};
+use common::{App, eventually, spawn_app, spawn_app_tuned, web_order};
 use crossdock_engine::config::SystemSettings;
 use crossdock_sim::{Faults, SimErp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn order(external_id: &str) -> Value {
-    json!({
-        "channel": "web", "external_id": external_id,
-        "customer": {"id": "C-1", "email": "buyer@example.com"},
-        "currency": "USD",
-        "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "19.99"}],
-        "ship_to": {"name": "A Buyer", "line1": "1 Dock Rd", "city": "Newark",
-                    "postal_code": "07105", "country": "US"}
-    })
-}
 
 fn receipt(id: &str, location: &str, occurred_at: jiff::Timestamp) -> Value {
     json!({"source": format!("wms-{location}"), "source_event_id": id,
@@ -55,14 +44,14 @@ async fn failed_erp_orders_names_the_refused_order_and_what_to_do() {
             continue;
         };
         seed(&app).await;
-        let (_, refused) = app.post("/v1/orders", order("W-1")).await;
+        let (_, refused) = app.post("/v1/orders", web_order("W-1")).await;
         let refused = refused["id"].as_str().unwrap().to_string();
         let answer = eventually(
             || async { app.get("/v1/ops/failed-erp-orders?since=1h").await.1 },
             |a| a["failed"].as_array().is_some_and(|f| !f.is_empty()),
         )
         .await;
-        let (_, posted) = app.post("/v1/orders", order("W-2")).await;
+        let (_, posted) = app.post("/v1/orders", web_order("W-2")).await;
         let posted = posted["id"].as_str().unwrap().to_string();
         app.wait_for_state(&posted, "erp_posted").await;
 
@@ -110,7 +99,7 @@ async fn failed_erp_orders_names_a_post_failing_now_while_it_is_retried() {
             continue;
         };
         seed(&app).await;
-        let (_, placed) = app.post("/v1/orders", order("W-9")).await;
+        let (_, placed) = app.post("/v1/orders", web_order("W-9")).await;
         let id = placed["id"].as_str().unwrap().to_string();
         let answer = eventually(
             || async { app.get("/v1/ops/failed-erp-orders").await.1 },

@@ -54,6 +54,19 @@ impl Drop for Guard {
     }
 }
 
+/// A web order for one unit of `SKU-1`, its customer's email and address the kind that
+/// logs must mask.
+pub fn web_order(external_id: &str) -> Value {
+    json!({
+        "channel": "web", "external_id": external_id,
+        "customer": {"id": "C-1", "email": "buyer@example.com"},
+        "currency": "USD",
+        "lines": [{"sku": "SKU-1", "qty": 1, "unit_price": "19.99"}],
+        "ship_to": {"name": "A Buyer", "line1": "1 Dock Rd", "city": "Newark",
+                    "postal_code": "07105", "country": "US"}
+    })
+}
+
 /// Starts the server on port 0 on the chosen backend; `None` when PostgreSQL is not
 /// configured (outside CI).
 pub async fn spawn_app(postgres: bool) -> Option<App> {
