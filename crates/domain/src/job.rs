@@ -146,6 +146,20 @@ named_states! {
 }
 
 named_states! {
+    /// How one try of a job ended.
+    JobOutcome {
+        /// The system did what was asked; the job is done.
+        Done = "done",
+        /// Worth trying again (a timeout, a 5xx, a 429): the job waits for its next try.
+        Retry = "retry",
+        /// Refused for good, or out of tries: the job's exception is open.
+        Failed = "failed",
+        /// The answer put the order on hold (fraud, credit): the job's exception is open.
+        Held = "held",
+    }
+}
+
+named_states! {
     /// Where an exception stands.
     ExceptionStatus {
         /// Waiting for a person.

@@ -36,7 +36,7 @@ pub use binding::{Binding, BindingKind};
 pub use error::ErrorCode;
 pub use estate::{Allocation, Channel, ChannelOrders, Estate, Location, LocationKind, SafetyStock};
 pub use ids::{ChannelCode, ExceptionId, JobId, LocationCode, OrderId, ReservationId, Sku};
-pub use job::{ExceptionStatus, JobKind, JobState};
+pub use job::{ExceptionStatus, JobKind, JobOutcome, JobState};
 pub use qty::{Delta, Level, MAX_QTY, Qty};
 pub use scope::Scope;
 pub use sku::{ExpectedReceipt, SkuState};

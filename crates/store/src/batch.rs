@@ -134,12 +134,15 @@ pub(crate) struct JobRow {
     pub created_at: i64,
     /// JSON text.
     pub payload: Option<String>,
+    /// The transaction that queued it; a job's id here stands for the transaction that job
+    /// carries (the store writes that one).
+    pub correlation_id: String,
 }
 
 impl JobRow {
     /// The row for `job`, queued by order `order_id` at step `seq` (`None` at intake) at
     /// `now`; due after its delay.
-    fn of(job: &NewJob, order_id: &str, seq: Option<i64>, now: i64) -> Self {
+    fn of(job: &NewJob, order_id: &str, seq: Option<i64>, now: i64, correlation_id: &str) -> Self {
         JobRow {
             id: job.id_for(order_id, seq).into(),
             kind: job.kind.as_str(),
@@ -148,6 +151,7 @@ impl JobRow {
             run_at: now.saturating_add(job.delay_ms),
             created_at: now.saturating_add(job.delay_ms),
             payload: job.payload.as_ref().map(|p| p.to_string()),
+            correlation_id: correlation_id.to_string(),
         }
     }
 }
@@ -305,7 +309,9 @@ impl WriteSet {
                 ));
             }
             for job in &o.jobs {
-                out.jobs.push(JobRow::of(job, id, None, o.created_at.0));
+                let corr = &request.correlation_id;
+                out.jobs
+                    .push(JobRow::of(job, id, None, o.created_at.0, corr));
             }
         }
         for (key, prior) in &w.replay_keys {
@@ -319,8 +325,9 @@ impl WriteSet {
         for m in &w.order_moves {
             let a = &m.advance;
             for job in &a.jobs {
+                let corr = &a.correlation_id;
                 out.jobs
-                    .push(JobRow::of(job, &a.order_id, Some(m.seq), now));
+                    .push(JobRow::of(job, &a.order_id, Some(m.seq), now, corr));
             }
             if m.changes_row() {
                 out.order_updates.push(OrderUpdate {

@@ -17,6 +17,9 @@ pub struct Job {
     pub system: String,
     /// The order it belongs to.
     pub order_id: Option<OrderId>,
+    /// The business transaction that queued it: the request's correlation id, or the one the
+    /// job that queued it carried. Every call the job makes sends it as `X-Correlation-ID`.
+    pub correlation_id: Option<String>,
     /// Where it stands.
     pub state: JobState,
     /// Times it has been leased.

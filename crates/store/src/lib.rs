@@ -38,6 +38,7 @@ pub mod routing;
 mod rows;
 pub mod sqlite;
 pub mod subscriptions;
+pub mod trace;
 
 pub use bindings::{BindingQuery, StoredBinding};
 pub use inbound::{ParkedJob, Rejection};
@@ -53,6 +54,7 @@ pub use sqlite::SqliteStore;
 pub use subscriptions::{
     Attempt, AttemptOutcome, AttemptQuery, DueDelivery, Followed, Subscription, SubscriptionStore,
 };
+pub use trace::{JobAttempt, Trace, TraceStore};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]

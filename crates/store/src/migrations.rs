@@ -145,6 +145,7 @@ migrations!(
     16 => "0016_erp_assignments.sql",
     17 => "0017_prices.sql",
     18 => "0018_api_keys.sql",
+    19 => "0019_job_attempts.sql",
 );
 
 /// Creates the table that records applied migrations.

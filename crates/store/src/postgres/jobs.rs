@@ -13,7 +13,7 @@ use crate::records;
 use crossdock_domain::{ErrorCode, ExceptionId, ExceptionStatus, JobId, OrderId};
 
 const JOB_COLS: &str = "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error, \
-     payload";
+     payload, correlation_id";
 
 type JobTuple = (
     String,
@@ -27,6 +27,7 @@ type JobTuple = (
     Option<i64>,
     Option<String>,
     Option<sqlx::types::Json<serde_json::Value>>,
+    Option<String>,
 );
 
 fn job(t: JobTuple) -> Result<Job> {
@@ -42,6 +43,7 @@ fn job(t: JobTuple) -> Result<Job> {
         lease_until: t.8.map(Timestamp),
         last_error: t.9,
         payload: t.10.map(|p| p.0),
+        correlation_id: t.11,
     })
 }
 

@@ -12,6 +12,7 @@ mod keys;
 mod orders;
 mod sql;
 mod subscriptions;
+mod trace;
 mod write;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -141,9 +141,12 @@ const WRITE_ROWS: &str = "WITH
     SELECT k, o, h, r, $1 FROM unnest($46::text[], $47::text[], $48::text[],
         $49::text[]) AS u(k, o, h, r)),
   job_rows AS (
-    INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at, payload)
-    SELECT i, k, s, o, 'ready', 0, t, c, p::jsonb FROM unnest($50::text[], $51::text[],
-        $52::text[], $53::text[], $54::int8[], $55::text[], $56::int8[]) AS u(i, k, s, o, t, p, c)
+    INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at, payload,
+        correlation_id)
+    SELECT i, k, s, o, 'ready', 0, t, c, p::jsonb,
+        COALESCE((SELECT j.correlation_id FROM jobs j WHERE j.id = co), co)
+    FROM unnest($50::text[], $51::text[], $52::text[], $53::text[], $54::int8[], $55::text[],
+        $56::int8[], $57::text[]) AS u(i, k, s, o, t, p, c, co)
     ON CONFLICT (id) DO NOTHING)
 SELECT 1";
 
@@ -241,6 +244,11 @@ async fn write_rows(conn: &mut PgConnection, w: &WriteSet, now: i64) -> Result<(
         .bind(j.iter().map(|x| x.run_at).collect::<Vec<_>>())
         .bind(j.iter().map(|x| x.payload.as_deref()).collect::<Vec<_>>())
         .bind(j.iter().map(|x| x.created_at).collect::<Vec<_>>())
+        .bind(
+            j.iter()
+                .map(|x| x.correlation_id.as_str())
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut *conn)
         .await?;
     Ok(())

@@ -14,7 +14,7 @@ use crate::records;
 use crossdock_domain::{ErrorCode, ExceptionId, ExceptionStatus, JobId, JobState, OrderId};
 
 const JOB_COLS: &str = "id, kind, system, order_id, state, attempts, run_at, lease_owner, lease_until, last_error, \
-     payload";
+     payload, correlation_id";
 
 fn job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     let (kind, state): (String, String) = (r.get(1)?, r.get(4)?);
@@ -32,6 +32,7 @@ fn job(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
         payload: r
             .get::<_, Option<String>>(10)?
             .and_then(|p| serde_json::from_str(&p).ok()),
+        correlation_id: r.get(11)?,
     })
 }
 

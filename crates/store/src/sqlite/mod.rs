@@ -12,6 +12,7 @@ mod keys;
 mod orders;
 mod sql;
 mod subscriptions;
+mod trace;
 mod wal;
 mod writer;
 

@@ -111,7 +111,9 @@ pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<
     }
     let mut stmt = conn.prepare_cached(
         "INSERT INTO jobs (id, kind, system, order_id, state, attempts, run_at, created_at,
-            payload) VALUES (?1, ?2, ?3, ?4, 'ready', 0, ?5, ?7, ?6) ON CONFLICT (id) DO NOTHING",
+            payload, correlation_id) VALUES (?1, ?2, ?3, ?4, 'ready', 0, ?5, ?7, ?6,
+            COALESCE((SELECT j.correlation_id FROM jobs j WHERE j.id = ?8), ?8))
+         ON CONFLICT (id) DO NOTHING",
     )?;
     for j in &w.jobs {
         stmt.execute(params![
@@ -121,7 +123,8 @@ pub(super) fn write_orders(conn: &Connection, w: &WriteSet, now: i64) -> Result<
             j.order_id,
             j.run_at,
             j.payload,
-            j.created_at
+            j.created_at,
+            j.correlation_id
         ])?;
     }
     let mut stmt = conn.prepare_cached(

@@ -10,6 +10,7 @@ mod orders;
 mod prices;
 mod routing;
 mod subscriptions;
+mod trace;
 
 use crossdock_domain::JobKind;
 use std::collections::HashSet;
@@ -28,6 +29,7 @@ use orders::*;
 use prices::*;
 use routing::*;
 use subscriptions::*;
+use trace::*;
 
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
@@ -84,4 +86,5 @@ conformance!(
     deleting_while_senders_finish_leaves_nothing_behind,
     an_order_stays_with_the_erp_its_first_job_was_routed_to,
     prices_are_set_pushed_acknowledged_and_paged,
+    jobs_carry_their_transaction_and_a_trace_gathers_it,
 );

@@ -1,0 +1,120 @@
+//! Following one transaction: jobs carry the correlation id of the transaction that queued
+//! them (through the jobs that queued them), their tries are kept, and a trace gathers the
+//! order, its moves and the tries, on both stores.
+
+use super::*;
+use crossdock_domain::JobOutcome;
+use crossdock_store::{JobAttempt, TraceStore};
+
+fn tried(job: &crossdock_store::Job, at: i64, outcome: JobOutcome, status: u16) -> JobAttempt {
+    JobAttempt {
+        job_id: job.id.clone(),
+        attempt: job.attempts,
+        kind: job.kind,
+        system: job.system.clone(),
+        order_id: job.order_id.clone(),
+        correlation_id: job.correlation_id.clone(),
+        started_at: Timestamp(at),
+        duration_ms: 12,
+        outcome,
+        http_status: Some(status),
+        error: (outcome != JobOutcome::Done).then(|| format!("answered {status}")),
+    }
+}
+
+pub(crate) async fn jobs_carry_their_transaction_and_a_trace_gathers_it(h: Harness) {
+    orders_with_jobs(&h, 1).await;
+    let first = h
+        .store
+        .lease_jobs(lease("w", 10, 60_000, 10))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1, "{first:?}");
+    let first = &first[0];
+    assert_eq!(
+        first.correlation_id.as_deref(),
+        Some("corr-1"),
+        "the request's"
+    );
+    let order_id = first.order_id.clone().unwrap();
+
+    // The job moves the order, naming itself; the job it queues carries the transaction.
+    let moved = Command::AdvanceOrder(Box::new(AdvanceOrder {
+        order_id: order_id.clone(),
+        from: OrderState::Accepted,
+        to: OrderState::Allocated,
+        actor: first.kind.to_string(),
+        correlation_id: first.id.to_string(),
+        erp_order_id: None,
+        erp_status: None,
+        jobs: vec![NewJob::new(JobKind::PostSalesOrder)],
+        fail_job: None,
+    }));
+    h.run(1, vec![moved]).await;
+    let done = JobFinish::Done;
+    assert!(
+        h.store
+            .finish_job(&first.id, "w", done, Timestamp(20))
+            .await
+            .unwrap()
+    );
+    let next = h
+        .store
+        .lease_jobs(lease("w", 30, 60_000, 10))
+        .await
+        .unwrap();
+    assert_eq!(next.len(), 1, "{next:?}");
+    assert_eq!(next[0].kind, JobKind::PostSalesOrder);
+    assert_eq!(
+        next[0].correlation_id.as_deref(),
+        Some("corr-1"),
+        "inherited from the job that queued it, not that job's id"
+    );
+
+    let s = &h.store;
+    s.record_attempt(tried(first, 15, JobOutcome::Done, 200))
+        .await
+        .unwrap();
+    s.record_attempt(tried(&next[0], 31, JobOutcome::Retry, 503))
+        .await
+        .unwrap();
+    // A second record of the same try is ignored.
+    s.record_attempt(tried(&next[0], 99, JobOutcome::Done, 200))
+        .await
+        .unwrap();
+
+    let trace = s.trace("corr-1").await.unwrap();
+    assert_eq!(trace.orders.len(), 1);
+    assert_eq!(trace.orders[0].id, order_id);
+    assert_eq!(trace.orders[0].state, OrderState::Allocated);
+    let attempts: Vec<_> = (trace.attempts.iter())
+        .map(|a| (a.kind, a.outcome, a.http_status, a.started_at.0))
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            (first.kind, JobOutcome::Done, Some(200), 15),
+            (JobKind::PostSalesOrder, JobOutcome::Retry, Some(503), 31)
+        ]
+    );
+    let last = trace.steps.last().unwrap();
+    assert_eq!(
+        (last.from, last.to),
+        (Some(OrderState::Accepted), OrderState::Allocated)
+    );
+    assert_eq!(
+        last.correlation_id,
+        first.id.as_str(),
+        "made by the transaction's job"
+    );
+    assert!(trace.steps.iter().all(|s| s.order_id == order_id));
+    assert!(
+        trace.steps.len() >= 2,
+        "intake's steps too: {:?}",
+        trace.steps
+    );
+
+    assert_eq!(s.trace("corr-nobody").await.unwrap(), Default::default());
+    assert_eq!(s.purge_attempts(Timestamp(20)).await.unwrap(), 1);
+    assert_eq!(s.trace("corr-1").await.unwrap().attempts.len(), 1);
+}
