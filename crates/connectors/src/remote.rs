@@ -1,18 +1,22 @@
 //! One outside system over REST: JSON in and out, and every answer sorted into done, worth
 //! retrying (timeouts, refused connections, 5xx, 408, 429 with its `Retry-After`) or refused
-//! (any other 4xx, which becomes an exception with the system's `…_REJECTED` code).
+//! (any other 4xx, which becomes an exception with the system's `…_REJECTED` code). A call
+//! made for a job sends the job's correlation id as `X-Correlation-ID`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crossdock_engine::config::SystemSettings;
-use crossdock_engine::runner::JobResult;
+use crossdock_engine::runner::{JobResult, tried};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::auth::Credentials;
 use crate::tls::{self, ClientError};
+
+/// The header every call made for a job carries its transaction's correlation id in.
+pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
 /// What a system answered a call it took: its status, its `Location` (where a record it
 /// made lives) and its body (`null` when empty or not JSON).
@@ -122,6 +126,12 @@ impl Remote {
         if change && self.if_match_any {
             req = req.header(reqwest::header::IF_MATCH, "*");
         }
+        // The job's transaction, so the system's own logs can be matched with ours.
+        if let Some(id) =
+            tried::correlation_id().and_then(|id| reqwest::header::HeaderValue::from_str(&id).ok())
+        {
+            req = req.header(CORRELATION_HEADER, id);
+        }
         if let Some(body) = body {
             req = req.json(body);
         }
@@ -215,11 +225,12 @@ impl Remote {
         path: &str,
         body: Option<&Value>,
     ) -> Result<reqwest::Response, JobResult> {
-        let (res, used) = self.send(method.clone(), path, body).await?;
+        let (mut res, used) = self.send(method.clone(), path, body).await?;
         // A token the system no longer takes is asked for again, once.
         if res.status() == StatusCode::UNAUTHORIZED && self.credentials.refused(&used).await {
-            return Ok(self.send(method, path, body).await?.0);
+            res = self.send(method, path, body).await?.0;
         }
+        tried::answered(res.status().as_u16());
         Ok(res)
     }
 

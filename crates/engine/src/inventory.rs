@@ -9,7 +9,7 @@ use crossdock_domain::ats::{ChannelAvailability, channel_availability};
 use crossdock_domain::ledger::{Command, Outcome, Reservation};
 use crossdock_domain::{Estate, OrderId, ReservationId, Sku, SkuState, Timestamp};
 use crossdock_store::{
-    AnyStore, Batch, EventRecord, Job, JobFilter, OrderFilter, Store, StoredOrder,
+    AnyStore, Batch, EventRecord, Job, JobFilter, OrderFilter, Store, StoredOrder, TraceStore,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -414,7 +414,11 @@ async fn expire_loop(inventory: Inventory, shutdown: Shutdown) {
     }
 }
 
-/// Forgets idempotency keys older than their time to live, once a minute.
+/// How long every try of a job is kept for its transaction's trace: a week.
+pub const TRIES_KEPT_MS: i64 = 7 * 24 * 3_600_000;
+
+/// Forgets idempotency keys older than their time to live, and tries of jobs older than
+/// [`TRIES_KEPT_MS`], once a minute.
 async fn forget_keys_loop(inventory: Inventory, shutdown: Shutdown) {
     let ttl_ms = inventory
         .config
@@ -427,6 +431,12 @@ async fn forget_keys_loop(inventory: Inventory, shutdown: Shutdown) {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "forgot expired idempotency keys"),
             Err(e) => tracing::warn!(error = %e, "cannot forget expired idempotency keys"),
+        }
+        let before = Timestamp(now().0.saturating_sub(TRIES_KEPT_MS));
+        match inventory.core.store.purge_attempts(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "forgot the tries of jobs a week old"),
+            Err(e) => tracing::warn!(error = %e, "cannot forget old tries of jobs"),
         }
         tokio::select! {
             _ = shutdown.wait() => return,

@@ -87,7 +87,12 @@ struct Inner {
     credit_holds: std::collections::HashSet<String>,
     credit_checks: u64,
     new_status: Option<String>,
+    /// (method and path, `X-Correlation-ID`) of the latest calls, oldest first.
+    correlated: std::collections::VecDeque<(String, String)>,
 }
+
+/// Calls whose correlation ids the ERP keeps, newest last.
+const CORRELATED_KEPT: usize = 10_000;
 
 /// Handle to a running simulated ERP. Cheap to clone.
 #[derive(Clone, Default)]
@@ -108,6 +113,10 @@ impl SimErp {
             .route("/_sim/credit/{account}", put(set_credit))
             .route("/_sim/stats", get(stats))
             .route("/_sim/faults", put(set_faults))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                note_correlation,
+            ))
             .with_state(self.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -162,6 +171,13 @@ impl SimErp {
         self.inner.lock().expect("sim poisoned").stats.clone()
     }
 
+    /// (method and path, id) of the latest calls that carried an `X-Correlation-ID`, oldest
+    /// first.
+    pub fn correlation_ids(&self) -> Vec<(String, String)> {
+        let inner = self.inner.lock().expect("sim poisoned");
+        inner.correlated.iter().cloned().collect()
+    }
+
     /// Every sales order it holds.
     pub fn orders(&self) -> Vec<SalesOrder> {
         self.inner
@@ -172,6 +188,24 @@ impl SimErp {
             .cloned()
             .collect()
     }
+}
+
+/// Keeps the `X-Correlation-ID` a call carried, as a real ERP's request log would.
+async fn note_correlation(
+    State(sim): State<SimErp>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let id = (req.headers().get("x-correlation-id")).and_then(|v| v.to_str().ok());
+    if let Some(id) = id {
+        let call = format!("{} {}", req.method(), req.uri().path());
+        let mut inner = sim.inner.lock().expect("sim poisoned");
+        if inner.correlated.len() == CORRELATED_KEPT {
+            inner.correlated.pop_front();
+        }
+        inner.correlated.push_back((call, id.to_string()));
+    }
+    next.run(req).await
 }
 
 enum Verdict {

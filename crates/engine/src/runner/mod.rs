@@ -6,13 +6,15 @@
 //! dies leaves its leases to lapse, and another worker takes the jobs over.
 
 pub mod policy;
+pub mod tried;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crossdock_store::{AnyStore, Job, JobFinish, LeaseRequest, Store};
+use crossdock_domain::JobOutcome;
+use crossdock_store::{AnyStore, Job, JobAttempt, JobFinish, LeaseRequest, Store, TraceStore};
 use tokio::sync::Semaphore;
 
 use crate::inventory::now;
@@ -268,7 +270,10 @@ async fn run_one<H: Handler>(
     stats.tries.fetch_add(1, Ordering::Relaxed);
     let in_flight = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     stats.max_in_flight.fetch_max(in_flight, Ordering::SeqCst);
-    let result = handler.run(&job).await;
+    let (started, clock) = (now(), std::time::Instant::now());
+    let correlation_id = (job.correlation_id.clone()).unwrap_or_else(|| job.id.to_string());
+    let (result, http_status) = tried::within(correlation_id, handler.run(&job)).await;
+    let duration_ms = clock.elapsed().as_millis() as i64;
     stats.in_flight.fetch_sub(1, Ordering::SeqCst);
     let t = now();
     let system = job.system.as_str();
@@ -287,21 +292,21 @@ async fn run_one<H: Handler>(
         match result {
             JobResult::Held => {
                 stats.failed.fetch_add(1, Ordering::Relaxed);
-                return;
+                None
             }
             JobResult::Done => {
                 stats.done.fetch_add(1, Ordering::Relaxed);
-                JobFinish::Done
+                Some(JobFinish::Done)
             }
             JobResult::Permanent { code, error } => {
                 // The system answered: it is healthy, the request was not.
                 stats.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(system, job = %job.id, order = job.order_id.as_deref(), code = code.as_str(),
                     %error, "job failed: opened its exception");
-                JobFinish::Failed {
+                Some(JobFinish::Failed {
                     code: code.to_string(),
                     error,
-                }
+                })
             }
             JobResult::Transient { error, retry_after } => {
                 if b.failure(t.0) {
@@ -315,10 +320,10 @@ async fn run_one<H: Handler>(
                 {
                     Some(wait) => {
                         stats.retried.fetch_add(1, Ordering::Relaxed);
-                        JobFinish::Retry {
+                        Some(JobFinish::Retry {
                             at: t.plus_millis(wait.as_millis() as i64),
                             error,
-                        }
+                        })
                     }
                     None => {
                         stats.failed.fetch_add(1, Ordering::Relaxed);
@@ -326,14 +331,39 @@ async fn run_one<H: Handler>(
                         tracing::warn!(system, job = %job.id, order = job.order_id.as_deref(),
                             code = code.as_str(), attempts = attempt, %error,
                             "job out of retries: opened its exception");
-                        JobFinish::Failed {
+                        Some(JobFinish::Failed {
                             code: code.to_string(),
                             error: format!("gave up after {attempt} tries: {error}"),
-                        }
+                        })
                     }
                 }
             }
         }
+    };
+    let (outcome, error) = match &finish {
+        None => (JobOutcome::Held, None),
+        Some(JobFinish::Done) => (JobOutcome::Done, None),
+        Some(JobFinish::Retry { error, .. }) => (JobOutcome::Retry, Some(error.clone())),
+        Some(JobFinish::Failed { error, .. }) => (JobOutcome::Failed, Some(error.clone())),
+    };
+    let attempt = JobAttempt {
+        job_id: job.id.clone(),
+        attempt: job.attempts,
+        kind: job.kind,
+        system: job.system.clone(),
+        order_id: job.order_id.clone(),
+        correlation_id: job.correlation_id.clone(),
+        started_at: started,
+        duration_ms,
+        outcome,
+        http_status,
+        error,
+    };
+    if let Err(e) = store.record_attempt(attempt).await {
+        tracing::warn!(job = %job.id, error = %e, "cannot keep the job's try");
+    }
+    let Some(finish) = finish else {
+        return;
     };
     match store.finish_job(&job.id, owner, finish, t).await {
         Ok(true) => {}
