@@ -529,7 +529,7 @@ pub use returns::{OpenReturn, ReturnRow};
 pub use types::{
     AllocateBackorder, Command, EventChange, Finished, JsonText, LinesUpdate, NewEvent, Outcome,
     Reservation, ReservationStatus, ReserveRequest, ReservedAt, StockEvent, Violation, Writes,
-    json_text,
+    json_text, with_text_field,
 };
 
 #[cfg(test)]

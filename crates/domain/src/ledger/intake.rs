@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{JsonText, Ledger, NewEvent, NewJob, Outcome, ReserveRequest, json_text};
+use super::{
+    JsonText, Ledger, NewEvent, NewJob, Outcome, ReserveRequest, json_text, with_text_field,
+};
 use crate::ats::{channel_figures, sellable_at};
 use crate::error::ErrorCode;
 use crate::estate::{BackorderPolicy, Channel, LocationKind};
@@ -250,7 +252,7 @@ impl Ledger<'_> {
                 _ => "order.rejected",
             },
             sku: None,
-            data: response.clone(),
+            data: with_text_field(&response, "correlation_id", &p.correlation_id),
         });
         for w in history.windows(2) {
             let ((from, _), (to, actor)) = (w[0], w[1]);

@@ -373,6 +373,21 @@ pub fn json_text(value: &impl Serialize) -> JsonText {
         .into()
 }
 
+/// `object` (the [`JsonText`] of an object) with the string field `name` set to `value` at
+/// its end, without reading the object again: an event that carries an answer and one more
+/// fact.
+pub fn with_text_field(object: &str, name: &str, value: &str) -> JsonText {
+    let body = object
+        .trim_end()
+        .strip_suffix('}')
+        .unwrap_or(object)
+        .trim_end();
+    let comma = if body.ends_with('{') { "" } else { "," };
+    let name = serde_json::to_string(name).expect("text serialises");
+    let value = serde_json::to_string(value).expect("text serialises");
+    format!("{body}{comma}{name}:{value}}}").into()
+}
+
 /// An order whose per-line routing changed: lines a backorder waited for reserved, or its
 /// waiting given up when it was cancelled.
 #[derive(Debug, Clone, PartialEq)]
@@ -443,4 +458,22 @@ pub struct Finished {
     pub reservations: HashMap<ReservationId, Reservation>,
     /// What to write.
     pub writes: Writes,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_field_is_added_to_an_object_as_json_would_write_it() {
+        let id = "quote\" and \\ and \u{1}";
+        for object in [r#"{"a":1}"#, "{}", "{ }", r#"{"a":{"b":[]}} "#] {
+            let with = with_text_field(object, "correlation_id", id);
+            let read: serde_json::Value = serde_json::from_str(&with).unwrap();
+            assert_eq!(read["correlation_id"], id, "{with}");
+            let mut expected: serde_json::Value = serde_json::from_str(object).unwrap();
+            expected["correlation_id"] = id.into();
+            assert_eq!(read, expected);
+        }
+    }
 }
