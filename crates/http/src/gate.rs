@@ -70,7 +70,8 @@ pub fn access(method: &Method, path: &str) -> Option<Access> {
         "/v1/ops/failed-erp-orders"
         | "/v1/ops/delayed-inventory"
         | "/v1/ops/stale-pricing"
-        | "/v1/ops/rate-limits" => Needs(OpsRead),
+        | "/v1/ops/rate-limits"
+        | "/v1/trace/{correlation_id}" => Needs(OpsRead),
         _ => return None,
     })
 }

@@ -79,6 +79,7 @@ use crate::v1;
         v1::ops::delays::delayed_inventory,
         v1::ops::stale_pricing,
         v1::ops::rate_limits,
+        v1::trace::trace,
     ),
     components(schemas(
         Problem,
@@ -99,6 +100,8 @@ use crate::v1;
         ReservationStatus,
         EventType,
         AttemptOutcome,
+        JobKind,
+        JobOutcome,
         System,
         ChannelAvailability,
         SkuAvailability

@@ -274,6 +274,8 @@ pub(crate) struct Job {
     system: Option<String>,
     #[schema(nullable = false)]
     order_id: Option<String>,
+    /// the transaction that queued it (GET /v1/trace/{correlation_id}); sent to the system as X-Correlation-ID
+    correlation_id: Option<String>,
     #[schema(nullable = false)]
     state: Option<String>,
     #[schema(nullable = false)]

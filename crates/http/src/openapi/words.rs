@@ -102,6 +102,14 @@ word!(
     JobState => one_of(crossdock_domain::JobState::ALL.iter().map(|s| s.as_str()))
 );
 word!(
+    /// What a job does.
+    JobKind => one_of(crossdock_domain::JobKind::ALL.iter().map(|k| k.as_str()))
+);
+word!(
+    /// How one try of a job ended.
+    JobOutcome => one_of(crossdock_domain::JobOutcome::ALL.iter().map(|o| o.as_str()))
+);
+word!(
     /// Where an exception stands.
     ExceptionStatus => one_of(crossdock_domain::ExceptionStatus::ALL.iter().map(|s| s.as_str()))
 );

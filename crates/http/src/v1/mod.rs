@@ -18,6 +18,7 @@ pub mod orders;
 pub mod prices;
 pub mod reservations;
 pub mod subscriptions;
+pub mod trace;
 
 /// Every `/v1` route.
 pub fn router() -> Router<AppState> {
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(subscriptions::router())
         .merge(keys::router())
         .merge(ops::router())
+        .merge(trace::router())
 }
 
 /// The cursor to a list's next page: the last item's id when the page is full (there may
