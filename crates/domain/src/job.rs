@@ -28,6 +28,11 @@ macro_rules! job_kinds {
                 }
             }
 
+            /// What it does, in words (`post sales order`): the name of its log span.
+            pub fn action(self) -> String {
+                self.as_str().replace('_', " ")
+            }
+
             /// The system that runs jobs of this kind.
             pub const fn system(self) -> &'static str {
                 match self {

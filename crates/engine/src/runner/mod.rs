@@ -272,7 +272,11 @@ async fn run_one<H: Handler>(
     stats.max_in_flight.fetch_max(in_flight, Ordering::SeqCst);
     let (started, clock) = (now(), std::time::Instant::now());
     let correlation_id = (job.correlation_id.clone()).unwrap_or_else(|| job.id.to_string());
-    let (result, http_status) = tried::within(correlation_id, handler.run(&job)).await;
+    // Every line the try logs names its business action and its transaction.
+    let span = tracing::info_span!("job", action = job.kind.action(), system = %job.system,
+        correlation_id = %correlation_id, job = %job.id, order = job.order_id.as_deref());
+    let work = tracing::Instrument::instrument(handler.run(&job), span);
+    let (result, http_status) = tried::within(correlation_id, work).await;
     let duration_ms = clock.elapsed().as_millis() as i64;
     stats.in_flight.fetch_sub(1, Ordering::SeqCst);
     let t = now();
