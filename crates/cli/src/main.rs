@@ -93,11 +93,29 @@ fn init_logs(json: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if json { "info" } else { "warn" }));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| Masked(std::io::stderr()));
     if json {
         builder.json().init();
     } else {
         builder.init();
+    }
+}
+
+/// A log writer that masks every email address in what it is given (an outside system's
+/// error may quote one), so no log line holds one in full. The log formats each line whole
+/// and writes it at once.
+struct Masked<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Masked<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0
+            .write_all(crossdock_domain::privacy::mask_emails(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
     }
 }
 
@@ -293,4 +311,45 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn log_lines_never_hold_an_email_address_in_full() {
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let logs = tracing_subscriber::fmt()
+            .json()
+            .with_writer(move || Masked(writer.clone()))
+            .finish();
+        tracing::subscriber::with_default(logs, || {
+            let error = "ERP refused (400): customer buyer@example.com is unknown";
+            tracing::warn!(%error, order = "ord_1", "job failed: opened its exception");
+        });
+        let line = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert!(!line.contains("buyer@example.com"), "{line}");
+        assert!(line.contains("b***@example.com is unknown"), "{line}");
+        let read: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+        assert_eq!(
+            read["fields"]["order"], "ord_1",
+            "still one JSON line: {line}"
+        );
+    }
 }

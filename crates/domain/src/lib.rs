@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod order_state;
+pub mod privacy;
 pub mod qty;
 pub mod remediation;
 pub mod routing;
