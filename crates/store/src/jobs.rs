@@ -36,6 +36,19 @@ pub struct Job {
     pub payload: Option<serde_json::Value>,
 }
 
+/// Jobs of one kind waiting for their system: the queue's depth and its oldest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Waiting {
+    /// The system.
+    pub system: String,
+    /// What they do.
+    pub kind: JobKind,
+    /// How many wait (ready, due or not, and leased).
+    pub count: i64,
+    /// When the oldest of those already due became due; none when none is due yet.
+    pub oldest_due: Option<Timestamp>,
+}
+
 /// Which jobs a worker wants.
 #[derive(Debug, Clone)]
 pub struct LeaseRequest {
@@ -204,6 +217,24 @@ pub(crate) const HASTEN: &str = "UPDATE jobs SET run_at = created_at \
 /// Counts a system's waiting jobs (through the per-system index of ready jobs). Parameter:
 /// system.
 pub(crate) const BACKLOG: &str = "SELECT COUNT(*) FROM jobs WHERE state = 'ready' AND system = $1";
+
+/// Waiting jobs by system and kind. Parameter: now.
+pub(crate) const WAITING: &str = "SELECT system, kind, COUNT(*), \
+     MIN(CASE WHEN created_at <= $1 THEN created_at END) FROM jobs \
+     WHERE state IN ('ready', 'leased') GROUP BY system, kind ORDER BY system, kind";
+
+/// A waiting row: system, kind, count, oldest due.
+pub(crate) type WaitingRow = (String, String, i64, Option<i64>);
+
+pub(crate) fn waiting(row: WaitingRow) -> crate::Result<Waiting> {
+    let (system, kind, count, oldest) = row;
+    Ok(Waiting {
+        system,
+        kind: crate::records::job_kind(&kind)?,
+        count,
+        oldest_due: oldest.map(Timestamp),
+    })
+}
 
 /// Sets an exception's status. Parameters: exception id, status, now.
 pub(crate) const SET_EXCEPTION_STATUS: &str =

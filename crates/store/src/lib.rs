@@ -43,7 +43,7 @@ pub mod trace;
 pub use bindings::{BindingQuery, StoredBinding};
 pub use inbound::{ParkedJob, Rejection};
 pub use jobs::{
-    Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish, LeaseRequest,
+    Exception, ExceptionAction, ExceptionFilter, Job, JobFilter, JobFinish, LeaseRequest, Waiting,
 };
 pub use keys::{KeyStore, StoredKey};
 pub use postgres::PgStore;
@@ -252,6 +252,9 @@ pub trait Store: Send + Sync + 'static {
     /// How many jobs wait for `system` (ready, due or not).
     fn backlog(&self, system: &str) -> impl Future<Output = Result<i64>> + Send;
 
+    /// Waiting jobs (ready or leased) by system and kind, with the oldest due as of `now`.
+    fn waiting_jobs(&self, now: Timestamp) -> impl Future<Output = Result<Vec<Waiting>>> + Send;
+
     /// Makes every job waiting for `system` (sitting out a backoff) due now, oldest first (each
     /// as of when it was written); returns how many. For when the system is back: its backlog
     /// goes out at once, in the order it came, within the system's rate.
@@ -447,6 +450,9 @@ impl Store for AnyStore {
 
     async fn backlog(&self, system: &str) -> Result<i64> {
         delegate!(self, s => s.backlog(system))
+    }
+    async fn waiting_jobs(&self, now: Timestamp) -> Result<Vec<Waiting>> {
+        delegate!(self, s => s.waiting_jobs(now))
     }
     async fn credit_status(&self, account: &str) -> Result<Option<(String, Timestamp)>> {
         delegate!(self, s => s.credit_status(account))

@@ -293,6 +293,14 @@ impl Store for PgStore {
             .await?)
     }
 
+    async fn waiting_jobs(&self, now: Timestamp) -> Result<Vec<crate::Waiting>> {
+        let rows: Vec<crate::jobs::WaitingRow> = sqlx::query_as(crate::jobs::WAITING)
+            .bind(now.0)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(crate::jobs::waiting).collect()
+    }
+
     async fn hasten_jobs(&self, system: &str, now: Timestamp) -> Result<u64> {
         let done = sqlx::query(crate::jobs::HASTEN)
             .bind(system)

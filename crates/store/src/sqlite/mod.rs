@@ -343,6 +343,18 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn waiting_jobs(&self, now: Timestamp) -> Result<Vec<crate::Waiting>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(crate::jobs::WAITING)?;
+            let rows = stmt.query_map(rusqlite::named_params! {"$1": now.0}, |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            let rows: Vec<crate::jobs::WaitingRow> = rows.collect::<rusqlite::Result<_>>()?;
+            rows.into_iter().map(crate::jobs::waiting).collect()
+        })
+        .await
+    }
+
     async fn hasten_jobs(&self, system: &str, now: Timestamp) -> Result<u64> {
         match self.jobs_op(JobOp::Hasten(system.to_string(), now)).await? {
             JobReply::Purged(n) => Ok(n),

@@ -1,6 +1,6 @@
 //! Following one transaction: jobs carry the correlation id of the transaction that queued
 //! them (through the jobs that queued them), their tries are kept, and a trace gathers the
-//! order, its moves and the tries, on both stores.
+//! order, its moves and the tries; the queue is counted by system and kind; on both stores.
 
 use super::*;
 use crossdock_domain::JobOutcome;
@@ -24,6 +24,17 @@ fn tried(job: &crossdock_store::Job, at: i64, outcome: JobOutcome, status: u16) 
 
 pub(crate) async fn jobs_carry_their_transaction_and_a_trace_gathers_it(h: Harness) {
     orders_with_jobs(&h, 1).await;
+    let s = &h.store;
+    let waiting = s.waiting_jobs(Timestamp(i64::MAX / 2)).await.unwrap();
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0].count, 1);
+    assert!(waiting[0].oldest_due.is_some(), "due by then");
+    let early = s.waiting_jobs(Timestamp(0)).await.unwrap();
+    assert_eq!(
+        (early[0].count, early[0].oldest_due),
+        (1, None),
+        "waiting, not yet due"
+    );
     let first = h
         .store
         .lease_jobs(lease("w", 10, 60_000, 10))
@@ -63,6 +74,13 @@ pub(crate) async fn jobs_carry_their_transaction_and_a_trace_gathers_it(h: Harne
         .lease_jobs(lease("w", 30, 60_000, 10))
         .await
         .unwrap();
+    let waiting = s.waiting_jobs(Timestamp(i64::MAX / 2)).await.unwrap();
+    let kinds: Vec<_> = waiting.iter().map(|w| (w.kind, w.count)).collect();
+    assert_eq!(
+        kinds,
+        [(JobKind::PostSalesOrder, 1)],
+        "leased counts; done does not"
+    );
     assert_eq!(next.len(), 1, "{next:?}");
     assert_eq!(next[0].kind, JobKind::PostSalesOrder);
     assert_eq!(
@@ -71,7 +89,6 @@ pub(crate) async fn jobs_carry_their_transaction_and_a_trace_gathers_it(h: Harne
         "inherited from the job that queued it, not that job's id"
     );
 
-    let s = &h.store;
     s.record_attempt(tried(first, 15, JobOutcome::Done, 200))
         .await
         .unwrap();
