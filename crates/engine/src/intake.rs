@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crossdock_domain::ledger::{CancelOrder, Command, JsonText, Outcome, PlaceOrder};
 use crossdock_domain::order::{FieldError, parse_order};
+use crossdock_domain::order_state::OrderState;
 use crossdock_domain::{ErrorCode, OrderId};
 use serde_json::Value;
 
@@ -30,6 +31,8 @@ pub struct Taken {
     pub answer: JsonText,
     /// True when this was an earlier intake answered again.
     pub replayed: bool,
+    /// What intake decided (accepted, backordered, rejected); none for a replay.
+    pub decided: Option<OrderState>,
 }
 
 /// Why an order was not taken in. Nothing was stored.
@@ -115,11 +118,13 @@ impl Intake {
                 order_id: placed.id().clone(),
                 answer: placed.response.clone(),
                 replayed: false,
+                decided: placed.history.first().map(|(state, _)| *state),
             }),
             Outcome::Replayed(prior) => Ok(Taken {
                 order_id: prior.order_id,
                 answer: prior.response,
                 replayed: true,
+                decided: None,
             }),
             Outcome::KeyReused { key, order_id } => Err(IntakeError::KeyReused { key, order_id }),
             Outcome::Invalid(errors) => Err(IntakeError::Invalid(errors)),

@@ -9,7 +9,7 @@ pub mod policy;
 pub mod tried;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -103,6 +103,21 @@ pub struct RunnerStats {
     /// Most tries in flight at once.
     pub max_in_flight: AtomicUsize,
     in_flight: AtomicUsize,
+    /// Whether the system's circuit is open (or half-open, letting one probe through): its
+    /// jobs wait rather than go out.
+    pub circuit_open: AtomicBool,
+}
+
+impl RunnerStats {
+    /// Tries in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    fn note(&self, breaker: &Breaker) {
+        let open = !matches!(breaker.state(), BreakerState::Closed { .. });
+        self.circuit_open.store(open, Ordering::Relaxed);
+    }
 }
 
 /// Runs `system`'s jobs with `handler` until `shutdown`, then lets the tries in flight end.
@@ -142,7 +157,9 @@ pub async fn run_system<H: Handler>(
         }
         let allowed = {
             let mut b = breaker.lock().expect("breaker poisoned");
-            match b.allow(now().0) {
+            let allow = b.allow(now().0);
+            stats.note(&b);
+            match allow {
                 false => None,
                 // A half-open circuit sends one probe.
                 true if b.state() == BreakerState::HalfOpen => Some(1),
@@ -344,6 +361,7 @@ async fn run_one<H: Handler>(
             }
         }
     };
+    stats.note(&breaker.lock().expect("breaker poisoned"));
     let (outcome, error) = match &finish {
         None => (JobOutcome::Held, None),
         Some(JobFinish::Done) => (JobOutcome::Done, None),
