@@ -30,6 +30,7 @@ pub mod extract;
 pub mod gate;
 mod json_keys;
 pub mod keys;
+pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod server;
@@ -65,6 +66,14 @@ pub struct AppState {
     pub prices: Prices,
     /// The API keys the gate checks.
     pub keys: keys::ApiKeys,
+    /// What `/metrics` shows.
+    pub metrics: metrics::Metrics,
+}
+
+impl FromRef<AppState> for metrics::Metrics {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
+    }
 }
 
 impl FromRef<AppState> for keys::ApiKeys {
@@ -144,6 +153,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let gate = middleware::from_fn_with_state(state.keys.clone(), gate::check);
     Router::new()
         .merge(v1::router())
+        .merge(metrics::router())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi_json))

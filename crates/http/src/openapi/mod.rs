@@ -80,6 +80,7 @@ use crate::v1;
         v1::ops::stale_pricing,
         v1::ops::rate_limits,
         v1::trace::trace,
+        crate::metrics::metrics,
     ),
     components(schemas(
         Problem,

@@ -14,6 +14,7 @@ use crossdock_domain::ErrorCode;
 use crossdock_domain::Timestamp;
 use crossdock_domain::ledger::JsonText;
 use crossdock_domain::order::FieldError;
+use crossdock_domain::order_state::OrderState;
 use crossdock_engine::Inventory;
 use crossdock_engine::intake::{CancelError, Intake, IntakeError};
 use crossdock_store::OrderFilter;
@@ -23,6 +24,7 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::extract::{Json, NoParams, Query};
+use crate::metrics::{self, Metrics};
 use crate::openapi;
 use crate::problem::Problem;
 use crossdock_store::ErpAssignments;
@@ -113,15 +115,33 @@ fn answer(id: &str, response: JsonText, replayed: bool, correlation_id: &str) ->
 )]
 async fn create(
     State(intake): State<Intake>,
+    State(inventory): State<Inventory>,
+    State(metrics): State<Metrics>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, Problem> {
+    let began = std::time::Instant::now();
     let idempotency_key = header_text(&headers, "idempotency-key")?;
     let correlation_id = correlation_id(&headers)?;
-    let taken = intake
+    let placed = intake
         .place(&body, idempotency_key, correlation_id.clone())
-        .await
-        .map_err(intake_problem)?;
+        .await;
+    let outcome = match &placed {
+        Ok(t) => match t.decided {
+            None => metrics::Intake::Replayed,
+            Some(OrderState::Accepted) => metrics::Intake::Accepted,
+            Some(OrderState::Backordered) => metrics::Intake::Backordered,
+            Some(_) => metrics::Intake::Rejected,
+        },
+        Err(IntakeError::Invalid(_)) => metrics::Intake::Invalid,
+        Err(_) => metrics::Intake::Refused,
+    };
+    // Only configured channels are labels, so no request can make up new series.
+    let channel = (body["channel"].as_str())
+        .filter(|c| inventory.estate().channel(c).is_some())
+        .unwrap_or("unknown");
+    metrics.order(channel, outcome, began.elapsed());
+    let taken = placed.map_err(intake_problem)?;
     Ok(answer(
         &taken.order_id,
         taken.answer,
