@@ -227,10 +227,15 @@ pub async fn run_system<H: Handler>(
                 owner.clone(),
                 limits.clone(),
             );
-            tokio::spawn(async move {
+            // Every line the try logs names its business action and its transaction.
+            let corr = job.correlation_id.as_deref().unwrap_or(job.id.as_str());
+            let span = tracing::info_span!("job", action = job.kind.action(), system = %job.system,
+                correlation_id = corr, job = %job.id, order = job.order_id.as_deref());
+            let try_one = async move {
                 run_one(&store, &*handler, &breaker, &stats, &owner, &limits, job).await;
                 drop(slot);
-            });
+            };
+            tokio::spawn(tracing::Instrument::instrument(try_one, span));
         }
     }
     // Let the tries in flight finish.
@@ -289,11 +294,7 @@ async fn run_one<H: Handler>(
     stats.max_in_flight.fetch_max(in_flight, Ordering::SeqCst);
     let (started, clock) = (now(), std::time::Instant::now());
     let correlation_id = (job.correlation_id.clone()).unwrap_or_else(|| job.id.to_string());
-    // Every line the try logs names its business action and its transaction.
-    let span = tracing::info_span!("job", action = job.kind.action(), system = %job.system,
-        correlation_id = %correlation_id, job = %job.id, order = job.order_id.as_deref());
-    let work = tracing::Instrument::instrument(handler.run(&job), span);
-    let (result, http_status) = tried::within(correlation_id, work).await;
+    let (result, http_status) = tried::within(correlation_id, handler.run(&job)).await;
     let duration_ms = clock.elapsed().as_millis() as i64;
     stats.in_flight.fetch_sub(1, Ordering::SeqCst);
     let t = now();
@@ -310,7 +311,7 @@ async fn run_one<H: Handler>(
     }
     let finish = {
         let mut b = breaker.lock().expect("breaker poisoned");
-        match result {
+        let finish = match result {
             JobResult::Held => {
                 stats.failed.fetch_add(1, Ordering::Relaxed);
                 None
@@ -359,9 +360,10 @@ async fn run_one<H: Handler>(
                     }
                 }
             }
-        }
+        };
+        stats.note(&b);
+        finish
     };
-    stats.note(&breaker.lock().expect("breaker poisoned"));
     let (outcome, error) = match &finish {
         None => (JobOutcome::Held, None),
         Some(JobFinish::Done) => (JobOutcome::Done, None),
