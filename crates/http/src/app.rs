@@ -122,7 +122,7 @@ pub async fn run_with_store(
         subscriptions: Subscriptions::new(store),
         prices,
         keys,
-        metrics: crate::metrics::Metrics::new(workers.stats.clone()),
+        metrics: crate::metrics::Metrics::new(workers.stats.clone(), workers.propagation.clone()),
     };
     let app = crate::router(state, config.server.max_body_bytes);
     let limits = config.server.clone();

@@ -8,6 +8,9 @@
 //! - `crossdock_job_tries_total{system,outcome}` (`done`, `retry`, `failed`),
 //!   `crossdock_job_tries_in_flight{system}` and `crossdock_circuit_open{system}` (1 while the
 //!   system's circuit holds its jobs back): each runner's own counters.
+//! - `crossdock_propagation_seconds{connector,feed}`: a histogram of how long each storefront's
+//!   figures (`availability.changed` after a stock event, `price.changed`) took from the commit
+//!   that changed them to the storefront taking them.
 //! - `crossdock_api_key_load{key}` (the highest share of its rate a key used in the last two
 //!   minutes), `crossdock_api_key_refused{key}` (its 429s in that time) and
 //!   `crossdock_api_key_rate_per_sec{key}`: how close each consumer is to its limit.
@@ -23,6 +26,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use crossdock_connectors::packs::publish::Propagation;
 use crossdock_domain::ErrorCode;
 use crossdock_engine::runner::RunnerStats;
 use crossdock_engine::{Inventory, now};
@@ -116,15 +120,17 @@ pub struct Metrics {
     orders: Family<IntakeLabels, Counter>,
     intake: Seconds,
     runners: Arc<Vec<(String, Arc<RunnerStats>)>>,
+    propagation: Propagation,
 }
 
 impl Metrics {
-    /// Metrics over the runners of `runners` (system, counters).
-    pub fn new(runners: Vec<(String, Arc<RunnerStats>)>) -> Self {
+    /// Metrics over `runners` (system, counters) and the storefronts' `propagation`.
+    pub fn new(runners: Vec<(String, Arc<RunnerStats>)>, propagation: Propagation) -> Self {
         Metrics {
             orders: Family::default(),
             intake: Family::new_with_constructor(intake_seconds),
             runners: Arc::new(runners),
+            propagation,
         }
     }
 
@@ -152,6 +158,7 @@ impl Metrics {
             "How long POST /v1/orders took to answer, by channel",
             self.intake.clone(),
         );
+        self.propagation.register(&mut registry);
         self.queue(&mut registry, inventory).await?;
         self.tries(&mut registry);
         consumers(&mut registry, keys);

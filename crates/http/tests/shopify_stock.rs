@@ -2,12 +2,13 @@
 //! few `inventorySetQuantities` calls, each SKU's `available` at the shop's location ends at
 //! the channel's `available_now`, the inventory items it looked up are kept as bindings, a
 //! SKU bound beforehand is published to its bound item, and a SKU the shop does not sell is
-//! passed over.
+//! passed over; each figure's way to the shop is timed in `/metrics`.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
+use common::metrics::{scrape, value};
 use common::spawn_app_tuned;
 use crossdock_engine::Config;
 use crossdock_sim::SimShopify;
@@ -146,5 +147,13 @@ async fn stock_moves_reach_the_shop_coalesced_newest_figure_winning() {
             assert!(Instant::now() < deadline, "the publisher kept no cursor");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        // Each figure's way from its commit to the shop is timed.
+        let (samples, _) = scrape(&app).await;
+        let feed = [("connector", "shop-us"), ("feed", "availability.changed")];
+        let timed = value(&samples, "crossdock_propagation_seconds", &feed).unwrap_or(0.0);
+        assert!(
+            timed >= 3.0,
+            "a figure each for SKU-1, SKU-2 and SKU-4: {timed}"
+        );
     }
 }

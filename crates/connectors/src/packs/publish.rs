@@ -5,7 +5,8 @@
 //! become one call; calls keep to the connector's `rate_per_sec`, and throttling or an
 //! unreachable storefront waits and tries the same figures again. How far the log was taken
 //! is kept per connector and feed (a restart goes on from there; a new connector publishes
-//! every SKU's figure once).
+//! every SKU's figure once). How long each figure took from the commit that changed it to the
+//! storefront taking it is kept by connector and feed, for `/metrics`.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -14,6 +15,51 @@ use std::time::Duration;
 use crossdock_engine::runner::JobResult;
 use crossdock_engine::{Inventory, Shutdown};
 use crossdock_store::{Store, TYPED_SCAN};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FeedLabels {
+    connector: String,
+    feed: &'static str,
+}
+
+/// How long figures took from the commit that changed them (the event's time) to the
+/// storefront taking them, by connector and feed (the event type followed). Cheap to clone;
+/// every clone counts into the same histograms.
+#[derive(Clone, Debug)]
+pub struct Propagation(Family<FeedLabels, Histogram, fn() -> Histogram>);
+
+impl Default for Propagation {
+    fn default() -> Self {
+        // 10 ms to about 80 minutes.
+        fn seconds() -> Histogram {
+            Histogram::new(exponential_buckets(0.01, 2.0, 19))
+        }
+        Propagation(Family::new_with_constructor(seconds))
+    }
+}
+
+impl Propagation {
+    /// Registers the histograms as `propagation_seconds` in `registry`.
+    pub fn register(&self, registry: &mut prometheus_client::registry::Registry) {
+        registry.register(
+            "propagation_seconds",
+            "From the commit that changed a figure (availability.changed, price.changed) to the \
+             storefront taking it, by connector and feed",
+            self.0.clone(),
+        );
+    }
+
+    fn observe(&self, connector: &str, feed: &'static str, seconds: f64) {
+        let labels = FeedLabels {
+            connector: connector.to_string(),
+            feed,
+        };
+        self.0.get_or_create(&labels).observe(seconds);
+    }
+}
 
 /// Events read from the log at a time.
 const PER_READ: i64 = 5_000;
@@ -137,16 +183,25 @@ pub struct Publisher<F> {
     inventory: Inventory,
     pace: Pace,
     feed: F,
+    propagation: Propagation,
 }
 
 impl<F: Feed> Publisher<F> {
-    /// The publisher of `channel`'s figures through `feed`, as `pace`'s connector.
-    pub fn new(channel: &str, inventory: Inventory, pace: Pace, feed: F) -> Self {
+    /// The publisher of `channel`'s figures through `feed`, as `pace`'s connector, timing
+    /// each figure into `propagation`.
+    pub fn new(
+        channel: &str,
+        inventory: Inventory,
+        pace: Pace,
+        feed: F,
+        propagation: Propagation,
+    ) -> Self {
         Self {
             channel: channel.to_string(),
             inventory,
             pace,
             feed,
+            propagation,
         }
     }
 
@@ -191,11 +246,21 @@ impl<F: Feed> Publisher<F> {
             _ => after.saturating_add(TYPED_SCAN).min(last).max(after),
         };
         // Newest figure wins.
-        let figures: BTreeMap<String, F::Figure> = (events.iter())
-            .filter_map(|e| F::figure(&self.channel, &e.data))
-            .collect();
+        let mut figures = BTreeMap::new();
+        let mut changed_at = Vec::new();
+        for e in &events {
+            if let Some((sku, figure)) = F::figure(&self.channel, &e.data) {
+                figures.insert(sku, figure);
+                changed_at.push(e.occurred_at);
+            }
+        }
         if !figures.is_empty() {
             self.feed.publish(&self.pace, &figures).await?;
+            let taken = crossdock_engine::now();
+            for at in changed_at {
+                let ms = taken.0.saturating_sub(at.0).max(0);
+                (self.propagation).observe(&connector, F::EVENT, ms as f64 / 1000.0);
+            }
         }
         store
             .set_cursor(&cursor, next, crossdock_engine::now())

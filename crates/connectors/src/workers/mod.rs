@@ -24,7 +24,7 @@ use crate::packs::adobe_commerce::AdobeStock;
 use crate::packs::adobe_commerce::prices::AdobePrices;
 use crate::packs::adobe_commerce::pull::OrderPuller;
 use crate::packs::price_out::Prices;
-use crate::packs::publish::{Pace, Publisher, Stock};
+use crate::packs::publish::{Pace, Propagation, Publisher, Stock};
 use crate::packs::shopify::prices::ShopifyPrices;
 use crate::packs::shopify::stock::ShopifyStock;
 use crate::packs::storefronts::{Shops, Storefront, storefronts};
@@ -41,6 +41,8 @@ pub struct Workers {
     pub stats: Vec<(String, Arc<RunnerStats>)>,
     /// With several ERPs, the router between them (its routes reloaded on `SIGHUP`).
     pub erp_router: Option<Arc<ErpRouter>>,
+    /// How long the storefronts' figures took to reach them.
+    pub propagation: Propagation,
 }
 
 impl Workers {
@@ -75,6 +77,8 @@ impl Workers {
         hooks: &Hooks,
         shutdown: &Shutdown,
     ) {
+        let propagation = self.propagation.clone();
+        let prop = || propagation.clone();
         for (c, shop) in shops {
             if let Storefront::AdobeCommerce(client) = shop {
                 let every = Duration::from_secs(c.poll_secs());
@@ -98,12 +102,14 @@ impl Workers {
                 Storefront::Shopify(admin) => {
                     let target =
                         Prices::new(channel, store, ShopifyPrices::new(&c.name, admin.clone()));
-                    let publisher = Publisher::new(channel, inventory.clone(), pace, target);
+                    let publisher =
+                        Publisher::new(channel, inventory.clone(), pace, target, prop());
                     tokio::spawn(publisher.run(shutdown.clone()))
                 }
                 Storefront::AdobeCommerce(client) => {
                     let target = Prices::new(channel, store, AdobePrices::new(client.clone()));
-                    let publisher = Publisher::new(channel, inventory.clone(), pace, target);
+                    let publisher =
+                        Publisher::new(channel, inventory.clone(), pace, target, prop());
                     tokio::spawn(publisher.run(shutdown.clone()))
                 }
             };
@@ -117,12 +123,12 @@ impl Workers {
                 Storefront::Shopify(admin) => {
                     let target =
                         ShopifyStock::new(&c.name, location, admin.clone(), inventory.clone());
-                    let publisher = Publisher::new(channel, inventory, pace, Stock(target));
+                    let publisher = Publisher::new(channel, inventory, pace, Stock(target), prop());
                     tokio::spawn(publisher.run(shutdown.clone()))
                 }
                 Storefront::AdobeCommerce(client) => {
                     let target = AdobeStock::new(location, client.clone());
-                    let publisher = Publisher::new(channel, inventory, pace, Stock(target));
+                    let publisher = Publisher::new(channel, inventory, pace, Stock(target), prop());
                     tokio::spawn(publisher.run(shutdown.clone()))
                 }
             };
@@ -218,6 +224,7 @@ pub fn start(
         tasks: Vec::new(),
         stats: Vec::new(),
         erp_router: None,
+        propagation: Propagation::default(),
     };
     let internal = Arc::new(InternalSteps::new(inventory.clone()));
     let fast = SystemLimits {

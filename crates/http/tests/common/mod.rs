@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod hooks;
+pub mod metrics;
 
 use crossdock_domain::ErrorCode;
 use crossdock_domain::order_state::OrderState;
