@@ -218,10 +218,13 @@ pub(crate) const HASTEN: &str = "UPDATE jobs SET run_at = created_at \
 /// system.
 pub(crate) const BACKLOG: &str = "SELECT COUNT(*) FROM jobs WHERE state = 'ready' AND system = $1";
 
-/// Waiting jobs by system and kind. Parameter: now.
+/// Waiting jobs by system and kind, read through the partial indexes of ready and of leased
+/// jobs (never the done ones). Parameter: now.
 pub(crate) const WAITING: &str = "SELECT system, kind, COUNT(*), \
-     MIN(CASE WHEN created_at <= $1 THEN created_at END) FROM jobs \
-     WHERE state IN ('ready', 'leased') GROUP BY system, kind ORDER BY system, kind";
+     MIN(CASE WHEN created_at <= $1 THEN created_at END) FROM \
+     (SELECT system, kind, created_at FROM jobs WHERE state = 'ready' \
+      UNION ALL SELECT system, kind, created_at FROM jobs WHERE state = 'leased') AS w \
+     GROUP BY system, kind ORDER BY system, kind";
 
 /// A waiting row: system, kind, count, oldest due.
 pub(crate) type WaitingRow = (String, String, i64, Option<i64>);
