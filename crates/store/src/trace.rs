@@ -94,6 +94,26 @@ pub trait TraceStore: Send + Sync + 'static {
 
     /// Forgets tries begun before `before`; returns how many.
     fn purge_attempts(&self, before: Timestamp) -> impl Future<Output = Result<u64>> + Send;
+
+    /// How long each job of `kind` that succeeded in a try begun from `since` took, in
+    /// milliseconds: from when it was queued (from when its order was taken in, with
+    /// `from_order`) to the end of that try.
+    fn flow_times(
+        &self,
+        kind: JobKind,
+        since: Timestamp,
+        from_order: bool,
+    ) -> impl Future<Output = Result<Vec<i64>>> + Send;
+
+    /// How many jobs of `kind` whose clock (as in [`TraceStore::flow_times`]) started from
+    /// `since` but before `late_before` have not succeeded yet: waiting, running or failed.
+    fn late_jobs(
+        &self,
+        kind: JobKind,
+        since: Timestamp,
+        late_before: Timestamp,
+        from_order: bool,
+    ) -> impl Future<Output = Result<i64>> + Send;
 }
 
 /// Most orders a trace lists.
@@ -122,6 +142,25 @@ pub(crate) const STEPS: &str = "SELECT order_id, seq, from_state, to_state, at, 
      correlation_id FROM order_history WHERE order_id = $2 AND (correlation_id = $1 \
      OR correlation_id IN (SELECT job_id FROM job_attempts WHERE correlation_id = $1)) \
      ORDER BY seq";
+
+/// Flow times of a kind's succeeded jobs. Parameters: kind, since, from order (0 or 1).
+pub(crate) const FLOW_TIMES: &str = "SELECT a.started_at + a.duration_ms - (CASE WHEN $3 = 1 \
+     THEN COALESCE(o.created_at, j.created_at) ELSE j.created_at END) \
+     FROM job_attempts a JOIN jobs j ON j.id = a.job_id LEFT JOIN orders o ON o.id = a.order_id \
+     WHERE a.started_at >= $2 AND a.kind = $1 AND a.outcome = 'done'";
+
+/// A kind's jobs late and not done, found through the partial indexes of ready and leased
+/// jobs and through open exceptions. Parameters: kind, since, late before, from order.
+pub(crate) const LATE_JOBS: &str = "SELECT COUNT(*) FROM \
+     (SELECT order_id, created_at FROM jobs WHERE state = 'ready' AND kind = $1 \
+      UNION ALL SELECT order_id, created_at FROM jobs WHERE state = 'leased' AND kind = $1 \
+      UNION ALL SELECT j.order_id, j.created_at FROM exceptions e JOIN jobs j ON j.id = e.job_id \
+        WHERE e.status = 'open' AND j.state = 'failed' AND j.kind = $1) AS w \
+     LEFT JOIN orders o ON o.id = w.order_id \
+     WHERE (CASE WHEN $4 = 1 THEN COALESCE(o.created_at, w.created_at) ELSE w.created_at END) \
+       >= $2 \
+       AND (CASE WHEN $4 = 1 THEN COALESCE(o.created_at, w.created_at) ELSE w.created_at END) \
+       < $3";
 
 /// Forgets old tries. Parameters: before.
 pub(crate) const PURGE: &str = "DELETE FROM job_attempts WHERE started_at < $1";
@@ -214,5 +253,22 @@ impl TraceStore for AnyStore {
     }
     async fn purge_attempts(&self, before: Timestamp) -> Result<u64> {
         delegate!(self, s => s.purge_attempts(before))
+    }
+    async fn flow_times(
+        &self,
+        kind: JobKind,
+        since: Timestamp,
+        from_order: bool,
+    ) -> Result<Vec<i64>> {
+        delegate!(self, s => s.flow_times(kind, since, from_order))
+    }
+    async fn late_jobs(
+        &self,
+        kind: JobKind,
+        since: Timestamp,
+        late_before: Timestamp,
+        from_order: bool,
+    ) -> Result<i64> {
+        delegate!(self, s => s.late_jobs(kind, since, late_before, from_order))
     }
 }

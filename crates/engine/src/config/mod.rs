@@ -13,6 +13,7 @@ mod estate;
 mod ownership;
 mod pack_checks;
 mod runtime;
+mod slas;
 mod subscriptions;
 mod summary;
 mod systems;
@@ -23,6 +24,7 @@ pub use erp_routes::{ErpRoutes, ErpTarget};
 pub use estate::{BackorderPolicy, ChannelConfig, CreditCheck, LocationConfig, SafetyStockConfig};
 pub use ownership::{Domain, Owners, Ownership};
 pub use runtime::{InventoryConfig, ServerConfig, StoreConfig, redact_url};
+pub use slas::{Flow, MAX_WINDOW_MINUTES, SlaConfig};
 pub use subscriptions::SubscriptionsConfig;
 pub use systems::{OPTIONAL_SYSTEMS, SYSTEMS, SystemSettings};
 
@@ -129,6 +131,9 @@ pub struct Config {
     /// How webhooks out are delivered (`[subscriptions]`).
     #[serde(default)]
     pub subscriptions: SubscriptionsConfig,
+    /// A latency target per flow (`[[slas]]`).
+    #[serde(default)]
+    pub slas: Vec<SlaConfig>,
 }
 
 /// `[saga]`
@@ -313,6 +318,7 @@ impl Config {
             }
         }
         self.subscriptions.check()?;
+        slas::check(&self.slas)?;
         self.estate()?;
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::trace::{self, JobAttempt, Trace};
+use crossdock_domain::JobKind;
 
 impl crate::TraceStore for PgStore {
     async fn record_attempt(&self, a: JobAttempt) -> Result<()> {
@@ -54,6 +55,36 @@ impl crate::TraceStore for PgStore {
             steps,
             attempts,
         })
+    }
+
+    async fn flow_times(
+        &self,
+        kind: JobKind,
+        since: Timestamp,
+        from_order: bool,
+    ) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(trace::FLOW_TIMES)
+            .bind(kind.as_str())
+            .bind(since.0)
+            .bind(i64::from(from_order))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn late_jobs(
+        &self,
+        kind: JobKind,
+        since: Timestamp,
+        late_before: Timestamp,
+        from_order: bool,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(trace::LATE_JOBS)
+            .bind(kind.as_str())
+            .bind(since.0)
+            .bind(late_before.0)
+            .bind(i64::from(from_order))
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     async fn purge_attempts(&self, before: Timestamp) -> Result<u64> {

@@ -5,6 +5,7 @@ use rusqlite::named_params;
 
 use super::*;
 use crate::trace::{self, JobAttempt, Trace};
+use crossdock_domain::JobKind;
 
 impl crate::TraceStore for SqliteStore {
     async fn record_attempt(&self, a: JobAttempt) -> Result<()> {
@@ -80,6 +81,38 @@ impl crate::TraceStore for SqliteStore {
                 steps,
                 attempts,
             })
+        })
+        .await
+    }
+
+    async fn flow_times(
+        &self,
+        kind: JobKind,
+        since: Timestamp,
+        from_order: bool,
+    ) -> Result<Vec<i64>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(trace::FLOW_TIMES)?;
+            let params =
+                named_params! {"$1": kind.as_str(), "$2": since.0, "$3": i64::from(from_order)};
+            let times = stmt.query_map(params, |r| r.get(0))?;
+            Ok(times.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn late_jobs(
+        &self,
+        kind: JobKind,
+        since: Timestamp,
+        late_before: Timestamp,
+        from_order: bool,
+    ) -> Result<i64> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(trace::LATE_JOBS)?;
+            let params = named_params! {"$1": kind.as_str(), "$2": since.0, "$3": late_before.0,
+            "$4": i64::from(from_order)};
+            Ok(stmt.query_row(params, |r| r.get(0))?)
         })
         .await
     }

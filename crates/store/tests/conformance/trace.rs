@@ -131,7 +131,53 @@ pub(crate) async fn jobs_carry_their_transaction_and_a_trace_gathers_it(h: Harne
         trace.steps
     );
 
+    // The post, leased and not done, is late once its clock passes the line.
+    let post = &next[0];
+    let late = |before| {
+        s.late_jobs(
+            JobKind::PostSalesOrder,
+            Timestamp(0),
+            Timestamp(before),
+            false,
+        )
+    };
+    assert_eq!(late(i64::MAX).await.unwrap(), 1);
+    assert_eq!(
+        late(post.run_at.0).await.unwrap(),
+        0,
+        "its clock started then"
+    );
+    let none = s.flow_times(JobKind::PostSalesOrder, Timestamp(0), false);
+    assert!(none.await.unwrap().is_empty(), "not done yet");
+    // Its second try succeeds: it took from being queued (or from its order's intake) to the
+    // end of that try.
+    let mut second = tried(post, 40, JobOutcome::Done, 201);
+    second.attempt = 2;
+    s.record_attempt(second).await.unwrap();
+    let done = JobFinish::Done;
+    assert!(
+        s.finish_job(&post.id, "w", done, Timestamp(52))
+            .await
+            .unwrap()
+    );
+    let times = s
+        .flow_times(JobKind::PostSalesOrder, Timestamp(0), false)
+        .await
+        .unwrap();
+    assert_eq!(times, [52 - post.run_at.0]);
+    let from_order = s
+        .flow_times(JobKind::PostSalesOrder, Timestamp(0), true)
+        .await
+        .unwrap();
+    assert_eq!(from_order, [52 - trace.orders[0].created_at.0]);
+    let since_later = s
+        .flow_times(JobKind::PostSalesOrder, Timestamp(41), false)
+        .await
+        .unwrap();
+    assert!(since_later.is_empty(), "the try began before the window");
+    assert_eq!(late(i64::MAX).await.unwrap(), 0, "done is not late");
+
     assert_eq!(s.trace("corr-nobody").await.unwrap(), Default::default());
     assert_eq!(s.purge_attempts(Timestamp(20)).await.unwrap(), 1);
-    assert_eq!(s.trace("corr-1").await.unwrap().attempts.len(), 1);
+    assert_eq!(s.trace("corr-1").await.unwrap().attempts.len(), 2);
 }
