@@ -25,6 +25,7 @@ pub mod reservations;
 pub mod runner;
 pub mod saga;
 pub mod shutdown;
+pub mod slas;
 pub mod stock_events;
 
 pub use config::Config;

@@ -122,7 +122,11 @@ pub async fn run_with_store(
         subscriptions: Subscriptions::new(store),
         prices,
         keys,
-        metrics: crate::metrics::Metrics::new(workers.stats.clone(), workers.propagation.clone()),
+        metrics: crate::metrics::Metrics::new(
+            workers.stats.clone(),
+            workers.propagation.clone(),
+            config.slas.clone(),
+        ),
     };
     let app = crate::router(state, config.server.max_body_bytes);
     let limits = config.server.clone();

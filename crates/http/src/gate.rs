@@ -71,6 +71,7 @@ pub fn access(method: &Method, path: &str) -> Option<Access> {
         | "/v1/ops/delayed-inventory"
         | "/v1/ops/stale-pricing"
         | "/v1/ops/rate-limits"
+        | "/v1/ops/slas"
         | "/v1/trace/{correlation_id}"
         | "/metrics" => Needs(OpsRead),
         _ => return None,

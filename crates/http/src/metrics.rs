@@ -11,6 +11,8 @@
 //! - `crossdock_propagation_seconds{connector,feed}`: a histogram of how long each storefront's
 //!   figures (`availability.changed` after a stock event, `price.changed`) took from the commit
 //!   that changed them to the storefront taking them.
+//! - `crossdock_sla_compliance_ratio{flow}` and `crossdock_sla_breached{flow}`: each
+//!   `[[slas]]`'s share within its target over its window, and whether it is under its percent.
 //! - `crossdock_api_key_load{key}` (the highest share of its rate a key used in the last two
 //!   minutes), `crossdock_api_key_refused{key}` (its 429s in that time) and
 //!   `crossdock_api_key_rate_per_sec{key}`: how close each consumer is to its limit.
@@ -28,7 +30,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use crossdock_connectors::packs::publish::Propagation;
 use crossdock_domain::ErrorCode;
+use crossdock_engine::config::SlaConfig;
 use crossdock_engine::runner::RunnerStats;
+use crossdock_engine::slas::{self, SlaStanding};
 use crossdock_engine::{Inventory, now};
 use crossdock_store::Store;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -102,6 +106,15 @@ struct TryLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FlowLabel {
+    flow: &'static str,
+}
+
+fn store_problem(e: crossdock_store::StoreError) -> Problem {
+    Problem::from(crossdock_engine::EngineError::from(e))
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KeyLabel {
     key: String,
 }
@@ -121,17 +134,35 @@ pub struct Metrics {
     intake: Seconds,
     runners: Arc<Vec<(String, Arc<RunnerStats>)>>,
     propagation: Propagation,
+    slas: Arc<Vec<SlaConfig>>,
 }
 
 impl Metrics {
-    /// Metrics over `runners` (system, counters) and the storefronts' `propagation`.
-    pub fn new(runners: Vec<(String, Arc<RunnerStats>)>, propagation: Propagation) -> Self {
+    /// Metrics over `runners` (system, counters), the storefronts' `propagation` and the
+    /// `slas` configured.
+    pub fn new(
+        runners: Vec<(String, Arc<RunnerStats>)>,
+        propagation: Propagation,
+        slas: Vec<SlaConfig>,
+    ) -> Self {
         Metrics {
             orders: Family::default(),
             intake: Family::new_with_constructor(intake_seconds),
             runners: Arc::new(runners),
             propagation,
+            slas: Arc::new(slas),
         }
+    }
+
+    /// Where each configured SLA stands now, in configuration order.
+    pub async fn slas(&self, inventory: &Inventory) -> Result<Vec<SlaStanding>, Problem> {
+        let (at, propagated) = (now(), self.propagation.recent());
+        let mut standings = Vec::with_capacity(self.slas.len());
+        for sla in self.slas.iter() {
+            let standing = slas::standing(inventory.store(), sla, at, &propagated).await;
+            standings.push(standing.map_err(store_problem)?);
+        }
+        Ok(standings)
     }
 
     /// Counts an order sent on `channel` and what became of it, answered in `took`.
@@ -162,16 +193,42 @@ impl Metrics {
         self.queue(&mut registry, inventory).await?;
         self.tries(&mut registry);
         consumers(&mut registry, keys);
+        self.register_slas(&mut registry, inventory).await?;
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry)
             .map_err(|e| Problem::new(ErrorCode::Internal, format!("metrics: {e}")))?;
         Ok(text)
     }
 
+    async fn register_slas(
+        &self,
+        registry: &mut Registry,
+        inventory: &Inventory,
+    ) -> Result<(), Problem> {
+        let compliance = Family::<FlowLabel, Ratio>::default();
+        let breached = Family::<FlowLabel, Gauge>::default();
+        for s in self.slas(inventory).await? {
+            let label = FlowLabel { flow: s.flow };
+            let share = s.compliance.map_or(1.0, |c| c / 100.0);
+            compliance.get_or_create(&label).set(share);
+            breached.get_or_create(&label).set(i64::from(s.breached));
+        }
+        registry.register(
+            "sla_compliance_ratio",
+            "Share of each flow's work in its SLA's window done within the target (late work not done counts against it; 1 when the window held nothing)",
+            compliance,
+        );
+        registry.register(
+            "sla_breached",
+            "1 while a flow's compliance is under its SLA's percent",
+            breached,
+        );
+        Ok(())
+    }
+
     async fn queue(&self, registry: &mut Registry, inventory: &Inventory) -> Result<(), Problem> {
         let at = now();
-        let waiting = (inventory.store().waiting_jobs(at).await)
-            .map_err(|e| Problem::from(crossdock_engine::EngineError::from(e)))?;
+        let waiting = (inventory.store().waiting_jobs(at).await).map_err(store_problem)?;
         let depth = Family::<QueueLabels, Gauge>::default();
         let oldest = Family::<QueueLabels, Ratio>::default();
         for w in waiting {

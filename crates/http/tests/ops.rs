@@ -1,9 +1,11 @@
 //! The four operations questions, each on a situation seeded for it, over HTTP on both
 //! stores: an ERP refusing an order, a warehouse whose events arrive late, prices no channel
-//! has acknowledged, and a consumer hammering the API.
+//! has acknowledged, and a consumer hammering the API; and an SLA breached by an ERP that is
+//! down.
 
 mod common;
 
+use common::metrics::{scrape, value};
 use common::{App, eventually, spawn_app, spawn_app_tuned, web_order};
 use crossdock_engine::config::SystemSettings;
 use crossdock_sim::{Faults, SimErp};
@@ -269,5 +271,79 @@ async fn rate_limits_names_the_consumer_hammering_the_api() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         let (status, _) = app.keyed(&calm).get("/v1/ops/rate-limits").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "ops:read is needed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_erp_that_is_down_breaches_order_ingestion_while_its_orders_wait() {
+    use crossdock_engine::config::{Flow, SlaConfig};
+    for postgres in [false, true] {
+        let erp = SimErp::default();
+        let (url, _server) = erp.start().await.unwrap();
+        let tune = move |c: &mut crossdock_engine::Config| {
+            c.set_system("erp", SystemSettings::at(url));
+            let sla = |flow, target_ms| SlaConfig {
+                flow,
+                target_ms,
+                percent: 90.0,
+                window_minutes: 60,
+            };
+            c.slas = vec![
+                sla(Flow::OrderIngestion, 2_000),
+                sla(Flow::ShipmentUpdates, 60_000),
+            ];
+        };
+        let Some(app) = spawn_app_tuned(postgres, &[], tune).await else {
+            continue;
+        };
+        seed(&app).await;
+        for n in ["S-1", "S-2"] {
+            let (_, placed) = app.post("/v1/orders", web_order(n)).await;
+            app.wait_for_state(placed["id"].as_str().unwrap(), "erp_posted")
+                .await;
+        }
+        let (status, met) = app.get("/v1/ops/slas").await;
+        assert_eq!(status, StatusCode::OK, "{met}");
+        let ingestion = &met["slas"][0];
+        assert_eq!(ingestion["flow"], "order_ingestion");
+        assert_eq!(
+            (ingestion["done"].as_i64(), ingestion["on_time"].as_i64()),
+            (Some(2), Some(2))
+        );
+        assert_eq!(
+            (ingestion["compliance"].as_f64(), &ingestion["breached"]),
+            (Some(100.0), &json!(false))
+        );
+        assert_eq!(ingestion["next_action"], Value::Null);
+        let shipments = &met["slas"][1];
+        assert_eq!(
+            (&shipments["compliance"], &shipments["breached"]),
+            (&Value::Null, &json!(false)),
+            "nothing shipped"
+        );
+
+        // The ERP goes down: the next order waits past the target, and that is a breach
+        // before it is ever posted.
+        erp.set_faults(Faults {
+            down_for_ms: 60_000,
+            ..Faults::default()
+        });
+        app.post("/v1/orders", web_order("S-3")).await;
+        let breached = eventually(
+            || async { app.get("/v1/ops/slas").await.1 },
+            |a| a["slas"][0]["breached"] == true,
+        )
+        .await;
+        let ingestion = &breached["slas"][0];
+        assert_eq!(ingestion["late_waiting"], 1, "{breached}");
+        let share = ingestion["compliance"].as_f64().unwrap();
+        assert!((share - 200.0 / 3.0).abs() < 0.01, "{share}");
+        let action = ingestion["next_action"].as_str().unwrap();
+        assert!(action.contains("/v1/ops/failed-erp-orders"), "{action}");
+        let (samples, _) = scrape(&app).await;
+        let flow = [("flow", "order_ingestion")];
+        assert_eq!(value(&samples, "crossdock_sla_breached", &flow), Some(1.0));
+        let ratio = value(&samples, "crossdock_sla_compliance_ratio", &flow).unwrap();
+        assert!((ratio - 2.0 / 3.0).abs() < 0.001, "{ratio}");
     }
 }

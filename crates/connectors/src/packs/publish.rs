@@ -8,8 +8,9 @@
 //! every SKU's figure once). How long each figure took from the commit that changed it to the
 //! storefront taking it is kept by connector and feed, for `/metrics`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossdock_engine::runner::JobResult;
@@ -27,9 +28,20 @@ struct FeedLabels {
 
 /// How long figures took from the commit that changed them (the event's time) to the
 /// storefront taking them, by connector and feed (the event type followed). Cheap to clone;
-/// every clone counts into the same histograms.
+/// every clone counts into the same histograms. The latest figures' times are kept too, for
+/// the inventory propagation SLA's rolling window.
 #[derive(Clone, Debug)]
-pub struct Propagation(Family<FeedLabels, Histogram, fn() -> Histogram>);
+pub struct Propagation {
+    seconds: Family<FeedLabels, Histogram, fn() -> Histogram>,
+    /// (when the storefront took it, how long it took), in milliseconds, oldest first.
+    recent: Arc<Mutex<VecDeque<(i64, i64)>>>,
+}
+
+/// The event stock figures come from.
+const STOCK_EVENT: &str = "availability.changed";
+
+/// Figures whose times are kept for the SLA's window; older ones are let go as new ones come.
+pub const RECENT_KEPT: usize = 100_000;
 
 impl Default for Propagation {
     fn default() -> Self {
@@ -37,7 +49,10 @@ impl Default for Propagation {
         fn seconds() -> Histogram {
             Histogram::new(exponential_buckets(0.01, 2.0, 19))
         }
-        Propagation(Family::new_with_constructor(seconds))
+        Propagation {
+            seconds: Family::new_with_constructor(seconds),
+            recent: Arc::default(),
+        }
     }
 }
 
@@ -48,16 +63,30 @@ impl Propagation {
             "propagation_seconds",
             "From the commit that changed a figure (availability.changed, price.changed) to the \
              storefront taking it, by connector and feed",
-            self.0.clone(),
+            self.seconds.clone(),
         );
     }
 
-    fn observe(&self, connector: &str, feed: &'static str, seconds: f64) {
+    /// The stock figures of the last [`RECENT_KEPT`]: (when the storefront took it, how long
+    /// it took), in milliseconds, oldest first.
+    pub fn recent(&self) -> Vec<(i64, i64)> {
+        let recent = self.recent.lock().expect("never poisoned");
+        recent.iter().copied().collect()
+    }
+
+    fn observe(&self, connector: &str, feed: &'static str, taken_at: i64, took_ms: i64) {
         let labels = FeedLabels {
             connector: connector.to_string(),
             feed,
         };
-        self.0.get_or_create(&labels).observe(seconds);
+        (self.seconds.get_or_create(&labels)).observe(took_ms as f64 / 1000.0);
+        if feed == STOCK_EVENT {
+            let mut recent = self.recent.lock().expect("never poisoned");
+            if recent.len() == RECENT_KEPT {
+                recent.pop_front();
+            }
+            recent.push_back((taken_at, took_ms));
+        }
     }
 }
 
@@ -94,7 +123,7 @@ pub struct Stock<T>(pub T);
 
 impl<T: StockTarget> Feed for Stock<T> {
     type Figure = i64;
-    const EVENT: &'static str = "availability.changed";
+    const EVENT: &'static str = STOCK_EVENT;
 
     fn cursor(connector: &str) -> String {
         connector.to_string()
@@ -258,8 +287,8 @@ impl<F: Feed> Publisher<F> {
             self.feed.publish(&self.pace, &figures).await?;
             let taken = crossdock_engine::now();
             for at in changed_at {
-                let ms = taken.0.saturating_sub(at.0).max(0);
-                (self.propagation).observe(&connector, F::EVENT, ms as f64 / 1000.0);
+                let took = taken.0.saturating_sub(at.0).max(0);
+                (self.propagation).observe(&connector, F::EVENT, taken.0, took);
             }
         }
         store

@@ -115,6 +115,15 @@ impl Config {
         if !self.ownership.is_empty() {
             out.push_str(&format!("ownership: {}\n", self.ownership.summary()));
         }
+        for sla in &self.slas {
+            out.push_str(&format!(
+                "sla {}: {}% within {} ms over {} min\n",
+                sla.flow.as_str(),
+                sla.percent,
+                sla.target_ms,
+                sla.window_minutes
+            ));
+        }
         out
     }
 }

@@ -79,6 +79,7 @@ use crate::v1;
         v1::ops::delays::delayed_inventory,
         v1::ops::stale_pricing,
         v1::ops::rate_limits,
+        v1::ops::slas,
         v1::trace::trace,
         crate::metrics::metrics,
     ),

@@ -142,3 +142,32 @@ pub(crate) struct RateLimits {
     /// the most pressed first
     keys: Vec<PressedKey>,
 }
+
+/// one `[[slas]]` over its window
+#[derive(ToSchema)]
+pub(crate) struct SlaStandingDoc {
+    /// order_ingestion, inventory_propagation, shipment_updates or financial_posting
+    flow: String,
+    target_ms: i64,
+    percent: f64,
+    window_minutes: i64,
+    /// done within the window
+    done: i64,
+    /// of those, within the target
+    on_time: i64,
+    /// not done yet and past the target already
+    late_waiting: i64,
+    /// the share within the target, in percent; null when the window held nothing
+    #[schema(required = true)]
+    compliance: Option<f64>,
+    /// true while the compliance is under the percent
+    breached: bool,
+    /// what to look at, for a breached SLA; null otherwise
+    #[schema(required = true)]
+    next_action: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub(crate) struct Slas {
+    slas: Vec<SlaStandingDoc>,
+}

@@ -11,6 +11,8 @@
 //!   acknowledged for that long, and why.
 //! - `GET /v1/ops/rate-limits?above=0.8`: API keys that came within that share of their rate
 //!   in the last minute or two, or were refused for it.
+//!
+//! And `GET /v1/ops/slas`: where each `[[slas]]` stands over its window.
 
 use std::collections::BTreeMap;
 
@@ -43,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/ops/delayed-inventory", get(delays::delayed_inventory))
         .route("/v1/ops/stale-pricing", get(stale_pricing))
         .route("/v1/ops/rate-limits", get(rate_limits))
+        .route("/v1/ops/slas", get(slas))
 }
 
 /// A span of time as `90s`, `30m`, `1h` or `2d`, in milliseconds.
@@ -289,6 +292,38 @@ async fn rate_limits(
     Ok(Json(
         json!({"above": above, "window_secs": 120, "keys": keys}),
     ))
+}
+
+/// Where each SLA stands
+///
+/// Each `[[slas]]` (order_ingestion: an order taken in until its sales order exists in the ERP; inventory_propagation: a stock move committed until each storefront has the figure; shipment_updates: a shipment recorded until its tracking and fulfilment are out; financial_posting: a capture, an invoice or a return from queued until taken), over its window: what was done, how much within the target, what is late and not done yet (it counts against the SLA), the share within the target, whether it is under its percent, and for a breached one what to look at. An empty list when none is configured.
+#[utoipa::path(
+    get,
+    path = "/v1/ops/slas",
+    responses(
+        (status = 200, description = "Each SLA's standing", body = openapi::Slas),
+        (status = 503, description = "Store unavailable (STORE_UNAVAILABLE)"),
+    )
+)]
+async fn slas(
+    State(inv): State<Inventory>,
+    State(metrics): State<crate::metrics::Metrics>,
+    _: Query<crate::extract::NoParams>,
+) -> Result<Json<Value>, Problem> {
+    let standings = metrics.slas(&inv).await?;
+    let listed: Vec<Value> = (standings.into_iter())
+        .map(|s| {
+            let next_action = s.breached.then_some(match s.flow {
+                "order_ingestion" => "GET /v1/ops/failed-erp-orders names the orders the ERP has not taken and why; GET /v1/jobs?system=erp shows what waits.",
+                "inventory_propagation" => "GET /metrics crossdock_propagation_seconds shows which storefront is slow; GET /v1/jobs and the connector's log show why.",
+                _ => "GET /v1/jobs?state=ready shows what waits for which system; GET /v1/exceptions what failed.",
+            });
+            let mut v = serde_json::to_value(&s).unwrap_or_default();
+            v["next_action"] = json!(next_action);
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "slas": listed })))
 }
 
 #[cfg(test)]
