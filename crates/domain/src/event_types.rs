@@ -1,7 +1,7 @@
 //! The types of event the log holds, by name: what a subscription may ask for.
 
 /// Every event type the hub appends, in name order.
-pub const EVENT_TYPES: [&str; 19] = [
+pub const EVENT_TYPES: [&str; 21] = [
     "availability.changed",
     "invoice.recorded",
     "item.created",
@@ -20,6 +20,8 @@ pub const EVENT_TYPES: [&str; 19] = [
     "reservation.released",
     "return.authorized",
     "shipment.recorded",
+    "sla.breached",
+    "sla.recovered",
     "stock.changed",
 ];
 

@@ -103,6 +103,18 @@ impl<'a> Ledger<'a> {
                 });
                 Outcome::Recorded
             }
+            Command::RecordSla { breached, standing } => {
+                self.writes.events.push(NewEvent {
+                    kind: if *breached {
+                        "sla.breached"
+                    } else {
+                        "sla.recovered"
+                    },
+                    sku: None,
+                    data: json_text(standing),
+                });
+                Outcome::Recorded
+            }
         }
     }
 

@@ -109,6 +109,15 @@ pub async fn run_with_store(
              make one with `crossdock keys create`"
         );
     }
+    let metrics = crate::metrics::Metrics::new(
+        workers.stats.clone(),
+        workers.propagation.clone(),
+        config.slas.clone(),
+    );
+    let watch = metrics
+        .clone()
+        .watch_slas(inventory.clone(), shutdown.clone());
+    workers.tasks.push(tokio::spawn(watch));
     let state = AppState {
         inventory: inventory.clone(),
         intake,
@@ -122,11 +131,7 @@ pub async fn run_with_store(
         subscriptions: Subscriptions::new(store),
         prices,
         keys,
-        metrics: crate::metrics::Metrics::new(
-            workers.stats.clone(),
-            workers.propagation.clone(),
-            config.slas.clone(),
-        ),
+        metrics,
     };
     let app = crate::router(state, config.server.max_body_bytes);
     let limits = config.server.clone();

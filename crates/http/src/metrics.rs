@@ -19,6 +19,7 @@
 //!
 //! Intake is counted as it happens; the rest is read when scraped (the queue from the store).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -30,11 +31,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use crossdock_connectors::packs::publish::Propagation;
 use crossdock_domain::ErrorCode;
+use crossdock_domain::ledger::Command;
 use crossdock_engine::config::SlaConfig;
 use crossdock_engine::runner::RunnerStats;
 use crossdock_engine::slas::{self, SlaStanding};
-use crossdock_engine::{Inventory, now};
+use crossdock_engine::{Inventory, Shutdown, now};
 use crossdock_store::Store;
+use crossdock_store::StoreError;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -119,6 +122,9 @@ struct KeyLabel {
     key: String,
 }
 
+/// How often the SLAs are looked at for a breach.
+pub const SLA_CHECK: Duration = Duration::from_secs(5);
+
 type Seconds = Family<ChannelLabel, Histogram, fn() -> Histogram>;
 type Ratio = Gauge<f64, std::sync::atomic::AtomicU64>;
 
@@ -156,13 +162,64 @@ impl Metrics {
 
     /// Where each configured SLA stands now, in configuration order.
     pub async fn slas(&self, inventory: &Inventory) -> Result<Vec<SlaStanding>, Problem> {
+        self.standings(inventory).await.map_err(store_problem)
+    }
+
+    async fn standings(&self, inventory: &Inventory) -> Result<Vec<SlaStanding>, StoreError> {
         let (at, propagated) = (now(), self.propagation.recent());
         let mut standings = Vec::with_capacity(self.slas.len());
         for sla in self.slas.iter() {
-            let standing = slas::standing(inventory.store(), sla, at, &propagated).await;
-            standings.push(standing.map_err(store_problem)?);
+            standings.push(slas::standing(inventory.store(), sla, at, &propagated).await?);
         }
         Ok(standings)
+    }
+
+    /// Looks at the SLAs every [`SLA_CHECK`] until `shutdown`: one that falls under its
+    /// percent appends an `sla.breached` event (which a subscription can be sent), and one
+    /// back over it `sla.recovered`, each carrying where it stands.
+    pub async fn watch_slas(self, inventory: Inventory, shutdown: Shutdown) {
+        let mut breached: HashSet<&'static str> = HashSet::new();
+        while !self.slas.is_empty() {
+            tokio::select! {
+                _ = shutdown.wait() => return,
+                _ = tokio::time::sleep(SLA_CHECK) => {}
+            }
+            let standings = match self.standings(&inventory).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot measure the SLAs");
+                    continue;
+                }
+            };
+            let mut changes = Vec::new();
+            for s in standings {
+                if s.breached == breached.contains(s.flow) {
+                    continue;
+                }
+                let compliance = s.compliance.unwrap_or(100.0);
+                if s.breached {
+                    breached.insert(s.flow);
+                    tracing::warn!(
+                        flow = s.flow,
+                        compliance,
+                        percent = s.percent,
+                        late_waiting = s.late_waiting,
+                        "SLA breached: GET /v1/ops/slas"
+                    );
+                } else {
+                    breached.remove(s.flow);
+                    tracing::info!(flow = s.flow, compliance, "SLA met again");
+                }
+                let standing = serde_json::to_value(&s).unwrap_or_default();
+                changes.push(Command::RecordSla {
+                    breached: s.breached,
+                    standing,
+                });
+            }
+            if let Err(e) = inventory.submit(changes).await {
+                tracing::warn!(error = %e, "cannot record an SLA's change");
+            }
+        }
     }
 
     /// Counts an order sent on `channel` and what became of it, answered in `took`.

@@ -97,7 +97,7 @@ pub trait TraceStore: Send + Sync + 'static {
 
     /// How long each job of `kind` that succeeded in a try begun from `since` took, in
     /// milliseconds: from when it was queued (from when its order was taken in, with
-    /// `from_order`) to the end of that try.
+    /// `from_order`) to the end of that try. The newest 100,000 at most, newest first.
     fn flow_times(
         &self,
         kind: JobKind,
@@ -147,7 +147,8 @@ pub(crate) const STEPS: &str = "SELECT order_id, seq, from_state, to_state, at, 
 pub(crate) const FLOW_TIMES: &str = "SELECT a.started_at + a.duration_ms - (CASE WHEN $3 = 1 \
      THEN COALESCE(o.created_at, j.created_at) ELSE j.created_at END) \
      FROM job_attempts a JOIN jobs j ON j.id = a.job_id LEFT JOIN orders o ON o.id = a.order_id \
-     WHERE a.started_at >= $2 AND a.kind = $1 AND a.outcome = 'done'";
+     WHERE a.started_at >= $2 AND a.kind = $1 AND a.outcome = 'done' \
+     ORDER BY a.started_at DESC LIMIT 100000";
 
 /// A kind's jobs late and not done, found through the partial indexes of ready and leased
 /// jobs and through open exceptions. Parameters: kind, since, late before, from order.

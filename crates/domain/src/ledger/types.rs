@@ -221,6 +221,14 @@ pub enum Command {
     RecordViolation(Box<Violation>),
     /// Sets a SKU's price on a channel.
     SetPrice(Box<super::SetPrice>),
+    /// Records that an SLA fell under its percent (`breached`) or came back over it, as an
+    /// `sla.breached` or `sla.recovered` event carrying `standing`.
+    RecordSla {
+        /// Under its percent now.
+        breached: bool,
+        /// Where it stands.
+        standing: serde_json::Value,
+    },
 }
 
 /// A write refused because another system owns its domain (`[ownership]`), kept as an
@@ -268,6 +276,7 @@ impl Command {
             Command::AdvanceOrder(_)
             | Command::MatchInvoices(_)
             | Command::RecordViolation(_)
+            | Command::RecordSla { .. }
             | Command::CancelOrder(_)
             | Command::RecordInvoice(_)
             | Command::OpenReturn(_) => vec![],

@@ -39,7 +39,7 @@ struct Params {
 
 /// The event log, to catch up or replay
 ///
-/// Gap-free sequence per store. Types: item.created, stock.changed, receipt.expected, reservation.created, reservation.released, reservation.expired, reservation.consumed, availability.changed (new figures for a SKU and channel), ownership.violated (a write refused under [ownership]), price.changed (a SKU's price on a channel, from POST /v1/prices).
+/// Gap-free sequence per store. Types: item.created, stock.changed, receipt.expected, reservation.created, reservation.released, reservation.expired, reservation.consumed, availability.changed (new figures for a SKU and channel), ownership.violated (a write refused under [ownership]), price.changed (a SKU's price on a channel, from POST /v1/prices), sla.breached and sla.recovered (an [[slas]] falling under its percent, or back over it, with its standing).
 #[utoipa::path(
     get,
     path = "/v1/events",
