@@ -91,6 +91,12 @@ impl IntoResponse for Problem {
     }
 }
 
+impl From<crossdock_store::StoreError> for Problem {
+    fn from(e: crossdock_store::StoreError) -> Self {
+        Problem::from(EngineError::from(e))
+    }
+}
+
 impl From<EngineError> for Problem {
     fn from(e: EngineError) -> Self {
         match &e {

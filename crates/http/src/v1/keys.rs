@@ -31,7 +31,7 @@ impl From<KeyError> for Problem {
             KeyError::Invalid(_) => Problem::invalid(e.to_string()),
             KeyError::NameTaken(_) => Problem::new(ErrorCode::KeyNameTaken, e.to_string())
                 .remediation("DELETE /v1/keys/{name} revokes the old key; or choose another name."),
-            KeyError::Store(e) => Problem::from(crossdock_engine::EngineError::from(e)),
+            KeyError::Store(e) => Problem::from(e),
         }
     }
 }

@@ -185,8 +185,7 @@ async fn trace(
     Path(correlation_id): Path<String>,
     _: Query<NoParams>,
 ) -> Result<Json<TraceOut>, Problem> {
-    let found = (inv.store().trace(&correlation_id).await)
-        .map_err(|e| Problem::from(crossdock_engine::EngineError::from(e)))?;
+    let found = inv.store().trace(&correlation_id).await?;
     if found.orders.is_empty() && found.steps.is_empty() && found.attempts.is_empty() {
         return Err(Problem::new(
             ErrorCode::NotFound,
