@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{App, spawn_app, spawn_app_with, web_order};
+use common::{App, seed, spawn_app, spawn_app_with, web_order};
 use crossdock_sim::{Faults, SimErp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -86,13 +86,7 @@ async fn the_id_follows_the_order_into_its_jobs_events_the_erp_and_its_trace() {
         let Some(app) = spawn_app_with(postgres, &[("erp", url)]).await else {
             continue;
         };
-        app.post("/v1/items", json!({"items": [{"sku": "SKU-1"}]}))
-            .await;
-        let now = jiff::Timestamp::now().to_string();
-        app.events(json!([{"source": "wms-east", "source_event_id": "r-1",
-            "occurred_at": now, "sku": "SKU-1", "location": "east",
-            "kind": "receipt", "qty": 500}]))
-            .await;
+        seed(&app).await;
         let res = (app.http.post(format!("{}/v1/orders", app.base)))
             .header("x-correlation-id", "checkout-42")
             .json(&web_order("T-1"))

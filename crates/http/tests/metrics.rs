@@ -5,7 +5,7 @@
 mod common;
 
 use common::metrics::{scrape, value};
-use common::{eventually, spawn_app_with, web_order};
+use common::{eventually, seed, spawn_app_with, web_order};
 use crossdock_sim::{Faults, SimErp};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -27,16 +27,7 @@ async fn metrics_count_intake_tries_the_queue_and_consumers() {
         let ops = app.keyed(&grafana.await);
         let shop = app.keyed(&admin.make_key("shop", &["orders:write"], json!({})).await);
 
-        admin
-            .post("/v1/items", json!({"items": [{"sku": "SKU-1"}]}))
-            .await;
-        let now = jiff::Timestamp::now().to_string();
-        admin
-            .events(
-                json!([{"source": "wms-east", "source_event_id": "r-1", "occurred_at": now,
-                "sku": "SKU-1", "location": "east", "kind": "receipt", "qty": 500}]),
-            )
-            .await;
+        seed(&admin).await;
         let mut ids = Vec::new();
         for n in ["M-1", "M-2"] {
             let (status, placed) = shop.post("/v1/orders", web_order(n)).await;

@@ -6,24 +6,11 @@
 mod common;
 
 use common::metrics::{scrape, value};
-use common::{App, eventually, spawn_app, spawn_app_tuned, web_order};
+use common::{eventually, receipt, seed, spawn_app, spawn_app_tuned, web_order};
 use crossdock_engine::config::SystemSettings;
 use crossdock_sim::{Faults, SimErp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn receipt(id: &str, location: &str, occurred_at: jiff::Timestamp) -> Value {
-    json!({"source": format!("wms-{location}"), "source_event_id": id,
-           "occurred_at": occurred_at.to_string(), "sku": "SKU-1", "location": location,
-           "kind": "receipt", "qty": 500})
-}
-
-async fn seed(app: &App) {
-    app.post("/v1/items", json!({"items": [{"sku": "SKU-1"}]}))
-        .await;
-    let now = jiff::Timestamp::now();
-    app.events(json!([receipt("seed", "east", now)])).await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn failed_erp_orders_names_the_refused_order_and_what_to_do() {

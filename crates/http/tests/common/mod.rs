@@ -68,6 +68,21 @@ pub fn web_order(external_id: &str) -> Value {
     })
 }
 
+/// A receipt of 500 `SKU-1` at `location`, from its warehouse.
+pub fn receipt(id: &str, location: &str, occurred_at: jiff::Timestamp) -> Value {
+    json!({"source": format!("wms-{location}"), "source_event_id": id,
+           "occurred_at": occurred_at.to_string(), "sku": "SKU-1", "location": location,
+           "kind": "receipt", "qty": 500})
+}
+
+/// `SKU-1` in the item master with 500 received at `east` now: enough for any test's orders.
+pub async fn seed(app: &App) {
+    app.post("/v1/items", json!({"items": [{"sku": "SKU-1"}]}))
+        .await;
+    let now = jiff::Timestamp::now();
+    app.events(json!([receipt("seed", "east", now)])).await;
+}
+
 /// Starts the server on port 0 on the chosen backend; `None` when PostgreSQL is not
 /// configured (outside CI).
 pub async fn spawn_app(postgres: bool) -> Option<App> {
