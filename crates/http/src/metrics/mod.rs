@@ -19,7 +19,6 @@
 //!
 //! Intake is counted as it happens; the rest is read when scraped (the queue from the store).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -31,13 +30,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use crossdock_connectors::packs::publish::Propagation;
 use crossdock_domain::ErrorCode;
-use crossdock_domain::ledger::Command;
 use crossdock_engine::config::SlaConfig;
 use crossdock_engine::runner::RunnerStats;
-use crossdock_engine::slas::{self, SlaStanding};
-use crossdock_engine::{Inventory, Shutdown, now};
+use crossdock_engine::{Inventory, now};
 use crossdock_store::Store;
-use crossdock_store::StoreError;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -49,6 +45,9 @@ use crate::AppState;
 use crate::extract::{NoParams, Query};
 use crate::keys::ApiKeys;
 use crate::problem::Problem;
+
+mod sla;
+pub use sla::SLA_CHECK;
 
 /// What became of an order sent to `POST /v1/orders`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,21 +108,9 @@ struct TryLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct FlowLabel {
-    flow: &'static str,
-}
-
-fn store_problem(e: crossdock_store::StoreError) -> Problem {
-    Problem::from(crossdock_engine::EngineError::from(e))
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KeyLabel {
     key: String,
 }
-
-/// How often the SLAs are looked at for a breach.
-pub const SLA_CHECK: Duration = Duration::from_secs(5);
 
 type Seconds = Family<ChannelLabel, Histogram, fn() -> Histogram>;
 type Ratio = Gauge<f64, std::sync::atomic::AtomicU64>;
@@ -157,68 +144,6 @@ impl Metrics {
             runners: Arc::new(runners),
             propagation,
             slas: Arc::new(slas),
-        }
-    }
-
-    /// Where each configured SLA stands now, in configuration order.
-    pub async fn slas(&self, inventory: &Inventory) -> Result<Vec<SlaStanding>, Problem> {
-        self.standings(inventory).await.map_err(store_problem)
-    }
-
-    async fn standings(&self, inventory: &Inventory) -> Result<Vec<SlaStanding>, StoreError> {
-        let (at, propagated) = (now(), self.propagation.recent());
-        let mut standings = Vec::with_capacity(self.slas.len());
-        for sla in self.slas.iter() {
-            standings.push(slas::standing(inventory.store(), sla, at, &propagated).await?);
-        }
-        Ok(standings)
-    }
-
-    /// Looks at the SLAs every [`SLA_CHECK`] until `shutdown`: one that falls under its
-    /// percent appends an `sla.breached` event (which a subscription can be sent), and one
-    /// back over it `sla.recovered`, each carrying where it stands.
-    pub async fn watch_slas(self, inventory: Inventory, shutdown: Shutdown) {
-        let mut breached: HashSet<&'static str> = HashSet::new();
-        while !self.slas.is_empty() {
-            tokio::select! {
-                _ = shutdown.wait() => return,
-                _ = tokio::time::sleep(SLA_CHECK) => {}
-            }
-            let standings = match self.standings(&inventory).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot measure the SLAs");
-                    continue;
-                }
-            };
-            let mut changes = Vec::new();
-            for s in standings {
-                if s.breached == breached.contains(s.flow) {
-                    continue;
-                }
-                let compliance = s.compliance.unwrap_or(100.0);
-                if s.breached {
-                    breached.insert(s.flow);
-                    tracing::warn!(
-                        flow = s.flow,
-                        compliance,
-                        percent = s.percent,
-                        late_waiting = s.late_waiting,
-                        "SLA breached: GET /v1/ops/slas"
-                    );
-                } else {
-                    breached.remove(s.flow);
-                    tracing::info!(flow = s.flow, compliance, "SLA met again");
-                }
-                let standing = serde_json::to_value(&s).unwrap_or_default();
-                changes.push(Command::RecordSla {
-                    breached: s.breached,
-                    standing,
-                });
-            }
-            if let Err(e) = inventory.submit(changes).await {
-                tracing::warn!(error = %e, "cannot record an SLA's change");
-            }
         }
     }
 
@@ -257,35 +182,9 @@ impl Metrics {
         Ok(text)
     }
 
-    async fn register_slas(
-        &self,
-        registry: &mut Registry,
-        inventory: &Inventory,
-    ) -> Result<(), Problem> {
-        let compliance = Family::<FlowLabel, Ratio>::default();
-        let breached = Family::<FlowLabel, Gauge>::default();
-        for s in self.slas(inventory).await? {
-            let label = FlowLabel { flow: s.flow };
-            let share = s.compliance.map_or(1.0, |c| c / 100.0);
-            compliance.get_or_create(&label).set(share);
-            breached.get_or_create(&label).set(i64::from(s.breached));
-        }
-        registry.register(
-            "sla_compliance_ratio",
-            "Share of each flow's work in its SLA's window done within the target (late work not done counts against it; 1 when the window held nothing)",
-            compliance,
-        );
-        registry.register(
-            "sla_breached",
-            "1 while a flow's compliance is under its SLA's percent",
-            breached,
-        );
-        Ok(())
-    }
-
     async fn queue(&self, registry: &mut Registry, inventory: &Inventory) -> Result<(), Problem> {
         let at = now();
-        let waiting = (inventory.store().waiting_jobs(at).await).map_err(store_problem)?;
+        let waiting = inventory.store().waiting_jobs(at).await?;
         let depth = Family::<QueueLabels, Gauge>::default();
         let oldest = Family::<QueueLabels, Ratio>::default();
         for w in waiting {
