@@ -5,8 +5,12 @@
 //! flooded). Permanent failures and exhausted retries end the job as failed. A worker that
 //! dies leaves its leases to lapse, and another worker takes the jobs over.
 
+mod backlog;
 pub mod policy;
 pub mod tried;
+
+pub use backlog::BACKLOG_WARN;
+use backlog::Backlog;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -240,44 +244,6 @@ pub async fn run_system<H: Handler>(
     }
     // Let the tries in flight finish.
     let _ = slots.acquire_many(limits.concurrency.max(1) as u32).await;
-}
-
-/// Jobs waiting past this many for one system are worth an operator's eye.
-pub const BACKLOG_WARN: i64 = 1_000;
-
-/// Says once when a system's backlog grows past [`BACKLOG_WARN`] and once when it is back
-/// under half of it; looks every few seconds.
-#[derive(Default)]
-struct Backlog {
-    looked: Option<std::time::Instant>,
-    over: bool,
-}
-
-impl Backlog {
-    async fn look(&mut self, store: &AnyStore, system: &str) {
-        if self
-            .looked
-            .is_some_and(|t| t.elapsed() < Duration::from_secs(5))
-        {
-            return;
-        }
-        self.looked = Some(std::time::Instant::now());
-        let Ok(waiting) = store.backlog(system).await else {
-            return;
-        };
-        if !self.over && waiting > BACKLOG_WARN {
-            self.over = true;
-            tracing::warn!(
-                system,
-                waiting,
-                bound = BACKLOG_WARN,
-                "backlog over its bound"
-            );
-        } else if self.over && waiting < BACKLOG_WARN / 2 {
-            self.over = false;
-            tracing::info!(system, waiting, "backlog back under its bound");
-        }
-    }
 }
 
 async fn run_one<H: Handler>(
